@@ -1,0 +1,62 @@
+"""ruleengine: a typed rule language and engine for loyalty earning and milestone rules.
+
+The public API is exactly `__all__`; everything else is internal and may change.
+
+    >>> from ruleengine import load_ruleset
+    >>> ruleset = load_ruleset("examples/rules/acme.yaml")   # raises RuleSetError on problems
+    >>> ruleset.program
+    'acme-rewards'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckResult",
+    "CompiledExpression",
+    "Diagnostic",
+    "RuleSet",
+    "RuleSetError",
+    "Severity",
+    "__version__",
+    "check_ruleset",
+    "compile_expression",
+    "load_ruleset",
+]
+
+if TYPE_CHECKING:
+    from ruleengine.api import compile_expression
+    from ruleengine.diagnostics import Diagnostic, RuleSetError, Severity
+    from ruleengine.ruleset import CheckResult, CompiledExpression, RuleSet, check_ruleset, load_ruleset
+
+# Imports are lazy so that `import ruleengine` (and the CLI's start-up) stays cheap: pydantic,
+# lark and yaml load only when a ruleset is first read.
+_LAZY = {
+    "CheckResult": "ruleengine.ruleset",
+    "CompiledExpression": "ruleengine.ruleset",
+    "RuleSet": "ruleengine.ruleset",
+    "check_ruleset": "ruleengine.ruleset",
+    "load_ruleset": "ruleengine.ruleset",
+    "Diagnostic": "ruleengine.diagnostics",
+    "RuleSetError": "ruleengine.diagnostics",
+    "Severity": "ruleengine.diagnostics",
+    "compile_expression": "ruleengine.api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'ruleengine' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,76 @@
+"""Conditions on their own: `compile_expression` for hosts that only want expressions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ruleengine.coerce import coerce
+from ruleengine.diagnostics import Diagnostic, RuleSetError
+from ruleengine.expr.checker import CheckedExpr, check_expression
+from ruleengine.expr.compiler import Env, Evaluator
+from ruleengine.expr.compiler import compile_expression as compile_checked
+from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.expr.scope import Scope
+from ruleengine.expr.types import Type
+from ruleengine.vocabulary import earning_scope
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A checked, compiled expression. Immutable; `evaluate` may be called from any thread."""
+
+    text: str
+    checked: CheckedExpr
+    scope: Scope
+    _evaluate: Evaluator
+
+    @property
+    def type(self) -> Type:
+        return self.checked.type
+
+    def evaluate(
+        self, variables: Mapping[str, Any], *, now: datetime, timezone: str | tzinfo = "UTC"
+    ) -> Any:
+        """Evaluate with `variables` (JSON-like data for each root name the expression uses).
+
+        Values are converted to their declared types first (decimal strings to `Decimal`,
+        ISO timestamps to `datetime`); a value that does not fit raises `CoercionError` naming
+        its JSON path, and a failure such as division by zero raises `RuleSetError` with a
+        located diagnostic.
+        """
+        zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        converted = {
+            name: coerce(variables[name], root_type, (name,))
+            for name, root_type in self.scope.roots.items()
+            if name in variables
+        }
+        try:
+            return self._evaluate(Env(EvalContext(now, zone), converted))
+        except EvaluationError as error:
+            raise RuleSetError(
+                [self.checked.source.report(error.span, error.code, error.message)]
+            ) from None
+
+
+def compile_expression(text: str, scope: Scope | None = None, *, name: str = "<string>") -> Expression:
+    """Parse, check and compile one expression.
+
+    `scope` says which names the expression can use; the default is what an `on: order`
+    earning rule sees (`customer`, `stats`, `order`). Raises `RuleSetError` with every
+    diagnostic when the expression does not parse or check.
+    """
+    names = scope if scope is not None else earning_scope("order", {}, {})
+    src = ExpressionSource.standalone(text, name)
+    expr, problems = parse_expression(src)
+    diagnostics: list[Diagnostic] = list(problems)
+    if expr is not None:
+        checked, problems = check_expression(expr, names, src)
+        diagnostics += problems
+        if checked is not None and not diagnostics:
+            return Expression(text, checked, names, compile_checked(checked))
+    raise RuleSetError(diagnostics)

@@ -1,0 +1,123 @@
+"""The typed expression AST: frozen, slotted nodes, each with the span of its source text.
+
+Spans are offsets into the *expression text*; `ExpressionSource` (in `parser.py`) maps them to
+file offsets when a diagnostic is built. Node classes are named after the syntax, and the
+grammar's aliases are their snake_case names.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TypeAlias
+
+from ruleengine.expr.values import Duration
+from ruleengine.source import Span
+
+ConstantValue: TypeAlias = bool | int | Decimal | str | None | Duration | date
+
+
+class BinaryOperator(enum.Enum):
+    OR = "or"
+    AND = "and"
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    IN = "in"
+    NOT_IN = "not in"
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+    MOD = "%"
+
+
+class UnaryOperator(enum.Enum):
+    NOT = "not"
+    NEG = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """A literal: integer (`int`), decimal (`Decimal`), string, boolean, null or duration."""
+
+    value: ConstantValue
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A bare name: a root record (`customer`, `order`) or a bound variable (`item`)."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAccess:
+    """`target.name`; `name_span` covers just the field name, for precise diagnostics."""
+
+    target: Expr
+    name: str
+    name_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """`target[index]`."""
+
+    target: Expr
+    index: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryOp:
+    op: BinaryOperator
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryOp:
+    op: UnaryOperator
+    operand: Expr
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """`name(args...)`; `name_span` covers the function name."""
+
+    name: str
+    args: tuple[Expr, ...]
+    name_span: Span
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class ListExpr:
+    items: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Conditional:
+    """`if condition then then_branch else else_branch`."""
+
+    condition: Expr
+    then_branch: Expr
+    else_branch: Expr
+    span: Span
+
+
+Expr: TypeAlias = (
+    Constant | Name | FieldAccess | Index | BinaryOp | UnaryOp | Call | ListExpr | Conditional
+)

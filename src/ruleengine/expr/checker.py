@@ -1,0 +1,636 @@
+"""The static pass: (AST, scope) -> CheckedExpr with a type for every node, or diagnostics.
+
+The checker reports every problem it finds in one pass. A node whose check failed gets no type
+(None), and its parents stay quiet about it, so one mistake gives one diagnostic, not a cascade.
+
+Null is explicit. An optional value (`customer.tier`, typed `string?`) may be compared with
+`==`/`!=`/`in`, which are false for null, but any other use needs a test or a default. Tests
+narrow: in `customer.birthday != null and days_since(customer.birthday) < 30` the right side
+sees `customer.birthday` as a `date`. `if X != null then ... else ...` narrows its `then`
+branch, and `X == null or ...` its right side.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import assert_never
+
+from ruleengine.expr.parser import ExpressionSource
+
+from ruleengine.diagnostics import Diagnostic
+from ruleengine.expr.ast import (
+    BinaryOp,
+    BinaryOperator,
+    Call,
+    Conditional,
+    Constant,
+    Expr,
+    FieldAccess,
+    Index,
+    ListExpr,
+    Name,
+    UnaryOp,
+    UnaryOperator,
+)
+from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS, Argument, SignatureError
+from ruleengine.expr.scope import Scope
+from ruleengine.expr.types import (
+    BOOL,
+    CALENDAR_DURATION,
+    DATE,
+    DECIMAL,
+    DURATION,
+    INT,
+    MONEY,
+    NEVER,
+    NULL,
+    STRING,
+    BoolType,
+    DateTimeType,
+    DateType,
+    DecimalType,
+    DurationType,
+    IntType,
+    ListType,
+    MoneyType,
+    NeverType,
+    NullType,
+    OptionalType,
+    RecordType,
+    StrType,
+    Type,
+    is_numeric,
+    is_optional,
+    join,
+    optional,
+    strip_optional,
+)
+from ruleengine.expr.values import Duration
+from ruleengine.source import Span
+
+
+@dataclass(frozen=True)
+class CheckedExpr:
+    """An expression that passed the checker. Only this can be compiled.
+
+    `types` maps `id(node)` to the node's type; node identity is used rather than the nodes
+    themselves because frozen dataclasses hash their whole subtree.
+    """
+
+    root: Expr
+    type: Type
+    types: Mapping[int, Type]
+    source: ExpressionSource
+
+    def type_of(self, node: Expr) -> Type:
+        return self.types[id(node)]
+
+
+_ORDERING = {BinaryOperator.LT, BinaryOperator.LE, BinaryOperator.GT, BinaryOperator.GE}
+_EQUALITY = {BinaryOperator.EQ, BinaryOperator.NE}
+_MEMBERSHIP = {BinaryOperator.IN, BinaryOperator.NOT_IN}
+_ARITHMETIC = {
+    BinaryOperator.ADD,
+    BinaryOperator.SUB,
+    BinaryOperator.MUL,
+    BinaryOperator.DIV,
+    BinaryOperator.MOD,
+}
+_VERB = {
+    BinaryOperator.ADD: "add",
+    BinaryOperator.SUB: "subtract",
+    BinaryOperator.MUL: "multiply",
+    BinaryOperator.DIV: "divide",
+    BinaryOperator.MOD: "take the remainder of",
+}
+
+
+def check_expression(
+    expr: Expr, scope: Scope, src: ExpressionSource
+) -> tuple[CheckedExpr | None, list[Diagnostic]]:
+    """Type-check `expr` in `scope`; returns the checked expression or all diagnostics."""
+    checker = _Checker(scope, src)
+    result = checker.check(expr, frozenset())
+    if result is None or checker.diagnostics:
+        return None, checker.diagnostics
+    return CheckedExpr(expr, result, checker.types, src), []
+
+
+def is_number_literal(node: Expr) -> bool:
+    return isinstance(node, Constant) and isinstance(node.value, int | Decimal) and not isinstance(
+        node.value, bool
+    )
+
+
+def path_of(node: Expr) -> str | None:
+    """`customer.birthday` for a field path, for narrowing; None for anything else."""
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, FieldAccess):
+        base = path_of(node.target)
+        return f"{base}.{node.name}" if base is not None else None
+    return None
+
+
+def nonnull_facts(node: Expr, truth: bool) -> frozenset[str]:
+    """Paths known not to be null when `node` evaluates to `truth`."""
+    if isinstance(node, UnaryOp) and node.op is UnaryOperator.NOT:
+        return nonnull_facts(node.operand, not truth)
+    if isinstance(node, BinaryOp):
+        if node.op in _EQUALITY:
+            null_side, other = (
+                (node.right, node.left) if _is_null(node.right) else (node.left, node.right)
+            )
+            path = path_of(other)
+            if _is_null(null_side) and path is not None and (
+                (node.op is BinaryOperator.NE) == truth
+            ):
+                return frozenset({path})
+        if node.op is BinaryOperator.AND and truth:
+            return nonnull_facts(node.left, True) | nonnull_facts(node.right, True)
+        if node.op is BinaryOperator.OR and not truth:
+            return nonnull_facts(node.left, False) | nonnull_facts(node.right, False)
+    return frozenset()
+
+
+def _is_null(node: Expr) -> bool:
+    return isinstance(node, Constant) and node.value is None
+
+
+class _Checker:
+    def __init__(self, scope: Scope, src: ExpressionSource) -> None:
+        self.scope = scope
+        self.src = src
+        self.diagnostics: list[Diagnostic] = []
+        self.types: dict[int, Type] = {}
+        self.bound: dict[str, Type] = {}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def error(self, span: Span, code: str, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(self.src.report(span, code, message, hint=hint))
+
+    def text(self, node: Expr) -> str:
+        return self.src.text[node.span.start : node.span.end]
+
+    def null_error(self, node: Expr, doing: str) -> None:
+        text = self.text(node)
+        self.error(
+            node.span,
+            "RE409",
+            f"`{text}` may be null, so it cannot be {doing}",
+            f"give a default with `coalesce({text}, ...)`, or test `{text} != null and ...`",
+        )
+
+    def check(self, node: Expr, narrowed: frozenset[str]) -> Type | None:
+        result = self._check(node, narrowed)
+        if result is not None:
+            self.types[id(node)] = result
+        return result
+
+    # -- nodes ----------------------------------------------------------------------------------
+
+    def _check(self, node: Expr, narrowed: frozenset[str]) -> Type | None:
+        match node:
+            case Constant():
+                return self._constant(node)
+            case Name():
+                return self._name(node)
+            case FieldAccess():
+                return self._field(node, narrowed)
+            case Index():
+                return self._index(node, narrowed)
+            case UnaryOp():
+                return self._unary(node, narrowed)
+            case BinaryOp():
+                return self._binary(node, narrowed)
+            case Call():
+                return self._call(node, narrowed)
+            case ListExpr():
+                return self._list(node, narrowed)
+            case Conditional():
+                return self._conditional(node, narrowed)
+            case _:
+                assert_never(node)
+
+    def _constant(self, node: Constant) -> Type:
+        value = node.value
+        if value is None:
+            return NULL
+        if isinstance(value, bool):
+            return BOOL
+        if isinstance(value, int):
+            return INT
+        if isinstance(value, Decimal):
+            return DECIMAL
+        if isinstance(value, str):
+            return STRING
+        if isinstance(value, Duration):
+            return CALENDAR_DURATION if value.is_calendar else DURATION
+        if isinstance(value, date):
+            return DATE
+        assert_never(value)
+
+    def _name(self, node: Name) -> Type | None:
+        if node.name in self.bound:
+            return self.bound[node.name]
+        if node.name in self.scope.roots:
+            return self.scope.roots[node.name]
+        if node.name in self.scope.elsewhere:
+            visible = ", ".join(f"`{n}`" for n in self.scope.roots)
+            self.error(node.span, "RE410", self.scope.elsewhere[node.name],
+                       f"{self.scope.context} can use {visible}")
+            return None
+        if node.name == BOUND_NAME:
+            self.error(node.span, "RE401", f"`{BOUND_NAME}` is only defined inside "
+                       "`any`, `all`, `count` and `sum`",
+                       f"for example `any(order.items, {BOUND_NAME}.quantity > 1)`")
+            return None
+        if node.name in FUNCTIONS:
+            self.error(node.span, "RE401", f"`{node.name}` is a function, not a value",
+                       f"call it: `{node.name}(...)`")
+            return None
+        names = [*self.bound, *self.scope.roots]
+        self.error(node.span, "RE401", f"unknown name `{node.name}`", _suggest(node.name, names))
+        return None
+
+    def _field(self, node: FieldAccess, narrowed: frozenset[str]) -> Type | None:
+        target = self.check(node.target, narrowed)
+        if target is None:
+            return None
+        if isinstance(target, OptionalType) and isinstance(target.inner, RecordType):
+            self.null_error(node.target, "used for field access")
+            return None
+        if not isinstance(target, RecordType):
+            self.error(node.name_span, "RE412", f"`{self.text(node.target)}` is `{target}`, "
+                       f"which has no field `{node.name}`")
+            return None
+        field = target.field(node.name)
+        if field is None:
+            hint = _suggest(node.name, target.field_names, prefix=f"{path_of(node.target)}.")
+            if hint is None and target.name == "customer":
+                hint = "declare custom customer fields under `attributes`"
+            self.error(node.name_span, "RE402",
+                       f"unknown field `{node.name}` on `{target.name}`", hint)
+            return None
+        path = path_of(node)
+        if path is not None and path in narrowed:
+            return strip_optional(field)
+        return field
+
+    def _index(self, node: Index, narrowed: frozenset[str]) -> Type | None:
+        target = self.check(node.target, narrowed)
+        index = self.check(node.index, narrowed)
+        if target is None or index is None:
+            return None
+        if is_optional(target):
+            self.null_error(node.target, "indexed")
+            return None
+        if not isinstance(target, ListType | StrType):
+            self.error(node.target.span, "RE412", f"`{self.text(node.target)}` is `{target}`, "
+                       "which cannot be indexed")
+            return None
+        if not isinstance(index, IntType):
+            self.error(node.index.span, "RE405", f"an index must be a whole number, not `{index}`")
+            return None
+        # Out of range gives null: the language is total.
+        return optional(target.element if isinstance(target, ListType) else STRING)
+
+    def _unary(self, node: UnaryOp, narrowed: frozenset[str]) -> Type | None:
+        operand = self.check(node.operand, narrowed)
+        if operand is None:
+            return None
+        if node.op is UnaryOperator.NOT:
+            return self._need_bool(node.operand, operand, "`not`")
+        if is_optional(operand):
+            self.null_error(node.operand, "negated")
+            return None
+        if isinstance(operand, IntType | DecimalType | MoneyType | DurationType):
+            return operand
+        self.error(node.span, "RE405", f"cannot negate `{operand}`")
+        return None
+
+    def _need_bool(self, node: Expr, t: Type, where: str) -> Type | None:
+        if isinstance(t, BoolType):
+            return BOOL
+        if isinstance(t, OptionalType) and isinstance(t.inner, BoolType):
+            self.null_error(node, f"used with {where}")
+            return None
+        self.error(node.span, "RE405", f"{where} needs true/false, but `{self.text(node)}` is "
+                   f"`{t}`")
+        return None
+
+    def _binary(self, node: BinaryOp, narrowed: frozenset[str]) -> Type | None:
+        op = node.op
+        if op in (BinaryOperator.AND, BinaryOperator.OR):
+            left = self.check(node.left, narrowed)
+            right_narrowed = narrowed | nonnull_facts(node.left, op is BinaryOperator.AND)
+            right = self.check(node.right, right_narrowed)
+            ok_left = left is not None and self._need_bool(node.left, left, f"`{op.value}`")
+            ok_right = right is not None and self._need_bool(node.right, right, f"`{op.value}`")
+            return BOOL if ok_left and ok_right else None
+        left = self.check(node.left, narrowed)
+        right = self.check(node.right, narrowed)
+        if left is None or right is None:
+            return None
+        if op in _EQUALITY:
+            return self._equality(node, left, right)
+        if op in _ORDERING:
+            return self._ordering(node, left, right)
+        if op in _MEMBERSHIP:
+            return self._membership(node, left, right)
+        return self._arithmetic(node, left, right)
+
+    def _equality(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
+        if isinstance(left, NullType) or isinstance(right, NullType):
+            other, other_node = (right, node.right) if isinstance(left, NullType) else (
+                left, node.left)
+            if is_optional(other):
+                return BOOL
+            self.error(node.span, "RE405", f"`{self.text(other_node)}` is `{other}` and never "
+                       "null, so this comparison is always "
+                       f"{'false' if node.op is BinaryOperator.EQ else 'true'}")
+            return None
+        if _comparable(strip_optional(left), node.left, strip_optional(right), node.right,
+                       ordering=False):
+            return BOOL
+        self._mismatch(node, left, right, "compare")
+        return None
+
+    def _ordering(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
+        for side, t in ((node.left, left), (node.right, right)):
+            if is_optional(t) and not isinstance(t, NullType):
+                self.null_error(side, f"compared with `{node.op.value}`")
+                return None
+        if _comparable(left, node.left, right, node.right, ordering=True):
+            return BOOL
+        if isinstance(left, DurationType) and isinstance(right, DurationType):
+            self.error(node.span, "RE405", "calendar durations (months, years) cannot be "
+                       "compared with exact durations",
+                       "compare dates instead, e.g. `order.at < now() - 3mo`")
+            return None
+        self._mismatch(node, left, right, "compare")
+        return None
+
+    def _membership(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
+        if is_optional(right):
+            self.null_error(node.right, f"searched with `{node.op.value}`")
+            return None
+        if isinstance(right, StrType):
+            if isinstance(left, StrType):
+                return BOOL
+            if isinstance(left, OptionalType) and isinstance(left.inner, StrType):
+                self.null_error(node.left, "searched for in text")
+                return None
+        elif isinstance(right, ListType):
+            element = right.element
+            if isinstance(element, NeverType) or (isinstance(left, NullType) and is_optional(
+                element
+            )):
+                return BOOL
+            if _comparable(strip_optional(left), node.left, strip_optional(element), None,
+                           ordering=False):
+                return BOOL
+            self.error(node.span, "RE405", f"cannot look for `{left}` in `{right}`",
+                       "the value and the list elements must have the same type")
+            return None
+        else:
+            self.error(node.right.span, "RE414", f"`{self.text(node.right)}` is `{right}`, "
+                       f"not a list or text, so `{node.op.value}` cannot search it")
+            return None
+        self._mismatch(node, left, right, "search")
+        return None
+
+    def _arithmetic(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
+        for side, t in ((node.left, left), (node.right, right)):
+            if is_optional(t):
+                self.null_error(side, f"used with `{node.op.value}`")
+                return None
+        result = _arithmetic_type(node.op, left, node.left, right, node.right)
+        if result is not None:
+            if node.op in (BinaryOperator.DIV, BinaryOperator.MOD) and _is_zero(node.right):
+                self.error(node.right.span, "RE405", "division by zero")
+                return None
+            return result
+        self._mismatch(node, left, right, _VERB[node.op])
+        return None
+
+    def _mismatch(self, node: BinaryOp, left: Type, right: Type, verb: str) -> None:
+        hint: str | None = None
+        money = {isinstance(left, MoneyType), isinstance(right, MoneyType)}
+        if money == {True, False} and (is_numeric(left) or is_numeric(right)):
+            hint = ("money and plain numbers do not mix: convert the amount with `floor(...)`, "
+                    "or compare with a number literal such as `20`")
+        elif isinstance(left, ListType) and node.op in _ORDERING:
+            hint = f"compare its length: `len({self.text(node.left)})`"
+        elif {type(left), type(right)} == {StrType, IntType} and node.op is BinaryOperator.ADD:
+            hint = "text and numbers cannot be added"
+        elif isinstance(left, DateType | DateTimeType) and is_numeric(right):
+            hint = "compare dates with dates (`date(\"2026-01-01\")`) or use `days_since(...)`"
+        preposition = "with" if verb in ("compare", "search") else "and"
+        self.error(node.span, "RE405",
+                   f"cannot {verb} `{left}` {preposition} `{right}` (`{node.op.value}`)", hint)
+
+    def _call(self, node: Call, narrowed: frozenset[str]) -> Type | None:
+        function = FUNCTIONS.get(node.name)
+        if function is None:
+            self.error(node.name_span, "RE403", f"unknown function `{node.name}`",
+                       _suggest(node.name, FUNCTIONS, suffix="()"))
+            for arg in node.args:
+                self.check(arg, narrowed)
+            return None
+        count = len(node.args)
+        if count < function.min_args or (function.max_args is not None
+                                         and count > function.max_args):
+            self.error(node.span, "RE404", f"`{node.name}` takes {_arity(function.min_args, function.max_args)}, "
+                       f"got {count}", f"usage: {function.signature}")
+            return None
+        if node.name == "date":
+            return self._date_literal(node)
+        arg_types: list[Type | None] = []
+        for index, arg in enumerate(node.args):
+            if function.binds_item and index == 1:
+                first = arg_types[0]
+                if first is None or not isinstance(first, ListType):
+                    arg_types.append(None)
+                    continue
+                saved = self.bound.get(BOUND_NAME)
+                self.bound[BOUND_NAME] = first.element
+                arg_types.append(self.check(arg, narrowed))
+                if saved is None:
+                    del self.bound[BOUND_NAME]
+                else:
+                    self.bound[BOUND_NAME] = saved
+            else:
+                arg_types.append(self.check(arg, narrowed))
+        if any(t is None for t in arg_types):
+            if function.binds_item and arg_types and arg_types[0] is not None and not isinstance(
+                arg_types[0], ListType
+            ):
+                self._signature_problem(node, SignatureError(
+                    "RE414", f"argument 1 must be a list, not `{arg_types[0]}`", 0))
+            return None
+        arguments = [Argument(t, is_number_literal(a)) for t, a in zip(arg_types, node.args,
+                                                                            strict=True) if t]
+        try:
+            return function.check(arguments)
+        except SignatureError as problem:
+            self._signature_problem(node, problem)
+            return None
+
+    def _signature_problem(self, node: Call, problem: SignatureError) -> None:
+        span = node.span if problem.argument is None else node.args[problem.argument].span
+        if problem.code == "RE409" and problem.argument is not None:
+            self.null_error(node.args[problem.argument], f"passed to `{node.name}`")
+            return
+        self.error(span, problem.code, f"`{node.name}`: {problem.message}", problem.hint)
+
+    def _date_literal(self, node: Call) -> Type | None:
+        (arg,) = node.args
+        if not (isinstance(arg, Constant) and isinstance(arg.value, str)):
+            self.error(arg.span, "RE406", "`date` takes a literal text such as "
+                       "`date(\"2026-01-01\")`")
+            return None
+        try:
+            date.fromisoformat(arg.value)
+            if len(arg.value) != 10:
+                raise ValueError(arg.value)
+        except ValueError:
+            self.error(arg.span, "RE411", f"`{arg.value}` is not a valid date",
+                       "write the date as YYYY-MM-DD, such as `date(\"2026-01-31\")`")
+            return None
+        self.types[id(arg)] = STRING
+        return DATE
+
+    def _list(self, node: ListExpr, narrowed: frozenset[str]) -> Type | None:
+        element: Type = NEVER
+        literal = True
+        ok = True
+        for item in node.items:
+            t = self.check(item, narrowed)
+            if t is None:
+                ok = False
+                continue
+            joined = join(element, t, a_literal=literal, b_literal=is_number_literal(item))
+            if joined is None:
+                self.error(item.span, "RE413", f"list elements must have one type; this one is "
+                           f"`{t}`, the ones before are `{element}`")
+                ok = False
+                continue
+            element, literal = joined, literal and is_number_literal(item)
+        return ListType(element) if ok else None
+
+    def _conditional(self, node: Conditional, narrowed: frozenset[str]) -> Type | None:
+        condition = self.check(node.condition, narrowed)
+        then = self.check(node.then_branch, narrowed | nonnull_facts(node.condition, True))
+        other = self.check(node.else_branch, narrowed | nonnull_facts(node.condition, False))
+        if condition is None or then is None or other is None:
+            return None
+        if not self._need_bool(node.condition, condition, "`if`"):
+            return None
+        joined = join(then, other, a_literal=is_number_literal(node.then_branch),
+                      b_literal=is_number_literal(node.else_branch))
+        if joined is None:
+            self.error(node.span, "RE405", f"the branches of `if` have different types: "
+                       f"`{then}` and `{other}`")
+            return None
+        return joined
+
+
+def _comparable(left: Type, left_node: Expr, right: Type, right_node: Expr | None,
+                *, ordering: bool) -> bool:
+    """Whether two (non-optional) types can be compared with `==` or, if `ordering`, `<`."""
+    left_literal = is_number_literal(left_node)
+    right_literal = right_node is not None and is_number_literal(right_node)
+    if is_numeric(left) and is_numeric(right):
+        return True
+    if isinstance(left, MoneyType) and isinstance(right, MoneyType):
+        return True
+    if isinstance(left, MoneyType) and is_numeric(right) and right_literal:
+        return True
+    if isinstance(right, MoneyType) and is_numeric(left) and left_literal:
+        return True
+    if isinstance(left, DateType | DateTimeType) and isinstance(right, DateType | DateTimeType):
+        return True
+    if isinstance(left, DurationType) and isinstance(right, DurationType):
+        return not ordering or (not left.calendar and not right.calendar)
+    if isinstance(left, StrType | BoolType) and type(left) is type(right):
+        return not ordering or isinstance(left, StrType)
+    if isinstance(left, ListType) and isinstance(right, ListType) and not ordering:
+        return join(left, right) is not None
+    return False
+
+
+def _arithmetic_type(
+    op: BinaryOperator, left: Type, left_node: Expr, right: Type, right_node: Expr
+) -> Type | None:
+    """The result type of `left op right`, or None when the operator does not apply."""
+    left_literal, right_literal = is_number_literal(left_node), is_number_literal(right_node)
+    if isinstance(left, IntType) and isinstance(right, IntType):
+        return DECIMAL if op is BinaryOperator.DIV else INT
+    if is_numeric(left) and is_numeric(right):
+        return DECIMAL
+    if op in (BinaryOperator.ADD, BinaryOperator.SUB):
+        if isinstance(left, MoneyType) and (
+            isinstance(right, MoneyType) or (is_numeric(right) and right_literal)
+        ):
+            return MONEY
+        if isinstance(right, MoneyType) and is_numeric(left) and left_literal:
+            return MONEY
+        if isinstance(left, DateTimeType | DateType) and isinstance(right, DurationType):
+            return left
+        if isinstance(left, DurationType) and isinstance(right, DurationType):
+            return DurationType(calendar=left.calendar or right.calendar)
+        if op is BinaryOperator.SUB and isinstance(left, DateTimeType) and isinstance(
+            right, DateTimeType
+        ):
+            return DURATION
+        if op is BinaryOperator.SUB and isinstance(left, DateType) and isinstance(right, DateType):
+            return DURATION
+        if op is BinaryOperator.ADD and isinstance(left, StrType) and isinstance(right, StrType):
+            return STRING
+        if op is BinaryOperator.ADD and isinstance(left, DurationType) and isinstance(
+            right, DateTimeType | DateType
+        ):
+            return right
+        return None
+    if op is BinaryOperator.MUL:
+        if isinstance(left, MoneyType) and is_numeric(right):
+            return MONEY
+        if isinstance(right, MoneyType) and is_numeric(left):
+            return MONEY
+        if isinstance(left, DurationType) and isinstance(right, IntType) and not left.calendar:
+            return left
+        return None
+    if op is BinaryOperator.DIV:
+        if isinstance(left, MoneyType) and is_numeric(right):
+            return MONEY
+        if isinstance(left, MoneyType) and isinstance(right, MoneyType):
+            return DECIMAL
+        return None
+    if op is BinaryOperator.MOD and isinstance(left, MoneyType) and isinstance(right, MoneyType):
+        return MONEY
+    return None
+
+
+def _is_zero(node: Expr) -> bool:
+    return is_number_literal(node) and isinstance(node, Constant) and node.value == 0
+
+
+def _arity(low: int, high: int | None) -> str:
+    if high is None:
+        return f"at least {low} argument{'s' if low != 1 else ''}"
+    if low == high:
+        return f"{low} argument{'s' if low != 1 else ''}" if low else "no arguments"
+    return f"{low} to {high} arguments"
+
+
+def _suggest(name: str, choices: Mapping[str, object] | list[str], *, prefix: str = "",
+             suffix: str = "") -> str | None:
+    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"did you mean `{prefix}{matches[0]}{suffix}`?" if matches else None
+

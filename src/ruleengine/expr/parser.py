@@ -1,0 +1,325 @@
+"""Parsing expression text into the AST, with syntax errors as diagnostics.
+
+Expressions live inside YAML scalars, so positions are tracked twice: the parser and the AST work
+in offsets into the expression text, and `ExpressionSource` maps those to the file through an
+`OffsetMap` only when a diagnostic is built. Lark's exceptions are translated here into the
+RE30x codes, with messages in words rather than terminal names and hints for the mistakes
+people coming from other languages make (`&&`, `=`, `<>`, chained comparisons, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from lark import Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from ruleengine.diagnostics import Diagnostic, PathPart, make_diagnostic
+from ruleengine.expr.ast import Expr
+from ruleengine.expr.build import build_ast, display, meta_span, token_span
+from ruleengine.expr.grammar import expression_parser
+from ruleengine.source import OffsetMap, SourceFile, Span
+
+MAX_DEPTH = 100
+"""Deepest AST accepted. Later phases walk the tree recursively, so the parser rejects trees that
+could exhaust Python's recursion limit there. Real rules stay far below: the depth of a chain of
+`or`s is its length."""
+
+WHITESPACE = " \t\r\n"
+"""The characters the grammar ignores (`WS`); anything else is part of the expression."""
+
+
+@dataclass(frozen=True)
+class ExpressionSource:
+    """An expression's text plus where it came from, so diagnostics point into the file."""
+
+    text: str
+    source: SourceFile
+    offsets: OffsetMap
+    path: tuple[PathPart, ...] = ()
+
+    def file_span(self, span: Span) -> Span:
+        return self.offsets.to_file(span)
+
+    def location_text(self, offset: int, relative_to: int) -> str:
+        """`column N` of an expression offset in file terms, with the line when it differs."""
+        here = self.source.location(self.file_span(Span(offset, offset + 1)).start)
+        other = self.source.location(self.file_span(Span(relative_to, relative_to)).start)
+        if here.line == other.line:
+            return f"column {here.column}"
+        return f"line {here.line}, column {here.column}"
+
+    def report(self, span: Span, code: str, message: str, *, hint: str | None = None) -> Diagnostic:
+        return make_diagnostic(
+            self.source, self.file_span(span), code, message, hint=hint, path=self.path
+        )
+
+    @classmethod
+    def standalone(cls, text: str, name: str = "<string>") -> ExpressionSource:
+        """An expression that is a file of its own (tests, the REPL, `--expr` on the CLI)."""
+        return cls(text, SourceFile(name, text), OffsetMap.identity(len(text)), ())
+
+
+def parse_expression(src: ExpressionSource) -> tuple[Expr | None, list[Diagnostic]]:
+    """The AST of `src.text`, or None and at least one diagnostic; never raises on any text.
+
+    Parsing stops at the first syntax error (an LALR parser has no reliable way to resume), but
+    every bad escape in the string literals of an otherwise valid expression is reported.
+    """
+    text = src.text
+    if not text.strip(WHITESPACE):
+        return None, [src.report(Span(0, len(text)), "RE306", "expression is empty")]
+    try:
+        return _parse(src)
+    except RecursionError:  # defensive: nothing below recurses with the depth of the input
+        return None, [_too_deep_diagnostic(src, Span(0, len(text)))]
+
+
+def _parse(src: ExpressionSource) -> tuple[Expr | None, list[Diagnostic]]:
+    try:
+        tree = expression_parser().parse(src.text)
+    except UnexpectedInput as error:
+        return None, [_syntax_error(src, error)]
+    too_deep = _too_deep(tree)
+    if too_deep is not None:
+        return None, [_too_deep_diagnostic(src, too_deep)]
+    result = build_ast(tree)
+    if result.problems:
+        return None, [src.report(p.span, p.code, p.message, hint=p.hint) for p in result.problems]
+    return result.expr, []
+
+
+def _too_deep_diagnostic(src: ExpressionSource, span: Span) -> Diagnostic:
+    return src.report(
+        span,
+        "RE301",
+        f"expression is nested too deeply (more than {MAX_DEPTH} levels)",
+        hint="split it into simpler expressions, or use `in [...]` for long chains of `or`",
+    )
+
+
+def _too_deep(tree: Tree[Token]) -> Span | None:
+    """The span of the first subtree below `MAX_DEPTH`, found without recursion.
+
+    Every tree node becomes exactly one AST node (pass-through rules are inlined, and argument
+    lists are spliced into their call), so tree depth is AST depth.
+    """
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return meta_span(node.meta)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return None
+
+
+# Syntax errors
+
+# Terminals that can start an operand, and those that continue one (binary operators and the
+# postfix `.`, `[`, `(`). `-`, `(`, `[` and `not` are in both.
+_STARTERS = frozenset(
+    {"NUMBER", "DURATION", "STRING", "NAME", "TRUE", "FALSE", "NULL", "_IF", "NOT", "MINUS"}
+    | {"_LPAR", "_LSQB"}
+)
+_OPERATORS = frozenset(
+    {"OR", "AND", "NOT", "IN", "EQ", "NE", "LT", "LE", "GT", "GE", "PLUS", "MINUS", "STAR"}
+    | {"SLASH", "PERCENT", "_DOT", "_LSQB", "_LPAR"}
+)
+_BINARY_ONLY = _OPERATORS - _STARTERS
+# Tokens after which an expression must follow, for "unexpected end" hints.
+_NEEDS_OPERAND = (_BINARY_ONLY - {"_DOT"}) | {"NOT", "MINUS", "_IF", "_THEN", "_ELSE"}
+_COMPARISONS = frozenset({"EQ", "NE", "LT", "LE", "GT", "GE", "IN", "NOT"})
+_KEYWORDS = frozenset({"and", "or", "not", "in", "if", "then", "else", "true", "false", "null"})
+# Terminals named on their own in "expected ..." lists, in the order they are listed.
+_PUNCTUATION = {
+    "_RPAR": "`)`",
+    "_RSQB": "`]`",
+    "_COMMA": "`,`",
+    "_THEN": "`then`",
+    "_ELSE": "`else`",
+}
+_OPENERS = {"_LPAR": "(", "_LSQB": "["}
+_CLOSERS = {"_RPAR": "_LPAR", "_RSQB": "_LSQB"}
+
+# Characters outside the language that have an obvious intended meaning.
+_CHARACTER_HINTS = {
+    "&&": "use `and`",
+    "&": "use `and`",
+    "||": "use `or`",
+    "|": "use `or`",
+    "=>": "use `>=`",
+    "=<": "use `<=`",
+    "=": "use `==` to compare",
+    "!": "use `not`",
+    "#": "expressions have no comments",
+    "\u201c": "use straight quotes, `\"` or `'`",
+    "\u201d": "use straight quotes, `\"` or `'`",
+    "\u2018": "use straight quotes, `\"` or `'`",
+    "\u2019": "use straight quotes, `\"` or `'`",
+}
+
+
+def _syntax_error(src: ExpressionSource, error: UnexpectedInput) -> Diagnostic:
+    if isinstance(error, UnexpectedCharacters):
+        pos = error.pos_in_stream
+        return _unexpected_character(src, pos if pos is not None else 0)
+    if isinstance(error, UnexpectedToken):
+        if error.token.type == "$END":
+            return _unexpected_end(src, error)
+        return _unexpected_token(src, error)
+    # Other lark errors (UnexpectedEOF) do not occur with LALR, but must not escape.
+    at = _end_offset(src.text)
+    return src.report(Span(at, at), "RE301", "expression is not valid")
+
+
+def _unexpected_character(src: ExpressionSource, pos: int) -> Diagnostic:
+    text = src.text
+    char = text[pos]
+    if char in "\"'":
+        # The STRING pattern failed at its opening quote: no closing quote on this line.
+        rest = text[pos + 1 :]
+        hint = (
+            f"strings cannot span lines; close it with `{char}` on the same line"
+            if char in rest
+            else f"close it with `{char}`"
+        )
+        return src.report(Span(pos, pos + 1), "RE304", "unterminated string", hint=hint)
+    for chars, hint in _CHARACTER_HINTS.items():  # two-character entries come first
+        if text.startswith(chars, pos):
+            span = Span(pos, pos + len(chars))
+            return src.report(span, "RE302", f"unexpected `{chars}`", hint=hint)
+    shown = f"`{char}`" if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+    return src.report(Span(pos, pos + 1), "RE302", f"unexpected character {shown}")
+
+
+def _unexpected_end(src: ExpressionSource, error: UnexpectedToken) -> Diagnostic:
+    text = src.text
+    at = _end_offset(text)
+    message = "unexpected end of expression"
+    accepted = _accepted(error)
+    expected = _expected_words(accepted)
+    if expected:
+        message += f"; expected {expected}"
+    tokens = _tokens_before(text, at)
+    hint = None
+    if tokens and "NAME" in accepted and tokens[-1].type in _NEEDS_OPERAND:
+        hint = f"`{tokens[-1]}` needs an expression after it"
+    if hint is None:
+        unclosed = _unclosed(tokens)
+        if unclosed is not None:
+            where = src.location_text(unclosed.start_pos or 0, at)
+            hint = f"the `{unclosed}` at {where} is not closed"
+    return src.report(Span(at, at), "RE303", message, hint=hint)
+
+
+def _unexpected_token(src: ExpressionSource, error: UnexpectedToken) -> Diagnostic:
+    token: Token = error.token
+    span = token_span(token)
+    accepted = _accepted(error)
+    message = f"unexpected `{display(str(token))}`"
+    expected = _expected_words(accepted)
+    if expected:
+        message += f"; expected {expected}"
+    tokens = _tokens_before(src.text, span.start)
+    return src.report(span, "RE301", message, hint=_token_hint(src, token, accepted, tokens))
+
+
+def _token_hint(
+    src: ExpressionSource, token: Token, accepted: frozenset[str], before: Sequence[Token]
+) -> str | None:
+    """A hint for the common mistakes that show up as a misplaced token."""
+    previous = before[-1] if before else None
+    adjacent = previous is not None and previous.end_pos == token.start_pos
+    after_operand = "NAME" not in accepted
+    if previous is not None and previous.type == "LT" and token.type == "GT" and adjacent:
+        return "use `!=` for not equal"
+    if token.type in _COMPARISONS and after_operand and accepted and "EQ" not in accepted:
+        return "comparisons do not chain; combine them with `and`, as in `a < b and b < c`"
+    if token.type == "_LPAR" and len(before) >= 2 and before[-2].type == "_DOT":
+        return "only functions can be called, with the value as argument: `lower(customer.tier)`"
+    if (
+        token.type == "NAME"
+        and previous is not None
+        and previous.type == "NUMBER"
+        and adjacent
+        and str(token)[0] in "smhdwy"
+    ):
+        return "a duration is a whole number and a unit: `s`, `min`, `h`, `d`, `w`, `mo` or `y`"
+    next_char = src.text[_span_end(token) : _span_end(token) + 1]
+    if token.type == "_DOT" and "NAME" in accepted and next_char.isdigit():
+        return "write a leading zero, as in `0.5`"
+    if str(token) in _KEYWORDS and accepted == {"NAME"}:
+        return f"`{token}` is a keyword and cannot be used as a name"
+    if token.type in _CLOSERS and _unclosed(before) is None:
+        return f"there is no open `{_OPENERS[_CLOSERS[token.type]]}` for it to close"
+    return None
+
+
+def _span_end(token: Token) -> int:
+    return token_span(token).end
+
+
+def _accepted(error: UnexpectedToken) -> frozenset[str]:
+    """The terminals that could have come instead of the unexpected token.
+
+    `accepts` tries each terminal on a copy of the parser, so unlike `expected` it is exact: an
+    LALR state merged from several contexts would otherwise offer `]` inside a call or `then`
+    outside any `if`.
+    """
+    try:
+        accepts = error.accepts
+    except Exception:  # defensive: `accepts` needs lark's interactive parser
+        accepts = None
+    return frozenset(accepts if accepts is not None else error.expected)
+
+
+def _expected_words(accepted: frozenset[str]) -> str:
+    """`accepted` in words: "`)`, `,` or an operator", "an expression", "a field name"."""
+    if accepted == {"NAME"}:
+        return "a field name"
+    if accepted == {"IN"}:
+        return "`in`"
+    words = [word for terminal, word in _PUNCTUATION.items() if terminal in accepted]
+    if "NAME" in accepted:
+        words.append("an expression")
+    elif accepted & _BINARY_ONLY:
+        words.append("an operator")
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _tokens_before(text: str, end: int) -> list[Token]:
+    """The tokens that start before offset `end`; lexing is cheap and only done for errors.
+
+    Lexing cannot fail before `end`, because the parser got that far (its lexer already read
+    those tokens), but the text after it may hold anything.
+    """
+    tokens: list[Token] = []
+    lexed: Iterator[Token] = expression_parser().lex(text)
+    try:
+        for token in lexed:
+            if token.start_pos is None or token.start_pos >= end:
+                break
+            tokens.append(token)
+    except UnexpectedInput:
+        pass
+    return tokens
+
+
+def _unclosed(tokens: Sequence[Token]) -> Token | None:
+    """The innermost `(` or `[` left open by `tokens`, which are a valid prefix."""
+    stack: list[Token] = []
+    for token in tokens:
+        if token.type in _OPENERS:
+            stack.append(token)
+        elif token.type in _CLOSERS and stack:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def _end_offset(text: str) -> int:
+    """Where an unexpected end is reported: just past the last character that is not blank,
+    so a block scalar's trailing line break does not push the position onto the next line."""
+    return len(text.rstrip(WHITESPACE))

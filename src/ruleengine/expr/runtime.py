@@ -1,0 +1,82 @@
+"""What compiled expressions need at run time: the clock, the zone, and exact arithmetic.
+
+Nothing here reads the system clock or global state: `now` and the time zone are passed in by
+the caller, and decimal arithmetic goes through one explicit context, so results do not depend
+on the calling thread's decimal settings.
+"""
+
+from __future__ import annotations
+
+import calendar
+import decimal
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from ruleengine.expr.values import Duration
+from ruleengine.source import Span
+
+# 34 significant digits (IEEE decimal128) is far beyond any amount of money; traps make an
+# impossible result an error instead of a silent NaN or infinity.
+ARITHMETIC = decimal.Context(
+    prec=34,
+    rounding=decimal.ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+
+class EvaluationError(Exception):
+    """A failure while evaluating an expression (division by zero), with the failing node's
+    span in expression offsets; the caller turns it into a located diagnostic."""
+
+    def __init__(self, code: str, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.span = span
+
+
+@dataclass(frozen=True, slots=True)
+class EvalContext:
+    """The moment of evaluation and the ruleset's time zone."""
+
+    now: datetime
+    tz: tzinfo
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError("`now` must be an aware datetime (with a time zone)")
+
+    def local_date(self, value: date | datetime) -> date:
+        """The calendar day of a value in the ruleset's zone (dates are already days)."""
+        if isinstance(value, datetime):
+            return value.astimezone(self.tz).date()
+        return value
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(self.tz).date()
+
+
+def add_months(day: date, months: int) -> date:
+    """Shift a day by calendar months, clamping to the month's end (31 Jan + 1mo = 28/29 Feb)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return day.replace(year=year, month=month + 1, day=min(day.day, last))
+
+
+def shift(value: date | datetime, duration: Duration, sign: int, ctx: EvalContext) -> date | datetime:
+    """`value + duration` (sign 1) or `value - duration` (sign -1).
+
+    Calendar months move a timestamp in the ruleset's zone (so `+ 1mo` keeps the local time of
+    day); exact durations move an instant by seconds. A date moves by whole days.
+    """
+    if isinstance(value, datetime):
+        result = value
+        if duration.months:
+            local = value.astimezone(ctx.tz)
+            moved = add_months(local.date(), sign * duration.months)
+            result = datetime.combine(moved, local.timetz()).replace(tzinfo=ctx.tz)
+        return result + timedelta(seconds=sign * duration.seconds)
+    moved_day = add_months(value, sign * duration.months) if duration.months else value
+    return moved_day + timedelta(days=sign * (duration.seconds // 86400))

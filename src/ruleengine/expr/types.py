@@ -1,0 +1,232 @@
+"""The static types of the expression language.
+
+Money is its own type, apart from plain numbers: an amount can be scaled (`order.subtotal * 5`)
+and compared with a number *literal* (`order.subtotal >= 20`), but never added to points or to
+a count. Optional types mark values the host may leave out; the checker makes rules test or
+default them (see `docs/language.md`, "Null").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+
+@dataclass(frozen=True, slots=True)
+class BoolType:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class IntType:
+    """Whole numbers: counts and points."""
+
+    def __str__(self) -> str:
+        return "int"
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalType:
+    """Exact decimal numbers that are not money (ratios, multipliers)."""
+
+    def __str__(self) -> str:
+        return "decimal"
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyType:
+    """An exact amount in the ruleset's currency."""
+
+    def __str__(self) -> str:
+        return "money"
+
+
+@dataclass(frozen=True, slots=True)
+class StrType:
+    def __str__(self) -> str:
+        return "string"
+
+
+@dataclass(frozen=True, slots=True)
+class DateType:
+    """A calendar day (in the ruleset's time zone when derived from a timestamp)."""
+
+    def __str__(self) -> str:
+        return "date"
+
+
+@dataclass(frozen=True, slots=True)
+class DateTimeType:
+    """An instant; snapshots give them with an offset, such as `2026-02-01T12:00:00Z`."""
+
+    def __str__(self) -> str:
+        return "datetime"
+
+
+@dataclass(frozen=True, slots=True)
+class DurationType:
+    """A length of time; `calendar` durations (`3mo`, `1y`) only shift dates."""
+
+    calendar: bool = False
+
+    def __str__(self) -> str:
+        return "calendar duration" if self.calendar else "duration"
+
+
+@dataclass(frozen=True, slots=True)
+class NullType:
+    """The type of the `null` literal."""
+
+    def __str__(self) -> str:
+        return "null"
+
+
+@dataclass(frozen=True, slots=True)
+class NeverType:
+    """The element type of the empty list `[]`; fits any other type."""
+
+    def __str__(self) -> str:
+        return "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class ListType:
+    element: Type
+
+    def __str__(self) -> str:
+        return f"list[{self.element}]"
+
+
+@dataclass(frozen=True, slots=True)
+class OptionalType:
+    inner: Type
+
+    def __str__(self) -> str:
+        return f"{self.inner}?"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordType:
+    """A record with named fields (customer, order, item, ...)."""
+
+    name: str
+    fields: tuple[tuple[str, Type], ...]
+
+    def field(self, name: str) -> Type | None:
+        for field_name, field_type in self.fields:
+            if field_name == name:
+                return field_type
+        return None
+
+    @property
+    def field_names(self) -> list[str]:
+        return [name for name, _ in self.fields]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+Type: TypeAlias = (
+    BoolType
+    | IntType
+    | DecimalType
+    | MoneyType
+    | StrType
+    | DateType
+    | DateTimeType
+    | DurationType
+    | NullType
+    | NeverType
+    | ListType
+    | OptionalType
+    | RecordType
+)
+
+BOOL = BoolType()
+INT = IntType()
+DECIMAL = DecimalType()
+MONEY = MoneyType()
+STRING = StrType()
+DATE = DateType()
+DATETIME = DateTimeType()
+DURATION = DurationType()
+CALENDAR_DURATION = DurationType(calendar=True)
+NULL = NullType()
+NEVER = NeverType()
+
+
+def optional(t: Type) -> Type:
+    """`t?`, without stacking (`t??` is `t?`) and with `null?` staying `null`."""
+    if isinstance(t, OptionalType | NullType):
+        return t
+    return OptionalType(t)
+
+
+def strip_optional(t: Type) -> Type:
+    return t.inner if isinstance(t, OptionalType) else t
+
+
+def is_optional(t: Type) -> bool:
+    return isinstance(t, OptionalType | NullType)
+
+
+def is_numeric(t: Type) -> bool:
+    """Plain numbers: points, counts and decimals (not money)."""
+    return isinstance(t, IntType | DecimalType)
+
+
+def is_amount(t: Type) -> bool:
+    """Numbers of any kind, money included."""
+    return isinstance(t, IntType | DecimalType | MoneyType)
+
+
+def parse_type_name(text: str) -> Type:
+    """The type written in a ruleset's `attributes`/`events` (`string`, `money?`, ...)."""
+    optional_type = text.endswith("?")
+    base = text.removesuffix("?")
+    table: dict[str, Type] = {
+        "string": STRING,
+        "int": INT,
+        "decimal": DECIMAL,
+        "money": MONEY,
+        "bool": BOOL,
+        "date": DATE,
+        "datetime": DATETIME,
+        "list[string]": ListType(STRING),
+    }
+    result = table[base]
+    return optional(result) if optional_type else result
+
+
+def join(a: Type, b: Type, *, a_literal: bool = False, b_literal: bool = False) -> Type | None:
+    """The one type both values fit in (list elements, `if` branches, `coalesce`), or None.
+
+    Whole numbers and decimals join as decimal; a number *literal* joins money as money;
+    null joins anything as optional.
+    """
+    if a == b:
+        return a
+    if isinstance(a, NeverType):
+        return b
+    if isinstance(b, NeverType):
+        return a
+    if isinstance(a, NullType):
+        return optional(b)
+    if isinstance(b, NullType):
+        return optional(a)
+    if isinstance(a, OptionalType) or isinstance(b, OptionalType):
+        inner = join(strip_optional(a), strip_optional(b), a_literal=a_literal, b_literal=b_literal)
+        return optional(inner) if inner is not None else None
+    if isinstance(a, MoneyType) and is_numeric(b) and b_literal:
+        return MONEY
+    if isinstance(b, MoneyType) and is_numeric(a) and a_literal:
+        return MONEY
+    if is_numeric(a) and is_numeric(b):
+        return DECIMAL
+    if isinstance(a, DurationType) and isinstance(b, DurationType):
+        return DurationType(calendar=a.calendar or b.calendar)
+    if isinstance(a, ListType) and isinstance(b, ListType):
+        element = join(a.element, b.element)
+        return ListType(element) if element is not None else None
+    return None

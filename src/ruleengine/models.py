@@ -1,0 +1,301 @@
+"""The rule file format (version 1) as pydantic models: the single source of its JSON Schema.
+
+Models are frozen and forbid unknown keys. They check each value on its own (types, ranges,
+choices); relations between values (unique ids, `pick` against the number of rewards, step
+order) are checked by `semantics.py`, and expressions by the expression checker. Expression
+fields hold the expression *text*; its location comes from the located YAML tree.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+FIELD_NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,63}$"
+
+RuleId = Annotated[str, Field(pattern=RULE_ID_PATTERN, description="Unique id; names decisions.")]
+FieldName = Annotated[str, Field(pattern=FIELD_NAME_PATTERN)]
+Money = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, description="An exact amount.")]
+ExpressionText = Annotated[
+    str | bool | int | Decimal,
+    Field(description="An expression in the rule language (see docs/language.md)."),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# -- values checked by pattern or table ------------------------------------------------------
+
+
+BUILTIN_TRIGGERS: tuple[str, ...] = (
+    "order",
+    "signup",
+    "newsletter_signup",
+    "birthday",
+    "review",
+    "social_follow",
+    "website_visit",
+    "survey",
+    "subscription_order",
+)
+_CUSTOM_TRIGGER = re.compile(r"^custom:[a-z_][a-z0-9_]{0,63}$")
+
+
+def _check_trigger(value: str) -> str:
+    if value in BUILTIN_TRIGGERS or _CUSTOM_TRIGGER.match(value):
+        return value
+    raise PydanticCustomError("RE211", "unknown trigger `{trigger}`", {"trigger": value})
+
+
+Trigger = Annotated[str, AfterValidator(_check_trigger)]
+
+
+@cache
+def available_timezones() -> frozenset[str]:
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_timezone(value: str) -> str:
+    if value in available_timezones():
+        return value
+    raise PydanticCustomError("RE207", "unknown time zone `{tz}`", {"tz": value})
+
+
+def _check_currency(value: str) -> str:
+    if re.fullmatch(r"[A-Z]{3}", value):
+        return value
+    raise PydanticCustomError(
+        "RE208", "`{currency}` is not a three-letter ISO 4217 currency code", {"currency": value}
+    )
+
+
+ATTRIBUTE_TYPES: tuple[str, ...] = (
+    "string",
+    "int",
+    "decimal",
+    "money",
+    "bool",
+    "date",
+    "datetime",
+    "list[string]",
+)
+
+
+def _check_attribute_type(value: str) -> str:
+    if value.removesuffix("?") in ATTRIBUTE_TYPES:
+        return value
+    raise PydanticCustomError("RE212", "unknown attribute type `{type}`", {"type": value})
+
+
+AttributeType = Annotated[
+    str,
+    AfterValidator(_check_attribute_type),
+    Field(description="string, int, decimal, money, bool, date, datetime or list[string]; "
+                      "a trailing `?` marks an optional attribute."),
+]
+
+
+def _check_duration(value: str) -> str:
+    from ruleengine.expr.values import Duration
+
+    try:
+        Duration.parse(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "RE210", "`{value}` is not a duration", {"value": value}
+        ) from None
+    return value
+
+
+DurationText = Annotated[
+    str,
+    AfterValidator(_check_duration),
+    Field(description="A whole number and a unit: s, min, h, d, w, mo or y (`90d`, `3mo`)."),
+]
+
+
+# -- shared parts ----------------------------------------------------------------------------
+
+
+class Window(_Model):
+    """Days in the ruleset's time zone; `until` is inclusive (to the end of that day)."""
+
+    from_: date | None = Field(None, alias="from")
+    until: date | None = None
+
+
+class RewardLogic(enum.StrEnum):
+    GRANT_ALL = "grant_all"
+    CUSTOMER_PICKS = "customer_picks"
+
+
+class FreeGift(_Model):
+    product: Annotated[str, Field(min_length=1)]
+
+
+class Reward(_Model):
+    """One reward; exactly one of the keys is set."""
+
+    points: Annotated[int, Field(gt=0)] | None = None
+    store_credit: Money | None = None
+    discount_amount: Money | None = None
+    discount_percentage: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    free_shipping: Literal[True] | None = None
+    free_gift: FreeGift | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Reward:
+        chosen = [name for name in REWARD_TYPES if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise PydanticCustomError(
+                "RE209",
+                "a reward must have exactly one type, found {found}",
+                {"found": ", ".join(f"`{n}`" for n in chosen) if chosen else "none"},
+            )
+        return self
+
+    @property
+    def type(self) -> str:
+        return next(name for name in REWARD_TYPES if getattr(self, name) is not None)
+
+
+REWARD_TYPES: tuple[str, ...] = (
+    "points",
+    "store_credit",
+    "discount_amount",
+    "discount_percentage",
+    "free_shipping",
+    "free_gift",
+)
+
+
+class RewardSpec(_Model):
+    """What a step grants: all rewards, or `pick` of them chosen by the customer."""
+
+    logic: RewardLogic = RewardLogic.GRANT_ALL
+    pick: int | None = None
+    rewards: Annotated[list[Reward], Field(min_length=1)]
+
+
+# -- milestones ------------------------------------------------------------------------------
+
+
+class MilestoneType(enum.StrEnum):
+    ORDERS_COUNT = "orders_count"
+    AMOUNT_SPENT = "amount_spent"
+    POINTS_EARNED = "points_earned"
+    REVIEWS_COUNT = "reviews_count"
+    REFERRALS_COUNT = "referrals_count"
+    SUBSCRIPTION_CYCLES = "subscription_cycles"
+    INACTIVITY = "inactivity"
+    MIXED = "mixed"
+
+
+Target = Annotated[
+    int | Decimal | str,
+    Field(description="A count, a money amount (`amount_spent`) or a duration (`inactivity`)."),
+]
+
+
+class OrderRequirements(_Model):
+    min_subtotal: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
+    refund_hold_days: Annotated[int, Field(ge=0)] = 0
+
+
+class Step(_Model):
+    type: MilestoneType | None = None
+    target: Target
+    name: str | None = None
+    description: str | None = None
+    reward: RewardSpec
+
+
+class Milestone(_Model):
+    id: RuleId
+    name: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    type: MilestoneType
+    target: Target | None = None
+    reward: RewardSpec | None = None
+    steps: Annotated[list[Step], Field(min_length=1)] | None = None
+    active: Window | None = None
+    when: ExpressionText | None = None
+    order_requirements: OrderRequirements | None = None
+    enabled: bool = True
+
+
+# -- earning rules -----------------------------------------------------------------------------
+
+
+class LimitPeriod(enum.StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    LIFETIME = "lifetime"
+
+
+class Limit(_Model):
+    """At most `times` grants of the rule per customer per period (in the ruleset's zone)."""
+
+    times: Annotated[int, Field(gt=0)]
+    per: LimitPeriod
+
+
+class Stacking(enum.StrEnum):
+    """What happens when several rules match the same activity."""
+
+    COMBINE = "combine"  # every matching rule grants
+    BEST = "best"  # only the rule with the most points (ties: higher priority, then file order)
+
+
+class EarningRule(_Model):
+    id: RuleId
+    name: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    on: Trigger
+    when: ExpressionText | None = None
+    points: ExpressionText
+    active: Window | None = None
+    limit: Limit | None = None
+    priority: int = 0
+    stacking: Stacking = Stacking.COMBINE
+    pending_days: Annotated[int, Field(ge=0)] | None = None
+    enabled: bool = True
+
+
+# -- the file ----------------------------------------------------------------------------------
+
+
+class RuleSetFile(_Model):
+    """A rule file, format version 1."""
+
+    model_config = ConfigDict(
+        title="ruleengine rule file",
+        json_schema_extra={"$id": "https://ruleengine.dev/schemas/ruleset.schema.json"},
+    )
+
+    version: Literal[1]
+    program: RuleId
+    name: str | None = None
+    currency: Annotated[str, AfterValidator(_check_currency)]
+    timezone: Annotated[str, AfterValidator(_check_timezone)]
+    attributes: dict[FieldName, AttributeType] = Field(default_factory=dict)
+    events: dict[FieldName, dict[FieldName, AttributeType]] = Field(
+        default_factory=dict,
+        description="Fields of custom events (`on: custom:<name>`), by event name.",
+    )
+    earning: list[EarningRule] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)

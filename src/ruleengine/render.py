@@ -1,0 +1,192 @@
+"""Diagnostics for people (ruff-style caret frames) and for tools (JSON, GitHub annotations).
+
+`render_text` is a pure function of the diagnostic: the snippet it draws comes from the
+diagnostic itself, so output can be produced without the file at hand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from ruleengine.diagnostics import Diagnostic, Severity
+
+_RESET = "\x1b[0m"
+_STYLE = {
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "gutter": "\x1b[34m",
+    "bold": "\x1b[1m",
+    "hint": "\x1b[36m",
+}
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"{_STYLE[style]}{text}{_RESET}" if color and text else text
+
+
+def caret_line(line: str, start_column: int, end_column: int | None) -> str:
+    """Spaces up to `start_column` and carets to `end_column` (exclusive), at least one caret.
+
+    Tabs before the start are kept as tabs, so the carets line up under the source in a
+    terminal. `end_column` None means "to the end of the line".
+    """
+    prefix = "".join(ch if ch == "\t" else " " for ch in line[: start_column - 1])
+    end = len(line) + 1 if end_column is None else end_column
+    width = max(1, end - start_column)
+    return prefix + "^" * width
+
+
+def render_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
+    """One diagnostic as a caret frame:
+
+    ```
+    rules.yaml:12:19: error[RE402] unknown field `teir` on `customer`
+       |
+    12 |     when: customer.teir == "gold"
+       |                    ^^^^
+       = hint: did you mean `customer.tier`?
+    ```
+    """
+    d = diagnostic
+    severity = d.severity.value
+    header = (
+        f"{_paint(f'{d.file}:{d.line}:{d.column}:', 'bold', color)} "
+        f"{_paint(f'{severity}[{d.code}]', severity, color)} {d.message}"
+    )
+    lines = [header]
+    snippet_lines = d.snippet.split("\n") if d.snippet else []
+    if snippet_lines and any(s.strip() for s in snippet_lines):
+        width = len(str(d.line + len(snippet_lines) - 1))
+        pad = " " * width
+        lines.append(_paint(f"{pad} |", "gutter", color))
+        shown = snippet_lines[:3]
+        for offset, text in enumerate(shown):
+            number = d.line + offset
+            lines.append(_paint(f"{number:>{width}} |", "gutter", color) + f" {text}")
+            if offset == 0:
+                end = d.end_column if d.end_line == d.line else None
+                carets = caret_line(text, d.column, end)
+                lines.append(_paint(f"{pad} |", "gutter", color) + " "
+                             + _paint(carets, severity, color))
+        if len(snippet_lines) > len(shown):
+            lines.append(_paint(f"{pad} |", "gutter", color) + " ...")
+        if d.hint:
+            lines.append(f"{pad} = " + _paint(f"hint: {d.hint}", "hint", color))
+    elif d.hint:
+        lines.append("  = " + _paint(f"hint: {d.hint}", "hint", color))
+    return "\n".join(lines)
+
+
+def render_summary(diagnostics: Sequence[Diagnostic], files: int, *, color: bool = False) -> str:
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    warnings = len(diagnostics) - errors
+    noun = "file" if files == 1 else "files"
+    if not diagnostics:
+        return _paint(f"{files} {noun} checked, no problems", "bold", color)
+    parts = []
+    if errors:
+        parts.append(_paint(f"{errors} error{'s' if errors != 1 else ''}", "error", color))
+    if warnings:
+        parts.append(_paint(f"{warnings} warning{'s' if warnings != 1 else ''}", "warning", color))
+    return f"{files} {noun} checked: " + ", ".join(parts)
+
+
+def render_json(diagnostics: Iterable[Diagnostic], *, files: Sequence[str] = ()) -> str:
+    """`{"files": [...], "diagnostics": [...], "errors": N, "warnings": N}` with stable keys."""
+    items = list(diagnostics)
+    errors = sum(1 for d in items if d.is_error)
+    payload = {
+        "files": list(files),
+        "diagnostics": [d.to_dict() for d in items],
+        "errors": errors,
+        "warnings": len(items) - errors,
+    }
+    return json.dumps(payload, indent=2, ensure_ascii=False)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diagnostic: Diagnostic) -> str:
+    """A GitHub Actions workflow command, shown inline on the pull request's diff."""
+    d = diagnostic
+    level = "error" if d.is_error else "warning"
+    message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+    properties = ",".join(
+        [
+            f"file={_escape_property(d.file)}",
+            f"line={d.line}",
+            f"col={d.column}",
+            f"endLine={d.end_line}",
+            f"endColumn={d.end_column}",
+            f"title={_escape_property(d.code)}",
+        ]
+    )
+    return f"::{level} {properties}::{_escape_data(message)}"
+
+
+def render_sarif(diagnostics: Iterable[Diagnostic], *, version: str) -> str:
+    """SARIF 2.1.0, for code scanning: each code is a rule, each diagnostic a result."""
+    from ruleengine.codes import CODES
+
+    items = list(diagnostics)
+    used = sorted({d.code for d in items})
+    rules = [
+        {
+            "id": code,
+            "name": CODES[code].slug,
+            "shortDescription": {"text": CODES[code].title},
+            "fullDescription": {"text": CODES[code].what},
+            "help": {"text": CODES[code].fix},
+            "defaultConfiguration": {"level": CODES[code].severity},
+        }
+        for code in used
+    ]
+    results = [
+        {
+            "ruleId": d.code,
+            "ruleIndex": used.index(d.code),
+            "level": "error" if d.is_error else "warning",
+            "message": {"text": d.message + (f" (hint: {d.hint})" if d.hint else "")},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": d.file.replace("\\", "/")},
+                        "region": {
+                            "startLine": d.line,
+                            "startColumn": d.column,
+                            "endLine": d.end_line,
+                            "endColumn": max(d.end_column, d.column + 1)
+                            if d.end_line == d.line
+                            else d.end_column,
+                        },
+                    }
+                }
+            ],
+        }
+        for d in items
+    ]
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ruleengine",
+                        "version": version,
+                        "informationUri": "https://github.com/ruleengine/ruleengine",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2, ensure_ascii=False)

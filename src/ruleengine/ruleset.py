@@ -1,0 +1,260 @@
+"""The pipeline from rule file text to a compiled `RuleSet`, with a gate between phases.
+
+text -> located YAML tree -> validated model -> ruleset semantics -> expression ASTs ->
+checked ASTs -> compiled evaluators. Each phase reports all of its diagnostics; the pipeline
+stops after the first phase that found an error, because later phases would only repeat the
+problem in other words. Warnings never stop it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ruleengine.expr.parser import ExpressionSource, parse_expression
+
+from ruleengine.diagnostics import (
+    Diagnostic,
+    DiagnosticSink,
+    PathPart,
+    RuleSetError,
+    has_errors,
+    make_diagnostic,
+    sort_diagnostics,
+)
+from ruleengine.expr.checker import CheckedExpr, check_expression
+from ruleengine.expr.compiler import Evaluator, compile_expression
+from ruleengine.expr.scope import Scope
+from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
+from ruleengine.models import RuleSetFile
+from ruleengine.semantics import check_semantics
+from ruleengine.source import SourceFile, Span
+from ruleengine.validate import validate_document
+from ruleengine.vocabulary import earning_scope, milestone_scope
+from ruleengine.yaml_source import (
+    LocatedMapping,
+    LocatedScalar,
+    decode_source,
+    find_node,
+    read_document,
+)
+
+
+@dataclass(frozen=True)
+class CompiledExpression:
+    """A rule's condition or formula: its checked AST and the compiled evaluator."""
+
+    path: tuple[PathPart, ...]
+    checked: CheckedExpr
+    evaluate: Evaluator
+
+    @property
+    def text(self) -> str:
+        return self.checked.source.text
+
+    def report(self, span: Span, code: str, message: str) -> Diagnostic:
+        """A diagnostic at `span` (expression offsets) of this expression, in the file."""
+        return self.checked.source.report(span, code, message)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A checked and compiled rule file: immutable, and safe to share between threads."""
+
+    model: RuleSetFile
+    source: SourceFile
+    expressions: MappingProxyType[tuple[PathPart, ...], CompiledExpression]
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def program(self) -> str:
+        return self.model.program
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.model.timezone)
+
+    @property
+    def hash(self) -> str:
+        """`sha256:` of the ruleset's canonical content: formatting and comments do not count,
+        every value does. Results carry it so a decision can be traced to the rules that made it."""
+        return content_hash(self.model)
+
+    def expression(self, *path: PathPart) -> CompiledExpression | None:
+        return self.expressions.get(tuple(path))
+
+
+def content_hash(model: RuleSetFile) -> str:
+    canonical = json.dumps(
+        model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What checking a rule file found: the ruleset (None when there are errors) and every
+    diagnostic, sorted, warnings included."""
+
+    ruleset: RuleSet | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return self.ruleset is not None
+
+
+def check_source(source: SourceFile, *, today: date | None = None) -> CheckResult:
+    """Run the whole pipeline on one rule file's text."""
+    root, diagnostics = read_document(source)
+    if root is None or has_errors(diagnostics):
+        return CheckResult(None, sort_diagnostics(diagnostics))
+    sink = DiagnosticSink(source, list(diagnostics))
+    model = validate_document(root, sink)
+    if model is None or sink.has_errors:
+        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+    check_semantics(model, root, sink, today)
+    if sink.has_errors:
+        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+    expressions = _compile_expressions(model, root, sink)
+    found = sort_diagnostics(sink.diagnostics)
+    if sink.has_errors:
+        return CheckResult(None, found)
+    ruleset = RuleSet(model, source, MappingProxyType(expressions), tuple(found))
+    return CheckResult(ruleset, found)
+
+
+def read_source(path: Path, name: str | None = None) -> SourceFile | Diagnostic:
+    """Read and decode a rule file; an unreadable or undecodable file gives a diagnostic."""
+    display = name if name is not None else str(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return _io_error(display, "is a directory, not a rule file")
+    except FileNotFoundError:
+        return _io_error(display, "no such file")
+    except OSError as error:
+        return _io_error(display, f"cannot be read: {error.strerror or error}")
+    return decode_source(display, data)
+
+
+def _io_error(name: str, message: str) -> Diagnostic:
+    return make_diagnostic(SourceFile(name, ""), Span(0, 0), "RE100", f"`{name}` {message}")
+
+
+def check_ruleset(path_or_text: str | Path, *, today: date | None = None) -> list[Diagnostic]:
+    """Every diagnostic for a rule file (errors and warnings); never raises for bad input.
+
+    A `Path`, or a `str` without a line break, is a file path; any other `str` is rule text.
+    """
+    source = _source_of(path_or_text)
+    if isinstance(source, Diagnostic):
+        return [source]
+    return check_source(source, today=today).diagnostics
+
+
+def load_ruleset(path_or_text: str | Path, *, today: date | None = None) -> RuleSet:
+    """Check and compile a rule file; raises `RuleSetError` carrying every diagnostic.
+
+    A `Path`, or a `str` without a line break, is a file path; any other `str` is rule text.
+    """
+    source = _source_of(path_or_text)
+    if isinstance(source, Diagnostic):
+        raise RuleSetError([source])
+    result = check_source(source, today=today)
+    if result.ruleset is None:
+        raise RuleSetError(result.diagnostics)
+    return result.ruleset
+
+
+def _source_of(path_or_text: str | Path) -> SourceFile | Diagnostic:
+    if isinstance(path_or_text, Path):
+        return read_source(path_or_text)
+    if "\n" in path_or_text:
+        return SourceFile("<string>", path_or_text)
+    return read_source(Path(path_or_text), path_or_text)
+
+
+# -- expressions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where an expression stands in the file and what it must produce."""
+
+    path: tuple[PathPart, ...]
+    scope: Scope
+    expected: Type
+
+
+def _expression_sites(model: RuleSetFile) -> Iterator[_Site]:
+    for index, rule in enumerate(model.earning):
+        scope = earning_scope(rule.on, model.attributes, model.events)
+        if rule.when is not None:
+            yield _Site(("earning", index, "when"), scope, BOOL)
+        yield _Site(("earning", index, "points"), scope, INT)
+    milestone_names = milestone_scope(model.attributes)
+    for index, milestone in enumerate(model.milestones):
+        if milestone.when is not None:
+            yield _Site(("milestones", index, "when"), milestone_names, BOOL)
+
+
+def _compile_expressions(
+    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink
+) -> dict[tuple[PathPart, ...], CompiledExpression]:
+    compiled: dict[tuple[PathPart, ...], CompiledExpression] = {}
+    for site in _expression_sites(model):
+        node = find_node(root, site.path)
+        assert isinstance(node, LocatedScalar), site.path  # validated as a scalar
+        src = ExpressionSource(node.text, sink.source, node.offsets, site.path)
+        expr, problems = parse_expression(src)
+        sink.diagnostics.extend(problems)
+        if expr is None:
+            continue
+        checked, problems = check_expression(expr, site.scope, src)
+        sink.diagnostics.extend(problems)
+        if checked is None:
+            continue
+        problem = _result_problem(checked, site)
+        if problem is not None:
+            sink.diagnostics.append(problem)
+            continue
+        compiled[site.path] = CompiledExpression(site.path, checked, compile_expression(checked))
+    return compiled
+
+
+def _result_problem(checked: CheckedExpr, site: _Site) -> Diagnostic | None:
+    """A diagnostic when the expression's type is not what its key needs."""
+    actual = checked.type
+    if actual == site.expected:
+        return None
+    span = checked.root.span
+    src = checked.source
+    if isinstance(actual, OptionalType) and actual.inner == site.expected:
+        text = src.text[span.start : span.end].strip()
+        return src.report(span, "RE409", f"`{text}` may be null", hint=f"give a default: "
+                          f"`coalesce({text}, {'false' if site.expected == BOOL else '0'})`")
+    if isinstance(site.expected, BoolType):
+        return src.report(span, "RE407", f"a condition must be true/false, but this is "
+                          f"`{actual}`", hint=_bool_hint(actual))
+    hint = ("round explicitly: `floor(...)`, `round(...)` or `ceil(...)`"
+            if isinstance(actual, DecimalType | MoneyType) else None)
+    return src.report(span, "RE408", f"points must be a whole number, but this is `{actual}`",
+                      hint=hint)
+
+
+def _bool_hint(actual: Type) -> str | None:
+    if isinstance(actual, MoneyType | DecimalType) or actual == INT:
+        return "compare the value, for example `... > 0`"
+    return None
+
+
+def _json_default(value: Any) -> str:
+    return str(value)

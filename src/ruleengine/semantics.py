@@ -1,0 +1,215 @@
+"""Ruleset semantics: the checks that relate values to each other (RE5xx).
+
+The models have already checked every value on its own; this pass checks what only the whole
+file can tell: unique ids, `pick` against the rewards offered, windows, milestone structure
+and targets. It reports everything it finds, each at the span of the value at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from ruleengine.diagnostics import DiagnosticSink, PathPart
+from ruleengine.expr.values import Duration
+from ruleengine.models import (
+    Milestone,
+    MilestoneType,
+    RewardLogic,
+    RewardSpec,
+    RuleSetFile,
+    Window,
+)
+from ruleengine.vocabulary import CUSTOMER_FIELDS
+from ruleengine.yaml_source import LocatedMapping, span_of
+
+_ORDER_TYPES = {MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT}
+_STEP_TYPES_OF_MIXED = set(MilestoneType) - {MilestoneType.MIXED, MilestoneType.INACTIVITY}
+
+
+class _Semantics:
+    def __init__(self, root: LocatedMapping, sink: DiagnosticSink, today: date | None) -> None:
+        self.root = root
+        self.sink = sink
+        self.today = today
+
+    def report(self, path: Sequence[PathPart], code: str, message: str,
+               hint: str | None = None, *, key: bool = False) -> None:
+        self.sink.report(span_of(self.root, path, key=key), code, message, hint=hint, path=path)
+
+    def line_of(self, path: Sequence[PathPart]) -> int:
+        return self.sink.source.location(span_of(self.root, path).start).line
+
+    def check(self, ruleset: RuleSetFile) -> None:
+        self.check_ids(ruleset)
+        builtin = {name for name, _ in CUSTOMER_FIELDS}
+        for name in ruleset.attributes:
+            if name in builtin:
+                self.report(("attributes", name), "RE508",
+                            f"attribute `{name}` has the name of the built-in field "
+                            f"`customer.{name}`", "rename the attribute", key=True)
+        for index, rule in enumerate(ruleset.earning):
+            self.check_window(rule.active, ("earning", index, "active"))
+        for index, milestone in enumerate(ruleset.milestones):
+            self.check_milestone(milestone, ("milestones", index))
+
+    def check_ids(self, ruleset: RuleSetFile) -> None:
+        seen: dict[str, tuple[PathPart, ...]] = {}
+        paths = [("earning", i, "id") for i in range(len(ruleset.earning))] + [
+            ("milestones", i, "id") for i in range(len(ruleset.milestones))
+        ]
+        ids = [r.id for r in ruleset.earning] + [m.id for m in ruleset.milestones]
+        for rule_id, path in zip(ids, paths, strict=True):
+            if rule_id in seen:
+                self.report(path, "RE501", f"duplicate rule id `{rule_id}`",
+                            f"`{rule_id}` is first used on line {self.line_of(seen[rule_id])}")
+            else:
+                seen[rule_id] = path
+
+    def check_window(self, window: Window | None, path: tuple[PathPart, ...]) -> None:
+        if window is None:
+            return
+        if window.from_ is not None and window.until is not None and window.until < window.from_:
+            self.report((*path, "until"), "RE503",
+                        f"`until` ({window.until}) is before `from` ({window.from_})",
+                        "swap the dates")
+        elif window.until is not None and self.today is not None and window.until < self.today:
+            self.report((*path, "until"), "RE510",
+                        f"the active window ended on {window.until}; this rule no longer applies")
+
+    def check_milestone(self, milestone: Milestone, path: tuple[PathPart, ...]) -> None:
+        self.check_window(milestone.active, (*path, "active"))
+        kind = milestone.type
+        if kind is MilestoneType.MIXED:
+            if milestone.steps is None:
+                self.report((*path, "type"), "RE507", "a `mixed` milestone needs `steps`",
+                            "list the journey's steps, each with its own `type`")
+            for key in ("target", "reward"):
+                if getattr(milestone, key) is not None:
+                    self.report((*path, key), "RE507",
+                                f"a `mixed` milestone has no `{key}` of its own",
+                                f"move `{key}` into a step", key=True)
+        elif milestone.steps is None:
+            if milestone.target is None:
+                self.report((*path, "type"), "RE507", "the milestone needs a `target`",
+                            "or list several thresholds under `steps`")
+            elif milestone.reward is None:
+                self.report((*path, "target"), "RE507", "the milestone needs a `reward`", key=True)
+            else:
+                self.check_target(kind, milestone.target, (*path, "target"))
+            if milestone.reward is not None:
+                self.check_reward(milestone.reward, (*path, "reward"))
+        else:
+            for key in ("target", "reward"):
+                if getattr(milestone, key) is not None:
+                    self.report((*path, key), "RE507",
+                                f"the milestone has both `steps` and a `{key}` of its own",
+                                f"move `{key}` into the steps", key=True)
+        if milestone.steps is not None:
+            self.check_steps(milestone, path)
+        if milestone.order_requirements is not None:
+            kinds = {step.type or kind for step in milestone.steps or []} | {kind}
+            if not kinds & _ORDER_TYPES:
+                self.report((*path, "order_requirements"), "RE511",
+                            "`order_requirements` have no effect: the milestone counts no orders",
+                            key=True)
+
+    def check_steps(self, milestone: Milestone, path: tuple[PathPart, ...]) -> None:
+        assert milestone.steps is not None
+        previous: Decimal | Duration | None = None
+        for index, step in enumerate(milestone.steps):
+            step_path = (*path, "steps", index)
+            if milestone.type is MilestoneType.MIXED:
+                if step.type is None:
+                    self.report(step_path, "RE505", "each step of a `mixed` milestone needs a "
+                                "`type`", "for example `type: orders_count`")
+                    continue
+                if step.type not in _STEP_TYPES_OF_MIXED:
+                    self.report((*step_path, "type"), "RE505",
+                                f"a `mixed` journey cannot have a `{step.type}` step",
+                                "step types: " + ", ".join(f"`{t}`" for t in sorted(
+                                    _STEP_TYPES_OF_MIXED)))
+                    continue
+                step_kind = step.type
+            else:
+                if step.type is not None and step.type != milestone.type:
+                    self.report((*step_path, "type"), "RE505",
+                                f"a step of a `{milestone.type}` milestone cannot be "
+                                f"`{step.type}`",
+                                "make the milestone `type: mixed` to combine step types")
+                    continue
+                step_kind = milestone.type
+            value = self.check_target(step_kind, step.target, (*step_path, "target"))
+            self.check_reward(step.reward, (*step_path, "reward"))
+            if milestone.type is MilestoneType.MIXED or value is None:
+                continue
+            if previous is not None and _order_key(value) <= _order_key(previous):
+                self.report((*step_path, "target"), "RE506",
+                            f"step {index + 1}'s target {_show(value)} is not above step "
+                            f"{index}'s {_show(previous)}",
+                            "steps are thresholds on one running total; order them by target")
+            previous = value
+
+    def check_target(self, kind: MilestoneType, target: int | Decimal | str,
+                     path: tuple[PathPart, ...]) -> Decimal | Duration | None:
+        """Check a target against its milestone type; returns it as a comparable value."""
+        if kind is MilestoneType.INACTIVITY:
+            if not isinstance(target, str):
+                self.report(path, "RE509", "an `inactivity` target is a duration",
+                            f"write `{target}d` for {target} days")
+                return None
+            try:
+                duration = Duration.parse(target)
+            except ValueError:
+                self.report(path, "RE210", f"`{target}` is not a duration",
+                            "write a whole number and a unit: `90d`, `12w`, `3mo`, `1y`")
+                return None
+            if duration.months <= 0 and duration.seconds <= 0:
+                self.report(path, "RE504", "the target must be longer than zero")
+                return None
+            return duration
+        if isinstance(target, str):
+            self.report(path, "RE509", f"a `{kind}` target is a number, not `{target}`")
+            return None
+        if kind is not MilestoneType.AMOUNT_SPENT and not isinstance(target, int):
+            self.report(path, "RE509", f"a `{kind}` target is a whole number, not {target}")
+            return None
+        if target <= 0:
+            self.report(path, "RE504", f"the target must be positive, not {target}")
+            return None
+        return Decimal(target)
+
+    def check_reward(self, spec: RewardSpec, path: tuple[PathPart, ...]) -> None:
+        offered = len(spec.rewards)
+        if spec.logic is RewardLogic.CUSTOMER_PICKS:
+            if spec.pick is None:
+                self.report((*path, "logic"), "RE502", "`customer_picks` needs `pick`",
+                            f"add `pick: 1` (up to {offered})")
+            elif not 1 <= spec.pick <= offered:
+                self.report((*path, "pick"), "RE502",
+                            f"`pick` is {spec.pick}, but {offered} reward"
+                            f"{'s are' if offered != 1 else ' is'} offered",
+                            f"`pick` must be between 1 and {offered}")
+        elif spec.pick is not None:
+            self.report((*path, "pick"), "RE502", "`pick` only applies to "
+                        "`logic: customer_picks`", "remove `pick`, or set the logic", key=True)
+
+
+def _order_key(value: Decimal | Duration) -> tuple[int, int] | Decimal:
+    return (value.months, value.seconds) if isinstance(value, Duration) else value
+
+
+def _show(value: Decimal | Duration) -> str:
+    return str(value)
+
+
+def check_semantics(
+    ruleset: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, today: date | None = None
+) -> None:
+    """Report the RE5xx problems of a structurally valid ruleset into `sink`.
+
+    `today` enables the warning for windows that have already ended; without it (the default
+    for deterministic library use) that warning is not given.
+    """
+    _Semantics(root, sink, today).check(ruleset)

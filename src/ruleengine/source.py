@@ -1,0 +1,145 @@
+"""Source text and spans: offsets in, 1-based line and column out.
+
+Every phase reports problems as a `Span` (half-open character offsets into a `SourceFile`). Only
+when a diagnostic is built do offsets become line and column numbers, so the mapping lives here,
+in small pure functions with their own tests.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A half-open range of character offsets `[start, end)` in some text."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"invalid span {self.start}..{self.end}")
+
+    def cover(self, other: Span) -> Span:
+        """The smallest span that contains both spans."""
+        return Span(min(self.start, other.start), max(self.end, other.end))
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A 1-based line and column (columns count characters, not bytes)."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A named text, with a table of line starts for offset -> line/column lookups."""
+
+    name: str
+    text: str
+    _line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    @property
+    def line_count(self) -> int:
+        return len(self._line_starts)
+
+    def location(self, offset: int) -> Location:
+        """The line and column of a character offset (clamped to the text)."""
+        offset = max(0, min(offset, len(self.text)))
+        index = bisect.bisect_right(self._line_starts, offset) - 1
+        return Location(index + 1, offset - self._line_starts[index] + 1)
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its line break."""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+    def snippet(self, span: Span) -> str:
+        """The whole source lines that `span` touches, undecorated."""
+        first = self.location(span.start).line
+        last = self.location(max(span.start, span.end - 1)).line
+        return "\n".join(self.line_text(n) for n in range(first, last + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class OffsetMap:
+    """Maps character offsets in a scalar's *value* to offsets in the file it came from.
+
+    A YAML scalar's value is not always a slice of the file: block scalars drop indentation,
+    folded and multi-line plain scalars turn line breaks into spaces, quoted scalars drop
+    quotes and decode escapes. `offsets[i]` is the file offset of value character `i`, and one
+    extra entry holds the offset just past the value. When the value cannot be aligned with the
+    file text (escapes), `exact` is False and every offset maps to the whole scalar.
+    """
+
+    offsets: tuple[int, ...]
+    whole: Span
+    exact: bool
+
+    def to_file(self, span: Span) -> Span:
+        """Translate a span in value offsets to a span in file offsets."""
+        if not self.exact:
+            return self.whole
+        last = len(self.offsets) - 1
+        start = self.offsets[min(span.start, last)]
+        if span.end <= span.start:
+            return Span(start, start)
+        end = self.offsets[min(span.end - 1, last)] + 1
+        return Span(start, max(start, end))
+
+    @classmethod
+    def identity(cls, length: int, base: int = 0) -> OffsetMap:
+        return cls(tuple(range(base, base + length + 1)), Span(base, base + length), True)
+
+
+def align_value(value: str, raw: str, base: int) -> OffsetMap:
+    """Align a scalar's decoded value with its raw text in the file.
+
+    `raw` is the file text of the scalar (from its first to its last character, quotes and
+    block indicators included) and `base` its offset in the file. Each value character is
+    matched greedily against the raw text; a space or line break in the value may stand for a
+    folded line break in the file. When a character cannot be found (an escape sequence), the
+    map falls back to the whole scalar.
+    """
+    whole = Span(base, base + len(raw))
+    offsets: list[int] = []
+    pos = raw.find("\n") + 1 if raw[:1] in ("|", ">") else 0
+    for ch in value:
+        found = _find_char(raw, pos, ch)
+        if found < 0:
+            if ch.isspace():  # trailing line break added by chomping, past the raw text
+                found = max(0, len(raw) - 1)
+            else:
+                return OffsetMap((), whole, False)
+        offsets.append(base + found)
+        pos = found + 1
+    offsets.append(base + min(pos, len(raw)))
+    return OffsetMap(tuple(offsets), whole, True)
+
+
+def _find_char(raw: str, pos: int, ch: str) -> int:
+    """Index of the raw character that stands for value character `ch`, or -1.
+
+    Raw characters that have no counterpart in the value (quotes, indentation, the line breaks
+    that folding removed) are skipped; any other mismatch means the value was decoded from an
+    escape sequence, and alignment gives up.
+    """
+    while pos < len(raw):
+        here = raw[pos]
+        if here == ch or (ch in " \n" and here == "\n"):
+            return pos
+        if here in " \t\r\n\"'":
+            pos += 1
+            continue
+        return -1
+    return -1

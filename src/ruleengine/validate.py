@@ -1,0 +1,317 @@
+"""Located YAML tree -> validated `RuleSetFile`, with pydantic errors turned into diagnostics.
+
+Pydantic reports every structural problem at once, each with a `loc` path through the data.
+This module maps each error to a stable code, a message in the file's own terms ("expected a
+whole number, got text"), a hint ("did you mean `points`?") and the span of the offending key
+or value in the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import pydantic
+from pydantic_core import ErrorDetails
+
+from ruleengine.diagnostics import Diagnostic, DiagnosticSink, PathPart
+from ruleengine.models import (
+    ATTRIBUTE_TYPES,
+    BUILTIN_TRIGGERS,
+    FIELD_NAME_PATTERN,
+    RULE_ID_PATTERN,
+    RuleSetFile,
+    available_timezones,
+)
+from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, span_of, to_plain
+
+
+def validate_document(
+    root: LocatedMapping, sink: DiagnosticSink
+) -> RuleSetFile | None:
+    """Validate the located tree; reports into `sink` and returns None on any error."""
+    try:
+        return RuleSetFile.model_validate(to_plain(root))
+    except pydantic.ValidationError as error:
+        for diagnostic in _diagnostics(error.errors(include_url=False), root, sink):
+            sink.diagnostics.append(diagnostic)
+        return None
+
+
+def _diagnostics(
+    errors: Iterable[ErrorDetails], root: LocatedMapping, sink: DiagnosticSink
+) -> Iterable[Diagnostic]:
+    by_path: dict[tuple[PathPart, ...], list[ErrorDetails]] = {}
+    for error in errors:
+        path, key_error = _data_path(root, error["loc"])
+        by_path.setdefault(path + (("[key]",) if key_error else ()), []).append(error)
+    for path_key, group in by_path.items():
+        key_error = bool(path_key) and path_key[-1] == "[key]"
+        path = path_key[:-1] if key_error else path_key
+        yield _diagnostic(path, group, key_error, root, sink)
+
+
+def _data_path(root: LocatedNode, loc: Sequence[PathPart]) -> tuple[tuple[PathPart, ...], bool]:
+    """Drop the parts of a pydantic `loc` that name union members rather than data.
+
+    Returns the path through the data and whether the error is about a mapping *key*.
+    """
+    path: list[PathPart] = []
+    node: LocatedNode | None = root
+    key_error = False
+    for part in loc:
+        if part == "[key]":
+            key_error = True
+            continue
+        if isinstance(node, LocatedMapping) and isinstance(part, str):
+            entry = node.get(part)
+            path.append(part)
+            node = entry[1] if entry else None
+        elif isinstance(node, LocatedSequence) and isinstance(part, int):
+            path.append(part)
+            node = node.items[part] if 0 <= part < len(node.items) else None
+        elif node is None and isinstance(part, str) and not path_has_union_tag(part):
+            path.append(part)  # a missing key below a missing mapping
+        # anything else is a union member tag such as "int", "str" or "function-after[...]"
+    return tuple(path), key_error
+
+
+def path_has_union_tag(part: str) -> bool:
+    return "[" in part or part in {"int", "str", "bool", "decimal", "float", "none"}
+
+
+_KIND_OF_ERROR: dict[str, str] = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "string_type": "text",
+    "decimal_type": "a number",
+    "decimal_parsing": "a number",
+    "bool_type": "`true` or `false`",
+    "bool_parsing": "`true` or `false`",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "a date (YYYY-MM-DD)",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "literal_error": "",
+    "finite_number": "a finite number",
+}
+
+_RANGE_ERRORS = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "string_pattern_mismatch",
+    "string_too_short",
+    "too_short",
+    "too_long",
+    "string_too_long",
+    "decimal_max_digits",
+    "decimal_max_places",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, int):
+        return f"the whole number `{value}`"
+    if isinstance(value, Decimal):
+        return f"the number `{value}`"
+    if isinstance(value, str):
+        return f"the text `{value}`" if len(value) <= 40 else "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _diagnostic(
+    path: tuple[PathPart, ...],
+    group: list[ErrorDetails],
+    key_error: bool,
+    root: LocatedMapping,
+    sink: DiagnosticSink,
+) -> Diagnostic:
+    first = group[0]
+    kind = first["type"]
+    where = _where(path)
+    hint: str | None = None
+    if kind == "extra_forbidden":
+        name = str(path[-1])
+        allowed = _allowed_keys(path[:-1])
+        hint = _did_you_mean(name, allowed)
+        if hint is None and allowed:
+            hint = "allowed keys here: " + ", ".join(f"`{k}`" for k in sorted(allowed))
+        return _at(sink, root, path, "RE201", f"unknown key `{name}`{where}", hint, key=True)
+    if kind == "missing":
+        return _at(sink, root, path, "RE202", f"missing required key `{path[-1]}`{_where(path[:-1])}",
+                   None, key=False, parent=True)
+    if kind.startswith("RE"):
+        message = first["msg"]
+        value = first.get("input")
+        if kind == "RE207" and isinstance(value, str):
+            hint = _did_you_mean(value, available_timezones(), quote=True)
+        elif kind == "RE211" and isinstance(value, str):
+            hint = _did_you_mean(value, BUILTIN_TRIGGERS) or (
+                "use a built-in trigger or `custom:<name>` for a host-defined event"
+            )
+        elif kind == "RE212" and isinstance(value, str):
+            hint = _did_you_mean(value.removesuffix("?"), ATTRIBUTE_TYPES) or (
+                "types: " + ", ".join(f"`{t}`" for t in ATTRIBUTE_TYPES)
+            )
+        return _at(sink, root, path, kind, message, hint, key=key_error)
+    if kind == "literal_error" and path == ("version",):
+        return _at(sink, root, path, "RE206", f"unsupported format version `{first.get('input')}`",
+                   "this version of ruleengine reads `version: 1`")
+    if kind in ("enum", "literal_error"):
+        expected = str(first.get("ctx", {}).get("expected", ""))
+        choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",") if c.strip()]
+        value = first.get("input")
+        hint = _did_you_mean(str(value), choices) if value is not None else None
+        expected = expected.replace("'", "`")
+        return _at(sink, root, path, "RE204",
+                   f"{_describe(value)} is not a valid {_field(path)}{where}; expected "
+                   f"{expected}", hint)
+    if kind == "string_pattern_mismatch":
+        value = first.get("input")
+        what = "a field name" if key_error else "an id"
+        rule = _PATTERN_RULES.get(str(first.get("ctx", {}).get("pattern", "")), "")
+        return _at(sink, root, path, "RE205", f"{_describe(value)} is not {what}{where}",
+                   rule or None, key=key_error)
+    if kind in _RANGE_ERRORS:
+        message = first["msg"].replace("Input should be", f"{_field(path)} must be")
+        message = message.replace("Value should", f"{_field(path)} must")
+        return _at(sink, root, path, "RE205", f"{_lower_first(message)}{where}", hint,
+                   key=key_error)
+    expected_kinds = _expected_kinds(group)
+    if path and path[-1] == "target" and len(group) > 1:
+        expected_kinds = ["a number or a duration such as `90d`"]
+    if expected_kinds:
+        return _at(sink, root, path, "RE203",
+                   f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not "
+                   f"{_describe(first.get('input'))}", None, key=key_error)
+    return _at(sink, root, path, "RE205", f"{_lower_first(first['msg'])}{where}", None,
+               key=key_error)
+
+
+_PATTERN_RULES = {
+    RULE_ID_PATTERN: "ids start with a letter or digit and use letters, digits, `-`, `_` and `.` "
+    "(at most 64 characters)",
+    FIELD_NAME_PATTERN: "names use lower-case letters, digits and `_`, and start with a letter",
+}
+
+
+def _expected_kinds(group: list[ErrorDetails]) -> list[str]:
+    kinds: list[str] = []
+    for error in group:
+        kind = _KIND_OF_ERROR.get(error["type"])
+        if kind and kind not in kinds:
+            kinds.append(kind)
+    if len(group) > 1 and "text" in kinds:
+        kinds[kinds.index("text")] = "text (an expression)"
+    return kinds
+
+
+def _at(
+    sink: DiagnosticSink,
+    root: LocatedMapping,
+    path: tuple[PathPart, ...],
+    code: str,
+    message: str,
+    hint: str | None,
+    *,
+    key: bool = False,
+    parent: bool = False,
+) -> Diagnostic:
+    from ruleengine.diagnostics import make_diagnostic
+
+    span = span_of(root, path[:-1] if parent else path, key=key)
+    return make_diagnostic(sink.source, span, code, message, hint=hint, path=path)
+
+
+def _where(path: Sequence[PathPart]) -> str:
+    """A few words saying where in the file a path is ("in earning rule 2")."""
+    names = {"earning": "earning rule", "milestones": "milestone", "steps": "step",
+             "rewards": "reward"}
+    parts: list[str] = []
+    for index, part in enumerate(path):
+        if isinstance(part, int) and index > 0 and path[index - 1] in names:
+            parts.append(f"{names[str(path[index - 1])]} {part + 1}")
+    return f" in {', '.join(parts)}" if parts else ""
+
+
+def _field(path: Sequence[PathPart]) -> str:
+    """The name of the key a path ends in, for messages ("`per`"), or "the value"."""
+    names = [part for part in path if isinstance(part, str)]
+    return f"`{names[-1]}`" if names else "the value"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _did_you_mean(
+    name: str, choices: Iterable[str], *, quote: bool = True
+) -> str | None:
+    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    if not matches:
+        lowered = {c.lower(): c for c in choices}
+        if name.lower() in lowered:
+            matches = [lowered[name.lower()]]
+    if not matches:
+        return None
+    return f"did you mean `{matches[0]}`?" if quote else f"did you mean {matches[0]}?"
+
+
+def _allowed_keys(path: Sequence[PathPart]) -> list[str]:
+    """The keys the model allows at `path` (by alias), found by walking the model types."""
+    annotation: Any = RuleSetFile
+    for part in path:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int):
+            args = typing.get_args(annotation)
+            annotation = args[0] if args else Any
+        elif isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            fields = {f.alias or n: f.annotation for n, f in annotation.model_fields.items()}
+            annotation = fields.get(part, Any)
+        elif typing.get_origin(annotation) is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [f.alias or n for n, f in annotation.model_fields.items()]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Annotated and Optional, keeping the one model or container type inside."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+__all__ = ["validate_document"]
+_ = enum  # enums are referenced through pydantic's error context
