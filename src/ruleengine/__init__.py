@@ -30,7 +30,13 @@ __all__ = [
 if TYPE_CHECKING:
     from ruleengine.api import compile_expression
     from ruleengine.diagnostics import Diagnostic, RuleSetError, Severity
-    from ruleengine.ruleset import CheckResult, CompiledExpression, RuleSet, check_ruleset, load_ruleset
+    from ruleengine.ruleset import (
+        CheckResult,
+        CompiledExpression,
+        RuleSet,
+        check_ruleset,
+        load_ruleset,
+    )
 
 # Imports are lazy so that `import ruleengine` (and the CLI's start-up) stays cheap: pydantic,
 # lark and yaml load only when a ruleset is first read.

@@ -57,7 +57,9 @@ class Expression:
             ) from None
 
 
-def compile_expression(text: str, scope: Scope | None = None, *, name: str = "<string>") -> Expression:
+def compile_expression(
+    text: str, scope: Scope | None = None, *, name: str = "<string>"
+) -> Expression:
     """Parse, check and compile one expression.
 
     `scope` says which names the expression can use; the default is what an `on: order`

@@ -13,12 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from ruleengine import __version__
-
-if TYPE_CHECKING:
-    from ruleengine.diagnostics import Diagnostic
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -49,8 +46,10 @@ def discover_rule_files(paths: Sequence[str]) -> list[Path]:
         path = Path(text)
         if path.is_dir():
             matches = sorted(
-                p for p in path.rglob("*")
-                if p.suffix in RULE_SUFFIXES and p.is_file()
+                p
+                for p in path.rglob("*")
+                if p.suffix in RULE_SUFFIXES
+                and p.is_file()
                 and not p.name.endswith(TEST_SUFFIXES)
                 and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
             )
@@ -68,6 +67,7 @@ def discover_rule_files(paths: Sequence[str]) -> list[Path]:
 
 
 def command_validate(args: argparse.Namespace) -> int:
+    from ruleengine.diagnostics import Diagnostic
     from ruleengine.render import (
         render_github,
         render_json,
@@ -83,11 +83,11 @@ def command_validate(args: argparse.Namespace) -> int:
     unreadable = False
     for path in files:
         source = read_source(path, str(path))
-        if not hasattr(source, "text"):
-            diagnostics.append(source)  # type: ignore[arg-type]  # a Diagnostic
-            unreadable = unreadable or source.code == "RE100"  # type: ignore[union-attr]
+        if isinstance(source, Diagnostic):
+            diagnostics.append(source)
+            unreadable = unreadable or source.code == "RE100"
             continue
-        diagnostics.extend(check_source(source, today=today).diagnostics)  # type: ignore[arg-type]
+        diagnostics.extend(check_source(source, today=today).diagnostics)
     out = sys.stdout
     if args.format == "json":
         print(render_json(diagnostics, files=[str(f) for f in files]), file=out)
@@ -148,12 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="rule files or folders")
-    validate.add_argument("--format", choices=("text", "json", "github", "sarif"),
-                          default="text", help="output format (default: text)")
+    validate.add_argument(
+        "--format",
+        choices=("text", "json", "github", "sarif"),
+        default="text",
+        help="output format (default: text)",
+    )
     validate.add_argument("--strict", action="store_true", help="fail on warnings too")
     validate.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    validate.add_argument("--today", type=_iso_date, default=None,
-                          help="the date for date-dependent warnings (default: today)")
+    validate.add_argument(
+        "--today",
+        type=_iso_date,
+        default=None,
+        help="the date for date-dependent warnings (default: today)",
+    )
     validate.set_defaults(handler=command_validate)
 
     schema = commands.add_parser(
@@ -186,8 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:  # the last line of defence: no traceback unless asked for
         if args.debug:
             raise
-        print("ruleengine: internal error; please report it, with the output of the same "
-              "command run with --debug", file=sys.stderr)
+        print(
+            "ruleengine: internal error; please report it, with the output of the same "
+            "command run with --debug",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
 
 

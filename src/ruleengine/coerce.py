@@ -147,8 +147,11 @@ def _datetime(value: Any, path: JsonPath) -> datetime:
     else:
         raise CoercionError(path, f"expected a timestamp, got {_describe(value)}")
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise CoercionError(path, f"`{value}` has no time zone offset; write it as "
-                            "`2026-02-01T12:00:00Z` or with `+01:00`")
+        raise CoercionError(
+            path,
+            f"`{value}` has no time zone offset; write it as "
+            "`2026-02-01T12:00:00Z` or with `+01:00`",
+        )
     return parsed
 
 

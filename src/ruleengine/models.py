@@ -102,8 +102,10 @@ def _check_attribute_type(value: str) -> str:
 AttributeType = Annotated[
     str,
     AfterValidator(_check_attribute_type),
-    Field(description="string, int, decimal, money, bool, date, datetime or list[string]; "
-                      "a trailing `?` marks an optional attribute."),
+    Field(
+        description="string, int, decimal, money, bool, date, datetime or list[string]; "
+        "a trailing `?` marks an optional attribute."
+    ),
 ]
 
 

@@ -67,8 +67,9 @@ def render_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
             if offset == 0:
                 end = d.end_column if d.end_line == d.line else None
                 carets = caret_line(text, d.column, end)
-                lines.append(_paint(f"{pad} |", "gutter", color) + " "
-                             + _paint(carets, severity, color))
+                lines.append(
+                    _paint(f"{pad} |", "gutter", color) + " " + _paint(carets, severity, color)
+                )
         if len(snippet_lines) > len(shown):
             lines.append(_paint(f"{pad} |", "gutter", color) + " ...")
         if d.hint:

@@ -18,8 +18,6 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ruleengine.expr.parser import ExpressionSource, parse_expression
-
 from ruleengine.diagnostics import (
     Diagnostic,
     DiagnosticSink,
@@ -31,6 +29,7 @@ from ruleengine.diagnostics import (
 )
 from ruleengine.expr.checker import CheckedExpr, check_expression
 from ruleengine.expr.compiler import Evaluator, compile_expression
+from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
 from ruleengine.models import RuleSetFile
@@ -239,15 +238,27 @@ def _result_problem(checked: CheckedExpr, site: _Site) -> Diagnostic | None:
     src = checked.source
     if isinstance(actual, OptionalType) and actual.inner == site.expected:
         text = src.text[span.start : span.end].strip()
-        return src.report(span, "RE409", f"`{text}` may be null", hint=f"give a default: "
-                          f"`coalesce({text}, {'false' if site.expected == BOOL else '0'})`")
+        return src.report(
+            span,
+            "RE409",
+            f"`{text}` may be null",
+            hint=f"give a default: `coalesce({text}, {'false' if site.expected == BOOL else '0'})`",
+        )
     if isinstance(site.expected, BoolType):
-        return src.report(span, "RE407", f"a condition must be true/false, but this is "
-                          f"`{actual}`", hint=_bool_hint(actual))
-    hint = ("round explicitly: `floor(...)`, `round(...)` or `ceil(...)`"
-            if isinstance(actual, DecimalType | MoneyType) else None)
-    return src.report(span, "RE408", f"points must be a whole number, but this is `{actual}`",
-                      hint=hint)
+        return src.report(
+            span,
+            "RE407",
+            f"a condition must be true/false, but this is `{actual}`",
+            hint=_bool_hint(actual),
+        )
+    hint = (
+        "round explicitly: `floor(...)`, `round(...)` or `ceil(...)`"
+        if isinstance(actual, DecimalType | MoneyType)
+        else None
+    )
+    return src.report(
+        span, "RE408", f"points must be a whole number, but this is `{actual}`", hint=hint
+    )
 
 
 def _bool_hint(actual: Type) -> str | None:

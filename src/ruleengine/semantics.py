@@ -34,8 +34,15 @@ class _Semantics:
         self.sink = sink
         self.today = today
 
-    def report(self, path: Sequence[PathPart], code: str, message: str,
-               hint: str | None = None, *, key: bool = False) -> None:
+    def report(
+        self,
+        path: Sequence[PathPart],
+        code: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        key: bool = False,
+    ) -> None:
         self.sink.report(span_of(self.root, path, key=key), code, message, hint=hint, path=path)
 
     def line_of(self, path: Sequence[PathPart]) -> int:
@@ -46,9 +53,13 @@ class _Semantics:
         builtin = {name for name, _ in CUSTOMER_FIELDS}
         for name in ruleset.attributes:
             if name in builtin:
-                self.report(("attributes", name), "RE508",
-                            f"attribute `{name}` has the name of the built-in field "
-                            f"`customer.{name}`", "rename the attribute", key=True)
+                self.report(
+                    ("attributes", name),
+                    "RE508",
+                    f"attribute `{name}` has the name of the built-in field `customer.{name}`",
+                    "rename the attribute",
+                    key=True,
+                )
         for index, rule in enumerate(ruleset.earning):
             self.check_window(rule.active, ("earning", index, "active"))
         for index, milestone in enumerate(ruleset.milestones):
@@ -62,8 +73,12 @@ class _Semantics:
         ids = [r.id for r in ruleset.earning] + [m.id for m in ruleset.milestones]
         for rule_id, path in zip(ids, paths, strict=True):
             if rule_id in seen:
-                self.report(path, "RE501", f"duplicate rule id `{rule_id}`",
-                            f"`{rule_id}` is first used on line {self.line_of(seen[rule_id])}")
+                self.report(
+                    path,
+                    "RE501",
+                    f"duplicate rule id `{rule_id}`",
+                    f"`{rule_id}` is first used on line {self.line_of(seen[rule_id])}",
+                )
             else:
                 seen[rule_id] = path
 
@@ -71,29 +86,47 @@ class _Semantics:
         if window is None:
             return
         if window.from_ is not None and window.until is not None and window.until < window.from_:
-            self.report((*path, "until"), "RE503",
-                        f"`until` ({window.until}) is before `from` ({window.from_})",
-                        "swap the dates")
+            self.report(
+                (*path, "until"),
+                "RE503",
+                f"`until` ({window.until}) is before `from` ({window.from_})",
+                "swap the dates",
+            )
         elif window.until is not None and self.today is not None and window.until < self.today:
-            self.report((*path, "until"), "RE510",
-                        f"the active window ended on {window.until}; this rule no longer applies")
+            self.report(
+                (*path, "until"),
+                "RE510",
+                f"the active window ended on {window.until}; this rule no longer applies",
+            )
 
     def check_milestone(self, milestone: Milestone, path: tuple[PathPart, ...]) -> None:
         self.check_window(milestone.active, (*path, "active"))
         kind = milestone.type
         if kind is MilestoneType.MIXED:
             if milestone.steps is None:
-                self.report((*path, "type"), "RE507", "a `mixed` milestone needs `steps`",
-                            "list the journey's steps, each with its own `type`")
+                self.report(
+                    (*path, "type"),
+                    "RE507",
+                    "a `mixed` milestone needs `steps`",
+                    "list the journey's steps, each with its own `type`",
+                )
             for key in ("target", "reward"):
                 if getattr(milestone, key) is not None:
-                    self.report((*path, key), "RE507",
-                                f"a `mixed` milestone has no `{key}` of its own",
-                                f"move `{key}` into a step", key=True)
+                    self.report(
+                        (*path, key),
+                        "RE507",
+                        f"a `mixed` milestone has no `{key}` of its own",
+                        f"move `{key}` into a step",
+                        key=True,
+                    )
         elif milestone.steps is None:
             if milestone.target is None:
-                self.report((*path, "type"), "RE507", "the milestone needs a `target`",
-                            "or list several thresholds under `steps`")
+                self.report(
+                    (*path, "type"),
+                    "RE507",
+                    "the milestone needs a `target`",
+                    "or list several thresholds under `steps`",
+                )
             elif milestone.reward is None:
                 self.report((*path, "target"), "RE507", "the milestone needs a `reward`", key=True)
             else:
@@ -103,17 +136,24 @@ class _Semantics:
         else:
             for key in ("target", "reward"):
                 if getattr(milestone, key) is not None:
-                    self.report((*path, key), "RE507",
-                                f"the milestone has both `steps` and a `{key}` of its own",
-                                f"move `{key}` into the steps", key=True)
+                    self.report(
+                        (*path, key),
+                        "RE507",
+                        f"the milestone has both `steps` and a `{key}` of its own",
+                        f"move `{key}` into the steps",
+                        key=True,
+                    )
         if milestone.steps is not None:
             self.check_steps(milestone, path)
         if milestone.order_requirements is not None:
             kinds = {step.type or kind for step in milestone.steps or []} | {kind}
             if not kinds & _ORDER_TYPES:
-                self.report((*path, "order_requirements"), "RE511",
-                            "`order_requirements` have no effect: the milestone counts no orders",
-                            key=True)
+                self.report(
+                    (*path, "order_requirements"),
+                    "RE511",
+                    "`order_requirements` have no effect: the milestone counts no orders",
+                    key=True,
+                )
 
     def check_steps(self, milestone: Milestone, path: tuple[PathPart, ...]) -> None:
         assert milestone.steps is not None
@@ -122,48 +162,68 @@ class _Semantics:
             step_path = (*path, "steps", index)
             if milestone.type is MilestoneType.MIXED:
                 if step.type is None:
-                    self.report(step_path, "RE505", "each step of a `mixed` milestone needs a "
-                                "`type`", "for example `type: orders_count`")
+                    self.report(
+                        step_path,
+                        "RE505",
+                        "each step of a `mixed` milestone needs a `type`",
+                        "for example `type: orders_count`",
+                    )
                     continue
                 if step.type not in _STEP_TYPES_OF_MIXED:
-                    self.report((*step_path, "type"), "RE505",
-                                f"a `mixed` journey cannot have a `{step.type}` step",
-                                "step types: " + ", ".join(f"`{t}`" for t in sorted(
-                                    _STEP_TYPES_OF_MIXED)))
+                    self.report(
+                        (*step_path, "type"),
+                        "RE505",
+                        f"a `mixed` journey cannot have a `{step.type}` step",
+                        "step types: " + ", ".join(f"`{t}`" for t in sorted(_STEP_TYPES_OF_MIXED)),
+                    )
                     continue
                 step_kind = step.type
             else:
                 if step.type is not None and step.type != milestone.type:
-                    self.report((*step_path, "type"), "RE505",
-                                f"a step of a `{milestone.type}` milestone cannot be "
-                                f"`{step.type}`",
-                                "make the milestone `type: mixed` to combine step types")
+                    self.report(
+                        (*step_path, "type"),
+                        "RE505",
+                        f"a step of a `{milestone.type}` milestone cannot be `{step.type}`",
+                        "make the milestone `type: mixed` to combine step types",
+                    )
                     continue
                 step_kind = milestone.type
             value = self.check_target(step_kind, step.target, (*step_path, "target"))
             self.check_reward(step.reward, (*step_path, "reward"))
             if milestone.type is MilestoneType.MIXED or value is None:
                 continue
-            if previous is not None and _order_key(value) <= _order_key(previous):
-                self.report((*step_path, "target"), "RE506",
-                            f"step {index + 1}'s target {_show(value)} is not above step "
-                            f"{index}'s {_show(previous)}",
-                            "steps are thresholds on one running total; order them by target")
+            if previous is not None and _not_above(value, previous):
+                self.report(
+                    (*step_path, "target"),
+                    "RE506",
+                    f"step {index + 1}'s target {_show(value)} is not above step "
+                    f"{index}'s {_show(previous)}",
+                    "steps are thresholds on one running total; order them by target",
+                )
             previous = value
 
-    def check_target(self, kind: MilestoneType, target: int | Decimal | str,
-                     path: tuple[PathPart, ...]) -> Decimal | Duration | None:
+    def check_target(
+        self, kind: MilestoneType, target: int | Decimal | str, path: tuple[PathPart, ...]
+    ) -> Decimal | Duration | None:
         """Check a target against its milestone type; returns it as a comparable value."""
         if kind is MilestoneType.INACTIVITY:
             if not isinstance(target, str):
-                self.report(path, "RE509", "an `inactivity` target is a duration",
-                            f"write `{target}d` for {target} days")
+                self.report(
+                    path,
+                    "RE509",
+                    "an `inactivity` target is a duration",
+                    f"write `{target}d` for {target} days",
+                )
                 return None
             try:
                 duration = Duration.parse(target)
             except ValueError:
-                self.report(path, "RE210", f"`{target}` is not a duration",
-                            "write a whole number and a unit: `90d`, `12w`, `3mo`, `1y`")
+                self.report(
+                    path,
+                    "RE210",
+                    f"`{target}` is not a duration",
+                    "write a whole number and a unit: `90d`, `12w`, `3mo`, `1y`",
+                )
                 return None
             if duration.months <= 0 and duration.seconds <= 0:
                 self.report(path, "RE504", "the target must be longer than zero")
@@ -184,20 +244,38 @@ class _Semantics:
         offered = len(spec.rewards)
         if spec.logic is RewardLogic.CUSTOMER_PICKS:
             if spec.pick is None:
-                self.report((*path, "logic"), "RE502", "`customer_picks` needs `pick`",
-                            f"add `pick: 1` (up to {offered})")
+                self.report(
+                    (*path, "logic"),
+                    "RE502",
+                    "`customer_picks` needs `pick`",
+                    f"add `pick: 1` (up to {offered})",
+                )
             elif not 1 <= spec.pick <= offered:
-                self.report((*path, "pick"), "RE502",
-                            f"`pick` is {spec.pick}, but {offered} reward"
-                            f"{'s are' if offered != 1 else ' is'} offered",
-                            f"`pick` must be between 1 and {offered}")
+                self.report(
+                    (*path, "pick"),
+                    "RE502",
+                    f"`pick` is {spec.pick}, but {offered} reward"
+                    f"{'s are' if offered != 1 else ' is'} offered",
+                    f"`pick` must be between 1 and {offered}",
+                )
         elif spec.pick is not None:
-            self.report((*path, "pick"), "RE502", "`pick` only applies to "
-                        "`logic: customer_picks`", "remove `pick`, or set the logic", key=True)
+            self.report(
+                (*path, "pick"),
+                "RE502",
+                "`pick` only applies to `logic: customer_picks`",
+                "remove `pick`, or set the logic",
+                key=True,
+            )
 
 
-def _order_key(value: Decimal | Duration) -> tuple[int, int] | Decimal:
-    return (value.months, value.seconds) if isinstance(value, Duration) else value
+def _not_above(value: Decimal | Duration, previous: Decimal | Duration) -> bool:
+    """Whether a step's target fails to exceed the one before (targets of one milestone are
+    all numbers or all durations)."""
+    if isinstance(value, Duration) and isinstance(previous, Duration):
+        return (value.months, value.seconds) <= (previous.months, previous.seconds)
+    if isinstance(value, Decimal) and isinstance(previous, Decimal):
+        return value <= previous
+    return False
 
 
 def _show(value: Decimal | Duration) -> str:

@@ -31,9 +31,7 @@ from ruleengine.models import (
 from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, span_of, to_plain
 
 
-def validate_document(
-    root: LocatedMapping, sink: DiagnosticSink
-) -> RuleSetFile | None:
+def validate_document(root: LocatedMapping, sink: DiagnosticSink) -> RuleSetFile | None:
     """Validate the located tree; reports into `sink` and returns None on any error."""
     try:
         return RuleSetFile.model_validate(to_plain(root))
@@ -158,8 +156,16 @@ def _diagnostic(
             hint = "allowed keys here: " + ", ".join(f"`{k}`" for k in sorted(allowed))
         return _at(sink, root, path, "RE201", f"unknown key `{name}`{where}", hint, key=True)
     if kind == "missing":
-        return _at(sink, root, path, "RE202", f"missing required key `{path[-1]}`{_where(path[:-1])}",
-                   None, key=False, parent=True)
+        return _at(
+            sink,
+            root,
+            path,
+            "RE202",
+            f"missing required key `{path[-1]}`{_where(path[:-1])}",
+            None,
+            key=False,
+            parent=True,
+        )
     if kind.startswith("RE"):
         message = first["msg"]
         value = first.get("input")
@@ -175,37 +181,64 @@ def _diagnostic(
             )
         return _at(sink, root, path, kind, message, hint, key=key_error)
     if kind == "literal_error" and path == ("version",):
-        return _at(sink, root, path, "RE206", f"unsupported format version `{first.get('input')}`",
-                   "this version of ruleengine reads `version: 1`")
+        return _at(
+            sink,
+            root,
+            path,
+            "RE206",
+            f"unsupported format version `{first.get('input')}`",
+            "this version of ruleengine reads `version: 1`",
+        )
     if kind in ("enum", "literal_error"):
         expected = str(first.get("ctx", {}).get("expected", ""))
         choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",") if c.strip()]
         value = first.get("input")
         hint = _did_you_mean(str(value), choices) if value is not None else None
         expected = expected.replace("'", "`")
-        return _at(sink, root, path, "RE204",
-                   f"{_describe(value)} is not a valid {_field(path)}{where}; expected "
-                   f"{expected}", hint)
+        return _at(
+            sink,
+            root,
+            path,
+            "RE204",
+            f"{_describe(value)} is not a valid {_field(path)}{where}; expected {expected}",
+            hint,
+        )
     if kind == "string_pattern_mismatch":
         value = first.get("input")
         what = "a field name" if key_error else "an id"
         rule = _PATTERN_RULES.get(str(first.get("ctx", {}).get("pattern", "")), "")
-        return _at(sink, root, path, "RE205", f"{_describe(value)} is not {what}{where}",
-                   rule or None, key=key_error)
+        return _at(
+            sink,
+            root,
+            path,
+            "RE205",
+            f"{_describe(value)} is not {what}{where}",
+            rule or None,
+            key=key_error,
+        )
     if kind in _RANGE_ERRORS:
         message = first["msg"].replace("Input should be", f"{_field(path)} must be")
         message = message.replace("Value should", f"{_field(path)} must")
-        return _at(sink, root, path, "RE205", f"{_lower_first(message)}{where}", hint,
-                   key=key_error)
+        return _at(
+            sink, root, path, "RE205", f"{_lower_first(message)}{where}", hint, key=key_error
+        )
     expected_kinds = _expected_kinds(group)
     if path and path[-1] == "target" and len(group) > 1:
         expected_kinds = ["a number or a duration such as `90d`"]
     if expected_kinds:
-        return _at(sink, root, path, "RE203",
-                   f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not "
-                   f"{_describe(first.get('input'))}", None, key=key_error)
-    return _at(sink, root, path, "RE205", f"{_lower_first(first['msg'])}{where}", None,
-               key=key_error)
+        return _at(
+            sink,
+            root,
+            path,
+            "RE203",
+            f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not "
+            f"{_describe(first.get('input'))}",
+            None,
+            key=key_error,
+        )
+    return _at(
+        sink, root, path, "RE205", f"{_lower_first(first['msg'])}{where}", None, key=key_error
+    )
 
 
 _PATTERN_RULES = {
@@ -245,8 +278,12 @@ def _at(
 
 def _where(path: Sequence[PathPart]) -> str:
     """A few words saying where in the file a path is ("in earning rule 2")."""
-    names = {"earning": "earning rule", "milestones": "milestone", "steps": "step",
-             "rewards": "reward"}
+    names = {
+        "earning": "earning rule",
+        "milestones": "milestone",
+        "steps": "step",
+        "rewards": "reward",
+    }
     parts: list[str] = []
     for index, part in enumerate(path):
         if isinstance(part, int) and index > 0 and path[index - 1] in names:
@@ -264,9 +301,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _did_you_mean(
-    name: str, choices: Iterable[str], *, quote: bool = True
-) -> str | None:
+def _did_you_mean(name: str, choices: Iterable[str], *, quote: bool = True) -> str | None:
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     if not matches:
         lowered = {c.lower(): c for c in choices}

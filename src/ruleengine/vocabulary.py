@@ -101,7 +101,11 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, Type], ...]] = {
 }
 
 # The activity name each trigger provides to its rules.
-ACTIVITY_NAME: dict[str, str] = {"order": "order", "subscription_order": "order", "review": "review"}
+ACTIVITY_NAME: dict[str, str] = {
+    "order": "order",
+    "subscription_order": "order",
+    "review": "review",
+}
 
 
 def customer_type(attributes: dict[str, str]) -> RecordType:

@@ -89,7 +89,10 @@ def decode_source(name: str, data: bytes) -> SourceFile | Diagnostic:
 def _encoding_error(name: str, text: str, offset: int, message: str) -> Diagnostic:
     source = SourceFile(name, text)
     return make_diagnostic(
-        source, Span(offset, min(offset + 1, len(text))), "RE106", message,
+        source,
+        Span(offset, min(offset + 1, len(text))),
+        "RE106",
+        message,
         hint="save the file as UTF-8",
     )
 
@@ -129,18 +132,24 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         self.aliases: list[Span] = []
         self.tags: list[tuple[Span, str]] = []
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML is untyped here
         span = Span(event.start_mark.index, max(event.start_mark.index, event.end_mark.index))
         if isinstance(event, yaml.AliasEvent):
-            self.get_event()
+            self.get_event()  # type: ignore[no-untyped-call]
             self.aliases.append(span)
-            return ScalarNode(f"{_TAG}null", "", event.start_mark, event.end_mark)
+            # A placeholder instead of the anchored node: aliases are never expanded.
+            return _placeholder(event)
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
             self.tags.append((span, str(tag).replace(_TAG, "!!")))
-        node: Node = super().compose_node(parent, index)
-        return node
+        return super().compose_node(parent, index)
+
+
+def _placeholder(event: yaml.AliasEvent) -> ScalarNode:
+    node = ScalarNode(f"{_TAG}null", "")
+    node.start_mark, node.end_mark = event.start_mark, event.end_mark
+    return node
 
 
 def read_document(source: SourceFile) -> tuple[LocatedMapping | None, list[Diagnostic]]:
@@ -165,19 +174,35 @@ def read_document(source: SourceFile) -> tuple[LocatedMapping | None, list[Diagn
     finally:
         loader.dispose()
     for span in loader.aliases:
-        sink.report(span, "RE103", "aliases are not allowed in rule files",
-                    hint="write the value out in full")
+        sink.report(
+            span,
+            "RE103",
+            "aliases are not allowed in rule files",
+            hint="write the value out in full",
+        )
     for span, tag in loader.tags:
-        sink.report(span, "RE104", f"explicit tag `{tag}` is not allowed",
-                    hint="remove the tag; rule files use plain YAML values")
+        sink.report(
+            span,
+            "RE104",
+            f"explicit tag `{tag}` is not allowed",
+            hint="remove the tag; rule files use plain YAML values",
+        )
     if root is None:
-        sink.report(Span(0, 0), "RE105", "the file is empty",
-                    hint="a rule file starts with `version: 1` and `program: <id>`")
+        sink.report(
+            Span(0, 0),
+            "RE105",
+            "the file is empty",
+            hint="a rule file starts with `version: 1` and `program: <id>`",
+        )
         return None, sink.diagnostics
     located = _locate(root, source, sink)
     if not isinstance(located, LocatedMapping):
-        sink.report(located.span, "RE105", "a rule file must be a mapping of keys to values",
-                    hint="a rule file starts with `version: 1` and `program: <id>`")
+        sink.report(
+            located.span,
+            "RE105",
+            "a rule file must be a mapping of keys to values",
+            hint="a rule file starts with `version: 1` and `program: <id>`",
+        )
         return None, sink.diagnostics
     return located, sink.diagnostics
 
@@ -226,7 +251,9 @@ def _locate(node: Node, source: SourceFile, sink: DiagnosticSink) -> LocatedNode
         if key.text in seen:
             first = source.location(seen[key.text].span.start)
             sink.report(
-                key.span, "RE102", f"duplicate key `{key.text}`",
+                key.span,
+                "RE102",
+                f"duplicate key `{key.text}`",
                 hint=f"`{key.text}` is first set on line {first.line}",
             )
             continue
@@ -264,7 +291,9 @@ def to_plain(node: LocatedNode) -> Any:
     return {key.text: to_plain(value) for key, value in node.items}
 
 
-def walk_path(root: LocatedNode, path: Sequence[PathPart]) -> Iterator[tuple[PathPart, LocatedNode, LocatedScalar | None]]:
+def walk_path(
+    root: LocatedNode, path: Sequence[PathPart]
+) -> Iterator[tuple[PathPart, LocatedNode, LocatedScalar | None]]:
     """Follow `path` from `root`, yielding (part, node, key node) for each step that exists."""
     node = root
     for part in path:

@@ -16,7 +16,7 @@ from typing import TypeAlias
 from ruleengine.expr.values import Duration
 from ruleengine.source import Span
 
-ConstantValue: TypeAlias = bool | int | Decimal | str | None | Duration | date
+ConstantValue: TypeAlias = bool | int | Decimal | str | Duration | date | None
 
 
 class BinaryOperator(enum.Enum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.tree import Meta
@@ -57,16 +57,9 @@ def meta_span(meta: Meta) -> Span:
     return Span(meta.start_pos, meta.end_pos)
 
 
-def display(text: str, limit: int = 30) -> str:
-    """Source text for a one-line message: shortened, and without raw control characters."""
-    if len(text) > limit:
-        text = text[: limit - 3] + "..."
-    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
-
-
 def _expr(child: Any) -> Expr:
     assert not isinstance(child, Token | Tree), child
-    return child  # type: ignore[no-any-return]
+    return cast(Expr, child)
 
 
 def _token(child: Any) -> Token:
@@ -81,8 +74,6 @@ class AstBuilder(Transformer_NonRecursive[Token, Expr]):
     The non-recursive transformer is used so that building never depends on Python's recursion
     limit, whatever the depth of the tree.
     """
-
-    __visit_tokens__ = False
 
     def __init__(self) -> None:
         super().__init__(visit_tokens=False)
@@ -100,7 +91,7 @@ class AstBuilder(Transformer_NonRecursive[Token, Expr]):
             return Constant(int(text), span)
         except ValueError:  # beyond sys.get_int_max_str_digits()
             self.problems.append(
-                Problem(span, "RE301", f"integer `{display(text)}` has too many digits")
+                Problem(span, "RE301", f"integer has too many digits ({len(text)})")
             )
             return Constant(0, span)
 
@@ -111,7 +102,7 @@ class AstBuilder(Transformer_NonRecursive[Token, Expr]):
             return Constant(Duration.parse(str(token)), span)
         except ValueError:  # only for absurdly many digits: the lexer checked the form
             self.problems.append(
-                Problem(span, "RE301", f"duration `{display(str(token))}` has too many digits")
+                Problem(span, "RE301", f"duration has too many digits ({len(token)})")
             )
             return Constant(Duration(), span)
 
@@ -140,11 +131,12 @@ class AstBuilder(Transformer_NonRecursive[Token, Expr]):
                 out.append(ESCAPES[escaped])
             else:
                 at = start + 1 + i
+                shown = f"`\\{escaped}`" if escaped.isprintable() else f"U+{ord(escaped):04X}"
                 self.problems.append(
                     Problem(
                         Span(at, at + 2),
                         "RE305",
-                        f"invalid escape `{display(ch + escaped)}` in string",
+                        f"invalid escape {shown} in string",
                         hint="the escapes are `\\\\`, `\\\"`, `\\'`, `\\n` and `\\t`; "
                         "write `\\\\` for a backslash",
                     )

@@ -19,8 +19,6 @@ from datetime import date
 from decimal import Decimal
 from typing import assert_never
 
-from ruleengine.expr.parser import ExpressionSource
-
 from ruleengine.diagnostics import Diagnostic
 from ruleengine.expr.ast import (
     BinaryOp,
@@ -37,6 +35,7 @@ from ruleengine.expr.ast import (
     UnaryOperator,
 )
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS, Argument, SignatureError
+from ruleengine.expr.parser import ExpressionSource
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import (
     BOOL,
@@ -121,18 +120,28 @@ def check_expression(
 
 
 def is_number_literal(node: Expr) -> bool:
-    return isinstance(node, Constant) and isinstance(node.value, int | Decimal) and not isinstance(
-        node.value, bool
+    return (
+        isinstance(node, Constant)
+        and isinstance(node.value, int | Decimal)
+        and not isinstance(node.value, bool)
     )
 
 
 def path_of(node: Expr) -> str | None:
-    """`customer.birthday` for a field path, for narrowing; None for anything else."""
+    """`customer.birthday` (or `order.items[0]`) for a field path, for narrowing; None for
+    anything else."""
     if isinstance(node, Name):
         return node.name
     if isinstance(node, FieldAccess):
         base = path_of(node.target)
         return f"{base}.{node.name}" if base is not None else None
+    if (
+        isinstance(node, Index)
+        and isinstance(node.index, Constant)
+        and is_number_literal(node.index)
+    ):
+        base = path_of(node.target)
+        return f"{base}[{node.index.value}]" if base is not None else None
     return None
 
 
@@ -146,8 +155,10 @@ def nonnull_facts(node: Expr, truth: bool) -> frozenset[str]:
                 (node.right, node.left) if _is_null(node.right) else (node.left, node.right)
             )
             path = path_of(other)
-            if _is_null(null_side) and path is not None and (
-                (node.op is BinaryOperator.NE) == truth
+            if (
+                _is_null(null_side)
+                and path is not None
+                and ((node.op is BinaryOperator.NE) == truth)
             ):
                 return frozenset({path})
         if node.op is BinaryOperator.AND and truth:
@@ -242,17 +253,28 @@ class _Checker:
             return self.scope.roots[node.name]
         if node.name in self.scope.elsewhere:
             visible = ", ".join(f"`{n}`" for n in self.scope.roots)
-            self.error(node.span, "RE410", self.scope.elsewhere[node.name],
-                       f"{self.scope.context} can use {visible}")
+            self.error(
+                node.span,
+                "RE410",
+                self.scope.elsewhere[node.name],
+                f"{self.scope.context} can use {visible}",
+            )
             return None
         if node.name == BOUND_NAME:
-            self.error(node.span, "RE401", f"`{BOUND_NAME}` is only defined inside "
-                       "`any`, `all`, `count` and `sum`",
-                       f"for example `any(order.items, {BOUND_NAME}.quantity > 1)`")
+            self.error(
+                node.span,
+                "RE401",
+                f"`{BOUND_NAME}` is only defined inside `any`, `all`, `count` and `sum`",
+                f"for example `any(order.items, {BOUND_NAME}.quantity > 1)`",
+            )
             return None
         if node.name in FUNCTIONS:
-            self.error(node.span, "RE401", f"`{node.name}` is a function, not a value",
-                       f"call it: `{node.name}(...)`")
+            self.error(
+                node.span,
+                "RE401",
+                f"`{node.name}` is a function, not a value",
+                f"call it: `{node.name}(...)`",
+            )
             return None
         names = [*self.bound, *self.scope.roots]
         self.error(node.span, "RE401", f"unknown name `{node.name}`", _suggest(node.name, names))
@@ -266,16 +288,20 @@ class _Checker:
             self.null_error(node.target, "used for field access")
             return None
         if not isinstance(target, RecordType):
-            self.error(node.name_span, "RE412", f"`{self.text(node.target)}` is `{target}`, "
-                       f"which has no field `{node.name}`")
+            self.error(
+                node.name_span,
+                "RE412",
+                f"`{self.text(node.target)}` is `{target}`, which has no field `{node.name}`",
+            )
             return None
         field = target.field(node.name)
         if field is None:
             hint = _suggest(node.name, target.field_names, prefix=f"{path_of(node.target)}.")
             if hint is None and target.name == "customer":
                 hint = "declare custom customer fields under `attributes`"
-            self.error(node.name_span, "RE402",
-                       f"unknown field `{node.name}` on `{target.name}`", hint)
+            self.error(
+                node.name_span, "RE402", f"unknown field `{node.name}` on `{target.name}`", hint
+            )
             return None
         path = path_of(node)
         if path is not None and path in narrowed:
@@ -291,14 +317,19 @@ class _Checker:
             self.null_error(node.target, "indexed")
             return None
         if not isinstance(target, ListType | StrType):
-            self.error(node.target.span, "RE412", f"`{self.text(node.target)}` is `{target}`, "
-                       "which cannot be indexed")
+            self.error(
+                node.target.span,
+                "RE412",
+                f"`{self.text(node.target)}` is `{target}`, which cannot be indexed",
+            )
             return None
         if not isinstance(index, IntType):
             self.error(node.index.span, "RE405", f"an index must be a whole number, not `{index}`")
             return None
         # Out of range gives null: the language is total.
-        return optional(target.element if isinstance(target, ListType) else STRING)
+        path = path_of(node)
+        element = target.element if isinstance(target, ListType) else STRING
+        return element if path is not None and path in narrowed else optional(element)
 
     def _unary(self, node: UnaryOp, narrowed: frozenset[str]) -> Type | None:
         operand = self.check(node.operand, narrowed)
@@ -320,8 +351,9 @@ class _Checker:
         if isinstance(t, OptionalType) and isinstance(t.inner, BoolType):
             self.null_error(node, f"used with {where}")
             return None
-        self.error(node.span, "RE405", f"{where} needs true/false, but `{self.text(node)}` is "
-                   f"`{t}`")
+        self.error(
+            node.span, "RE405", f"{where} needs true/false, but `{self.text(node)}` is `{t}`"
+        )
         return None
 
     def _binary(self, node: BinaryOp, narrowed: frozenset[str]) -> Type | None:
@@ -347,16 +379,22 @@ class _Checker:
 
     def _equality(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
         if isinstance(left, NullType) or isinstance(right, NullType):
-            other, other_node = (right, node.right) if isinstance(left, NullType) else (
-                left, node.left)
+            other, other_node = (
+                (right, node.right) if isinstance(left, NullType) else (left, node.left)
+            )
             if is_optional(other):
                 return BOOL
-            self.error(node.span, "RE405", f"`{self.text(other_node)}` is `{other}` and never "
-                       "null, so this comparison is always "
-                       f"{'false' if node.op is BinaryOperator.EQ else 'true'}")
+            self.error(
+                node.span,
+                "RE405",
+                f"`{self.text(other_node)}` is `{other}` and never "
+                "null, so this comparison is always "
+                f"{'false' if node.op is BinaryOperator.EQ else 'true'}",
+            )
             return None
-        if _comparable(strip_optional(left), node.left, strip_optional(right), node.right,
-                       ordering=False):
+        if _comparable(
+            strip_optional(left), node.left, strip_optional(right), node.right, ordering=False
+        ):
             return BOOL
         self._mismatch(node, left, right, "compare")
         return None
@@ -369,9 +407,12 @@ class _Checker:
         if _comparable(left, node.left, right, node.right, ordering=True):
             return BOOL
         if isinstance(left, DurationType) and isinstance(right, DurationType):
-            self.error(node.span, "RE405", "calendar durations (months, years) cannot be "
-                       "compared with exact durations",
-                       "compare dates instead, e.g. `order.at < now() - 3mo`")
+            self.error(
+                node.span,
+                "RE405",
+                "calendar durations (months, years) cannot be compared with exact durations",
+                "compare dates instead, e.g. `order.at < now() - 3mo`",
+            )
             return None
         self._mismatch(node, left, right, "compare")
         return None
@@ -388,19 +429,28 @@ class _Checker:
                 return None
         elif isinstance(right, ListType):
             element = right.element
-            if isinstance(element, NeverType) or (isinstance(left, NullType) and is_optional(
-                element
-            )):
+            if isinstance(element, NeverType) or (
+                isinstance(left, NullType) and is_optional(element)
+            ):
                 return BOOL
-            if _comparable(strip_optional(left), node.left, strip_optional(element), None,
-                           ordering=False):
+            if _comparable(
+                strip_optional(left), node.left, strip_optional(element), None, ordering=False
+            ):
                 return BOOL
-            self.error(node.span, "RE405", f"cannot look for `{left}` in `{right}`",
-                       "the value and the list elements must have the same type")
+            self.error(
+                node.span,
+                "RE405",
+                f"cannot look for `{left}` in `{right}`",
+                "the value and the list elements must have the same type",
+            )
             return None
         else:
-            self.error(node.right.span, "RE414", f"`{self.text(node.right)}` is `{right}`, "
-                       f"not a list or text, so `{node.op.value}` cannot search it")
+            self.error(
+                node.right.span,
+                "RE414",
+                f"`{self.text(node.right)}` is `{right}`, "
+                f"not a list or text, so `{node.op.value}` cannot search it",
+            )
             return None
         self._mismatch(node, left, right, "search")
         return None
@@ -423,31 +473,46 @@ class _Checker:
         hint: str | None = None
         money = {isinstance(left, MoneyType), isinstance(right, MoneyType)}
         if money == {True, False} and (is_numeric(left) or is_numeric(right)):
-            hint = ("money and plain numbers do not mix: convert the amount with `floor(...)`, "
-                    "or compare with a number literal such as `20`")
+            hint = (
+                "money and plain numbers do not mix: convert the amount with `floor(...)`, "
+                "or compare with a number literal such as `20`"
+            )
         elif isinstance(left, ListType) and node.op in _ORDERING:
             hint = f"compare its length: `len({self.text(node.left)})`"
         elif {type(left), type(right)} == {StrType, IntType} and node.op is BinaryOperator.ADD:
             hint = "text and numbers cannot be added"
         elif isinstance(left, DateType | DateTimeType) and is_numeric(right):
-            hint = "compare dates with dates (`date(\"2026-01-01\")`) or use `days_since(...)`"
+            hint = 'compare dates with dates (`date("2026-01-01")`) or use `days_since(...)`'
         preposition = "with" if verb in ("compare", "search") else "and"
-        self.error(node.span, "RE405",
-                   f"cannot {verb} `{left}` {preposition} `{right}` (`{node.op.value}`)", hint)
+        self.error(
+            node.span,
+            "RE405",
+            f"cannot {verb} `{left}` {preposition} `{right}` (`{node.op.value}`)",
+            hint,
+        )
 
     def _call(self, node: Call, narrowed: frozenset[str]) -> Type | None:
         function = FUNCTIONS.get(node.name)
         if function is None:
-            self.error(node.name_span, "RE403", f"unknown function `{node.name}`",
-                       _suggest(node.name, FUNCTIONS, suffix="()"))
+            self.error(
+                node.name_span,
+                "RE403",
+                f"unknown function `{node.name}`",
+                _suggest(node.name, FUNCTIONS, suffix="()"),
+            )
             for arg in node.args:
                 self.check(arg, narrowed)
             return None
         count = len(node.args)
-        if count < function.min_args or (function.max_args is not None
-                                         and count > function.max_args):
-            self.error(node.span, "RE404", f"`{node.name}` takes {_arity(function.min_args, function.max_args)}, "
-                       f"got {count}", f"usage: {function.signature}")
+        if count < function.min_args or (
+            function.max_args is not None and count > function.max_args
+        ):
+            self.error(
+                node.span,
+                "RE404",
+                f"`{node.name}` takes {_arity(function.min_args, function.max_args)}, got {count}",
+                f"usage: {function.signature}",
+            )
             return None
         if node.name == "date":
             return self._date_literal(node)
@@ -468,14 +533,22 @@ class _Checker:
             else:
                 arg_types.append(self.check(arg, narrowed))
         if any(t is None for t in arg_types):
-            if function.binds_item and arg_types and arg_types[0] is not None and not isinstance(
-                arg_types[0], ListType
+            if (
+                function.binds_item
+                and arg_types
+                and arg_types[0] is not None
+                and not isinstance(arg_types[0], ListType)
             ):
-                self._signature_problem(node, SignatureError(
-                    "RE414", f"argument 1 must be a list, not `{arg_types[0]}`", 0))
+                self._signature_problem(
+                    node,
+                    SignatureError("RE414", f"argument 1 must be a list, not `{arg_types[0]}`", 0),
+                )
             return None
-        arguments = [Argument(t, is_number_literal(a)) for t, a in zip(arg_types, node.args,
-                                                                            strict=True) if t]
+        arguments = [
+            Argument(t, is_number_literal(a))
+            for t, a in zip(arg_types, node.args, strict=True)
+            if t
+        ]
         try:
             return function.check(arguments)
         except SignatureError as problem:
@@ -492,16 +565,21 @@ class _Checker:
     def _date_literal(self, node: Call) -> Type | None:
         (arg,) = node.args
         if not (isinstance(arg, Constant) and isinstance(arg.value, str)):
-            self.error(arg.span, "RE406", "`date` takes a literal text such as "
-                       "`date(\"2026-01-01\")`")
+            self.error(
+                arg.span, "RE406", '`date` takes a literal text such as `date("2026-01-01")`'
+            )
             return None
         try:
             date.fromisoformat(arg.value)
             if len(arg.value) != 10:
                 raise ValueError(arg.value)
         except ValueError:
-            self.error(arg.span, "RE411", f"`{arg.value}` is not a valid date",
-                       "write the date as YYYY-MM-DD, such as `date(\"2026-01-31\")`")
+            self.error(
+                arg.span,
+                "RE411",
+                f"`{arg.value}` is not a valid date",
+                'write the date as YYYY-MM-DD, such as `date("2026-01-31")`',
+            )
             return None
         self.types[id(arg)] = STRING
         return DATE
@@ -517,8 +595,12 @@ class _Checker:
                 continue
             joined = join(element, t, a_literal=literal, b_literal=is_number_literal(item))
             if joined is None:
-                self.error(item.span, "RE413", f"list elements must have one type; this one is "
-                           f"`{t}`, the ones before are `{element}`")
+                self.error(
+                    item.span,
+                    "RE413",
+                    f"list elements must have one type; this one is "
+                    f"`{t}`, the ones before are `{element}`",
+                )
                 ok = False
                 continue
             element, literal = joined, literal and is_number_literal(item)
@@ -532,17 +614,25 @@ class _Checker:
             return None
         if not self._need_bool(node.condition, condition, "`if`"):
             return None
-        joined = join(then, other, a_literal=is_number_literal(node.then_branch),
-                      b_literal=is_number_literal(node.else_branch))
+        joined = join(
+            then,
+            other,
+            a_literal=is_number_literal(node.then_branch),
+            b_literal=is_number_literal(node.else_branch),
+        )
         if joined is None:
-            self.error(node.span, "RE405", f"the branches of `if` have different types: "
-                       f"`{then}` and `{other}`")
+            self.error(
+                node.span,
+                "RE405",
+                f"the branches of `if` have different types: `{then}` and `{other}`",
+            )
             return None
         return joined
 
 
-def _comparable(left: Type, left_node: Expr, right: Type, right_node: Expr | None,
-                *, ordering: bool) -> bool:
+def _comparable(
+    left: Type, left_node: Expr, right: Type, right_node: Expr | None, *, ordering: bool
+) -> bool:
     """Whether two (non-optional) types can be compared with `==` or, if `ordering`, `<`."""
     left_literal = is_number_literal(left_node)
     right_literal = right_node is not None and is_number_literal(right_node)
@@ -569,51 +659,54 @@ def _arithmetic_type(
     op: BinaryOperator, left: Type, left_node: Expr, right: Type, right_node: Expr
 ) -> Type | None:
     """The result type of `left op right`, or None when the operator does not apply."""
-    left_literal, right_literal = is_number_literal(left_node), is_number_literal(right_node)
-    if isinstance(left, IntType) and isinstance(right, IntType):
-        return DECIMAL if op is BinaryOperator.DIV else INT
     if is_numeric(left) and is_numeric(right):
-        return DECIMAL
+        both_int = isinstance(left, IntType) and isinstance(right, IntType)
+        return INT if both_int and op is not BinaryOperator.DIV else DECIMAL
+    if isinstance(left, MoneyType) or isinstance(right, MoneyType):
+        literal = is_number_literal(right_node if isinstance(left, MoneyType) else left_node)
+        return _money_arithmetic(op, left, right, literal)
+    if isinstance(left, DateType | DateTimeType | DurationType) or isinstance(
+        right, DateType | DateTimeType | DurationType
+    ):
+        return _time_arithmetic(op, left, right)
+    if op is BinaryOperator.ADD and isinstance(left, StrType) and isinstance(right, StrType):
+        return STRING
+    return None
+
+
+def _money_arithmetic(op: BinaryOperator, left: Type, right: Type, literal: bool) -> Type | None:
+    """Money scales by numbers and adds to money (or a number literal, which is an amount)."""
+    other = right if isinstance(left, MoneyType) else left
+    both = isinstance(other, MoneyType)
     if op in (BinaryOperator.ADD, BinaryOperator.SUB):
-        if isinstance(left, MoneyType) and (
-            isinstance(right, MoneyType) or (is_numeric(right) and right_literal)
-        ):
-            return MONEY
-        if isinstance(right, MoneyType) and is_numeric(left) and left_literal:
-            return MONEY
-        if isinstance(left, DateTimeType | DateType) and isinstance(right, DurationType):
+        return MONEY if both or (is_numeric(other) and literal) else None
+    if op is BinaryOperator.MUL:
+        return MONEY if is_numeric(other) else None
+    if op is BinaryOperator.DIV and isinstance(left, MoneyType):
+        return DECIMAL if both else MONEY if is_numeric(right) else None
+    if op is BinaryOperator.MOD and both:
+        return MONEY
+    return None
+
+
+def _time_arithmetic(op: BinaryOperator, left: Type, right: Type) -> Type | None:
+    """Instants and days shift by durations; differences of instants or days are durations."""
+    days = DateType | DateTimeType
+    if op is BinaryOperator.ADD and isinstance(left, DurationType) and isinstance(right, days):
+        return right
+    if op in (BinaryOperator.ADD, BinaryOperator.SUB):
+        if isinstance(left, days) and isinstance(right, DurationType):
             return left
         if isinstance(left, DurationType) and isinstance(right, DurationType):
             return DurationType(calendar=left.calendar or right.calendar)
-        if op is BinaryOperator.SUB and isinstance(left, DateTimeType) and isinstance(
-            right, DateTimeType
-        ):
+        if op is BinaryOperator.SUB and isinstance(left, days) and type(left) is type(right):
             return DURATION
-        if op is BinaryOperator.SUB and isinstance(left, DateType) and isinstance(right, DateType):
-            return DURATION
-        if op is BinaryOperator.ADD and isinstance(left, StrType) and isinstance(right, StrType):
-            return STRING
-        if op is BinaryOperator.ADD and isinstance(left, DurationType) and isinstance(
-            right, DateTimeType | DateType
-        ):
-            return right
         return None
     if op is BinaryOperator.MUL:
-        if isinstance(left, MoneyType) and is_numeric(right):
-            return MONEY
-        if isinstance(right, MoneyType) and is_numeric(left):
-            return MONEY
-        if isinstance(left, DurationType) and isinstance(right, IntType) and not left.calendar:
+        if isinstance(left, DurationType) and isinstance(right, IntType):
             return left
-        return None
-    if op is BinaryOperator.DIV:
-        if isinstance(left, MoneyType) and is_numeric(right):
-            return MONEY
-        if isinstance(left, MoneyType) and isinstance(right, MoneyType):
-            return DECIMAL
-        return None
-    if op is BinaryOperator.MOD and isinstance(left, MoneyType) and isinstance(right, MoneyType):
-        return MONEY
+        if isinstance(left, IntType) and isinstance(right, DurationType):
+            return right
     return None
 
 
@@ -629,8 +722,8 @@ def _arity(low: int, high: int | None) -> str:
     return f"{low} to {high} arguments"
 
 
-def _suggest(name: str, choices: Mapping[str, object] | list[str], *, prefix: str = "",
-             suffix: str = "") -> str | None:
+def _suggest(
+    name: str, choices: Mapping[str, object] | list[str], *, prefix: str = "", suffix: str = ""
+) -> str | None:
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{prefix}{matches[0]}{suffix}`?" if matches else None
-

@@ -32,7 +32,18 @@ from ruleengine.expr.ast import (
 from ruleengine.expr.checker import CheckedExpr
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
 from ruleengine.expr.runtime import ARITHMETIC, EvalContext, EvaluationError, shift
-from ruleengine.expr.types import DateTimeType, DateType, DurationType, IntType, StrType, Type
+from ruleengine.expr.types import (
+    DateTimeType,
+    DateType,
+    DecimalType,
+    DurationType,
+    IntType,
+    ListType,
+    MoneyType,
+    OptionalType,
+    StrType,
+    Type,
+)
 from ruleengine.expr.values import Duration
 from ruleengine.source import Span
 
@@ -74,6 +85,16 @@ class _Compiler:
         return self.checked.type_of(node)
 
     def compile(self, node: Expr) -> Evaluator:
+        evaluator = self._compile(node)
+        if isinstance(node, Call | Conditional | ListExpr) and _is_decimal(self.type_of(node)):
+            # A whole-number literal that joined money or decimals (`min(order.subtotal, 40)`,
+            # `if c then 1 else 2.5`, `[1, 2.5]`) becomes a Decimal, as its type says.
+            if isinstance(node, ListExpr):
+                return lambda env: [_decimal(v) for v in evaluator(env)]
+            return lambda env: _decimal(evaluator(env))
+        return evaluator
+
+    def _compile(self, node: Expr) -> Evaluator:
         match node:
             case Constant(value=value):
                 return lambda env: value
@@ -150,8 +171,11 @@ class _Compiler:
         compare = _COMPARE[node.op]
         left_type, right_type = self.type_of(node.left), self.type_of(node.right)
         days = (DateType, DateTimeType)
-        if isinstance(left_type, days) and isinstance(right_type, days) and type(
-            left_type) is not type(right_type):
+        if (
+            isinstance(left_type, days)
+            and isinstance(right_type, days)
+            and type(left_type) is not type(right_type)
+        ):
             # A timestamp against a day compares the timestamp's day in the ruleset's zone.
             def by_day(env: Env) -> bool:
                 a, b = left(env), right(env)
@@ -175,6 +199,8 @@ class _Compiler:
             return lambda env: shift(right(env), left(env), 1, env.ctx)
         if isinstance(left_type, DateType | DateTimeType):  # difference of two days or instants
             return lambda env: _difference(left(env), right(env))
+        if isinstance(right_type, DurationType) and op is BinaryOperator.MUL:
+            return _duration_arithmetic(op, right, left)  # `2 * 90d`: the duration first
         if isinstance(left_type, DurationType):
             return _duration_arithmetic(op, left, right)
         if isinstance(left_type, IntType) and isinstance(right_type, IntType):
@@ -201,8 +227,9 @@ class _Compiler:
         implement = function.implement
         assert implement is not None
         if node.name == "date":
-            value = implement(None, node.args[0].value if isinstance(node.args[0], Constant)
-                              else "")
+            value = implement(
+                None, node.args[0].value if isinstance(node.args[0], Constant) else ""
+            )
             return lambda env: value
         span = node.span
         if not args:
@@ -244,11 +271,25 @@ class _Compiler:
         return lambda env: _sum(per_item(env))
 
 
+def _is_decimal(t: Type) -> bool:
+    """Whether values of `t` (or the elements of a list `t`) are Decimals."""
+    inner = t.element if isinstance(t, ListType) else t
+    inner = inner.inner if isinstance(inner, OptionalType) else inner
+    return isinstance(inner, DecimalType | MoneyType)
+
+
+def _decimal(value: Any) -> Any:
+    return Decimal(value) if type(value) is int else value
+
+
 def _sum(values: list[Any]) -> Any:
     total: Any = 0
     for value in values:
-        total = total + value if isinstance(value, int) and isinstance(total, int) else (
-            ARITHMETIC.add(total, value))
+        total = (
+            total + value
+            if isinstance(value, int) and isinstance(total, int)
+            else (ARITHMETIC.add(total, value))
+        )
     return total
 
 

@@ -45,8 +45,9 @@ BOUND_NAME = "item"
 class SignatureError(Exception):
     """An argument does not fit; `argument` is its index, or None for the whole call."""
 
-    def __init__(self, code: str, message: str, argument: int | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, argument: int | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -79,7 +80,9 @@ class Function:
 # -- argument helpers ----------------------------------------------------------------------
 
 
-def _need(args: Sequence[Argument], index: int, accepted: Callable[[Type], bool], what: str) -> Type:
+def _need(
+    args: Sequence[Argument], index: int, accepted: Callable[[Type], bool], what: str
+) -> Type:
     arg = args[index].type
     if isinstance(arg, OptionalType | NullType) and accepted(strip_optional(arg)):
         raise SignatureError("RE409", f"argument {index + 1} may be null", index)
@@ -139,8 +142,12 @@ def _check_abs(args: Sequence[Argument]) -> Type:
 
 def _check_min_max(args: Sequence[Argument]) -> Type:
     if len(args) == 1:
-        items = _need(args, 0, lambda t: _is_list(t) and is_amount(_element(t)),
-                      "a list of numbers, or two or more numbers")
+        items = _need(
+            args,
+            0,
+            lambda t: _is_list(t) and is_amount(_element(t)),
+            "a list of numbers, or two or more numbers",
+        )
         return optional(_element(items))
     result = _need(args, 0, is_amount, "a number or money")
     literal = args[0].is_literal
@@ -148,8 +155,12 @@ def _check_min_max(args: Sequence[Argument]) -> Type:
         t = _need(args, index, is_amount, "a number or money")
         joined = join(result, t, a_literal=literal, b_literal=args[index].is_literal)
         if joined is None:
-            raise SignatureError("RE406", f"argument {index + 1} is `{t}`, but the one before "
-                                 f"is `{result}`", index, "money and plain numbers do not mix")
+            raise SignatureError(
+                "RE406",
+                f"argument {index + 1} is `{t}`, but the one before is `{result}`",
+                index,
+                "money and plain numbers do not mix",
+            )
         result, literal = joined, literal and args[index].is_literal
     return result
 
@@ -221,7 +232,7 @@ def _check_nothing_date(_: Sequence[Argument]) -> Type:
 
 
 def _check_date(args: Sequence[Argument]) -> Type:
-    _need(args, 0, _is_string, "an ISO date text such as \"2026-01-01\"")
+    _need(args, 0, _is_string, 'an ISO date text such as "2026-01-01"')
     return DATE
 
 
@@ -236,11 +247,14 @@ def _check_coalesce(args: Sequence[Argument]) -> Type:
     result: Type = NEVER
     literal = True
     for index, arg in enumerate(args):
-        joined = join(result, strip_optional(arg.type), a_literal=literal,
-                      b_literal=arg.is_literal)
+        joined = join(result, strip_optional(arg.type), a_literal=literal, b_literal=arg.is_literal)
         if joined is None:
-            raise SignatureError("RE406", f"argument {index + 1} is `{strip_optional(arg.type)}`"
-                                 f", but the value before is `{result}`", index)
+            raise SignatureError(
+                "RE406",
+                f"argument {index + 1} is `{strip_optional(arg.type)}`"
+                f", but the value before is `{result}`",
+                index,
+            )
         result, literal = joined, literal and arg.is_literal
     if isinstance(result, NeverType | NullType):
         raise SignatureError("RE406", "coalesce needs at least one value that is not null")
@@ -280,8 +294,12 @@ def _check_sum(args: Sequence[Argument]) -> Type:
         if isinstance(element, NeverType):
             return INT
         if not is_amount(element):
-            raise SignatureError("RE406", f"argument 1 must be a list of numbers, not `{items}`", 0,
-                                 "give an amount per element: `sum(order.items, item.price)`")
+            raise SignatureError(
+                "RE406",
+                f"argument 1 must be a list of numbers, not `{items}`",
+                0,
+                "give an amount per element: `sum(order.items, item.price)`",
+            )
         return element
     return _need(args, 1, is_amount, "a number or money per `item`")
 
@@ -291,8 +309,12 @@ def _check_any_all(args: Sequence[Argument]) -> Type:
     if len(args) == 1:
         element = _element(args[0].type)
         if not isinstance(element, NeverType) and element != BOOL:
-            raise SignatureError("RE404", "give a condition about `item` as second argument",
-                                 None, "for example `any(order.items, item.quantity > 1)`")
+            raise SignatureError(
+                "RE404",
+                "give a condition about `item` as second argument",
+                None,
+                "for example `any(order.items, item.quantity > 1)`",
+            )
     return check_predicate(args)
 
 
@@ -305,65 +327,192 @@ def _ceil(_: EvalContext, value: int | Decimal) -> int:
 
 
 def _abs(_: EvalContext, value: int | Decimal) -> int | Decimal:
-    return abs(value)
+    return -value if value < 0 else value
 
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
-        Function("floor", 1, 1, "floor(number) -> int", "rounds down to a whole number",
-                 _check_to_int, _floor),
-        Function("ceil", 1, 1, "ceil(number) -> int", "rounds up to a whole number",
-                 _check_to_int, _ceil),
-        Function("round", 1, 2, "round(number[, places]) -> int | number",
-                 "rounds half up: to a whole number, or to `places` decimal places",
-                 _check_round, _round),
+        Function(
+            "floor",
+            1,
+            1,
+            "floor(number) -> int",
+            "rounds down to a whole number",
+            _check_to_int,
+            _floor,
+        ),
+        Function(
+            "ceil", 1, 1, "ceil(number) -> int", "rounds up to a whole number", _check_to_int, _ceil
+        ),
+        Function(
+            "round",
+            1,
+            2,
+            "round(number[, places]) -> int | number",
+            "rounds half up: to a whole number, or to `places` decimal places",
+            _check_round,
+            _round,
+        ),
         Function("abs", 1, 1, "abs(number) -> number", "the absolute value", _check_abs, _abs),
-        Function("min", 1, None, "min(a, b, ...) | min(list) -> number",
-                 "the smallest value (null for an empty list)", _check_min_max, _min),
-        Function("max", 1, None, "max(a, b, ...) | max(list) -> number",
-                 "the largest value (null for an empty list)", _check_min_max, _max),
-        Function("len", 1, 1, "len(list | string) -> int", "the number of elements or characters",
-                 _check_len, lambda _, v: len(v)),
-        Function("lower", 1, 1, "lower(string) -> string", "lower-case text", _check_text,
-                 lambda _, v: v.lower()),
-        Function("upper", 1, 1, "upper(string) -> string", "upper-case text", _check_text,
-                 lambda _, v: v.upper()),
-        Function("contains", 2, 2, "contains(list | string, value) -> bool",
-                 "whether the list has the element, or the text the part", _check_contains,
-                 _contains),
-        Function("starts_with", 2, 2, "starts_with(string, prefix) -> bool",
-                 "whether the text starts with the prefix", _check_text_test,
-                 lambda _, a, b: a.startswith(b)),
-        Function("ends_with", 2, 2, "ends_with(string, suffix) -> bool",
-                 "whether the text ends with the suffix", _check_text_test,
-                 lambda _, a, b: a.endswith(b)),
-        Function("days_since", 1, 1, "days_since(date | datetime) -> int",
-                 "whole days from the value's day to today, in the ruleset's time zone",
-                 _check_days, _days_since),
-        Function("days_until", 1, 1, "days_until(date | datetime) -> int",
-                 "whole days from today to the value's day, in the ruleset's time zone",
-                 _check_days, _days_until),
-        Function("now", 0, 0, "now() -> datetime", "the moment of evaluation (given by the host)",
-                 _check_nothing_datetime, lambda ctx: ctx.now),
-        Function("today", 0, 0, "today() -> date", "the day of evaluation in the ruleset's zone",
-                 _check_nothing_date, lambda ctx: ctx.today),
-        Function("date", 1, 1, "date(\"YYYY-MM-DD\") -> date", "a date literal",
-                 _check_date, _date),
-        Function("coalesce", 2, None, "coalesce(value?, ..., default) -> value",
-                 "the first value that is not null", _check_coalesce, _coalesce),
-        Function("any", 1, 2, "any(list, condition) -> bool",
-                 "whether the condition holds for some element (`item`)", _check_any_all, None,
-                 binds_item=True),
-        Function("all", 1, 2, "all(list, condition) -> bool",
-                 "whether the condition holds for every element (`item`)", _check_any_all, None,
-                 binds_item=True),
-        Function("count", 1, 2, "count(list[, condition]) -> int",
-                 "how many elements (`item`) satisfy the condition", _check_count, None,
-                 binds_item=True),
-        Function("sum", 1, 2, "sum(list[, amount]) -> number",
-                 "the sum of the elements, or of an amount computed per element (`item`)",
-                 _check_sum, None, binds_item=True),
+        Function(
+            "min",
+            1,
+            None,
+            "min(a, b, ...) | min(list) -> number",
+            "the smallest value (null for an empty list)",
+            _check_min_max,
+            _min,
+        ),
+        Function(
+            "max",
+            1,
+            None,
+            "max(a, b, ...) | max(list) -> number",
+            "the largest value (null for an empty list)",
+            _check_min_max,
+            _max,
+        ),
+        Function(
+            "len",
+            1,
+            1,
+            "len(list | string) -> int",
+            "the number of elements or characters",
+            _check_len,
+            lambda _, v: len(v),
+        ),
+        Function(
+            "lower",
+            1,
+            1,
+            "lower(string) -> string",
+            "lower-case text",
+            _check_text,
+            lambda _, v: v.lower(),
+        ),
+        Function(
+            "upper",
+            1,
+            1,
+            "upper(string) -> string",
+            "upper-case text",
+            _check_text,
+            lambda _, v: v.upper(),
+        ),
+        Function(
+            "contains",
+            2,
+            2,
+            "contains(list | string, value) -> bool",
+            "whether the list has the element, or the text the part",
+            _check_contains,
+            _contains,
+        ),
+        Function(
+            "starts_with",
+            2,
+            2,
+            "starts_with(string, prefix) -> bool",
+            "whether the text starts with the prefix",
+            _check_text_test,
+            lambda _, a, b: a.startswith(b),
+        ),
+        Function(
+            "ends_with",
+            2,
+            2,
+            "ends_with(string, suffix) -> bool",
+            "whether the text ends with the suffix",
+            _check_text_test,
+            lambda _, a, b: a.endswith(b),
+        ),
+        Function(
+            "days_since",
+            1,
+            1,
+            "days_since(date | datetime) -> int",
+            "whole days from the value's day to today, in the ruleset's time zone",
+            _check_days,
+            _days_since,
+        ),
+        Function(
+            "days_until",
+            1,
+            1,
+            "days_until(date | datetime) -> int",
+            "whole days from today to the value's day, in the ruleset's time zone",
+            _check_days,
+            _days_until,
+        ),
+        Function(
+            "now",
+            0,
+            0,
+            "now() -> datetime",
+            "the moment of evaluation (given by the host)",
+            _check_nothing_datetime,
+            lambda ctx: ctx.now,
+        ),
+        Function(
+            "today",
+            0,
+            0,
+            "today() -> date",
+            "the day of evaluation in the ruleset's zone",
+            _check_nothing_date,
+            lambda ctx: ctx.today,
+        ),
+        Function("date", 1, 1, 'date("YYYY-MM-DD") -> date', "a date literal", _check_date, _date),
+        Function(
+            "coalesce",
+            2,
+            None,
+            "coalesce(value?, ..., default) -> value",
+            "the first value that is not null",
+            _check_coalesce,
+            _coalesce,
+        ),
+        Function(
+            "any",
+            1,
+            2,
+            "any(list, condition) -> bool",
+            "whether the condition holds for some element (`item`)",
+            _check_any_all,
+            None,
+            binds_item=True,
+        ),
+        Function(
+            "all",
+            1,
+            2,
+            "all(list, condition) -> bool",
+            "whether the condition holds for every element (`item`)",
+            _check_any_all,
+            None,
+            binds_item=True,
+        ),
+        Function(
+            "count",
+            1,
+            2,
+            "count(list[, condition]) -> int",
+            "how many elements (`item`) satisfy the condition",
+            _check_count,
+            None,
+            binds_item=True,
+        ),
+        Function(
+            "sum",
+            1,
+            2,
+            "sum(list[, amount]) -> number",
+            "the sum of the elements, or of an amount computed per element (`item`)",
+            _check_sum,
+            None,
+            binds_item=True,
+        ),
     )
 }
 

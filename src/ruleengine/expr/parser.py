@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING
 
 from ruleengine.diagnostics import Diagnostic, PathPart, make_diagnostic
 from ruleengine.expr.ast import Expr
-from ruleengine.expr.build import build_ast, display, meta_span, token_span
 from ruleengine.expr.grammar import expression_parser
 from ruleengine.source import OffsetMap, SourceFile, Span
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
+    from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+# `lark` and the tree builder are imported inside the functions that parse: modules that only
+# need `ExpressionSource` (the checker, the YAML loader) must not pay for importing lark.
 
 MAX_DEPTH = 100
 """Deepest AST accepted. Later phases walk the tree recursively, so the parser rejects trees that
@@ -77,6 +81,10 @@ def parse_expression(src: ExpressionSource) -> tuple[Expr | None, list[Diagnosti
 
 
 def _parse(src: ExpressionSource) -> tuple[Expr | None, list[Diagnostic]]:
+    from lark.exceptions import UnexpectedInput
+
+    from ruleengine.expr.build import build_ast
+
     try:
         tree = expression_parser().parse(src.text)
     except UnexpectedInput as error:
@@ -105,11 +113,13 @@ def _too_deep(tree: Tree[Token]) -> Span | None:
     Every tree node becomes exactly one AST node (pass-through rules are inlined, and argument
     lists are spliced into their call), so tree depth is AST depth.
     """
+    from lark import Tree
+
     stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return meta_span(node.meta)
+            return Span(node.meta.start_pos, node.meta.end_pos)
         stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
     return None
 
@@ -161,6 +171,8 @@ _CHARACTER_HINTS = {
 
 
 def _syntax_error(src: ExpressionSource, error: UnexpectedInput) -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     if isinstance(error, UnexpectedCharacters):
         pos = error.pos_in_stream
         return _unexpected_character(src, pos if pos is not None else 0)
@@ -177,13 +189,15 @@ def _unexpected_character(src: ExpressionSource, pos: int) -> Diagnostic:
     text = src.text
     char = text[pos]
     if char in "\"'":
-        # The STRING pattern failed at its opening quote: no closing quote on this line.
-        rest = text[pos + 1 :]
-        hint = (
-            f"strings cannot span lines; close it with `{char}` on the same line"
-            if char in rest
-            else f"close it with `{char}`"
-        )
+        # The STRING pattern failed at its opening quote: no closing quote on this line. A
+        # quote later on the line can only be an escaped one.
+        line, _, later_lines = text[pos + 1 :].partition("\n")
+        if char in line:
+            hint = f"`\\{char}` is an escaped quote; write `\\\\` for a backslash at the end"
+        elif char in later_lines:
+            hint = f"strings cannot span lines; close it with `{char}` on the same line"
+        else:
+            hint = f"close it with `{char}`"
         return src.report(Span(pos, pos + 1), "RE304", "unterminated string", hint=hint)
     for chars, hint in _CHARACTER_HINTS.items():  # two-character entries come first
         if text.startswith(chars, pos):
@@ -215,9 +229,9 @@ def _unexpected_end(src: ExpressionSource, error: UnexpectedToken) -> Diagnostic
 
 def _unexpected_token(src: ExpressionSource, error: UnexpectedToken) -> Diagnostic:
     token: Token = error.token
-    span = token_span(token)
+    span = _token_span(token)
     accepted = _accepted(error)
-    message = f"unexpected `{display(str(token))}`"
+    message = f"unexpected `{_display(str(token))}`"
     expected = _expected_words(accepted)
     if expected:
         message += f"; expected {expected}"
@@ -236,6 +250,10 @@ def _token_hint(
         return "use `!=` for not equal"
     if token.type in _COMPARISONS and after_operand and accepted and "EQ" not in accepted:
         return "comparisons do not chain; combine them with `and`, as in `a < b and b < c`"
+    if token.type in {"_IF", "NOT"} and "NAME" in accepted and token.type not in accepted:
+        return f"put the `{token} ...` expression in parentheses"
+    if token.type == "_IF" and after_operand:
+        return "a conditional is written `if condition then value else other`"
     if token.type == "_LPAR" and len(before) >= 2 and before[-2].type == "_DOT":
         return "only functions can be called, with the value as argument: `lower(customer.tier)`"
     if (
@@ -246,7 +264,8 @@ def _token_hint(
         and str(token)[0] in "smhdwy"
     ):
         return "a duration is a whole number and a unit: `s`, `min`, `h`, `d`, `w`, `mo` or `y`"
-    next_char = src.text[_span_end(token) : _span_end(token) + 1]
+    end = _token_span(token).end
+    next_char = src.text[end : end + 1]
     if token.type == "_DOT" and "NAME" in accepted and next_char.isdigit():
         return "write a leading zero, as in `0.5`"
     if str(token) in _KEYWORDS and accepted == {"NAME"}:
@@ -256,8 +275,16 @@ def _token_hint(
     return None
 
 
-def _span_end(token: Token) -> int:
-    return token_span(token).end
+def _token_span(token: Token) -> Span:
+    start = token.start_pos or 0
+    return Span(start, token.end_pos if token.end_pos is not None else start)
+
+
+def _display(text: str, limit: int = 30) -> str:
+    """Source text for a one-line message: shortened, and without raw control characters."""
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def _accepted(error: UnexpectedToken) -> frozenset[str]:
@@ -267,11 +294,8 @@ def _accepted(error: UnexpectedToken) -> frozenset[str]:
     LALR state merged from several contexts would otherwise offer `]` inside a call or `then`
     outside any `if`.
     """
-    try:
-        accepts = error.accepts
-    except Exception:  # defensive: `accepts` needs lark's interactive parser
-        accepts = None
-    return frozenset(accepts if accepts is not None else error.expected)
+    # `accepts` is None when lark has no interactive parser to try terminals on.
+    return frozenset(error.accepts or error.expected)
 
 
 def _expected_words(accepted: frozenset[str]) -> str:
@@ -296,6 +320,8 @@ def _tokens_before(text: str, end: int) -> list[Token]:
     Lexing cannot fail before `end`, because the parser got that far (its lexer already read
     those tokens), but the text after it may hold anything.
     """
+    from lark.exceptions import UnexpectedInput
+
     tokens: list[Token] = []
     lexed: Iterator[Token] = expression_parser().lex(text)
     try:

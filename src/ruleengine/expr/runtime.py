@@ -65,7 +65,9 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month + 1, day=min(day.day, last))
 
 
-def shift(value: date | datetime, duration: Duration, sign: int, ctx: EvalContext) -> date | datetime:
+def shift(
+    value: date | datetime, duration: Duration, sign: int, ctx: EvalContext
+) -> date | datetime:
     """`value + duration` (sign 1) or `value - duration` (sign -1).
 
     Calendar months move a timestamp in the ruleset's zone (so `+ 1mo` keeps the local time of

@@ -1,0 +1,184 @@
+"""The real command line, run as a subprocess: output, formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples" / "rules"
+
+VALID = """\
+version: 1
+program: shop
+currency: USD
+timezone: UTC
+earning:
+  - id: order-points
+    name: Points per dollar
+    on: order
+    points: floor(order.subtotal)
+"""
+
+BROKEN = VALID.replace("floor(order.subtotal)", "floor(order.subtotl)")
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run(
+        [sys.executable, "-m", "ruleengine", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_validate_examples_is_clean() -> None:
+    result = run("validate", "examples/rules/")
+    assert result.returncode == 0, result.stdout
+    assert "no problems" in result.stdout
+
+
+def test_validate_reports_location_snippet_and_hint(tmp_path: Path) -> None:
+    path = write(tmp_path, "shop.yaml", BROKEN)
+    result = run("validate", str(path))
+    assert result.returncode == 1
+    assert f"{path}:9:25: error[RE402] unknown field `subtotl` on `order`" in result.stdout
+    assert "9 |     points: floor(order.subtotl)" in result.stdout
+    assert "  |                         ^^^^^^^" in result.stdout
+    assert "= hint: did you mean `order.subtotal`?" in result.stdout
+    assert_no_traceback(result)
+
+
+def test_validate_json_format(tmp_path: Path) -> None:
+    path = write(tmp_path, "shop.yaml", BROKEN)
+    result = run("validate", "--format", "json", str(path))
+    assert result.returncode == 1
+    payload = json.loads(result.stdout)
+    assert payload["errors"] == 1 and payload["files"] == [str(path)]
+    (diagnostic,) = payload["diagnostics"]
+    assert {k: diagnostic[k] for k in ("code", "line", "column", "end_column", "path")} == {
+        "code": "RE402",
+        "line": 9,
+        "column": 25,
+        "end_column": 32,
+        "path": ["earning", 0, "points"],
+    }
+
+
+def test_validate_github_and_sarif_formats(tmp_path: Path) -> None:
+    path = write(tmp_path, "shop.yaml", BROKEN)
+    github = run("validate", "--format", "github", str(path))
+    assert github.stdout.startswith(f"::error file={path},line=9,col=25,")
+    sarif = json.loads(run("validate", "--format", "sarif", str(path)).stdout)
+    assert sarif["runs"][0]["results"][0]["ruleId"] == "RE402"
+
+
+def test_all_errors_of_a_file_in_one_run(tmp_path: Path) -> None:
+    text = VALID.replace("on: order", "on: orders").replace("name: Points", "nme: Points")
+    result = run("validate", "--format", "json", str(write(tmp_path, "two.yaml", text)))
+    codes = [d["code"] for d in json.loads(result.stdout)["diagnostics"]]
+    assert codes == ["RE202", "RE201", "RE211"]  # sorted by line: the rule, its key, `on`
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    text = VALID + "    active: {from: 2020-01-01, until: 2020-12-31}\n"
+    path = write(tmp_path, "old.yaml", text)
+    assert run("validate", "--today", "2026-06-01", str(path)).returncode == 0
+    strict = run("validate", "--strict", "--today", "2026-06-01", str(path))
+    assert strict.returncode == 1
+    assert "warning[RE510]" in strict.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("broken.yaml", "version: 1\nprogram: [\n", "RE101"),
+        ("empty.yaml", "", "RE105"),
+        ("latin1.yaml", "version: 1\nprogram: caf\xe9\n".encode("latin-1"), "RE106"),
+        ("utf16.yaml", VALID.encode("utf-16"), "RE106"),
+        ("list.yaml", "- a\n- b\n", "RE105"),
+    ],
+)
+def test_bad_files_exit_1_with_a_located_error(
+    tmp_path: Path, name: str, content: str | bytes, code: str
+) -> None:
+    result = run("validate", str(write(tmp_path, name, content)))
+    assert result.returncode == 1
+    assert f"error[{code}]" in result.stdout
+    assert_no_traceback(result)
+
+
+def test_missing_path_exits_2(tmp_path: Path) -> None:
+    result = run("validate", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert "RE100" in result.stdout and "no such file" in result.stdout
+
+
+def test_folder_without_rule_files_exits_2(tmp_path: Path) -> None:
+    write(tmp_path, "notes.txt", "hello")
+    result = run("validate", str(tmp_path))
+    assert result.returncode == 2
+    assert "no rule files" in result.stderr
+
+
+def test_unreadable_path_exits_2(tmp_path: Path) -> None:
+    # A path "inside" a regular file cannot be opened, even by root (tests run as root in CI,
+    # so permission bits would prove nothing).
+    parent = write(tmp_path, "plain.yaml", VALID)
+    result = run("validate", str(parent / "inner.yaml"))
+    assert result.returncode == 2
+    assert "error[RE100]" in result.stdout and "cannot be read" in result.stdout
+    assert_no_traceback(result)
+
+
+def test_folders_are_searched_recursively_and_skip_test_files(tmp_path: Path) -> None:
+    write(tmp_path, "a/one.yaml", VALID)
+    write(tmp_path, "a/b/two.yml", VALID.replace("program: shop", "program: other"))
+    write(tmp_path, "a/one.test.yaml", "not: a rule file\n")
+    result = run("validate", "--format", "json", str(tmp_path / "a"))
+    files = json.loads(result.stdout)["files"]
+    assert [Path(f).name for f in files] == ["two.yml", "one.yaml"]
+    assert result.returncode == 0
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("validate").returncode == 2
+    assert run("validate", "--format", "xml", "x.yaml").returncode == 2
+    assert run().returncode == 2
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.startswith("ruleengine ")
+    help_text = run("validate", "--help").stdout
+    assert "example: ruleengine validate" in help_text
+
+
+def test_schema_command_prints_the_checked_in_schema() -> None:
+    result = run("schema", "ruleset")
+    assert result.returncode == 0
+    assert result.stdout == (ROOT / "schemas" / "ruleset.schema.json").read_text()
+    assert run("schema", "nothing").returncode == 2
