@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ruleengine import __version__
 
@@ -107,6 +107,152 @@ def command_validate(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+# -- eval and explain ------------------------------------------------------------------------------
+
+
+def _load_engine(rules: str, args: argparse.Namespace) -> Any:
+    """The engine for a rule file, or exit 1/2 with the rule file's diagnostics."""
+    from ruleengine.diagnostics import Diagnostic
+    from ruleengine.engine import Engine
+    from ruleengine.render import render_text
+    from ruleengine.ruleset import check_source, read_source
+
+    source = read_source(Path(rules), rules)
+    if isinstance(source, Diagnostic):
+        print(render_text(source), file=sys.stderr)
+        raise _ExitError(EXIT_USAGE if source.code == "RE100" else EXIT_FINDINGS)
+    result = check_source(source)
+    if result.ruleset is None:
+        color = _use_color(sys.stderr, getattr(args, "color", "auto"))
+        for diagnostic in result.diagnostics:
+            print(render_text(diagnostic, color=color) + "\n", file=sys.stderr)
+        raise _ExitError(EXIT_FINDINGS)
+    return Engine(result.ruleset)
+
+
+class _ExitError(Exception):
+    """Stops a command with an exit code after its problems were printed."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        print(f"ruleengine: error: `{path}` is not UTF-8 text", file=sys.stderr)
+        raise _ExitError(EXIT_FINDINGS) from None
+    except OSError as error:
+        print(
+            f"ruleengine: error: cannot read `{path}`: {error.strerror or error}", file=sys.stderr
+        )
+        raise _ExitError(EXIT_USAGE) from None
+
+
+def _parse_snapshot(engine: Any, text: str, name: str) -> Any:
+    """JSON text -> Snapshot, or None after printing the located problems."""
+    import json
+    from decimal import Decimal
+
+    from ruleengine.snapshot import SnapshotError
+
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        print(
+            f"{name}:{error.lineno}:{error.colno}: error[RE611] the snapshot is not valid "
+            f"JSON: {error.msg}",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        return engine.read_snapshot(data, name=name)
+    except SnapshotError as error:
+        for problem in error.problems:
+            hint = f" (hint: {problem.hint})" if problem.hint else ""
+            print(
+                f"{name}: {problem.path}: error[{problem.code}] {problem.message}{hint}",
+                file=sys.stderr,
+            )
+        return None
+
+
+def _now(args: argparse.Namespace) -> datetime:
+    return args.now if args.now is not None else datetime.now(UTC)
+
+
+def command_eval(args: argparse.Namespace) -> int:
+    engine = _load_engine(args.rules, args)
+    if args.snapshots is not None:
+        return _eval_lines(engine, args)
+    path = args.snapshot if args.snapshot is not None else "-"
+    snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
+    if snapshot is None:
+        return EXIT_FINDINGS
+    result = engine.evaluate(snapshot, now=_now(args))
+    if args.format == "json":
+        print(result.dumps())
+    else:
+        from ruleengine.report import render_result_text
+
+        print(render_result_text(result, engine.ruleset.model.currency))
+    return EXIT_OK
+
+
+def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
+    """One result per input line (JSON Lines); a bad line prints its problems to stderr, and
+    its output line is `{"line": N, "error": ...}` so outputs stay aligned with inputs."""
+    import json
+
+    now = _now(args)
+    failed = 0
+    try:
+        stream = sys.stdin if args.snapshots == "-" else open(args.snapshots, encoding="utf-8")  # noqa: SIM115
+    except OSError as error:
+        print(
+            f"ruleengine: error: cannot read `{args.snapshots}`: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            snapshot = _parse_snapshot(engine, line, f"{args.snapshots}:{number}")
+            if snapshot is None:
+                failed += 1
+                print(json.dumps({"line": number, "error": "invalid snapshot"}))
+                continue
+            print(engine.evaluate(snapshot, now=now).dumps(indent=None))
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
+def command_explain(args: argparse.Namespace) -> int:
+    engine = _load_engine(args.rules, args)
+    path = args.snapshot if args.snapshot is not None else "-"
+    snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
+    if snapshot is None:
+        return EXIT_FINDINGS
+    if args.rule is not None and args.rule not in {
+        r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]
+    }:
+        raise UsageError(f"no rule `{args.rule}` in {args.rules}")
+    explanations = engine.explain(snapshot, now=_now(args), rule=args.rule)
+    if args.format == "json":
+        import json
+
+        print(json.dumps([e.to_json() for e in explanations], indent=2, ensure_ascii=False))
+    else:
+        from ruleengine.report import render_explanations_text
+
+        print(render_explanations_text(explanations))
+    return EXIT_OK
+
+
 # -- schema -------------------------------------------------------------------------------------
 
 
@@ -127,6 +273,18 @@ def _iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"`{text}` is not a date (YYYY-MM-DD)") from None
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"`{text}` has no time zone offset; write it as `2026-06-01T00:00:00Z`"
+        )
+    return moment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,6 +322,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.set_defaults(handler=command_validate)
 
+    for name, summary, example in (
+        (
+            "eval",
+            "decide a customer's rewards",
+            "ruleengine eval examples/rules/acme.yaml "
+            "--snapshot examples/snapshots/acme-maria.json --now 2026-06-01T00:00:00Z",
+        ),
+        (
+            "explain",
+            "say why each rule did or did not grant",
+            "ruleengine explain "
+            "examples/rules/acme.yaml --snapshot examples/snapshots/acme-maria.json "
+            "--rule loyalty-journey",
+        ),
+    ):
+        command = commands.add_parser(
+            name,
+            help=summary,
+            description=summary[0].upper() + summary[1:] + ".",
+            epilog=f"example: {example}",
+        )
+        command.add_argument("rules", metavar="RULES", help="the rule file")
+        command.add_argument(
+            "--snapshot",
+            metavar="FILE",
+            help="the customer snapshot (JSON); `-` or omitted: standard input",
+        )
+        command.add_argument(
+            "--now",
+            type=_iso_datetime,
+            default=None,
+            help="the moment of evaluation, ISO 8601 with offset (default: the current time)",
+        )
+        command.add_argument(
+            "--format", choices=("text", "json"), default="json" if name == "eval" else "text"
+        )
+        command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+        if name == "eval":
+            command.add_argument(
+                "--snapshots",
+                metavar="FILE.jsonl",
+                help="many snapshots, one JSON object per line; prints one result per line",
+            )
+            command.set_defaults(handler=command_eval)
+        else:
+            command.add_argument("--rule", metavar="ID", help="explain only this rule")
+            command.set_defaults(handler=command_explain)
+
     schema = commands.add_parser(
         "schema",
         help="print a JSON Schema (ruleset)",
@@ -187,6 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"ruleengine: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except _ExitError as stop:
+        return stop.code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -536,6 +536,56 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "points: floor(order.subtotal * 1000000000000000000000000000000000)",
         "Use realistic factors.",
     ),
+    CodeInfo(
+        "RE603",
+        "negative-points",
+        "error",
+        "Points formula gave a negative number",
+        "A points formula gave fewer than zero points for an activity. The rule grants "
+        "nothing for it, and the result lists the problem: a negative grant is never made "
+        "silently.",
+        "points: floor(order.subtotal - 50)",
+        "Keep the formula non-negative, e.g. `max(floor(order.subtotal - 50), 0)`.",
+    ),
+    CodeInfo(
+        "RE610",
+        "invalid-snapshot",
+        "error",
+        "Snapshot does not fit the contract",
+        "A value in the customer snapshot is missing or has the wrong type. The message "
+        "names its JSON path, such as `$.activity[3].at`.",
+        '{"type": "order", "id": "o1", "at": "2026-02-01T12:00:00"}',
+        "Fix the value at the path; timestamps need a zone offset (`Z` or `+01:00`).",
+    ),
+    CodeInfo(
+        "RE611",
+        "invalid-json",
+        "error",
+        "Snapshot is not valid JSON",
+        "The snapshot file or line could not be parsed as JSON.",
+        '{"customer": {"id": "c1",}}',
+        "Fix the JSON at the reported line and column.",
+    ),
+    CodeInfo(
+        "RE612",
+        "duplicate-activity-id",
+        "error",
+        "Duplicate activity id",
+        "Two activities of the same type have the same id. Decision keys are built from "
+        "activity ids, so a duplicate would make two grants indistinguishable.",
+        '[{"type": "order", "id": "o1"}, {"type": "order", "id": "o1"}]',
+        "Give every activity of a type its own id.",
+    ),
+    CodeInfo(
+        "RE613",
+        "unknown-activity-type",
+        "error",
+        "Unknown activity type",
+        "The activity's `type` is not one the engine knows. Unknown activity is an error "
+        "rather than ignored, so a typo cannot silently cost a customer their rewards.",
+        '{"type": "ordr", "id": "o1"}',
+        "Use a known type (the hint suggests the closest) or `custom:<name>`.",
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

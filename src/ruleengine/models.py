@@ -15,15 +15,50 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 RULE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 FIELD_NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,63}$"
 
+
+def _number_not_text(value: object) -> object:
+    """Decimals are numbers in the file: text (`"10"`) and booleans are type errors, which
+    pydantic's lax mode would convert. (Strict mode would refuse whole numbers, too.)"""
+    if isinstance(value, str | bool):
+        raise PydanticCustomError("decimal_type", "Decimal input should be a number")
+    return value
+
+
+def _date_from_text(value: object) -> object:
+    """Dates are written as text (`2026-01-01`); a number is not read as a Unix timestamp."""
+    if isinstance(value, int | Decimal):
+        raise PydanticCustomError("date_type", "Input should be a valid date")
+    return value
+
+
+# Numbers, booleans and dates as the YAML loader reads them, without pydantic's lax coercion
+# (`"3"` -> 3, `true` -> 1, `1` -> True).
+WholeNumber = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
+Day = Annotated[date, BeforeValidator(_date_from_text)]
+
 RuleId = Annotated[str, Field(pattern=RULE_ID_PATTERN, description="Unique id; names decisions.")]
 FieldName = Annotated[str, Field(pattern=FIELD_NAME_PATTERN)]
-Money = Annotated[Decimal, Field(gt=0, allow_inf_nan=False, description="An exact amount.")]
+# The number check goes after `Field`, so the JSON Schema keeps its number constraints.
+Money = Annotated[
+    Decimal,
+    Field(gt=0, allow_inf_nan=False, description="An exact amount."),
+    BeforeValidator(_number_not_text),
+]
 ExpressionText = Annotated[
     str | bool | int | Decimal,
     Field(description="An expression in the rule language (see docs/language.md)."),
@@ -134,13 +169,20 @@ DurationText = Annotated[
 class Window(_Model):
     """Days in the ruleset's time zone; `until` is inclusive (to the end of that day)."""
 
-    from_: date | None = Field(None, alias="from")
-    until: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    until: Day | None = None
 
 
 class RewardLogic(enum.StrEnum):
     GRANT_ALL = "grant_all"
     CUSTOMER_PICKS = "customer_picks"
+
+
+def _only_true(value: object) -> object:
+    """`free_shipping: true` and nothing else (lax mode would take `1` for `true`)."""
+    if value is not True:
+        raise PydanticCustomError("literal_error", "Input should be True", {"expected": "True"})
+    return value
 
 
 class FreeGift(_Model):
@@ -150,11 +192,18 @@ class FreeGift(_Model):
 class Reward(_Model):
     """One reward; exactly one of the keys is set."""
 
-    points: Annotated[int, Field(gt=0)] | None = None
+    points: Annotated[WholeNumber, Field(gt=0)] | None = None
     store_credit: Money | None = None
     discount_amount: Money | None = None
-    discount_percentage: Annotated[Decimal, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
-    free_shipping: Literal[True] | None = None
+    discount_percentage: (
+        Annotated[
+            Decimal,
+            Field(gt=0, le=100, allow_inf_nan=False),
+            BeforeValidator(_number_not_text),
+        ]
+        | None
+    ) = None
+    free_shipping: Annotated[Literal[True], BeforeValidator(_only_true)] | None = None
     free_gift: FreeGift | None = None
 
     @model_validator(mode="after")
@@ -187,7 +236,7 @@ class RewardSpec(_Model):
     """What a step grants: all rewards, or `pick` of them chosen by the customer."""
 
     logic: RewardLogic = RewardLogic.GRANT_ALL
-    pick: int | None = None
+    pick: WholeNumber | None = None
     rewards: Annotated[list[Reward], Field(min_length=1)]
 
 
@@ -212,8 +261,11 @@ Target = Annotated[
 
 
 class OrderRequirements(_Model):
-    min_subtotal: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] | None = None
-    refund_hold_days: Annotated[int, Field(ge=0)] = 0
+    min_subtotal: (
+        Annotated[Decimal, Field(ge=0, allow_inf_nan=False), BeforeValidator(_number_not_text)]
+        | None
+    ) = None
+    refund_hold_days: Annotated[WholeNumber, Field(ge=0)] = 0
 
 
 class Step(_Model):
@@ -235,7 +287,7 @@ class Milestone(_Model):
     active: Window | None = None
     when: ExpressionText | None = None
     order_requirements: OrderRequirements | None = None
-    enabled: bool = True
+    enabled: Flag = True
 
 
 # -- earning rules -----------------------------------------------------------------------------
@@ -252,7 +304,7 @@ class LimitPeriod(enum.StrEnum):
 class Limit(_Model):
     """At most `times` grants of the rule per customer per period (in the ruleset's zone)."""
 
-    times: Annotated[int, Field(gt=0)]
+    times: Annotated[WholeNumber, Field(gt=0)]
     per: LimitPeriod
 
 
@@ -261,6 +313,18 @@ class Stacking(enum.StrEnum):
 
     COMBINE = "combine"  # every matching rule grants
     BEST = "best"  # only the rule with the most points (ties: higher priority, then file order)
+
+
+class BirthdayOptions(_Model):
+    """When a birthday reward can be decided, and the guard against birthdays set to cash in."""
+
+    days_before: Annotated[int, Field(ge=0, le=31)] = 0
+    days_after: Annotated[int, Field(ge=0, le=365)] = 30
+    min_days_since_set: Annotated[int, Field(ge=0, le=366)] = Field(
+        30,
+        description="A birthday set (customer.birthday_set_at) fewer days than this before "
+        "its occurrence earns nothing that year.",
+    )
 
 
 class EarningRule(_Model):
@@ -272,10 +336,14 @@ class EarningRule(_Model):
     points: ExpressionText
     active: Window | None = None
     limit: Limit | None = None
-    priority: int = 0
+    priority: WholeNumber = 0
     stacking: Stacking = Stacking.COMBINE
-    pending_days: Annotated[int, Field(ge=0)] | None = None
-    enabled: bool = True
+    pending_days: Annotated[WholeNumber, Field(ge=0)] | None = None
+    channels: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = (
+        Field(None, description="Only orders from these `order.channel` values earn.")
+    )
+    birthday: BirthdayOptions | None = Field(None, description="Options of an `on: birthday` rule.")
+    enabled: Flag = True
 
 
 # -- the file ----------------------------------------------------------------------------------

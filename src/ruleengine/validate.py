@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import re
 import types
 import typing
 from collections.abc import Iterable, Sequence
@@ -68,6 +69,8 @@ def _data_path(root: LocatedNode, loc: Sequence[PathPart]) -> tuple[tuple[PathPa
             continue
         if isinstance(node, LocatedMapping) and isinstance(part, str):
             entry = node.get(part)
+            if entry is None and path_has_union_tag(part):
+                continue  # a union member tried against a mapping value (`points: {x: 1}`)
             path.append(part)
             node = entry[1] if entry else None
         elif isinstance(node, LocatedSequence) and isinstance(part, int):
@@ -169,71 +172,66 @@ def _diagnostic(
     if kind.startswith("RE"):
         message = first["msg"]
         value = first.get("input")
-        if kind == "RE207" and isinstance(value, str):
-            hint = _did_you_mean(value, available_timezones(), quote=True)
-        elif kind == "RE211" and isinstance(value, str):
-            hint = _did_you_mean(value, BUILTIN_TRIGGERS) or (
-                "use a built-in trigger or `custom:<name>` for a host-defined event"
-            )
-        elif kind == "RE212" and isinstance(value, str):
-            hint = _did_you_mean(value.removesuffix("?"), ATTRIBUTE_TYPES) or (
-                "types: " + ", ".join(f"`{t}`" for t in ATTRIBUTE_TYPES)
-            )
+        if isinstance(value, str):
+            hint = _custom_hint(kind, value)
         return _at(sink, root, path, kind, message, hint, key=key_error)
     if kind == "literal_error" and path == ("version",):
+        value = first.get("input")
+        shown = f" `{value}`" if type(value) is int else f": {_describe(value)}"
         return _at(
             sink,
             root,
             path,
             "RE206",
-            f"unsupported format version `{first.get('input')}`",
+            f"unsupported format version{shown}",
             "this version of ruleengine reads `version: 1`",
         )
     if kind in ("enum", "literal_error"):
         expected = str(first.get("ctx", {}).get("expected", ""))
-        choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",") if c.strip()]
+        choices = [
+            _yaml_spelling(c.strip(" '"))
+            for c in expected.replace(" or ", ", ").split(",")
+            if c.strip()
+        ]
         value = first.get("input")
-        hint = _did_you_mean(str(value), choices) if value is not None else None
-        expected = expected.replace("'", "`")
+        if path and path[-1] == "free_shipping":
+            hint = "leave the reward out to give no free shipping"
+        elif isinstance(value, str):
+            hint = _did_you_mean(value, choices)
         return _at(
             sink,
             root,
             path,
             "RE204",
-            f"{_describe(value)} is not a valid {_field(path)}{where}; expected {expected}",
+            f"{_describe(value)} is not a valid {_field(path)}{where}; expected {_one_of(choices)}",
             hint,
         )
     if kind == "string_pattern_mismatch":
-        value = first.get("input")
-        what = "a field name" if key_error else "an id"
-        rule = _PATTERN_RULES.get(str(first.get("ctx", {}).get("pattern", "")), "")
         return _at(
             sink,
             root,
             path,
             "RE205",
-            f"{_describe(value)} is not {what}{where}",
-            rule or None,
+            _pattern_message(first, key_error, where),
+            _PATTERN_RULES.get(str(first.get("ctx", {}).get("pattern", ""))),
             key=key_error,
         )
     if kind in _RANGE_ERRORS:
-        message = first["msg"].replace("Input should be", f"{_field(path)} must be")
-        message = message.replace("Value should", f"{_field(path)} must")
         return _at(
-            sink, root, path, "RE205", f"{_lower_first(message)}{where}", hint, key=key_error
+            sink, root, path, "RE205", _range_message(first, path, where), hint, key=key_error
         )
     expected_kinds = _expected_kinds(group)
     if path and path[-1] == "target" and len(group) > 1:
         expected_kinds = ["a number or a duration such as `90d`"]
     if expected_kinds:
+        value = first.get("input")
         return _at(
             sink,
             root,
             path,
             "RE203",
-            f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not "
-            f"{_describe(first.get('input'))}",
-            None,
+            f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not {_describe(value)}",
+            _type_hint(expected_kinds, value),
             key=key_error,
         )
     return _at(
@@ -241,10 +239,127 @@ def _diagnostic(
     )
 
 
+def _pattern_message(error: ErrorDetails, key_error: bool, where: str) -> str:
+    """An id or field name that does not match its pattern; a length of its own when only the
+    length is wrong (the message would otherwise just say "text" for a long value)."""
+    value = error.get("input")
+    what = "a field name" if key_error else "an id"
+    pattern = str(error.get("ctx", {}).get("pattern", ""))
+    if isinstance(value, str) and len(value) > _MAX_NAME_LENGTH:
+        unbounded = pattern.replace("{0,63}", "*")
+        if re.fullmatch(unbounded, value):
+            noun = what.split(" ", 1)[1]
+            return (
+                f"the {noun} `{value[:24]}...` is too long{where}: it has {len(value)} "
+                f"characters, and at most {_MAX_NAME_LENGTH} are allowed"
+            )
+    return f"{_describe(value)} is not {what}{where}"
+
+
+def _range_message(error: ErrorDetails, path: Sequence[PathPart], where: str) -> str:
+    """A value of the right type out of its range, in words (not pydantic's)."""
+    field = _field(path)
+    ctx = error.get("ctx", {})
+    kind = error["type"]
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return f"{field} must not be empty{where}"
+    if kind == "too_short":
+        least = ctx.get("min_length", 1)
+        items = "one item" if least == 1 else f"{least} items"
+        return f"{field} must list at least {items}{where}"
+    if kind in ("string_too_long", "too_long"):
+        most = ctx.get("max_length")
+        unit = "characters" if kind == "string_too_long" else "items"
+        return f"{field} must have at most {most} {unit}{where}"
+    message = error["msg"].replace("Input should be", f"{field} must be")
+    message = message.replace("Value should", f"{field} must")
+    return f"{_lower_first(message)}{where}"
+
+
+def _type_hint(expected_kinds: Sequence[str], value: Any) -> str | None:
+    """The fix for a value of the wrong type, when it is obvious (a quoted number)."""
+    if not isinstance(value, str):
+        return None
+    if any("number" in kind for kind in expected_kinds):
+        try:
+            number = Decimal(value.strip())
+        except ArithmeticError:
+            return None
+        if number.is_finite():
+            return "write the number without quotes"
+    return None
+
+
+# Common time zone abbreviations and the IANA zone an author most likely means. Several of
+# them (EST, MST, CET, GMT) are zone names in the IANA database too, and never get here.
+_TIMEZONE_ABBREVIATIONS = {
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "CET": "Europe/Paris",
+    "CEST": "Europe/Paris",
+    "GMT": "Europe/London",
+    "BST": "Europe/London",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+}
+_TIMEZONE_HINT = "use an IANA name such as `America/New_York` or `UTC`"
+_CUSTOM_EVENT_RULE = (
+    "custom event names use lower-case letters, digits and `_`, and start with a letter or `_`"
+)
+
+
+def _custom_hint(code: str, value: str) -> str | None:
+    """The hint for a value our own validators refused (codes RE207 to RE212)."""
+    if code == "RE207":
+        return _timezone_hint(value)
+    if code == "RE208":
+        if re.fullmatch(r"[A-Za-z]{3}", value):
+            return f"did you mean `{value.upper()}`?"
+        return "write the code in capitals, such as `USD` or `EUR`"
+    if code == "RE211":
+        if value.startswith("custom:"):
+            fixed = re.sub(r"[^a-z0-9_]+", "_", value.removeprefix("custom:").lower()).strip("_")
+            if re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", fixed):
+                return f"did you mean `custom:{fixed}`? {_CUSTOM_EVENT_RULE}"
+            return _CUSTOM_EVENT_RULE
+        return _did_you_mean(value, BUILTIN_TRIGGERS) or (
+            "use a built-in trigger or `custom:<name>` for a host-defined event"
+        )
+    if code == "RE212":
+        optional = "?" if value.endswith("?") else ""
+        match = _did_you_mean(value.removesuffix("?"), ATTRIBUTE_TYPES, quote=False)
+        if match is not None:
+            return f"did you mean `{match}{optional}`?"
+        return "types: " + ", ".join(f"`{t}`" for t in ATTRIBUTE_TYPES)
+    return None
+
+
+def _timezone_hint(value: str) -> str:
+    """Suggest a zone: abbreviations by table (difflib would turn `PST` into `MST`, another
+    zone), anything else by spelling."""
+    zone = _TIMEZONE_ABBREVIATIONS.get(value.upper())
+    if zone is not None:
+        return f"use the IANA name `{zone}` (`{value}` is an abbreviation)"
+    if re.fullmatch(r"[A-Za-z]{2,5}", value) and value.upper() not in available_timezones():
+        return _TIMEZONE_HINT
+    match = _did_you_mean(value, available_timezones(), quote=False)
+    return f"did you mean `{match}`?" if match is not None else _TIMEZONE_HINT
+
+
+_MAX_NAME_LENGTH = 64
 _PATTERN_RULES = {
     RULE_ID_PATTERN: "ids start with a letter or digit and use letters, digits, `-`, `_` and `.` "
     "(at most 64 characters)",
-    FIELD_NAME_PATTERN: "names use lower-case letters, digits and `_`, and start with a letter",
+    FIELD_NAME_PATTERN: "names use lower-case letters, digits and `_`, and start with a letter "
+    "or `_`",
 }
 
 
@@ -255,7 +370,9 @@ def _expected_kinds(group: list[ErrorDetails]) -> list[str]:
         if kind and kind not in kinds:
             kinds.append(kind)
     if len(group) > 1 and "text" in kinds:
-        kinds[kinds.index("text")] = "text (an expression)"
+        # Only expression fields (`when`, `points`) take text or a literal value: to the
+        # author they are expressions, whatever YAML type the literal has.
+        return ["an expression"]
     return kinds
 
 
@@ -297,19 +414,35 @@ def _field(path: Sequence[PathPart]) -> str:
     return f"`{names[-1]}`" if names else "the value"
 
 
+def _yaml_spelling(choice: str) -> str:
+    """A choice from pydantic's error context as the author writes it (`True` -> `true`)."""
+    return {"True": "true", "False": "false", "None": "null"}.get(choice, choice)
+
+
+def _one_of(choices: Sequence[str]) -> str:
+    """`a`, `b` or `c`."""
+    quoted = [f"`{c}`" for c in choices]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
 def _did_you_mean(name: str, choices: Iterable[str], *, quote: bool = True) -> str | None:
-    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    if not matches:
-        lowered = {c.lower(): c for c in choices}
-        if name.lower() in lowered:
-            matches = [lowered[name.lower()]]
+    """`did you mean `x`?` for the closest choice, or None; with `quote=False`, the bare
+    choice, for callers that word the hint themselves."""
+    candidates = list(choices)
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:  # only the case differs: that is the match, whatever difflib says
+        matches = [lowered[name.lower()]]
+    else:
+        matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     if not matches:
         return None
-    return f"did you mean `{matches[0]}`?" if quote else f"did you mean {matches[0]}?"
+    return f"did you mean `{matches[0]}`?" if quote else matches[0]
 
 
 def _allowed_keys(path: Sequence[PathPart]) -> list[str]:

@@ -158,7 +158,12 @@ def read_document(source: SourceFile) -> tuple[LocatedMapping | None, list[Diagn
     Returns the tree (None when the text is not usable YAML) and every diagnostic found.
     """
     sink = DiagnosticSink(source)
-    loader = _Loader(source.text)
+    try:
+        # The Reader checks the whole text for characters YAML forbids as it is constructed.
+        loader = _Loader(source.text)
+    except yaml.reader.ReaderError as error:
+        _report_reader_error(sink, error)
+        return None, sink.diagnostics
     try:
         root = loader.get_single_node()
     except yaml.composer.ComposerError as error:
@@ -167,9 +172,11 @@ def read_document(source: SourceFile) -> tuple[LocatedMapping | None, list[Diagn
     except yaml.MarkedYAMLError as error:
         _report_yaml_error(sink, error)
         return None, sink.diagnostics
-    except yaml.YAMLError as error:  # reader errors: control characters in the text
-        position = getattr(error, "position", 0)
-        sink.report(Span(position, position + 1), "RE101", _first_line(str(error)))
+    except yaml.reader.ReaderError as error:
+        _report_reader_error(sink, error)
+        return None, sink.diagnostics
+    except yaml.YAMLError as error:
+        sink.report(Span(0, min(1, len(source.text))), "RE101", _first_line(str(error)))
         return None, sink.diagnostics
     finally:
         loader.dispose()
@@ -221,6 +228,22 @@ def _report_yaml_error(
         hint = f"{error.context} at line {where.line}, column {where.column}"
     message = "the file has more than one YAML document" if code == "RE107" else problem
     sink.report(Span(offset, min(offset + 1, len(sink.source.text))), code, message, hint=hint)
+
+
+def _report_reader_error(sink: DiagnosticSink, error: yaml.reader.ReaderError) -> None:
+    """A character YAML does not allow anywhere in a file (a control character, say)."""
+    position = max(0, min(int(error.position), len(sink.source.text)))
+    character = error.character
+    if isinstance(character, int):
+        message = f"the file contains U+{character:04X}, a character YAML does not allow"
+    else:
+        message = "the file contains a character YAML does not allow"
+    sink.report(
+        Span(position, min(position + 1, len(sink.source.text))),
+        "RE101",
+        message,
+        hint="remove the character (it is invisible in most editors)",
+    )
 
 
 def _first_line(text: str) -> str:

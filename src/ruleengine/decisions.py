@@ -1,0 +1,209 @@
+"""Reward decisions, progress and explanations: the engine's output, and its JSON contract.
+
+Numbers in JSON: points and counts are integers; money amounts are decimal strings
+(`"42.50"`), as Shopify's money fields are, so no host ever parses an amount through a
+float; percentages are JSON numbers written from their exact decimal text. Timestamps are ISO
+8601 in UTC with a `Z`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+DecisionStatus = Literal["granted", "pending", "reversed"]
+
+
+def format_time(moment: datetime) -> str:
+    """`2026-06-01T00:00:00Z`: UTC, seconds precision unless the input had more."""
+    utc = moment.astimezone(UTC)
+    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def money_text(amount: Decimal) -> str:
+    """An exact amount as text, without exponent (`1E+2` -> `100`)."""
+    return format(amount, "f")
+
+
+def json_number(value: Decimal) -> int | float | str:
+    """A non-money decimal as a JSON number with exactly its digits (`15`, `12.5`).
+
+    A float whose shortest text is the decimal's own text is written as that number; a decimal
+    too long for that (more than 15 significant digits) is written as text rather than rounded.
+    """
+    if value == value.to_integral_value():
+        return int(value)
+    as_float = float(value)
+    return as_float if Decimal(repr(as_float)) == value else format(value, "f")
+
+
+@dataclass(frozen=True, slots=True)
+class RewardGrant:
+    """One reward of a decision: `type` and, for valued rewards, `value` or `product`."""
+
+    type: str
+    value: int | Decimal | None = None
+    product: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": self.type}
+        if self.type in ("store_credit", "discount_amount") and isinstance(self.value, Decimal):
+            data["value"] = money_text(self.value)
+        elif isinstance(self.value, Decimal):
+            data["value"] = json_number(self.value)
+        elif self.value is not None:
+            data["value"] = self.value
+        if self.product is not None:
+            data["product"] = self.product
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A reward to carry out now. `key` is unique and stable: the host stores it, and passes
+    it back in the snapshot's `granted`, so the same reward is never decided twice."""
+
+    key: str
+    rule: str
+    step: int | None
+    logic: str
+    pick: int | None
+    rewards: tuple[RewardGrant, ...]
+    achieved_at: datetime
+    qualifying: str | None
+    status: DecisionStatus = "granted"
+    available_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "key": self.key,
+            "rule": self.rule,
+            "step": self.step,
+            "logic": self.logic,
+            "pick": self.pick,
+            "rewards": [reward.to_json() for reward in self.rewards],
+            "achieved_at": format_time(self.achieved_at),
+            "qualifying": self.qualifying,
+            "status": self.status,
+        }
+        if self.available_at is not None:
+            data["available_at"] = format_time(self.available_at)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where the customer stands on a milestone: its current step (the first not yet
+    decided, or the last one when all are), counted and pending amounts, and the target."""
+
+    rule: str
+    step: int
+    steps: int
+    metric: str
+    current: int | Decimal
+    pending: int | Decimal
+    target: int | Decimal
+    completed: bool
+    description: str | None
+    remaining: str | None = None  # "2 more reviews", "spend $37.50 more"
+
+    def to_json(self) -> dict[str, Any]:
+        def number(value: int | Decimal) -> int | str:
+            return money_text(value) if isinstance(value, Decimal) else value
+
+        return {
+            "rule": self.rule,
+            "step": self.step,
+            "steps": self.steps,
+            "metric": self.metric,
+            "current": number(self.current),
+            "pending": number(self.pending),
+            "target": number(self.target),
+            "completed": self.completed,
+            "description": self.description,
+            "remaining": self.remaining,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a rule (or one step of it) did or did not grant, in words for a support agent."""
+
+    rule: str
+    step: int | None
+    status: str  # granted, already_granted, pending, in_progress, not_eligible, ...
+    reasons: tuple[str, ...]
+    activity: str | None = None  # for earning rules: the activity that triggered the rule
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "step": self.step,
+            "activity": self.activity,
+            "status": self.status,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeProblem:
+    """A rule that could not be evaluated for this customer (division by zero, a negative or
+    fractional points result), with its location in the rule file. The rule grants nothing."""
+
+    code: str
+    rule: str
+    message: str
+    file: str
+    line: int
+    column: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+        }
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Everything one evaluation decided, reproducible from (ruleset_hash, snapshot, now)."""
+
+    program: str
+    ruleset_hash: str
+    customer: str
+    evaluated_at: datetime
+    decisions: tuple[Decision, ...]
+    progress: tuple[Progress, ...]
+    problems: tuple[RuntimeProblem, ...] = ()
+    explanations: tuple[Explanation, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "program": self.program,
+            "ruleset_hash": self.ruleset_hash,
+            "customer": self.customer,
+            "evaluated_at": format_time(self.evaluated_at),
+            "decisions": [d.to_json() for d in self.decisions],
+            "progress": [p.to_json() for p in self.progress],
+            "problems": [p.to_json() for p in self.problems],
+        }
+        if self.explanations:
+            data["explanations"] = [e.to_json() for e in self.explanations]
+        return data
+
+    def dumps(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
+
+
+def sort_decisions(decisions: Sequence[Decision]) -> tuple[Decision, ...]:
+    """Decisions in the order they were achieved; the key breaks ties."""
+    return tuple(sorted(decisions, key=lambda d: (d.achieved_at, d.key)))

@@ -1,0 +1,232 @@
+"""The engine: a compiled ruleset + a customer snapshot + `now` -> decisions and progress.
+
+`Engine` is immutable after construction and does no I/O, reads no clock and keeps no global
+state, so one instance can serve many threads. Evaluation is deterministic: the same ruleset,
+snapshot and `now` always give the same decisions, in the same order, with the same keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from ruleengine.decisions import (
+    Decision,
+    EvaluationResult,
+    Explanation,
+    Progress,
+    RuntimeProblem,
+    sort_decisions,
+)
+from ruleengine.earning import EarningEvaluator
+from ruleengine.expr.ast import Expr, FieldAccess, Name
+from ruleengine.expr.compiler import Env
+from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.milestones import MilestoneContext, evaluate_milestone
+from ruleengine.ruleset import CompiledExpression, RuleSet
+from ruleengine.snapshot import Snapshot, read_snapshot
+from ruleengine.timeline import Timeline
+from ruleengine.vocabulary import customer_type
+
+
+class Engine:
+    """Evaluates one ruleset for any number of customers.
+
+    >>> engine = Engine(load_ruleset("examples/rules/acme.yaml"))
+    >>> result = engine.evaluate(snapshot_json, now=datetime(2026, 6, 1, tzinfo=UTC))
+    >>> result.to_json()["decisions"]
+    """
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.zone = ruleset.timezone
+        self._customer_type = customer_type(ruleset.model.attributes)
+        self._hash = ruleset.hash
+
+    def read_snapshot(self, data: Any, *, name: str = "<snapshot>") -> Snapshot:
+        """Validate JSON-like data as a snapshot for this ruleset (raises `SnapshotError`)."""
+        return read_snapshot(
+            data, customer_type=self._customer_type, events=self.ruleset.model.events, name=name
+        )
+
+    def evaluate(
+        self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, explain: bool = False
+    ) -> EvaluationResult:
+        """Decide what to grant now. `now` must be timezone-aware; `explain` adds the reasons
+        for every rule and step to the result."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("`now` must be an aware datetime (with a time zone)")
+        if not isinstance(snapshot, Snapshot):
+            snapshot = self.read_snapshot(snapshot)
+        return _Evaluation(self, snapshot, now).run(explain)
+
+    def explain(
+        self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None
+    ) -> list[Explanation]:
+        """Why each rule and step did or did not grant (only `rule`'s, when given)."""
+        result = self.evaluate(snapshot, now=now, explain=True)
+        return [e for e in result.explanations if rule is None or e.rule == rule]
+
+
+class _Evaluation:
+    """The work of one `Engine.evaluate` call: state lives here, never on the engine."""
+
+    def __init__(self, engine: Engine, snapshot: Snapshot, now: datetime) -> None:
+        self.engine = engine
+        self.ruleset = engine.ruleset
+        self.snapshot = snapshot
+        self.now = now
+        self.ctx = EvalContext(now, engine.zone)
+        self.timeline = Timeline.build(snapshot, now, engine.zone)
+        self.problems: list[RuntimeProblem] = []
+
+    def run(self, explain: bool) -> EvaluationResult:
+        decisions: list[Decision] = []
+        progress: list[Progress] = []
+        explanations: list[Explanation] = []
+        excluded = bool(self.snapshot.customer.get("excluded"))
+        shared = MilestoneContext(
+            timeline=self.timeline,
+            ctx=self.ctx,
+            granted=self.snapshot.granted,
+            excluded=excluded,
+            currency=self.ruleset.model.currency,
+        )
+        now_variables = {
+            "customer": self.snapshot.customer,
+            "stats": self.timeline.stats_at(self.now),
+        }
+        for index, milestone in enumerate(self.ruleset.model.milestones):
+            if not milestone.enabled:
+                if explain:
+                    explanations.append(
+                        Explanation(
+                            milestone.id,
+                            None,
+                            "disabled",
+                            ("the rule is disabled (`enabled: false`)",),
+                        )
+                    )
+                continue
+            blockers: list[str] = []
+            if excluded:
+                blockers.append("the customer is excluded from the program")
+            condition = self.ruleset.expression("milestones", index, "when")
+            if condition is not None and not excluded:
+                holds, reasons = self.condition(condition, milestone.id, now_variables)
+                if not holds:
+                    blockers.extend(reasons)
+            outcome = evaluate_milestone(milestone, shared, not blockers, blockers)
+            decisions.extend(outcome.decisions)
+            if outcome.progress is not None:
+                progress.append(outcome.progress)
+            explanations.extend(outcome.explanations)
+        earning = EarningEvaluator(
+            self.ruleset, self.snapshot, self.timeline, self.ctx, self.report
+        ).run(excluded)
+        decisions.extend(earning.decisions)
+        explanations.extend(earning.explanations)
+        return EvaluationResult(
+            program=self.ruleset.program,
+            ruleset_hash=self.engine._hash,
+            customer=self.snapshot.customer_id,
+            evaluated_at=self.now,
+            decisions=sort_decisions(decisions),
+            progress=tuple(progress),
+            problems=tuple(self.problems),
+            explanations=tuple(explanations) if explain else (),
+        )
+
+    def condition(
+        self, condition: CompiledExpression, rule: str, variables: dict[str, Any]
+    ) -> tuple[bool, list[str]]:
+        """Evaluate a rule's `when`; when it does not hold, say so with the values it read."""
+        env = Env(self.ctx, variables)
+        try:
+            if condition.evaluate(env):
+                return True, []
+        except EvaluationError as error:
+            self.report(condition, rule, error)
+            return False, [f"the condition could not be evaluated: {error.message}"]
+        text = " ".join(condition.text.split())
+        values = _field_values(condition.checked.root, env)
+        detail = f" ({', '.join(values)})" if values else ""
+        return False, [f"the condition `{text}` is false{detail}"]
+
+    def report(self, expression: CompiledExpression, rule: str, error: EvaluationError) -> None:
+        diagnostic = expression.report(error.span, error.code, error.message)
+        self.problems.append(
+            RuntimeProblem(
+                error.code, rule, error.message, diagnostic.file, diagnostic.line, diagnostic.column
+            )
+        )
+
+
+def _field_values(root: Expr, env: Env) -> list[str]:
+    """`customer.tags = ["wholesale"]` for each field path a condition reads."""
+    seen: dict[str, str] = {}
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, FieldAccess):
+            path = _path(node)
+            if path is not None:
+                value = _read(env.variables, path)
+                seen.setdefault(path, _show(value))
+                continue
+        for child in _children(node):
+            stack.append(child)
+    return [f"{path} = {value}" for path, value in sorted(seen.items())]
+
+
+def _path(node: Expr) -> str | None:
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, FieldAccess):
+        base = _path(node.target)
+        return f"{base}.{node.name}" if base else None
+    return None
+
+
+def _read(variables: Mapping[str, Any], path: str) -> Any:
+    root, *fields = path.split(".")
+    value: Any = variables.get(root)
+    for name in fields:
+        value = value.get(name) if isinstance(value, Mapping) else None
+    return value
+
+
+def _children(node: Any) -> list[Any]:
+    children = []
+    for attribute in (
+        "target",
+        "left",
+        "right",
+        "operand",
+        "condition",
+        "then_branch",
+        "else_branch",
+        "index",
+    ):
+        child = getattr(node, attribute, None)
+        if child is not None and not isinstance(child, str):
+            children.append(child)
+    children.extend(getattr(node, "args", ()) or ())
+    children.extend(getattr(node, "items", ()) or ())
+    return children
+
+
+def _show(value: Any) -> str:
+    import json
+    from datetime import date
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    try:
+        return json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
