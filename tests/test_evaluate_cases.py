@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from caseio import load_cases
 from ruleengine import load_ruleset
 from ruleengine.engine import Engine
+from ruleengine.schema_export import schema_text
 
 CASES = Path(__file__).parent / "cases" / "evaluate"
+RESULT_SCHEMA = jsonschema.Draft202012Validator(json.loads(schema_text("result")))
 FILES = ["milestones.yaml", "earning.yaml"]
 
 
@@ -22,7 +26,12 @@ def params() -> list[Any]:
         path = CASES / name
         if path.exists():
             for case in load_cases(path):
-                found.append(pytest.param(case, id=f"evaluate/{name}::{case['name']}"))
+                marks = []
+                if case.get("xfail"):  # a known engine bug: the case states the right output
+                    marks.append(pytest.mark.xfail(strict=True, reason=case["xfail"]))
+                found.append(
+                    pytest.param(case, id=f"evaluate/{name}::{case['name']}", marks=marks)
+                )
     return found
 
 
@@ -47,5 +56,6 @@ def test_evaluate_case(case: dict[str, Any]) -> None:
     for expected in case.get("explanations", []):
         assert any(subset(e, expected) == expected for e in explanations), expected
     assert [p["code"] for p in output["problems"]] == case.get("problems", [])
+    RESULT_SCHEMA.validate(output)
     # Determinism: the same input gives the same output, to the byte.
     assert engine.evaluate(case["snapshot"], now=now, explain=True).dumps() == result.dumps()

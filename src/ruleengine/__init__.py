@@ -17,10 +17,16 @@ __version__ = "0.1.0"
 __all__ = [
     "CheckResult",
     "CompiledExpression",
+    "Decision",
     "Diagnostic",
+    "Engine",
+    "EvaluationResult",
+    "Explanation",
+    "Progress",
     "RuleSet",
     "RuleSetError",
     "Severity",
+    "SnapshotError",
     "__version__",
     "check_ruleset",
     "compile_expression",
@@ -29,7 +35,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ruleengine.api import compile_expression
+    from ruleengine.decisions import Decision, EvaluationResult, Explanation, Progress
     from ruleengine.diagnostics import Diagnostic, RuleSetError, Severity
+    from ruleengine.engine import Engine
     from ruleengine.ruleset import (
         CheckResult,
         CompiledExpression,
@@ -37,6 +45,7 @@ if TYPE_CHECKING:
         check_ruleset,
         load_ruleset,
     )
+    from ruleengine.snapshot import SnapshotError
 
 # Imports are lazy so that `import ruleengine` (and the CLI's start-up) stays cheap: pydantic,
 # lark and yaml load only when a ruleset is first read.
@@ -50,6 +59,12 @@ _LAZY = {
     "RuleSetError": "ruleengine.diagnostics",
     "Severity": "ruleengine.diagnostics",
     "compile_expression": "ruleengine.api",
+    "Engine": "ruleengine.engine",
+    "Decision": "ruleengine.decisions",
+    "EvaluationResult": "ruleengine.decisions",
+    "Explanation": "ruleengine.decisions",
+    "Progress": "ruleengine.decisions",
+    "SnapshotError": "ruleengine.snapshot",
 }
 
 

@@ -153,8 +153,9 @@ def _read_text(path: str) -> str:
         raise _ExitError(EXIT_USAGE) from None
 
 
-def _parse_snapshot(engine: Any, text: str, name: str) -> Any:
-    """JSON text -> Snapshot, or None after printing the located problems."""
+def _parse_snapshot(engine: Any, text: str, name: str, line: int | None = None) -> Any:
+    """JSON text -> Snapshot, or None after printing the located problems. `line` is the
+    line of the text in its file, for JSON Lines input."""
     import json
     from decimal import Decimal
 
@@ -164,18 +165,19 @@ def _parse_snapshot(engine: Any, text: str, name: str) -> Any:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         print(
-            f"{name}:{error.lineno}:{error.colno}: error[RE611] the snapshot is not valid "
-            f"JSON: {error.msg}",
+            f"{name}:{(line or 1) + error.lineno - 1}:{error.colno}: error[RE611] the "
+            f"snapshot is not valid JSON: {error.msg}",
             file=sys.stderr,
         )
         return None
+    where = name if line is None else f"{name}:{line}"
     try:
-        return engine.read_snapshot(data, name=name)
+        return engine.read_snapshot(data, name=where)
     except SnapshotError as error:
         for problem in error.problems:
             hint = f" (hint: {problem.hint})" if problem.hint else ""
             print(
-                f"{name}: {problem.path}: error[{problem.code}] {problem.message}{hint}",
+                f"{where}: {problem.path}: error[{problem.code}] {problem.message}{hint}",
                 file=sys.stderr,
             )
         return None
@@ -222,7 +224,7 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
-            snapshot = _parse_snapshot(engine, line, f"{args.snapshots}:{number}")
+            snapshot = _parse_snapshot(engine, line, args.snapshots, number)
             if snapshot is None:
                 failed += 1
                 print(json.dumps({"line": number, "error": "invalid snapshot"}))
@@ -372,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser(
         "schema",
-        help="print a JSON Schema (ruleset)",
+        help="print a JSON Schema (ruleset, snapshot or result)",
         description="Print the JSON Schema of a file format, as checked in under schemas/.",
         epilog="example: ruleengine schema ruleset > ruleset.schema.json",
     )

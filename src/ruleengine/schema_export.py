@@ -20,7 +20,29 @@ def _ruleset_schema() -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
-SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {"ruleset": _ruleset_schema}
+def _snapshot_schema() -> dict[str, Any]:
+    from ruleengine.snapshot import SnapshotIn
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **SnapshotIn.model_json_schema(),
+    }
+
+
+def _result_schema() -> dict[str, Any]:
+    from ruleengine.result_schema import ResultOut
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **ResultOut.model_json_schema(),
+    }
+
+
+SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
+    "ruleset": _ruleset_schema,
+    "snapshot": _snapshot_schema,
+    "result": _result_schema,
+}
 
 
 def schema_text(name: str) -> str:

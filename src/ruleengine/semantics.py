@@ -97,6 +97,7 @@ class _Semantics:
                 (*path, "until"),
                 "RE510",
                 f"the active window ended on {window.until}; this rule no longer applies",
+                "remove the rule, or move its window",
             )
 
     def check_milestone(self, milestone: Milestone, path: tuple[PathPart, ...]) -> None:
@@ -128,7 +129,14 @@ class _Semantics:
                     "or list several thresholds under `steps`",
                 )
             elif milestone.reward is None:
-                self.report((*path, "target"), "RE507", "the milestone needs a `reward`", key=True)
+                self.report(
+                    (*path, "target"),
+                    "RE507",
+                    "the milestone needs a `reward`",
+                    "add what reaching the target grants, such as "
+                    "`reward: {rewards: [{points: 100}]}`",
+                    key=True,
+                )
             else:
                 self.check_target(kind, milestone.target, (*path, "target"))
             if milestone.reward is not None:
@@ -152,6 +160,8 @@ class _Semantics:
                     (*path, "order_requirements"),
                     "RE511",
                     "`order_requirements` have no effect: the milestone counts no orders",
+                    "remove `order_requirements`; they apply to `orders_count` and "
+                    "`amount_spent` milestones",
                     key=True,
                 )
 
@@ -173,7 +183,7 @@ class _Semantics:
                     self.report(
                         (*step_path, "type"),
                         "RE505",
-                        f"a `mixed` journey cannot have a `{step.type}` step",
+                        f"a `mixed` journey cannot have {_a(step.type)} step",
                         "step types: " + ", ".join(f"`{t}`" for t in sorted(_STEP_TYPES_OF_MIXED)),
                     )
                     continue
@@ -183,7 +193,7 @@ class _Semantics:
                     self.report(
                         (*step_path, "type"),
                         "RE505",
-                        f"a step of a `{milestone.type}` milestone cannot be `{step.type}`",
+                        f"a step of {_a(milestone.type)} milestone cannot be `{step.type}`",
                         "make the milestone `type: mixed` to combine step types",
                     )
                     continue
@@ -200,6 +210,15 @@ class _Semantics:
                     f"{index}'s {_show(previous)}",
                     "steps are thresholds on one running total; order them by target",
                 )
+            elif previous is not None and _not_certainly_above(value, previous):
+                self.report(
+                    (*step_path, "target"),
+                    "RE506",
+                    f"step {index + 1}'s target {_show(value)} is not certainly above step "
+                    f"{index}'s {_show(previous)}",
+                    "a month is 28 to 31 days and a year 365 or 366: give the steps targets "
+                    "in the same kind of unit (days and weeks, or months and years)",
+                )
             previous = value
 
     def check_target(
@@ -209,10 +228,7 @@ class _Semantics:
         if kind is MilestoneType.INACTIVITY:
             if not isinstance(target, str):
                 self.report(
-                    path,
-                    "RE509",
-                    "an `inactivity` target is a duration",
-                    f"write `{target}d` for {target} days",
+                    path, "RE509", "an `inactivity` target is a duration", _days_hint(target)
                 )
                 return None
             try:
@@ -226,17 +242,40 @@ class _Semantics:
                 )
                 return None
             if duration.months <= 0 and duration.seconds <= 0:
-                self.report(path, "RE504", "the target must be longer than zero")
+                self.report(
+                    path,
+                    "RE504",
+                    "the target must be longer than zero",
+                    "write how long a customer must be inactive, such as `90d`",
+                )
                 return None
             return duration
         if isinstance(target, str):
-            self.report(path, "RE509", f"a `{kind}` target is a number, not `{target}`")
+            if _is_number(target):
+                self.report(
+                    path,
+                    "RE509",
+                    f"{_a(kind)} target is a number, not the text `{target}`",
+                    "write the number without quotes",
+                )
+            else:
+                self.report(path, "RE509", f"{_a(kind)} target is a number, not `{target}`")
             return None
         if kind is not MilestoneType.AMOUNT_SPENT and not isinstance(target, int):
-            self.report(path, "RE509", f"a `{kind}` target is a whole number, not {target}")
+            self.report(
+                path,
+                "RE509",
+                f"{_a(kind)} target is a whole number, not {target}",
+                _round_hint(target),
+            )
             return None
         if target <= 0:
-            self.report(path, "RE504", f"the target must be positive, not {target}")
+            self.report(
+                path,
+                "RE504",
+                f"the target must be positive, not {target}",
+                "use a target above 0",
+            )
             return None
         return Decimal(target)
 
@@ -248,7 +287,10 @@ class _Semantics:
                     (*path, "logic"),
                     "RE502",
                     "`customer_picks` needs `pick`",
-                    f"add `pick: 1` (up to {offered})",
+                    f"add `pick: 1` (up to {offered})"
+                    if offered > 1
+                    else "add `pick: 1`; with one reward there is nothing to choose, so "
+                    "`logic: grant_all` (the default) is simpler",
                 )
             elif not 1 <= spec.pick <= offered:
                 self.report(
@@ -256,7 +298,9 @@ class _Semantics:
                     "RE502",
                     f"`pick` is {spec.pick}, but {offered} reward"
                     f"{'s are' if offered != 1 else ' is'} offered",
-                    f"`pick` must be between 1 and {offered}",
+                    f"`pick` must be between 1 and {offered}"
+                    if offered > 1
+                    else "with one reward, `pick` can only be 1; offer more rewards to choose from",
                 )
         elif spec.pick is not None:
             self.report(
@@ -272,14 +316,73 @@ def _not_above(value: Decimal | Duration, previous: Decimal | Duration) -> bool:
     """Whether a step's target fails to exceed the one before (targets of one milestone are
     all numbers or all durations)."""
     if isinstance(value, Duration) and isinstance(previous, Duration):
+        if value.is_calendar != previous.is_calendar:
+            return False  # months against days: `_not_certainly_above` decides
         return (value.months, value.seconds) <= (previous.months, previous.seconds)
     if isinstance(value, Decimal) and isinstance(previous, Decimal):
         return value <= previous
     return False
 
 
+def _not_certainly_above(value: Decimal | Duration, previous: Decimal | Duration) -> bool:
+    """Whether a duration step may fail to exceed the one before, for a calendar duration
+    after an exact one or the other way round: a month is 28 to 31 days, a year 365 or 366,
+    so `1mo` after `30d` may be shorter. Durations of one kind compare exactly (`_not_above`)."""
+    if not (isinstance(value, Duration) and isinstance(previous, Duration)):
+        return False
+    if value.is_calendar == previous.is_calendar:
+        return False
+    return _shortest_seconds(value) <= _longest_seconds(previous)
+
+
+_DAY = 86400
+
+
+def _shortest_seconds(duration: Duration) -> int:
+    years, months = divmod(duration.months, 12)
+    return (years * 365 + months * 28) * _DAY + duration.seconds
+
+
+def _longest_seconds(duration: Duration) -> int:
+    years, months = divmod(duration.months, 12)
+    return (years * 366 + months * 31) * _DAY + duration.seconds
+
+
 def _show(value: Decimal | Duration) -> str:
     return str(value)
+
+
+def _a(kind: str) -> str:
+    """ "a `reviews_count`", "an `orders_count`": the article goes with the type's name."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} `{kind}`"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text.strip()).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def _days_hint(target: int | Decimal) -> str:
+    """How to write a number as a duration: `30d` for 30, `60h` for 2.5 (days)."""
+    if isinstance(target, int) and target > 0:
+        return f"write `{target}d` for {target} days"
+    if target > 0:
+        hours = Decimal(target) * 24
+        if hours == hours.to_integral_value():
+            return (
+                f"durations are a whole number and a unit: write `{int(hours)}h` for {target} days"
+            )
+    return "write a whole number and a unit: `90d`, `12w`, `3mo`, `1y`"
+
+
+def _round_hint(target: Decimal) -> str:
+    """`write `2` or `3`` for a count of 2.5."""
+    low = int(target)  # towards zero; targets here are positive
+    if low >= 1:
+        return f"counts are whole numbers: write `{low}` or `{low + 1}`"
+    return "counts are whole numbers, such as `1`"
 
 
 def check_semantics(

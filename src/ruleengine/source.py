@@ -78,13 +78,16 @@ class OffsetMap:
     A YAML scalar's value is not always a slice of the file: block scalars drop indentation,
     folded and multi-line plain scalars turn line breaks into spaces, quoted scalars drop
     quotes and decode escapes. `offsets[i]` is the file offset of value character `i`, and one
-    extra entry holds the offset just past the value. When the value cannot be aligned with the
-    file text (escapes), `exact` is False and every offset maps to the whole scalar.
+    extra entry holds the offset just past the value. `ends[i]`, when given, is the file offset
+    just past the text that value character `i` came from (past the whole escape sequence
+    `\\u00e9`); without it every character is one file character wide. When the value cannot
+    be aligned with the file text, `exact` is False and every offset maps to the whole scalar.
     """
 
     offsets: tuple[int, ...]
     whole: Span
     exact: bool
+    ends: tuple[int, ...] | None = None
 
     def to_file(self, span: Span) -> Span:
         """Translate a span in value offsets to a span in file offsets."""
@@ -94,7 +97,8 @@ class OffsetMap:
         start = self.offsets[min(span.start, last)]
         if span.end <= span.start:
             return Span(start, start)
-        end = self.offsets[min(span.end - 1, last)] + 1
+        index = min(span.end - 1, last)
+        end = self.ends[index] if self.ends is not None else self.offsets[index] + 1
         return Span(start, max(start, end))
 
     @classmethod
@@ -108,38 +112,94 @@ def align_value(value: str, raw: str, base: int) -> OffsetMap:
     `raw` is the file text of the scalar (from its first to its last character, quotes and
     block indicators included) and `base` its offset in the file. Each value character is
     matched greedily against the raw text; a space or line break in the value may stand for a
-    folded line break in the file. When a character cannot be found (an escape sequence), the
-    map falls back to the whole scalar.
+    folded line break in the file, and in a double-quoted scalar an escape sequence (`\\"`,
+    `\\n`, `\\u00e9`, ...) stands for the character it decodes to. When a character cannot be
+    found, the map falls back to the whole scalar.
     """
     whole = Span(base, base + len(raw))
+    block = raw[:1] in ("|", ">")
+    if block and not value:
+        # An empty block scalar: point at its indicator, not past the indicator's line.
+        return OffsetMap((base,), whole, True)
+    escapes = raw[:1] == '"'
     offsets: list[int] = []
-    pos = raw.find("\n") + 1 if raw[:1] in ("|", ">") else 0
+    ends: list[int] = []
+    pos = raw.find("\n") + 1 if block else 0
     for ch in value:
-        found = _find_char(raw, pos, ch)
+        found, width = _find_char(raw, pos, ch, escapes=escapes)
         if found < 0:
             if ch.isspace():  # trailing line break added by chomping, past the raw text
-                found = max(0, len(raw) - 1)
+                found, width = max(0, len(raw) - 1), 1
             else:
                 return OffsetMap((), whole, False)
         offsets.append(base + found)
-        pos = found + 1
+        ends.append(base + found + width)
+        pos = found + width
     offsets.append(base + min(pos, len(raw)))
-    return OffsetMap(tuple(offsets), whole, True)
+    exact_widths = all(end == start + 1 for start, end in zip(offsets, ends, strict=False))
+    return OffsetMap(tuple(offsets), whole, True, None if exact_widths else tuple(ends))
 
 
-def _find_char(raw: str, pos: int, ch: str) -> int:
-    """Index of the raw character that stands for value character `ch`, or -1.
+def _find_char(raw: str, pos: int, ch: str, *, escapes: bool = False) -> tuple[int, int]:
+    """Where (index, width) the raw text stands for value character `ch`, or (-1, 0).
 
     Raw characters that have no counterpart in the value (quotes, indentation, the line breaks
-    that folding removed) are skipped; any other mismatch means the value was decoded from an
-    escape sequence, and alignment gives up.
+    that folding removed, escaped line breaks) are skipped. With `escapes` (a double-quoted
+    scalar) a backslash starts an escape sequence, which matches the character it decodes to.
+    Any other mismatch means alignment gives up.
     """
     while pos < len(raw):
         here = raw[pos]
+        if escapes and here == "\\":
+            if raw[pos + 1 : pos + 2] in ("\n", "\r"):  # an escaped line break: no character
+                pos += 2
+                continue
+            decoded, width = _decode_escape(raw, pos)
+            return (pos, width) if decoded == ch else (-1, 0)
         if here == ch or (ch in " \n" and here == "\n"):
-            return pos
+            return pos, 1
         if here in " \t\r\n\"'":
             pos += 1
             continue
-        return -1
-    return -1
+        return -1, 0
+    return -1, 0
+
+
+# YAML's one-character escapes in double-quoted scalars (YAML 1.2, section 5.7).
+_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+
+def _decode_escape(raw: str, pos: int) -> tuple[str | None, int]:
+    """The character the escape sequence at `raw[pos]` (a backslash) stands for, and the
+    sequence's width; None when it is not a valid escape."""
+    code = raw[pos + 1 : pos + 2]
+    if code in _ESCAPES:
+        return _ESCAPES[code], 2
+    digits = _HEX_ESCAPES.get(code)
+    if digits is not None:
+        text = raw[pos + 2 : pos + 2 + digits]
+        if len(text) == digits and all(c in "0123456789abcdefABCDEF" for c in text):
+            number = int(text, 16)
+            if number <= 0x10FFFF:
+                return chr(number), 2 + digits
+    return None, 1

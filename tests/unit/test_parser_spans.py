@@ -194,14 +194,15 @@ def test_error_in_a_block_scalar_reports_file_position() -> None:
     assert d.hint == "the `(` at line 6, column 12 is not closed"
 
 
-def test_escaped_scalar_falls_back_to_the_whole_scalar() -> None:
+def test_error_at_an_escape_covers_the_escape_sequence() -> None:
     src = embedded("note")
     assert src.text == 'customer.tier == "gold'
-    assert not src.offsets.exact  # the `\"` escape cannot be aligned with the value
+    assert src.offsets.exact  # the `\"` escape is aligned with the `"` it stands for
     expr, diagnostics = parse_expression(src)
     assert expr is None
     (d,) = diagnostics
-    assert (d.code, d.line, d.column) == ("RE304", 8, 11)
+    assert (d.code, d.line, d.column) == ("RE304", 8, 29)
+    assert (d.end_line, d.end_column) == (8, 31)  # both characters of `\"`
 
 
 def test_standalone_source_is_its_own_file() -> None:

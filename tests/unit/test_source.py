@@ -67,8 +67,57 @@ def test_double_quoted_scalar_skips_the_quote() -> None:
     assert offsets.to_file(Span(0, 1)) == Span(7, 8)
 
 
-def test_escapes_fall_back_to_the_whole_scalar() -> None:
+def test_escape_in_double_quoted_scalar_maps_to_the_whole_sequence() -> None:
     text = 'when: "a\\tb"'
     offsets = align_value("a\tb", text[6:], 6)
+    assert offsets.exact
+    assert offsets.to_file(Span(1, 2)) == Span(8, 10)  # `\t`
+    assert offsets.to_file(Span(2, 3)) == Span(10, 11)  # `b`, after the escape
+    assert offsets.to_file(Span(0, 3)) == Span(7, 11)
+
+
+@pytest.mark.parametrize(
+    ("escape", "decoded"),
+    [
+        ('\\"', '"'),
+        ("\\\\", "\\"),
+        ("\\n", "\n"),
+        ("\\/", "/"),
+        ("\\x41", "A"),
+        ("\\u00e9", "\u00e9"),
+        ("\\U0001F600", "\U0001f600"),
+    ],
+)
+def test_escapes_are_aligned_and_later_characters_keep_their_position(
+    escape: str, decoded: str
+) -> None:
+    text = f'when: "x == {escape} && y"'
+    value = f"x == {decoded} && y"
+    offsets = align_value(value, text[6:], 6)
+    assert offsets.exact
+    at = value.index(decoded)
+    escaped = offsets.to_file(Span(at, at + 1))
+    assert text[escaped.start : escaped.end] == escape
+    amp = value.index("&&")
+    operator = offsets.to_file(Span(amp, amp + 2))
+    assert text[operator.start : operator.end] == "&&"
+
+
+def test_escaped_line_break_joins_lines_without_a_character() -> None:
+    text = 'when: "a and\\\n    b"'
+    offsets = align_value("a andb", text[6:], 6)
+    assert offsets.exact
+    assert text[offsets.to_file(Span(5, 6)).start] == "b"
+
+
+def test_unmatched_value_falls_back_to_the_whole_scalar() -> None:
+    text = 'when: "a\\qb"'  # not a YAML escape; the value cannot be found in the text
+    offsets = align_value("a?b", text[6:], 6)
     assert not offsets.exact
     assert offsets.to_file(Span(2, 3)) == Span(6, len(text))
+
+
+def test_empty_block_scalar_points_at_its_indicator() -> None:
+    text = "when: |\npoints: 5\n"
+    offsets = align_value("", text[6:8], 6)
+    assert offsets.to_file(Span(0, 0)) == Span(6, 6)

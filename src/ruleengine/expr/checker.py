@@ -477,11 +477,14 @@ class _Checker:
                 "money and plain numbers do not mix: convert the amount with `floor(...)`, "
                 "or compare with a number literal such as `20`"
             )
-        elif isinstance(left, ListType) and node.op in _ORDERING:
-            hint = f"compare its length: `len({self.text(node.left)})`"
+        elif node.op in _ORDERING and (isinstance(left, ListType) or isinstance(right, ListType)):
+            side = node.left if isinstance(left, ListType) else node.right
+            hint = f"compare its length: `len({self.text(side)})`"
         elif {type(left), type(right)} == {StrType, IntType} and node.op is BinaryOperator.ADD:
             hint = "text and numbers cannot be added"
-        elif isinstance(left, DateType | DateTimeType) and is_numeric(right):
+        elif (isinstance(left, DateType | DateTimeType) and is_numeric(right)) or (
+            isinstance(right, DateType | DateTimeType) and is_numeric(left)
+        ):
             hint = 'compare dates with dates (`date("2026-01-01")`) or use `days_since(...)`'
         preposition = "with" if verb in ("compare", "search") else "and"
         self.error(

@@ -236,6 +236,16 @@ def _unexpected_token(src: ExpressionSource, error: UnexpectedToken) -> Diagnost
     if expected:
         message += f"; expected {expected}"
     tokens = _tokens_before(src.text, span.start)
+    previous = tokens[-1] if tokens else None
+    if (
+        previous is not None
+        and previous.type == "LT"
+        and token.type == "GT"
+        and previous.end_pos == token.start_pos
+    ):
+        # `<>` lexes as `<` then `>`: the mistake starts at the `<`, which was accepted.
+        span = Span(_token_span(previous).start, span.end)
+        return src.report(span, "RE301", "unexpected `<>`", hint="use `!=` for not equal")
     return src.report(span, "RE301", message, hint=_token_hint(src, token, accepted, tokens))
 
 
@@ -246,8 +256,6 @@ def _token_hint(
     previous = before[-1] if before else None
     adjacent = previous is not None and previous.end_pos == token.start_pos
     after_operand = "NAME" not in accepted
-    if previous is not None and previous.type == "LT" and token.type == "GT" and adjacent:
-        return "use `!=` for not equal"
     if token.type in _COMPARISONS and after_operand and accepted and "EQ" not in accepted:
         return "comparisons do not chain; combine them with `and`, as in `a < b and b < c`"
     if token.type in {"_IF", "NOT"} and "NAME" in accepted and token.type not in accepted:

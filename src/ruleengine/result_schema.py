@@ -1,0 +1,95 @@
+"""The result JSON contract as pydantic models: the source of `schemas/result.schema.json`.
+
+The engine builds results as dataclasses (`decisions.py`) and writes them with `to_json`;
+these models only describe that JSON, and a test validates real results against the
+generated schema, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MoneyText = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="An exact amount.")]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RewardOut(_Out):
+    type: Literal[
+        "points",
+        "store_credit",
+        "discount_amount",
+        "discount_percentage",
+        "free_shipping",
+        "free_gift",
+    ]
+    value: int | float | MoneyText | None = Field(
+        None, description="Points (integer), money (decimal string) or a percentage (number)."
+    )
+    product: str | None = None
+
+
+class DecisionOut(_Out):
+    key: str = Field(description="Unique and stable; pass it back in the snapshot's `granted`.")
+    rule: str
+    step: int | None = Field(description="The milestone step (1-based); null for earning.")
+    logic: Literal["grant_all", "customer_picks"]
+    pick: int | None
+    rewards: list[RewardOut]
+    achieved_at: str
+    qualifying: str | None = Field(description="The activity that completed the step.")
+    status: Literal["granted", "pending", "reversed"]
+    available_at: str | None = None
+
+
+class ProgressOut(_Out):
+    rule: str
+    step: int
+    steps: int
+    metric: str
+    current: int | MoneyText
+    pending: int | MoneyText
+    target: int | MoneyText
+    completed: bool
+    description: str | None
+    remaining: str | None
+
+
+class ProblemOut(_Out):
+    code: str
+    rule: str
+    message: str
+    file: str
+    line: int
+    column: int
+
+
+class ExplanationOut(_Out):
+    rule: str
+    step: int | None
+    activity: str | None
+    status: str
+    reasons: list[str]
+
+
+class ResultOut(_Out):
+    """The result of evaluating one customer."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="ruleengine evaluation result",
+        json_schema_extra={"$id": "https://ruleengine.dev/schemas/result.schema.json"},
+    )
+
+    program: str
+    ruleset_hash: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+    customer: str
+    evaluated_at: str
+    decisions: list[DecisionOut]
+    progress: list[ProgressOut]
+    problems: list[ProblemOut]
+    explanations: list[ExplanationOut] | None = None

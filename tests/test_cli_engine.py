@@ -1,0 +1,160 @@
+"""`ruleengine eval` and `ruleengine explain` as a user runs them on the bundled examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_cli import ROOT, run, write
+
+ACME = "examples/rules/acme.yaml"
+MARIA = "examples/snapshots/acme-maria.json"
+NOW = "2026-06-01T00:00:00Z"
+
+
+def test_eval_prints_the_result_contract() -> None:
+    result = run("eval", ACME, "--snapshot", MARIA, "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["program"] == "acme-rewards" and output["customer"] == "c-1001"
+    assert output["evaluated_at"] == "2026-06-01T00:00:00Z"
+    assert output["ruleset_hash"].startswith("sha256:")
+    keys = [d["key"] for d in output["decisions"]]
+    assert "loyalty-journey/2" in keys and "signup-bonus/su1" not in keys  # already granted
+    journey = next(d for d in output["decisions"] if d["key"] == "loyalty-journey/2")
+    assert journey["logic"] == "customer_picks" and journey["pick"] == 1
+
+
+def test_eval_is_deterministic() -> None:
+    first = run("eval", ACME, "--snapshot", MARIA, "--now", NOW).stdout
+    assert first == run("eval", ACME, "--snapshot", MARIA, "--now", NOW).stdout
+
+
+def test_eval_text_shows_progress_bars() -> None:
+    result = run(
+        "eval", ACME, "--snapshot", MARIA, "--now", "2026-04-10T00:00:00Z", "--format", "text"
+    )
+    assert result.returncode == 0
+    assert "loyalty-journey  step 1/3  [######--------------] 1/3  2 more orders" in result.stdout
+
+
+def test_eval_reads_stdin(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    snapshot = (ROOT / MARIA).read_text()
+    completed = subprocess.run(
+        [sys.executable, "-m", "ruleengine", "eval", ACME, "--now", NOW],
+        input=snapshot,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert completed.returncode == 0
+    assert json.loads(completed.stdout)["customer"] == "c-1001"
+
+
+def test_eval_json_lines(tmp_path: Path) -> None:
+    snapshot = json.loads((ROOT / MARIA).read_text())
+    other = {"customer": {"id": "c2", "region": "US"}, "activity": []}
+    lines = write(
+        tmp_path, "batch.jsonl", json.dumps(snapshot) + "\n" + json.dumps(other) + "\n{broken\n"
+    )
+    result = run("eval", ACME, "--snapshots", str(lines), "--now", NOW)
+    assert result.returncode == 1  # the third line is not JSON
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("customer") for o in outputs[:2]] == ["c-1001", "c2"]
+    assert outputs[2] == {"line": 3, "error": "invalid snapshot"}
+    assert "batch.jsonl:3:2: error[RE611]" in result.stderr
+
+
+def test_snapshot_that_is_not_json_exits_1(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.json", '{"customer": {"id": "c1",}}')
+    result = run("eval", ACME, "--snapshot", str(path), "--now", NOW)
+    assert result.returncode == 1
+    assert f"{path}:1:26: error[RE611] the snapshot is not valid JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_snapshot_errors_name_their_json_path(tmp_path: Path) -> None:
+    snapshot = {
+        "customer": {"id": "c1", "region": "EU"},
+        "activity": [
+            {"type": "order", "id": "o1", "at": "2026-02-01T12:00:00", "subtotal": "42.50"},
+            {"type": "reveiw", "id": "r1", "at": "2026-02-01T12:00:00Z"},
+        ],
+    }
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    result = run("eval", ACME, "--snapshot", str(path), "--now", NOW)
+    assert result.returncode == 1
+    assert "$.activity[0].at: error[RE610]" in result.stderr
+    assert (
+        "$.activity[1].type: error[RE613] unknown activity type `reveiw` (hint: did you "
+        "mean `review`?)" in result.stderr
+    )
+
+
+def test_missing_attribute_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.json", json.dumps({"customer": {"id": "c1"}}))
+    result = run("eval", ACME, "--snapshot", str(path), "--now", NOW)
+    assert result.returncode == 1
+    assert "$.customer.region: error[RE610] missing field `region`" in result.stderr
+
+
+def test_invalid_rules_exit_1_before_reading_the_snapshot(tmp_path: Path) -> None:
+    rules = write(tmp_path, "r.yaml", "version: 1\nprogram: p\n")
+    result = run("eval", str(rules), "--snapshot", MARIA, "--now", NOW)
+    assert result.returncode == 1
+    assert "error[RE202] missing required key `currency`" in result.stderr
+
+
+def test_missing_snapshot_file_exits_2(tmp_path: Path) -> None:
+    result = run("eval", ACME, "--snapshot", str(tmp_path / "none.json"), "--now", NOW)
+    assert result.returncode == 2
+
+
+def test_naive_now_is_a_usage_error() -> None:
+    result = run("eval", ACME, "--snapshot", MARIA, "--now", "2026-06-01T00:00:00")
+    assert result.returncode == 2
+    assert "no time zone offset" in result.stderr
+
+
+def test_explain_one_rule_in_words() -> None:
+    result = run(
+        "explain",
+        ACME,
+        "--snapshot",
+        MARIA,
+        "--now",
+        "2026-04-10T00:00:00Z",
+        "--rule",
+        "loyalty-journey",
+    )
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[:5] == [
+        "loyalty-journey step 1: in progress",
+        "    - 1 of 3 orders",
+        "    - 2 more orders",
+        "    - order o2 ($25.00) is below the $30.00 minimum and does not count",
+        "    - order o3 was refunded on 2026-04-05, within its 14-day refund hold, and does "
+        "not count",
+    ]
+
+
+def test_explain_unknown_rule_is_a_usage_error() -> None:
+    result = run("explain", ACME, "--snapshot", MARIA, "--now", NOW, "--rule", "nope")
+    assert result.returncode == 2
+
+
+def test_explain_json() -> None:
+    result = run("explain", ACME, "--snapshot", MARIA, "--now", NOW, "--format", "json")
+    explanations = json.loads(result.stdout)
+    assert {
+        "rule": "signup-bonus",
+        "step": None,
+        "activity": "su1",
+        "status": "already_granted",
+        "reasons": ["200 points; already granted (`signup-bonus/su1` is in `granted`)"],
+    } in explanations

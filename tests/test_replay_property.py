@@ -1,0 +1,184 @@
+"""Evaluating a growing history step by step, feeding back the granted keys each time, grants
+exactly the same rewards as evaluating the final history once (the "as it happened" rule)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ruleengine import load_ruleset
+from ruleengine.engine import Engine
+
+RULES = """\
+version: 1
+program: replay
+currency: USD
+timezone: America/New_York
+earning:
+  - id: per-dollar
+    name: Points per dollar
+    on: order
+    points: floor(order.subtotal)
+    pending_days: 7
+  - id: first-order
+    name: First order bonus
+    on: order
+    when: stats.orders_count == 1
+    points: 50
+  - id: daily-review
+    name: One review a day
+    on: review
+    points: 10
+    limit: {times: 1, per: day}
+milestones:
+  - id: orders
+    name: Order tiers
+    type: orders_count
+    order_requirements: {min_subtotal: 20, refund_hold_days: 10}
+    steps:
+      - {target: 2, reward: {rewards: [{points: 100}]}}
+      - {target: 4, reward: {rewards: [{store_credit: 5}]}}
+  - id: spend
+    name: Spend 150
+    type: amount_spent
+    target: 150
+    reward: {rewards: [{discount_amount: 10}]}
+  - id: journey
+    name: Buy, review, refer
+    type: mixed
+    active: {from: 2026-01-01, until: 2026-12-31}
+    order_requirements: {refund_hold_days: 5}
+    steps:
+      - {type: orders_count, target: 1, reward: {rewards: [{points: 10}]}}
+      - type: reviews_count
+        target: 2
+        reward: {logic: customer_picks, pick: 1, rewards: [{free_shipping: true}, {points: 25}]}
+      - {type: referrals_count, target: 1, reward: {rewards: [{points: 50}]}}
+  - id: subscriber
+    name: Third billing
+    type: subscription_cycles
+    target: 3
+    reward: {rewards: [{free_gift: {product: mug}}]}
+  - id: points
+    name: 300 points earned
+    type: points_earned
+    target: 300
+    reward: {rewards: [{points: 30}]}
+  - id: win-back
+    name: Win back
+    type: inactivity
+    steps:
+      - {target: 20d, reward: {rewards: [{points: 5}]}}
+      - {target: 1mo, reward: {rewards: [{points: 15}]}}
+"""
+
+ENGINE = Engine(load_ruleset(RULES))
+START = datetime(2025, 12, 20, tzinfo=UTC)
+
+hours = st.integers(min_value=0, max_value=24 * 200)
+
+
+@st.composite
+def histories(draw: Any) -> list[dict[str, Any]]:
+    activity: list[dict[str, Any]] = []
+    for number in range(draw(st.integers(0, 8))):
+        at = START + timedelta(hours=draw(hours))
+        order: dict[str, Any] = {
+            "type": "order",
+            "id": f"o{number}",
+            "at": at.isoformat(),
+            "subtotal": str(Decimal(draw(st.integers(100, 9000))) / 100),
+        }
+        if draw(st.booleans()) and draw(st.booleans()):
+            refund_after = timedelta(hours=draw(st.integers(1, 24 * 30)))
+            order["refunded_at"] = (at + refund_after).isoformat()
+            if draw(st.booleans()):
+                order["refunded_amount"] = str(Decimal(order["subtotal"]) / 2)
+        activity.append(order)
+    for number in range(draw(st.integers(0, 5))):
+        activity.append(
+            {
+                "type": "review",
+                "id": f"r{number}",
+                "rating": 5,
+                "at": (START + timedelta(hours=draw(hours))).isoformat(),
+            }
+        )
+    for number in range(draw(st.integers(0, 3))):
+        at = START + timedelta(hours=draw(hours))
+        converted = draw(st.one_of(st.none(), st.integers(1, 24 * 40)))
+        activity.append(
+            {
+                "type": "referral",
+                "id": f"f{number}",
+                "at": at.isoformat(),
+                "converted_at": None
+                if converted is None
+                else (at + timedelta(hours=converted)).isoformat(),
+            }
+        )
+    for number in range(draw(st.integers(0, 5))):
+        activity.append(
+            {
+                "type": "subscription_billing",
+                "id": f"b{number}",
+                "subscription_id": draw(st.sampled_from(["s1", "s2"])),
+                "at": (START + timedelta(hours=draw(hours))).isoformat(),
+            }
+        )
+    for number in range(draw(st.integers(0, 4))):
+        activity.append(
+            {
+                "type": "points_earned",
+                "id": f"p{number}",
+                "points": draw(st.integers(0, 200)),
+                "at": (START + timedelta(hours=draw(hours))).isoformat(),
+            }
+        )
+    return activity
+
+
+def known_at(activity: list[dict[str, Any]], moment: datetime) -> list[dict[str, Any]]:
+    """The history as a host would have sent it at `moment`: no later activity, refunds or
+    conversions."""
+    known = []
+    for entry in activity:
+        if datetime.fromisoformat(entry["at"]) > moment:
+            continue
+        entry = dict(entry)
+        for later in ("refunded_at", "converted_at"):
+            if entry.get(later) and datetime.fromisoformat(entry[later]) > moment:
+                entry[later] = None
+                if later == "refunded_at":
+                    entry.pop("refunded_amount", None)
+        known.append(entry)
+    return known
+
+
+def final_decisions(decisions: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Decisions a host carries out (pending ones are informational and not fed back)."""
+    return {d["key"]: d for d in decisions if d["status"] != "pending"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(activity=histories(), steps=st.lists(st.integers(1, 24 * 260), min_size=1, max_size=8))
+def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[int]) -> None:
+    final = START + timedelta(hours=24 * 261)
+    moments = [*sorted({START + timedelta(hours=h) for h in steps}), final]
+    granted: dict[str, dict[str, Any]] = {}
+    for moment in moments:
+        snapshot = {
+            "customer": {"id": "c1"},
+            "activity": known_at(activity, moment),
+            "granted": sorted(granted),
+        }
+        result = ENGINE.evaluate(snapshot, now=moment).to_json()
+        for key, decision in final_decisions(result["decisions"]).items():
+            assert key not in granted, f"{key} decided twice"
+            granted[key] = decision
+    once = ENGINE.evaluate({"customer": {"id": "c1"}, "activity": activity}, now=final)
+    assert granted == final_decisions(once.to_json()["decisions"])
