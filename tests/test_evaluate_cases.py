@@ -29,9 +29,7 @@ def params() -> list[Any]:
                 marks = []
                 if case.get("xfail"):  # a known engine bug: the case states the right output
                     marks.append(pytest.mark.xfail(strict=True, reason=case["xfail"]))
-                found.append(
-                    pytest.param(case, id=f"evaluate/{name}::{case['name']}", marks=marks)
-                )
+                found.append(pytest.param(case, id=f"evaluate/{name}::{case['name']}", marks=marks))
     return found
 
 

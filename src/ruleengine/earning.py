@@ -80,6 +80,13 @@ class EarningEvaluator:
         self.outcome = EarningOutcome()
 
     def run(self, excluded: bool) -> EarningOutcome:
+        for rule in self.ruleset.model.earning:
+            if not rule.enabled:
+                self.outcome.explanations.append(
+                    Explanation(
+                        rule.id, None, "disabled", ("the rule is disabled (`enabled: false`)",)
+                    )
+                )
         rules = [(i, r) for i, r in enumerate(self.ruleset.model.earning) if r.enabled]
         occasions: dict[tuple[datetime, str, str], list[tuple[int, EarningRule, Hit]]] = {}
         for index, rule in rules:
@@ -110,7 +117,7 @@ class EarningEvaluator:
                 if event.type == trigger:
                     record = _record(event)
                     if isinstance(event, CustomEventIn):
-                        record.update(self.snapshot.events.get(event.id, {}))
+                        record.update(self.snapshot.events.get((event.type, event.id), {}))
                     yield Hit(event.id, event.id, event.at, event.type, record)
 
     def birthday_hits(self, rule: EarningRule) -> Iterator[Hit]:
@@ -131,7 +138,8 @@ class EarningEvaluator:
             if not start <= self.ctx.now < end:
                 continue
             blocked = None
-            if set_at is not None and start - set_at < timedelta(days=guard):
+            birthday_starts = datetime.combine(occurs, time(0), zone)
+            if set_at is not None and birthday_starts - set_at < timedelta(days=guard):
                 blocked = (
                     f"the birthday was set on {day(set_at, zone)}, less than {guard} "
                     f"days before the {year} birthday (abuse guard)"
@@ -190,15 +198,9 @@ class EarningEvaluator:
             and hit.order is not None
             and (hit.order.channel not in rule.channels)
         ):
-            self.explain(
-                rule,
-                hit,
-                "not_eligible",
-                (
-                    f"channel `{hit.order.channel}` is not one of "
-                    f"{', '.join(f'`{c}`' for c in rule.channels)}",
-                ),
-            )
+            channel = f"channel `{hit.order.channel}`" if hit.order.channel else "no channel"
+            allowed = ", ".join(f"`{c}`" for c in rule.channels)
+            self.explain(rule, hit, "not_eligible", (f"the order has {channel}, not {allowed}",))
             return None
         limit_reason = self.limit_reached(rule, hit.at)
         if limit_reason is not None:
@@ -256,7 +258,6 @@ class EarningEvaluator:
         return f"the limit of {rule.limit.times} {where} was already reached"
 
     def grant(self, rule: EarningRule, hit: Hit, points: int) -> None:
-        self.grants.setdefault(rule.id, []).append(hit.at)
         key = f"{rule.id}/{hit.key}"
         order = hit.order
         now = self.ctx.now
@@ -282,6 +283,8 @@ class EarningEvaluator:
                 return
             if available_at > now:
                 status = "pending"
+        # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
+        self.grants.setdefault(rule.id, []).append(hit.at)
         self.emit(
             Decision(
                 key,

@@ -206,7 +206,7 @@ class Snapshot:
 
     model: SnapshotIn
     customer: dict[str, Any]  # the `customer` record, attributes included, runtime-typed
-    events: dict[str, dict[str, Any]]  # id(activity) -> custom event fields, runtime-typed
+    events: dict[tuple[str, str], dict[str, Any]]  # (type, id) -> custom event fields
 
     @property
     def customer_id(self) -> str:
@@ -243,7 +243,7 @@ def read_snapshot(
         customer = _customer_record(model.customer, customer_type)
     except CoercionError as error:
         problems.append(_coercion_problem(error))
-    custom: dict[str, dict[str, Any]] = {}
+    custom: dict[tuple[str, str], dict[str, Any]] = {}
     seen: dict[tuple[str, str], int] = {}
     for index, activity in enumerate(model.activity):
         key = (activity.type, activity.id)
@@ -260,7 +260,7 @@ def read_snapshot(
             seen[key] = index
         if isinstance(activity, CustomEventIn):
             try:
-                custom[activity.id] = _event_fields(activity, events, ("activity", index))
+                custom[key] = _event_fields(activity, events, ("activity", index))
             except CoercionError as error:
                 problems.append(_coercion_problem(error))
     if problems:

@@ -8,8 +8,9 @@ and are left out here, in one place.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -58,6 +59,29 @@ def fully_refunded(order: OrderIn, now: datetime) -> bool:
 
 
 @dataclass(frozen=True)
+class _Series:
+    """Moments in order with the running total of a value up to each, for O(log n) lookups of
+    "how much by time t"."""
+
+    moments: tuple[datetime, ...]
+    totals: tuple[Any, ...]  # totals[i] = sum of the first i values
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[datetime, Any]], zero: Any = 0) -> _Series:
+        ordered = sorted(pairs, key=lambda pair: pair[0])
+        totals = [zero]
+        for _, value in ordered:
+            totals.append(totals[-1] + value)
+        return cls(tuple(m for m, _ in ordered), tuple(totals))
+
+    def count_by(self, moment: datetime) -> int:
+        return bisect.bisect_right(self.moments, moment)
+
+    def total_by(self, moment: datetime) -> Any:
+        return self.totals[self.count_by(moment)]
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The activity known at `now`, by kind, each sorted by `activity_key`."""
 
@@ -69,6 +93,7 @@ class Timeline:
     billings: tuple[SubscriptionBillingIn, ...]
     points: tuple[PointsEarnedIn, ...]
     events: tuple[EventIn | CustomEventIn, ...]
+    _series: dict[str, _Series] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, snapshot: Snapshot, now: datetime, zone: tzinfo) -> Timeline:
@@ -83,7 +108,7 @@ class Timeline:
             ),
             key=lambda r: (r.converted_at, r.id),
         )
-        return cls(
+        timeline = cls(
             now=now,
             zone=zone,
             orders=_sorted(a for a in known if isinstance(a, OrderIn)),
@@ -93,36 +118,54 @@ class Timeline:
             points=_sorted(a for a in known if isinstance(a, PointsEarnedIn)),
             events=_sorted(a for a in known if isinstance(a, EventIn | CustomEventIn)),
         )
+        timeline._index()
+        return timeline
+
+    def _index(self) -> None:
+        """Running totals behind `stats_at`, built once so each lookup is a binary search."""
+        now = self.now
+        refunds = [(o, refund_known(o, now)) for o in self.orders]
+        self._series.update(
+            orders=_Series.of((o.at, 1) for o in self.orders),
+            full_refunds=_Series.of(
+                (at, 1) for o, at in refunds if at is not None and fully_refunded(o, now)
+            ),
+            subtotals=_Series.of(((o.at, o.subtotal) for o in self.orders), Decimal(0)),
+            refunded=_Series.of(
+                ((at, refunded_amount(o, now)) for o, at in refunds if at is not None), Decimal(0)
+            ),
+            points=_Series.of((p.at, p.points) for p in self.points),
+            reviews=_Series.of((r.at, 1) for r in self.reviews),
+            referrals=_Series.of(
+                (r.converted_at, 1) for r in self.referrals if r.converted_at is not None
+            ),
+        )
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
 
     def stats_at(self, moment: datetime) -> dict[str, Any]:
-        """The `stats` record as it stood at `moment` (activity at or before it)."""
-        return compute_stats(self, moment)
+        """The `stats` record as it stood at `moment` (activity at or before it).
 
-
-def compute_stats(timeline: Timeline, moment: datetime) -> dict[str, Any]:
-    """Orders count and amount spent leave out refunds known by `moment`; points, reviews and
-    converted referrals are counted as they happened."""
-    orders = [o for o in timeline.orders if o.at <= moment]
-    kept = [o for o in orders if not fully_refunded(o, moment)]
-    spent = sum((o.subtotal - refunded_amount(o, moment) for o in orders), Decimal(0))
-    last = orders[-1].at if orders else None
-    return {
-        "orders_count": len(kept),
-        "amount_spent": spent,
-        "points_earned": sum(p.points for p in timeline.points if p.at <= moment),
-        "reviews_count": sum(1 for r in timeline.reviews if r.at <= moment),
-        "referrals_count": sum(
-            1 for r in timeline.referrals if r.converted_at is not None and r.converted_at <= moment
-        ),
-        "first_order_at": orders[0].at if orders else None,
-        "last_order_at": last,
-        "days_since_last_order": (
-            (timeline.local_date(moment) - timeline.local_date(last)).days if last else None
-        ),
-    }
+        Orders count and amount spent leave out refunds known by `moment`; points, reviews and
+        converted referrals are counted as they happened.
+        """
+        series = self._series
+        placed = series["orders"].count_by(moment)
+        last = self.orders[placed - 1].at if placed else None
+        return {
+            "orders_count": placed - series["full_refunds"].count_by(moment),
+            "amount_spent": series["subtotals"].total_by(moment)
+            - series["refunded"].total_by(moment),
+            "points_earned": series["points"].total_by(moment),
+            "reviews_count": series["reviews"].count_by(moment),
+            "referrals_count": series["referrals"].count_by(moment),
+            "first_order_at": self.orders[0].at if placed else None,
+            "last_order_at": last,
+            "days_since_last_order": (
+                (self.local_date(moment) - self.local_date(last)).days if last else None
+            ),
+        }
 
 
 def first(items: Sequence[A]) -> A | None:

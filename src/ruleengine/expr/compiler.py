@@ -209,11 +209,14 @@ class _Compiler:
             return lambda env: left(env) + right(env)
         function = _DECIMAL_OPERATIONS[op]
 
+        divides = op in (BinaryOperator.DIV, BinaryOperator.MOD)
+
         def evaluate(env: Env) -> Any:
+            a, b = left(env), right(env)
+            if divides and b == 0:  # 0 / 0 too, which decimal reports as an invalid operation
+                raise EvaluationError("RE601", "division by zero", span)
             try:
-                return function(left(env), right(env))
-            except decimal.DivisionByZero:
-                raise EvaluationError("RE601", "division by zero", span) from None
+                return function(a, b)
             except (decimal.InvalidOperation, decimal.Overflow):
                 raise EvaluationError("RE602", "number out of range", span) from None
 
