@@ -255,6 +255,55 @@ def command_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- fmt ----------------------------------------------------------------------------------------
+
+
+def command_fmt(args: argparse.Namespace) -> int:
+    import difflib
+
+    from ruleengine.formatter import format_text, write_atomically
+
+    files = discover_rule_files(args.paths)
+    changed: list[Path] = []
+    failed = False
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"ruleengine: error: cannot read `{path}`: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        result = format_text(text)
+        if result.text is None:
+            print(f"{path}: not formatted: {result.error}", file=sys.stderr)
+            failed = True
+            continue
+        if result.text == text:
+            continue
+        changed.append(path)
+        if args.diff:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    text.splitlines(keepends=True),
+                    result.text.splitlines(keepends=True),
+                    f"{path}",
+                    f"{path} (formatted)",
+                )
+            )
+        if not args.check and not args.diff:
+            write_atomically(path, result.text)
+    verb = "would reformat" if args.check or args.diff else "reformatted"
+    for path in changed:
+        print(f"{verb} {path}", file=sys.stderr)
+    unchanged = len(files) - len(changed)
+    print(
+        f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {unchanged} left unchanged",
+        file=sys.stderr,
+    )
+    if failed or ((args.check or args.diff) and changed):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 # -- schema -------------------------------------------------------------------------------------
 
 
@@ -371,6 +420,25 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             command.add_argument("--rule", metavar="ID", help="explain only this rule")
             command.set_defaults(handler=command_explain)
+
+    fmt = commands.add_parser(
+        "fmt",
+        help="format rule files canonically (comments kept)",
+        description="Rewrite rule files in canonical layout: 2-space indentation, sequences as "
+        "`  - item`, and normalised spacing inside single-line expressions. Comments, key order "
+        "and the author's parentheses are kept; writes are atomic.",
+        epilog="example: ruleengine fmt --check examples/rules/",
+    )
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="rule files or folders")
+    fmt.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when a file would be reformatted",
+    )
+    fmt.add_argument(
+        "--diff", action="store_true", help="change nothing; print what would change as a diff"
+    )
+    fmt.set_defaults(handler=command_fmt)
 
     schema = commands.add_parser(
         "schema",

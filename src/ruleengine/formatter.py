@@ -1,0 +1,163 @@
+"""Canonical formatting of rule files: comments and key order kept, expressions normalised.
+
+`ruleengine fmt` round-trips the file with ruamel.yaml (which keeps comments, key order and
+flow style), indents mappings by 2 and sequences as `  - item`, and rewrites the spacing of each
+single-line expression (`when:`, `points:`): one space around binary operators and keywords,
+none inside brackets or around `.`, `, ` between arguments. Tokens are kept as written, so the
+author's parentheses and literal spellings stay. Multi-line block expressions are left as written:
+their line breaks are the author's layout. A file that is not valid YAML, or whose expression
+does not parse, is never rewritten — fmt only formats what `validate` can read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruleengine.expr.grammar import expression_parser
+from ruleengine.expr.parser import ExpressionSource, parse_expression
+
+_EXPRESSION_KEYS = {("earning", "when"), ("earning", "points"), ("milestones", "when")}
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    """The formatted text, or why the file was left alone."""
+
+    text: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # never re-wrap long lines: the author's line breaks stay
+    yaml.preserve_quotes = True
+    yaml.brace_single_entry_mapping_in_flow_sequence = True  # `[{points: 5}]`, not `[points: 5]`
+    yaml.version = (1, 2)  # `on:` and `yes` stay text, as when validating
+    return yaml
+
+
+def format_text(text: str) -> FormatResult:
+    """Format one rule file's text; returns the new text (which may equal the old)."""
+    from ruamel.yaml.error import YAMLError
+
+    yaml = _yaml()
+    try:
+        document = yaml.load(text)
+    except YAMLError as error:
+        return FormatResult(None, f"not valid YAML: {str(error).splitlines()[0]}")
+    if document is None:
+        return FormatResult(text)
+    problem = _normalise_expressions(document)
+    if problem is not None:
+        return FormatResult(None, problem)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    formatted = out.getvalue()
+    # ruamel writes the `%YAML 1.2` directive for version (1, 2); rule files do not carry it.
+    if formatted.startswith("%YAML 1.2\n---\n") and not text.startswith("%YAML"):
+        formatted = formatted[len("%YAML 1.2\n---\n") :]
+    return FormatResult(formatted.rstrip("\n") + "\n")
+
+
+def _normalise_expressions(document: Any) -> str | None:
+    """Rewrite single-line expressions in place; the first expression that does not parse
+    stops formatting (returns why)."""
+    from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+    if not isinstance(document, dict):
+        return None
+    for section, key in sorted(_EXPRESSION_KEYS):
+        rules = document.get(section)
+        if not isinstance(rules, list):
+            continue
+        for index, rule in enumerate(rules):
+            if not isinstance(rule, dict) or key not in rule:
+                continue
+            value = rule[key]
+            if isinstance(value, LiteralScalarString | FoldedScalarString) or not isinstance(
+                value, str
+            ):
+                continue  # block layout is the author's; numbers and booleans are canonical
+            if "\n" in value:
+                continue
+            expr, problems = parse_expression(ExpressionSource.standalone(value))
+            if expr is None:
+                detail = problems[0].message if problems else "does not parse"
+                return f"{section}[{index}].{key}: {detail}; fix it before formatting"
+            canonical = normalise_spacing(value)
+            if canonical != value:
+                rule[key] = canonical
+    return None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a crash leaves either the old or the new file, never
+    half of one: write a temporary file beside it, flush it to disk, then rename over."""
+    directory = path.parent
+    mode = path.stat().st_mode if path.exists() else None
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_BINARY = {
+    "OR",
+    "AND",
+    "EQ",
+    "NE",
+    "LT",
+    "LE",
+    "GT",
+    "GE",
+    "PLUS",
+    "MINUS",
+    "STAR",
+    "SLASH",
+    "PERCENT",
+    "_THEN",
+    "_ELSE",
+}
+_OPENS_OPERAND = _BINARY | {"NOT", "IN", "_IF", "_LPAR", "_LSQB", "_COMMA"}
+_VALUES = {"NAME", "NUMBER", "STRING", "DURATION", "TRUE", "FALSE", "NULL", "_RPAR", "_RSQB"}
+
+
+def normalise_spacing(text: str) -> str:
+    """The expression with canonical spacing between its tokens (it must already parse)."""
+    pieces: list[str] = []
+    previous: str | None = None
+    previous_unary = False
+    for token in expression_parser().lex(text):
+        kind = token.type
+        unary = kind == "MINUS" and (previous is None or previous in _OPENS_OPERAND)
+        if previous is not None:
+            glue = (
+                kind in {"_RPAR", "_RSQB", "_COMMA", "_DOT"}
+                or previous in {"_LPAR", "_LSQB", "_DOT"}
+                or previous_unary
+                or (kind in {"_LPAR", "_LSQB"} and previous in _VALUES)
+            )
+            pieces.append("" if glue else " ")
+        pieces.append(str(token))
+        previous, previous_unary = kind, unary
+    return "".join(pieces)
