@@ -17,7 +17,7 @@ from ruleengine.schema_export import schema_text
 
 CASES = Path(__file__).parent / "cases" / "evaluate"
 RESULT_SCHEMA = jsonschema.Draft202012Validator(json.loads(schema_text("result")))
-FILES = ["milestones.yaml", "earning.yaml"]
+FILES = ["milestones.yaml", "earning.yaml", "time.yaml"]
 
 
 def params() -> list[Any]:
