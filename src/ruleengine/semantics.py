@@ -259,7 +259,16 @@ class _Semantics:
                     "write the number without quotes",
                 )
             else:
-                self.report(path, "RE509", f"{_a(kind)} target is a number, not `{target}`")
+                example = "100" if kind is MilestoneType.AMOUNT_SPENT else "5"
+                self.report(
+                    path,
+                    "RE509",
+                    f"{_a(kind)} target is a number, not `{target}`",
+                    f"durations are targets of `inactivity` milestones; write a number such as "
+                    f"`{example}`"
+                    if _is_duration(target)
+                    else f"write the target in digits, such as `{example}`",
+                )
             return None
         if kind is not MilestoneType.AMOUNT_SPENT and not isinstance(target, int):
             self.report(
@@ -355,6 +364,14 @@ def _show(value: Decimal | Duration) -> str:
 def _a(kind: str) -> str:
     """ "a `reviews_count`", "an `orders_count`": the article goes with the type's name."""
     return f"{'an' if kind[:1] in 'aeiou' else 'a'} `{kind}`"
+
+
+def _is_duration(text: str) -> bool:
+    try:
+        Duration.parse(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(text: str) -> bool:

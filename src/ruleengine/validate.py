@@ -25,6 +25,7 @@ from ruleengine.models import (
     ATTRIBUTE_TYPES,
     BUILTIN_TRIGGERS,
     FIELD_NAME_PATTERN,
+    REWARD_TYPES,
     RULE_ID_PATTERN,
     RuleSetFile,
     available_timezones,
@@ -170,11 +171,7 @@ def _diagnostic(
             parent=True,
         )
     if kind.startswith("RE"):
-        message = first["msg"]
-        value = first.get("input")
-        if isinstance(value, str):
-            hint = _custom_hint(kind, value)
-        return _at(sink, root, path, kind, message, hint, key=key_error)
+        return _at(sink, root, path, kind, first["msg"], _own_hint(first), key=key_error)
     if kind == "literal_error" and path == ("version",):
         value = first.get("input")
         shown = f" `{value}`" if type(value) is int else f": {_describe(value)}"
@@ -184,7 +181,9 @@ def _diagnostic(
             path,
             "RE206",
             f"unsupported format version{shown}",
-            "this version of ruleengine reads `version: 1`",
+            "the version is the number 1: write it without quotes, `version: 1`"
+            if isinstance(value, str) and value.strip() == "1"
+            else "this version of ruleengine reads `version: 1`",
         )
     if kind in ("enum", "literal_error"):
         expected = str(first.get("ctx", {}).get("expected", ""))
@@ -339,6 +338,20 @@ def _custom_hint(code: str, value: str) -> str | None:
         if match is not None:
             return f"did you mean `{match}{optional}`?"
         return "types: " + ", ".join(f"`{t}`" for t in ATTRIBUTE_TYPES)
+    return None
+
+
+def _own_hint(error: ErrorDetails) -> str | None:
+    """The hint for an error our own validators raised (the codes RE207 to RE212)."""
+    value = error.get("input")
+    if isinstance(value, str):
+        return _custom_hint(error["type"], value)
+    if error["type"] == "RE209":
+        if error.get("ctx", {}).get("found") == "none":
+            return "give the reward one of: " + ", ".join(f"`{t}`" for t in REWARD_TYPES)
+        return (
+            "give each reward a list item of its own: `rewards: [{points: 5}, {store_credit: 10}]`"
+        )
     return None
 
 
