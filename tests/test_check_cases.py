@@ -7,6 +7,7 @@ Every `tests/cases/check/*.yaml` file is a list of cases:
         version: 1
         ...
       today: 2026-06-01                    # optional: passed to check_source as `today`
+      now: 2026-06-01T02:00:00Z            # optional: passed to check_source as `now`
       xfail: "why the checker is wrong"    # optional: a known bug; `expect` is the right output
       raises: true                         # optional, with xfail: check_source currently raises
       expect:                              # EVERY diagnostic, in the checker's order
@@ -21,7 +22,7 @@ reordered diagnostic fails the case as much as a changed message does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from ruleengine.source import SourceFile
 
 CASES_DIR = Path(__file__).parent / "cases" / "check"
 
-CASE_KEYS = {"name", "rules", "today", "expect", "xfail", "raises"}
+CASE_KEYS = {"name", "rules", "today", "now", "expect", "xfail", "raises"}
 REQUIRED_CASE_KEYS = {"name", "rules", "expect"}
 RECORD_KEYS = ("code", "line", "column", "severity", "message", "hint", "end_line", "end_column")
 REQUIRED_RECORD_KEYS = {"code", "line", "column"}
@@ -49,6 +50,7 @@ class Case:
     name: str
     rules: str
     today: date | None
+    now: datetime | None
     expect: list[dict[str, Any]]
     xfail: str | None
     raises: bool
@@ -64,6 +66,12 @@ def _today(value: object) -> date | None:
     return date.fromisoformat(str(value))
 
 
+def _now(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
 def load_cases() -> list[Case]:
     cases: list[Case] = []
     for path in sorted(CASES_DIR.glob("*.yaml")):
@@ -77,6 +85,7 @@ def load_cases() -> list[Case]:
                     name=str(entry.get("name")),
                     rules=entry.get("rules"),
                     today=_today(entry.get("today")),
+                    now=_now(entry.get("now")),
                     expect=entry.get("expect"),
                     xfail=entry.get("xfail"),
                     raises=bool(entry.get("raises", False)),
@@ -106,7 +115,7 @@ def _params(*, for_raising: bool) -> list[Any]:
 
 
 def run(case: Case) -> CheckResult:
-    return check_source(SourceFile(f"{case.name}.yaml", case.rules), today=case.today)
+    return check_source(SourceFile(f"{case.name}.yaml", case.rules), today=case.today, now=case.now)
 
 
 def record(diagnostic: Diagnostic, keys: tuple[str, ...] | list[str]) -> dict[str, Any]:

@@ -108,9 +108,61 @@ def _check_timezone(value: str) -> str:
     raise PydanticCustomError("RE207", "unknown time zone `{tz}`", {"tz": value})
 
 
+# The active ISO 4217 currency codes (list one, funds and precious-metal codes included),
+# from the iso-codes data with the later amendments: `ZWG` (2024) and `XCG` (2025) added,
+# `HRK` (replaced by the euro in 2023) removed. Codes still in their withdrawal period stay.
+CURRENCY_CODES: frozenset[str] = frozenset(
+    (  # noqa: SIM905 - 182 codes: a list literal would take a line for each
+        "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD "
+        "BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP "
+        "DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR "
+        "IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD "
+        "MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB "
+        "PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD "
+        "SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS "
+        "VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA "
+        "XXX YER ZAR ZMW ZWG ZWL"
+    ).split()
+)
+
+
+# Codes that are not a country's everyday currency (funds, metals, testing), suggested last.
+_SPECIAL_CURRENCY_CODES = frozenset(
+    (  # noqa: SIM905 - as for CURRENCY_CODES
+        "BOV CHE CHW CLF COU MXV USN UYI UYW XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA XXX"
+    ).split()
+)
+
+
+def suggest_currency(value: str) -> str | None:
+    """The currency code `value` most likely means: itself in capitals, its first three
+    letters, or a code one letter away or with two letters swapped, preferring the same
+    country (the first two letters); None when nothing is close."""
+    code = value.strip().upper()
+    if code in CURRENCY_CODES:
+        return code
+    if len(code) > 3 and code[:3] in CURRENCY_CODES:  # `EURO`, `USDC`
+        return code[:3]
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        return None
+
+    def close(candidate: str) -> bool:
+        differences = sum(a != b for a, b in zip(candidate, code, strict=True))
+        return differences == 1 or (differences == 2 and sorted(candidate) == sorted(code))
+
+    candidates = [c for c in CURRENCY_CODES if close(c)]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (c[:2] != code[:2], c in _SPECIAL_CURRENCY_CODES, c))
+
+
 def _check_currency(value: str) -> str:
-    if re.fullmatch(r"[A-Z]{3}", value):
+    if value in CURRENCY_CODES:
         return value
+    if re.fullmatch(r"[A-Z]{3}", value):
+        raise PydanticCustomError(
+            "RE208", "`{currency}` is not an ISO 4217 currency code", {"currency": value}
+        )
     raise PydanticCustomError(
         "RE208", "`{currency}` is not a three-letter ISO 4217 currency code", {"currency": value}
     )
@@ -318,9 +370,9 @@ class Stacking(enum.StrEnum):
 class BirthdayOptions(_Model):
     """When a birthday reward can be decided, and the guard against birthdays set to cash in."""
 
-    days_before: Annotated[int, Field(ge=0, le=31)] = 0
-    days_after: Annotated[int, Field(ge=0, le=365)] = 30
-    min_days_since_set: Annotated[int, Field(ge=0, le=366)] = Field(
+    days_before: Annotated[WholeNumber, Field(ge=0, le=31)] = 0
+    days_after: Annotated[WholeNumber, Field(ge=0, le=365)] = 30
+    min_days_since_set: Annotated[WholeNumber, Field(ge=0, le=366)] = Field(
         30,
         description="A birthday set (customer.birthday_set_at) fewer days than this before "
         "its occurrence earns nothing that year.",

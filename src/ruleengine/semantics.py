@@ -2,29 +2,52 @@
 
 The models have already checked every value on its own; this pass checks what only the whole
 file can tell: unique ids, `pick` against the rewards offered, windows, milestone structure
-and targets. It reports everything it finds, each at the span of the value at fault.
+and targets, options that only fit some triggers, competing rules without distinct
+priorities, custom events without declared fields, empty conditions and constant negative
+points. It reports everything it finds, each at the span of the value at fault.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from ruleengine.diagnostics import DiagnosticSink, PathPart
+from ruleengine.api import compile_expression
+from ruleengine.diagnostics import DiagnosticSink, PathPart, RuleSetError
+from ruleengine.expr.ast import (
+    BinaryOp,
+    Call,
+    Conditional,
+    Expr,
+    FieldAccess,
+    Index,
+    ListExpr,
+    Name,
+    UnaryOp,
+)
+from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.values import Duration
 from ruleengine.models import (
+    EarningRule,
     Milestone,
     MilestoneType,
     RewardLogic,
     RewardSpec,
     RuleSetFile,
+    Stacking,
     Window,
 )
-from ruleengine.vocabulary import CUSTOMER_FIELDS
-from ruleengine.yaml_source import LocatedMapping, span_of
+from ruleengine.vocabulary import CUSTOMER_FIELDS, activity_type, earning_scope
+from ruleengine.yaml_source import LocatedMapping, LocatedScalar, find_node, span_of
 
 _ORDER_TYPES = {MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT}
+_ORDER_TRIGGERS = ("order", "subscription_order")
+# Functions whose value depends on the moment of evaluation: an expression using them (or any
+# name) is not a constant.
+_CLOCK_FUNCTIONS = frozenset({"now", "today", "days_since", "days_until"})
 _STEP_TYPES_OF_MIXED = set(MilestoneType) - {MilestoneType.MIXED, MilestoneType.INACTIVITY}
 
 
@@ -60,10 +83,143 @@ class _Semantics:
                     "rename the attribute",
                     key=True,
                 )
+        self.check_events(ruleset)
         for index, rule in enumerate(ruleset.earning):
-            self.check_window(rule.active, ("earning", index, "active"))
+            path = ("earning", index)
+            self.check_window(rule.active, (*path, "active"))
+            self.check_trigger_options(rule, path)
+            self.check_custom_trigger(rule, path, ruleset)
+            self.check_empty_when(path)
+            self.check_constant_points(rule, path, ruleset)
+        self.check_stacking_ties(ruleset)
         for index, milestone in enumerate(ruleset.milestones):
             self.check_milestone(milestone, ("milestones", index))
+            self.check_empty_when(("milestones", index))
+
+    def check_events(self, ruleset: RuleSetFile) -> None:
+        builtin = set(activity_type("custom:_", {}).field_names)  # `id` and `at`
+        for event, fields in ruleset.events.items():
+            for name in fields:
+                if name in builtin:
+                    self.report(
+                        ("events", event, name),
+                        "RE508",
+                        f"event field `{name}` has the name of the built-in field `event.{name}`",
+                        "every event has `id` and `at`; rename the field",
+                        key=True,
+                    )
+
+    def check_trigger_options(self, rule: EarningRule, path: tuple[PathPart, ...]) -> None:
+        """`channels` and `pending_days` apply to orders, `birthday` to birthdays; anywhere
+        else they would be ignored."""
+        on_orders = rule.on in _ORDER_TRIGGERS
+        if rule.channels is not None and not on_orders:
+            self.report(
+                (*path, "channels"),
+                "RE512",
+                f"`channels` only apply to order rules, not to an `on: {rule.on}` rule",
+                f"remove `channels`: `{rule.on}` activity has no channel",
+                key=True,
+            )
+        if rule.pending_days is not None and not on_orders:
+            self.report(
+                (*path, "pending_days"),
+                "RE512",
+                f"`pending_days` only apply to order rules, not to an `on: {rule.on}` rule",
+                "remove `pending_days`: points for other activity are granted at once",
+                key=True,
+            )
+        if rule.birthday is not None and rule.on != "birthday":
+            self.report(
+                (*path, "birthday"),
+                "RE512",
+                f"`birthday` options only apply to `on: birthday` rules, not to an "
+                f"`on: {rule.on}` rule",
+                "remove `birthday`, or make the rule `on: birthday`",
+                key=True,
+            )
+
+    def check_custom_trigger(
+        self, rule: EarningRule, path: tuple[PathPart, ...], ruleset: RuleSetFile
+    ) -> None:
+        if not rule.on.startswith("custom:"):
+            return
+        name = rule.on.removeprefix("custom:")
+        if name in ruleset.events:
+            return
+        close = difflib.get_close_matches(name, list(ruleset.events), n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean `custom:{close[0]}`? `events` declares `{close[0]}`"
+        else:
+            hint = f"declare its fields under `events: {{{name}: {{...}}}}`"
+        self.report(
+            (*path, "on"),
+            "RE514",
+            f"no fields are declared for the event `{name}` under `events`, so its `event` "
+            "has only `id` and `at`",
+            hint,
+        )
+
+    def check_empty_when(self, path: tuple[PathPart, ...]) -> None:
+        """`when:` with nothing after it: an empty condition, not "no condition"."""
+        node = find_node(self.root, (*path, "when"))
+        if isinstance(node, LocatedScalar) and node.value is None:
+            self.report(
+                (*path, "when"),
+                "RE306",
+                "`when` is empty",
+                "write a condition, or remove `when:` to have none",
+                key=True,
+            )
+
+    def check_constant_points(
+        self, rule: EarningRule, path: tuple[PathPart, ...], ruleset: RuleSetFile
+    ) -> None:
+        """A points formula that is a constant below zero would fail (RE603) for every
+        activity; say so now. Formulas that do not check are left to the expression phase."""
+        node = find_node(self.root, (*path, "points"))
+        if not isinstance(node, LocatedScalar) or not node.text.strip():
+            return
+        tree, _ = parse_expression(ExpressionSource.standalone(node.text))
+        if tree is None or not _is_constant(tree):
+            return
+        scope = earning_scope(rule.on, ruleset.attributes, ruleset.events)
+        try:
+            value = compile_expression(node.text, scope).evaluate({}, now=_ANY_MOMENT)
+        except RuleSetError:
+            return
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            self.report(
+                (*path, "points"),
+                "RE515",
+                f"the points formula always gives {value}; points cannot be negative",
+                "grant a positive number of points; a rule cannot take points away",
+            )
+
+    def check_stacking_ties(self, ruleset: RuleSetFile) -> None:
+        """Competing `stacking: best` rules with the same priority: a tie in points is then
+        broken by the order of the rules in the file, which an edit can change unnoticed."""
+        competing: list[tuple[int, EarningRule]] = []
+        for index, rule in enumerate(ruleset.earning):
+            if not rule.enabled or rule.stacking is not Stacking.BEST:
+                continue
+            for earlier_index, earlier in competing:
+                if earlier.priority == rule.priority and _compete(earlier, rule):
+                    line = self.line_of(("earning", earlier_index, "id"))
+                    self.report(
+                        (
+                            "earning",
+                            index,
+                            "priority" if "priority" in rule.model_fields_set else "stacking",
+                        ),
+                        "RE513",
+                        f"`{rule.id}` and `{earlier.id}` (line {line}) compete under "
+                        f"`stacking: best` with the same priority {rule.priority}; a tie in "
+                        "points goes to the rule that comes first in the file",
+                        "give them different `priority` values: the higher one wins a tie",
+                    )
+                    break
+            competing.append((index, rule))
 
     def check_ids(self, ruleset: RuleSetFile) -> None:
         seen: dict[str, tuple[PathPart, ...]] = {}
@@ -321,6 +477,62 @@ class _Semantics:
             )
 
 
+_ANY_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)  # constants do not depend on it
+
+
+def _is_constant(node: Expr) -> bool:
+    """Whether an expression reads no names and no clock: the same value for every activity."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Name):
+            return False
+        if isinstance(current, Call) and current.name in _CLOCK_FUNCTIONS:
+            return False
+        stack.extend(_children(current))
+    return True
+
+
+def _children(node: Expr) -> tuple[Expr, ...]:
+    match node:
+        case FieldAccess():
+            return (node.target,)
+        case Index():
+            return (node.target, node.index)
+        case UnaryOp():
+            return (node.operand,)
+        case BinaryOp():
+            return (node.left, node.right)
+        case Call():
+            return node.args
+        case ListExpr():
+            return node.items
+        case Conditional():
+            return (node.condition, node.then_branch, node.else_branch)
+    return ()
+
+
+def _compete(a: EarningRule, b: EarningRule) -> bool:
+    """Whether two rules can match the same activity: the same occasion, windows that share
+    a day, and (for orders) channels that share one."""
+    if _occasion(a.on) != _occasion(b.on) or not _overlap(a.active, b.active):
+        return False
+    return a.channels is None or b.channels is None or bool(set(a.channels) & set(b.channels))
+
+
+def _occasion(trigger: str) -> str:
+    """The activity a trigger fires on: a subscription order is also an order, so rules on
+    `order` and `subscription_order` compete for it."""
+    return "order" if trigger in _ORDER_TRIGGERS else trigger
+
+
+def _overlap(a: Window | None, b: Window | None) -> bool:
+    """Whether two active windows (None: always) share a day."""
+    starts = [w.from_ for w in (a, b) if w is not None and w.from_ is not None]
+    ends = [w.until for w in (a, b) if w is not None and w.until is not None]
+    return not starts or not ends or max(starts) <= min(ends)
+
+
 def _not_above(value: Decimal | Duration, previous: Decimal | Duration) -> bool:
     """Whether a step's target fails to exceed the one before (targets of one milestone are
     all numbers or all durations)."""
@@ -403,11 +615,27 @@ def _round_hint(target: Decimal) -> str:
 
 
 def check_semantics(
-    ruleset: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, today: date | None = None
+    ruleset: RuleSetFile,
+    root: LocatedMapping,
+    sink: DiagnosticSink,
+    today: date | None = None,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Report the RE5xx problems of a structurally valid ruleset into `sink`.
 
-    `today` enables the warning for windows that have already ended; without it (the default
-    for deterministic library use) that warning is not given.
+    `today` (a day in the ruleset's time zone) or `now` (an aware moment, whose day is taken
+    in the ruleset's time zone) enables the warning for windows that have already ended;
+    `today` wins when both are given. Without either (the default for deterministic library
+    use) that warning is not given.
     """
+    if today is None and now is not None:
+        today = local_today(now, ruleset.timezone)
     _Semantics(root, sink, today).check(ruleset)
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    """The day of the moment `now` in `timezone`; `now` must be aware."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` must be an aware datetime (with a time zone)")
+    return now.astimezone(ZoneInfo(timezone)).date()

@@ -29,6 +29,7 @@ from ruleengine.models import (
     RULE_ID_PATTERN,
     RuleSetFile,
     available_timezones,
+    suggest_currency,
 )
 from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, span_of, to_plain
 
@@ -310,6 +311,8 @@ _TIMEZONE_ABBREVIATIONS = {
     "AEDT": "Australia/Sydney",
 }
 _TIMEZONE_HINT = "use an IANA name such as `America/New_York` or `UTC`"
+# Currency symbols an author may write instead of the code; only the unambiguous ones.
+_CURRENCY_SYMBOLS = {"US$": "USD", "€": "EUR", "£": "GBP", "C$": "CAD", "A$": "AUD"}
 _CUSTOM_EVENT_RULE = (
     "custom event names use lower-case letters, digits and `_`, and start with a letter or `_`"
 )
@@ -320,8 +323,11 @@ def _custom_hint(code: str, value: str) -> str | None:
     if code == "RE207":
         return _timezone_hint(value)
     if code == "RE208":
-        if re.fullmatch(r"[A-Za-z]{3}", value):
-            return f"did you mean `{value.upper()}`?"
+        suggestion = suggest_currency(value) or _CURRENCY_SYMBOLS.get(value.strip())
+        if suggestion is not None:
+            return f"did you mean `{suggestion}`?"
+        if re.fullmatch(r"[A-Z]{3}", value):
+            return "use an existing ISO 4217 code, such as `USD` or `EUR`"
         return "write the code in capitals, such as `USD` or `EUR`"
     if code == "RE211":
         if value.startswith("custom:"):

@@ -7,7 +7,8 @@ Null is explicit. An optional value (`customer.tier`, typed `string?`) may be co
 `==`/`!=`/`in`, which are false for null, but any other use needs a test or a default. Tests
 narrow: in `customer.birthday != null and days_since(customer.birthday) < 30` the right side
 sees `customer.birthday` as a `date`. `if X != null then ... else ...` narrows its `then`
-branch, and `X == null or ...` its right side.
+branch, and `X == null or ...` its right side. A quantifier's condition binds a new `item`,
+so it starts without the facts about the outer `item` (`item`, `item.vendor`, `item[0]`...).
 """
 
 from __future__ import annotations
@@ -56,12 +57,13 @@ from ruleengine.expr.types import (
     IntType,
     ListType,
     MoneyType,
-    NeverType,
     NullType,
     OptionalType,
     RecordType,
     StrType,
     Type,
+    comparable,
+    fits_element,
     is_numeric,
     is_optional,
     join,
@@ -89,6 +91,16 @@ class CheckedExpr:
         return self.types[id(node)]
 
 
+_SECONDS_PER_DAY = 86400
+# Names that are other languages' spellings of the keywords `true`, `false` and `null`
+# (`True`, `NULL`, `None`, ...), by their lower-case form.
+_KEYWORD_SPELLINGS = {
+    "true": "true",
+    "false": "false",
+    "null": "null",
+    "none": "null",
+    "nil": "null",
+}
 _ORDERING = {BinaryOperator.LT, BinaryOperator.LE, BinaryOperator.GT, BinaryOperator.GE}
 _EQUALITY = {BinaryOperator.EQ, BinaryOperator.NE}
 _MEMBERSHIP = {BinaryOperator.IN, BinaryOperator.NOT_IN}
@@ -124,6 +136,13 @@ def is_number_literal(node: Expr) -> bool:
         isinstance(node, Constant)
         and isinstance(node.value, int | Decimal)
         and not isinstance(node.value, bool)
+    )
+
+
+def is_number_literal_list(node: Expr) -> bool:
+    """`[10, 20]`: a list written out as number literals, whose elements may stand for money."""
+    return (
+        isinstance(node, ListExpr) and bool(node.items) and all(map(is_number_literal, node.items))
     )
 
 
@@ -166,6 +185,13 @@ def nonnull_facts(node: Expr, truth: bool) -> frozenset[str]:
         if node.op is BinaryOperator.OR and not truth:
             return nonnull_facts(node.left, False) | nonnull_facts(node.right, False)
     return frozenset()
+
+
+def _forget(narrowed: frozenset[str], name: str) -> frozenset[str]:
+    """`narrowed` without the facts about `name` and its fields and elements."""
+    return frozenset(
+        path for path in narrowed if path != name and not path.startswith((f"{name}.", f"{name}["))
+    )
 
 
 def _is_null(node: Expr) -> bool:
@@ -269,15 +295,22 @@ class _Checker:
             )
             return None
         if node.name in FUNCTIONS:
+            takes_nothing = FUNCTIONS[node.name].max_args == 0
             self.error(
                 node.span,
                 "RE401",
                 f"`{node.name}` is a function, not a value",
-                f"call it: `{node.name}(...)`",
+                f"call it: `{node.name}({'' if takes_nothing else '...'})`",
             )
             return None
         names = [*self.bound, *self.scope.roots]
-        self.error(node.span, "RE401", f"unknown name `{node.name}`", _suggest(node.name, names))
+        keyword = _KEYWORD_SPELLINGS.get(node.name.lower())
+        hint = (
+            f"did you mean `{keyword}`? `true`, `false` and `null` are written in lower case"
+            if keyword is not None
+            else _suggest(node.name, names)
+        )
+        self.error(node.span, "RE401", f"unknown name `{node.name}`", hint)
         return None
 
     def _field(self, node: FieldAccess, narrowed: frozenset[str]) -> Type | None:
@@ -313,22 +346,26 @@ class _Checker:
         index = self.check(node.index, narrowed)
         if target is None or index is None:
             return None
-        if is_optional(target):
-            self.null_error(node.target, "indexed")
-            return None
-        if not isinstance(target, ListType | StrType):
+        indexed = strip_optional(target)
+        if not isinstance(indexed, ListType | StrType):
             self.error(
                 node.target.span,
                 "RE412",
                 f"`{self.text(node.target)}` is `{target}`, which cannot be indexed",
             )
             return None
-        if not isinstance(index, IntType):
+        if is_optional(target):
+            self.null_error(node.target, "indexed")
+            return None
+        if not isinstance(strip_optional(index), IntType):
             self.error(node.index.span, "RE405", f"an index must be a whole number, not `{index}`")
+            return None
+        if is_optional(index):
+            self.null_error(node.index, "used as an index")
             return None
         # Out of range gives null: the language is total.
         path = path_of(node)
-        element = target.element if isinstance(target, ListType) else STRING
+        element = indexed.element if isinstance(indexed, ListType) else STRING
         return element if path is not None and path in narrowed else optional(element)
 
     def _unary(self, node: UnaryOp, narrowed: frozenset[str]) -> Type | None:
@@ -337,13 +374,16 @@ class _Checker:
             return None
         if node.op is UnaryOperator.NOT:
             return self._need_bool(node.operand, operand, "`not`")
+        # The type first: text can never be negated, whether it is present or not.
+        if not isinstance(
+            strip_optional(operand), IntType | DecimalType | MoneyType | DurationType
+        ):
+            self.error(node.span, "RE405", f"cannot negate `{operand}`")
+            return None
         if is_optional(operand):
             self.null_error(node.operand, "negated")
             return None
-        if isinstance(operand, IntType | DecimalType | MoneyType | DurationType):
-            return operand
-        self.error(node.span, "RE405", f"cannot negate `{operand}`")
-        return None
+        return operand
 
     def _need_bool(self, node: Expr, t: Type, where: str) -> Type | None:
         if isinstance(t, BoolType):
@@ -396,54 +436,58 @@ class _Checker:
             strip_optional(left), node.left, strip_optional(right), node.right, ordering=False
         ):
             return BOOL
-        self._mismatch(node, left, right, "compare")
+        if not self._duration_mismatch(node, strip_optional(left), strip_optional(right)):
+            self._mismatch(node, left, right, "compare")
         return None
 
     def _ordering(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
+        # The types first: a value that could never be ordered is not a question of null.
+        inner_left, inner_right = strip_optional(left), strip_optional(right)
+        if not _comparable(inner_left, node.left, inner_right, node.right, ordering=True):
+            if not self._duration_mismatch(node, inner_left, inner_right):
+                self._mismatch(node, left, right, "compare")
+            return None
         for side, t in ((node.left, left), (node.right, right)):
-            if is_optional(t) and not isinstance(t, NullType):
+            if is_optional(t):
                 self.null_error(side, f"compared with `{node.op.value}`")
                 return None
-        if _comparable(left, node.left, right, node.right, ordering=True):
-            return BOOL
-        if isinstance(left, DurationType) and isinstance(right, DurationType):
-            self.error(
-                node.span,
-                "RE405",
-                "calendar durations (months, years) cannot be compared with exact durations",
-                "compare dates instead, e.g. `order.at < now() - 3mo`",
-            )
-            return None
-        self._mismatch(node, left, right, "compare")
-        return None
+        return BOOL
+
+    def _duration_mismatch(self, node: BinaryOp, left: Type, right: Type) -> bool:
+        """Report a comparison of durations that have no single answer; False if these are
+        not two durations."""
+        if not (isinstance(left, DurationType) and isinstance(right, DurationType)):
+            return False
+        message = (
+            "calendar durations (months, years) cannot be ordered"
+            if left.calendar and right.calendar
+            else "calendar durations (months, years) cannot be compared with exact durations"
+        )
+        self.error(
+            node.span, "RE405", message, "compare dates instead, e.g. `order.at < now() - 3mo`"
+        )
+        return True
 
     def _membership(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
-        if is_optional(right):
-            self.null_error(node.right, f"searched with `{node.op.value}`")
-            return None
-        if isinstance(right, StrType):
-            if isinstance(left, StrType):
-                return BOOL
-            if isinstance(left, OptionalType) and isinstance(left.inner, StrType):
-                self.null_error(node.left, "searched for in text")
+        container = strip_optional(right)
+        if isinstance(container, StrType):
+            if not isinstance(strip_optional(left), StrType):
+                self._mismatch(node, left, right, "search")
                 return None
-        elif isinstance(right, ListType):
-            element = right.element
-            if isinstance(element, NeverType) or (
-                isinstance(left, NullType) and is_optional(element)
+        elif isinstance(container, ListType):
+            if not fits_element(
+                left,
+                container.element,
+                value_literal=is_number_literal(node.left),
+                literal_elements=is_number_literal_list(node.right),
             ):
-                return BOOL
-            if _comparable(
-                strip_optional(left), node.left, strip_optional(element), None, ordering=False
-            ):
-                return BOOL
-            self.error(
-                node.span,
-                "RE405",
-                f"cannot look for `{left}` in `{right}`",
-                "the value and the list elements must have the same type",
-            )
-            return None
+                self.error(
+                    node.span,
+                    "RE405",
+                    f"cannot look for `{left}` in `{right}`",
+                    "the value and the list elements must have the same type",
+                )
+                return None
         else:
             self.error(
                 node.right.span,
@@ -452,25 +496,86 @@ class _Checker:
                 f"not a list or text, so `{node.op.value}` cannot search it",
             )
             return None
-        self._mismatch(node, left, right, "search")
-        return None
+        # The types fit; only now is a possibly missing value worth mentioning.
+        if is_optional(right):
+            self.null_error(node.right, f"searched with `{node.op.value}`")
+            return None
+        if isinstance(container, StrType) and is_optional(left):
+            self.null_error(node.left, "searched for in text")
+            return None
+        return BOOL
 
     def _arithmetic(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
-        for side, t in ((node.left, left), (node.right, right)):
-            if is_optional(t):
-                self.null_error(side, f"used with `{node.op.value}`")
-                return None
-        result = _arithmetic_type(node.op, left, node.left, right, node.right)
+        # The types first: text plus a number is wrong whether or not the text may be null.
+        result = _arithmetic_type(
+            node.op, strip_optional(left), node.left, strip_optional(right), node.right
+        )
         if result is not None:
+            for side, t in ((node.left, left), (node.right, right)):
+                if is_optional(t):
+                    self.null_error(side, f"used with `{node.op.value}`")
+                    return None
             if node.op in (BinaryOperator.DIV, BinaryOperator.MOD) and _is_zero(node.right):
                 self.error(node.right.span, "RE405", "division by zero")
+                return None
+            if isinstance(result, DateType) and not self._shifts_by_days(node, left):
                 return None
             return result
         self._mismatch(node, left, right, _VERB[node.op])
         return None
 
-    def _mismatch(self, node: BinaryOp, left: Type, right: Type, verb: str) -> None:
+    def _shifts_by_days(self, node: BinaryOp, left: Type) -> bool:
+        """A date moves by whole days: report a duration added to or subtracted from a date
+        that is not (or may not be) a whole number of days, which would be cut silently."""
+        duration = node.right if isinstance(left, DateType) else node.left
+        if self._whole_days(duration):
+            return True
+        verb = "added to" if node.op is BinaryOperator.ADD else "subtracted from"
+        text = self.text(duration)
+        if _constant_duration(duration) is not None:
+            self.error(
+                duration.span,
+                "RE405",
+                f"`{text}` is not a whole number of days, so it cannot be {verb} a date",
+                "dates move by whole days: write days or weeks (`1d`, `2w`), or use a "
+                "datetime, as in `now() - 12h`",
+            )
+        else:
+            self.error(
+                duration.span,
+                "RE405",
+                f"`{text}` may not be a whole number of days, so it cannot be {verb} a date",
+                "dates move by whole days: use durations written in days, weeks, months or "
+                "years (`7d`, `2w`, `3mo`), or datetimes such as `now()` instead of `today()`",
+            )
+        return False
+
+    def _whole_days(self, node: Expr) -> bool:
+        """Whether a duration is known to be whole days (plus any months): a constant that is,
+        or made of such durations and differences of dates by `+`, `-`, `*`, negation and
+        `if`."""
+        constant = _constant_duration(node)
+        if constant is not None:
+            return constant.seconds % _SECONDS_PER_DAY == 0
+        match node:
+            case UnaryOp(op=UnaryOperator.NEG):
+                return self._whole_days(node.operand)
+            case BinaryOp(op=BinaryOperator.SUB) if isinstance(
+                self.types.get(id(node.left)), DateType
+            ):
+                return True  # `date - date`
+            case BinaryOp(op=BinaryOperator.ADD | BinaryOperator.SUB):
+                return self._whole_days(node.left) and self._whole_days(node.right)
+            case BinaryOp(op=BinaryOperator.MUL):  # a whole number times a duration
+                left_is_int = isinstance(self.types.get(id(node.left)), IntType)
+                return self._whole_days(node.right if left_is_int else node.left)
+            case Conditional():
+                return self._whole_days(node.then_branch) and self._whole_days(node.else_branch)
+        return False
+
+    def _mismatch(self, node: BinaryOp, shown_left: Type, shown_right: Type, verb: str) -> None:
         hint: str | None = None
+        left, right = strip_optional(shown_left), strip_optional(shown_right)  # for the hint
         money = {isinstance(left, MoneyType), isinstance(right, MoneyType)}
         if money == {True, False} and (is_numeric(left) or is_numeric(right)):
             hint = (
@@ -490,7 +595,7 @@ class _Checker:
         self.error(
             node.span,
             "RE405",
-            f"cannot {verb} `{left}` {preposition} `{right}` (`{node.op.value}`)",
+            f"cannot {verb} `{shown_left}` {preposition} `{shown_right}` (`{node.op.value}`)",
             hint,
         )
 
@@ -522,13 +627,17 @@ class _Checker:
         arg_types: list[Type | None] = []
         for index, arg in enumerate(node.args):
             if function.binds_item and index == 1:
-                first = arg_types[0]
+                # An optional list still binds `item`, so the predicate is checked; the list
+                # itself is then reported as possibly null (RE409) by the signature check.
+                first = strip_optional(arg_types[0]) if arg_types[0] is not None else None
                 if first is None or not isinstance(first, ListType):
                     arg_types.append(None)
                     continue
                 saved = self.bound.get(BOUND_NAME)
                 self.bound[BOUND_NAME] = first.element
-                arg_types.append(self.check(arg, narrowed))
+                # `item` is a new variable here: what the outer scope knew about its own
+                # `item` (`item.vendor != null and any(..., item.vendor ...)`) does not apply.
+                arg_types.append(self.check(arg, _forget(narrowed, BOUND_NAME)))
                 if saved is None:
                     del self.bound[BOUND_NAME]
                 else:
@@ -540,7 +649,7 @@ class _Checker:
                 function.binds_item
                 and arg_types
                 and arg_types[0] is not None
-                and not isinstance(arg_types[0], ListType)
+                and not isinstance(strip_optional(arg_types[0]), ListType)
             ):
                 self._signature_problem(
                     node,
@@ -548,7 +657,7 @@ class _Checker:
                 )
             return None
         arguments = [
-            Argument(t, is_number_literal(a))
+            Argument(t, is_number_literal(a), is_number_literal_list(a))
             for t, a in zip(arg_types, node.args, strict=True)
             if t
         ]
@@ -637,25 +746,13 @@ def _comparable(
     left: Type, left_node: Expr, right: Type, right_node: Expr | None, *, ordering: bool
 ) -> bool:
     """Whether two (non-optional) types can be compared with `==` or, if `ordering`, `<`."""
-    left_literal = is_number_literal(left_node)
-    right_literal = right_node is not None and is_number_literal(right_node)
-    if is_numeric(left) and is_numeric(right):
-        return True
-    if isinstance(left, MoneyType) and isinstance(right, MoneyType):
-        return True
-    if isinstance(left, MoneyType) and is_numeric(right) and right_literal:
-        return True
-    if isinstance(right, MoneyType) and is_numeric(left) and left_literal:
-        return True
-    if isinstance(left, DateType | DateTimeType) and isinstance(right, DateType | DateTimeType):
-        return True
-    if isinstance(left, DurationType) and isinstance(right, DurationType):
-        return not ordering or (not left.calendar and not right.calendar)
-    if isinstance(left, StrType | BoolType) and type(left) is type(right):
-        return not ordering or isinstance(left, StrType)
-    if isinstance(left, ListType) and isinstance(right, ListType) and not ordering:
-        return join(left, right) is not None
-    return False
+    return comparable(
+        left,
+        right,
+        ordering=ordering,
+        left_literal=is_number_literal(left_node),
+        right_literal=right_node is not None and is_number_literal(right_node),
+    )
 
 
 def _arithmetic_type(
@@ -710,6 +807,30 @@ def _time_arithmetic(op: BinaryOperator, left: Type, right: Type) -> Type | None
             return left
         if isinstance(left, IntType) and isinstance(right, DurationType):
             return right
+    return None
+
+
+def _constant_duration(node: Expr) -> Duration | None:
+    """The value of a duration written with literals only (`12h`, `2 * 12h`, `-(1d + 6h)`),
+    or None."""
+    match node:
+        case Constant(value=Duration() as value):
+            return value
+        case UnaryOp(op=UnaryOperator.NEG):
+            inner = _constant_duration(node.operand)
+            return None if inner is None else Duration(-inner.months, -inner.seconds)
+        case BinaryOp(op=BinaryOperator.ADD | BinaryOperator.SUB):
+            a, b = _constant_duration(node.left), _constant_duration(node.right)
+            if a is None or b is None:
+                return None
+            sign = 1 if node.op is BinaryOperator.ADD else -1
+            return Duration(a.months + sign * b.months, a.seconds + sign * b.seconds)
+        case BinaryOp(op=BinaryOperator.MUL):
+            for factor, other in ((node.left, node.right), (node.right, node.left)):
+                if isinstance(factor, Constant) and is_number_literal(factor):
+                    scaled = _constant_duration(other)
+                    if scaled is not None and isinstance(factor.value, int):
+                        return Duration(scaled.months * factor.value, scaled.seconds * factor.value)
     return None
 
 

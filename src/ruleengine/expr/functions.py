@@ -33,6 +33,7 @@ from ruleengine.expr.types import (
     OptionalType,
     StrType,
     Type,
+    fits_element,
     is_amount,
     join,
     optional,
@@ -59,6 +60,7 @@ class SignatureError(Exception):
 class Argument:
     type: Type
     is_literal: bool  # a number literal, which may stand for money
+    literal_elements: bool = False  # a list of number literals (`[10, 20]`), likewise
 
 
 Check = Callable[[Sequence[Argument]], Type]
@@ -145,10 +147,12 @@ def _check_min_max(args: Sequence[Argument]) -> Type:
         items = _need(
             args,
             0,
-            lambda t: _is_list(t) and is_amount(_element(t)),
+            lambda t: _is_list(t) and (is_amount(_element(t)) or _element(t) == NEVER),
             "a list of numbers, or two or more numbers",
         )
-        return optional(_element(items))
+        element = _element(items)
+        # `[]` has no element type; like `sum([])` (an `int` 0), its minimum is an `int?`: null.
+        return optional(INT if element == NEVER else element)
     result = _need(args, 0, is_amount, "a number or money")
     literal = args[0].is_literal
     for index in range(1, len(args)):
@@ -198,6 +202,20 @@ def _check_contains(args: Sequence[Argument]) -> Type:
     container = _need(args, 0, lambda t: _is_string(t) or _is_list(t), "a list or text")
     if isinstance(container, StrType):
         _need(args, 1, _is_string, "text")
+        return BOOL
+    value, element = args[1], _element(container)
+    if not fits_element(
+        value.type,
+        element,
+        value_literal=value.is_literal,
+        literal_elements=args[0].literal_elements,
+    ):
+        raise SignatureError(
+            "RE406",
+            f"argument 2 is `{value.type}`, but the list's elements are `{element}`",
+            1,
+            "the value and the list elements must have the same type",
+        )
     return BOOL
 
 

@@ -9,8 +9,10 @@ people coming from other languages make (`&&`, `=`, `<>`, chained comparisons, .
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ruleengine.diagnostics import Diagnostic, PathPart, make_diagnostic
@@ -216,8 +218,8 @@ def _unexpected_end(src: ExpressionSource, error: UnexpectedToken) -> Diagnostic
     if expected:
         message += f"; expected {expected}"
     tokens = _tokens_before(text, at)
-    hint = None
-    if tokens and "NAME" in accepted and tokens[-1].type in _NEEDS_OPERAND:
+    hint = _trailing_point_hint(tokens)
+    if hint is None and tokens and "NAME" in accepted and tokens[-1].type in _NEEDS_OPERAND:
         hint = f"`{tokens[-1]}` needs an expression after it"
     if hint is None:
         unclosed = _unclosed(tokens)
@@ -256,6 +258,13 @@ def _token_hint(
     previous = before[-1] if before else None
     adjacent = previous is not None and previous.end_pos == token.start_pos
     after_operand = "NAME" not in accepted
+    if previous is not None and previous.type == "NUMBER" and token.type == "NAME":
+        number_hint = _number_hint(src, previous, token, adjacent=adjacent)
+        if number_hint is not None:
+            return number_hint
+    point_hint = _trailing_point_hint(before)
+    if point_hint is not None:
+        return point_hint
     if token.type in _COMPARISONS and after_operand and accepted and "EQ" not in accepted:
         return "comparisons do not chain; combine them with `and`, as in `a < b and b < c`"
     if token.type in {"_IF", "NOT"} and "NAME" in accepted and token.type not in accepted:
@@ -281,6 +290,76 @@ def _token_hint(
     if token.type in _CLOSERS and _unclosed(before) is None:
         return f"there is no open `{_OPENERS[_CLOSERS[token.type]]}` for it to close"
     return None
+
+
+# Long names of duration units (`90 days`), for the hint to write the short unit.
+_LONG_UNITS = {
+    "second": "s",
+    "seconds": "s",
+    "sec": "s",
+    "secs": "s",
+    "minute": "min",
+    "minutes": "min",
+    "mins": "min",
+    "hour": "h",
+    "hours": "h",
+    "hr": "h",
+    "hrs": "h",
+    "day": "d",
+    "days": "d",
+    "week": "w",
+    "weeks": "w",
+    "month": "mo",
+    "months": "mo",
+    "year": "y",
+    "years": "y",
+}
+_SHORT_UNITS = frozenset(_LONG_UNITS.values())
+_EXPONENT = re.compile(r"[0-9]+(?:\.[0-9]+)?[eE][+-]?(?P<power>[0-9]+)")
+_SEPARATED = re.compile(r"[0-9]+(?:_[0-9]+)+(?:\.[0-9_]+)?")
+_MAX_SHOWN_EXPONENT = 30
+
+
+def _number_hint(
+    src: ExpressionSource, number: Token, name: Token, *, adjacent: bool
+) -> str | None:
+    """A number followed by a name: an exponent (`1e3`), digit separators (`1_000`), or a
+    duration written with a space (`90 d`, `90 days`)."""
+    start = number.start_pos or 0
+    word = str(name)
+    if adjacent:
+        exponent = _EXPONENT.match(src.text, start)
+        if exponent is not None:
+            power = exponent.group("power")
+            if (
+                len(power) <= len(str(_MAX_SHOWN_EXPONENT))
+                and int(power) <= _MAX_SHOWN_EXPONENT
+                and len(exponent.group()) <= _MAX_SHOWN_EXPONENT
+            ):
+                return f"numbers have no exponent: write `{Decimal(exponent.group()):f}`"
+            return "numbers have no exponent: write the digits out"
+        separated = _SEPARATED.match(src.text, start)
+        if separated is not None:
+            digits = separated.group().replace("_", "")
+            return f"numbers have no digit separators: write `{digits}`"
+        return None
+    between = src.text[number.end_pos : name.start_pos]
+    if between.strip(WHITESPACE) or not number.isdigit():
+        return None
+    unit = _LONG_UNITS.get(word.lower(), word if word in _SHORT_UNITS else None)
+    if unit is None:
+        return None
+    return f"a duration is written without a space, with a short unit: `{number}{unit}`"
+
+
+def _trailing_point_hint(tokens: Sequence[Token]) -> str | None:
+    """`1.`: a number, then a point with nothing (or no field name) after it."""
+    if len(tokens) < 2 or tokens[-1].type != "_DOT" or tokens[-2].type != "NUMBER":
+        return None
+    number, point = tokens[-2], tokens[-1]
+    if number.end_pos != point.start_pos or "." in str(number):
+        return None
+    return f"a decimal needs digits after the point: write `{number}.0`, or `{number}`"
 
 
 def _token_span(token: Token) -> Span:

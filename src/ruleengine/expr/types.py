@@ -230,3 +230,62 @@ def join(a: Type, b: Type, *, a_literal: bool = False, b_literal: bool = False) 
         element = join(a.element, b.element)
         return ListType(element) if element is not None else None
     return None
+
+
+def comparable(
+    left: Type,
+    right: Type,
+    *,
+    ordering: bool,
+    left_literal: bool = False,
+    right_literal: bool = False,
+) -> bool:
+    """Whether two (non-optional) types can be compared with `==` or, if `ordering`, `<`.
+
+    A number *literal* (`left_literal`/`right_literal`) compares with money. Durations compare
+    only with durations of their own kind: exact with exact (by length), calendar with calendar
+    (by months and any exact part); `3mo == 90d` has no single answer, like `3mo > 90d`, and
+    only exact durations are ordered.
+    """
+    if is_numeric(left) and is_numeric(right):
+        return True
+    if isinstance(left, MoneyType) and isinstance(right, MoneyType):
+        return True
+    if isinstance(left, MoneyType) and is_numeric(right) and right_literal:
+        return True
+    if isinstance(right, MoneyType) and is_numeric(left) and left_literal:
+        return True
+    if isinstance(left, DateType | DateTimeType) and isinstance(right, DateType | DateTimeType):
+        return True
+    if isinstance(left, DurationType) and isinstance(right, DurationType):
+        if ordering:
+            return not left.calendar and not right.calendar
+        return left.calendar == right.calendar
+    if isinstance(left, StrType | BoolType) and type(left) is type(right):
+        return not ordering or isinstance(left, StrType)
+    if isinstance(left, ListType) and isinstance(right, ListType) and not ordering:
+        if join(left, right) is None:
+            return False
+        a, b = strip_optional(left.element), strip_optional(right.element)
+        if isinstance(a, NeverType | NullType) or isinstance(b, NeverType | NullType):
+            return True
+        return comparable(a, b, ordering=False)
+    return False
+
+
+def fits_element(
+    value: Type, element: Type, *, value_literal: bool = False, literal_elements: bool = False
+) -> bool:
+    """Whether a `value` can be looked for among elements of type `element` (`in`, `contains`):
+    it must compare with them by `==`. The value may be optional (null is in no list of
+    values), and `null` itself only fits optional elements. `literal_elements` says the list
+    is written out as number literals (`[10, 20]`), which stand for amounts of money as any
+    number literal does."""
+    if isinstance(element, NeverType):
+        return True
+    if isinstance(value, NullType):
+        return is_optional(element)
+    needle, inner = strip_optional(value), strip_optional(element)
+    if comparable(needle, inner, ordering=False, left_literal=value_literal):
+        return True
+    return isinstance(needle, MoneyType) and is_numeric(inner) and literal_elements
