@@ -30,3 +30,11 @@ CaseLoader.add_implicit_resolver(
 
 def load_cases(path: Path) -> Any:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=CaseLoader)  # a SafeLoader subclass
+
+
+EXAMPLE_RULES = Path(__file__).parent.parent / "examples" / "rules"
+
+
+def example_rule_files() -> list[Path]:
+    """The bundled rule files (their `*.test.yaml` rule tests are not rule files)."""
+    return sorted(p for p in EXAMPLE_RULES.glob("*.yaml") if not p.name.endswith(".test.yaml"))

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from caseio import example_rule_files
 from ruleengine import RuleSet, check_ruleset, load_ruleset
 from ruleengine.models import BUILTIN_TRIGGERS, REWARD_TYPES, MilestoneType, RewardLogic
 
-EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "rules").glob("*.yaml"))
+EXAMPLES = example_rule_files()
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from caseio import example_rule_files
 from ruleengine.formatter import format_text, normalise_spacing
-from test_cli import ROOT, run, write
+from test_cli import run, write
 
 MESSY = """\
 # Acme rules: keep this comment
@@ -77,9 +78,7 @@ def test_format_keeps_comments_and_normalises() -> None:
     assert format_text(FORMATTED).text == FORMATTED  # idempotent
 
 
-@pytest.mark.parametrize(
-    "path", sorted((ROOT / "examples" / "rules").glob("*.yaml")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", example_rule_files(), ids=lambda p: p.name)
 def test_examples_are_already_formatted(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert format_text(text).text == text

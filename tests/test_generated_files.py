@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from caseio import example_rule_files
 from ruleengine.codes import CODES, render_markdown
 from ruleengine.schema_export import SCHEMAS, schema_text
 from ruleengine.source import SourceFile
@@ -39,9 +40,7 @@ def test_codes_are_unique_and_in_their_phase_ranges() -> None:
     assert len({info.slug for info in CODES.values()}) == len(CODES)
 
 
-@pytest.mark.parametrize(
-    "path", sorted((ROOT / "examples" / "rules").glob("*.yaml")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", example_rule_files(), ids=lambda p: p.name)
 def test_examples_satisfy_the_json_schema(path: Path) -> None:
     """What editors check with the schema agrees with the models on the bundled examples."""
     import json
