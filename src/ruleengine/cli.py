@@ -78,7 +78,7 @@ def command_validate(args: argparse.Namespace) -> int:
     from ruleengine.ruleset import check_source, read_source
 
     files = discover_rule_files(args.paths)
-    today = args.today or date.today()
+    now = datetime.now(UTC)  # window warnings take today in each ruleset's zone; --today wins
     diagnostics: list[Diagnostic] = []
     unreadable = False
     for path in files:
@@ -87,7 +87,7 @@ def command_validate(args: argparse.Namespace) -> int:
             diagnostics.append(source)
             unreadable = unreadable or source.code == "RE100"
             continue
-        diagnostics.extend(check_source(source, today=today).diagnostics)
+        diagnostics.extend(check_source(source, today=args.today, now=now).diagnostics)
     out = sys.stdout
     if args.format == "json":
         print(render_json(diagnostics, files=[str(f) for f in files]), file=out)
@@ -153,24 +153,35 @@ def _read_text(path: str) -> str:
         raise _ExitError(EXIT_USAGE) from None
 
 
-def _parse_snapshot(engine: Any, text: str, name: str, line: int | None = None) -> Any:
-    """JSON text -> Snapshot, or None after printing the located problems. `line` is the
-    line of the text in its file, for JSON Lines input."""
+def _parse_snapshot(
+    engine: Any, text: str, name: str, line: int | None = None, err: TextIO | None = None
+) -> Any:
+    """JSON text -> Snapshot, or None after printing the located problems (to `err`, standard
+    error by default). `line` is the line of the text in its file, for JSON Lines input; the
+    batch workers (`ruleengine.batch`) use this function too, so every path words them alike."""
     import json
     from decimal import Decimal
 
     from ruleengine.snapshot import SnapshotError
 
+    err = err if err is not None else sys.stderr
+    where = name if line is None else f"{name}:{line}"
+    limit = engine.limits.max_snapshot_bytes
+    if len(text) > limit:  # characters, at least as many bytes: refused before parsing
+        print(f"{where}: error[RE614] the snapshot is larger than {limit:,} bytes", file=err)
+        return None
     try:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         print(
             f"{name}:{(line or 1) + error.lineno - 1}:{error.colno}: error[RE611] the "
             f"snapshot is not valid JSON: {error.msg}",
-            file=sys.stderr,
+            file=err,
         )
         return None
-    where = name if line is None else f"{name}:{line}"
+    except RecursionError:  # the standard parser recurses once per nesting level
+        print(f"{where}: error[RE614] the snapshot is nested too deeply", file=err)
+        return None
     try:
         return engine.read_snapshot(data, name=where)
     except SnapshotError as error:
@@ -178,7 +189,7 @@ def _parse_snapshot(engine: Any, text: str, name: str, line: int | None = None) 
             hint = f" (hint: {problem.hint})" if problem.hint else ""
             print(
                 f"{where}: {problem.path}: error[{problem.code}] {problem.message}{hint}",
-                file=sys.stderr,
+                file=err,
             )
         return None
 
@@ -207,11 +218,14 @@ def command_eval(args: argparse.Namespace) -> int:
 
 def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
     """One result per input line (JSON Lines); a bad line prints its problems to stderr, and
-    its output line is `{"line": N, "error": ...}` so outputs stay aligned with inputs."""
-    import json
+    its output line is `{"line": N, "error": ...}` so outputs stay aligned with inputs.
+    `--jobs N` spreads the lines over N worker processes; the output is the same."""
+    from ruleengine import batch
 
+    if args.jobs < 0:
+        raise UsageError(f"--jobs must be 0 (one per CPU) or more, not {args.jobs}")
+    jobs = args.jobs or batch.default_jobs()
     now = _now(args)
-    failed = 0
     try:
         stream = sys.stdin if args.snapshots == "-" else open(args.snapshots, encoding="utf-8")  # noqa: SIM115
     except OSError as error:
@@ -220,16 +234,11 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    size = None if args.snapshots == "-" else os.fstat(stream.fileno()).st_size
     with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            snapshot = _parse_snapshot(engine, line, args.snapshots, number)
-            if snapshot is None:
-                failed += 1
-                print(json.dumps({"line": number, "error": "invalid snapshot"}))
-                continue
-            print(engine.evaluate(snapshot, now=now).dumps(indent=None))
+        failed = batch.eval_lines(
+            engine, stream, name=args.snapshots, now=now, jobs=jobs, size=size
+        )
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
@@ -253,6 +262,57 @@ def command_explain(args: argparse.Namespace) -> int:
 
         print(render_explanations_text(explanations))
     return EXIT_OK
+
+
+# -- test ---------------------------------------------------------------------------------------
+
+
+def command_test(args: argparse.Namespace) -> int:
+    """Run rule test files. Exit 1 when a case fails, a test file is invalid, or coverage is
+    under `--fail-under`; exit 2 when a path cannot be read or a folder holds no test files
+    (the run itself is broken, not the rules)."""
+    import json
+
+    from ruleengine import testing
+
+    fail_under: float | None = args.fail_under
+    if fail_under is not None and not 0 <= fail_under <= 100:
+        raise UsageError(f"--fail-under must be a percentage from 0 to 100, not {fail_under:g}")
+    try:
+        files = testing.discover_test_files(args.paths)
+    except testing.NoTestFilesError as error:
+        raise UsageError(str(error)) from None
+    run = testing.run_tests(files, coverage=args.coverage or fail_under is not None)
+    if args.format == "json":
+        report = testing.run_to_json(run, fail_under=fail_under)
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        color = _use_color(sys.stdout, args.color)
+        for test_file in run.files:
+            if not test_file.ok:
+                print(testing.render_file_errors_text(test_file, color=color) + "\n")
+        for result in run.results:
+            if not result.passed:
+                print(testing.render_case_text(result, color=color) + "\n")
+            elif args.verbose:
+                print(f"PASS {result.file}:{result.line}: {result.name}")
+        if run.coverage is not None:
+            print(testing.render_coverage_text(run.coverage) + "\n")
+        print(testing.render_summary(run))
+    if run.unreadable:
+        return EXIT_USAGE
+    below = (
+        fail_under is not None
+        and run.coverage is not None
+        and testing.total_percent(run.coverage) < fail_under
+    )
+    if below and args.format != "json":
+        print(
+            f"ruleengine: coverage {testing.total_percent(run.coverage or []):.1f}% is under "
+            f"--fail-under {fail_under:g}%",
+            file=sys.stderr,
+        )
+    return EXIT_FINDINGS if not run.ok or below else EXIT_OK
 
 
 # -- fmt ----------------------------------------------------------------------------------------
@@ -416,10 +476,44 @@ def build_parser() -> argparse.ArgumentParser:
                 metavar="FILE.jsonl",
                 help="many snapshots, one JSON object per line; prints one result per line",
             )
+            command.add_argument(
+                "--jobs",
+                type=int,
+                default=1,
+                metavar="N",
+                help="with --snapshots: evaluate in N worker processes, output in input order "
+                "(0: one per CPU; default 1)",
+            )
             command.set_defaults(handler=command_eval)
         else:
             command.add_argument("--rule", metavar="ID", help="explain only this rule")
             command.set_defaults(handler=command_explain)
+
+    test = commands.add_parser(
+        "test",
+        help="run rule test files (*.test.yaml) like unit tests",
+        description="Run rule test files (or folders of them, recursively): evaluate each "
+        "case's snapshot and compare the decisions, progress and problems with the expected "
+        "ones. The format is in docs/rule-tests.md.",
+        epilog="example: ruleengine test examples/ --coverage --fail-under 90",
+    )
+    test.add_argument("paths", nargs="+", metavar="PATH", help="rule test files or folders")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+    test.add_argument(
+        "--coverage",
+        action="store_true",
+        help="report which rules, milestone steps and `when` branches the cases exercised",
+    )
+    test.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PERCENT",
+        default=None,
+        help="exit 1 when total coverage is under PERCENT (implies --coverage)",
+    )
+    test.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+    test.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    test.set_defaults(handler=command_test)
 
     fmt = commands.add_parser(
         "fmt",

@@ -100,6 +100,16 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "version: 1\n---\nversion: 1",
         "Split the documents into separate files.",
     ),
+    CodeInfo(
+        "RE108",
+        "file-too-large",
+        "error",
+        "The rule file is too large",
+        "Rule files are read whole; a file beyond the size limit (1 MiB by default, which holds "
+        "thousands of rules) is refused before it is parsed, so no file can exhaust memory.",
+        "(a 40 MB rule file)",
+        "Split the program into several files, or raise `Limits.max_file_bytes` in the host.",
+    ),
     # RE2xx: file structure
     CodeInfo(
         "RE201",
@@ -174,9 +184,9 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "invalid-currency",
         "error",
         "Invalid currency code",
-        "The currency must be a three-letter ISO 4217 code in capitals.",
+        "The currency must be an ISO 4217 currency code in capitals, one that exists.",
         "currency: usd",
-        "Write the code in capitals, such as `USD`.",
+        "Write the code in capitals, such as `USD`; the hint suggests the closest code.",
     ),
     CodeInfo(
         "RE209",
@@ -270,9 +280,39 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "empty-expression",
         "error",
         "Empty expression",
-        "A condition or formula is empty.",
+        "A condition or formula is empty: an empty text, or a `when:` with nothing after "
+        "it, which would otherwise read as no condition at all.",
         'when: ""',
         "Write the expression, or remove the key.",
+    ),
+    CodeInfo(
+        "RE307",
+        "expression-too-long",
+        "error",
+        "Expression too long",
+        "One condition or formula is longer than the limit (4,000 characters by default). "
+        "Such an expression is unreadable, and the limit keeps parsing cost bounded.",
+        "when: a or a or a or ... (thousands of terms)",
+        "Split the logic into several rules, or use `in [...]` for long lists of values.",
+    ),
+    CodeInfo(
+        "RE308",
+        "list-too-long",
+        "error",
+        "List literal too long",
+        "A list written in an expression has more elements than the limit (1,000 by default).",
+        'when: customer.region in ["a", "b", ... ]',
+        "Tag customers in the host and test the tag instead.",
+    ),
+    CodeInfo(
+        "RE309",
+        "number-too-long",
+        "error",
+        "Number literal too long",
+        "A number has more digits than the limit (30 by default); no loyalty rule needs one, "
+        "and huge numbers make arithmetic slow.",
+        "points: 1000000000000000000000000000000000000",
+        "Use a realistic number.",
     ),
     # RE4xx: names and types
     CodeInfo(
@@ -320,7 +360,8 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "error",
         "Operand types do not fit the operator",
         "The operator cannot combine these types: adding text to a number, money to points, "
-        "comparing a date with a number, ordering lists.",
+        "comparing a date with a number, ordering lists, comparing months with days, moving "
+        "a date by hours.",
         "when: customer.tags > 3",
         "Convert one side explicitly (`floor(...)`, `len(...)`) or compare like with like.",
     ),
@@ -484,9 +525,10 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "attribute-shadows-builtin",
         "error",
         "Attribute shadows a built-in field",
-        "A custom attribute has the name of a built-in customer field.",
+        "A custom attribute has the name of a built-in customer field, or a field declared "
+        "under `events` is named `id` or `at`, which every event has.",
         "attributes:\n  tier: string",
-        "Rename the attribute.",
+        "Rename the attribute or field.",
     ),
     CodeInfo(
         "RE509",
@@ -515,6 +557,64 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "`order_requirements` only apply to `orders_count` and `amount_spent` steps.",
         "type: reviews_count\norder_requirements: {min_subtotal: 30}",
         "Remove `order_requirements`.",
+    ),
+    CodeInfo(
+        "RE512",
+        "option-not-for-trigger",
+        "error",
+        "Option does not apply to the rule's trigger",
+        "`channels` and `pending_days` only apply to rules `on: order` and "
+        "`on: subscription_order` (other activity has no channel, and its points are granted "
+        "at once), and `birthday` options only to rules `on: birthday`. Elsewhere they would "
+        "be ignored silently.",
+        "on: review\nchannels: [online]",
+        "Remove the option, or change the rule's `on:`.",
+    ),
+    CodeInfo(
+        "RE513",
+        "stacking-priority-tie",
+        "warning",
+        "Competing rules share a priority",
+        "Two enabled earning rules with `stacking: best` compete for the same activity (the "
+        "same trigger, or `order` and `subscription_order`, in overlapping windows) and have "
+        "the same `priority`. When they give the same points, the rule that comes first in "
+        "the file wins, so moving a rule changes who grants.",
+        "earning:\n  - id: base\n    on: order\n    stacking: best\n    ...\n"
+        "  - id: promo\n    on: order\n    stacking: best\n    ...",
+        "Give the rules different `priority` values; the higher one wins a tie.",
+    ),
+    CodeInfo(
+        "RE514",
+        "undeclared-custom-event",
+        "warning",
+        "Custom event without declared fields",
+        "A rule is `on: custom:<name>`, but `events` has no entry for `<name>`, so its "
+        "`event` has only `id` and `at`. Often the name under `events` is misspelt.",
+        "events:\n  quiz_completed: {score: int}\nearning:\n  - on: custom:quiz_complete",
+        "Use the name declared under `events` (the hint suggests the closest), or declare "
+        "the event's fields.",
+    ),
+    CodeInfo(
+        "RE515",
+        "negative-constant-points",
+        "error",
+        "Points formula is a negative constant",
+        "The points formula does not depend on the activity and is below zero, so the rule "
+        "would fail (RE603) for every activity. Rules grant points; they cannot take them "
+        "away.",
+        "points: -50",
+        "Grant a positive number of points.",
+    ),
+    CodeInfo(
+        "RE516",
+        "too-many",
+        "error",
+        "Too many rules, steps or rewards",
+        "The file has more rules (2,000), a milestone more steps (100) or a step more rewards "
+        "(20) than the limits allow (defaults in brackets). The limits keep evaluation time "
+        "bounded for every customer.",
+        "steps: [... 500 steps ...]",
+        "Split the program, or raise the limit in the host's `Limits`.",
     ),
     # RE6xx: snapshots and evaluation
     CodeInfo(
@@ -585,6 +685,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "rather than ignored, so a typo cannot silently cost a customer their rewards.",
         '{"type": "ordr", "id": "o1"}',
         "Use a known type (the hint suggests the closest) or `custom:<name>`.",
+    ),
+    CodeInfo(
+        "RE614",
+        "snapshot-too-large",
+        "error",
+        "Snapshot too large or too deeply nested",
+        "The snapshot has more activity entries (100,000), deeper JSON nesting (64 levels) or "
+        "more bytes (32 MiB) than the limits allow (defaults in brackets). It is refused "
+        "before any work proportional to its size is done.",
+        '{"customer": {"id": "c1", "x": [[[[[[...]]]]]]}}',
+        "Send only the activity the rules need (e.g. the last two years), or raise the limit.",
     ),
 )
 

@@ -19,8 +19,9 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from ruleengine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
-from ruleengine.expr.compiler import Env
+from ruleengine.expr.compiler import bind, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.limits import DEFAULT_LIMITS
 from ruleengine.milestones import window_bounds
 from ruleengine.models import EarningRule, LimitPeriod, Stacking
 from ruleengine.ruleset import CompiledExpression, RuleSet
@@ -53,6 +54,17 @@ Report = Callable[[CompiledExpression, str, EvaluationError], None]
 
 
 @dataclass(frozen=True)
+class _Compiled:
+    """An earning rule's expressions, bound for one evaluation, and what they read."""
+
+    condition: CompiledExpression | None
+    formula: CompiledExpression
+    steps: tuple[tuple[CompiledExpression, Callable[[dict[str, Any]], Any]], ...]
+    reads_stats: bool
+    activity: str  # `order`, `review` or `event`
+
+
+@dataclass(frozen=True)
 class _Candidate:
     index: int
     rule: EarningRule
@@ -69,8 +81,12 @@ class EarningEvaluator:
         timeline: Timeline,
         ctx: EvalContext,
         report: Report,
+        *,
+        explain: bool = True,
+        max_points: int = DEFAULT_LIMITS.max_points,
     ) -> None:
         self.ruleset = ruleset
+        self.max_points = max_points
         self.snapshot = snapshot
         self.timeline = timeline
         self.ctx = ctx
@@ -78,6 +94,10 @@ class EarningEvaluator:
         self.granted = snapshot.granted
         self.grants: dict[str, list[datetime]] = {}  # rule id -> moments it granted (limits)
         self.outcome = EarningOutcome()
+        # Explanations are only built when asked for: most evaluations never show them.
+        self.explaining = explain
+        self._rules: dict[int, _Compiled] = {}
+        self._records: dict[int, dict[str, Any]] = {}
 
     def run(self, excluded: bool) -> EarningOutcome:
         for rule in self.ruleset.model.earning:
@@ -106,19 +126,26 @@ class EarningEvaluator:
         if trigger in ("order", "subscription_order"):
             for order in timeline.orders:
                 if trigger == "order" or order.subscription_id is not None:
-                    yield Hit(order.id, order.id, order.at, "order", _record(order), order)
+                    yield Hit(order.id, order.id, order.at, "order", self.record(order), order)
         elif trigger == "review":
             for review in timeline.reviews:
-                yield Hit(review.id, review.id, review.at, "review", _record(review))
+                yield Hit(review.id, review.id, review.at, "review", self.record(review))
         elif trigger == "birthday":
             yield from self.birthday_hits(rule)
         else:
             for event in timeline.events:
                 if event.type == trigger:
-                    record = _record(event)
-                    if isinstance(event, CustomEventIn):
-                        record.update(self.snapshot.events.get((event.type, event.id), {}))
-                    yield Hit(event.id, event.id, event.at, event.type, record)
+                    yield Hit(event.id, event.id, event.at, event.type, self.record(event))
+
+    def record(self, activity: OrderIn | ReviewIn | EventIn | CustomEventIn) -> dict[str, Any]:
+        """The activity as rules see it, made once per evaluation and shared by every rule on
+        its trigger (expressions only read records); a custom event with its declared fields."""
+        record = self._records.get(id(activity))  # the timeline keeps every activity alive
+        if record is None:
+            record = self._records[id(activity)] = _record(activity)
+            if isinstance(activity, CustomEventIn):
+                record.update(self.snapshot.events.get((activity.type, activity.id), {}))
+        return record
 
     def birthday_hits(self, rule: EarningRule) -> Iterator[Hit]:
         """The birthday whose earning period contains `now`, if any (one per year)."""
@@ -206,20 +233,14 @@ class EarningEvaluator:
         if limit_reason is not None:
             self.explain(rule, hit, "not_eligible", (limit_reason,))
             return None
-        variables = {
-            "customer": self.snapshot.customer,
-            "stats": self.timeline.stats_at(hit.at),
-            activity_name(rule.on): hit.record,
-        }
-        env = Env(self.ctx, variables)
-        condition = self.ruleset.expression("earning", index, "when")
-        formula = self.ruleset.expression("earning", index, "points")
-        assert formula is not None
-        for expression in (condition, formula):
-            if expression is None:
-                continue
+        compiled = self.compiled(index, rule)
+        condition, formula = compiled.condition, compiled.formula
+        variables = {"customer": self.snapshot.customer, compiled.activity: hit.record}
+        if compiled.reads_stats:  # `stats` costs a lookup per activity: only when read
+            variables["stats"] = self.timeline.stats_at(hit.at)
+        for expression, function in compiled.steps:
             try:
-                value = expression.evaluate(env)
+                value = function(variables)
             except EvaluationError as error:
                 self.report(expression, rule.id, error)
                 self.explain(
@@ -227,8 +248,9 @@ class EarningEvaluator:
                 )
                 return None
             if expression is condition and not value:
-                text = " ".join(condition.text.split())
-                self.explain(rule, hit, "not_eligible", (f"the condition `{text}` is false",))
+                if self.explaining:
+                    text = " ".join(expression.text.split())
+                    self.explain(rule, hit, "not_eligible", (f"the condition `{text}` is false",))
                 return None
         points = value
         if points < 0:
@@ -241,10 +263,39 @@ class EarningEvaluator:
             self.report(formula, rule.id, negative)
             self.explain(rule, hit, "failed", (negative.message,))
             return None
+        if points > self.max_points:
+            huge = EvaluationError(
+                "RE602",
+                f"the points formula gave {points} for "
+                f"{hit.activity_id}, more than the limit of "
+                f"{self.max_points:,} points per decision",
+                formula.checked.root.span,
+            )
+            self.report(formula, rule.id, huge)
+            self.explain(rule, hit, "failed", (huge.message,))
+            return None
         if points == 0:
             self.explain(rule, hit, "not_applied", ("the points formula gave 0 points",))
             return None
         return int(points)
+
+    def compiled(self, index: int, rule: EarningRule) -> _Compiled:
+        """The rule's expressions bound to this evaluation's context, once per rule."""
+        compiled = self._rules.get(index)
+        if compiled is None:
+            condition = self.ruleset.expression("earning", index, "when")
+            formula = self.ruleset.expression("earning", index, "points")
+            assert formula is not None
+            expressions = [e for e in (condition, formula) if e is not None]
+            roots = [roots_of(e.evaluate) for e in expressions]
+            compiled = self._rules[index] = _Compiled(
+                condition,
+                formula,
+                tuple((e, bind(e.evaluate, self.ctx)) for e in expressions),
+                any(r is None or "stats" in r for r in roots),
+                activity_name(rule.on),
+            )
+        return compiled
 
     def limit_reached(self, rule: EarningRule, moment: datetime) -> str | None:
         if rule.limit is None:
@@ -340,6 +391,8 @@ class EarningEvaluator:
             )
             return
         self.outcome.decisions.append(decision)
+        if not self.explaining:
+            return
         detail = f"{points} points"
         if decision.status == "pending" and decision.available_at is not None:
             detail += f", pending until {day(decision.available_at, self.ctx.tz)}"
@@ -348,6 +401,8 @@ class EarningEvaluator:
         self.explain(rule, hit, decision.status, (detail,))
 
     def explain(self, rule: EarningRule, hit: Hit, status: str, reasons: tuple[str, ...]) -> None:
+        if not self.explaining:
+            return
         self.outcome.explanations.append(
             Explanation(rule.id, None, status, reasons, activity=hit.activity_id)
         )

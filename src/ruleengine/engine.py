@@ -7,7 +7,7 @@ snapshot and `now` always give the same decisions, in the same order, with the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +23,10 @@ from ruleengine.earning import EarningEvaluator
 from ruleengine.expr.ast import Expr, FieldAccess, Name
 from ruleengine.expr.compiler import Env
 from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.milestones import MilestoneContext, evaluate_milestone
 from ruleengine.ruleset import CompiledExpression, RuleSet
-from ruleengine.snapshot import Snapshot, read_snapshot
+from ruleengine.snapshot import Snapshot, SnapshotError, read_snapshot
 from ruleengine.timeline import Timeline
 from ruleengine.vocabulary import customer_type
 
@@ -38,8 +39,9 @@ class Engine:
     >>> result.to_json()["decisions"]
     """
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, *, limits: Limits = DEFAULT_LIMITS) -> None:
         self.ruleset = ruleset
+        self.limits = limits
         self.zone = ruleset.timezone
         self._customer_type = customer_type(ruleset.model.attributes)
         self._hash = ruleset.hash
@@ -47,7 +49,11 @@ class Engine:
     def read_snapshot(self, data: Any, *, name: str = "<snapshot>") -> Snapshot:
         """Validate JSON-like data as a snapshot for this ruleset (raises `SnapshotError`)."""
         return read_snapshot(
-            data, customer_type=self._customer_type, events=self.ruleset.model.events, name=name
+            data,
+            customer_type=self._customer_type,
+            events=self.ruleset.model.events,
+            name=name,
+            limits=self.limits,
         )
 
     def evaluate(
@@ -60,6 +66,27 @@ class Engine:
         if not isinstance(snapshot, Snapshot):
             snapshot = self.read_snapshot(snapshot)
         return _Evaluation(self, snapshot, now).run(explain)
+
+    def evaluate_many(
+        self,
+        snapshots: Iterable[Snapshot | Mapping[str, Any]],
+        *,
+        now: datetime,
+        jobs: int = 1,
+    ) -> Iterator[EvaluationResult | SnapshotError]:
+        """Evaluate many customers at one `now`, lazily, in input order.
+
+        A snapshot that breaks the contract does not stop the batch: its `SnapshotError` is
+        *yielded in its place* (named `snapshots[i]`, its 0-based position), so results stay
+        aligned with inputs; check with `isinstance(item, SnapshotError)`. Any other failure
+        raises. With `jobs > 1` the work runs in that many worker processes that compile this
+        ruleset once from its text; at most a few chunks per worker are in flight, so memory
+        stays constant however long `snapshots` is, and the results are exactly those of
+        `evaluate` one by one. See `ruleengine.batch`.
+        """
+        from ruleengine.batch import evaluate_many  # the process pool loads only when used
+
+        return evaluate_many(self, snapshots, now=now, jobs=jobs)
 
     def explain(
         self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None
@@ -92,6 +119,7 @@ class _Evaluation:
             granted=self.snapshot.granted,
             excluded=excluded,
             currency=self.ruleset.model.currency,
+            explain=explain,
         )
         now_variables = {
             "customer": self.snapshot.customer,
@@ -123,7 +151,13 @@ class _Evaluation:
                 progress.append(outcome.progress)
             explanations.extend(outcome.explanations)
         earning = EarningEvaluator(
-            self.ruleset, self.snapshot, self.timeline, self.ctx, self.report
+            self.ruleset,
+            self.snapshot,
+            self.timeline,
+            self.ctx,
+            self.report,
+            explain=explain,
+            max_points=self.engine.limits.max_points,
         ).run(excluded)
         decisions.extend(earning.decisions)
         explanations.extend(earning.explanations)

@@ -152,14 +152,14 @@ def _add_order(
         )
         return
     refunded_at = refund_known(order, now)
-    full = fully_refunded(order, now)
+    full = refunded_at is not None and fully_refunded(order, now)  # no refund: not refunded
     if rules.hold and refunded_at is not None and full and refunded_at <= order.at + rules.hold:
         ledger.notes.append(
             f"order {order.id} was refunded on {day(refunded_at, zone)}, within its "
             f"{rules.hold.days}-day refund hold, and does not count"
         )
         return
-    confirm_at = order.at + rules.hold
+    confirm_at = order.at + rules.hold if rules.hold else order.at  # the same moment for no hold
     amount: Number = 1 if metric is MilestoneType.ORDERS_COUNT else order.subtotal
     ledger.contributions.append(
         Contribution((order.at, "order", order.id), order.id, amount, confirm_at)
@@ -211,6 +211,8 @@ class _Total:
 
     @property
     def value(self) -> Number:
+        if not self.grouped:  # one total: the same answer without a `max` per contribution
+            return self.groups.get(None, 0)
         return max(self.groups.values(), default=0)
 
 
@@ -256,6 +258,7 @@ class MilestoneContext:
     granted: frozenset[str]
     excluded: bool
     currency: str
+    explain: bool = True  # build explanations (only when the caller asked for them)
 
 
 @dataclass
@@ -383,21 +386,22 @@ def evaluate_milestone(
         is_decided = (
             state.achieved is not None and confirm is not None and confirm <= shared.ctx.now
         )
-        explanation = _explain_step(
-            milestone,
-            step,
-            state,
-            is_decided,
-            key,
-            shared,
-            eligible,
-            blockers,
-            ledger,
-            blocked,
-            rules,
-            confirm,
-        )
-        outcome.explanations.append(explanation)
+        if shared.explain:
+            explanation = _explain_step(
+                milestone,
+                step,
+                state,
+                is_decided,
+                key,
+                shared,
+                eligible,
+                blockers,
+                ledger,
+                blocked,
+                rules,
+                confirm,
+            )
+            outcome.explanations.append(explanation)
         if is_decided and eligible and key not in shared.granted:
             assert state.achieved is not None
             outcome.decisions.append(

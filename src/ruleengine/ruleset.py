@@ -12,7 +12,8 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -27,11 +28,23 @@ from ruleengine.diagnostics import (
     make_diagnostic,
     sort_diagnostics,
 )
+from ruleengine.expr.ast import (
+    BinaryOp,
+    Call,
+    Conditional,
+    Constant,
+    Expr,
+    FieldAccess,
+    Index,
+    ListExpr,
+    UnaryOp,
+)
 from ruleengine.expr.checker import CheckedExpr, check_expression
 from ruleengine.expr.compiler import Evaluator, compile_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
+from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.models import RuleSetFile
 from ruleengine.semantics import check_semantics
 from ruleengine.source import SourceFile, Span
@@ -43,6 +56,7 @@ from ruleengine.yaml_source import (
     decode_source,
     find_node,
     read_document,
+    span_of,
 )
 
 
@@ -110,8 +124,20 @@ class CheckResult:
         return self.ruleset is not None
 
 
-def check_source(source: SourceFile, *, today: date | None = None) -> CheckResult:
-    """Run the whole pipeline on one rule file's text."""
+def check_source(
+    source: SourceFile,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> CheckResult:
+    """Run the whole pipeline on one rule file's text.
+
+    `today` (a day in the ruleset's time zone) or `now` (an aware moment, whose day is taken
+    in the ruleset's time zone) enables the warning for windows that have already ended;
+    `today` wins when both are given. `limits` bounds the sizes a file may have."""
+    if len(source.text) > limits.max_file_bytes:
+        return CheckResult(None, [_too_large(source, limits)])
     root, diagnostics = read_document(source)
     if root is None or has_errors(diagnostics):
         return CheckResult(None, sort_diagnostics(diagnostics))
@@ -119,10 +145,13 @@ def check_source(source: SourceFile, *, today: date | None = None) -> CheckResul
     model = validate_document(root, sink)
     if model is None or sink.has_errors:
         return CheckResult(None, sort_diagnostics(sink.diagnostics))
-    check_semantics(model, root, sink, today)
+    check_sizes(model, root, sink, limits)
     if sink.has_errors:
         return CheckResult(None, sort_diagnostics(sink.diagnostics))
-    expressions = _compile_expressions(model, root, sink)
+    check_semantics(model, root, sink, today, now=now)
+    if sink.has_errors:
+        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+    expressions = _compile_expressions(model, root, sink, limits)
     found = sort_diagnostics(sink.diagnostics)
     if sink.has_errors:
         return CheckResult(None, found)
@@ -130,10 +159,15 @@ def check_source(source: SourceFile, *, today: date | None = None) -> CheckResul
     return CheckResult(ruleset, found)
 
 
-def read_source(path: Path, name: str | None = None) -> SourceFile | Diagnostic:
-    """Read and decode a rule file; an unreadable or undecodable file gives a diagnostic."""
+def read_source(
+    path: Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> SourceFile | Diagnostic:
+    """Read and decode a rule file; an unreadable, oversized or undecodable file gives a
+    diagnostic (the size is checked before anything is read)."""
     display = name if name is not None else str(path)
     try:
+        if path.is_file() and path.stat().st_size > limits.max_file_bytes:
+            return _too_large(SourceFile(display, ""), limits)
         data = path.read_bytes()
     except IsADirectoryError:
         return _io_error(display, "is a directory, not a rule file")
@@ -144,41 +178,96 @@ def read_source(path: Path, name: str | None = None) -> SourceFile | Diagnostic:
     return decode_source(display, data)
 
 
+def _too_large(source: SourceFile, limits: Limits) -> Diagnostic:
+    return make_diagnostic(
+        SourceFile(source.name, ""),
+        Span(0, 0),
+        "RE108",
+        f"the file is larger than {limits.max_file_bytes:,} bytes",
+        hint="split the program into several files, or raise `Limits.max_file_bytes`",
+    )
+
+
+def check_sizes(
+    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, limits: Limits
+) -> None:
+    """RE516 for more rules, steps or rewards than `limits` allow, at the list that has them."""
+
+    def report(path: tuple[PathPart, ...], what: str, count: int, limit: int) -> None:
+        sink.report(
+            span_of(root, path, key=True),
+            "RE516",
+            f"{count} {what}; at most {limit:,} are allowed",
+            hint="split the program, or raise the limit in the host's `Limits`",
+            path=path,
+        )
+
+    rules = len(model.earning) + len(model.milestones)
+    if rules > limits.max_rules:
+        section = "milestones" if model.milestones else "earning"
+        report((section,), "rules", rules, limits.max_rules)
+    for index, milestone in enumerate(model.milestones):
+        steps = milestone.steps or []
+        if len(steps) > limits.max_steps:
+            report(("milestones", index, "steps"), "steps", len(steps), limits.max_steps)
+        specs = [((*("milestones", index), "reward"), milestone.reward)] + [
+            (("milestones", index, "steps", n, "reward"), step.reward)
+            for n, step in enumerate(steps)
+        ]
+        for path, spec in specs:
+            if spec is not None and len(spec.rewards) > limits.max_rewards:
+                report((*path, "rewards"), "rewards", len(spec.rewards), limits.max_rewards)
+
+
 def _io_error(name: str, message: str) -> Diagnostic:
     return make_diagnostic(SourceFile(name, ""), Span(0, 0), "RE100", f"`{name}` {message}")
 
 
-def check_ruleset(path_or_text: str | Path, *, today: date | None = None) -> list[Diagnostic]:
+def check_ruleset(
+    path_or_text: str | Path,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[Diagnostic]:
     """Every diagnostic for a rule file (errors and warnings); never raises for bad input.
 
     A `Path`, or a `str` without a line break, is a file path; any other `str` is rule text.
+    `today` or `now` date the window warnings, as for `check_source`.
     """
-    source = _source_of(path_or_text)
+    source = _source_of(path_or_text, limits)
     if isinstance(source, Diagnostic):
         return [source]
-    return check_source(source, today=today).diagnostics
+    return check_source(source, today=today, now=now, limits=limits).diagnostics
 
 
-def load_ruleset(path_or_text: str | Path, *, today: date | None = None) -> RuleSet:
+def load_ruleset(
+    path_or_text: str | Path,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> RuleSet:
     """Check and compile a rule file; raises `RuleSetError` carrying every diagnostic.
 
     A `Path`, or a `str` without a line break, is a file path; any other `str` is rule text.
+    `today` or `now` date the window warnings, as for `check_source`.
     """
-    source = _source_of(path_or_text)
+    source = _source_of(path_or_text, limits)
     if isinstance(source, Diagnostic):
         raise RuleSetError([source])
-    result = check_source(source, today=today)
+    result = check_source(source, today=today, now=now, limits=limits)
     if result.ruleset is None:
         raise RuleSetError(result.diagnostics)
     return result.ruleset
 
 
-def _source_of(path_or_text: str | Path) -> SourceFile | Diagnostic:
+def _source_of(path_or_text: str | Path, limits: Limits) -> SourceFile | Diagnostic:
     if isinstance(path_or_text, Path):
-        return read_source(path_or_text)
+        return read_source(path_or_text, limits=limits)
     if "\n" in path_or_text:
         return SourceFile("<string>", path_or_text)
-    return read_source(Path(path_or_text), path_or_text)
+    return read_source(Path(path_or_text), path_or_text, limits)
 
 
 # -- expressions ----------------------------------------------------------------------------------
@@ -206,16 +295,31 @@ def _expression_sites(model: RuleSetFile) -> Iterator[_Site]:
 
 
 def _compile_expressions(
-    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink
+    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, limits: Limits
 ) -> dict[tuple[PathPart, ...], CompiledExpression]:
     compiled: dict[tuple[PathPart, ...], CompiledExpression] = {}
     for site in _expression_sites(model):
         node = find_node(root, site.path)
         assert isinstance(node, LocatedScalar), site.path  # validated as a scalar
         src = ExpressionSource(node.text, sink.source, node.offsets, site.path)
+        if len(node.text) > limits.max_expression_chars:
+            sink.diagnostics.append(
+                src.report(
+                    Span(0, len(node.text)),
+                    "RE307",
+                    f"the expression has {len(node.text):,} characters; at most "
+                    f"{limits.max_expression_chars:,} are allowed",
+                    hint="split the logic into several rules, or use `in [...]` for long lists",
+                )
+            )
+            continue
         expr, problems = parse_expression(src)
         sink.diagnostics.extend(problems)
         if expr is None:
+            continue
+        size_problems = expression_size_problems(expr, src, limits)
+        if size_problems:
+            sink.diagnostics.extend(size_problems)
             continue
         checked, problems = check_expression(expr, site.scope, src)
         sink.diagnostics.extend(problems)
@@ -227,6 +331,59 @@ def _compile_expressions(
             continue
         compiled[site.path] = CompiledExpression(site.path, checked, compile_expression(checked))
     return compiled
+
+
+def expression_size_problems(expr: Expr, src: ExpressionSource, limits: Limits) -> list[Diagnostic]:
+    """RE308/RE309 for list literals and number literals beyond `limits` (walked without
+    recursion; the parser already bounds the depth)."""
+    problems: list[Diagnostic] = []
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ListExpr) and len(node.items) > limits.max_list_items:
+            problems.append(
+                src.report(
+                    node.span,
+                    "RE308",
+                    f"the list has {len(node.items):,} elements; at most "
+                    f"{limits.max_list_items:,} are allowed",
+                    hint="tag customers or products in the host and test the tag instead",
+                )
+            )
+        if (
+            isinstance(node, Constant)
+            and isinstance(node.value, int | Decimal)
+            and not isinstance(node.value, bool)
+        ):
+            digits = len(str(abs(node.value)).replace(".", "").lstrip("0"))
+            if digits > limits.max_number_digits:
+                problems.append(
+                    src.report(
+                        node.span,
+                        "RE309",
+                        f"the number has {digits} digits; at most "
+                        f"{limits.max_number_digits} are allowed",
+                        hint="use a realistic number",
+                    )
+                )
+        stack.extend(_children(node))
+    return problems
+
+
+def _children(node: Expr) -> list[Expr]:
+    match node:
+        case FieldAccess(target=target) | UnaryOp(operand=target):
+            return [target]
+        case Index(target=target, index=index):
+            return [target, index]
+        case BinaryOp(left=left, right=right):
+            return [left, right]
+        case Call(args=args) | ListExpr(items=args):
+            return list(args)
+        case Conditional(condition=c, then_branch=t, else_branch=e):
+            return [c, t, e]
+        case _:
+            return []
 
 
 def _result_problem(checked: CheckedExpr, site: _Site) -> Diagnostic | None:

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field,
 
 from ruleengine.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
+from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
 
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
@@ -227,12 +228,17 @@ def read_snapshot(
     customer_type: RecordType,
     events: Mapping[str, Mapping[str, str]],
     name: str = "<snapshot>",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Snapshot:
     """Validate JSON-like `data` against the snapshot contract and the ruleset's types.
 
     Raises `SnapshotError` with every problem found. `customer_type` is the ruleset's
     `customer` record (attributes included); `events` its declared custom event fields.
+    Sizes are checked first (`limits`), before any work proportional to them.
     """
+    too_large = _size_problem(data, limits)
+    if too_large is not None:
+        raise SnapshotError([too_large], name)
     try:
         model = SnapshotIn.model_validate(data)
     except pydantic.ValidationError as error:
@@ -266,6 +272,23 @@ def read_snapshot(
     if problems:
         raise SnapshotError(problems, name)
     return Snapshot(model, customer, custom)
+
+
+def _size_problem(data: Any, limits: Limits) -> SnapshotProblem | None:
+    depth = json_depth(data, limits.max_json_depth)
+    if depth > limits.max_json_depth:
+        return SnapshotProblem(
+            "RE614", "$", f"the snapshot is nested more than {limits.max_json_depth} levels deep"
+        )
+    activity = data.get("activity") if isinstance(data, Mapping) else None
+    if isinstance(activity, list) and len(activity) > limits.max_activity:
+        return SnapshotProblem(
+            "RE614",
+            "$.activity",
+            f"{len(activity):,} activity entries; at most {limits.max_activity:,} are allowed",
+            "send only the activity the rules need, or raise `Limits.max_activity`",
+        )
+    return None
 
 
 def _customer_record(customer: CustomerIn, customer_type: RecordType) -> dict[str, Any]:

@@ -1,0 +1,303 @@
+"""Whole rulesets: customers per second, how time grows, and batches in worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from benchmarks import acme_hand, data
+from benchmarks.conditions import Row, _rows
+from benchmarks.harness import compare, wall
+from ruleengine import Engine, load_ruleset
+from ruleengine.decisions import EvaluationResult
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "examples" / "rules"
+ACME = EXAMPLES / "acme.yaml"
+_BYTECODE = tempfile.mkdtemp(prefix="ruleengine-bench-pycache-")
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of the commands the benchmarks start: ruleengine from this checkout,
+    and bytecode cached (in a temporary folder, not the checkout) as an installed package has
+    it, even where the caller sets PYTHONDONTWRITEBYTECODE; otherwise every start-up would
+    include compiling the sources."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "PYTHONPATH": str(ROOT / "src"), "PYTHONPYCACHEPREFIX": _BYTECODE}
+
+
+def summary(result: EvaluationResult) -> tuple[list[Any], list[Any]]:
+    """The decisions and progress of a result, in the hand-written implementation's terms."""
+    decisions = [
+        (
+            d.key,
+            tuple((r.type, _plain(r.to_json().get("value", r.product))) for r in d.rewards),
+            d.achieved_at,
+            d.status,
+        )
+        for d in result.decisions
+    ]
+    progress = [
+        (p.rule, p.step, p.current, p.pending, p.target, p.completed) for p in result.progress
+    ]
+    return decisions, progress
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _hand_summary(snapshot: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    decisions, progress = acme_hand.evaluate(snapshot, data.NOW)
+    return [(k, tuple((t, _plain(v)) for t, v in r), at, s) for k, r, at, s in decisions], progress
+
+
+def run_full(count: int, *, rounds: int) -> list[Row]:
+    """examples/rules/acme.yaml on generated customers, against the same program written by
+    hand; both start from the snapshot as JSON gives it."""
+    engine = Engine(load_ruleset(ACME))
+    snapshots = [data.as_json(s) for s in data.customers(count)]
+    for snapshot in snapshots:
+        assert summary(engine.evaluate(snapshot, now=data.NOW)) == _hand_summary(snapshot), (
+            f"the hand-written acme program decides {snapshot['customer']['id']} differently"
+        )
+    validated = [engine.read_snapshot(s) for s in snapshots]
+    now = data.NOW
+    timings = compare(
+        [
+            ("hand-written acme program", lambda s: acme_hand.evaluate(s, now), snapshots),
+            (
+                "ruleengine Engine.evaluate (JSON in)",
+                lambda s: engine.evaluate(s, now=now),
+                snapshots,
+            ),
+            (
+                "ruleengine Engine.evaluate (validated Snapshot in)",
+                lambda s: engine.evaluate(s, now=now),
+                validated,
+            ),
+            (
+                "ruleengine evaluate + result JSON",
+                lambda s: engine.evaluate(s, now=now).dumps(indent=None),
+                snapshots,
+            ),
+        ],
+        rounds=rounds,
+        target=0.1,
+    )
+    return _rows(timings)
+
+
+def _evaluator(engine: Engine) -> Callable[[Any], EvaluationResult]:
+    """`engine.evaluate` at the benchmarks' `now`, as a function of the snapshot."""
+    return lambda snapshot: engine.evaluate(snapshot, now=data.NOW)
+
+
+@dataclass
+class ExampleRow:
+    ruleset: str
+    rules: int
+    activities: float  # per customer, on average
+    rate: float  # customers per second
+
+
+def run_examples(count: int, *, rounds: int) -> list[ExampleRow]:
+    """Customers per second on every bundled example, with generated histories."""
+    rows = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        if path.name.endswith((".test.yaml", ".test.yml")):
+            continue
+        engine = Engine(load_ruleset(path))
+        model = engine.ruleset.model
+        snapshots = [data.as_json(s) for s in data.generic_customers(model, count)]
+        (timing,) = compare(
+            [(path.name, _evaluator(engine), snapshots)],
+            rounds=rounds,
+            target=0.1,
+        )
+        activities = sum(len(s["activity"]) for s in snapshots) / len(snapshots)
+        rows.append(
+            ExampleRow(
+                path.name, len(model.earning) + len(model.milestones), activities, timing.rate
+            )
+        )
+    return rows
+
+
+@dataclass
+class GrowthRow:
+    size: int
+    seconds: float  # per evaluation
+
+    @property
+    def per_unit(self) -> float:
+        return self.seconds / self.size
+
+
+def run_growth_activities(sizes: tuple[int, ...], *, rounds: int) -> list[GrowthRow]:
+    """One acme customer with `size` pieces of activity: time per evaluation."""
+    import random
+
+    engine = Engine(load_ruleset(ACME))
+    rows = []
+    for size in sizes:
+        snapshot = data.as_json(data.customer(0, size, random.Random(size)))
+        (timing,) = compare(
+            [(str(size), lambda s: engine.evaluate(s, now=data.NOW), [snapshot])],
+            rounds=rounds,
+            target=0.05,
+        )
+        rows.append(GrowthRow(size, timing.seconds))
+    return rows
+
+
+def run_growth_rules(sizes: tuple[int, ...], *, rounds: int) -> list[GrowthRow]:
+    """Generated rulesets of `size` rules, on the same 20 customers: time per customer."""
+    snapshots = [data.as_json(s) for s in data.customers(20, low=25, high=35)]
+    rows = []
+    for size in sizes:
+        engine = Engine(load_ruleset(data.ruleset_text(size)))
+        (timing,) = compare(
+            [(str(size), _evaluator(engine), snapshots)],
+            rounds=rounds,
+            target=0.05,
+        )
+        rows.append(GrowthRow(size, timing.seconds))
+    return rows
+
+
+@dataclass
+class BatchResult:
+    customers: int
+    one: float  # seconds, wall clock, the whole `ruleengine eval ... --jobs 1`
+    two: float  # ... --jobs 2
+    evaluation_one: float  # seconds, wall clock, `batch.eval_lines` alone (no start-up), 1 job
+    evaluation_two: float  # ... 2 jobs
+    capacity: float  # what two processes of pure Python work get on this machine now
+
+    @property
+    def speedup(self) -> float:
+        return self.one / self.two
+
+    @property
+    def evaluation_speedup(self) -> float:
+        return self.evaluation_one / self.evaluation_two
+
+
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def parallel_capacity() -> float:
+    """The speed-up two processes of plain CPU work get right now (2.0 on an idle machine
+    with two free cores), to read the batch result against."""
+    work = [2_000_000] * 4
+    serial = wall(lambda: [_spin(n) for n in work], rounds=2)
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, [10] * 2))  # start the workers first
+        parallel = wall(lambda: list(pool.map(_spin, work)), rounds=2)
+    return serial / parallel
+
+
+def run_batch(count: int) -> BatchResult:
+    """`ruleengine eval --snapshots FILE --jobs 1` vs `--jobs 2`, wall clock, whole command."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "customers.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for snapshot in data.customers(count, seed=21):
+                out.write(json.dumps(snapshot) + "\n")
+        outputs: dict[int, bytes] = {}
+
+        def command(jobs: int) -> None:
+            completed = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "ruleengine",
+                    "eval",
+                    str(ACME),
+                    "--snapshots",
+                    str(path),
+                    "--now",
+                    "2026-06-01T00:00:00Z",
+                    "--jobs",
+                    str(jobs),
+                ],
+                capture_output=True,
+                check=True,
+                env=child_environment(),
+            )
+            outputs[jobs] = completed.stdout
+
+        capacity = parallel_capacity()
+        command(1)  # the first run fills the bytecode cache
+        one = wall(lambda: command(1), rounds=2)
+        two = wall(lambda: command(2), rounds=2)
+        assert outputs[1] == outputs[2], "--jobs 2 printed something else than --jobs 1"
+        evaluation = {
+            jobs: min(_eval_lines_seconds(path, jobs) for _ in range(2)) for jobs in (1, 2)
+        }
+    return BatchResult(count, one, two, evaluation[1], evaluation[2], capacity)
+
+
+_EVAL_LINES = """
+import io, os, sys, time
+from datetime import UTC, datetime
+from ruleengine import batch
+engine = batch.engine_for_text(open(sys.argv[1]).read(), sys.argv[1])
+started = time.perf_counter()
+with open(sys.argv[2]) as lines, open(os.devnull, "w") as out:
+    batch.eval_lines(engine, lines, name="x", now=datetime(2026, 6, 1, tzinfo=UTC),
+                     jobs=int(sys.argv[3]), out=out, err=io.StringIO())
+print(time.perf_counter() - started)
+"""
+
+
+def _eval_lines_seconds(path: Path, jobs: int) -> float:
+    """`batch.eval_lines` alone, timed inside a fresh process after the ruleset is loaded: the
+    part of the command that worker processes can share."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _EVAL_LINES, str(ACME), str(path), str(jobs)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=child_environment(),
+    )
+    return float(completed.stdout.strip())
+
+
+def startup() -> dict[str, float]:
+    """Seconds for `import ruleengine`, `ruleengine --help` and loading acme, each in a fresh
+    interpreter (best of three)."""
+    env = child_environment()
+
+    def fresh(*args: str) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, *args], capture_output=True, check=True, env=env)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    bare = fresh("-c", "pass")
+    return {
+        "python -c pass": bare,
+        "import ruleengine": fresh("-c", "import ruleengine"),
+        "ruleengine --help": fresh("-m", "ruleengine", "--help"),
+        "load_ruleset(acme.yaml)": fresh(
+            "-c", f"import ruleengine; ruleengine.load_ruleset({str(ACME)!r})"
+        ),
+    }

@@ -1,0 +1,85 @@
+"""Timing that stays meaningful on a busy machine.
+
+Ratios are what the benchmarks report, and both sides of a ratio are measured in the same
+process, interleaved: every round times each candidate once, in turn, and each candidate's best
+round counts. A burst of load from another process then slows one round of every candidate
+rather than all rounds of one, and the minimum (the run least disturbed) estimates what the code
+itself costs. CPU time of this process (`time.process_time`) is used, not wall time, so time
+other processes take from the CPU is not charged to the code; wall time is used only where
+several processes work together (the batch benchmark).
+
+A candidate is a function of one record and the records to call it on; the calls are driven by
+`map` into a zero-length `deque`, a loop in C, so the harness adds next to nothing per call and
+ratios between fast functions are not squeezed towards 1 by the harness's own overhead.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Candidate = tuple[str, Callable[[Any], Any], Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class Timing:
+    name: str
+    seconds: float  # best time per call
+
+    @property
+    def rate(self) -> float:
+        return 1 / self.seconds if self.seconds else float("inf")
+
+
+def _run(function: Callable[[Any], Any], records: Sequence[Any]) -> float:
+    started = time.process_time()
+    deque(map(function, records), maxlen=0)
+    return time.process_time() - started
+
+
+def _sized(function: Callable[[Any], Any], records: Sequence[Any], target: float) -> Sequence[Any]:
+    """The records repeated or cut so that one pass takes about `target` seconds."""
+    sample = list(records[: min(len(records), 50)])
+    elapsed = max(_run(function, sample), 1e-7) / len(sample)
+    wanted = max(1, int(target / elapsed))
+    items = list(records)
+    while len(items) < wanted:
+        items += records
+    return items[:wanted]
+
+
+def compare(
+    candidates: Sequence[Candidate], *, rounds: int = 15, target: float = 0.02
+) -> list[Timing]:
+    """Time each candidate in interleaved rounds; the best time per call of each, in order."""
+    sized = [
+        (name, function, _sized(function, records, target))
+        for name, function, records in candidates
+    ]
+    best = [float("inf")] * len(sized)
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()  # a collection triggered by one candidate's garbage must not land on another
+    try:
+        for _ in range(rounds):
+            for index, (_, function, records) in enumerate(sized):
+                best[index] = min(best[index], _run(function, records) / len(records))
+            gc.collect()
+    finally:
+        if enabled:
+            gc.enable()
+    return [Timing(name, seconds) for (name, _, _), seconds in zip(sized, best, strict=True)]
+
+
+def wall(function: Callable[[], Any], *, rounds: int = 3) -> float:
+    """Best wall-clock seconds of `function()` over `rounds` runs."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - started)
+    return best

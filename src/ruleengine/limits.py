@@ -1,0 +1,53 @@
+"""Resource limits: how big a rule file, an expression or a snapshot may be.
+
+Rule files are written by people and snapshots come from host systems; both can be wrong in
+every way, and some will be hostile. Every limit here turns "too big" into a located
+diagnostic before any work proportional to the size is done, so no input can make the engine
+hang or exhaust memory. The defaults are far above what a real loyalty program needs; a host
+can pass its own `Limits` to `load_ruleset`, `check_ruleset` and `Engine`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The limits in force. Each field is documented in the README's "Safety" section."""
+
+    max_file_bytes: int = 1_048_576  # a rule file: 1 MiB is thousands of rules
+    max_rules: int = 2_000  # earning rules and milestones together
+    max_steps: int = 100  # steps of one milestone
+    max_rewards: int = 20  # rewards offered by one step
+    max_expression_chars: int = 4_000  # one `when:` or `points:`
+    max_list_items: int = 1_000  # elements of one list literal in an expression
+    max_number_digits: int = 30  # digits of one number literal
+    max_snapshot_bytes: int = 32 * 1_048_576  # a snapshot's JSON text, read by the CLI
+    max_activity: int = 100_000  # activity entries of one snapshot
+    max_json_depth: int = 64  # nesting of a snapshot's JSON
+    max_points: int = 1_000_000_000  # points of one decision; more is treated as a bug
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"limit `{name}` must be positive")
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def json_depth(value: object, limit: int) -> int:
+    """The nesting depth of JSON-like data, counted without recursion; stops past `limit`."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return depth
+        deepest = max(deepest, depth)
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest

@@ -1,0 +1,204 @@
+"""Batch evaluation: `Engine.evaluate_many` and `ruleengine eval --snapshots --jobs N`.
+
+Worker processes must change nothing but the speed: the same results, in input order, with
+bad snapshots reported in place, and bounded memory however long the input.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ruleengine import Engine, SnapshotError, batch, load_ruleset
+
+ROOT = Path(__file__).parent.parent
+ACME = ROOT / "examples/rules/acme.yaml"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def customers(count: int) -> list[dict[str, Any]]:
+    """Varied acme customers: orders (some refunded), reviews, a referral now and then."""
+    result = []
+    for number in range(count):
+        activity: list[dict[str, Any]] = []
+        for index in range(number % 6):
+            at = datetime(2026, 1, 3, tzinfo=UTC) + timedelta(days=9 * index + number % 7)
+            order: dict[str, Any] = {
+                "type": "order",
+                "id": f"o{index}",
+                "at": at.isoformat(),
+                "subtotal": str(Decimal(15 + 11 * index + number % 17)),
+                "channel": ("online", "pos", "phone")[(number + index) % 3],
+            }
+            if (number + index) % 5 == 0:
+                order["refunded_at"] = (at + timedelta(days=4)).isoformat()
+            activity.append(order)
+        for index in range(number % 3):
+            at = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(days=6 * index + number % 4)
+            activity.append(
+                {"type": "review", "id": f"r{index}", "at": at.isoformat(), "rating": 4}
+            )
+        result.append(
+            {
+                "customer": {"id": f"c{number}", "region": "EU", "tags": []},
+                "activity": activity,
+                "granted": [] if number % 2 else ["order-points/o0"],
+            }
+        )
+    return result
+
+
+BAD = {"customer": {"id": "bad"}, "activity": [{"type": "ordr", "id": "x", "at": "2026-01-01"}]}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_ruleset(ACME))
+
+
+def test_evaluate_many_is_evaluate_one_by_one_with_errors_in_place(engine: Engine) -> None:
+    snapshots: list[Any] = customers(30)
+    snapshots.insert(7, BAD)
+    snapshots.insert(12, engine.read_snapshot(snapshots[3]))  # validated snapshots are fine too
+    results = list(engine.evaluate_many(snapshots, now=NOW))
+    assert len(results) == len(snapshots)
+    error = results[7]
+    assert isinstance(error, SnapshotError)
+    assert error.name == "snapshots[7]"
+    assert [p.code for p in error.problems] == ["RE613"]  # an unknown activity type
+    for snapshot, result in zip(snapshots, results, strict=True):
+        if snapshot is not BAD:
+            assert not isinstance(result, SnapshotError)
+            assert result == engine.evaluate(snapshot, now=NOW)
+
+
+def test_two_jobs_give_exactly_the_results_of_one(engine: Engine) -> None:
+    snapshots: list[Any] = customers(150)
+    snapshots.insert(40, BAD)
+    one = list(engine.evaluate_many(snapshots, now=NOW))
+    two = list(engine.evaluate_many(iter(snapshots), now=NOW, jobs=2))
+    assert [_show(r) for r in two] == [_show(r) for r in one]
+    assert len({_show(r) for r in one}) > 100  # the customers really differ
+
+
+def _show(result: Any) -> str:
+    if isinstance(result, SnapshotError):
+        return f"error {result}"
+    return str(result.dumps(indent=None))
+
+
+def test_evaluate_many_reads_its_input_lazily_with_a_bounded_window(engine: Engine) -> None:
+    pulled = 0
+    one = customers(1)[0]
+
+    def endless() -> Iterator[dict[str, Any]]:
+        nonlocal pulled
+        while True:
+            pulled += 1
+            yield one
+
+    results = engine.evaluate_many(endless(), now=NOW, jobs=2)
+    first = list(itertools.islice(results, 10))
+    assert len(first) == 10
+    window = 2 * batch.WINDOW_PER_JOB * batch.CHUNK
+    assert pulled <= window + batch.CHUNK  # never the whole (endless) input
+    results.close()  # stops the workers
+
+
+def test_evaluate_many_checks_its_arguments_at_once(engine: Engine) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        engine.evaluate_many([], now=datetime(2026, 6, 1))
+    with pytest.raises(ValueError, match="jobs"):
+        engine.evaluate_many([], now=NOW, jobs=0)
+    assert list(engine.evaluate_many([], now=NOW, jobs=2)) == []
+
+
+def test_compiled_rulesets_are_cached_by_content() -> None:
+    text = ACME.read_text(encoding="utf-8")
+    first = batch.engine_for_text(text, "acme.yaml")
+    assert batch.engine_for_text(text, "acme.yaml") is first
+    assert batch.engine_for_text(text + "\n# a comment\n", "acme.yaml") is not first
+    assert batch.engine_for_text(text, "other.yaml").ruleset.source.name == "other.yaml"
+
+
+def test_the_progress_bar_draws_only_on_a_terminal(engine: Engine) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    lines = [json.dumps(c) + "\n" for c in customers(3)]
+    out, terminal = io.StringIO(), Terminal()
+    size = sum(len(line) for line in lines)
+    assert batch.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size) == 0
+    assert "3 customers" in terminal.getvalue() and "100%" in terminal.getvalue()
+    quiet = io.StringIO()
+    batch.eval_lines(engine, lines, name="x", now=NOW, out=io.StringIO(), err=quiet)
+    assert quiet.getvalue() == ""
+    assert out.getvalue().count("\n") == 3
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ruleengine", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+
+
+def test_jobs_2_prints_byte_for_byte_what_jobs_1_prints(tmp_path: Path) -> None:
+    lines = [json.dumps(c) for c in customers(120)]
+    lines.insert(5, "{broken")
+    lines.insert(9, "")
+    lines.insert(60, json.dumps(BAD))
+    path = tmp_path / "customers.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    now = "--now=2026-06-01T00:00:00Z"
+    one = run("eval", str(ACME), "--snapshots", str(path), now, "--jobs", "1")
+    two = run("eval", str(ACME), "--snapshots", str(path), now, "--jobs", "2")
+    assert one.returncode == two.returncode == 1  # two lines are invalid
+    assert two.stdout == one.stdout
+    assert two.stderr == one.stderr
+    outputs = one.stdout.splitlines()
+    assert len(outputs) == len(lines) - 1  # the blank line has no output
+    assert json.loads(outputs[5]) == {"line": 6, "error": "invalid snapshot"}
+    assert json.loads(outputs[59]) == {"line": 61, "error": "invalid snapshot"}
+    assert json.loads(outputs[6])["customer"] == "c5"
+    assert one.stderr.splitlines()[0].startswith(f"{path}:6:2: error[RE611]")
+    assert f"{path}:61: $.activity[0].type: error[RE613]" in one.stderr
+
+
+def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(customers(1)[0]) + "\n", encoding="utf-8")
+    result = run("eval", str(ACME), "--snapshots", str(path), "--jobs", "-1")
+    assert result.returncode == 2 and "--jobs" in result.stderr
+    assert run("eval", str(ACME), "--snapshots", str(path), "--jobs", "0").returncode == 0
+
+
+def test_workers_run_with_the_engine_limits() -> None:
+    from ruleengine.limits import Limits
+
+    limits = Limits(max_activity=2)
+    engine = Engine(load_ruleset(ACME, limits=limits), limits=limits)
+    snapshots = customers(12)  # some have more than two pieces of activity
+    one = [_show(r) for r in engine.evaluate_many(snapshots, now=NOW)]
+    two = [_show(r) for r in engine.evaluate_many(snapshots, now=NOW, jobs=2)]
+    assert two == one
+    assert any("RE614" in shown for shown in one)

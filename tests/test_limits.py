@@ -1,0 +1,136 @@
+"""Resource limits: oversized or hostile input ends in a located diagnostic, quickly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ruleengine import Engine, SnapshotError, check_ruleset, load_ruleset
+from ruleengine.limits import Limits, json_depth
+from test_cli import run, write
+
+HEADER = "version: 1\nprogram: p\ncurrency: USD\ntimezone: UTC\n"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def codes(text: str, limits: Limits | None = None) -> list[tuple[str, int, int]]:
+    found = check_ruleset(text, limits=limits) if limits else check_ruleset(text)
+    return [(d.code, d.line, d.column) for d in found]
+
+
+def test_file_size_limit() -> None:
+    text = HEADER + "name: " + "x" * 200 + "\n"
+    assert codes(text, Limits(max_file_bytes=100)) == [("RE108", 1, 1)]
+
+
+def test_file_size_is_checked_before_reading(tmp_path: Path) -> None:
+    path = write(tmp_path, "big.yaml", HEADER + "# " + "x" * 5000 + "\n")
+    assert [d.code for d in check_ruleset(path, limits=Limits(max_file_bytes=1000))] == ["RE108"]
+
+
+def test_rule_count_limit() -> None:
+    rules = "".join(f"  - {{id: r{n}, name: R, on: signup, points: 1}}\n" for n in range(5))
+    assert codes(HEADER + "earning:\n" + rules, Limits(max_rules=4)) == [("RE516", 5, 1)]
+
+
+def test_step_and_reward_limits() -> None:
+    steps = "".join(
+        f"      - {{target: {n}, reward: {{rewards: [{{points: 1}}]}}}}\n" for n in range(1, 5)
+    )
+    text = HEADER + (
+        "milestones:\n  - id: m\n    name: M\n    type: orders_count\n    steps:\n" + steps
+    )
+    assert codes(text, Limits(max_steps=3)) == [("RE516", 9, 5)]
+    many = ", ".join(["{points: 1}"] * 4)
+    text = HEADER + (
+        "milestones:\n  - id: m\n    name: M\n    type: orders_count\n"
+        f"    target: 1\n    reward: {{rewards: [{many}]}}\n"
+    )
+    assert codes(text, Limits(max_rewards=3)) == [("RE516", 10, 14)]
+
+
+def test_expression_length_limit() -> None:
+    long = " or ".join(["order.subtotal > 1"] * 300)
+    text = (
+        HEADER + f"earning:\n  - id: a\n    name: A\n    on: order\n    when: {long}\n"
+        "    points: 1\n"
+    )
+    assert codes(text) == [("RE307", 9, 11)]
+
+
+def test_list_literal_limit() -> None:
+    items = ", ".join(f'"r{n}"' for n in range(20))
+    text = HEADER + (
+        "earning:\n  - id: a\n    name: A\n    on: order\n"
+        f"    when: order.channel in [{items}]\n    points: 1\n"
+    )
+    assert codes(text, Limits(max_list_items=10)) == [("RE308", 9, 28)]
+
+
+def test_huge_numbers_are_refused_not_computed() -> None:
+    text = HEADER + (
+        "earning:\n  - id: a\n    name: A\n    on: order\n"
+        "    points: 10000000000000000000000000000000000000000 * 99999\n"
+    )
+    assert codes(text) == [("RE309", 9, 13)]
+
+
+def test_deep_nesting_is_a_diagnostic() -> None:
+    # Parentheses alone add no depth to the tree; nested calls do.
+    text = HEADER + (
+        f"earning:\n  - id: a\n    name: A\n    on: order\n    points: {'abs(' * 200}1{')' * 200}\n"
+    )
+    assert [c for c, _, _ in codes(text)] == ["RE301"]
+
+
+def test_json_depth_counts_without_recursion() -> None:
+    deep: object = 1
+    for _ in range(100_000):
+        deep = [deep]
+    assert json_depth(deep, 64) == 65  # stops as soon as it is past the limit
+    assert json_depth({"a": [1, {"b": 2}]}, 64) == 4
+
+
+def test_snapshot_depth_and_size_limits() -> None:
+    engine = Engine(load_ruleset(Path("examples/rules/acme.yaml")), limits=Limits(max_activity=2))
+    deep: object = "x"
+    for _ in range(100):
+        deep = {"k": deep}
+    with pytest.raises(SnapshotError) as raised:
+        engine.evaluate({"customer": {"id": "c", "region": "EU", "notes": deep}}, now=NOW)
+    assert [(p.code, p.path) for p in raised.value.problems] == [("RE614", "$")]
+    activity = [{"type": "signup", "id": f"s{n}", "at": "2026-01-01T00:00:00Z"} for n in range(3)]
+    with pytest.raises(SnapshotError) as raised:
+        engine.evaluate({"customer": {"id": "c", "region": "EU"}, "activity": activity}, now=NOW)
+    assert [(p.code, p.path) for p in raised.value.problems] == [("RE614", "$.activity")]
+
+
+def test_points_per_decision_limit() -> None:
+    rules = HEADER + (
+        "earning:\n  - id: a\n    name: A\n    on: order\n"
+        "    points: floor(order.subtotal * 1000000)\n"
+    )
+    engine = Engine(load_ruleset(rules), limits=Limits(max_points=1_000_000))
+    snapshot = {
+        "customer": {"id": "c"},
+        "activity": [{"type": "order", "id": "o1", "at": "2026-05-01T00:00:00Z", "subtotal": "5"}],
+    }
+    result = engine.evaluate(snapshot, now=NOW).to_json()
+    assert result["decisions"] == []
+    assert [(p["code"], p["line"], p["column"]) for p in result["problems"]] == [("RE602", 9, 13)]
+
+
+def test_deeply_nested_snapshot_json_on_the_cli(tmp_path: Path) -> None:
+    path = write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    result = run(
+        "eval", "examples/rules/acme.yaml", "--snapshot", str(path), "--now", "2026-06-01T00:00:00Z"
+    )
+    assert result.returncode == 1
+    assert "error[RE614]" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_rules"):
+        Limits(max_rules=0)
