@@ -29,6 +29,11 @@ earning:
     on: order
     when: stats.orders_count == 1
     points: 50
+  - id: welcome-month
+    name: Bonus in the first month after signing up
+    on: order
+    when: customer.created_at != null and days_since(customer.created_at) <= 30
+    points: 20
   - id: daily-review
     name: One review a day
     on: review
@@ -78,6 +83,7 @@ milestones:
 
 ENGINE = Engine(load_ruleset(RULES))
 START = datetime(2025, 12, 20, tzinfo=UTC)
+CUSTOMER = {"id": "c1", "created_at": "2026-01-10T00:00:00Z"}
 
 hours = st.integers(min_value=0, max_value=24 * 200)
 
@@ -172,7 +178,7 @@ def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[in
     granted: dict[str, dict[str, Any]] = {}
     for moment in moments:
         snapshot = {
-            "customer": {"id": "c1"},
+            "customer": CUSTOMER,
             "activity": known_at(activity, moment),
             "granted": sorted(granted),
         }
@@ -180,5 +186,5 @@ def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[in
         for key, decision in final_decisions(result["decisions"]).items():
             assert key not in granted, f"{key} decided twice"
             granted[key] = decision
-    once = ENGINE.evaluate({"customer": {"id": "c1"}, "activity": activity}, now=final)
+    once = ENGINE.evaluate({"customer": CUSTOMER, "activity": activity}, now=final)
     assert granted == final_decisions(once.to_json()["decisions"])

@@ -62,6 +62,7 @@ class _Compiled:
     steps: tuple[tuple[CompiledExpression, Callable[[dict[str, Any]], Any]], ...]
     reads_stats: bool
     activity: str  # `order`, `review` or `event`
+    contextual: bool  # reads `now()`/`today()`: bound to each activity's moment
 
 
 @dataclass(frozen=True)
@@ -202,43 +203,44 @@ class EarningEvaluator:
 
     def points_for(self, index: int, rule: EarningRule, hit: Hit, excluded: bool) -> int | None:
         """The points the rule gives for this occasion, or None (explained) when it gives none."""
+        reason = self.ineligible(rule, hit, excluded)
+        if reason is not None:
+            self.explain(rule, hit, "not_eligible", (reason,))
+            return None
+        return self.evaluate_points(index, rule, hit)
+
+    def ineligible(self, rule: EarningRule, hit: Hit, excluded: bool) -> str | None:
+        """Why the rule cannot apply to this occasion before its expressions run, or None."""
         if excluded:
-            self.explain(rule, hit, "not_eligible", ("the customer is excluded from the program",))
-            return None
+            return "the customer is excluded from the program"
         if hit.blocked is not None:
-            self.explain(rule, hit, "not_eligible", (hit.blocked,))
-            return None
+            return hit.blocked
         start, end = window_bounds(rule.active, self.ctx.tz)
         if (start is not None and hit.at < start) or (end is not None and hit.at >= end):
-            self.explain(
-                rule,
-                hit,
-                "not_eligible",
-                (
-                    f"{hit.activity_id} on {day(hit.at, self.ctx.tz)} is outside the rule's active "
-                    "window",
-                ),
+            return (
+                f"{hit.activity_id} on {day(hit.at, self.ctx.tz)} is outside the rule's "
+                "active window"
             )
-            return None
-        if (
-            rule.channels is not None
-            and hit.order is not None
-            and (hit.order.channel not in rule.channels)
-        ):
-            channel = f"channel `{hit.order.channel}`" if hit.order.channel else "no channel"
+        order = hit.order
+        if rule.channels is not None and order is not None and order.channel not in rule.channels:
+            channel = f"channel `{order.channel}`" if order.channel else "no channel"
             allowed = ", ".join(f"`{c}`" for c in rule.channels)
-            self.explain(rule, hit, "not_eligible", (f"the order has {channel}, not {allowed}",))
-            return None
-        limit_reason = self.limit_reached(rule, hit.at)
-        if limit_reason is not None:
-            self.explain(rule, hit, "not_eligible", (limit_reason,))
-            return None
+            return f"the order has {channel}, not {allowed}"
+        return self.limit_reached(rule, hit.at)
+
+    def evaluate_points(self, index: int, rule: EarningRule, hit: Hit) -> int | None:
+        """Run the rule's condition and points formula for the occasion."""
         compiled = self.compiled(index, rule)
         condition, formula = compiled.condition, compiled.formula
         variables = {"customer": self.snapshot.customer, compiled.activity: hit.record}
         if compiled.reads_stats:  # `stats` costs a lookup per activity: only when read
             variables["stats"] = self.timeline.stats_at(hit.at)
+        # As it happened: `now()`, `today()` and `days_since` see the activity's moment, so the
+        # same history evaluated at any later `now` gives the same points.
+        moment = EvalContext(hit.at, self.ctx.tz)
         for expression, function in compiled.steps:
+            if compiled.contextual:
+                function = bind(expression.evaluate, moment)
             try:
                 value = function(variables)
             except EvaluationError as error:
@@ -294,6 +296,7 @@ class EarningEvaluator:
                 tuple((e, bind(e.evaluate, self.ctx)) for e in expressions),
                 any(r is None or "stats" in r for r in roots),
                 activity_name(rule.on),
+                any(getattr(e.evaluate, "contextual", True) for e in expressions),
             )
         return compiled
 
