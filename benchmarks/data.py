@@ -133,14 +133,16 @@ def ruleset_text(rules: int, *, seed: int = 11) -> str:
                 "    points: if review.has_photo then 20 else 10",
             ]
             continue
-        threshold = rng.randint(10, 120)
+        # Selective, as real rules are: each matches a few orders in ten, so the result grows
+        # with the rules but does not swamp the measurement.
+        threshold = rng.randint(120, 240)
         when = rng.choice(
             [
                 f"order.subtotal >= {threshold}",
-                f'order.subtotal >= {threshold} and order.channel in ["online", "pos"]',
+                f'order.subtotal >= {threshold - 60} and order.channel == "pos"',
                 f'not ("wholesale" in customer.tags) and order.subtotal > {threshold}',
-                f'customer.tier == "gold" or stats.orders_count >= {rng.randint(2, 6)}',
-                'customer.region == "EU" and order.channel == "online"',
+                f'customer.tier == "gold" and stats.orders_count >= {rng.randint(2, 6)}',
+                'customer.region == "EU" and order.channel == "phone"',
             ]
         )
         points = rng.choice(

@@ -205,10 +205,10 @@ def parallel_capacity() -> float:
     """The speed-up two processes of plain CPU work get right now (2.0 on an idle machine
     with two free cores), to read the batch result against."""
     work = [2_000_000] * 4
-    serial = wall(lambda: [_spin(n) for n in work], rounds=2)
+    serial = wall(lambda: [_spin(n) for n in work], rounds=3)
     with ProcessPoolExecutor(2) as pool:
         list(pool.map(_spin, [10] * 2))  # start the workers first
-        parallel = wall(lambda: list(pool.map(_spin, work)), rounds=2)
+        parallel = wall(lambda: list(pool.map(_spin, work)), rounds=3)
     return serial / parallel
 
 

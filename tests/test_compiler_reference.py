@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,6 +41,7 @@ from ruleengine.expr.ast import (
     UnaryOperator,
 )
 from ruleengine.expr.checker import CheckedExpr
+from ruleengine.expr.compiler import Program
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
 from ruleengine.expr.runtime import ARITHMETIC, EvalContext, EvaluationError, shift
 from ruleengine.expr.types import (
@@ -307,14 +309,18 @@ def check_same(text: str) -> None:
         expression = compile_expression(text)
     except RuleSetError:
         return  # does not check: nothing to compare
-    zone_ctx = EvalContext(NOW, __import__("zoneinfo").ZoneInfo(ZONE))
-    bound = expression.bind(now=NOW, timezone=ZONE)
+    zone_ctx = EvalContext(NOW, ZoneInfo(ZONE))
+    folded = expression.bind(now=NOW, timezone=ZONE)  # a host's binding: the context folded in
+    program = expression._evaluate
+    assert isinstance(program, Program)
+    dynamic = program.bind(zone_ctx)  # the engine's: the context read per call
     for variables in records(expression):
         expected = outcome(
             lambda v=variables: reference(expression.checked, expression.checked.root, v, zone_ctx)
         )
-        actual = outcome(lambda v=variables: bound(v))
-        assert same_value(actual, expected), (text, variables, actual, expected)
+        for bound in (folded, dynamic):
+            actual = outcome(lambda v=variables, f=bound: f(v))
+            assert same_value(actual, expected), (text, variables, actual, expected)
 
 
 def corpus() -> list[str]:

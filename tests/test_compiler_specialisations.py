@@ -163,6 +163,10 @@ def test_a_deciding_constant_stops_the_chain_and_neutral_ones_vanish() -> None:
 # -- context ----------------------------------------------------------------------------------
 
 
+def _same(error: EvaluationError) -> BaseException:
+    return error
+
+
 def test_now_is_the_moment_given_with_its_own_zone() -> None:
     expression = compile_expression("now()", SCOPE)
     utc = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -172,30 +176,36 @@ def test_now_is_the_moment_given_with_its_own_zone() -> None:
     assert expression.bind(now=utc)({}).tzinfo is UTC
 
 
-def test_programs_without_context_are_shared_and_others_cached_per_context() -> None:
+def test_programs_without_context_are_shared_and_others_bound_without_compiling() -> None:
     free = compile_expression("order.subtotal > 1", SCOPE)._evaluate
-    timed = compile_expression("days_since(order.at) > 1", SCOPE)._evaluate
+    timed = compile_expression("days_since(order.at) > 30", SCOPE)._evaluate
     assert isinstance(free, Program) and isinstance(timed, Program)
+    assert not free.contextual and timed.contextual
     one = EvalContext(NOW, ZoneInfo("UTC"))
-    other = EvalContext(NOW + timedelta(days=1), ZoneInfo("UTC"))
-    assert free.bind(one) is free.bind(other)
-    assert timed.bind(one) is timed.bind(EvalContext(NOW, ZoneInfo("UTC")))
-    assert timed.bind(one) is not timed.bind(other)
-    assert timed.bind(one)(variables()) is True
+    later = EvalContext(NOW + timedelta(days=1), ZoneInfo("UTC"))
+    assert free.bind(one) is free.bind(later)  # the same function for every context
+    # The engine binds per activity: the dynamic form reads the context from each call.
+    assert timed.bind(one)(variables()) is True  # 1 May to 1 June: 31 days
+    assert timed.bind(EvalContext(NOW - timedelta(days=2), ZoneInfo("UTC")))(variables()) is False
+    # A host's binding (with `fail`) folds the context in; both forms agree.
+    folded = timed.bind(one, lambda error: error)
+    assert folded is not timed.bind(one) and folded(variables()) is True
 
 
-def test_the_cache_tells_zones_of_the_same_instant_apart() -> None:
+def test_both_forms_tell_zones_of_the_same_instant_apart() -> None:
     timed = compile_expression("today()", SCOPE)._evaluate
     assert isinstance(timed, Program)
     late = datetime(2026, 6, 1, 2, tzinfo=UTC)
     in_utc = EvalContext(late, ZoneInfo("UTC"))
     in_new_york = EvalContext(late, ZoneInfo("America/New_York"))
-    assert timed.bind(in_utc)({}) == date(2026, 6, 1)
-    assert timed.bind(in_new_york)({}) == date(2026, 5, 31)
+    for fail in (None, _same):
+        assert timed.bind(in_utc, fail)({}) == date(2026, 6, 1)
+        assert timed.bind(in_new_york, fail)({}) == date(2026, 5, 31)
     fixed = EvalContext(late.astimezone(timezone(timedelta(hours=2))), ZoneInfo("UTC"))
     now = compile_expression("now()", SCOPE)._evaluate
     assert isinstance(now, Program)
-    assert now.bind(in_utc)({}) is late and now.bind(fixed)({}) is fixed.now
+    for fail in (None, _same):
+        assert now.bind(in_utc, fail)({}) is late and now.bind(fixed, fail)({}) is fixed.now
 
 
 def test_programs_are_still_evaluators_and_wrapped_ones_still_bind() -> None:

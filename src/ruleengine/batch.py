@@ -13,9 +13,10 @@ spreads over worker processes (threads would share one interpreter lock). The de
 * **Identical results.** Every worker and the single-process path run the same function, so
   `--jobs 2` prints byte for byte what `--jobs 1` prints.
 * **Workers load the ruleset once, from its text.** A worker receives the rule file's name
-  and text (never a pickled engine) and compiles it on start; compiled rulesets are cached by
-  content hash (`engine_for_text`), so a forked worker finds the parent's engine already
-  compiled and a spawned one compiles it once.
+  and text and the engine's `Limits` (never a pickled engine) and compiles it on start;
+  compiled rulesets are cached by content hash (`engine_for_text`), so a forked worker finds
+  the parent's engine already compiled and a spawned one compiles it once. With one job,
+  nothing is started: the same functions run in this process.
 
 `SnapshotError` itself does not survive pickling (its constructor takes the problems, not a
 message), so workers send the problems and the parent rebuilds the error.

@@ -9,6 +9,7 @@ can pass its own `Limits` to `load_ruleset`, `check_ruleset` and `Engine`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -39,15 +40,22 @@ DEFAULT_LIMITS = Limits()
 
 def json_depth(value: object, limit: int) -> int:
     """The nesting depth of JSON-like data, counted without recursion; stops past `limit`."""
-    deepest = 0
+    if not isinstance(value, dict | list | tuple):
+        return 1
+    deepest = 1
     stack: list[tuple[object, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
             return depth
+        children = item.values() if isinstance(item, dict) else item
+        assert isinstance(children, Iterable)
+        for child in children:
+            # Scalars are as deep as their container plus one; only containers are walked,
+            # which keeps the check cheap on snapshots made mostly of scalars.
+            if isinstance(child, dict | list | tuple):
+                stack.append((child, depth + 1))
+            elif depth + 1 > deepest:
+                deepest = depth + 1
         deepest = max(deepest, depth)
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend((child, depth + 1) for child in item)
     return deepest

@@ -7,10 +7,12 @@ never run code, and the closures are plain functions a profiler can see.
 
 Why it is fast (see `docs/performance.md` for the measurements):
 
-* **One argument.** A compiled function takes the variables dict and nothing else. The
-  evaluation context (`now`, the ruleset's zone) is known when a program is *bound* to it, so
-  `now()`, `today()` and the zone become constants of the closures instead of lookups per call;
-  programs that never read the context are compiled once and shared by every binding.
+* **One argument.** A compiled function takes the variables dict and nothing else. Programs
+  that never read the evaluation context (`now`, the ruleset's zone) are compiled once and
+  shared by every binding. One that does is compiled once more for each context a host binds
+  it to (`Expression.bind`), with `now()`, `today()` and the zone as constants of the closures;
+  the engine, which binds per activity moment, uses a form compiled once that reads the context
+  from the call instead (`CONTEXT`), so its bindings cost nothing.
 * **Specialised per node and static type.** `order.subtotal >= 20` is one closure that loads
   the field and compares it with `Decimal(20)` (literals are converted to the operand's runtime
   type once; a Decimal compares faster with a Decimal than with an int); `and`/`or` chains are
@@ -130,29 +132,39 @@ class _NeedsContextError(Exception):
     """Raised while compiling without a context by a node that reads it (`now()`)."""
 
 
-_CACHE_SIZE = 16
+class _Dynamic:
+    """Compile against the context of each call: context nodes read `v[CONTEXT]`."""
+
+
+DYNAMIC = _Dynamic()
+CONTEXT: Any = object()
+"""The key under which a dynamic program finds its `EvalContext` in the variables: an object,
+not text, so it can never collide with a name of the language."""
 
 
 class Program:
     """A compiled expression, immutable and safe to share between threads.
 
-    Most expressions never read the context; they are compiled once, here, and every binding
-    returns the same function. An expression that does (`now()`, `days_since`, comparing a
-    timestamp with a day) is compiled per context, with the context's values folded in, and
-    the last few bindings are cached: an engine evaluates many customers at one `now`.
+    Most expressions never read the context (`now()`, `today()`, `days_since`, a timestamp
+    against a day, calendar shifts); they are compiled once, here, and every binding returns
+    the same function. One that does is compiled in two forms: `bind(ctx, fail)` (a host's
+    fast path, `Expression.bind`) compiles it with the context's values folded in, the fastest
+    per call; `bind(ctx)` (the engine, which binds per activity moment) returns the dynamic form,
+    compiled once here, which reads the context from the call, so binding costs nothing.
     """
 
-    __slots__ = ("_cache", "_free", "checked", "contextual", "may_fail", "roots")
+    __slots__ = ("_dynamic", "_free", "checked", "contextual", "may_fail", "roots")
 
     def __init__(self, checked: CheckedExpr) -> None:
         self.checked = checked
         self.may_fail = _may_fail(checked.root, checked)
         self.roots = _names(checked.root)
-        self._cache: dict[tuple[datetime, int, int], tuple[EvalContext, Fn]] = {}
+        self._dynamic: Fn | None = None
         try:
             self._free: Fn | None = _Compiler(checked, None, _same).compile_root()
         except _NeedsContextError:
             self._free = None
+            self._dynamic = _Compiler(checked, DYNAMIC, _same).compile_root()
         self.contextual = self._free is None
 
     def __call__(self, env: Env) -> Any:
@@ -160,21 +172,16 @@ class Program:
 
     def bind(self, ctx: EvalContext, fail: Fail | None = None) -> Fn:
         """A function of the variables, evaluated at `ctx`. It raises `EvaluationError`, or
-        what `fail` makes of one; a program that cannot fail ignores `fail`."""
-        if fail is not None and self.may_fail:
+        what `fail` makes of one. With `fail`, a program that reads the context is compiled
+        for `ctx` (folded constants: meant to be bound once and called many times); without,
+        binding is free."""
+        if fail is not None and (self.may_fail or self.contextual):
             return _Compiler(self.checked, ctx, fail).compile_root()
         if self._free is not None:
             return self._free
-        # The key tells apart equal instants in other zones: `now()` returns the object itself.
-        key = (ctx.now, id(ctx.now.tzinfo), id(ctx.tz))
-        entry = self._cache.get(key)
-        if entry is not None:
-            return entry[1]
-        function = _Compiler(self.checked, ctx, _same).compile_root()
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[key] = (ctx, function)  # the context keeps the ids in the key alive
-        return function
+        dynamic = self._dynamic
+        assert dynamic is not None
+        return lambda variables: dynamic({**variables, CONTEXT: ctx})
 
 
 # -- compile results -------------------------------------------------------------------------------
@@ -284,20 +291,21 @@ class _Compiler:
     def __init__(
         self,
         checked: CheckedExpr,
-        ctx: EvalContext | None,
+        ctx: EvalContext | _Dynamic | None,
         fail: Fail,
     ) -> None:
         self.checked = checked
-        self.ctx = ctx
+        self.ctx = ctx  # None: no context (fail if a node needs one); DYNAMIC: `v[CONTEXT]`
         self.fail = fail
 
     def type_of(self, node: Expr) -> Type:
         return self.checked.type_of(node)
 
-    def context(self) -> EvalContext:
+    def context(self) -> EvalContext | None:
+        """The context to fold in; None when it is read per call (`v[CONTEXT]`)."""
         if self.ctx is None:
             raise _NeedsContextError
-        return self.ctx
+        return None if isinstance(self.ctx, _Dynamic) else self.ctx
 
     def compile_root(self) -> Fn:
         return self.compile(self.checked.root).fn
@@ -492,13 +500,14 @@ class _Compiler:
     def _compare_days(self, op: BinaryOperator, left: _Code, right: _Code) -> _Code:
         """A timestamp against a day compares the timestamp's day in the ruleset's zone."""
         compare = _COMPARE[op]
-        local_date = self.context().local_date
+        ctx = self.context()
         a, b = left.fn, right.fn
 
         def by_day(v: dict[str, Any]) -> bool:
             x, y = a(v), b(v)
             if x is None or y is None:
                 return compare(x, y)
+            local_date = (ctx or v[CONTEXT]).local_date
             return compare(local_date(x), local_date(y))
 
         return self._fold(by_day, left, right)
@@ -551,10 +560,10 @@ class _Compiler:
         if isinstance(left_type, DateType | DateTimeType) and isinstance(right_type, DurationType):
             sign = 1 if op is BinaryOperator.ADD else -1
             ctx = self.context()
-            return self._fold(lambda v: shift(a(v), b(v), sign, ctx), left, right)
+            return self._fold(lambda v: shift(a(v), b(v), sign, ctx or v[CONTEXT]), left, right)
         if isinstance(left_type, DurationType) and isinstance(right_type, DateType | DateTimeType):
             ctx = self.context()
-            return self._fold(lambda v: shift(b(v), a(v), 1, ctx), left, right)
+            return self._fold(lambda v: shift(b(v), a(v), 1, ctx or v[CONTEXT]), left, right)
         if isinstance(left_type, DateType | DateTimeType):  # difference of two days or instants
             return self._fold(lambda v: _difference(a(v), b(v)), left, right)
         if isinstance(right_type, DurationType) and op is BinaryOperator.MUL:
@@ -650,10 +659,13 @@ class _Compiler:
             return _constant(
                 function.implement(None, argument.value if isinstance(argument, Constant) else "")
             )
-        if name == "now":
-            return _constant(self.context().now)
-        if name == "today":
-            return _constant(self.context().today)
+        if name in ("now", "today"):
+            ctx = self.context()
+            if ctx is None:
+                if name == "now":
+                    return _Code(lambda v: v[CONTEXT].now)
+                return _Code(lambda v: v[CONTEXT].today)
+            return _constant(ctx.now if name == "now" else ctx.today)
         args = [self.compile(arg) for arg in node.args]
         if function.binds_item:
             return self._quantifier(node, args)
@@ -674,9 +686,9 @@ class _Compiler:
             if name == "round" and isinstance(arg_type, DecimalType | MoneyType):
                 half_up = decimal.ROUND_HALF_UP
                 return self._fold(lambda v: int(x(v).to_integral_value(rounding=half_up)), only)
-            ctx = self.ctx
+            ctx = self.ctx if isinstance(self.ctx, EvalContext) else None  # not read by these
             return self._fold(lambda v: implement(ctx, x(v)), only)
-        ctx = self.ctx
+        ctx = self.ctx if isinstance(self.ctx, EvalContext) else None
         fail, span = self.fail, node.span
         functions = [arg.fn for arg in args]
         if len(functions) == 2:
@@ -701,10 +713,14 @@ class _Compiler:
         return self._fold(call, *args)
 
     def _days(self, name: str, x: Fn, arg_type: Type, only: _Code) -> _Code:
-        """`days_since`/`days_until`, with today and the zone folded in."""
+        """`days_since`/`days_until`, with today and the zone folded in (or read per call)."""
         ctx = self.context()
-        today, zone = ctx.today, ctx.tz
         since = name == "days_since"
+        if ctx is None:
+            if since:
+                return _Code(lambda v: (v[CONTEXT].today - v[CONTEXT].local_date(x(v))).days)
+            return _Code(lambda v: (v[CONTEXT].local_date(x(v)) - v[CONTEXT].today).days)
+        today, zone = ctx.today, ctx.tz
         if isinstance(arg_type, DateTimeType):
             if since:
                 return self._fold(lambda v: (today - x(v).astimezone(zone).date()).days, only)
@@ -1170,6 +1186,7 @@ def compile_conditions(checked: Sequence[CheckedExpr]) -> ProgramSet:
 
 
 __all__ = [
+    "CONTEXT",
     "Env",
     "EvaluationError",
     "Evaluator",
