@@ -4,7 +4,7 @@
     python -m benchmarks --quick              # smaller inputs, fewer rounds (under a minute)
     python -m benchmarks --only conditions,rules50
 
-Sections: conditions, rules50, full, examples, growth, batch, startup. Peers that are not
+Sections: conditions, rules50, full, examples, growth, batch, validate, startup. Peers that are not
 installed are skipped with a note (`pip install -e '.[bench]'` installs them).
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.conditions import Row
 
-SECTIONS = ("conditions", "rules50", "full", "examples", "growth", "batch", "startup")
+SECTIONS = ("conditions", "rules50", "full", "examples", "growth", "batch", "validate", "startup")
 
 
 def machine() -> str:
@@ -145,6 +145,30 @@ def batch_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     ]
 
 
+def validate_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
+    from benchmarks import validation
+
+    del rounds
+    result = validation.run_validation(200 if quick else 1000, rounds=2 if quick else 3)
+    table = _table(
+        ["what is timed", "seconds", "files/s"],
+        [
+            [
+                f"`ruleengine validate` on {result.files:,} files ({result.rules:,} rules), "
+                "whole command",
+                f"{result.command_seconds:.2f}",
+                f"{result.command_rate:,.0f}",
+            ],
+            [
+                "the same files checked in one process (`check_source`)",
+                f"{result.in_process_seconds:.2f}",
+                f"{result.in_process_rate:,.0f}",
+            ],
+        ],
+    )
+    return [("Validating a folder of rule files", table)]
+
+
 def startup_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     from benchmarks import full
 
@@ -160,6 +184,7 @@ REPORTS: dict[str, Callable[[bool, int], list[tuple[str, str]]]] = {
     "examples": examples_report,
     "growth": growth_report,
     "batch": batch_report,
+    "validate": validate_report,
     "startup": startup_report,
 }
 
