@@ -20,7 +20,8 @@ from ruleengine.decisions import (
     sort_decisions,
 )
 from ruleengine.earning import EarningEvaluator
-from ruleengine.expr.ast import Expr, FieldAccess, Name
+from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
+from ruleengine.expr.checker import path_of
 from ruleengine.expr.compiler import Env
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS, Limits
@@ -204,23 +205,13 @@ def _field_values(root: Expr, env: Env) -> list[str]:
     while stack:
         node = stack.pop()
         if isinstance(node, FieldAccess):
-            path = _path(node)
-            if path is not None:
+            path = path_of(node)
+            if path is not None and "[" not in path:  # plain field paths only
                 value = _read(env.variables, path)
                 seen.setdefault(path, _show(value))
                 continue
-        for child in _children(node):
-            stack.append(child)
+        stack.extend(child_nodes(node))
     return [f"{path} = {value}" for path, value in sorted(seen.items())]
-
-
-def _path(node: Expr) -> str | None:
-    if isinstance(node, Name):
-        return node.name
-    if isinstance(node, FieldAccess):
-        base = _path(node.target)
-        return f"{base}.{node.name}" if base else None
-    return None
 
 
 def _read(variables: Mapping[str, Any], path: str) -> Any:
@@ -229,26 +220,6 @@ def _read(variables: Mapping[str, Any], path: str) -> Any:
     for name in fields:
         value = value.get(name) if isinstance(value, Mapping) else None
     return value
-
-
-def _children(node: Any) -> list[Any]:
-    children = []
-    for attribute in (
-        "target",
-        "left",
-        "right",
-        "operand",
-        "condition",
-        "then_branch",
-        "else_branch",
-        "index",
-    ):
-        child = getattr(node, attribute, None)
-        if child is not None and not isinstance(child, str):
-            children.append(child)
-    children.extend(getattr(node, "args", ()) or ())
-    children.extend(getattr(node, "items", ()) or ())
-    return children
 
 
 def _show(value: Any) -> str:

@@ -28,17 +28,7 @@ from ruleengine.diagnostics import (
     make_diagnostic,
     sort_diagnostics,
 )
-from ruleengine.expr.ast import (
-    BinaryOp,
-    Call,
-    Conditional,
-    Constant,
-    Expr,
-    FieldAccess,
-    Index,
-    ListExpr,
-    UnaryOp,
-)
+from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
 from ruleengine.expr.checker import CheckedExpr, check_expression
 from ruleengine.expr.compiler import Evaluator, compile_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
@@ -366,24 +356,8 @@ def expression_size_problems(expr: Expr, src: ExpressionSource, limits: Limits) 
                         hint="use a realistic number",
                     )
                 )
-        stack.extend(_children(node))
+        stack.extend(child_nodes(node))
     return problems
-
-
-def _children(node: Expr) -> list[Expr]:
-    match node:
-        case FieldAccess(target=target) | UnaryOp(operand=target):
-            return [target]
-        case Index(target=target, index=index):
-            return [target, index]
-        case BinaryOp(left=left, right=right):
-            return [left, right]
-        case Call(args=args) | ListExpr(items=args):
-            return list(args)
-        case Conditional(condition=c, then_branch=t, else_branch=e):
-            return [c, t, e]
-        case _:
-            return []
 
 
 def _result_problem(checked: CheckedExpr, site: _Site) -> Diagnostic | None:

@@ -121,3 +121,20 @@ class Conditional:
 Expr: TypeAlias = (
     Constant | Name | FieldAccess | Index | BinaryOp | UnaryOp | Call | ListExpr | Conditional
 )
+
+
+def child_nodes(node: Expr) -> tuple[Expr, ...]:
+    """The direct subexpressions of `node`, in source order (for walks without recursion)."""
+    match node:
+        case FieldAccess(target=target) | UnaryOp(operand=target):
+            return (target,)
+        case Index(target=target, index=index):
+            return (target, index)
+        case BinaryOp(left=left, right=right):
+            return (left, right)
+        case Call(args=items) | ListExpr(items=items):
+            return items
+        case Conditional(condition=condition, then_branch=then, else_branch=otherwise):
+            return (condition, then, otherwise)
+        case _:
+            return ()
