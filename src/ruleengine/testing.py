@@ -52,6 +52,7 @@ from ruleengine.models import MilestoneType
 from ruleengine.ruleset import CompiledExpression, RuleSet, check_source, read_source
 from ruleengine.snapshot import SnapshotError, SnapshotProblem
 from ruleengine.source import SourceFile, Span
+from ruleengine.validate import FileFormat, Finding, describe, structure_diagnostics
 from ruleengine.yaml_source import (
     LocatedMapping,
     LocatedNode,
@@ -74,7 +75,7 @@ def _text_only(value: object) -> object:
         raise PydanticCustomError(
             "RE203",
             "a timestamp must be text such as `2026-06-01T00:00:00Z`, not {value}",
-            {"value": _describe(value)},
+            {"value": describe(value)},
         )
     return value
 
@@ -84,14 +85,14 @@ def _number(value: object) -> object:
     (`"61.20"`), so expectations can be copied from its output. Never a boolean."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise PydanticCustomError(
-            "RE203", "expected a number, not {value}", {"value": _describe(value)}
+            "RE203", "expected a number, not {value}", {"value": describe(value)}
         )
     if isinstance(value, str):
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
             raise PydanticCustomError(
-                "RE203", "expected a number, not {value}", {"value": _describe(value)}
+                "RE203", "expected a number, not {value}", {"value": describe(value)}
             ) from None
         if not number.is_finite():
             raise PydanticCustomError(
@@ -109,7 +110,7 @@ def _snapshot_reference(value: object) -> object:
     raise PydanticCustomError(
         "RE203",
         "`snapshot` must be a path to a JSON file or an inline mapping, not {value}",
-        {"value": _describe(value)},
+        {"value": describe(value)},
     )
 
 
@@ -125,7 +126,7 @@ def _key_shorthand(field_name: str, what: str) -> Callable[[object], object]:
         raise PydanticCustomError(
             "RE203",
             "{what} must be text or a mapping, not {value}",
-            {"what": what, "value": _describe(value)},
+            {"what": what, "value": describe(value)},
         )
 
     return convert
@@ -398,7 +399,8 @@ def load_test_file(path: Path, cache: RulesCache, display: str | None = None) ->
     try:
         model = FileModel.model_validate(to_plain(root))
     except pydantic.ValidationError as error:
-        found = [_structure_diagnostic(e, root, source) for e in error.errors(include_url=False)]
+        errors = error.errors(include_url=False)
+        found = structure_diagnostics(errors, root, source, _TEST_FILE)
         return LoadedTestFile(path, name, None, [], sort_diagnostics(found), source=source)
     rules_node = find_node(root, ("rules",))
     assert rules_node is not None  # validated: `rules` is required
@@ -676,148 +678,50 @@ def _reward_dict(reward: ExpectedReward) -> dict[str, Any]:
 # == structure errors as located diagnostics =====================================================
 
 
-_KIND: dict[str, str] = {
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "string_type": "text",
-    "bool_type": "`true` or `false`",
-    "bool_parsing": "`true` or `false`",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-}
 _TIMESTAMP_HINT = "write a timestamp with its zone offset, such as `2026-06-01T00:00:00Z`"
-_PLACES = {
-    "cases": "case",
-    "decisions": "decision",
-    "progress": "progress entry",
-    "problems": "problem",
-    "rewards": "reward",
-}
 
 
-def _structure_diagnostic(
-    error: ErrorDetails, root: LocatedMapping, source: SourceFile
-) -> Diagnostic:
-    """One pydantic error as a diagnostic at the key or value it is about."""
-    path = tuple(p for p in error["loc"] if not (isinstance(p, str) and _is_member_tag(p)))
+def _test_file_special(
+    error: ErrorDetails, path: tuple[PathPart, ...], where: str
+) -> Finding | None:
+    """The test file's own reading of a pydantic error, before the mapping it shares with rule
+    files: the errors of its timestamps and problem codes, which rule files do not have, an
+    empty `cases` said in the words of the format, and its own validators' messages, which say
+    what is wrong but not where (the place is added here, as for every other error)."""
     kind = error["type"]
     value = error.get("input")
-    where = _where(path)
-    key = False
-    hint: str | None = None
-    span_path: tuple[PathPart, ...] = path
-    if kind == "extra_forbidden":
-        code, key = "RE201", True
-        message = f"unknown key `{path[-1]}`{_where(path[:-1])}"
-        allowed = _allowed_keys(path[:-1])
-        close = difflib.get_close_matches(str(path[-1]), allowed, n=1, cutoff=0.6)
-        if close:
-            hint = f"did you mean `{close[0]}`?"
-        elif allowed:
-            hint = "allowed keys here: " + ", ".join(f"`{k}`" for k in allowed)
-    elif kind == "missing":
-        code, span_path = "RE202", path[:-1]
-        message = f"missing required key `{path[-1]}`{_where(path[:-1])}"
-    elif kind.startswith("RE"):
-        code, message = kind, f"{error['msg']}{where}"
-    elif kind in ("literal_error", "enum"):
-        code = "RE204"
-        expected = str(error.get("ctx", {}).get("expected", ""))
-        choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",") if c.strip()]
-        choices = [{"True": "true"}.get(c, c) for c in choices]
-        message = f"{_describe(value)} is not a valid {_field(path)}{where}; expected " + (
-            " or ".join(f"`{c}`" for c in choices)
+    if kind.startswith("RE"):
+        return kind, f"{error['msg']}{where}", None
+    if kind == "timezone_aware":
+        return "RE205", f"`{value}` has no time zone offset{where}", _TIMESTAMP_HINT
+    if kind.startswith(("datetime_", "date_")):
+        return "RE205", f"{describe(value)} is not a timestamp{where}", _TIMESTAMP_HINT
+    if kind == "too_short" and path == ("cases",):
+        hint = "add a case: `- name: ...`, `now`, `snapshot` and `expect`"
+        return "RE205", "`cases` must list at least one case", hint
+    if kind == "string_pattern_mismatch":  # the only pattern is a problem's `code`
+        return (
+            "RE205",
+            f"{describe(value)} is not a diagnostic code{where}",
+            "codes look like `RE601`",
         )
-        if isinstance(value, str):
-            close = difflib.get_close_matches(value, choices, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else None
-    elif kind == "timezone_aware":
-        code, hint = "RE205", _TIMESTAMP_HINT
-        message = f"`{value}` has no time zone offset{where}"
-    elif kind.startswith(("datetime_", "date_")):
-        code, hint = "RE205", _TIMESTAMP_HINT
-        message = f"{_describe(value)} is not a timestamp{where}"
-    elif kind in _KIND:
-        code = "RE203"
-        message = f"{_field(path)} must be {_KIND[kind]}{where}, not {_describe(value)}"
-    elif kind == "too_short" and path == ("cases",):
-        code, hint = "RE205", "add a case: `- name: ...`, `now`, `snapshot` and `expect`"
-        message = "`cases` must list at least one case"
-    elif kind in ("string_too_short", "too_short"):
-        code, message = "RE205", f"{_field(path)} must not be empty{where}"
-    elif kind == "string_pattern_mismatch":
-        code, message = "RE205", f"{_describe(value)} is not a diagnostic code{where}"
-        hint = "codes look like `RE601`"
-    else:
-        code = "RE205"
-        text = str(error["msg"])
-        message = f"{_field(path)}: {text[:1].lower() + text[1:]}{where}"
-    span = span_of(root, span_path, key=key)
-    return make_diagnostic(source, span, code, message, hint=hint, path=path)
-
-
-def _is_member_tag(part: str) -> bool:
-    return "[" in part or part in {"int", "str", "bool", "decimal", "float", "none"}
-
-
-def _where(path: Sequence[PathPart]) -> str:
-    """Where a path is, in the words of the format: `" in case 2, decision 3"`."""
-    parts = [
-        f"{_PLACES[str(path[i - 1])]} {part + 1}"
-        for i, part in enumerate(path)
-        if isinstance(part, int) and i > 0 and path[i - 1] in _PLACES
-    ]
-    return f" in {', '.join(parts)}" if parts else ""
-
-
-def _field(path: Sequence[PathPart]) -> str:
-    names = [p for p in path if isinstance(p, str)]
-    return f"`{names[-1]}`" if names else "the value"
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"`{str(value).lower()}`"
-    if isinstance(value, int):
-        return f"the whole number `{value}`"
-    if isinstance(value, Decimal):
-        return f"the number `{value}`"
-    if isinstance(value, str):
-        return f"the text `{value}`" if len(value) <= 40 else "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _allowed_keys(path: Sequence[PathPart]) -> list[str]:
-    """The keys the format allows at `path`, found by walking the models."""
-    model: type[BaseModel] | None = FileModel
-    for part in path:
-        if model is None or isinstance(part, int):
-            continue
-        info = model.model_fields.get(part)
-        model = _model_in(info.annotation) if info is not None else None
-    return list(model.model_fields) if model is not None else []
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The model type inside `list[Annotated[Model, ...]] | None` and the like."""
-    import typing
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for argument in typing.get_args(annotation):
-        found = _model_in(argument)
-        if found is not None:
-            return found
     return None
+
+
+_TEST_FILE = FileFormat(
+    model=FileModel,
+    places={
+        "cases": "case",
+        "decisions": "decision",
+        "progress": "progress entry",
+        "problems": "problem",
+        "rewards": "reward",
+    },
+    special=_test_file_special,
+    sort_allowed_keys=False,
+    serial_choices=False,
+    quoted_number_hint=False,
+)
 
 
 # == running a case ==============================================================================

@@ -4,6 +4,10 @@ Pydantic reports every structural problem at once, each with a `loc` path throug
 This module maps each error to a stable code, a message in the file's own terms ("expected a
 whole number, got text"), a hint ("did you mean `points`?") and the span of the offending key
 or value in the file.
+
+The same mapping serves rule test files (`ruleengine.testing`): `structure_diagnostics` takes a
+`FileFormat`, which says what differs between the two formats, so a mistake the formats share
+(an unknown key, a wrong type) is reported the same way in both and fixed in one place.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ import enum
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pydantic
 from pydantic_core import ErrorDetails
 
-from ruleengine.diagnostics import Diagnostic, DiagnosticSink, PathPart
+from ruleengine.diagnostics import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
 from ruleengine.models import (
     ATTRIBUTE_TYPES,
     BUILTIN_TRIGGERS,
@@ -31,7 +36,48 @@ from ruleengine.models import (
     available_timezones,
     suggest_currency,
 )
+from ruleengine.source import SourceFile
 from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, span_of, to_plain
+
+Finding = tuple[str, str, str | None]
+"""A diagnostic before it is located: its code, its message and its hint."""
+
+SpecialCase = Callable[[ErrorDetails, tuple[PathPart, ...], str], Finding | None]
+"""A format's own reading of one error, given the error, its path through the data and the
+words saying where that is (" in case 2"); None leaves the error to the shared mapping."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """What differs between the YAML formats whose pydantic errors `structure_diagnostics` maps.
+
+    The formats share the mapping from pydantic's error kinds to codes, messages and hints, so
+    an unknown key or a wrong type reads the same in a rule file and in a rule test file, and an
+    improvement reaches both. A format supplies only what is its own:
+
+    * `model`: the root model class, walked to find the keys an unknown-key hint suggests or
+      lists (each format forbids unknown keys, so a misspelt key is an error, not ignored);
+    * `places`: the words for the items of its lists, since an index means nothing to an author:
+      with `{"earning": "earning rule"}`, the path `("earning", 1, "per")` is "in earning rule 2";
+    * `special`: the errors only this format has or words its own way (the test file's
+      timestamps), tried before the shared mapping;
+    * `sort_allowed_keys`: list the keys allowed after an unknown key alphabetically (a rule
+      file's models have many keys) or in the model's order (the test file's models declare
+      their few keys in the order an author writes them: `rules`, `now`, `cases`);
+    * `serial_choices`: list the choices after an invalid one as "`a`, `b` or `c`" or as "`a` or
+      `b` or `c`", as the two readers each did before they shared this code, so that no message
+      changed when they were merged;
+    * `quoted_number_hint`: hint "write the number without quotes" for a quoted number where a
+      number belongs. The test file accepts quoted amounts (`"61.20"`, as `ruleengine eval`
+      prints money), so there the hint would contradict the format.
+    """
+
+    model: type[pydantic.BaseModel]
+    places: Mapping[str, str]
+    special: SpecialCase | None = None
+    sort_allowed_keys: bool = True
+    serial_choices: bool = True
+    quoted_number_hint: bool = True
 
 
 def validate_document(root: LocatedMapping, sink: DiagnosticSink) -> RuleSetFile | None:
@@ -39,28 +85,39 @@ def validate_document(root: LocatedMapping, sink: DiagnosticSink) -> RuleSetFile
     try:
         return RuleSetFile.model_validate(to_plain(root))
     except pydantic.ValidationError as error:
-        for diagnostic in _diagnostics(error.errors(include_url=False), root, sink):
-            sink.diagnostics.append(diagnostic)
+        errors = error.errors(include_url=False)
+        sink.diagnostics += structure_diagnostics(errors, root, sink.source, RULE_FILE)
         return None
 
 
-def _diagnostics(
-    errors: Iterable[ErrorDetails], root: LocatedMapping, sink: DiagnosticSink
-) -> Iterable[Diagnostic]:
+def structure_diagnostics(
+    errors: Iterable[ErrorDetails], root: LocatedMapping, source: SourceFile, fmt: FileFormat
+) -> list[Diagnostic]:
+    """Pydantic's errors for the document `root` of `source` as diagnostics located in it.
+
+    Errors at the same place in the data become one diagnostic: a value that fits no member of
+    a union fails once per member, but the author made one mistake ("`target` must be a number
+    or a duration"). The diagnostics are in pydantic's order; callers sort them with the rest.
+    """
     by_path: dict[tuple[PathPart, ...], list[ErrorDetails]] = {}
     for error in errors:
         path, key_error = _data_path(root, error["loc"])
         by_path.setdefault(path + (("[key]",) if key_error else ()), []).append(error)
+    found: list[Diagnostic] = []
     for path_key, group in by_path.items():
         key_error = bool(path_key) and path_key[-1] == "[key]"
         path = path_key[:-1] if key_error else path_key
-        yield _diagnostic(path, group, key_error, root, sink)
+        found.append(_diagnostic(path, group, key_error, root, source, fmt))
+    return found
 
 
 def _data_path(root: LocatedNode, loc: Sequence[PathPart]) -> tuple[tuple[PathPart, ...], bool]:
     """Drop the parts of a pydantic `loc` that name union members rather than data.
 
-    Returns the path through the data and whether the error is about a mapping *key*.
+    Returns the path through the data and whether the error is about a mapping *key*. The data
+    decides: a key the document has is data even when it is spelt like a member tag (an unknown
+    key `int`), and a key below a scalar is data when a validator turned the scalar into a
+    mapping (the test file's `- third-order/1`, short for `- {key: third-order/1}`).
     """
     path: list[PathPart] = []
     node: LocatedNode | None = root
@@ -78,13 +135,20 @@ def _data_path(root: LocatedNode, loc: Sequence[PathPart]) -> tuple[tuple[PathPa
         elif isinstance(node, LocatedSequence) and isinstance(part, int):
             path.append(part)
             node = node.items[part] if 0 <= part < len(node.items) else None
-        elif node is None and isinstance(part, str) and not path_has_union_tag(part):
-            path.append(part)  # a missing key below a missing mapping
+        elif (
+            not isinstance(node, LocatedMapping | LocatedSequence)
+            and isinstance(part, str)
+            and not path_has_union_tag(part)
+        ):
+            path.append(part)  # a missing key below a missing mapping, or below a shorthand
+            node = None
         # anything else is a union member tag such as "int", "str" or "function-after[...]"
     return tuple(path), key_error
 
 
 def path_has_union_tag(part: str) -> bool:
+    """Whether a `loc` part can name a union member ("int", "function-after[...]") rather than
+    a key; `_data_path` drops such a part unless the data has a key of that name."""
     return "[" in part or part in {"int", "str", "bool", "decimal", "float", "none"}
 
 
@@ -124,7 +188,12 @@ _RANGE_ERRORS = {
 }
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A YAML value in an author's words, for messages ("the whole number `5`", "a list").
+
+    Public because the test file's own validators word their errors with it, so a value reads
+    the same whatever refused it. Long text is just "text": a message stays one line.
+    """
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -147,45 +216,38 @@ def _diagnostic(
     group: list[ErrorDetails],
     key_error: bool,
     root: LocatedMapping,
-    sink: DiagnosticSink,
+    source: SourceFile,
+    fmt: FileFormat,
 ) -> Diagnostic:
     first = group[0]
     kind = first["type"]
-    where = _where(path)
+    where = _where(path, fmt.places)
     hint: str | None = None
+    special = fmt.special(first, path, where) if fmt.special is not None else None
+    if special is not None:
+        code, message, hint = special
+        return _at(source, root, path, code, message, hint, key=key_error)
     if kind == "extra_forbidden":
         name = str(path[-1])
-        allowed = _allowed_keys(path[:-1])
+        allowed = _allowed_keys(path[:-1], fmt.model)
         hint = _did_you_mean(name, allowed)
         if hint is None and allowed:
-            hint = "allowed keys here: " + ", ".join(f"`{k}`" for k in sorted(allowed))
-        return _at(sink, root, path, "RE201", f"unknown key `{name}`{where}", hint, key=True)
+            listed = sorted(allowed) if fmt.sort_allowed_keys else allowed
+            hint = "allowed keys here: " + ", ".join(f"`{k}`" for k in listed)
+        return _at(source, root, path, "RE201", f"unknown key `{name}`{where}", hint, key=True)
     if kind == "missing":
         return _at(
-            sink,
+            source,
             root,
             path,
             "RE202",
-            f"missing required key `{path[-1]}`{_where(path[:-1])}",
+            f"missing required key `{path[-1]}`{_where(path[:-1], fmt.places)}",
             None,
             key=False,
             parent=True,
         )
     if kind.startswith("RE"):
-        return _at(sink, root, path, kind, first["msg"], _own_hint(first), key=key_error)
-    if kind == "literal_error" and path == ("version",):
-        value = first.get("input")
-        shown = f" `{value}`" if type(value) is int else f": {_describe(value)}"
-        return _at(
-            sink,
-            root,
-            path,
-            "RE206",
-            f"unsupported format version{shown}",
-            "the version is the number 1: write it without quotes, `version: 1`"
-            if isinstance(value, str) and value.strip() == "1"
-            else "this version of ruleengine reads `version: 1`",
-        )
+        return _at(source, root, path, kind, first["msg"], _own_hint(first), key=key_error)
     if kind in ("enum", "literal_error"):
         expected = str(first.get("ctx", {}).get("expected", ""))
         choices = [
@@ -198,17 +260,18 @@ def _diagnostic(
             hint = "leave the reward out to give no free shipping"
         elif isinstance(value, str):
             hint = _did_you_mean(value, choices)
+        one_of = _one_of(choices, serial=fmt.serial_choices)
         return _at(
-            sink,
+            source,
             root,
             path,
             "RE204",
-            f"{_describe(value)} is not a valid {_field(path)}{where}; expected {_one_of(choices)}",
+            f"{describe(value)} is not a valid {_field(path)}{where}; expected {one_of}",
             hint,
         )
     if kind == "string_pattern_mismatch":
         return _at(
-            sink,
+            source,
             root,
             path,
             "RE205",
@@ -218,7 +281,7 @@ def _diagnostic(
         )
     if kind in _RANGE_ERRORS:
         return _at(
-            sink, root, path, "RE205", _range_message(first, path, where), hint, key=key_error
+            source, root, path, "RE205", _range_message(first, path, where), hint, key=key_error
         )
     expected_kinds = _expected_kinds(group)
     if path and path[-1] == "target" and len(group) > 1:
@@ -226,17 +289,35 @@ def _diagnostic(
     if expected_kinds:
         value = first.get("input")
         return _at(
-            sink,
+            source,
             root,
             path,
             "RE203",
-            f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not {_describe(value)}",
-            _type_hint(expected_kinds, value),
+            f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not {describe(value)}",
+            _type_hint(expected_kinds, value) if fmt.quoted_number_hint else None,
             key=key_error,
         )
     return _at(
-        sink, root, path, "RE205", f"{_lower_first(first['msg'])}{where}", None, key=key_error
+        source, root, path, "RE205", f"{_lower_first(first['msg'])}{where}", None, key=key_error
     )
+
+
+def _rule_file_special(
+    error: ErrorDetails, path: tuple[PathPart, ...], where: str
+) -> Finding | None:
+    """The rule file's own reading of an error: an unsupported `version` gets a code of its
+    own (RE206), not the generic invalid choice, since the fix is usually not a typo but a
+    ruleengine that reads that version (or, for `"1"`, unquoting the number)."""
+    if error["type"] != "literal_error" or path != ("version",):
+        return None
+    value = error.get("input")
+    shown = f" `{value}`" if type(value) is int else f": {describe(value)}"
+    hint = (
+        "the version is the number 1: write it without quotes, `version: 1`"
+        if isinstance(value, str) and value.strip() == "1"
+        else "this version of ruleengine reads `version: 1`"
+    )
+    return "RE206", f"unsupported format version{shown}", hint
 
 
 def _pattern_message(error: ErrorDetails, key_error: bool, where: str) -> str:
@@ -253,7 +334,7 @@ def _pattern_message(error: ErrorDetails, key_error: bool, where: str) -> str:
                 f"the {noun} `{value[:24]}...` is too long{where}: it has {len(value)} "
                 f"characters, and at most {_MAX_NAME_LENGTH} are allowed"
             )
-    return f"{_describe(value)} is not {what}{where}"
+    return f"{describe(value)} is not {what}{where}"
 
 
 def _range_message(error: ErrorDetails, path: Sequence[PathPart], where: str) -> str:
@@ -396,7 +477,7 @@ def _expected_kinds(group: list[ErrorDetails]) -> list[str]:
 
 
 def _at(
-    sink: DiagnosticSink,
+    source: SourceFile,
     root: LocatedMapping,
     path: tuple[PathPart, ...],
     code: str,
@@ -406,24 +487,17 @@ def _at(
     key: bool = False,
     parent: bool = False,
 ) -> Diagnostic:
-    from ruleengine.diagnostics import make_diagnostic
-
     span = span_of(root, path[:-1] if parent else path, key=key)
-    return make_diagnostic(sink.source, span, code, message, hint=hint, path=path)
+    return make_diagnostic(source, span, code, message, hint=hint, path=path)
 
 
-def _where(path: Sequence[PathPart]) -> str:
-    """A few words saying where in the file a path is ("in earning rule 2")."""
-    names = {
-        "earning": "earning rule",
-        "milestones": "milestone",
-        "steps": "step",
-        "rewards": "reward",
-    }
+def _where(path: Sequence[PathPart], places: Mapping[str, str]) -> str:
+    """A few words saying where in the file a path is (" in earning rule 2"), naming each list
+    item by the word `places` has for its list."""
     parts: list[str] = []
     for index, part in enumerate(path):
-        if isinstance(part, int) and index > 0 and path[index - 1] in names:
-            parts.append(f"{names[str(path[index - 1])]} {part + 1}")
+        if isinstance(part, int) and index > 0 and path[index - 1] in places:
+            parts.append(f"{places[str(path[index - 1])]} {part + 1}")
     return f" in {', '.join(parts)}" if parts else ""
 
 
@@ -438,11 +512,11 @@ def _yaml_spelling(choice: str) -> str:
     return {"True": "true", "False": "false", "None": "null"}.get(choice, choice)
 
 
-def _one_of(choices: Sequence[str]) -> str:
-    """`a`, `b` or `c`."""
+def _one_of(choices: Sequence[str], *, serial: bool = True) -> str:
+    """`a`, `b` or `c`; without `serial`, `a` or `b` or `c` (see `FileFormat`)."""
     quoted = [f"`{c}`" for c in choices]
-    if len(quoted) <= 1:
-        return "".join(quoted)
+    if len(quoted) <= 1 or not serial:
+        return " or ".join(quoted)
     return ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
@@ -464,9 +538,10 @@ def _did_you_mean(name: str, choices: Iterable[str], *, quote: bool = True) -> s
     return f"did you mean `{matches[0]}`?" if quote else matches[0]
 
 
-def _allowed_keys(path: Sequence[PathPart]) -> list[str]:
-    """The keys the model allows at `path` (by alias), found by walking the model types."""
-    annotation: Any = RuleSetFile
+def _allowed_keys(path: Sequence[PathPart], model: type[pydantic.BaseModel]) -> list[str]:
+    """The keys `model` allows at `path` (by alias, in the model's order), found by walking the
+    model types."""
+    annotation: Any = model
     for part in path:
         annotation = _unwrap(annotation)
         if isinstance(part, int):
@@ -500,5 +575,25 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-__all__ = ["validate_document"]
+RULE_FILE = FileFormat(
+    model=RuleSetFile,
+    places={
+        "earning": "earning rule",
+        "milestones": "milestone",
+        "steps": "step",
+        "rewards": "reward",
+    },
+    special=_rule_file_special,
+)
+"""The rule file format, for `validate_document`."""
+
+__all__ = [
+    "RULE_FILE",
+    "FileFormat",
+    "Finding",
+    "SpecialCase",
+    "describe",
+    "structure_diagnostics",
+    "validate_document",
+]
 _ = enum  # enums are referenced through pydantic's error context
