@@ -12,7 +12,7 @@ Inactivity milestones count time since each order instead (one decision per spel
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -544,8 +544,9 @@ def _explain_step(
             reasons.append(remaining_text(step.metric, left, shared.currency))
         if not eligible:
             reasons.extend(blockers)
-    if status != "granted" or ledger.notes:
-        reasons.extend(ledger.notes if status in ("in_progress", "pending") else [])
+    if status in ("in_progress", "pending"):
+        reasons.extend(ledger.notes)  # why some activity did not count
+
     if rules.start is not None and shared.ctx.now < rules.start:
         reasons.append(f"the program starts on {day(rules.start, zone)}")
     return Explanation(milestone.id, step.number, status, tuple(reasons))
@@ -708,6 +709,3 @@ def _inactivity_progress(
 
 def _days(moment: datetime, duration: Duration, ctx: EvalContext) -> int:
     return (ctx.local_date(_shift(moment, duration, ctx)) - ctx.local_date(moment)).days
-
-
-ConditionCheck = Callable[[], tuple[bool, list[str]]]

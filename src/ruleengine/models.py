@@ -196,25 +196,6 @@ AttributeType = Annotated[
 ]
 
 
-def _check_duration(value: str) -> str:
-    from ruleengine.expr.values import Duration
-
-    try:
-        Duration.parse(value)
-    except ValueError:
-        raise PydanticCustomError(
-            "RE210", "`{value}` is not a duration", {"value": value}
-        ) from None
-    return value
-
-
-DurationText = Annotated[
-    str,
-    AfterValidator(_check_duration),
-    Field(description="A whole number and a unit: s, min, h, d, w, mo or y (`90d`, `3mo`)."),
-]
-
-
 # -- shared parts ----------------------------------------------------------------------------
 
 

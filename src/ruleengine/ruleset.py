@@ -16,7 +16,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from ruleengine.diagnostics import (
@@ -396,7 +395,3 @@ def _bool_hint(actual: Type) -> str | None:
     if isinstance(actual, MoneyType | DecimalType) or actual == INT:
         return "compare the value, for example `... > 0`"
     return None
-
-
-def _json_default(value: Any) -> str:
-    return str(value)

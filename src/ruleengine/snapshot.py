@@ -379,7 +379,3 @@ def _problem(error: Any) -> SnapshotProblem:
     message = str(error["msg"])
     message = message[:1].lower() + message[1:]
     return SnapshotProblem("RE610", path, message)
-
-
-def snapshot_schema() -> dict[str, Any]:
-    return SnapshotIn.model_json_schema()

@@ -22,10 +22,6 @@ class Span:
         if self.start < 0 or self.end < self.start:
             raise ValueError(f"invalid span {self.start}..{self.end}")
 
-    def cover(self, other: Span) -> Span:
-        """The smallest span that contains both spans."""
-        return Span(min(self.start, other.start), max(self.end, other.end))
-
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -47,10 +43,6 @@ class SourceFile:
         starts = [0]
         starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
         object.__setattr__(self, "_line_starts", tuple(starts))
-
-    @property
-    def line_count(self) -> int:
-        return len(self._line_starts)
 
     def location(self, offset: int) -> Location:
         """The line and column of a character offset (clamped to the text)."""

@@ -9,7 +9,7 @@ and are left out here, in one place.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -31,12 +31,8 @@ from ruleengine.snapshot import (
 A = TypeVar("A")
 
 
-def activity_key(activity: Any) -> tuple[datetime, str, str]:
-    """The total order of activity: time, then type, then id (ties never depend on input order)."""
-    return (activity.at, activity.type, activity.id)
-
-
-_ACTIVITY_KEY = attrgetter("at", "type", "id")  # `activity_key`, without a Python call per item
+# The total order of activity: time, then type, then id (ties never depend on input order).
+_ACTIVITY_KEY = attrgetter("at", "type", "id")
 _FIRST = itemgetter(0)
 
 
@@ -98,7 +94,7 @@ _KINDS = (
 
 @dataclass(frozen=True)
 class Timeline:
-    """The activity known at `now`, by kind, each sorted by `activity_key`."""
+    """The activity known at `now`, by kind, each sorted by time, type and id."""
 
     now: datetime
     zone: tzinfo
@@ -183,7 +179,3 @@ class Timeline:
                 (self.local_date(moment) - self.local_date(last)).days if last else None
             ),
         }
-
-
-def first(items: Sequence[A]) -> A | None:
-    return items[0] if items else None

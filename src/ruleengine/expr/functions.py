@@ -287,11 +287,6 @@ def _coalesce(_: EvalContext, *values: Any) -> Any:
 # -- quantifiers --------------------------------------------------------------------------------
 
 
-def _check_quantifier_list(args: Sequence[Argument]) -> Type:
-    items = _need(args, 0, _is_list, "a list")
-    return _element(items)
-
-
 def check_predicate(args: Sequence[Argument]) -> Type:
     """`any`/`all`/`count`: the second argument is a condition on `item`."""
     if len(args) > 1:
