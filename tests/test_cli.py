@@ -171,10 +171,15 @@ def test_usage_errors_exit_2() -> None:
     assert run().returncode == 2
 
 
-def test_version_and_help() -> None:
+@pytest.mark.parametrize("command", ["validate", "test", "eval", "explain", "fmt", "schema"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert f"example: ruleengine {command}" in result.stdout
+
+
+def test_version() -> None:
     assert run("--version").stdout.startswith("ruleengine ")
-    help_text = run("validate", "--help").stdout
-    assert "example: ruleengine validate" in help_text
 
 
 def test_schema_command_prints_the_checked_in_schema() -> None:
