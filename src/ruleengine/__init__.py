@@ -22,6 +22,7 @@ __all__ = [
     "Engine",
     "EvaluationResult",
     "Explanation",
+    "Limits",
     "Progress",
     "RuleSet",
     "RuleSetError",
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ruleengine.decisions import Decision, EvaluationResult, Explanation, Progress
     from ruleengine.diagnostics import Diagnostic, RuleSetError, Severity
     from ruleengine.engine import Engine
+    from ruleengine.limits import Limits
     from ruleengine.ruleset import (
         CheckResult,
         CompiledExpression,
@@ -60,6 +62,7 @@ _LAZY = {
     "Severity": "ruleengine.diagnostics",
     "compile_expression": "ruleengine.api",
     "Engine": "ruleengine.engine",
+    "Limits": "ruleengine.limits",
     "Decision": "ruleengine.decisions",
     "EvaluationResult": "ruleengine.decisions",
     "Explanation": "ruleengine.decisions",
