@@ -152,42 +152,210 @@ def _placeholder(event: yaml.AliasEvent) -> ScalarNode:
     return node
 
 
+@dataclass(slots=True)
+class _Composed:
+    """A composed document: its root node, and the aliases and explicit tags met on the way."""
+
+    root: Node | None
+    aliases: list[Span]
+    tags: list[tuple[Span, str]]
+
+
 def read_document(source: SourceFile) -> tuple[LocatedMapping | None, list[Diagnostic]]:
     """Compose `source` into a located tree; the root must be a mapping.
 
     Returns the tree (None when the text is not usable YAML) and every diagnostic found.
     """
     sink = DiagnosticSink(source)
+    composed = _compose_fast(source.text) if _FAST_PATH else None
+    if composed is None:
+        composed = _compose_pure(source, sink)
+        if composed is None:
+            return None, sink.diagnostics
+    return _finish(composed, source, sink)
+
+
+def _compose_pure(source: SourceFile, sink: DiagnosticSink) -> _Composed | None:
+    """Compose with PyYAML's pure-Python parser; syntax errors become diagnostics (and None)."""
     try:
         # The Reader checks the whole text for characters YAML forbids as it is constructed.
         loader = _Loader(source.text)
     except yaml.reader.ReaderError as error:
         _report_reader_error(sink, error)
-        return None, sink.diagnostics
+        return None
     try:
         root = loader.get_single_node()
     except yaml.composer.ComposerError as error:
         _report_yaml_error(sink, error, code="RE107")
-        return None, sink.diagnostics
+        return None
     except yaml.MarkedYAMLError as error:
         _report_yaml_error(sink, error)
-        return None, sink.diagnostics
+        return None
     except yaml.reader.ReaderError as error:
         _report_reader_error(sink, error)
-        return None, sink.diagnostics
+        return None
     except yaml.YAMLError as error:
         sink.report(Span(0, min(1, len(source.text))), "RE101", _first_line(str(error)))
-        return None, sink.diagnostics
+        return None
     finally:
         loader.dispose()
-    for span in loader.aliases:
+    return _Composed(root, loader.aliases, loader.tags)
+
+
+# -- the fast path: libyaml's event parser, composed here -----------------------------------------
+#
+# libyaml's C parser is much faster than the pure-Python one, and its events carry the same
+# marks (character offsets into the text, non-ASCII included), so the nodes composed from them
+# below are the ones `_Loader` composes. Only a text libyaml reads as exactly one well-formed
+# document takes this path. On any error, a second document, a duplicate anchor, an explicit
+# tag, a character the pure Reader refuses or one of the known places where libyaml and the pure
+# parser disagree, `read_document` composes again with the pure parser, whose error messages the
+# diagnostics above are written against. tests/unit/test_yaml_fast_path.py holds the two paths
+# to the same trees and diagnostics.
+
+_FAST_PATH: bool = bool(getattr(yaml, "__with_libyaml__", False))
+
+
+class _DeclinedError(Exception):
+    """The fast path declines the text; the pure-Python path decides what it is."""
+
+
+# Where libyaml (0.2.5) and the pure parser part ways, so the pure path decides: tabs (libyaml
+# takes a tab as a separator in places the pure scanner refuses it), line breaks other than
+# `\n` and a byte-order mark inside the text.
+_DECLINE = re.compile("[\t\r\x85\u2028\u2029\ufeff]")
+# A block scalar's header as the pure scanner reads it: indicators, then a space or line break.
+_BLOCK_HEADER = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ \n]|\Z)")
+
+
+def _compose_fast(text: str) -> _Composed | None:
+    """Compose `text` with libyaml, or None when the pure-Python path must decide."""
+    if Reader.NON_PRINTABLE.search(text) or _DECLINE.search(text):
+        return None
+    try:
+        return _EventComposer(text).compose()
+    except Exception:  # any surprise: the pure path is the reference
+        return None
+
+
+class _EventComposer:
+    """`_Loader`'s composing over libyaml: aliases recorded, not expanded; tags left to the
+    pure path."""
+
+    def __init__(self, text: str) -> None:
+        from yaml._yaml import CParser  # only imported when libyaml is there
+
+        self._parser = CParser(text)
+        self._text = text
+        self._resolver = _CoreResolver()
+        self._anchors: set[str] = set()
+        self._flow = 0  # how many `[...]` and `{...}` enclose the current node
+        self.aliases: list[Span] = []
+        self.tags: list[tuple[Span, str]] = []  # always empty: a tag declines the fast path
+
+    def compose(self) -> _Composed:
+        try:
+            self._expect(yaml.StreamStartEvent)
+            root = None
+            if not isinstance(self._peek(), yaml.StreamEndEvent):
+                self._expect(yaml.DocumentStartEvent)
+                root = self._node()
+                self._expect(yaml.DocumentEndEvent)
+            self._expect(yaml.StreamEndEvent)  # a second document is for the pure path
+            return _Composed(root, self.aliases, self.tags)
+        finally:
+            self._parser.dispose()
+
+    def _peek(self) -> yaml.Event:
+        event = self._parser.peek_event()
+        if event is None:
+            raise _DeclinedError("the events ended early")
+        return event
+
+    def _next(self) -> yaml.Event:
+        event = self._parser.get_event()
+        if event is None:
+            raise _DeclinedError("the events ended early")
+        return event
+
+    def _expect(self, kind: type[yaml.Event]) -> yaml.Event:
+        event = self._next()
+        if not isinstance(event, kind):
+            raise _DeclinedError(f"expected {kind.__name__}, found {type(event).__name__}")
+        return event
+
+    def _node(self) -> Node:
+        # Any: libyaml's marks are `yaml._yaml.Mark`, which the node stubs do not name.
+        event: Any = self._next()
+        start, end = event.start_mark, event.end_mark
+        span = Span(start.index, max(start.index, end.index))
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases.append(span)
+            return _placeholder(event)
+        if not isinstance(event, yaml.NodeEvent):
+            raise _DeclinedError(f"expected a node, found {type(event).__name__}")
+        anchor = event.anchor
+        if anchor is not None:
+            if anchor in self._anchors:  # the pure Composer's error: let it report it
+                raise _DeclinedError("duplicate anchor")
+            self._anchors.add(anchor)
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            # libyaml ends a tag at a flow indicator (`[!1, 2]` is tagged `!1`), the pure scanner
+            # does not (`!1,`). Tags are errors in rule files anyway: the pure path reports them.
+            raise _DeclinedError("an explicit tag")
+        if isinstance(event, yaml.ScalarEvent):
+            return self._scalar(event)
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            return self._collection(event)
+        raise _DeclinedError(f"unexpected {type(event).__name__}")
+
+    def _scalar(self, event: Any) -> ScalarNode:
+        style = event.style or None  # libyaml writes a plain scalar's style as "", PyYAML None
+        if self._flow and style is None and ("?" in event.value or not event.value):
+            # libyaml reads `{a: int?}` as a value `int?`; the pure scanner, as YAML 1.1 does,
+            # as a key indicator after `int` (an error the diagnostics explain). And libyaml
+            # puts the empty value of `{a: , b: 1}` at the `,`, the pure parser after the `:`.
+            raise _DeclinedError("`?` or an empty plain scalar inside a flow collection")
+        if style in ("|", ">") and not _BLOCK_HEADER.match(self._text, event.start_mark.index):
+            # libyaml takes `|#` as a block header and a comment; the pure scanner wants a space
+            # between them.
+            raise _DeclinedError("a block scalar header the pure scanner refuses")
+        tag = self._resolver.resolve(  # type: ignore[no-untyped-call]
+            ScalarNode, event.value, event.implicit
+        )
+        return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=style)
+
+    def _collection(self, event: Any) -> Node:
+        mapping = isinstance(event, yaml.MappingStartEvent)
+        kind = MappingNode if mapping else SequenceNode
+        tag = self._resolver.resolve(kind, None, event.implicit)  # type: ignore[no-untyped-call]
+        end_kind = yaml.MappingEndEvent if mapping else yaml.SequenceEndEvent
+        items: list[Node] = []
+        self._flow += bool(event.flow_style)
+        while not isinstance(self._peek(), end_kind):
+            items.append(self._node())
+        self._flow -= bool(event.flow_style)
+        closed: Any = self._next()
+        if mapping:
+            pairs = list(zip(items[::2], items[1::2], strict=True))
+            return MappingNode(tag, pairs, event.start_mark, closed.end_mark, event.flow_style)
+        return SequenceNode(tag, items, event.start_mark, closed.end_mark, event.flow_style)
+
+
+def _finish(
+    composed: _Composed, source: SourceFile, sink: DiagnosticSink
+) -> tuple[LocatedMapping | None, list[Diagnostic]]:
+    """Report the aliases and tags, and locate the composed tree."""
+    root = composed.root
+    for span in composed.aliases:
         sink.report(
             span,
             "RE103",
             "aliases are not allowed in rule files",
             hint="write the value out in full",
         )
-    for span, tag in loader.tags:
+    for span, tag in composed.tags:
         sink.report(
             span,
             "RE104",
