@@ -467,14 +467,12 @@ def _progress(
     )
 
 
-_NOUNS = {
-    MilestoneType.ORDERS_COUNT: ("more order", "more orders"),
-    MilestoneType.REVIEWS_COUNT: ("more review", "more reviews"),
-    MilestoneType.REFERRALS_COUNT: (
-        "more referral (a friend who buys)",
-        "more referrals (friends who buy)",
-    ),
-    MilestoneType.SUBSCRIPTION_CYCLES: ("more billing cycle", "more billing cycles"),
+_NOUNS: dict[MilestoneType, tuple[str, str]] = {
+    MilestoneType.ORDERS_COUNT: ("order", "orders"),
+    MilestoneType.REVIEWS_COUNT: ("review", "reviews"),
+    MilestoneType.REFERRALS_COUNT: ("referral", "referrals"),
+    MilestoneType.SUBSCRIPTION_CYCLES: ("billing cycle", "billing cycles"),
+    MilestoneType.POINTS_EARNED: ("point", "points"),
 }
 
 
@@ -482,10 +480,13 @@ def remaining_text(metric: MilestoneType, amount: Number, currency: str) -> str:
     """What is left, in words a support agent can paste: "2 more reviews", "spend $37.50 more"."""
     if metric is MilestoneType.AMOUNT_SPENT:
         return f"spend {money(Decimal(amount), currency)} more"
-    if metric is MilestoneType.POINTS_EARNED:
-        return f"earn {count(amount, 'more point')}"
     singular, plural = _NOUNS[metric]
-    return count(amount, singular, plural)
+    text = count(amount, f"more {singular}", f"more {plural}")
+    if metric is MilestoneType.POINTS_EARNED:
+        return f"earn {text}"
+    if metric is MilestoneType.REFERRALS_COUNT:  # only friends who buy count
+        return text + (" (a friend who buys)" if amount == 1 else " (friends who buy)")
+    return text
 
 
 def _explain_step(
@@ -558,16 +559,9 @@ def _target_text(step: _PlannedStep, currency: str) -> str:
 
 
 def _amount_text(step: _PlannedStep, amount: Number, currency: str) -> str:
-    nouns: dict[MilestoneType, tuple[str, str]] = {
-        MilestoneType.ORDERS_COUNT: ("order", "orders"),
-        MilestoneType.REVIEWS_COUNT: ("review", "reviews"),
-        MilestoneType.REFERRALS_COUNT: ("referral", "referrals"),
-        MilestoneType.SUBSCRIPTION_CYCLES: ("billing cycle", "billing cycles"),
-        MilestoneType.POINTS_EARNED: ("point", "points"),
-    }
     if step.metric is MilestoneType.AMOUNT_SPENT:
         return f"{money(Decimal(amount), currency)} spent"
-    singular, plural = nouns[step.metric]
+    singular, plural = _NOUNS[step.metric]
     return count(amount, singular, plural)
 
 

@@ -48,7 +48,7 @@ from ruleengine.diagnostics import (
 )
 from ruleengine.engine import Engine
 from ruleengine.expr.compiler import Env
-from ruleengine.models import MilestoneType
+from ruleengine.models import REWARD_TYPES, MilestoneType
 from ruleengine.ruleset import CompiledExpression, RuleSet, check_source, read_source
 from ruleengine.snapshot import SnapshotError, SnapshotProblem
 from ruleengine.source import SourceFile, Span
@@ -163,7 +163,7 @@ class ExpectedReward(_Strict):
             raise PydanticCustomError(
                 "RE205", "`free_shipping` is `true` or left out; a decision never grants `false`"
             )
-        chosen = [name for name in _REWARD_TYPES if getattr(self, name) is not None]
+        chosen = [name for name in REWARD_TYPES if getattr(self, name) is not None]
         if len(chosen) != 1:
             raise PydanticCustomError(
                 "RE209",
@@ -171,16 +171,6 @@ class ExpectedReward(_Strict):
                 {"found": ", ".join(f"`{n}`" for n in chosen) if chosen else "none"},
             )
         return self
-
-
-_REWARD_TYPES = (
-    "points",
-    "store_credit",
-    "discount_amount",
-    "discount_percentage",
-    "free_shipping",
-    "free_gift",
-)
 
 
 class DecisionExpectation(_Strict):
@@ -672,7 +662,7 @@ def _order(node: LocatedNode | None, fields: Sequence[str]) -> list[str]:
 
 def _reward_dict(reward: ExpectedReward) -> dict[str, Any]:
     data = reward.model_dump(exclude_none=True)
-    return {name: data[name] for name in _REWARD_TYPES if name in data}
+    return {name: data[name] for name in REWARD_TYPES if name in data}
 
 
 # == structure errors as located diagnostics =====================================================
