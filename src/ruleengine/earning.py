@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from ruleengine.activity import Event, Order, Review
 from ruleengine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
 from ruleengine.expr.compiler import bind, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
@@ -25,7 +26,7 @@ from ruleengine.limits import DEFAULT_LIMITS
 from ruleengine.milestones import window_bounds
 from ruleengine.models import EarningRule, LimitPeriod, Stacking
 from ruleengine.ruleset import CompiledExpression, RuleSet
-from ruleengine.snapshot import CustomEventIn, EventIn, OrderIn, ReviewIn, Snapshot
+from ruleengine.snapshot import Snapshot
 from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
 from ruleengine.vocabulary import activity_name
 from ruleengine.wording import day
@@ -40,7 +41,7 @@ class Hit:
     at: datetime
     kind: str  # activity type, for the total order of occasions
     record: dict[str, Any]  # the activity as the rule's expressions see it
-    order: OrderIn | None = None
+    order: Order | None = None
     blocked: str | None = None  # why this occasion cannot earn (birthday set too recently)
 
 
@@ -98,7 +99,6 @@ class EarningEvaluator:
         # Explanations are only built when asked for: most evaluations never show them.
         self.explaining = explain
         self._rules: dict[int, _Compiled] = {}
-        self._records: dict[int, dict[str, Any]] = {}
 
     def run(self, excluded: bool) -> EarningOutcome:
         for rule in self.ruleset.model.earning:
@@ -138,15 +138,11 @@ class EarningEvaluator:
                 if event.type == trigger:
                     yield Hit(event.id, event.id, event.at, event.type, self.record(event))
 
-    def record(self, activity: OrderIn | ReviewIn | EventIn | CustomEventIn) -> dict[str, Any]:
-        """The activity as rules see it, made once per evaluation and shared by every rule on
-        its trigger (expressions only read records); a custom event with its declared fields."""
-        record = self._records.get(id(activity))  # the timeline keeps every activity alive
-        if record is None:
-            record = self._records[id(activity)] = _record(activity)
-            if isinstance(activity, CustomEventIn):
-                record.update(self.snapshot.events.get((activity.type, activity.id), {}))
-        return record
+    def record(self, activity: Order | Review | Event) -> dict[str, Any]:
+        """The activity as rules see it (a custom event with its declared fields), made when
+        the snapshot was read and shared by every rule on its trigger: expressions only read
+        records."""
+        return activity.record
 
     def birthday_hits(self, rule: EarningRule) -> Iterator[Hit]:
         """The birthday whose earning period contains `now`, if any (one per year)."""
@@ -158,7 +154,7 @@ class EarningEvaluator:
         after = options.days_after if options else 30
         guard = options.min_days_since_set if options else 30
         zone = self.ctx.tz
-        set_at = self.snapshot.model.customer.birthday_set_at
+        set_at = self.snapshot.birthday_set_at
         for year in (self.ctx.today.year - 1, self.ctx.today.year, self.ctx.today.year + 1):
             occurs = birthday_in(year, birthday)
             start = datetime.combine(occurs - timedelta(days=before), time(0), zone)
@@ -359,7 +355,7 @@ class EarningEvaluator:
         if order is not None and status == "granted":
             self.reverse_refund(rule, hit, order, points)
 
-    def reverse_refund(self, rule: EarningRule, hit: Hit, order: OrderIn, points: int) -> None:
+    def reverse_refund(self, rule: EarningRule, hit: Hit, order: Order, points: int) -> None:
         refunded_at = refund_known(order, self.ctx.now)
         if refunded_at is None:
             return
@@ -433,9 +429,3 @@ def period_start(moment: datetime, period: LimitPeriod, ctx: EvalContext) -> dat
     else:
         return None
     return datetime.combine(first, time(0), ctx.tz)
-
-
-def _record(activity: OrderIn | ReviewIn | EventIn | CustomEventIn) -> dict[str, Any]:
-    record = activity.model_dump()
-    record.update(activity.model_extra or {})
-    return record

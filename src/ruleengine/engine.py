@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from ruleengine.activity import utc
 from ruleengine.decisions import (
     Decision,
     EvaluationResult,
@@ -22,7 +23,7 @@ from ruleengine.decisions import (
 from ruleengine.earning import EarningEvaluator
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checker import path_of
-from ruleengine.expr.compiler import Env
+from ruleengine.expr.compiler import Env, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.milestones import MilestoneContext, evaluate_milestone
@@ -104,9 +105,11 @@ class _Evaluation:
         self.engine = engine
         self.ruleset = engine.ruleset
         self.snapshot = snapshot
-        self.now = now
-        self.ctx = EvalContext(now, engine.zone)
-        self.timeline = Timeline.build(snapshot, now, engine.zone)
+        self.now = now  # as given, for the result
+        # Internally `now` is in UTC, as every activity timestamp is: comparisons between
+        # datetimes of one tzinfo are several times faster than across zones.
+        self.ctx = EvalContext(utc(now), engine.zone)
+        self.timeline = Timeline.build(snapshot, self.ctx.now, engine.zone)
         self.problems: list[RuntimeProblem] = []
 
     def run(self, explain: bool) -> EvaluationResult:
@@ -122,10 +125,7 @@ class _Evaluation:
             currency=self.ruleset.model.currency,
             explain=explain,
         )
-        now_variables = {
-            "customer": self.snapshot.customer,
-            "stats": self.timeline.stats_at(self.now),
-        }
+        now_variables: dict[str, Any] = {"customer": self.snapshot.customer}
         for index, milestone in enumerate(self.ruleset.model.milestones):
             if not milestone.enabled:
                 if explain:
@@ -143,6 +143,8 @@ class _Evaluation:
                 blockers.append("the customer is excluded from the program")
             condition = self.ruleset.expression("milestones", index, "when")
             if condition is not None and not excluded:
+                if "stats" not in now_variables and _reads_stats(condition):
+                    now_variables["stats"] = self.timeline.stats_at(self.ctx.now)
                 holds, reasons = self.condition(condition, milestone.id, now_variables)
                 if not holds:
                     blockers.extend(reasons)
@@ -196,6 +198,12 @@ class _Evaluation:
                 error.code, rule, error.message, diagnostic.file, diagnostic.line, diagnostic.column
             )
         )
+
+
+def _reads_stats(expression: CompiledExpression) -> bool:
+    """Whether an expression reads `stats` (assumed when its compiled form cannot say)."""
+    roots = roots_of(expression.evaluate)
+    return roots is None or "stats" in roots
 
 
 def _field_values(root: Expr, env: Env) -> list[str]:

@@ -3,6 +3,8 @@
 The structure is a pydantic model (the source of `schemas/snapshot.schema.json`); the
 ruleset's typed `attributes` and custom `events` are checked on top of it. Every problem is
 reported with its JSON path (`$.activity[3].at`) and a stable code; nothing is guessed.
+The engine reads the result as `ruleengine.activity` objects, made straight from well-formed
+JSON by `ruleengine.snapshot_reader` (the fast path) or from the validated models.
 Activity dated after `now` is left out when the engine evaluates, not here.
 """
 
@@ -11,16 +13,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from ruleengine.activity import Activity, Event, from_model, optional_utc
 from ruleengine.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
+from ruleengine.snapshot_reader import DeclinedError, read_fast
 
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
@@ -141,7 +145,7 @@ def _activity_tag(value: Any) -> str | None:
     return kind if kind in ACTIVITY_TYPES else None
 
 
-Activity = Annotated[
+ActivityIn = Annotated[
     Annotated[OrderIn, Tag("order")]
     | Annotated[ReviewIn, Tag("review")]
     | Annotated[ReferralIn, Tag("referral")]
@@ -168,7 +172,7 @@ class SnapshotIn(_In):
     )
 
     customer: CustomerIn
-    activity: list[Activity] = Field(default_factory=list)
+    activity: list[ActivityIn] = Field(default_factory=list)
     granted: list[str] = Field(
         default_factory=list, description="Decision keys the host has already carried out."
     )
@@ -201,25 +205,19 @@ class SnapshotError(ValueError):
         super().__init__(f"{name}: {first.path}: {first.code} {first.message}{more}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A validated snapshot: typed activity, and the customer as the record rules see."""
+    """A validated snapshot: the customer as rules see them, and their activity.
 
-    model: SnapshotIn
+    Made by `read_snapshot` (or `Engine.read_snapshot`) and read by the engine; passing one to
+    `Engine.evaluate` skips validating the same data again.
+    """
+
+    customer_id: str
     customer: dict[str, Any]  # the `customer` record, attributes included, runtime-typed
-    events: dict[tuple[str, str], dict[str, Any]]  # (type, id) -> custom event fields
-
-    @property
-    def customer_id(self) -> str:
-        return self.model.customer.id
-
-    @property
-    def activity(self) -> list[Any]:
-        return self.model.activity
-
-    @property
-    def granted(self) -> frozenset[str]:
-        return frozenset(self.model.granted)
+    activity: tuple[Activity, ...]  # in input order; timestamps in UTC
+    granted: frozenset[str]  # decision keys the host has already carried out
+    birthday_set_at: datetime | None  # for the birthday abuse guard
 
 
 def read_snapshot(
@@ -235,66 +233,97 @@ def read_snapshot(
     Raises `SnapshotError` with every problem found. `customer_type` is the ruleset's
     `customer` record (attributes included); `events` its declared custom event fields.
     Sizes are checked first (`limits`), before any work proportional to them.
+
+    Well-formed JSON takes a fast path (`ruleengine.snapshot_reader`); anything it is not sure
+    of is validated by the pydantic models, which word every problem. Both give the same
+    snapshot for the same input.
     """
-    too_large = _size_problem(data, limits)
-    if too_large is not None:
-        raise SnapshotError([too_large], name)
+    entries = data.get("activity") if isinstance(data, Mapping) else None
+    if isinstance(entries, list) and len(entries) > limits.max_activity:
+        _check_depth(data, name, limits)  # the deeper problem is reported first, as always
+        raise SnapshotError([_too_much_activity(len(entries), limits)], name)
+    try:
+        raw_customer, activity, granted = read_fast(data, limits.max_json_depth)
+    except DeclinedError:
+        raw_customer, activity, granted = _read_with_models(data, name, limits)
+    problems: list[SnapshotProblem] = []
+    customer: dict[str, Any] = {}
+    try:
+        customer = _record(raw_customer, customer_type, ("customer",))
+    except CoercionError as error:
+        problems.append(_coercion_problem(error))
+    keys = [(entry.type, entry.id) for entry in activity]
+    if len(set(keys)) != len(keys):
+        problems.extend(_duplicates(keys))
+    custom = [i for i, entry in enumerate(activity) if entry.type.startswith("custom:")]
+    for index in custom:
+        event = activity[index]
+        assert isinstance(event, Event)
+        try:
+            event.record.update(_event_fields(event, events, ("activity", index)))
+        except CoercionError as error:
+            problems.append(_coercion_problem(error))
+    if problems:
+        raise SnapshotError(problems, name)
+    return Snapshot(
+        raw_customer["id"],
+        customer,
+        tuple(activity),
+        frozenset(granted),
+        raw_customer["birthday_set_at"],
+    )
+
+
+def _read_with_models(
+    data: Any, name: str, limits: Limits
+) -> tuple[dict[str, Any], list[Activity], list[str]]:
+    """The slow, thorough path: the pydantic models, with the depth limit checked first."""
+    _check_depth(data, name, limits)
     try:
         model = SnapshotIn.model_validate(data)
     except pydantic.ValidationError as error:
         raise SnapshotError([_problem(e) for e in error.errors(include_url=False)], name) from None
-    problems: list[SnapshotProblem] = []
-    customer: dict[str, Any] = {}
-    try:
-        customer = _customer_record(model.customer, customer_type)
-    except CoercionError as error:
-        problems.append(_coercion_problem(error))
-    custom: dict[tuple[str, str], dict[str, Any]] = {}
+    raw_customer = model.customer.model_dump()
+    raw_customer.update(model.customer.model_extra or {})
+    raw_customer["birthday_set_at"] = optional_utc(model.customer.birthday_set_at)
+    raw_customer["created_at"] = optional_utc(model.customer.created_at)
+    return raw_customer, [from_model(entry) for entry in model.activity], list(model.granted)
+
+
+def _duplicates(keys: list[tuple[str, str]]) -> list[SnapshotProblem]:
+    """RE612 for every activity that repeats an earlier one's type and id."""
+    problems = []
     seen: dict[tuple[str, str], int] = {}
-    for index, activity in enumerate(model.activity):
-        key = (activity.type, activity.id)
-        if key in seen:
+    for index, (kind, activity_id) in enumerate(keys):
+        first = seen.setdefault((kind, activity_id), index)
+        if first != index:
             problems.append(
                 SnapshotProblem(
                     "RE612",
                     format_path(("activity", index, "id")),
-                    f"duplicate {activity.type} id `{activity.id}`",
-                    f"the same id is used at {format_path(('activity', seen[key]))}",
+                    f"duplicate {kind} id `{activity_id}`",
+                    f"the same id is used at {format_path(('activity', first))}",
                 )
             )
-        else:
-            seen[key] = index
-        if isinstance(activity, CustomEventIn):
-            try:
-                custom[key] = _event_fields(activity, events, ("activity", index))
-            except CoercionError as error:
-                problems.append(_coercion_problem(error))
-    if problems:
-        raise SnapshotError(problems, name)
-    return Snapshot(model, customer, custom)
+    return problems
 
 
-def _size_problem(data: Any, limits: Limits) -> SnapshotProblem | None:
-    depth = json_depth(data, limits.max_json_depth)
-    if depth > limits.max_json_depth:
-        return SnapshotProblem(
+def _check_depth(data: Any, name: str, limits: Limits) -> None:
+    """Raise RE614 for data nested deeper than the limit (before pydantic recurses into it)."""
+    if json_depth(data, limits.max_json_depth) > limits.max_json_depth:
+        problem = SnapshotProblem(
             "RE614", "$", f"the snapshot is nested more than {limits.max_json_depth} levels deep"
         )
-    activity = data.get("activity") if isinstance(data, Mapping) else None
-    if isinstance(activity, list) and len(activity) > limits.max_activity:
-        return SnapshotProblem(
-            "RE614",
-            "$.activity",
-            f"{len(activity):,} activity entries; at most {limits.max_activity:,} are allowed",
-            "send only the activity the rules need, or raise `Limits.max_activity`",
-        )
-    return None
+        raise SnapshotError([problem], name)
 
 
-def _customer_record(customer: CustomerIn, customer_type: RecordType) -> dict[str, Any]:
-    raw = customer.model_dump()
-    raw.update(customer.model_extra or {})
-    return _record(raw, customer_type, ("customer",))
+def _too_much_activity(count: int, limits: Limits) -> SnapshotProblem:
+    return SnapshotProblem(
+        "RE614",
+        "$.activity",
+        f"{count:,} activity entries; at most {limits.max_activity:,} are allowed",
+        "send only the activity the rules need, or raise `Limits.max_activity`",
+    )
 
 
 def _record(raw: Mapping[str, Any], record_type: RecordType, path: JsonPath) -> dict[str, Any]:
@@ -314,10 +343,12 @@ def _is_optional_text(t: Any) -> bool:
 
 
 def _event_fields(
-    activity: CustomEventIn, events: Mapping[str, Mapping[str, str]], path: JsonPath
+    event: Event, events: Mapping[str, Mapping[str, str]], path: JsonPath
 ) -> dict[str, Any]:
-    declared = events.get(activity.type.removeprefix("custom:"), {})
-    raw = activity.model_extra or {}
+    """A custom event's declared fields, converted to their types (from the fields it carries
+    besides `id`, `at` and `type`)."""
+    declared = events.get(event.type.removeprefix("custom:"), {})
+    raw = {k: v for k, v in event.record.items() if k not in ("id", "at", "type")}
     fields = tuple((name, parse_type_name(text)) for name, text in declared.items())
     return _record(raw, RecordType("event", fields), path)
 

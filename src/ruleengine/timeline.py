@@ -17,16 +17,8 @@ from itertools import accumulate
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
-from ruleengine.snapshot import (
-    CustomEventIn,
-    EventIn,
-    OrderIn,
-    PointsEarnedIn,
-    ReferralIn,
-    ReviewIn,
-    Snapshot,
-    SubscriptionBillingIn,
-)
+from ruleengine.activity import Billing, Event, Order, PointsEntry, Referral, Review, utc
+from ruleengine.snapshot import Snapshot
 
 A = TypeVar("A")
 
@@ -40,14 +32,14 @@ def _sorted(items: Iterable[A]) -> tuple[A, ...]:
     return tuple(sorted(items, key=_ACTIVITY_KEY))
 
 
-def refund_known(order: OrderIn, now: datetime) -> datetime | None:
+def refund_known(order: Order, now: datetime) -> datetime | None:
     """The order's refund time if it happened by `now`."""
     if order.refunded_at is not None and order.refunded_at <= now:
         return order.refunded_at
     return None
 
 
-def refunded_amount(order: OrderIn, now: datetime) -> Decimal:
+def refunded_amount(order: Order, now: datetime) -> Decimal:
     """How much of the order was refunded by `now` (all of it when no amount is given)."""
     if refund_known(order, now) is None:
         return Decimal(0)
@@ -56,7 +48,7 @@ def refunded_amount(order: OrderIn, now: datetime) -> Decimal:
     return min(order.refunded_amount, order.subtotal)
 
 
-def fully_refunded(order: OrderIn, now: datetime) -> bool:
+def fully_refunded(order: Order, now: datetime) -> bool:
     return refund_known(order, now) is not None and refunded_amount(order, now) >= order.subtotal
 
 
@@ -81,15 +73,7 @@ class _Series:
         return self.totals[self.count_by(moment)]
 
 
-_KINDS = (
-    OrderIn,
-    ReviewIn,
-    ReferralIn,
-    SubscriptionBillingIn,
-    PointsEarnedIn,
-    EventIn,
-    CustomEventIn,
-)
+_KINDS = (Order, Review, Referral, Billing, PointsEntry, Event)
 
 
 @dataclass(frozen=True)
@@ -98,44 +82,41 @@ class Timeline:
 
     now: datetime
     zone: tzinfo
-    orders: tuple[OrderIn, ...]
-    reviews: tuple[ReviewIn, ...]
-    referrals: tuple[ReferralIn, ...]  # converted by `now`, sorted by conversion
-    billings: tuple[SubscriptionBillingIn, ...]
-    points: tuple[PointsEarnedIn, ...]
-    events: tuple[EventIn | CustomEventIn, ...]
+    orders: tuple[Order, ...]
+    reviews: tuple[Review, ...]
+    referrals: tuple[Referral, ...]  # converted by `now`, sorted by conversion
+    billings: tuple[Billing, ...]
+    points: tuple[PointsEntry, ...]
+    events: tuple[Event, ...]  # built-in and custom events
     _series: dict[str, _Series] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, snapshot: Snapshot, now: datetime, zone: tzinfo) -> Timeline:
-        # One pass that sorts activity into its kind (exact classes first, as validation makes
-        # them; anything else by `isinstance`, as before).
+        # One pass that sorts activity into its kind. Activity timestamps are in UTC, and so is
+        # `now` here, so every comparison below is between datetimes of one tzinfo (fast).
+        now = utc(now)
         kinds: dict[type, list[Any]] = {kind: [] for kind in _KINDS}
         for activity in snapshot.activity:
             if activity.at <= now:
-                bucket = kinds.get(type(activity))
-                if bucket is None:
-                    bucket = kinds[next(k for k in _KINDS if isinstance(activity, k))]
-                bucket.append(activity)
+                kinds[type(activity)].append(activity)
         referrals = sorted(
-            (a for a in kinds[ReferralIn] if a.converted_at is not None and a.converted_at <= now),
+            (a for a in kinds[Referral] if a.converted_at is not None and a.converted_at <= now),
             key=lambda r: (r.converted_at, r.id),
         )
-        timeline = cls(
+        return cls(
             now=now,
             zone=zone,
-            orders=_sorted(kinds[OrderIn]),
-            reviews=_sorted(kinds[ReviewIn]),
+            orders=_sorted(kinds[Order]),
+            reviews=_sorted(kinds[Review]),
             referrals=tuple(referrals),
-            billings=_sorted(kinds[SubscriptionBillingIn]),
-            points=_sorted(kinds[PointsEarnedIn]),
-            events=_sorted([*kinds[EventIn], *kinds[CustomEventIn]]),
+            billings=_sorted(kinds[Billing]),
+            points=_sorted(kinds[PointsEntry]),
+            events=_sorted(kinds[Event]),
         )
-        timeline._index()
-        return timeline
 
     def _index(self) -> None:
-        """Running totals behind `stats_at`, built once so each lookup is a binary search."""
+        """Running totals behind `stats_at`, built at its first call (many rulesets never read
+        `stats`) so that each lookup is a binary search."""
         now = self.now
         refunds = [(o, refund_known(o, now)) for o in self.orders]
         self._series.update(
@@ -164,6 +145,8 @@ class Timeline:
         converted referrals are counted as they happened.
         """
         series = self._series
+        if not series:
+            self._index()
         placed = series["orders"].count_by(moment)
         last = self.orders[placed - 1].at if placed else None
         return {

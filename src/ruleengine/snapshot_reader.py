@@ -1,0 +1,400 @@
+"""The fast path of snapshot reading: well-formed JSON straight to activity objects.
+
+Validating a snapshot through the pydantic models costs about as much as evaluating the whole
+ruleset, and nearly every snapshot a host sends is well formed. This reader accepts the plain
+forms a JSON parser produces (`str`, `int`, `float` or `Decimal` numbers, ISO 8601 timestamps
+with an offset, `YYYY-MM-DD` dates, lists and objects) and builds the activity objects directly. It
+never reports a problem: anything it is not sure of (a wrong type, a missing field, a number
+as text with an exponent, a timestamp without `T`, a tuple instead of a list, an object nested
+deeper than the limit allows...) makes it *decline*, and the caller validates the snapshot
+through the models instead, which accept or word the problem exactly as before. So the fast
+path changes speed only: for every input it accepts, it gives what the models give
+(`tests/unit/test_snapshot_reader.py` compares them on the corpora and on generated input).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ruleengine.activity import (
+    Activity,
+    Billing,
+    Event,
+    Order,
+    PointsEntry,
+    Referral,
+    Review,
+    utc,
+)
+from ruleengine.limits import json_depth
+
+# Stricter than what the models accept, never looser: a value outside these shapes declines.
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+_AMOUNT = re.compile(r"\d{1,30}(?:\.\d{1,30})?")
+_TIMESTAMP_MATCH = _TIMESTAMP.fullmatch
+_FROM_ISO = datetime.fromisoformat
+_CUSTOM_TYPE = re.compile(r"custom:[a-z_][a-z0-9_]{0,63}")
+_EVENT_TYPES = frozenset(
+    ("signup", "newsletter_signup", "social_follow", "website_visit", "survey")
+)
+
+# The deepest the fixed structure goes (snapshot, activity, an order, items, an item, its
+# tags, a tag); below that limit every snapshot takes the models' path and their depth check.
+STRUCTURE_DEPTH = 7
+
+
+class DeclinedError(Exception):
+    """The fast reader cannot vouch for this input: validate it through the models."""
+
+
+_DECLINED = DeclinedError()
+
+
+def read_fast(data: Any, max_depth: int) -> tuple[dict[str, Any], list[Activity], list[str]]:
+    """The customer (the raw fields and attributes, as the models would give them), the
+    activity and the granted keys of a well-formed snapshot; raises `DeclinedError` otherwise."""
+    if type(data) is not dict or max_depth < STRUCTURE_DEPTH:
+        raise _DECLINED
+    for key in data:
+        if key != "customer" and key != "activity" and key != "granted":
+            raise _DECLINED
+    customer = _customer(data.get("customer"), max_depth)
+    entries = data.get("activity", [])
+    granted = data.get("granted", [])
+    if type(entries) is not list:
+        raise _DECLINED
+    activity = [_activity(entry, max_depth) for entry in entries]
+    return customer, activity, _texts(granted)
+
+
+# -- values ----------------------------------------------------------------------------------
+
+
+def _timestamp(value: Any) -> datetime:
+    if type(value) is str and _TIMESTAMP_MATCH(value):
+        try:
+            moment = _FROM_ISO(value)
+        except ValueError:
+            raise _DECLINED from None
+        return moment if moment.tzinfo is UTC else utc(moment)
+    raise _DECLINED
+
+
+def _optional_timestamp(value: Any) -> datetime | None:
+    return None if value is None else _timestamp(value)
+
+
+def _money(value: Any) -> Decimal:
+    """A non-negative, finite amount: decimal text, a whole number, a float or a `Decimal`."""
+    kind = type(value)
+    if kind is str:
+        if _AMOUNT.fullmatch(value):
+            return Decimal(value)
+    elif kind is Decimal:
+        if value.is_finite() and value >= 0:
+            return value  # type: ignore[no-any-return]
+    elif kind is int and value >= 0:
+        return Decimal(value)
+    elif kind is float and math.isfinite(value) and value >= 0:
+        return Decimal(repr(value))  # the shortest text that reads back as the float
+    raise _DECLINED
+
+
+def _optional_money(value: Any) -> Decimal | None:
+    return None if value is None else _money(value)
+
+
+def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    raise _DECLINED
+
+
+def _id(value: Any) -> str:
+    if type(value) is str and value:
+        return value
+    raise _DECLINED
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise _DECLINED
+
+
+def _texts(value: Any) -> list[str]:
+    if type(value) is list:
+        for item in value:
+            if type(item) is not str:
+                raise _DECLINED
+        return list(value)
+    raise _DECLINED
+
+
+def _whole(value: Any, low: int | None = None, high: int | None = None) -> int:
+    if type(value) is int and (low is None or value >= low) and (high is None or value <= high):
+        return value
+    raise _DECLINED
+
+
+def _flag(value: Any) -> bool:
+    if value is True or value is False:
+        return value
+    raise _DECLINED
+
+
+def _optional_flag(value: Any) -> bool | None:
+    return None if value is None else _flag(value)
+
+
+def _optional_date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if type(value) is str and _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _DECLINED
+
+
+def _ignored(value: Any, container_depth: int, max_depth: int) -> None:
+    """A value the models pass through or ignore must still respect the depth limit."""
+    deep = isinstance(value, dict | list | tuple)
+    if deep and container_depth + json_depth(value, max_depth) > max_depth:
+        raise _DECLINED
+
+
+# -- records -----------------------------------------------------------------------------------
+
+_CUSTOMER_FIELDS = frozenset(
+    ("id", "email", "tags", "tier", "excluded", "birthday", "birthday_set_at", "created_at")
+)
+
+
+def _customer(value: Any, max_depth: int) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _DECLINED
+    get = value.get
+    customer: dict[str, Any] = {
+        "id": _id(get("id")),
+        "email": _optional_text(get("email")),
+        "tags": _texts(get("tags", [])),
+        "tier": _optional_text(get("tier")),
+        "excluded": _flag(get("excluded", False)),
+        "birthday": _optional_date(get("birthday")),
+        "birthday_set_at": _optional_timestamp(get("birthday_set_at")),
+        "created_at": _optional_timestamp(get("created_at")),
+    }
+    for key, extra in value.items():
+        if key not in _CUSTOMER_FIELDS:
+            _ignored(extra, 2, max_depth)
+            customer[key] = extra  # the ruleset's attributes: converted by their types later
+    return customer
+
+
+_ORDER_FIELDS = frozenset(
+    (
+        "id",
+        "at",
+        "type",
+        "subtotal",
+        "total",
+        "channel",
+        "items",
+        "discount_codes",
+        "refunded_at",
+        "refunded_amount",
+        "subscription_id",
+    )
+)
+_ITEM_FIELDS = frozenset(
+    (
+        "product_id",
+        "variant_id",
+        "sku",
+        "title",
+        "vendor",
+        "product_type",
+        "quantity",
+        "price",
+        "tags",
+    )
+)
+_REVIEW_FIELDS = frozenset(("id", "at", "type", "rating", "product_id", "has_photo", "verified"))
+_REFERRAL_FIELDS = frozenset(("id", "at", "type", "converted_at"))
+_BILLING_FIELDS = frozenset(("id", "at", "type", "subscription_id"))
+_POINTS_FIELDS = frozenset(("id", "at", "type", "points"))
+_EVENT_FIELDS = frozenset(("id", "at", "type", "platform", "url", "survey_id"))
+_CUSTOM_FIELDS = frozenset(("id", "at", "type"))
+
+
+def _activity(value: Any, max_depth: int) -> Activity:
+    if type(value) is not dict:
+        raise _DECLINED
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        raise _DECLINED
+    reader = _READERS.get(kind)
+    if reader is None:
+        if not _CUSTOM_TYPE.fullmatch(kind):
+            raise _DECLINED
+        reader = _custom_event
+    return reader(value, kind, max_depth)
+
+
+def _only(value: dict[str, Any], known: frozenset[str], max_depth: int) -> None:
+    """Fields the models ignore still count toward the depth limit."""
+    if value.keys() <= known:  # nearly always: one C-level comparison
+        return
+    for key, extra in value.items():
+        if key not in known:
+            _ignored(extra, 3, max_depth)
+
+
+def _start(value: dict[str, Any], known: frozenset[str], max_depth: int) -> tuple[str, datetime]:
+    """The id and moment every activity has, after checking the fields it carries."""
+    _only(value, known, max_depth)
+    activity_id = value.get("id")
+    if type(activity_id) is not str or not activity_id:
+        raise _DECLINED
+    return activity_id, _timestamp(value.get("at"))
+
+
+def _order(value: dict[str, Any], kind: str, max_depth: int) -> Order:
+    order_id, at = _start(value, _ORDER_FIELDS, max_depth)
+    get = value.get
+    subtotal = _money(get("subtotal"))
+    refunded_at = get("refunded_at")
+    if refunded_at is not None:
+        refunded_at = _timestamp(refunded_at)
+    refunded_amount = get("refunded_amount")
+    if refunded_amount is not None:
+        refunded_amount = _money(refunded_amount)
+    total = get("total")
+    if total is not None:
+        total = _money(total)
+    channel = get("channel")
+    subscription_id = get("subscription_id")
+    if (channel is not None and type(channel) is not str) or (
+        subscription_id is not None and type(subscription_id) is not str
+    ):
+        raise _DECLINED
+    items = get("items")
+    if items is None and "items" not in value:
+        items = []
+    elif type(items) is list:
+        items = [_item(item, max_depth) for item in items]
+    else:
+        raise _DECLINED
+    codes = get("discount_codes")
+    codes = [] if codes is None and "discount_codes" not in value else _texts(codes)
+    record = {
+        "id": order_id,
+        "at": at,
+        "type": kind,
+        "subtotal": subtotal,
+        "total": total,
+        "channel": channel,
+        "items": items,
+        "discount_codes": codes,
+        "refunded_at": refunded_at,
+        "refunded_amount": refunded_amount,
+        "subscription_id": subscription_id,
+    }
+    return Order(
+        order_id, at, kind, subtotal, channel, refunded_at, refunded_amount, subscription_id, record
+    )
+
+
+def _review(value: dict[str, Any], kind: str, max_depth: int) -> Review:
+    review_id, at = _start(value, _REVIEW_FIELDS, max_depth)
+    get = value.get
+    record = {
+        "id": review_id,
+        "at": at,
+        "type": kind,
+        "rating": _whole(get("rating"), 1, 5),
+        "product_id": _optional_text(get("product_id")),
+        "has_photo": _flag(get("has_photo", False)),
+        "verified": _optional_flag(get("verified")),
+    }
+    return Review(review_id, at, kind, record)
+
+
+def _referral(value: dict[str, Any], kind: str, max_depth: int) -> Referral:
+    referral_id, at = _start(value, _REFERRAL_FIELDS, max_depth)
+    return Referral(referral_id, at, kind, _optional_timestamp(value.get("converted_at")))
+
+
+def _billing(value: dict[str, Any], kind: str, max_depth: int) -> Billing:
+    billing_id, at = _start(value, _BILLING_FIELDS, max_depth)
+    return Billing(billing_id, at, kind, _id(value.get("subscription_id")))
+
+
+def _points(value: dict[str, Any], kind: str, max_depth: int) -> PointsEntry:
+    entry_id, at = _start(value, _POINTS_FIELDS, max_depth)
+    return PointsEntry(entry_id, at, kind, _whole(value.get("points")))
+
+
+def _event(value: dict[str, Any], kind: str, max_depth: int) -> Event:
+    """A built-in event: its optional text fields, and any others it carries (kept)."""
+    record = _event_record(value, kind, _EVENT_FIELDS, max_depth)
+    get = value.get
+    record["platform"] = _optional_text(get("platform"))
+    record["url"] = _optional_text(get("url"))
+    record["survey_id"] = _optional_text(get("survey_id"))
+    return Event(record["id"], record["at"], kind, record)
+
+
+def _custom_event(value: dict[str, Any], kind: str, max_depth: int) -> Event:
+    """A `custom:<name>` event: its declared fields are typed later, by the ruleset."""
+    record = _event_record(value, kind, _CUSTOM_FIELDS, max_depth)
+    return Event(record["id"], record["at"], kind, record)
+
+
+def _event_record(
+    value: dict[str, Any], kind: str, known: frozenset[str], max_depth: int
+) -> dict[str, Any]:
+    event_id, at = _start(value, known, max_depth)
+    record: dict[str, Any] = {"id": event_id, "at": at, "type": kind}
+    for key, extra in value.items():
+        if key not in known:
+            record[key] = extra  # events keep the fields they carry
+    return record
+
+
+_READERS: dict[str, Callable[[dict[str, Any], str, int], Activity]] = {
+    "order": _order,
+    "review": _review,
+    "referral": _referral,
+    "subscription_billing": _billing,
+    "points_earned": _points,
+    **{kind: _event for kind in _EVENT_TYPES},
+}
+
+
+def _item(value: Any, max_depth: int) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _DECLINED
+    for key, extra in value.items():
+        if key not in _ITEM_FIELDS:
+            _ignored(extra, 5, max_depth)
+    get = value.get
+    return {
+        "product_id": _text(get("product_id")),
+        "variant_id": _optional_text(get("variant_id")),
+        "sku": _optional_text(get("sku")),
+        "title": _optional_text(get("title")),
+        "vendor": _optional_text(get("vendor")),
+        "product_type": _optional_text(get("product_type")),
+        "quantity": _whole(get("quantity", 1), 0),
+        "price": _money(get("price")),
+        "tags": _texts(get("tags", [])),
+    }
