@@ -26,7 +26,7 @@ from ruleengine.expr.checker import path_of
 from ruleengine.expr.compiler import Env, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.milestones import MilestoneContext, evaluate_milestone
+from ruleengine.milestones import MilestoneContext, evaluate_milestone, milestone_plan
 from ruleengine.ruleset import CompiledExpression, RuleSet
 from ruleengine.snapshot import Snapshot, SnapshotError, read_snapshot
 from ruleengine.timeline import Timeline
@@ -46,6 +46,10 @@ class Engine:
         self.limits = limits
         self.zone = ruleset.timezone
         self._customer_type = customer_type(ruleset.model.attributes)
+        # What each milestone needs from the ruleset alone (steps, keys, window in UTC).
+        self._milestone_plans = tuple(
+            milestone_plan(milestone, self.zone) for milestone in ruleset.model.milestones
+        )
         self._hash = ruleset.hash
 
     def read_snapshot(self, data: Any, *, name: str = "<snapshot>") -> Snapshot:
@@ -148,7 +152,8 @@ class _Evaluation:
                 holds, reasons = self.condition(condition, milestone.id, now_variables)
                 if not holds:
                     blockers.extend(reasons)
-            outcome = evaluate_milestone(milestone, shared, not blockers, blockers)
+            plan = self.engine._milestone_plans[index]
+            outcome = evaluate_milestone(milestone, plan, shared, not blockers, blockers)
             decisions.extend(outcome.decisions)
             if outcome.progress is not None:
                 progress.append(outcome.progress)

@@ -8,45 +8,49 @@ the first moment the total reaches its target, by the contribution that got it t
 it has passed its refund hold. Single-type milestones count one running total for all of their
 steps; `mixed` journeys count each step from the moment the previous step was achieved.
 Inactivity milestones count time since each order instead (one decision per spell).
+
+This runs for every milestone of every evaluation, so the hot path is kept lean: what depends
+only on the ruleset (steps, window, order requirements) is worked out once per milestone (a
+`MilestonePlan`), contributions are plain tuples, and the notes on activity that did not count
+are written only when explanations are asked for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
+from itertools import islice
+from operator import attrgetter, itemgetter
+from typing import TypeVar
 
+from ruleengine.activity import optional_utc
 from ruleengine.decisions import Decision, Explanation, Progress, RewardGrant
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.models import Milestone, MilestoneType, RewardLogic, RewardSpec, Step, Window
-from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
+from ruleengine.timeline import Timeline, refund_known, refunded_amount
 from ruleengine.wording import count, day, money
 
-ActivityKey = tuple[datetime, str, str]
+A = TypeVar("A")
+ActivityKey = tuple[datetime, str, str]  # (moment, type, id): the total order of activity
 Number = int | Decimal
 
-
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One change to a metric's running total, at `key` (moment, type, id)."""
-
-    key: ActivityKey
-    activity_id: str
-    delta: Number
-    confirm_at: datetime  # when its refund hold ends (its own moment when there is none)
-    group: str | None = None  # subscription id, for subscription_cycles
-
-    @property
-    def at(self) -> datetime:
-        return self.key[0]
+# One change to a metric's running total, as a plain tuple (one is made per order and metric):
+# (key, activity id, delta, confirm_at, group). `confirm_at` is when its refund hold ends (its
+# own moment when there is none); `group` is the subscription id, for subscription_cycles.
+Contribution = tuple[ActivityKey, str, Number, datetime, str | None]
+_KEY = itemgetter(0)
+_AT = attrgetter("at")
+_CONVERTED_AT = attrgetter("converted_at")
 
 
-@dataclass
+@dataclass(slots=True)
 class Ledger:
-    """A metric's contributions in time order, and notes on activity that did not count."""
+    """A metric's contributions in key order, and notes on activity that did not count (written
+    only when explaining: nothing else reads them)."""
 
     contributions: list[Contribution] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -54,7 +58,10 @@ class Ledger:
 
 @dataclass(frozen=True)
 class CountingRules:
-    """What counts toward a milestone: the window and the order requirements."""
+    """What counts toward a milestone: the window and the order requirements.
+
+    The window's bounds are kept in UTC: the same moments as in the ruleset's zone, but
+    compared faster with activity timestamps, which are UTC too."""
 
     start: datetime | None
     end: datetime | None  # exclusive: the start of the day after `until`
@@ -71,8 +78,8 @@ def counting_rules(milestone: Milestone, zone: tzinfo) -> CountingRules:
     requirements = milestone.order_requirements
     start, end = window_bounds(milestone.active, zone)
     return CountingRules(
-        start=start,
-        end=end,
+        start=optional_utc(start),
+        end=optional_utc(end),
         min_subtotal=requirements.min_subtotal if requirements else None,
         hold=timedelta(days=requirements.refund_hold_days if requirements else 0),
     )
@@ -89,161 +96,208 @@ def window_bounds(window: Window | None, zone: tzinfo) -> tuple[datetime | None,
     return start, end
 
 
+def _in_window(
+    items: Sequence[A], moment: Callable[[A], datetime], rules: CountingRules
+) -> Sequence[A]:
+    """The items whose `moment` is in the window, for items in order of that moment."""
+    if rules.start is None and rules.end is None:
+        return items
+    first = 0 if rules.start is None else bisect_left(items, rules.start, key=moment)
+    stop = len(items) if rules.end is None else bisect_left(items, rules.end, key=moment)
+    return items[first:stop]
+
+
 # -- ledgers ---------------------------------------------------------------------------------------
 
 
 def build_ledger(
-    metric: MilestoneType, timeline: Timeline, rules: CountingRules, currency: str
+    metric: MilestoneType,
+    timeline: Timeline,
+    rules: CountingRules,
+    currency: str,
+    explain: bool = True,
 ) -> Ledger:
-    """The contributions of `metric`, with notes on orders that did not count and why."""
-    ledger = Ledger()
-    if metric in (MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT):
-        for order in timeline.orders:
-            _add_order(ledger, metric, order, rules, timeline.now, currency, timeline.zone)
-    else:
-        ledger.contributions.extend(
-            c for c in _activity_contributions(metric, timeline) if rules.in_window(c.at)
-        )
-    ledger.contributions.sort(key=lambda c: c.key)
-    return ledger
+    """The contributions of `metric` in the window, in key order; with `explain`, notes on
+    orders that did not count and why."""
+    if metric is MilestoneType.ORDERS_COUNT or metric is MilestoneType.AMOUNT_SPENT:
+        return _order_ledger(metric, timeline, rules, currency, explain)
+    return Ledger(_activity_contributions(metric, timeline, rules))
 
 
-def _activity_contributions(metric: MilestoneType, timeline: Timeline) -> Iterator[Contribution]:
-    """Reviews, converted referrals (at their conversion), points and billings, unfiltered."""
+def _activity_contributions(
+    metric: MilestoneType, timeline: Timeline, rules: CountingRules
+) -> list[Contribution]:
+    """Reviews, converted referrals (at their conversion), points and billings in the window.
+
+    The timeline keeps each kind sorted by time, type and id (referrals by conversion and id),
+    which is the contributions' key order, so there is nothing to sort."""
     if metric is MilestoneType.REVIEWS_COUNT:
-        for review in timeline.reviews:
-            yield Contribution((review.at, "review", review.id), review.id, 1, review.at)
-    elif metric is MilestoneType.REFERRALS_COUNT:
-        for referral in timeline.referrals:
+        return [
+            ((review.at, "review", review.id), review.id, 1, review.at, None)
+            for review in _in_window(timeline.reviews, _AT, rules)
+        ]
+    if metric is MilestoneType.REFERRALS_COUNT:
+        contributions: list[Contribution] = []
+        for referral in _in_window(timeline.referrals, _CONVERTED_AT, rules):
             converted = referral.converted_at
             assert converted is not None  # the timeline keeps converted referrals only
-            yield Contribution((converted, "referral", referral.id), referral.id, 1, converted)
-    elif metric is MilestoneType.POINTS_EARNED:
-        for entry in timeline.points:
-            yield Contribution(
-                (entry.at, "points_earned", entry.id), entry.id, entry.points, entry.at
+            contributions.append(
+                ((converted, "referral", referral.id), referral.id, 1, converted, None)
             )
-    elif metric is MilestoneType.SUBSCRIPTION_CYCLES:
-        for billing in timeline.billings:
-            yield Contribution(
+        return contributions
+    if metric is MilestoneType.POINTS_EARNED:
+        return [
+            ((entry.at, "points_earned", entry.id), entry.id, entry.points, entry.at, None)
+            for entry in _in_window(timeline.points, _AT, rules)
+        ]
+    if metric is MilestoneType.SUBSCRIPTION_CYCLES:
+        return [
+            (
                 (billing.at, "subscription_billing", billing.id),
                 billing.id,
                 1,
                 billing.at,
                 billing.subscription_id,
             )
+            for billing in _in_window(timeline.billings, _AT, rules)
+        ]
+    return []
 
 
-def _add_order(
-    ledger: Ledger,
-    metric: MilestoneType,
-    order: Any,
-    rules: CountingRules,
-    now: datetime,
-    currency: str,
-    zone: tzinfo,
-) -> None:
-    if not rules.in_window(order.at):
-        return
-    if rules.min_subtotal is not None and order.subtotal < rules.min_subtotal:
-        ledger.notes.append(
-            f"order {order.id} ({money(order.subtotal, currency)}) is below the "
-            f"{money(rules.min_subtotal, currency)} minimum and does not count"
-        )
-        return
-    refunded_at = refund_known(order, now)
-    full = refunded_at is not None and fully_refunded(order, now)  # no refund: not refunded
-    if rules.hold and refunded_at is not None and full and refunded_at <= order.at + rules.hold:
-        ledger.notes.append(
-            f"order {order.id} was refunded on {day(refunded_at, zone)}, within its "
-            f"{rules.hold.days}-day refund hold, and does not count"
-        )
-        return
-    confirm_at = order.at + rules.hold if rules.hold else order.at  # the same moment for no hold
-    amount: Number = 1 if metric is MilestoneType.ORDERS_COUNT else order.subtotal
-    ledger.contributions.append(
-        Contribution((order.at, "order", order.id), order.id, amount, confirm_at)
-    )
-    if refunded_at is None:
-        return
-    if metric is MilestoneType.ORDERS_COUNT:
-        if full:
-            ledger.contributions.append(
-                Contribution((refunded_at, "refund", order.id), order.id, -1, refunded_at)
-            )
-            ledger.notes.append(
-                f"order {order.id} was refunded on {day(refunded_at, zone)} and no longer counts"
-            )
-    else:
+def _order_ledger(
+    metric: MilestoneType, timeline: Timeline, rules: CountingRules, currency: str, explain: bool
+) -> Ledger:
+    """Orders in the window as contributions: one each, unless below the minimum subtotal or
+    fully refunded within the refund hold, and a negative one at each refund known by `now`
+    (full refunds only, when counting orders)."""
+    now, zone = timeline.now, timeline.zone
+    ledger = Ledger()
+    contributions, notes = ledger.contributions, ledger.notes
+    counting_orders = metric is MilestoneType.ORDERS_COUNT
+    min_subtotal, hold = rules.min_subtotal, rules.hold
+    refunds = False
+    for order in _in_window(timeline.orders, _AT, rules):
+        at, subtotal = order.at, order.subtotal
+        if min_subtotal is not None and subtotal < min_subtotal:
+            if explain:
+                notes.append(
+                    f"order {order.id} ({money(subtotal, currency)}) is below the "
+                    f"{money(min_subtotal, currency)} minimum and does not count"
+                )
+            continue
+        confirm_at = at + hold if hold else at  # the same moment for no hold
+        amount: Number = 1 if counting_orders else subtotal
+        # Most orders have no refund at all: skip the call for them.
+        refunded_at = None if order.refunded_at is None else refund_known(order, now)
+        if refunded_at is None:
+            contributions.append(((at, "order", order.id), order.id, amount, confirm_at, None))
+            continue
         back = refunded_amount(order, now)
-        ledger.contributions.append(
-            Contribution((refunded_at, "refund", order.id), order.id, -back, refunded_at)
-        )
-        ledger.notes.append(
-            f"{money(back, currency)} of order {order.id} was refunded on "
-            f"{day(refunded_at, zone)} and no longer counts"
-        )
+        full = back >= subtotal
+        if hold and full and refunded_at <= confirm_at:
+            if explain:
+                notes.append(
+                    f"order {order.id} was refunded on {day(refunded_at, zone)}, within its "
+                    f"{hold.days}-day refund hold, and does not count"
+                )
+            continue
+        contributions.append(((at, "order", order.id), order.id, amount, confirm_at, None))
+        if counting_orders and not full:
+            continue  # a partial refund leaves the order counted
+        refunds = True
+        refund_key = (refunded_at, "refund", order.id)
+        if counting_orders:
+            contributions.append((refund_key, order.id, -1, refunded_at, None))
+            if explain:
+                notes.append(
+                    f"order {order.id} was refunded on {day(refunded_at, zone)} "
+                    "and no longer counts"
+                )
+        else:
+            contributions.append((refund_key, order.id, -back, refunded_at, None))
+            if explain:
+                notes.append(
+                    f"{money(back, currency)} of order {order.id} was refunded on "
+                    f"{day(refunded_at, zone)} and no longer counts"
+                )
+    if refunds:  # the orders came in key order: only refunds need moving into place
+        contributions.sort(key=_KEY)
+    return ledger
 
 
 # -- steps ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StepState:
     """Where one step stands at `now`."""
 
-    achieved: Contribution | None  # the qualifying contribution, once the target was reached
+    achieved: ActivityKey | None  # the qualifying contribution's key, once the target was reached
+    qualifying: str | None  # its activity id
     confirm_at: datetime | None  # when every contribution counted for it has passed its hold
     current: Number  # counted and past its hold
     pending: Number  # counted but still within a refund hold
 
 
-class _Total:
-    """A running total; per group (subscription) when `grouped`, reading the largest group."""
-
-    def __init__(self, grouped: bool) -> None:
-        self.grouped = grouped
-        self.groups: dict[str | None, Number] = {}
-
-    def add(self, contribution: Contribution) -> None:
-        group = contribution.group if self.grouped else None
-        self.groups[group] = self.groups.get(group, 0) + contribution.delta
-
-    @property
-    def value(self) -> Number:
-        if not self.grouped:  # one total: the same answer without a `max` per contribution
-            return self.groups.get(None, 0)
-        return max(self.groups.values(), default=0)
-
-
 def step_state(
     ledger: Ledger, after: ActivityKey | None, target: Number, now: datetime, grouped: bool
 ) -> StepState:
-    """Sweep the contributions after `after` until the total reaches `target`."""
-    total, confirmed, pending = _Total(grouped), _Total(grouped), _Total(grouped)
+    """Sweep the contributions after `after` until the total reaches `target`; per group
+    (subscription) when `grouped`, reading the largest group's total."""
+    contributions = ledger.contributions
+    first = 0 if after is None else bisect_right(contributions, after, key=_KEY)
+    if grouped:
+        return _grouped_step_state(islice(contributions, first, None), target, now)
+    total: Number = 0
+    confirmed: Number = 0
+    pending: Number = 0
     latest_confirm: datetime | None = None
-    achieved: Contribution | None = None
-    for contribution in ledger.contributions:
-        if after is not None and contribution.key <= after:
-            continue
-        total.add(contribution)
-        if contribution.confirm_at <= now or contribution.delta < 0:
-            confirmed.add(contribution)
+    for key, activity_id, delta, confirm_at, _ in islice(contributions, first, None):
+        total += delta
+        if delta < 0 or confirm_at <= now:
+            confirmed += delta
         else:
-            pending.add(contribution)
-        if contribution.delta > 0 and (
-            latest_confirm is None or contribution.confirm_at > latest_confirm
-        ):
-            latest_confirm = contribution.confirm_at
+            pending += delta
+        if delta > 0 and (latest_confirm is None or confirm_at > latest_confirm):
+            latest_confirm = confirm_at
+        if total >= target:
+            return StepState(key, activity_id, latest_confirm, max(confirmed, 0), max(pending, 0))
+    return StepState(None, None, None, max(confirmed, 0), max(pending, 0))
+
+
+class _GroupTotals:
+    """Running totals per group; `value` is the largest."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str | None, Number] = {}
+
+    def add(self, group: str | None, delta: Number) -> None:
+        self.groups[group] = self.groups.get(group, 0) + delta
+
+    @property
+    def value(self) -> Number:
+        return max(self.groups.values(), default=0)
+
+
+def _grouped_step_state(
+    contributions: Iterable[Contribution], target: Number, now: datetime
+) -> StepState:
+    """`step_state` for a total per group (subscription_cycles)."""
+    total, confirmed, pending = _GroupTotals(), _GroupTotals(), _GroupTotals()
+    latest_confirm: datetime | None = None
+    for key, activity_id, delta, confirm_at, group in contributions:
+        total.add(group, delta)
+        if delta < 0 or confirm_at <= now:
+            confirmed.add(group, delta)
+        else:
+            pending.add(group, delta)
+        if delta > 0 and (latest_confirm is None or confirm_at > latest_confirm):
+            latest_confirm = confirm_at
         if total.value >= target:
-            achieved = contribution
-            break
-    return StepState(
-        achieved=achieved,
-        confirm_at=latest_confirm if achieved else None,
-        current=max(confirmed.value, 0),
-        pending=max(pending.value, 0),
-    )
+            return StepState(
+                key, activity_id, latest_confirm, max(confirmed.value, 0), max(pending.value, 0)
+            )
+    return StepState(None, None, None, max(confirmed.value, 0), max(pending.value, 0))
 
 
 # -- evaluating a milestone ------------------------------------------------------------------------
@@ -282,53 +336,73 @@ def rewards_of(spec: RewardSpec) -> tuple[RewardGrant, ...]:
 
 
 def make_decision(
-    key: str, rule: str, step: int, spec: RewardSpec, achieved_at: datetime, qualifying: str | None
+    key: str, rule: str, step: _PlannedStep, achieved_at: datetime, qualifying: str | None
 ) -> Decision:
-    picks = spec.logic is RewardLogic.CUSTOMER_PICKS
     return Decision(
         key=key,
         rule=rule,
-        step=step,
-        logic=spec.logic.value,
-        pick=spec.pick if picks else None,
-        rewards=rewards_of(spec),
+        step=step.number,
+        logic=step.logic,
+        pick=step.pick,
+        rewards=step.rewards,
         achieved_at=achieved_at,
         qualifying=qualifying,
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _PlannedStep:
     number: int  # 1-based
+    key: str  # `<rule>/<step>`: the decision key (inactivity adds the order id)
     metric: MilestoneType
     target: Number | Duration
-    spec: RewardSpec
     description: str | None
+    shortest: timedelta | None  # inactivity: less than any span its target can be (see below)
+    # What a decision for the step grants (the grants are immutable, so decisions share them).
+    logic: str
+    pick: int | None  # with `customer_picks` only
+    rewards: tuple[RewardGrant, ...]
 
 
 def planned_steps(milestone: Milestone) -> list[_PlannedStep]:
     """A milestone's steps, normalised: a single target and reward is one step."""
     if milestone.steps is None:
         assert milestone.target is not None and milestone.reward is not None
-        return [
-            _PlannedStep(
-                1,
-                milestone.type,
-                _target(milestone.type, milestone.target),
-                milestone.reward,
-                milestone.description,
-            )
-        ]
+        target = _target(milestone.type, milestone.target)
+        return [_plan_step(milestone, 1, milestone.type, target, milestone.reward, None)]
     return [
-        _PlannedStep(
+        _plan_step(
+            milestone,
             index + 1,
             step.type or milestone.type,
             _target(step.type or milestone.type, step.target),
             step.reward,
-            _describe(step),
+            step,
         )
         for index, step in enumerate(milestone.steps)
     ]
+
+
+def _plan_step(
+    milestone: Milestone,
+    number: int,
+    metric: MilestoneType,
+    target: Number | Duration,
+    spec: RewardSpec,
+    step: Step | None,  # None for a milestone with a single target and reward
+) -> _PlannedStep:
+    picks = spec.logic is RewardLogic.CUSTOMER_PICKS
+    return _PlannedStep(
+        number=number,
+        key=f"{milestone.id}/{number}",
+        metric=metric,
+        target=target,
+        description=milestone.description if step is None else _describe(step),
+        shortest=_shortest_span(target) if isinstance(target, Duration) else None,
+        logic=spec.logic.value,
+        pick=spec.pick if picks else None,
+        rewards=rewards_of(spec),
+    )
 
 
 def _describe(step: Step) -> str | None:
@@ -345,37 +419,55 @@ def _target(metric: MilestoneType, target: int | Decimal | str) -> Number | Dura
     return target
 
 
+@dataclass(frozen=True, slots=True)
+class MilestonePlan:
+    """What evaluating a milestone needs from the ruleset alone: its steps and what counts."""
+
+    zone: tzinfo
+    steps: tuple[_PlannedStep, ...]
+    rules: CountingRules
+
+
+def milestone_plan(milestone: Milestone, zone: tzinfo) -> MilestonePlan:
+    """The milestone's plan in `zone`. The engine works it out once, when it is built, and
+    passes it to every evaluation."""
+    return MilestonePlan(zone, tuple(planned_steps(milestone)), counting_rules(milestone, zone))
+
+
 def evaluate_milestone(
     milestone: Milestone,
+    plan: MilestonePlan,
     shared: MilestoneContext,
     eligible: bool,
     blockers: Sequence[str],
 ) -> MilestoneOutcome:
     """Decide and explain one milestone. `eligible` is False when the customer is excluded or
-    the rule's condition does not hold; `blockers` says why, for the explanations."""
-    steps = planned_steps(milestone)
+    the rule's condition does not hold; `blockers` says why, for the explanations. `plan` is
+    `milestone_plan(milestone, zone)`."""
     if milestone.type is MilestoneType.INACTIVITY:
-        return _evaluate_inactivity(milestone, steps, shared, eligible, blockers)
-    zone = shared.ctx.tz
-    rules = counting_rules(milestone, zone)
+        return _evaluate_inactivity(milestone, plan, shared, eligible, blockers)
+    steps, rules = plan.steps, plan.rules
+    now = shared.timeline.now  # `ctx.now`, possibly in UTC: comparisons with activity are faster
+    mixed = milestone.type is MilestoneType.MIXED
     ledgers: dict[MilestoneType, Ledger] = {}
     outcome = MilestoneOutcome()
     after: ActivityKey | None = None
     decided_until: datetime | None = None  # every earlier step confirmed by this moment
     blocked = False  # an earlier step of a journey is not achieved yet
     for step in steps:
-        ledger = ledgers.get(step.metric)
-        if ledger is None:
-            ledger = ledgers[step.metric] = build_ledger(
-                step.metric, shared.timeline, rules, shared.currency
-            )
         assert not isinstance(step.target, Duration)
-        grouped = step.metric is MilestoneType.SUBSCRIPTION_CYCLES
-        if blocked:
-            state = StepState(None, None, 0, 0)
+        notes: Sequence[str] = ()  # why some activity did not count, for the explanation
+        if blocked:  # nothing counts for it yet, so its metric need not be read
+            state = StepState(None, None, None, 0, 0)
         else:
-            state = step_state(ledger, after, step.target, shared.ctx.now, grouped)
-        key = f"{milestone.id}/{step.number}"
+            ledger = ledgers.get(step.metric)
+            if ledger is None:
+                ledger = ledgers[step.metric] = build_ledger(
+                    step.metric, shared.timeline, rules, shared.currency, shared.explain
+                )
+            grouped = step.metric is MilestoneType.SUBSCRIPTION_CYCLES
+            state = step_state(ledger, after, step.target, now, grouped)
+            notes = ledger.notes
         # A step is decided once it and every step before it have passed their refund holds.
         if step.number == 1:
             confirm = state.confirm_at
@@ -383,43 +475,33 @@ def evaluate_milestone(
             confirm = None
         else:
             confirm = max(decided_until, state.confirm_at)
-        is_decided = (
-            state.achieved is not None and confirm is not None and confirm <= shared.ctx.now
-        )
+        is_decided = state.achieved is not None and confirm is not None and confirm <= now
         if shared.explain:
             explanation = _explain_step(
                 milestone,
                 step,
                 state,
                 is_decided,
-                key,
                 shared,
                 eligible,
                 blockers,
-                ledger,
+                notes,
                 blocked,
                 rules,
                 confirm,
             )
             outcome.explanations.append(explanation)
-        if is_decided and eligible and key not in shared.granted:
+        if is_decided and eligible and step.key not in shared.granted:
             assert state.achieved is not None
             outcome.decisions.append(
-                make_decision(
-                    key,
-                    milestone.id,
-                    step.number,
-                    step.spec,
-                    state.achieved.at,
-                    state.achieved.activity_id,
-                )
+                make_decision(step.key, milestone.id, step, state.achieved[0], state.qualifying)
             )
         if outcome.progress is None and not is_decided:
             outcome.progress = _progress(milestone, step, len(steps), state, shared)
         if state.achieved is None:
-            blocked = blocked or milestone.type is MilestoneType.MIXED
-        if milestone.type is MilestoneType.MIXED:
-            after = state.achieved.key if state.achieved else after
+            blocked = blocked or mixed
+        elif mixed:
+            after = state.achieved
         decided_until = confirm
     if outcome.progress is None:  # every step decided: report the last one as completed
         last = steps[-1]
@@ -494,22 +576,21 @@ def _explain_step(
     step: _PlannedStep,
     state: StepState,
     is_decided: bool,
-    key: str,
     shared: MilestoneContext,
     eligible: bool,
     blockers: Sequence[str],
-    ledger: Ledger,
+    notes: Sequence[str],
     blocked: bool,
     rules: CountingRules,
     confirm: datetime | None,
 ) -> Explanation:
     zone = shared.ctx.tz
+    key = step.key
     reasons: list[str] = []
     target_text = _target_text(step, shared.currency)
     if state.achieved is not None:
         reasons.append(
-            f"reached {target_text} on {day(state.achieved.at, zone)} "
-            f"({state.achieved.activity_id})"
+            f"reached {target_text} on {day(state.achieved[0], zone)} ({state.qualifying})"
         )
     if is_decided:
         if key in shared.granted:
@@ -546,7 +627,7 @@ def _explain_step(
         if not eligible:
             reasons.extend(blockers)
     if status in ("in_progress", "pending"):
-        reasons.extend(ledger.notes)  # why some activity did not count
+        reasons.extend(notes)  # why some activity did not count
 
     if rules.start is not None and shared.ctx.now < rules.start:
         reasons.append(f"the program starts on {day(rules.start, zone)}")
@@ -570,7 +651,7 @@ def _amount_text(step: _PlannedStep, amount: Number, currency: str) -> str:
 
 def _evaluate_inactivity(
     milestone: Milestone,
-    steps: list[_PlannedStep],
+    plan: MilestonePlan,
     shared: MilestoneContext,
     eligible: bool,
     blockers: Sequence[str],
@@ -579,52 +660,38 @@ def _evaluate_inactivity(
     step's duration. One decision per step and spell, keyed `<rule>/<step>/<order id>`."""
     outcome = MilestoneOutcome()
     ctx = shared.ctx
-    rules = counting_rules(milestone, ctx.tz)
+    now = shared.timeline.now  # `ctx.now`, possibly in UTC: comparisons with activity are faster
+    steps, rules = plan.steps, plan.rules
     orders = shared.timeline.orders
     for index, order in enumerate(orders):
         following = orders[index + 1].at if index + 1 < len(orders) else None
         for step in steps:
             assert isinstance(step.target, Duration)
+            if (
+                following is not None
+                and step.shortest is not None
+                and following - order.at < step.shortest
+            ):
+                continue  # the next order surely came within the step's duration
             completes = _shift(order.at, step.target, ctx)
-            if completes > ctx.now or (following is not None and following <= completes):
+            if completes > now or (following is not None and following <= completes):
                 continue
             if not rules.in_window(completes):
                 continue
             key = f"{milestone.id}/{step.number}/{order.id}"
-            if key in shared.granted:
+            decided = eligible and key not in shared.granted
+            if decided:
+                outcome.decisions.append(
+                    make_decision(key, milestone.id, step, completes, order.id)
+                )
+            if shared.explain:
                 outcome.explanations.append(
-                    Explanation(
-                        milestone.id,
-                        step.number,
-                        "already_granted",
-                        (
-                            f"no order for {step.target} after order {order.id}",
-                            f"already granted (`{key}` is in the snapshot's `granted`)",
-                        ),
+                    _explain_spell(
+                        milestone, step, order.id, order.at, key, decided, blockers, shared
                     )
                 )
-                continue
-            if not eligible:
-                outcome.explanations.append(
-                    Explanation(milestone.id, step.number, "not_eligible", tuple(blockers))
-                )
-                continue
-            outcome.decisions.append(
-                make_decision(key, milestone.id, step.number, step.spec, completes, order.id)
-            )
-            outcome.explanations.append(
-                Explanation(
-                    milestone.id,
-                    step.number,
-                    "granted",
-                    (
-                        f"no order for {step.target} after order {order.id} "
-                        f"({day(order.at, ctx.tz)})",
-                    ),
-                )
-            )
     outcome.progress = _inactivity_progress(milestone, steps, shared)
-    if not outcome.explanations:
+    if shared.explain and not outcome.explanations:
         progress = outcome.progress
         reason = (
             "the customer has not ordered yet, so no spell of inactivity has started"
@@ -637,6 +704,52 @@ def _evaluate_inactivity(
     return outcome
 
 
+def _explain_spell(
+    milestone: Milestone,
+    step: _PlannedStep,
+    order_id: str,
+    order_at: datetime,
+    key: str,
+    decided: bool,
+    blockers: Sequence[str],
+    shared: MilestoneContext,
+) -> Explanation:
+    """Why a completed spell of inactivity was or was not decided."""
+    if key in shared.granted:
+        return Explanation(
+            milestone.id,
+            step.number,
+            "already_granted",
+            (
+                f"no order for {step.target} after order {order_id}",
+                f"already granted (`{key}` is in the snapshot's `granted`)",
+            ),
+        )
+    if not decided:
+        return Explanation(milestone.id, step.number, "not_eligible", tuple(blockers))
+    return Explanation(
+        milestone.id,
+        step.number,
+        "granted",
+        (f"no order for {step.target} after order {order_id} ({day(order_at, shared.ctx.tz)})",),
+    )
+
+
+def _shortest_span(duration: Duration) -> timedelta | None:
+    """Less than the time from any moment to that moment plus calendar `duration`, whatever
+    the moment and zone: so an order that follows sooner than this surely falls within the
+    duration, and the (slow) calendar shift need not be computed. None for exact durations,
+    which are cheap to shift.
+
+    Shifting moves the local day by whole months, clamped to the month's end: at least 28 days
+    a month, less at most 3 days of clamping (31 -> 28). It keeps the local time of day and adds
+    the seconds to the local time too; the zone's UTC offset (always within 24 hours either way)
+    can change in between, by less than 48 hours."""
+    if not duration.months:
+        return None
+    return timedelta(days=28 * duration.months - 3, seconds=duration.seconds) - timedelta(hours=48)
+
+
 def _shift(moment: datetime, duration: Duration, ctx: EvalContext) -> datetime:
     shifted = shift(moment, duration, 1, ctx)
     assert isinstance(shifted, datetime)
@@ -644,7 +757,7 @@ def _shift(moment: datetime, duration: Duration, ctx: EvalContext) -> datetime:
 
 
 def _inactivity_progress(
-    milestone: Milestone, steps: list[_PlannedStep], shared: MilestoneContext
+    milestone: Milestone, steps: Sequence[_PlannedStep], shared: MilestoneContext
 ) -> Progress:
     ctx = shared.ctx
     orders = shared.timeline.orders
