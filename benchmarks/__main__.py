@@ -4,8 +4,8 @@
     python -m benchmarks --quick              # smaller inputs, fewer rounds (under a minute)
     python -m benchmarks --only conditions,rules50
 
-Sections: conditions, rules50, full, examples, growth, batch, validate, startup. Peers that are not
-installed are skipped with a note (`pip install -e '.[bench]'` installs them).
+Sections: conditions, rules50, full, examples, growth, batch, memory, validate, startup. Peers
+that are not installed are skipped with a note (`pip install -e '.[bench]'` installs them).
 """
 
 from __future__ import annotations
@@ -19,7 +19,17 @@ from pathlib import Path
 
 from benchmarks.conditions import Row
 
-SECTIONS = ("conditions", "rules50", "full", "examples", "growth", "batch", "validate", "startup")
+SECTIONS = (
+    "conditions",
+    "rules50",
+    "full",
+    "examples",
+    "growth",
+    "batch",
+    "memory",
+    "validate",
+    "startup",
+)
 
 
 def machine() -> str:
@@ -145,6 +155,53 @@ def batch_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     ]
 
 
+def memory_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
+    from benchmarks import memory
+
+    del rounds  # one run per size: a peak is a peak
+    sizes = (2_000, 20_000, 200_000) if quick else (10_000, 100_000, 1_000_000)
+    rows = memory.run_memory(sizes)
+    table = _table(
+        [
+            "lines",
+            "input (MiB)",
+            "wall (s)",
+            "customers/s",
+            "peak RSS, largest process (MiB)",
+            "parent (MiB)",
+            "largest worker (MiB)",
+        ],
+        [
+            [
+                f"{r.lines:,}",
+                f"{r.megabytes:,.0f}",
+                f"{r.seconds:.1f}",
+                f"{r.rate:,.0f}",
+                f"{r.peak:.1f}",
+                f"{r.parent:.1f}",
+                f"{r.worker:.1f} ({r.workers} workers)",
+            ]
+            for r in rows
+        ],
+    )
+    first, last = rows[0], rows[-1]
+    note = (
+        f"From {first.lines:,} to {last.lines:,} lines ({last.lines // first.lines}x) the peak "
+        f"went from {first.peak:.1f} to {last.peak:.1f} MiB ({last.peak - first.peak:+.1f} MiB). "
+        "Peak RSS: `getrusage(RUSAGE_CHILDREN).ru_maxrss` of a fresh wrapper process around the "
+        "command, the largest single process; parent and worker: `VmHWM` sampled from "
+        f"`/proc` every 0.2 s. acme customers with {memory.ACTIVITY[0]}-{memory.ACTIVITY[1]} "
+        f"pieces of activity ({memory.DISTINCT} distinct, cycled with fresh ids); every output "
+        "line counted."
+    )
+    return [
+        (
+            "Memory: ruleengine eval --snapshots FILE --jobs 2 (whole command, one run per size)",
+            f"{table}\n\n{note}",
+        )
+    ]
+
+
 def validate_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     from benchmarks import validation
 
@@ -184,6 +241,7 @@ REPORTS: dict[str, Callable[[bool, int], list[tuple[str, str]]]] = {
     "examples": examples_report,
     "growth": growth_report,
     "batch": batch_report,
+    "memory": memory_report,
     "validate": validate_report,
     "startup": startup_report,
 }

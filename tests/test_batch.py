@@ -202,3 +202,51 @@ def test_workers_run_with_the_engine_limits() -> None:
     two = [_show(r) for r in engine.evaluate_many(snapshots, now=NOW, jobs=2)]
     assert two == one
     assert any("RE614" in shown for shown in one)
+
+
+class _RecordingStream(io.StringIO):
+    """A text stream that remembers the longest piece it ever handed out."""
+
+    longest = 0
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        line = super().readline(size)
+        self.longest = max(self.longest, len(line))
+        return line
+
+
+def test_a_giant_line_is_refused_without_being_read_whole() -> None:
+    from ruleengine.limits import Limits
+
+    limits = Limits(max_snapshot_bytes=2_000)
+    engine = Engine(load_ruleset(ACME, limits=limits), limits=limits)
+    small = json.dumps(customers(1)[0])
+    giant = json.dumps({**customers(1)[0], "granted": ["x" * 50] * 4_000})  # ~200 KB
+    stream = _RecordingStream(f"{small}\n{giant}\n{small}\n{giant}")  # the last has no newline
+    out, err = io.StringIO(), io.StringIO()
+    failed = batch.eval_lines(
+        engine,
+        batch.bounded_lines(stream, limits.max_snapshot_bytes),
+        name="in.jsonl",
+        now=NOW,
+        out=out,
+        err=err,
+    )
+    assert stream.longest <= limits.max_snapshot_bytes + 1
+    assert failed == 2
+    outputs = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [o.get("error") for o in outputs] == [None, "invalid snapshot", None, "invalid snapshot"]
+    assert [o["line"] for o in outputs if "line" in o] == [2, 4]
+    assert err.getvalue().count("error[RE614] the snapshot is larger than 2,000 bytes") == 2
+    assert "in.jsonl:2:" in err.getvalue() and "in.jsonl:4:" in err.getvalue()
+
+
+def test_bounded_lines_keeps_lines_within_the_limit_as_they_are() -> None:
+    text = "a\n" + "b" * 10 + "\n" + "c" * 11 + "\n\nd"
+    assert list(batch.bounded_lines(io.StringIO(text), 10)) == [
+        "a\n",
+        "b" * 10 + "\n",
+        "c" * 11,
+        "\n",
+        "d",
+    ]

@@ -225,6 +225,18 @@ def evaluate_line(engine: Engine, text: str, name: str, number: int, now: dateti
     return engine.evaluate(snapshot, now=now).dumps(indent=None), None
 
 
+def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
+    """The lines of `stream`, none longer than `limit + 1` characters: a longer line is cut
+    there and the rest of it skipped, unread into memory. The cut line is still longer than
+    `limit` (characters, so at least as many bytes), which the snapshot reader refuses as too
+    large, so one giant line cannot exhaust memory and the lines after it are unaffected."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith("\n"):
+            while (rest := stream.readline(limit + 1)) and not rest.endswith("\n"):
+                pass  # the rest of the oversized line
+        yield line
+
+
 def _lines_chunk(name: str, now: datetime, items: list[tuple[int, str]]) -> list[Line]:
     engine: Engine = _WORKER["engine"]
     return [evaluate_line(engine, text, name, number, now) for number, text in items]

@@ -236,9 +236,8 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     size = None if args.snapshots == "-" else os.fstat(stream.fileno()).st_size
     with stream:
-        failed = batch.eval_lines(
-            engine, stream, name=args.snapshots, now=now, jobs=jobs, size=size
-        )
+        lines = batch.bounded_lines(stream, engine.limits.max_snapshot_bytes)
+        failed = batch.eval_lines(engine, lines, name=args.snapshots, now=now, jobs=jobs, size=size)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
