@@ -49,26 +49,26 @@ _EVENT_TYPES = frozenset(
 STRUCTURE_DEPTH = 7
 
 
+_ABSENT: Any = object()  # a field left out (a default applies), not given as null
+
+
 class DeclinedError(Exception):
     """The fast reader cannot vouch for this input: validate it through the models."""
-
-
-_DECLINED = DeclinedError()
 
 
 def read_fast(data: Any, max_depth: int) -> tuple[dict[str, Any], list[Activity], list[str]]:
     """The customer (the raw fields and attributes, as the models would give them), the
     activity and the granted keys of a well-formed snapshot; raises `DeclinedError` otherwise."""
     if type(data) is not dict or max_depth < STRUCTURE_DEPTH:
-        raise _DECLINED
+        raise DeclinedError
     for key in data:
         if key != "customer" and key != "activity" and key != "granted":
-            raise _DECLINED
+            raise DeclinedError
     customer = _customer(data.get("customer"), max_depth)
     entries = data.get("activity", [])
     granted = data.get("granted", [])
     if type(entries) is not list:
-        raise _DECLINED
+        raise DeclinedError
     activity = [_activity(entry, max_depth) for entry in entries]
     return customer, activity, _texts(granted)
 
@@ -81,9 +81,9 @@ def _timestamp(value: Any) -> datetime:
         try:
             moment = _FROM_ISO(value)
         except ValueError:
-            raise _DECLINED from None
+            raise DeclinedError from None
         return moment if moment.tzinfo is UTC else utc(moment)
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _optional_timestamp(value: Any) -> datetime | None:
@@ -103,7 +103,7 @@ def _money(value: Any) -> Decimal:
         return Decimal(value)
     elif kind is float and math.isfinite(value) and value >= 0:
         return Decimal(repr(value))  # the shortest text that reads back as the float
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _optional_money(value: Any) -> Decimal | None:
@@ -113,40 +113,40 @@ def _optional_money(value: Any) -> Decimal | None:
 def _text(value: Any) -> str:
     if type(value) is str:
         return value
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _id(value: Any) -> str:
     if type(value) is str and value:
         return value
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _optional_text(value: Any) -> str | None:
     if value is None or type(value) is str:
         return value
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _texts(value: Any) -> list[str]:
     if type(value) is list:
         for item in value:
             if type(item) is not str:
-                raise _DECLINED
+                raise DeclinedError
         return list(value)
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _whole(value: Any, low: int | None = None, high: int | None = None) -> int:
     if type(value) is int and (low is None or value >= low) and (high is None or value <= high):
         return value
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _flag(value: Any) -> bool:
     if value is True or value is False:
         return value
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _optional_flag(value: Any) -> bool | None:
@@ -161,14 +161,14 @@ def _optional_date(value: Any) -> date | None:
             return date.fromisoformat(value)
         except ValueError:
             pass
-    raise _DECLINED
+    raise DeclinedError
 
 
 def _ignored(value: Any, container_depth: int, max_depth: int) -> None:
     """A value the models pass through or ignore must still respect the depth limit."""
     deep = isinstance(value, dict | list | tuple)
     if deep and container_depth + json_depth(value, max_depth) > max_depth:
-        raise _DECLINED
+        raise DeclinedError
 
 
 # -- records -----------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ _CUSTOMER_FIELDS = frozenset(
 
 def _customer(value: Any, max_depth: int) -> dict[str, Any]:
     if type(value) is not dict:
-        raise _DECLINED
+        raise DeclinedError
     get = value.get
     customer: dict[str, Any] = {
         "id": _id(get("id")),
@@ -237,14 +237,14 @@ _CUSTOM_FIELDS = frozenset(("id", "at", "type"))
 
 def _activity(value: Any, max_depth: int) -> Activity:
     if type(value) is not dict:
-        raise _DECLINED
+        raise DeclinedError
     kind = value.get("type")
     if not isinstance(kind, str):
-        raise _DECLINED
+        raise DeclinedError
     reader = _READERS.get(kind)
     if reader is None:
         if not _CUSTOM_TYPE.fullmatch(kind):
-            raise _DECLINED
+            raise DeclinedError
         reader = _custom_event
     return reader(value, kind, max_depth)
 
@@ -263,7 +263,7 @@ def _start(value: dict[str, Any], known: frozenset[str], max_depth: int) -> tupl
     _only(value, known, max_depth)
     activity_id = value.get("id")
     if type(activity_id) is not str or not activity_id:
-        raise _DECLINED
+        raise DeclinedError
     return activity_id, _timestamp(value.get("at"))
 
 
@@ -285,16 +285,16 @@ def _order(value: dict[str, Any], kind: str, max_depth: int) -> Order:
     if (channel is not None and type(channel) is not str) or (
         subscription_id is not None and type(subscription_id) is not str
     ):
-        raise _DECLINED
-    items = get("items")
-    if items is None and "items" not in value:
+        raise DeclinedError
+    items = get("items", _ABSENT)
+    if items is _ABSENT:
         items = []
     elif type(items) is list:
         items = [_item(item, max_depth) for item in items]
     else:
-        raise _DECLINED
-    codes = get("discount_codes")
-    codes = [] if codes is None and "discount_codes" not in value else _texts(codes)
+        raise DeclinedError
+    codes = get("discount_codes", _ABSENT)
+    codes = [] if codes is _ABSENT else _texts(codes)
     record = {
         "id": order_id,
         "at": at,
@@ -382,7 +382,7 @@ _READERS: dict[str, Callable[[dict[str, Any], str, int], Activity]] = {
 
 def _item(value: Any, max_depth: int) -> dict[str, Any]:
     if type(value) is not dict:
-        raise _DECLINED
+        raise DeclinedError
     for key, extra in value.items():
         if key not in _ITEM_FIELDS:
             _ignored(extra, 5, max_depth)
