@@ -7,24 +7,32 @@ itself included). Rules with `stacking: best` compete: of those that match the s
 only the one with the most points grants (ties: higher `priority`, then the earlier rule in the
 file); `stacking: combine` rules always grant. Keys are `<rule>/<activity id>` (`<rule>/<year>`
 for birthdays), so replaying history never grants twice.
+
+How it runs: each enabled rule is prepared once per evaluation (`_Rule`: its bound expressions
+and what they read, its window, channels and stacking), and the rules are grouped by trigger
+(`_Group`). Each activity is then visited once, in the total order of occasions (time, type,
+id), with the group of rules on its trigger, in file order; that order is what `limit` and
+`stacking` see. Nothing is built per occasion and rule beyond what a decision needs.
 """
 
 from __future__ import annotations
 
+import bisect
 import calendar
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from operator import itemgetter
 from typing import Any
 
-from ruleengine.activity import Event, Order, Review
+from ruleengine.activity import Event, Order, Review, utc
 from ruleengine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
 from ruleengine.expr.compiler import bind, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS
 from ruleengine.milestones import window_bounds
-from ruleengine.models import EarningRule, LimitPeriod, Stacking
+from ruleengine.models import EarningRule, Limit, LimitPeriod, Stacking
 from ruleengine.ruleset import CompiledExpression, RuleSet
 from ruleengine.snapshot import Snapshot
 from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
@@ -34,7 +42,7 @@ from ruleengine.wording import day
 
 @dataclass(frozen=True)
 class Hit:
-    """One occasion for a rule: an activity (or a birthday) with what the rule sees of it."""
+    """A birthday occasion for a rule (`birthday_hits`), with what the rule sees of it."""
 
     activity_id: str
     key: str  # the decision key's suffix: the activity id, or the birthday's year
@@ -54,23 +62,107 @@ class EarningOutcome:
 Report = Callable[[CompiledExpression, str, EvaluationError], None]
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """An earning rule's expressions, bound for one evaluation, and what they read."""
+Bound = Callable[[dict[str, Any]], Any]  # an expression bound to a context: variables -> value
 
+
+class _Rule:
+    """An enabled earning rule as one evaluation applies it, prepared once: its expressions
+    bound to the evaluation's context and what they read, and its checks in ready form."""
+
+    __slots__ = (
+        "best",
+        "channels",
+        "condition",
+        "contextual",
+        "formula",
+        "granted_at",
+        "id",
+        "index",
+        "limit",
+        "pending_days",
+        "reads_stats",
+        "restricted",
+        "rule",
+        "steps",
+        "window",
+    )
+    index: int  # its position in the file (ties between `stacking: best` rules)
+    rule: EarningRule
+    id: str
     condition: CompiledExpression | None
     formula: CompiledExpression
-    steps: tuple[tuple[CompiledExpression, Callable[[dict[str, Any]], Any]], ...]
+    steps: tuple[tuple[CompiledExpression, Bound], ...]  # the condition (if any), the formula
     reads_stats: bool
-    activity: str  # `order`, `review` or `event`
-    contextual: bool  # reads `now()`/`today()`: bound to each activity's moment
+    contextual: bool  # reads `now()`/`today()`: bound again to each activity's moment
+    window: tuple[datetime | None, datetime | None] | None  # made when first needed
+    channels: frozenset[str] | None
+    limit: Limit | None
+    restricted: bool  # has a window, channels or a limit to check on each occasion
+    best: bool  # `stacking: best`
+    pending_days: int  # 0: granted at once
+    granted_at: list[datetime]  # when the rule granted, in time order (what `limit` counts)
+
+    def __init__(
+        self,
+        index: int,
+        rule: EarningRule,
+        condition: CompiledExpression | None,
+        formula: CompiledExpression,
+        ctx: EvalContext,
+        granted_at: list[datetime],
+    ) -> None:
+        self.index = index
+        self.rule = rule
+        self.id = rule.id
+        self.condition = condition
+        self.formula = formula
+        steps: list[tuple[CompiledExpression, Bound]] = []
+        reads_stats = contextual = False
+        for expression in (formula,) if condition is None else (condition, formula):
+            evaluator = expression.evaluate
+            roots = roots_of(evaluator)  # None: a wrapper the engine cannot see into
+            reads_stats = reads_stats or roots is None or "stats" in roots
+            contextual = contextual or bool(getattr(evaluator, "contextual", True))
+            steps.append((expression, bind(evaluator, ctx)))
+        self.steps = tuple(steps)
+        self.reads_stats = reads_stats
+        self.contextual = contextual
+        self.window = None
+        self.channels = None if rule.channels is None else frozenset(rule.channels)
+        self.limit = rule.limit
+        self.restricted = (
+            rule.active is not None or self.channels is not None or self.limit is not None
+        )
+        self.best = rule.stacking is Stacking.BEST
+        self.pending_days = rule.pending_days or 0
+        self.granted_at = granted_at
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    index: int
-    rule: EarningRule
-    points: int
+@dataclass(slots=True, eq=False)
+class _Group:
+    """The rules decided together on an occasion: the enabled rules on its trigger, in file
+    order, each with why it cannot earn there regardless of its checks (a birthday guard)."""
+
+    activity: str  # the name the rules' expressions read the activity under
+    entries: tuple[tuple[_Rule, str | None], ...]
+    reads_stats: bool  # some rule reads `stats` (built once per occasion for all of them)
+
+    @classmethod
+    def of(cls, activity: str, entries: list[tuple[_Rule, str | None]]) -> _Group:
+        return cls(activity, tuple(entries), any(rule.reads_stats for rule, _ in entries))
+
+
+_Occasion = tuple[datetime, str, str, str, Order | None, dict[str, Any], _Group]
+"""An activity (or a birthday) to decide: its moment, type and id (the total order of
+occasions), the decision key's suffix, the order (for orders), the record the rules read, and
+the rules on its trigger. A plain tuple: one is made per activity."""
+
+
+def _rank(candidate: tuple[_Rule, int]) -> tuple[int, int, int]:
+    """How a `stacking: best` candidate competes: most points, then higher `priority`, then
+    the earlier rule in the file."""
+    rule, points = candidate
+    return points, rule.rule.priority, -rule.index
 
 
 class EarningEvaluator:
@@ -93,12 +185,14 @@ class EarningEvaluator:
         self.timeline = timeline
         self.ctx = ctx
         self.report = report
+        self.customer = snapshot.customer
         self.granted = snapshot.granted
         self.grants: dict[str, list[datetime]] = {}  # rule id -> moments it granted (limits)
         self.outcome = EarningOutcome()
+        self.decisions = self.outcome.decisions
         # Explanations are only built when asked for: most evaluations never show them.
         self.explaining = explain
-        self._rules: dict[int, _Compiled] = {}
+        self._prepared: dict[int, _Rule] = {}  # rule index -> the rule, prepared (`prepared`)
 
     def run(self, excluded: bool) -> EarningOutcome:
         for rule in self.ruleset.model.earning:
@@ -108,35 +202,105 @@ class EarningEvaluator:
                         rule.id, None, "disabled", ("the rule is disabled (`enabled: false`)",)
                     )
                 )
-        rules = [(i, r) for i, r in enumerate(self.ruleset.model.earning) if r.enabled]
-        occasions: dict[tuple[datetime, str, str], list[tuple[int, EarningRule, Hit]]] = {}
-        for index, rule in rules:
-            for hit in self.hits(rule):
-                occasions.setdefault((hit.at, hit.kind, hit.activity_id), []).append(
-                    (index, rule, hit)
-                )
-        for moment in sorted(occasions):
-            self.decide_occasion(occasions[moment], excluded)
+        for occasion in self.occasions():
+            self.decide(occasion, excluded)
         return self.outcome
 
     # -- occasions --------------------------------------------------------------------------
 
-    def hits(self, rule: EarningRule) -> Iterator[Hit]:
-        trigger = rule.on
+    def occasions(self) -> list[_Occasion]:
+        """Every activity with a rule on its trigger, and the birthdays, in the total order of
+        occasions: time, then type, then id. Only the rules of triggers that occur are
+        prepared.
+
+        Each kind of activity comes from the timeline in that order already. A validated
+        snapshot has one activity per type and id (RE612), so no two activities share an
+        occasion (and sorting never compares more than moment, type and id); the birthday
+        rules' occasions are grouped by moment in `birthdays`.
+        """
+        by_trigger: dict[str, list[tuple[int, EarningRule]]] = {}
+        for index, rule in enumerate(self.ruleset.model.earning):
+            if rule.enabled:
+                by_trigger.setdefault(rule.on, []).append((index, rule))
         timeline = self.timeline
-        if trigger in ("order", "subscription_order"):
+        record = self.record
+        occasions: list[_Occasion] = []
+        on_order = by_trigger.get("order", [])
+        on_subscription = by_trigger.get("subscription_order", [])
+        if timeline.orders and (on_order or on_subscription):
+            one_off = self.group("order", on_order)  # and renewals: with subscription rules
+            renewal = one_off
+            if on_subscription:
+                in_file_order = sorted(on_order + on_subscription, key=itemgetter(0))
+                renewal = self.group("order", in_file_order)
             for order in timeline.orders:
-                if trigger == "order" or order.subscription_id is not None:
-                    yield Hit(order.id, order.id, order.at, "order", self.record(order), order)
-        elif trigger == "review":
+                group = one_off if order.subscription_id is None else renewal
+                if group is not None:
+                    occasions.append(
+                        (order.at, "order", order.id, order.id, order, record(order), group)
+                    )
+        on_review = self.group("review", by_trigger.get("review", [])) if timeline.reviews else None
+        if on_review is not None:
             for review in timeline.reviews:
-                yield Hit(review.id, review.id, review.at, "review", self.record(review))
-        elif trigger == "birthday":
-            yield from self.birthday_hits(rule)
-        else:
-            for event in timeline.events:
-                if event.type == trigger:
-                    yield Hit(event.id, event.id, event.at, event.type, self.record(event))
+                occasions.append(
+                    (review.at, "review", review.id, review.id, None, record(review), on_review)
+                )
+        if timeline.events:
+            types = {event.type for event in timeline.events}
+            on_event = {
+                trigger: self.group(trigger, rules)
+                for trigger, rules in by_trigger.items()
+                if trigger in types
+            }
+            if on_event:
+                for event in timeline.events:
+                    group = on_event.get(event.type)
+                    if group is not None:
+                        occasions.append(
+                            (event.at, event.type, event.id, event.id, None, record(event), group)
+                        )
+        if "birthday" in by_trigger:
+            occasions.extend(self.birthdays(by_trigger["birthday"]))
+        occasions.sort()
+        return occasions
+
+    def group(self, trigger: str, rules: list[tuple[int, EarningRule]]) -> _Group | None:
+        """The rules (with their positions in the file) prepared as one occasion's group;
+        None when there are none."""
+        if not rules:
+            return None
+        return _Group.of(activity_name(trigger), [(self.prepared(i, r), None) for i, r in rules])
+
+    def birthdays(self, rules: list[tuple[int, EarningRule]]) -> Iterator[_Occasion]:
+        """The birthday occasions of the birthday rules: rules whose earning periods start
+        at the same moment share the occasion (and compete, with `stacking: best`)."""
+        by_moment: dict[tuple[datetime, str], list[tuple[_Rule, Hit]]] = {}
+        for index, rule in rules:
+            for hit in self.birthday_hits(rule):
+                entry = (self.prepared(index, rule), hit)
+                by_moment.setdefault((hit.at, hit.activity_id), []).append(entry)
+        name = activity_name("birthday")
+        for (at, activity_id), hits in by_moment.items():
+            first = hits[0][1]  # the same key and record for every rule of the occasion
+            group = _Group.of(name, [(rule, hit.blocked) for rule, hit in hits])
+            yield at, "birthday", activity_id, first.key, None, first.record, group
+
+    def prepared(self, index: int, rule: EarningRule) -> _Rule:
+        """The rule ready to apply, prepared once per evaluation: its expressions bound to the
+        evaluation's context (one that reads the clock is bound again to each activity's
+        moment) and its checks in ready form."""
+        prepared = self._prepared.get(index)
+        if prepared is not None:
+            return prepared
+        expressions = self.ruleset.expressions
+        condition = expressions.get(("earning", index, "when"))
+        formula = expressions.get(("earning", index, "points"))
+        assert formula is not None
+        granted_at = self.grants.setdefault(rule.id, [])
+        prepared = self._prepared[index] = _Rule(
+            index, rule, condition, formula, self.ctx, granted_at
+        )
+        return prepared
 
     def record(self, activity: Order | Review | Event) -> dict[str, Any]:
         """The activity as rules see it (a custom event with its declared fields), made when
@@ -173,147 +337,178 @@ class EarningEvaluator:
 
     # -- deciding ---------------------------------------------------------------------------
 
-    def decide_occasion(self, entries: list[tuple[int, EarningRule, Hit]], excluded: bool) -> None:
-        candidates: list[_Candidate] = []
-        for index, rule, hit in entries:
-            points = self.points_for(index, rule, hit, excluded)
+    def decide(self, occasion: _Occasion, excluded: bool) -> None:
+        """Run every rule of the occasion, then grant: all `stacking: combine` rules that
+        give points, and of the `stacking: best` ones only the best."""
+        at, _, activity_id, key, order, record, group = occasion
+        candidates: list[tuple[_Rule, int]] = []
+        variables: dict[str, Any] | None = None  # what the expressions read, made when needed
+        for rule, blocked in group.entries:
+            if excluded or blocked is not None or rule.restricted:
+                reason = self.ineligible(rule, at, activity_id, order, blocked, excluded)
+                if reason is not None:
+                    self.explain(rule.id, activity_id, "not_eligible", (reason,))
+                    continue
+            if variables is None:
+                variables = {"customer": self.customer, group.activity: record}
+                if group.reads_stats:  # `stats` costs a lookup per activity: only when read
+                    variables["stats"] = self.timeline.stats_at(at)
+            points = self.evaluate_points(rule, at, activity_id, variables)
             if points is not None:
-                candidates.append(_Candidate(index, rule, points))
-        best = [c for c in candidates if c.rule.stacking is Stacking.BEST]
-        winner = max(best, key=lambda c: (c.points, c.rule.priority, -c.index), default=None)
-        hit = entries[0][2]
+                candidates.append((rule, points))
+        if len(candidates) == 1:  # the usual case: nothing to compete with
+            rule, points = candidates[0]
+            self.grant(rule, at, activity_id, key, order, points)
+        elif candidates:
+            self.grant_stacked(candidates, at, activity_id, key, order)
+
+    def grant_stacked(
+        self,
+        candidates: list[tuple[_Rule, int]],
+        at: datetime,
+        activity_id: str,
+        key: str,
+        order: Order | None,
+    ) -> None:
+        """Grant the candidates of one occasion in file order, only the best of the
+        `stacking: best` ones."""
+        winner = max((c for c in candidates if c[0].best), key=_rank, default=None)
         for candidate in candidates:
-            if candidate.rule.stacking is Stacking.BEST and candidate is not winner:
+            rule, points = candidate
+            if rule.best and candidate is not winner:
                 assert winner is not None
-                self.explain(
-                    candidate.rule,
-                    hit,
-                    "not_applied",
-                    (
-                        f"{candidate.points} points, but `{winner.rule.id}` gives {winner.points} "
-                        "and only the best `stacking: best` rule applies",
-                    ),
-                )
+                if self.explaining:
+                    self.explain(
+                        rule.id,
+                        activity_id,
+                        "not_applied",
+                        (
+                            f"{points} points, but `{winner[0].id}` gives {winner[1]} "
+                            "and only the best `stacking: best` rule applies",
+                        ),
+                    )
                 continue
-            self.grant(candidate.rule, hit, candidate.points)
+            self.grant(rule, at, activity_id, key, order, points)
 
-    def points_for(self, index: int, rule: EarningRule, hit: Hit, excluded: bool) -> int | None:
-        """The points the rule gives for this occasion, or None (explained) when it gives none."""
-        reason = self.ineligible(rule, hit, excluded)
-        if reason is not None:
-            self.explain(rule, hit, "not_eligible", (reason,))
-            return None
-        return self.evaluate_points(index, rule, hit)
-
-    def ineligible(self, rule: EarningRule, hit: Hit, excluded: bool) -> str | None:
-        """Why the rule cannot apply to this occasion before its expressions run, or None."""
+    def ineligible(
+        self,
+        rule: _Rule,
+        at: datetime,
+        activity_id: str,
+        order: Order | None,
+        blocked: str | None,
+        excluded: bool,
+    ) -> str | None:
+        """Why the rule cannot apply to this occasion before its expressions run, or None.
+        The reason is worded only when explaining (otherwise any text will do)."""
         if excluded:
             return "the customer is excluded from the program"
-        if hit.blocked is not None:
-            return hit.blocked
-        start, end = window_bounds(rule.active, self.ctx.tz)
-        if (start is not None and hit.at < start) or (end is not None and hit.at >= end):
-            return (
-                f"{hit.activity_id} on {day(hit.at, self.ctx.tz)} is outside the rule's "
-                "active window"
-            )
-        order = hit.order
-        if rule.channels is not None and order is not None and order.channel not in rule.channels:
+        if blocked is not None:
+            return blocked
+        start, end = rule.window or self.window(rule)
+        if (start is not None and at < start) or (end is not None and at >= end):
+            if not self.explaining:
+                return "outside the active window"
+            return f"{activity_id} on {day(at, self.ctx.tz)} is outside the rule's active window"
+        channels = rule.channels
+        if channels is not None and order is not None and order.channel not in channels:
+            if not self.explaining:
+                return "not from the rule's channels"
             channel = f"channel `{order.channel}`" if order.channel else "no channel"
-            allowed = ", ".join(f"`{c}`" for c in rule.channels)
+            allowed = ", ".join(f"`{c}`" for c in rule.rule.channels or ())
             return f"the order has {channel}, not {allowed}"
-        return self.limit_reached(rule, hit.at)
+        return self.limit_reached(rule, at)
 
-    def evaluate_points(self, index: int, rule: EarningRule, hit: Hit) -> int | None:
+    def window(self, rule: _Rule) -> tuple[datetime | None, datetime | None]:
+        """The rule's active window as moments: from the start of `from` until the end of
+        `until`, in UTC as activity timestamps are (the same instants, compared faster).
+        Made when a rule is first checked against it, as before: a window that ends on the
+        calendar's last day has no end moment, and fails only then."""
+        start, end = window_bounds(rule.rule.active, self.ctx.tz)
+        rule.window = (None if start is None else utc(start), None if end is None else utc(end))
+        return rule.window
+
+    def evaluate_points(
+        self, rule: _Rule, at: datetime, activity_id: str, variables: dict[str, Any]
+    ) -> int | None:
         """Run the rule's condition and points formula for the occasion."""
-        compiled = self.compiled(index, rule)
-        condition, formula = compiled.condition, compiled.formula
-        variables = {"customer": self.snapshot.customer, compiled.activity: hit.record}
-        if compiled.reads_stats:  # `stats` costs a lookup per activity: only when read
-            variables["stats"] = self.timeline.stats_at(hit.at)
         # As it happened: `now()`, `today()` and `days_since` see the activity's moment, so the
         # same history evaluated at any later `now` gives the same points.
-        moment = EvalContext(hit.at, self.ctx.tz)
-        for expression, function in compiled.steps:
-            if compiled.contextual:
+        moment = EvalContext(at, self.ctx.tz) if rule.contextual else None
+        value: Any = None
+        for expression, function in rule.steps:
+            if moment is not None:
                 function = bind(expression.evaluate, moment)
             try:
                 value = function(variables)
             except EvaluationError as error:
                 self.report(expression, rule.id, error)
                 self.explain(
-                    rule, hit, "failed", (f"the rule could not be evaluated: {error.message}",)
+                    rule.id,
+                    activity_id,
+                    "failed",
+                    (f"the rule could not be evaluated: {error.message}",),
                 )
                 return None
-            if expression is condition and not value:
+            if expression is rule.condition and not value:
                 if self.explaining:
                     text = " ".join(expression.text.split())
-                    self.explain(rule, hit, "not_eligible", (f"the condition `{text}` is false",))
+                    self.explain(
+                        rule.id, activity_id, "not_eligible", (f"the condition `{text}` is false",)
+                    )
                 return None
         points = value
         if points < 0:
             negative = EvaluationError(
                 "RE603",
-                f"the points formula gave {points} for "
-                f"{hit.activity_id}; points cannot be negative",
-                formula.checked.root.span,
+                f"the points formula gave {points} for {activity_id}; points cannot be negative",
+                rule.formula.checked.root.span,
             )
-            self.report(formula, rule.id, negative)
-            self.explain(rule, hit, "failed", (negative.message,))
+            self.report(rule.formula, rule.id, negative)
+            self.explain(rule.id, activity_id, "failed", (negative.message,))
             return None
         if points > self.max_points:
             huge = EvaluationError(
                 "RE602",
                 f"the points formula gave {points} for "
-                f"{hit.activity_id}, more than the limit of "
+                f"{activity_id}, more than the limit of "
                 f"{self.max_points:,} points per decision",
-                formula.checked.root.span,
+                rule.formula.checked.root.span,
             )
-            self.report(formula, rule.id, huge)
-            self.explain(rule, hit, "failed", (huge.message,))
+            self.report(rule.formula, rule.id, huge)
+            self.explain(rule.id, activity_id, "failed", (huge.message,))
             return None
         if points == 0:
-            self.explain(rule, hit, "not_applied", ("the points formula gave 0 points",))
+            self.explain(rule.id, activity_id, "not_applied", ("the points formula gave 0 points",))
             return None
         return int(points)
 
-    def compiled(self, index: int, rule: EarningRule) -> _Compiled:
-        """The rule's expressions bound to this evaluation's context, once per rule."""
-        compiled = self._rules.get(index)
-        if compiled is None:
-            condition = self.ruleset.expression("earning", index, "when")
-            formula = self.ruleset.expression("earning", index, "points")
-            assert formula is not None
-            expressions = [e for e in (condition, formula) if e is not None]
-            roots = [roots_of(e.evaluate) for e in expressions]
-            compiled = self._rules[index] = _Compiled(
-                condition,
-                formula,
-                tuple((e, bind(e.evaluate, self.ctx)) for e in expressions),
-                any(r is None or "stats" in r for r in roots),
-                activity_name(rule.on),
-                any(getattr(e.evaluate, "contextual", True) for e in expressions),
-            )
-        return compiled
-
-    def limit_reached(self, rule: EarningRule, moment: datetime) -> str | None:
-        if rule.limit is None:
+    def limit_reached(self, rule: _Rule, moment: datetime) -> str | None:
+        limit = rule.limit
+        if limit is None:
             return None
-        period = rule.limit.per
+        period = limit.per
         start = period_start(moment, period, self.ctx)
-        used = sum(1 for at in self.grants.get(rule.id, []) if start is None or at >= start)
-        if used < rule.limit.times:
+        granted_at = rule.granted_at  # in time order: those since `start` are at its end
+        used = len(granted_at) - (0 if start is None else bisect.bisect_left(granted_at, start))
+        if used < limit.times:
             return None
         where = "in total" if period is LimitPeriod.LIFETIME else f"per {period.value}"
-        return f"the limit of {rule.limit.times} {where} was already reached"
+        return f"the limit of {limit.times} {where} was already reached"
 
-    def grant(self, rule: EarningRule, hit: Hit, points: int) -> None:
-        key = f"{rule.id}/{hit.key}"
-        order = hit.order
-        now = self.ctx.now
+    def grant(
+        self,
+        rule: _Rule,
+        at: datetime,
+        activity_id: str,
+        key: str,
+        order: Order | None,
+        points: int,
+    ) -> None:
         status: DecisionStatus = "granted"
         available_at = None
         if order is not None and rule.pending_days:
+            now = self.ctx.now
             available_at = order.at + timedelta(days=rule.pending_days)
             refunded_at = refund_known(order, now)
             if (
@@ -321,41 +516,49 @@ class EarningEvaluator:
                 and refunded_at is not None
                 and (refunded_at <= available_at)
             ):
-                self.explain(
-                    rule,
-                    hit,
-                    "cancelled",
-                    (
-                        f"order {order.id} was refunded on {day(refunded_at, self.ctx.tz)} during "
-                        f"its {rule.pending_days}-day pending period",
-                    ),
-                )
+                if self.explaining:
+                    self.explain(
+                        rule.id,
+                        activity_id,
+                        "cancelled",
+                        (
+                            f"order {order.id} was refunded on {day(refunded_at, self.ctx.tz)} "
+                            f"during its {rule.pending_days}-day pending period",
+                        ),
+                    )
                 return
             if available_at > now:
                 status = "pending"
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
-        self.grants.setdefault(rule.id, []).append(hit.at)
-        self.emit(
-            Decision(
-                key,
-                rule.id,
-                None,
-                "grant_all",
-                None,
-                (RewardGrant("points", points),),
-                hit.at,
-                hit.activity_id,
-                status,
-                available_at,
-            ),
-            rule,
-            hit,
-            points,
-        )
-        if order is not None and status == "granted":
-            self.reverse_refund(rule, hit, order, points)
+        rule.granted_at.append(at)
+        decision_key = f"{rule.id}/{key}"
+        if decision_key in self.granted:
+            self.already_granted(rule, activity_id, decision_key, points)
+        else:
+            reward = RewardGrant("points", points)
+            self.decisions.append(
+                Decision(
+                    decision_key,
+                    rule.id,
+                    None,
+                    "grant_all",
+                    None,
+                    (reward,),
+                    at,
+                    activity_id,
+                    status,
+                    available_at,
+                )
+            )
+            if self.explaining:
+                detail = f"{points} points"
+                if status == "pending" and available_at is not None:
+                    detail += f", pending until {day(available_at, self.ctx.tz)}"
+                self.explain(rule.id, activity_id, status, (detail,))
+        if order is not None and status == "granted" and order.refunded_at is not None:
+            self.reverse_refund(rule, key, order, points)
 
-    def reverse_refund(self, rule: EarningRule, hit: Hit, order: Order, points: int) -> None:
+    def reverse_refund(self, rule: _Rule, key: str, order: Order, points: int) -> None:
         refunded_at = refund_known(order, self.ctx.now)
         if refunded_at is None:
             return
@@ -367,43 +570,43 @@ class EarningEvaluator:
             reversed_points = int(share.to_integral_value(rounding=ROUND_FLOOR))
         if reversed_points <= 0:
             return
-        decision = Decision(
-            f"{rule.id}/{hit.key}/reversal",
-            rule.id,
-            None,
-            "grant_all",
-            None,
-            (RewardGrant("points", -reversed_points),),
-            refunded_at,
-            order.id,
-            "reversed",
-        )
-        self.emit(decision, rule, hit, -reversed_points)
-
-    def emit(self, decision: Decision, rule: EarningRule, hit: Hit, points: int) -> None:
-        if decision.key in self.granted:
-            self.explain(
-                rule,
-                hit,
-                "already_granted",
-                (f"{points} points; already granted (`{decision.key}` is in `granted`)",),
+        decision_key = f"{rule.id}/{key}/reversal"
+        if decision_key in self.granted:
+            self.already_granted(rule, order.id, decision_key, -reversed_points)
+            return
+        reward = RewardGrant("points", -reversed_points)
+        self.decisions.append(
+            Decision(
+                decision_key,
+                rule.id,
+                None,
+                "grant_all",
+                None,
+                (reward,),
+                refunded_at,
+                order.id,
+                "reversed",
             )
-            return
-        self.outcome.decisions.append(decision)
-        if not self.explaining:
-            return
-        detail = f"{points} points"
-        if decision.status == "pending" and decision.available_at is not None:
-            detail += f", pending until {day(decision.available_at, self.ctx.tz)}"
-        if decision.status == "reversed":
-            detail = f"{-points} points reversed: order {hit.activity_id} was refunded"
-        self.explain(rule, hit, decision.status, (detail,))
+        )
+        if self.explaining:
+            detail = f"{reversed_points} points reversed: order {order.id} was refunded"
+            self.explain(rule.id, order.id, "reversed", (detail,))
 
-    def explain(self, rule: EarningRule, hit: Hit, status: str, reasons: tuple[str, ...]) -> None:
+    def already_granted(self, rule: _Rule, activity_id: str, key: str, points: int) -> None:
+        """The host has carried this decision out already (its key is in `granted`)."""
+        if self.explaining:
+            self.explain(
+                rule.id,
+                activity_id,
+                "already_granted",
+                (f"{points} points; already granted (`{key}` is in `granted`)",),
+            )
+
+    def explain(self, rule: str, activity_id: str, status: str, reasons: tuple[str, ...]) -> None:
         if not self.explaining:
             return
         self.outcome.explanations.append(
-            Explanation(rule.id, None, status, reasons, activity=hit.activity_id)
+            Explanation(rule, None, status, reasons, activity=activity_id)
         )
 
 
