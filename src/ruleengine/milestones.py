@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from itertools import islice
 from operator import attrgetter, itemgetter
@@ -90,9 +90,9 @@ def window_bounds(window: Window | None, zone: tzinfo) -> tuple[datetime | None,
     if window is None:
         return None, None
     start = datetime.combine(window.from_, time(0), zone) if window.from_ else None
-    end = (
-        datetime.combine(window.until + timedelta(days=1), time(0), zone) if window.until else None
-    )
+    end = None  # no end, or `until: 9999-12-31`: the calendar has no day after it
+    if window.until is not None and window.until < date.max:
+        end = datetime.combine(window.until + timedelta(days=1), time(0), zone)
     return start, end
 
 
