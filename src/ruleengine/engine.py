@@ -149,7 +149,7 @@ class _Evaluation:
             if condition is not None and not excluded:
                 if "stats" not in now_variables and _reads_stats(condition):
                     now_variables["stats"] = self.timeline.stats_at(self.ctx.now)
-                holds, reasons = self.condition(condition, milestone.id, now_variables)
+                holds, reasons = self.condition(condition, milestone.id, now_variables, explain)
                 if not holds:
                     blockers.extend(reasons)
             plan = self.engine._milestone_plans[index]
@@ -181,9 +181,14 @@ class _Evaluation:
         )
 
     def condition(
-        self, condition: CompiledExpression, rule: str, variables: dict[str, Any]
+        self,
+        condition: CompiledExpression,
+        rule: str,
+        variables: dict[str, Any],
+        explain: bool,
     ) -> tuple[bool, list[str]]:
-        """Evaluate a rule's `when`; when it does not hold, say so with the values it read."""
+        """Evaluate a rule's `when`; when it does not hold, say so (with the values it read,
+        when `explain`: only explanations show them)."""
         env = Env(self.ctx, variables)
         try:
             if condition.evaluate(env):
@@ -192,6 +197,8 @@ class _Evaluation:
             self.report(condition, rule, error)
             return False, [f"the condition could not be evaluated: {error.message}"]
         text = " ".join(condition.text.split())
+        if not explain:
+            return False, [f"the condition `{text}` is false"]
         values = _field_values(condition.checked.root, env)
         detail = f" ({', '.join(values)})" if values else ""
         return False, [f"the condition `{text}` is false{detail}"]

@@ -252,10 +252,10 @@ def read_snapshot(
         customer = _record(raw_customer, customer_type, ("customer",))
     except CoercionError as error:
         problems.append(_coercion_problem(error))
-    keys = [(entry.type, entry.id) for entry in activity]
-    if len(set(keys)) != len(keys):
-        problems.extend(_duplicates(keys))
-    custom = [i for i, entry in enumerate(activity) if entry.type.startswith("custom:")]
+    if len({(entry.type, entry.id) for entry in activity}) != len(activity):
+        problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
+    # Custom events carry the fields the ruleset declares for them, typed (none declared: none).
+    custom = [i for i, e in enumerate(activity) if e.type.startswith("custom:")] if events else []
     for index in custom:
         event = activity[index]
         assert isinstance(event, Event)

@@ -69,8 +69,7 @@ def read_fast(data: Any, max_depth: int) -> tuple[dict[str, Any], list[Activity]
     granted = data.get("granted", [])
     if type(entries) is not list:
         raise DeclinedError
-    activity = [_activity(entry, max_depth) for entry in entries]
-    return customer, activity, _texts(granted)
+    return customer, _activities(entries, max_depth), _texts(granted)
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -104,10 +103,6 @@ def _money(value: Any) -> Decimal:
     elif kind is float and math.isfinite(value) and value >= 0:
         return Decimal(repr(value))  # the shortest text that reads back as the float
     raise DeclinedError
-
-
-def _optional_money(value: Any) -> Decimal | None:
-    return None if value is None else _money(value)
 
 
 def _text(value: Any) -> str:
@@ -235,40 +230,41 @@ _EVENT_FIELDS = frozenset(("id", "at", "type", "platform", "url", "survey_id"))
 _CUSTOM_FIELDS = frozenset(("id", "at", "type"))
 
 
-def _activity(value: Any, max_depth: int) -> Activity:
-    if type(value) is not dict:
-        raise DeclinedError
-    kind = value.get("type")
-    if not isinstance(kind, str):
-        raise DeclinedError
-    reader = _READERS.get(kind)
-    if reader is None:
-        if not _CUSTOM_TYPE.fullmatch(kind):
+def _activities(entries: list[Any], max_depth: int) -> list[Activity]:
+    """Each entry read by the reader of its type, after what every activity has: an object
+    with an `id` and a moment `at`, and no field the models ignore nested too deeply. One loop
+    over the entries, as this is the hot path of reading a snapshot."""
+    activity: list[Activity] = []
+    append = activity.append
+    for value in entries:
+        if type(value) is not dict:
             raise DeclinedError
-        reader = _custom_event
-    return reader(value, kind, max_depth)
+        kind = value.get("type")
+        if not isinstance(kind, str):
+            raise DeclinedError
+        found = _KINDS.get(kind)
+        if found is None:
+            if not _CUSTOM_TYPE.fullmatch(kind):
+                raise DeclinedError
+            found = _CUSTOM_KIND
+        reader, known = found
+        if not value.keys() <= known:  # rare: fields the models ignore (or keep, for events)
+            _only(value, known, max_depth)
+        activity_id = value.get("id")
+        if type(activity_id) is not str or not activity_id:
+            raise DeclinedError
+        append(reader(value, kind, activity_id, _timestamp(value.get("at"))))
+    return activity
 
 
 def _only(value: dict[str, Any], known: frozenset[str], max_depth: int) -> None:
     """Fields the models ignore still count toward the depth limit."""
-    if value.keys() <= known:  # nearly always: one C-level comparison
-        return
     for key, extra in value.items():
         if key not in known:
             _ignored(extra, 3, max_depth)
 
 
-def _start(value: dict[str, Any], known: frozenset[str], max_depth: int) -> tuple[str, datetime]:
-    """The id and moment every activity has, after checking the fields it carries."""
-    _only(value, known, max_depth)
-    activity_id = value.get("id")
-    if type(activity_id) is not str or not activity_id:
-        raise DeclinedError
-    return activity_id, _timestamp(value.get("at"))
-
-
-def _order(value: dict[str, Any], kind: str, max_depth: int) -> Order:
-    order_id, at = _start(value, _ORDER_FIELDS, max_depth)
+def _order(value: dict[str, Any], kind: str, order_id: str, at: datetime) -> Order:
     get = value.get
     subtotal = _money(get("subtotal"))
     refunded_at = get("refunded_at")
@@ -290,7 +286,7 @@ def _order(value: dict[str, Any], kind: str, max_depth: int) -> Order:
     if items is _ABSENT:
         items = []
     elif type(items) is list:
-        items = [_item(item, max_depth) for item in items]
+        items = [_item(item) for item in items]
     else:
         raise DeclinedError
     codes = get("discount_codes", _ABSENT)
@@ -313,8 +309,7 @@ def _order(value: dict[str, Any], kind: str, max_depth: int) -> Order:
     )
 
 
-def _review(value: dict[str, Any], kind: str, max_depth: int) -> Review:
-    review_id, at = _start(value, _REVIEW_FIELDS, max_depth)
+def _review(value: dict[str, Any], kind: str, review_id: str, at: datetime) -> Review:
     get = value.get
     record = {
         "id": review_id,
@@ -328,41 +323,36 @@ def _review(value: dict[str, Any], kind: str, max_depth: int) -> Review:
     return Review(review_id, at, kind, record)
 
 
-def _referral(value: dict[str, Any], kind: str, max_depth: int) -> Referral:
-    referral_id, at = _start(value, _REFERRAL_FIELDS, max_depth)
+def _referral(value: dict[str, Any], kind: str, referral_id: str, at: datetime) -> Referral:
     return Referral(referral_id, at, kind, _optional_timestamp(value.get("converted_at")))
 
 
-def _billing(value: dict[str, Any], kind: str, max_depth: int) -> Billing:
-    billing_id, at = _start(value, _BILLING_FIELDS, max_depth)
+def _billing(value: dict[str, Any], kind: str, billing_id: str, at: datetime) -> Billing:
     return Billing(billing_id, at, kind, _id(value.get("subscription_id")))
 
 
-def _points(value: dict[str, Any], kind: str, max_depth: int) -> PointsEntry:
-    entry_id, at = _start(value, _POINTS_FIELDS, max_depth)
+def _points(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -> PointsEntry:
     return PointsEntry(entry_id, at, kind, _whole(value.get("points")))
 
 
-def _event(value: dict[str, Any], kind: str, max_depth: int) -> Event:
+def _event(value: dict[str, Any], kind: str, event_id: str, at: datetime) -> Event:
     """A built-in event: its optional text fields, and any others it carries (kept)."""
-    record = _event_record(value, kind, _EVENT_FIELDS, max_depth)
     get = value.get
+    record = _event_record(value, kind, event_id, at, _EVENT_FIELDS)
     record["platform"] = _optional_text(get("platform"))
     record["url"] = _optional_text(get("url"))
     record["survey_id"] = _optional_text(get("survey_id"))
-    return Event(record["id"], record["at"], kind, record)
+    return Event(event_id, at, kind, record)
 
 
-def _custom_event(value: dict[str, Any], kind: str, max_depth: int) -> Event:
+def _custom_event(value: dict[str, Any], kind: str, event_id: str, at: datetime) -> Event:
     """A `custom:<name>` event: its declared fields are typed later, by the ruleset."""
-    record = _event_record(value, kind, _CUSTOM_FIELDS, max_depth)
-    return Event(record["id"], record["at"], kind, record)
+    return Event(event_id, at, kind, _event_record(value, kind, event_id, at, _CUSTOM_FIELDS))
 
 
 def _event_record(
-    value: dict[str, Any], kind: str, known: frozenset[str], max_depth: int
+    value: dict[str, Any], kind: str, event_id: str, at: datetime, known: frozenset[str]
 ) -> dict[str, Any]:
-    event_id, at = _start(value, known, max_depth)
     record: dict[str, Any] = {"id": event_id, "at": at, "type": kind}
     for key, extra in value.items():
         if key not in known:
@@ -370,22 +360,27 @@ def _event_record(
     return record
 
 
-_READERS: dict[str, Callable[[dict[str, Any], str, int], Activity]] = {
-    "order": _order,
-    "review": _review,
-    "referral": _referral,
-    "subscription_billing": _billing,
-    "points_earned": _points,
-    **{kind: _event for kind in _EVENT_TYPES},
+Reader = Callable[[dict[str, Any], str, str, datetime], Activity]
+
+# Each activity type's reader and the fields its model knows.
+_KINDS: dict[str, tuple[Reader, frozenset[str]]] = {
+    "order": (_order, _ORDER_FIELDS),
+    "review": (_review, _REVIEW_FIELDS),
+    "referral": (_referral, _REFERRAL_FIELDS),
+    "subscription_billing": (_billing, _BILLING_FIELDS),
+    "points_earned": (_points, _POINTS_FIELDS),
+    **{kind: (_event, _EVENT_FIELDS) for kind in _EVENT_TYPES},
 }
+_CUSTOM_KIND: tuple[Reader, frozenset[str]] = (_custom_event, _CUSTOM_FIELDS)
 
 
-def _item(value: Any, max_depth: int) -> dict[str, Any]:
+def _item(value: Any) -> dict[str, Any]:
     if type(value) is not dict:
         raise DeclinedError
-    for key, extra in value.items():
-        if key not in _ITEM_FIELDS:
-            _ignored(extra, 5, max_depth)
+    if not value.keys() <= _ITEM_FIELDS:
+        for key, extra in value.items():
+            if key not in _ITEM_FIELDS and isinstance(extra, dict | list | tuple):
+                raise DeclinedError  # the models' path checks how deep it goes
     get = value.get
     return {
         "product_id": _text(get("product_id")),

@@ -101,27 +101,44 @@ def test_generated_benchmark_customers_take_the_fast_path() -> None:
         assert assert_agree(json.loads(json.dumps(snapshot)))  # floats as floats
 
 
-def test_a_deep_field_the_models_ignore_falls_back_and_is_reported() -> None:
+def _nested(levels: int) -> Any:
     deep: Any = "x"
-    for _ in range(70):
+    for _ in range(levels):
         deep = [deep]
-    snapshot = {
-        "customer": {"id": "c1"},
-        "activity": [
-            {
-                "type": "order",
-                "id": "o1",
-                "at": "2026-01-01T00:00:00Z",
-                "subtotal": "1",
-                "notes": deep,
-            }
-        ],
-    }
+    return deep
+
+
+def _order_with(**fields: Any) -> dict[str, Any]:
+    order = {"type": "order", "id": "o1", "at": "2026-01-01T00:00:00Z", "subtotal": "1"}
+    return {"customer": {"id": "c1"}, "activity": [{**order, **fields}]}
+
+
+@pytest.mark.parametrize(
+    "snapshot",
+    [
+        _order_with(notes=_nested(70)),
+        _order_with(items=[{"product_id": "p", "price": "1", "notes": _nested(70)}]),
+        {"customer": {"id": "c1", "profile": _nested(70)}},
+        {
+            "customer": {"id": "c1"},
+            "activity": [
+                {"type": "custom:quiz", "id": "q1", "at": "2026-01-01T00:00:00Z", "x": _nested(70)}
+            ],
+        },
+    ],
+    ids=["order field", "item field", "customer field", "custom event field"],
+)
+def test_a_deep_field_the_models_ignore_falls_back_and_is_reported(snapshot: Any) -> None:
     with pytest.raises(DeclinedError):
         read_fast(snapshot, DEFAULT_LIMITS.max_json_depth)
     with pytest.raises(SnapshotError) as raised:
         read_snapshot(snapshot, customer_type=customer_type({}), events={})
-    assert raised.value.problems[0].code == "RE614"
+    assert [p.code for p in raised.value.problems] == ["RE614"]
+
+
+def test_shallow_unknown_fields_stay_on_the_fast_path() -> None:
+    snapshot = _order_with(notes={"gift": True}, items=[{"product_id": "p", "price": "1"}])
+    assert assert_agree(snapshot)
 
 
 def test_a_small_depth_limit_leaves_every_snapshot_to_the_models() -> None:
