@@ -25,6 +25,7 @@ from ruleengine.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
 from ruleengine.snapshot_reader import DeclinedError, read_fast
+from ruleengine.vocabulary import CUSTOMER_FIELDS
 
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
@@ -249,7 +250,7 @@ def read_snapshot(
     problems: list[SnapshotProblem] = []
     customer: dict[str, Any] = {}
     try:
-        customer = _record(raw_customer, customer_type, ("customer",))
+        customer = _customer_record(raw_customer, customer_type)
     except CoercionError as error:
         problems.append(_coercion_problem(error))
     if len({(entry.type, entry.id) for entry in activity}) != len(activity):
@@ -324,6 +325,25 @@ def _too_much_activity(count: int, limits: Limits) -> SnapshotProblem:
         f"{count:,} activity entries; at most {limits.max_activity:,} are allowed",
         "send only the activity the rules need, or raise `Limits.max_activity`",
     )
+
+
+# The built-in customer fields: both readers give them already in their runtime types.
+_BUILT_IN = dict(CUSTOMER_FIELDS)
+
+
+def _customer_record(raw: Mapping[str, Any], customer_type: RecordType) -> dict[str, Any]:
+    """The `customer` record: the built-in fields as read, the ruleset's attributes converted
+    to their declared types."""
+    record: dict[str, Any] = {}
+    attributes = []
+    for name, field_type in customer_type.fields:
+        if _BUILT_IN.get(name) is field_type:
+            record[name] = raw[name]
+        else:
+            attributes.append((name, field_type))
+    if attributes:
+        record.update(_record(raw, RecordType("customer", tuple(attributes)), ("customer",)))
+    return record
 
 
 def _record(raw: Mapping[str, Any], record_type: RecordType, path: JsonPath) -> dict[str, Any]:
