@@ -271,6 +271,7 @@ def eval_lines(
         lines = _ordered_map(work, numbered, jobs=jobs, source=_source_of(engine))
     failed = 0
     for chunk in lines:
+        outputs = []
         for line in chunk:
             if line is None:
                 continue
@@ -280,9 +281,11 @@ def eval_lines(
                 if progress is not None:
                     progress.clear()
                 err.write(problems)
-            out.write(output + "\n")
+            outputs.append(output)
+        if outputs:  # one write per chunk: with workers, the parent's time is theirs too
+            out.write("\n".join(outputs) + "\n")
             if progress is not None:
-                progress.advance()
+                progress.advance(len(outputs))
     if progress is not None:
         progress.finish()
     return failed
@@ -322,8 +325,8 @@ class Progress:
             self.read += len(line)
             yield line
 
-    def advance(self) -> None:
-        self.lines += 1
+    def advance(self, lines: int = 1) -> None:
+        self.lines += lines
         now = time.monotonic()
         if now - self.drawn >= 0.1:
             self.drawn = now
