@@ -21,14 +21,14 @@ import bisect
 import calendar
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_FLOOR, Decimal
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any
 
-from ruleengine.activity import Event, Order, Review, utc
+from ruleengine.activity import Event, Order, Review, optional_utc
 from ruleengine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
-from ruleengine.expr.compiler import bind, roots_of
+from ruleengine.expr.compiler import bind, context_free, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS
 from ruleengine.milestones import window_bounds
@@ -66,8 +66,8 @@ Bound = Callable[[dict[str, Any]], Any]  # an expression bound to a context: var
 
 
 class _Rule:
-    """An enabled earning rule as one evaluation applies it, prepared once: its expressions
-    bound to the evaluation's context and what they read, and its checks in ready form."""
+    """An enabled earning rule in ready form, made once per `Engine`: its expressions and what
+    they read, its window (in UTC, as activity timestamps are), channels and stacking."""
 
     __slots__ = (
         "best",
@@ -75,7 +75,6 @@ class _Rule:
         "condition",
         "contextual",
         "formula",
-        "granted_at",
         "id",
         "index",
         "limit",
@@ -91,16 +90,17 @@ class _Rule:
     id: str
     condition: CompiledExpression | None
     formula: CompiledExpression
-    steps: tuple[tuple[CompiledExpression, Bound], ...]  # the condition (if any), the formula
+    # The condition (if any) and the formula, each with its function when it reads no context
+    # (None: bound to each activity's moment, as a rule reading the clock is).
+    steps: tuple[tuple[CompiledExpression, Bound | None], ...]
     reads_stats: bool
-    contextual: bool  # reads `now()`/`today()`: bound again to each activity's moment
-    window: tuple[datetime | None, datetime | None] | None  # made when first needed
+    contextual: bool  # some step must be bound to each activity's moment
+    window: tuple[datetime | None, datetime | None]
     channels: frozenset[str] | None
     limit: Limit | None
     restricted: bool  # has a window, channels or a limit to check on each occasion
     best: bool  # `stacking: best`
     pending_days: int  # 0: granted at once
-    granted_at: list[datetime]  # when the rule granted, in time order (what `limit` counts)
 
     def __init__(
         self,
@@ -108,26 +108,24 @@ class _Rule:
         rule: EarningRule,
         condition: CompiledExpression | None,
         formula: CompiledExpression,
-        ctx: EvalContext,
-        granted_at: list[datetime],
+        zone: tzinfo,
     ) -> None:
         self.index = index
         self.rule = rule
         self.id = rule.id
         self.condition = condition
         self.formula = formula
-        steps: list[tuple[CompiledExpression, Bound]] = []
-        reads_stats = contextual = False
+        steps: list[tuple[CompiledExpression, Bound | None]] = []
+        reads_stats = False
         for expression in (formula,) if condition is None else (condition, formula):
-            evaluator = expression.evaluate
-            roots = roots_of(evaluator)  # None: a wrapper the engine cannot see into
+            roots = roots_of(expression.evaluate)  # None: a wrapper the engine cannot see into
             reads_stats = reads_stats or roots is None or "stats" in roots
-            contextual = contextual or bool(getattr(evaluator, "contextual", True))
-            steps.append((expression, bind(evaluator, ctx)))
+            steps.append((expression, context_free(expression.evaluate)))
         self.steps = tuple(steps)
         self.reads_stats = reads_stats
-        self.contextual = contextual
-        self.window = None
+        self.contextual = any(function is None for _, function in steps)
+        start, end = window_bounds(rule.active, zone)
+        self.window = (optional_utc(start), optional_utc(end))
         self.channels = None if rule.channels is None else frozenset(rule.channels)
         self.limit = rule.limit
         self.restricted = (
@@ -135,7 +133,6 @@ class _Rule:
         )
         self.best = rule.stacking is Stacking.BEST
         self.pending_days = rule.pending_days or 0
-        self.granted_at = granted_at
 
 
 @dataclass(slots=True, eq=False)
@@ -148,8 +145,48 @@ class _Group:
     reads_stats: bool  # some rule reads `stats` (built once per occasion for all of them)
 
     @classmethod
-    def of(cls, activity: str, entries: list[tuple[_Rule, str | None]]) -> _Group:
-        return cls(activity, tuple(entries), any(rule.reads_stats for rule, _ in entries))
+    def of(
+        cls, trigger: str, rules: list[_Rule], blocked: list[str | None] | None = None
+    ) -> _Group:
+        """The group of `rules` on `trigger`; `blocked` gives each rule's reason, if any."""
+        reasons = blocked if blocked is not None else [None] * len(rules)
+        return cls(
+            activity_name(trigger),
+            tuple(zip(rules, reasons, strict=True)),
+            any(rule.reads_stats for rule in rules),
+        )
+
+
+class EarningPlan:
+    """What earning needs from the ruleset alone, made once per `Engine`: the enabled rules in
+    ready form, grouped by the trigger they share (in file order), and the disabled ones."""
+
+    def __init__(self, ruleset: RuleSet, zone: tzinfo) -> None:
+        by_trigger: dict[str, list[_Rule]] = {}
+        disabled: list[str] = []
+        expressions = ruleset.expressions
+        for index, rule in enumerate(ruleset.model.earning):
+            if not rule.enabled:
+                disabled.append(rule.id)
+                continue
+            formula = expressions.get(("earning", index, "points"))
+            assert formula is not None
+            condition = expressions.get(("earning", index, "when"))
+            by_trigger.setdefault(rule.on, []).append(_Rule(index, rule, condition, formula, zone))
+        self.disabled = tuple(disabled)
+        on_order = by_trigger.pop("order", [])
+        on_subscription = by_trigger.pop("subscription_order", [])
+        self.birthday_rules = tuple(by_trigger.pop("birthday", []))
+        # An order with a `subscription_id` fires `subscription_order` rules as well as `order`.
+        self.one_off = _group("order", on_order)
+        renewal = sorted(on_order + on_subscription, key=attrgetter("index"))
+        self.renewal = _group("order", renewal)
+        self.reviews = _group("review", by_trigger.pop("review", []))
+        self.events = {trigger: _Group.of(trigger, rules) for trigger, rules in by_trigger.items()}
+
+
+def _group(trigger: str, rules: list[_Rule]) -> _Group | None:
+    return _Group.of(trigger, rules) if rules else None
 
 
 _Occasion = tuple[datetime, str, str, str, Order | None, dict[str, Any], _Group]
@@ -166,11 +203,11 @@ def _rank(candidate: tuple[_Rule, int]) -> tuple[int, int, int]:
 
 
 class EarningEvaluator:
-    """Replays one customer's activity through the ruleset's earning rules."""
+    """Replays one customer's activity through the ruleset's earning rules (`plan`)."""
 
     def __init__(
         self,
-        ruleset: RuleSet,
+        plan: EarningPlan,
         snapshot: Snapshot,
         timeline: Timeline,
         ctx: EvalContext,
@@ -179,7 +216,7 @@ class EarningEvaluator:
         explain: bool = True,
         max_points: int = DEFAULT_LIMITS.max_points,
     ) -> None:
-        self.ruleset = ruleset
+        self.plan = plan
         self.max_points = max_points
         self.snapshot = snapshot
         self.timeline = timeline
@@ -187,19 +224,19 @@ class EarningEvaluator:
         self.report = report
         self.customer = snapshot.customer
         self.granted = snapshot.granted
-        self.grants: dict[str, list[datetime]] = {}  # rule id -> moments it granted (limits)
+        # When each rule granted, in time order (what `limit` counts), by the rule's index.
+        self.grants: dict[int, list[datetime]] = {}
         self.outcome = EarningOutcome()
         self.decisions = self.outcome.decisions
         # Explanations are only built when asked for: most evaluations never show them.
         self.explaining = explain
-        self._prepared: dict[int, _Rule] = {}  # rule index -> the rule, prepared (`prepared`)
 
     def run(self, excluded: bool) -> EarningOutcome:
-        for rule in self.ruleset.model.earning:
-            if not rule.enabled:
+        if self.explaining:
+            for rule_id in self.plan.disabled:
                 self.outcome.explanations.append(
                     Explanation(
-                        rule.id, None, "disabled", ("the rule is disabled (`enabled: false`)",)
+                        rule_id, None, "disabled", ("the rule is disabled (`enabled: false`)",)
                     )
                 )
         for occasion in self.occasions():
@@ -210,97 +247,53 @@ class EarningEvaluator:
 
     def occasions(self) -> list[_Occasion]:
         """Every activity with a rule on its trigger, and the birthdays, in the total order of
-        occasions: time, then type, then id. Only the rules of triggers that occur are
-        prepared.
+        occasions: time, then type, then id.
 
         Each kind of activity comes from the timeline in that order already. A validated
         snapshot has one activity per type and id (RE612), so no two activities share an
         occasion (and sorting never compares more than moment, type and id); the birthday
         rules' occasions are grouped by moment in `birthdays`.
         """
-        by_trigger: dict[str, list[tuple[int, EarningRule]]] = {}
-        for index, rule in enumerate(self.ruleset.model.earning):
-            if rule.enabled:
-                by_trigger.setdefault(rule.on, []).append((index, rule))
-        timeline = self.timeline
-        record = self.record
+        plan, timeline, record = self.plan, self.timeline, self.record
         occasions: list[_Occasion] = []
-        on_order = by_trigger.get("order", [])
-        on_subscription = by_trigger.get("subscription_order", [])
-        if timeline.orders and (on_order or on_subscription):
-            one_off = self.group("order", on_order)  # and renewals: with subscription rules
-            renewal = one_off
-            if on_subscription:
-                in_file_order = sorted(on_order + on_subscription, key=itemgetter(0))
-                renewal = self.group("order", in_file_order)
+        if plan.renewal is not None:  # some rule on orders (or on subscription orders)
+            one_off, renewal = plan.one_off, plan.renewal
             for order in timeline.orders:
                 group = one_off if order.subscription_id is None else renewal
                 if group is not None:
                     occasions.append(
                         (order.at, "order", order.id, order.id, order, record(order), group)
                     )
-        on_review = self.group("review", by_trigger.get("review", [])) if timeline.reviews else None
+        on_review = plan.reviews
         if on_review is not None:
             for review in timeline.reviews:
                 occasions.append(
                     (review.at, "review", review.id, review.id, None, record(review), on_review)
                 )
-        if timeline.events:
-            types = {event.type for event in timeline.events}
-            on_event = {
-                trigger: self.group(trigger, rules)
-                for trigger, rules in by_trigger.items()
-                if trigger in types
-            }
-            if on_event:
-                for event in timeline.events:
-                    group = on_event.get(event.type)
-                    if group is not None:
-                        occasions.append(
-                            (event.at, event.type, event.id, event.id, None, record(event), group)
-                        )
-        if "birthday" in by_trigger:
-            occasions.extend(self.birthdays(by_trigger["birthday"]))
+        on_event = plan.events
+        if on_event:
+            for event in timeline.events:
+                group = on_event.get(event.type)
+                if group is not None:
+                    occasions.append(
+                        (event.at, event.type, event.id, event.id, None, record(event), group)
+                    )
+        if plan.birthday_rules:
+            occasions.extend(self.birthdays(plan.birthday_rules))
         occasions.sort()
         return occasions
 
-    def group(self, trigger: str, rules: list[tuple[int, EarningRule]]) -> _Group | None:
-        """The rules (with their positions in the file) prepared as one occasion's group;
-        None when there are none."""
-        if not rules:
-            return None
-        return _Group.of(activity_name(trigger), [(self.prepared(i, r), None) for i, r in rules])
-
-    def birthdays(self, rules: list[tuple[int, EarningRule]]) -> Iterator[_Occasion]:
+    def birthdays(self, rules: tuple[_Rule, ...]) -> Iterator[_Occasion]:
         """The birthday occasions of the birthday rules: rules whose earning periods start
         at the same moment share the occasion (and compete, with `stacking: best`)."""
         by_moment: dict[tuple[datetime, str], list[tuple[_Rule, Hit]]] = {}
-        for index, rule in rules:
-            for hit in self.birthday_hits(rule):
-                entry = (self.prepared(index, rule), hit)
-                by_moment.setdefault((hit.at, hit.activity_id), []).append(entry)
-        name = activity_name("birthday")
+        for rule in rules:
+            for hit in self.birthday_hits(rule.rule):
+                by_moment.setdefault((hit.at, hit.activity_id), []).append((rule, hit))
         for (at, activity_id), hits in by_moment.items():
             first = hits[0][1]  # the same key and record for every rule of the occasion
-            group = _Group.of(name, [(rule, hit.blocked) for rule, hit in hits])
+            group = _Group.of("birthday", [rule for rule, _ in hits], [h.blocked for _, h in hits])
             yield at, "birthday", activity_id, first.key, None, first.record, group
-
-    def prepared(self, index: int, rule: EarningRule) -> _Rule:
-        """The rule ready to apply, prepared once per evaluation: its expressions bound to the
-        evaluation's context (one that reads the clock is bound again to each activity's
-        moment) and its checks in ready form."""
-        prepared = self._prepared.get(index)
-        if prepared is not None:
-            return prepared
-        expressions = self.ruleset.expressions
-        condition = expressions.get(("earning", index, "when"))
-        formula = expressions.get(("earning", index, "points"))
-        assert formula is not None
-        granted_at = self.grants.setdefault(rule.id, [])
-        prepared = self._prepared[index] = _Rule(
-            index, rule, condition, formula, self.ctx, granted_at
-        )
-        return prepared
 
     def record(self, activity: Order | Review | Event) -> dict[str, Any]:
         """The activity as rules see it (a custom event with its declared fields), made when
@@ -405,7 +398,7 @@ class EarningEvaluator:
             return "the customer is excluded from the program"
         if blocked is not None:
             return blocked
-        start, end = rule.window or self.window(rule)
+        start, end = rule.window
         if (start is not None and at < start) or (end is not None and at >= end):
             if not self.explaining:
                 return "outside the active window"
@@ -419,15 +412,6 @@ class EarningEvaluator:
             return f"the order has {channel}, not {allowed}"
         return self.limit_reached(rule, at)
 
-    def window(self, rule: _Rule) -> tuple[datetime | None, datetime | None]:
-        """The rule's active window as moments: from the start of `from` until the end of
-        `until`, in UTC as activity timestamps are (the same instants, compared faster).
-        Made when a rule is first checked against it, as before: a window that ends on the
-        calendar's last day has no end moment, and fails only then."""
-        start, end = window_bounds(rule.rule.active, self.ctx.tz)
-        rule.window = (None if start is None else utc(start), None if end is None else utc(end))
-        return rule.window
-
     def evaluate_points(
         self, rule: _Rule, at: datetime, activity_id: str, variables: dict[str, Any]
     ) -> int | None:
@@ -437,10 +421,10 @@ class EarningEvaluator:
         moment = EvalContext(at, self.ctx.tz) if rule.contextual else None
         value: Any = None
         for expression, function in rule.steps:
-            if moment is not None:
-                function = bind(expression.evaluate, moment)
+            call = function if moment is None else bind(expression.evaluate, moment)
+            assert call is not None  # a step without a function makes the rule contextual
             try:
-                value = function(variables)
+                value = call(variables)
             except EvaluationError as error:
                 self.report(expression, rule.id, error)
                 self.explain(
@@ -489,7 +473,7 @@ class EarningEvaluator:
             return None
         period = limit.per
         start = period_start(moment, period, self.ctx)
-        granted_at = rule.granted_at  # in time order: those since `start` are at its end
+        granted_at = self.grants.get(rule.index, [])  # in time order: those since `start` last
         used = len(granted_at) - (0 if start is None else bisect.bisect_left(granted_at, start))
         if used < limit.times:
             return None
@@ -530,7 +514,7 @@ class EarningEvaluator:
             if available_at > now:
                 status = "pending"
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
-        rule.granted_at.append(at)
+        self.grants.setdefault(rule.index, []).append(at)
         decision_key = f"{rule.id}/{key}"
         if decision_key in self.granted:
             self.already_granted(rule, activity_id, decision_key, points)

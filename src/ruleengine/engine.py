@@ -20,7 +20,7 @@ from ruleengine.decisions import (
     RuntimeProblem,
     sort_decisions,
 )
-from ruleengine.earning import EarningEvaluator
+from ruleengine.earning import EarningEvaluator, EarningPlan
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checker import path_of
 from ruleengine.expr.compiler import Env, roots_of
@@ -46,7 +46,9 @@ class Engine:
         self.limits = limits
         self.zone = ruleset.timezone
         self._customer_type = customer_type(ruleset.model.attributes)
-        # What each milestone needs from the ruleset alone (steps, keys, window in UTC).
+        # What the rules need from the ruleset alone, worked out once: earning rules in ready
+        # form grouped by trigger; each milestone's steps, keys and window (in UTC).
+        self._earning = EarningPlan(ruleset, self.zone)
         self._milestone_plans = tuple(
             milestone_plan(milestone, self.zone) for milestone in ruleset.model.milestones
         )
@@ -159,7 +161,7 @@ class _Evaluation:
                 progress.append(outcome.progress)
             explanations.extend(outcome.explanations)
         earning = EarningEvaluator(
-            self.ruleset,
+            self.engine._earning,
             self.snapshot,
             self.timeline,
             self.ctx,

@@ -122,6 +122,16 @@ def bind(evaluator: Evaluator, ctx: EvalContext) -> Fn:
     return lambda variables: evaluator(Env(ctx, variables))
 
 
+def context_free(evaluator: Evaluator) -> Fn | None:
+    """The function of a compiled program that never reads the context: the same at every
+    binding, so it can be bound once for good. None for a program that reads the context
+    (`now()`, `today()`, ...) and for any other evaluator (a wrapper the engine cannot see
+    into): those are bound to each context they run in."""
+    if isinstance(evaluator, Program) and not evaluator.contextual:
+        return evaluator.bind(_NO_CONTEXT)
+    return None
+
+
 def roots_of(evaluator: Evaluator) -> frozenset[str] | None:
     """The root names a compiled program reads (`{"order", "customer"}`), so a caller can
     leave out values nobody reads (the engine's `stats`); None when unknown (a wrapper)."""
@@ -137,6 +147,7 @@ class _Dynamic:
 
 
 DYNAMIC = _Dynamic()
+_NO_CONTEXT: Any = None  # what `context_free` binds with: a program that reads none ignores it
 CONTEXT: Any = object()
 """The key under which a dynamic program finds its `EvalContext` in the variables: an object,
 not text, so it can never collide with a name of the language."""
