@@ -212,6 +212,14 @@ def parallel_capacity() -> float:
     return serial / parallel
 
 
+def batch_command(path: Path, jobs: int) -> list[str]:
+    """`ruleengine eval acme.yaml --snapshots path --jobs N`, at the benchmarks' `now`."""
+    return [
+        *(sys.executable, "-m", "ruleengine", "eval", str(ACME)),
+        *("--snapshots", str(path), "--jobs", str(jobs), "--now", "2026-06-01T00:00:00Z"),
+    ]
+
+
 def run_batch(count: int) -> BatchResult:
     """`ruleengine eval --snapshots FILE --jobs 1` vs `--jobs 2`, wall clock, whole command."""
     with tempfile.TemporaryDirectory() as folder:
@@ -223,19 +231,7 @@ def run_batch(count: int) -> BatchResult:
 
         def command(jobs: int) -> None:
             completed = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "ruleengine",
-                    "eval",
-                    str(ACME),
-                    "--snapshots",
-                    str(path),
-                    "--now",
-                    "2026-06-01T00:00:00Z",
-                    "--jobs",
-                    str(jobs),
-                ],
+                batch_command(path, jobs),
                 capture_output=True,
                 check=True,
                 env=child_environment(),

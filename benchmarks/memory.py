@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import data
-from benchmarks.full import ACME, child_environment
+from benchmarks.full import batch_command, child_environment
 
 DISTINCT = 500  # distinct generated customers, cycled through with fresh ids
 ACTIVITY = (2, 12)  # pieces of activity per customer, low and high: a 1M-line run in minutes
@@ -133,19 +133,7 @@ print(json.dumps({
 
 def measure(path: Path, lines: int, *, jobs: int = 2) -> MemoryRow:
     """`ruleengine eval acme.yaml --snapshots path --jobs N` under a fresh wrapper process."""
-    command = [
-        sys.executable,
-        "-m",
-        "ruleengine",
-        "eval",
-        str(ACME),
-        "--snapshots",
-        str(path),
-        "--jobs",
-        str(jobs),
-        "--now",
-        "2026-06-01T00:00:00Z",
-    ]
+    command = batch_command(path, jobs)
     completed = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         capture_output=True,

@@ -519,20 +519,8 @@ class EarningEvaluator:
         if decision_key in self.granted:
             self.already_granted(rule, activity_id, decision_key, points)
         else:
-            reward = RewardGrant("points", points)
             self.decisions.append(
-                Decision(
-                    decision_key,
-                    rule.id,
-                    None,
-                    "grant_all",
-                    None,
-                    (reward,),
-                    at,
-                    activity_id,
-                    status,
-                    available_at,
-                )
+                _points_decision(decision_key, rule, points, at, activity_id, status, available_at)
             )
             if self.explaining:
                 detail = f"{points} points"
@@ -558,18 +546,9 @@ class EarningEvaluator:
         if decision_key in self.granted:
             self.already_granted(rule, order.id, decision_key, -reversed_points)
             return
-        reward = RewardGrant("points", -reversed_points)
         self.decisions.append(
-            Decision(
-                decision_key,
-                rule.id,
-                None,
-                "grant_all",
-                None,
-                (reward,),
-                refunded_at,
-                order.id,
-                "reversed",
+            _points_decision(
+                decision_key, rule, -reversed_points, refunded_at, order.id, "reversed"
             )
         )
         if self.explaining:
@@ -592,6 +571,22 @@ class EarningEvaluator:
         self.outcome.explanations.append(
             Explanation(rule, None, status, reasons, activity=activity_id)
         )
+
+
+def _points_decision(
+    key: str,
+    rule: _Rule,
+    points: int,
+    at: datetime,
+    activity_id: str,
+    status: DecisionStatus,
+    available_at: datetime | None = None,
+) -> Decision:
+    """An earning decision: `points` (negative for a reversal) from `rule` for an activity."""
+    rewards = (RewardGrant("points", points),)
+    return Decision(
+        key, rule.id, None, "grant_all", None, rewards, at, activity_id, status, available_at
+    )
 
 
 def birthday_in(year: int, birthday: date) -> date:
