@@ -1,0 +1,274 @@
+"""The rule test file format: the strict models a `*.test.yaml` file is validated against, and
+the test file's own reading of their errors as located diagnostics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from ruleengine.diagnostics import PathPart
+from ruleengine.models import REWARD_TYPES, MilestoneType
+from ruleengine.validate import FileFormat, Finding, describe
+
+TEST_SUFFIXES = (".test.yaml", ".test.yml")  # the same suffixes `ruleengine validate` skips
+
+
+def _text_only(value: object) -> object:
+    """Timestamps are written as text; a number would otherwise be read as a Unix time."""
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "RE203",
+            "a timestamp must be text such as `2026-06-01T00:00:00Z`, not {value}",
+            {"value": describe(value)},
+        )
+    return value
+
+
+def _number(value: object) -> object:
+    """Amounts and counts: a YAML number, or decimal text as `ruleengine eval` prints money
+    (`"61.20"`), so expectations can be copied from its output. Never a boolean."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        raise PydanticCustomError(
+            "RE203", "expected a number, not {value}", {"value": describe(value)}
+        )
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            raise PydanticCustomError(
+                "RE203", "expected a number, not {value}", {"value": describe(value)}
+            ) from None
+        if not number.is_finite():
+            raise PydanticCustomError(
+                "RE205", "expected a finite number, not `{value}`", {"value": value}
+            )
+        return number
+    return Decimal(value)
+
+
+def _snapshot_reference(value: object) -> object:
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, dict):
+        return value
+    raise PydanticCustomError(
+        "RE203",
+        "`snapshot` must be a path to a JSON file or an inline mapping, not {value}",
+        {"value": describe(value)},
+    )
+
+
+def _key_shorthand(field_name: str, what: str) -> Callable[[object], object]:
+    """`- third-order/1` is short for `- {key: third-order/1}` (and `- RE601` for
+    `- {code: RE601}`): the common case stays one word."""
+
+    def convert(value: object) -> object:
+        if isinstance(value, str):
+            return {field_name: value}
+        if isinstance(value, dict):
+            return value
+        raise PydanticCustomError(
+            "RE203",
+            "{what} must be text or a mapping, not {value}",
+            {"what": what, "value": describe(value)},
+        )
+
+    return convert
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+Number = Annotated[Decimal, BeforeValidator(_number)]
+WholeNumber = Annotated[int, Strict()]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExpectedGift(_Strict):
+    product: Text
+
+
+class ExpectedReward(_Strict):
+    """A reward in the rule file's own syntax (`{points: 100}`, `{free_shipping: true}`).
+    Points may be negative: a reversal takes points back."""
+
+    points: WholeNumber | None = None
+    store_credit: Number | None = None
+    discount_amount: Number | None = None
+    discount_percentage: Number | None = None
+    free_shipping: Annotated[bool, Strict()] | None = None
+    free_gift: ExpectedGift | None = None
+
+    @pydantic.model_validator(mode="after")
+    def _exactly_one(self) -> ExpectedReward:
+        if self.free_shipping is False:
+            raise PydanticCustomError(
+                "RE205", "`free_shipping` is `true` or left out; a decision never grants `false`"
+            )
+        chosen = [name for name in REWARD_TYPES if getattr(self, name) is not None]
+        if len(chosen) != 1:
+            raise PydanticCustomError(
+                "RE209",
+                "a reward must have exactly one type, found {found}",
+                {"found": ", ".join(f"`{n}`" for n in chosen) if chosen else "none"},
+            )
+        return self
+
+
+class DecisionExpectation(_Strict):
+    """Some fields of one decision; the fields left out are not compared."""
+
+    key: Text | None = None
+    rule: Text | None = None
+    step: WholeNumber | None = None
+    status: Literal["granted", "pending", "reversed"] | None = None
+    points: WholeNumber | None = None
+    rewards: list[ExpectedReward] | None = None
+    logic: Literal["grant_all", "customer_picks"] | None = None
+    pick: WholeNumber | None = None
+    qualifying: Text | None = None
+    achieved_at: Timestamp | None = None
+    available_at: Timestamp | None = None
+
+
+class ProgressExpectation(_Strict):
+    """Some fields of one milestone's progress, found by `rule`."""
+
+    rule: Text
+    step: WholeNumber | None = None
+    steps: WholeNumber | None = None
+    metric: MilestoneType | None = None
+    current: Number | None = None
+    pending: Number | None = None
+    target: Number | None = None
+    completed: Annotated[bool, Strict()] | None = None
+    description: str | None = None
+    remaining: str | None = None
+
+
+class ProblemExpectation(_Strict):
+    code: Annotated[str, Field(pattern=r"^RE[0-9]{3}$")]
+    rule: Text | None = None
+
+
+class Expectation(_Strict):
+    decisions: (
+        list[
+            Annotated[
+                DecisionExpectation,
+                BeforeValidator(_key_shorthand("key", "a decision expectation")),
+            ]
+        ]
+        | None
+    ) = None
+    progress: list[ProgressExpectation] | None = None
+    problems: (
+        list[
+            Annotated[
+                ProblemExpectation,
+                BeforeValidator(_key_shorthand("code", "a problem expectation")),
+            ]
+        ]
+        | None
+    ) = None
+
+
+class CaseModel(_Strict):
+    name: Text
+    now: Timestamp | None = None
+    snapshot: Annotated[Any, BeforeValidator(_snapshot_reference)]
+    expect: Expectation
+
+
+class FileModel(_Strict):
+    """A rule test file: the rule file under test and its cases."""
+
+    model_config = ConfigDict(title="ruleengine rule test file")
+
+    rules: Text
+    now: Timestamp | None = None
+    cases: Annotated[list[CaseModel], Field(min_length=1)]
+
+
+_DECISION_FIELDS = (
+    "key",
+    "rule",
+    "step",
+    "status",
+    "points",
+    "rewards",
+    "logic",
+    "pick",
+    "qualifying",
+    "achieved_at",
+    "available_at",
+)
+_PROGRESS_FIELDS = (
+    "rule",
+    "step",
+    "steps",
+    "metric",
+    "current",
+    "pending",
+    "target",
+    "completed",
+    "description",
+    "remaining",
+)
+_PROBLEM_FIELDS = ("code", "rule")
+
+
+# == structure errors as located diagnostics =====================================================
+
+
+_TIMESTAMP_HINT = "write a timestamp with its zone offset, such as `2026-06-01T00:00:00Z`"
+
+
+def _test_file_special(
+    error: ErrorDetails, path: tuple[PathPart, ...], where: str
+) -> Finding | None:
+    """The test file's own reading of a pydantic error, before the mapping it shares with rule
+    files: the errors of its timestamps and problem codes, which rule files do not have, an
+    empty `cases` said in the words of the format, and its own validators' messages, which say
+    what is wrong but not where (the place is added here, as for every other error)."""
+    kind = error["type"]
+    value = error.get("input")
+    if kind.startswith("RE"):
+        return kind, f"{error['msg']}{where}", None
+    if kind == "timezone_aware":
+        return "RE205", f"`{value}` has no time zone offset{where}", _TIMESTAMP_HINT
+    if kind.startswith(("datetime_", "date_")):
+        return "RE205", f"{describe(value)} is not a timestamp{where}", _TIMESTAMP_HINT
+    if kind == "too_short" and path == ("cases",):
+        hint = "add a case: `- name: ...`, `now`, `snapshot` and `expect`"
+        return "RE205", "`cases` must list at least one case", hint
+    if kind == "string_pattern_mismatch":  # the only pattern is a problem's `code`
+        return (
+            "RE205",
+            f"{describe(value)} is not a diagnostic code{where}",
+            "codes look like `RE601`",
+        )
+    return None
+
+
+_TEST_FILE = FileFormat(
+    model=FileModel,
+    places={
+        "cases": "case",
+        "decisions": "decision",
+        "progress": "progress entry",
+        "problems": "problem",
+        "rewards": "reward",
+    },
+    special=_test_file_special,
+    sort_allowed_keys=False,
+    serial_choices=False,
+    quoted_number_hint=False,
+)
