@@ -3,11 +3,12 @@
 Validating a snapshot through the pydantic models costs about as much as evaluating the whole
 ruleset, and nearly every snapshot a host sends is well formed. This reader accepts the plain
 forms a JSON parser produces (`str`, `int`, `float` or `Decimal` numbers, ISO 8601 timestamps
-with an offset, `YYYY-MM-DD` dates, lists and objects) and builds the activity objects directly. It
-never reports a problem: anything it is not sure of (a wrong type, a missing field, a number
-as text with an exponent, a timestamp without `T`, a tuple instead of a list, an object nested
-deeper than the limit allows...) makes it *decline*, and the caller validates the snapshot
-through the models instead, which accept or word the problem exactly as before. So the fast
+with an offset, `YYYY-MM-DD` dates, lists and objects; aware `datetime` and `date` objects from
+a Python host) and builds the activity objects directly. It never reports a problem: anything
+it is not sure of (a wrong type, a missing field, a number as text with an exponent, a
+timestamp without `T`, a tuple instead of a list, an object nested deeper than the limit
+allows...) makes it *decline*, and the caller validates the snapshot through the models
+instead, which accept or word the problem exactly as before. So the fast
 path changes speed only: for every input it accepts, it gives what the models give
 (`tests/unit/test_snapshot_reader.py` compares them on the corpora and on generated input).
 """
@@ -76,12 +77,16 @@ def read_fast(data: Any, max_depth: int) -> tuple[dict[str, Any], list[Activity]
 
 
 def _timestamp(value: Any) -> datetime:
-    if type(value) is str and _TIMESTAMP_MATCH(value):
+    """An ISO 8601 timestamp with an offset, or an aware `datetime` (a Python host's)."""
+    kind = type(value)
+    if kind is str and _TIMESTAMP_MATCH(value):
         try:
             moment = _FROM_ISO(value)
         except ValueError:
             raise DeclinedError from None
         return moment if moment.tzinfo is UTC else utc(moment)
+    if kind is datetime and value.utcoffset() is not None:
+        return utc(value)
     raise DeclinedError
 
 
@@ -149,8 +154,8 @@ def _optional_flag(value: Any) -> bool | None:
 
 
 def _optional_date(value: Any) -> date | None:
-    if value is None:
-        return None
+    if value is None or type(value) is date:
+        return value
     if type(value) is str and _DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)

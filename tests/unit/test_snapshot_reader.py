@@ -141,6 +141,33 @@ def test_shallow_unknown_fields_stay_on_the_fast_path() -> None:
     assert assert_agree(snapshot)
 
 
+def test_a_python_hosts_objects_take_the_fast_path() -> None:
+    # Built in code rather than parsed: aware datetimes, dates and Decimals as they are.
+    paris = timezone(timedelta(hours=1))
+    snapshot = {
+        "customer": {
+            "id": "c1",
+            "birthday": date(1990, 5, 1),
+            "created_at": datetime(2026, 1, 1).replace(tzinfo=paris),
+        },
+        "activity": [
+            {
+                "type": "order",
+                "id": "o1",
+                "at": datetime(2026, 2, 1, 12, tzinfo=paris),
+                "subtotal": Decimal("42.50"),
+            }
+        ],
+    }
+    assert assert_agree(snapshot)
+    customer, activity, _ = read_fast(snapshot, 64)
+    assert customer["created_at"] == datetime(2025, 12, 31, 23, tzinfo=UTC)
+    assert activity[0].at == datetime(2026, 2, 1, 11, tzinfo=UTC) and activity[0].at.tzinfo is UTC
+    naive = {**snapshot, "activity": [{**snapshot["activity"][0], "at": datetime(2026, 2, 1)}]}
+    with pytest.raises(DeclinedError):  # no offset: the models say why
+        read_fast(naive, 64)
+
+
 def test_a_small_depth_limit_leaves_every_snapshot_to_the_models() -> None:
     snapshot = {"customer": {"id": "c1"}}
     with pytest.raises(DeclinedError):
