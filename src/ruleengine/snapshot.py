@@ -32,7 +32,9 @@ Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
 class _In(BaseModel):
     # Hosts send what their platform has; fields we do not know are ignored, not errors.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Validators are built on first use (config is inherited): well-formed snapshots are read
+    # by the fast path and never need them, so a process that only evaluates skips ~45 ms.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class CustomerIn(_In):
