@@ -20,6 +20,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+# The built-in events: actions without a record of their own.
+EVENT_TYPES = ("signup", "newsletter_signup", "social_follow", "website_visit", "survey")
+
 
 def utc(moment: datetime) -> datetime:
     """The same instant with the `timezone.utc` tzinfo (unchanged at the ends of the calendar,

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from ruleengine.activity import Activity, Event, from_model, optional_utc
+from ruleengine.activity import EVENT_TYPES, Activity, Event, from_model, optional_utc
 from ruleengine.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
@@ -125,7 +125,6 @@ class CustomEventIn(_ActivityIn):
     type: Annotated[str, Field(pattern=r"^custom:[a-z_][a-z0-9_]{0,63}$")]
 
 
-EVENT_TYPES = ("signup", "newsletter_signup", "social_follow", "website_visit", "survey")
 ACTIVITY_TYPES = (
     "order",
     "review",

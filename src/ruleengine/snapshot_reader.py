@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from ruleengine.activity import (
+    EVENT_TYPES,
     Activity,
     Billing,
     Event,
@@ -41,9 +42,6 @@ _AMOUNT = re.compile(r"\d{1,30}(?:\.\d{1,30})?")
 _TIMESTAMP_MATCH = _TIMESTAMP.fullmatch
 _FROM_ISO = datetime.fromisoformat
 _CUSTOM_TYPE = re.compile(r"custom:[a-z_][a-z0-9_]{0,63}")
-_EVENT_TYPES = frozenset(
-    ("signup", "newsletter_signup", "social_follow", "website_visit", "survey")
-)
 
 # The deepest the fixed structure goes (snapshot, activity, an order, items, an item, its
 # tags, a tag); below that limit every snapshot takes the models' path and their depth check.
@@ -374,7 +372,7 @@ _KINDS: dict[str, tuple[Reader, frozenset[str]]] = {
     "referral": (_referral, _REFERRAL_FIELDS),
     "subscription_billing": (_billing, _BILLING_FIELDS),
     "points_earned": (_points, _POINTS_FIELDS),
-    **{kind: (_event, _EVENT_FIELDS) for kind in _EVENT_TYPES},
+    **{kind: (_event, _EVENT_FIELDS) for kind in EVENT_TYPES},
 }
 _CUSTOM_KIND: tuple[Reader, frozenset[str]] = (_custom_event, _CUSTOM_FIELDS)
 
