@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ruleengine import __version__
+from ruleengine.discovery import RULE_SUFFIXES, TEST_SUFFIXES, files_below
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 101
-
-RULE_SUFFIXES = (".yaml", ".yml")
-TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
 
 class UsageError(Exception):
@@ -38,6 +36,10 @@ def _use_color(stream: TextIO, choice: str) -> bool:
     return stream.isatty()
 
 
+def _is_rule_file(path: Path) -> bool:
+    return path.suffix in RULE_SUFFIXES and not path.name.endswith(TEST_SUFFIXES)
+
+
 def discover_rule_files(paths: Sequence[str]) -> list[Path]:
     """Rule files named by `paths`: files as given, folders searched recursively for
     `*.yaml`/`*.yml` (rule test files, `*.test.yaml`, and hidden folders are skipped)."""
@@ -45,21 +47,12 @@ def discover_rule_files(paths: Sequence[str]) -> list[Path]:
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            matches = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in RULE_SUFFIXES
-                and p.is_file()
-                and not p.name.endswith(TEST_SUFFIXES)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
-            )
+            matches = files_below(path, _is_rule_file)
             if not matches:
                 raise UsageError(f"no rule files (*.yaml, *.yml) found in `{text}`")
             found.extend(matches)
-        elif path.exists() or not path.suffix:
-            found.append(path)
         else:
-            found.append(path)  # reported as unreadable by the checker (RE100)
+            found.append(path)  # one that cannot be read is reported by the checker (RE100)
     return found
 
 

@@ -222,6 +222,18 @@ class FreeGift(_Model):
     product: Annotated[str, Field(min_length=1)]
 
 
+def require_one_reward_type(reward: object) -> None:
+    """RE209 unless exactly one reward type (`points`, `free_gift`, ...) of `reward` is set;
+    for the rule files' rewards and the rule tests' expected ones alike."""
+    chosen = [name for name in REWARD_TYPES if getattr(reward, name) is not None]
+    if len(chosen) != 1:
+        raise PydanticCustomError(
+            "RE209",
+            "a reward must have exactly one type, found {found}",
+            {"found": ", ".join(f"`{n}`" for n in chosen) if chosen else "none"},
+        )
+
+
 class Reward(_Model):
     """One reward; exactly one of the keys is set."""
 
@@ -241,13 +253,7 @@ class Reward(_Model):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Reward:
-        chosen = [name for name in REWARD_TYPES if getattr(self, name) is not None]
-        if len(chosen) != 1:
-            raise PydanticCustomError(
-                "RE209",
-                "a reward must have exactly one type, found {found}",
-                {"found": ", ".join(f"`{n}`" for n in chosen) if chosen else "none"},
-            )
+        require_one_reward_type(self)
         return self
 
     @property

@@ -12,10 +12,8 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from ruleengine.diagnostics import PathPart
-from ruleengine.models import REWARD_TYPES, MilestoneType
+from ruleengine.models import MilestoneType, require_one_reward_type
 from ruleengine.validate import FileFormat, Finding, describe
-
-TEST_SUFFIXES = (".test.yaml", ".test.yml")  # the same suffixes `ruleengine validate` skips
 
 
 def _text_only(value: object) -> object:
@@ -112,13 +110,7 @@ class ExpectedReward(_Strict):
             raise PydanticCustomError(
                 "RE205", "`free_shipping` is `true` or left out; a decision never grants `false`"
             )
-        chosen = [name for name in REWARD_TYPES if getattr(self, name) is not None]
-        if len(chosen) != 1:
-            raise PydanticCustomError(
-                "RE209",
-                "a reward must have exactly one type, found {found}",
-                {"found": ", ".join(f"`{n}`" for n in chosen) if chosen else "none"},
-            )
+        require_one_reward_type(self)
         return self
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ruleengine.discovery import TEST_SUFFIXES, files_below
 from ruleengine.testing.coverage import CoverageTracker, RulesetCoverage
-from ruleengine.testing.format import TEST_SUFFIXES
 from ruleengine.testing.loader import LoadedTestFile, load_test_file
 from ruleengine.testing.rule_files import RulesCache
 from ruleengine.testing.runner import CaseResult, run_case
@@ -25,13 +25,7 @@ def discover_test_files(paths: Sequence[str]) -> list[Path]:
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            matches = sorted(
-                p
-                for p in path.rglob("*")
-                if p.name.endswith(TEST_SUFFIXES)
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
-            )
+            matches = files_below(path, lambda p: p.name.endswith(TEST_SUFFIXES))
             if not matches:
                 raise NoTestFilesError(
                     f"no rule test files (*.test.yaml, *.test.yml) found in `{text}`"
