@@ -83,3 +83,16 @@ def wall(function: Callable[[], Any], *, rounds: int = 3) -> float:
         function()
         best = min(best, time.perf_counter() - started)
     return best
+
+
+def wall_interleaved(functions: list[Callable[[], Any]], *, rounds: int = 3) -> list[float]:
+    """Best wall-clock seconds of each function over `rounds` rounds, each round running every
+    function once in turn, so a burst of load from elsewhere slows one round of each rather
+    than every run of one."""
+    best = [float("inf")] * len(functions)
+    for _ in range(rounds):
+        for index, function in enumerate(functions):
+            started = time.perf_counter()
+            function()
+            best[index] = min(best[index], time.perf_counter() - started)
+    return best
