@@ -26,7 +26,7 @@ from decimal import ROUND_FLOOR, Decimal
 from operator import attrgetter
 from typing import Any
 
-from ruleengine.activity import Event, Order, Review, optional_utc
+from ruleengine.activity import Order, optional_utc
 from ruleengine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
 from ruleengine.expr.compiler import bind, context_free, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
@@ -254,7 +254,7 @@ class EarningEvaluator:
         occasion (and sorting never compares more than moment, type and id); the birthday
         rules' occasions are grouped by moment in `birthdays`.
         """
-        plan, timeline, record = self.plan, self.timeline, self.record
+        plan, timeline = self.plan, self.timeline
         occasions: list[_Occasion] = []
         if plan.renewal is not None:  # some rule on orders (or on subscription orders)
             one_off, renewal = plan.one_off, plan.renewal
@@ -262,13 +262,13 @@ class EarningEvaluator:
                 group = one_off if order.subscription_id is None else renewal
                 if group is not None:
                     occasions.append(
-                        (order.at, "order", order.id, order.id, order, record(order), group)
+                        (order.at, "order", order.id, order.id, order, order.record, group)
                     )
         on_review = plan.reviews
         if on_review is not None:
             for review in timeline.reviews:
                 occasions.append(
-                    (review.at, "review", review.id, review.id, None, record(review), on_review)
+                    (review.at, "review", review.id, review.id, None, review.record, on_review)
                 )
         on_event = plan.events
         if on_event:
@@ -276,7 +276,7 @@ class EarningEvaluator:
                 group = on_event.get(event.type)
                 if group is not None:
                     occasions.append(
-                        (event.at, event.type, event.id, event.id, None, record(event), group)
+                        (event.at, event.type, event.id, event.id, None, event.record, group)
                     )
         if plan.birthday_rules:
             occasions.extend(self.birthdays(plan.birthday_rules))
@@ -294,12 +294,6 @@ class EarningEvaluator:
             first = hits[0][1]  # the same key and record for every rule of the occasion
             group = _Group.of("birthday", [rule for rule, _ in hits], [h.blocked for _, h in hits])
             yield at, "birthday", activity_id, first.key, None, first.record, group
-
-    def record(self, activity: Order | Review | Event) -> dict[str, Any]:
-        """The activity as rules see it (a custom event with its declared fields), made when
-        the snapshot was read and shared by every rule on its trigger: expressions only read
-        records."""
-        return activity.record
 
     def birthday_hits(self, rule: EarningRule) -> Iterator[Hit]:
         """The birthday whose earning period contains `now`, if any (one per year)."""
