@@ -57,9 +57,36 @@ def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
 
 
 def test_validate_examples_is_clean() -> None:
-    result = run("validate", "examples/rules/")
+    # a fixed day inside every example's windows: the result must not depend on the calendar
+    result = run("validate", "--today", "2026-06-01", "examples/rules/")
     assert result.returncode == 0, result.stdout
     assert "no problems" in result.stdout
+
+
+@pytest.mark.parametrize("today", ["1990-01-01", "2026-12-01", "2100-01-01"])
+def test_examples_pass_strict_ci_on_any_day(today: str) -> None:
+    # the example CI workflow runs `validate --strict`: a campaign that ended is a note, which
+    # must not turn a merchant's CI red on the day the campaign ends, nor on any day after
+    result = run("validate", "--strict", "--format", "github", "--today", today, "examples/rules/")
+    assert result.returncode == 0, result.stdout
+    assert "::error" not in result.stdout
+    assert "::warning" not in result.stdout
+
+
+def test_ended_windows_are_notes_that_fail_only_when_asked() -> None:
+    after = ("--today", "2100-01-01", "examples/rules/urban-threads.yaml")
+    result = run("validate", *after)
+    assert result.returncode == 0
+    assert "note[RE510]" in result.stdout
+    assert result.stdout.rstrip().endswith("1 file checked: 2 notes")  # both windows ended
+    assert run("validate", "--strict", *after).returncode == 0
+    assert run("validate", "--fail-on", "note", *after).returncode == 1
+    payload = json.loads(run("validate", "--format", "json", *after).stdout)
+    assert (payload["errors"], payload["warnings"], payload["notes"]) == (0, 0, 2)
+    assert [d["severity"] for d in payload["diagnostics"]] == ["note", "note"]
+    sarif = json.loads(run("validate", "--format", "sarif", *after).stdout)
+    assert [r["level"] for r in sarif["runs"][0]["results"]] == ["note", "note"]
+    assert run("validate", "--format", "github", *after).stdout.startswith("::notice ")
 
 
 def test_validate_reports_location_snippet_and_hint(tmp_path: Path) -> None:
@@ -105,12 +132,14 @@ def test_all_errors_of_a_file_in_one_run(tmp_path: Path) -> None:
 
 
 def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
-    text = VALID + "    active: {from: 2020-01-01, until: 2020-12-31}\n"
-    path = write(tmp_path, "old.yaml", text)
-    assert run("validate", "--today", "2026-06-01", str(path)).returncode == 0
-    strict = run("validate", "--strict", "--today", "2026-06-01", str(path))
+    # a custom event without declared fields is a warning (RE514)
+    text = VALID.replace("on: order", "on: custom:quiz").replace("floor(order.subtotal)", "5")
+    path = write(tmp_path, "quiz.yaml", text)
+    assert run("validate", str(path)).returncode == 0
+    strict = run("validate", "--strict", str(path))
     assert strict.returncode == 1
-    assert "warning[RE510]" in strict.stdout
+    assert "warning[RE514]" in strict.stdout
+    assert run("validate", "--fail-on", "warning", str(path)).returncode == 1
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 
 from caseio import example_rule_files
 from ruleengine.codes import CODES, render_markdown
+from ruleengine.diagnostics import Severity
 from ruleengine.schema_export import SCHEMAS, schema_text
 from ruleengine.source import SourceFile
 from ruleengine.yaml_source import read_document, to_plain
@@ -36,7 +37,7 @@ def test_codes_are_unique_and_in_their_phase_ranges() -> None:
     for code, info in CODES.items():
         assert code == info.code
         assert code[:3] in {"RE1", "RE2", "RE3", "RE4", "RE5", "RE6"}
-        assert info.severity in {"error", "warning"}
+        assert info.severity in {s.value for s in Severity}
     assert len({info.slug for info in CODES.values()}) == len(CODES)
 
 

@@ -59,6 +59,14 @@ def discover_rule_files(paths: Sequence[str]) -> list[Path]:
 # -- validate -------------------------------------------------------------------------------------
 
 
+# --fail-on: each choice and the severities that then fail a run
+_FAILING_SEVERITIES = {
+    "error": frozenset({"error"}),
+    "warning": frozenset({"error", "warning"}),
+    "note": frozenset({"error", "warning", "note"}),
+}
+
+
 def command_validate(args: argparse.Namespace) -> int:
     from ruleengine.diagnostics import Diagnostic
     from ruleengine.render import (
@@ -96,7 +104,8 @@ def command_validate(args: argparse.Namespace) -> int:
         print(render_summary(diagnostics, len(files), color=color), file=out)
     if unreadable:
         return EXIT_USAGE
-    failing = [d for d in diagnostics if d.is_error or args.strict]
+    fail_on = _FAILING_SEVERITIES["warning" if args.strict else args.fail_on]
+    failing = [d for d in diagnostics if d.severity in fail_on]
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
@@ -415,7 +424,16 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="output format (default: text)",
     )
-    validate.add_argument("--strict", action="store_true", help="fail on warnings too")
+    validate.add_argument(
+        "--fail-on",
+        choices=tuple(_FAILING_SEVERITIES),
+        default="error",
+        help="the least severity that fails the run (default: error); notes, such as a campaign "
+        "window that has ended, depend on the day and fail only with --fail-on note",
+    )
+    validate.add_argument(
+        "--strict", action="store_true", help="fail on warnings too (--fail-on warning)"
+    )
     validate.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     validate.add_argument(
         "--today",

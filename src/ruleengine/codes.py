@@ -15,7 +15,7 @@ from dataclasses import dataclass
 class CodeInfo:
     code: str
     slug: str
-    severity: str  # "error" or "warning"
+    severity: str  # "error", "warning" or "note" (a `Severity` value)
     title: str
     what: str
     example: str
@@ -543,7 +543,7 @@ _ENTRIES: tuple[CodeInfo, ...] = (
     CodeInfo(
         "RE510",
         "window-ended",
-        "warning",
+        "note",
         "Active window has already ended",
         "The rule's `active.until` lies in the past, so it will never apply again.",
         "active: {from: 2020-11-27, until: 2020-11-30}",

@@ -13,8 +13,17 @@ PathPart = str | int
 
 
 class Severity(enum.StrEnum):
+    """How much a diagnostic matters.
+
+    An error stops the pipeline and fails every run; a warning fails `validate --strict`; a
+    note is information that depends on the day (an ended campaign window) and fails a run only
+    when asked for with `--fail-on note`, so a merchant's CI does not turn red on the day a
+    campaign ends.
+    """
+
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"
 
 
 @dataclass(frozen=True, slots=True)

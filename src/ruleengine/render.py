@@ -15,6 +15,7 @@ _RESET = "\x1b[0m"
 _STYLE = {
     "error": "\x1b[1;31m",
     "warning": "\x1b[1;33m",
+    "note": "\x1b[1;36m",
     "gutter": "\x1b[34m",
     "bold": "\x1b[1m",
     "hint": "\x1b[36m",
@@ -79,29 +80,37 @@ def render_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def count_by_severity(diagnostics: Iterable[Diagnostic]) -> dict[Severity, int]:
+    """How many diagnostics of each severity, every severity present as a key."""
+    counts = dict.fromkeys(Severity, 0)
+    for d in diagnostics:
+        counts[d.severity] += 1
+    return counts
+
+
 def render_summary(diagnostics: Sequence[Diagnostic], files: int, *, color: bool = False) -> str:
-    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
-    warnings = len(diagnostics) - errors
+    counts = count_by_severity(diagnostics)
     noun = "file" if files == 1 else "files"
     if not diagnostics:
         return _paint(f"{files} {noun} checked, no problems", "bold", color)
-    parts = []
-    if errors:
-        parts.append(_paint(f"{errors} error{'s' if errors != 1 else ''}", "error", color))
-    if warnings:
-        parts.append(_paint(f"{warnings} warning{'s' if warnings != 1 else ''}", "warning", color))
+    parts = [
+        _paint(f"{count} {severity.value}{'s' if count != 1 else ''}", severity.value, color)
+        for severity, count in counts.items()
+        if count
+    ]
     return f"{files} {noun} checked: " + ", ".join(parts)
 
 
 def render_json(diagnostics: Iterable[Diagnostic], *, files: Sequence[str] = ()) -> str:
-    """`{"files": [...], "diagnostics": [...], "errors": N, "warnings": N}` with stable keys."""
+    """`{"files", "diagnostics", "errors", "warnings", "notes"}` with stable keys."""
     items = list(diagnostics)
-    errors = sum(1 for d in items if d.is_error)
+    counts = count_by_severity(items)
     payload = {
         "files": list(files),
         "diagnostics": [d.to_dict() for d in items],
-        "errors": errors,
-        "warnings": len(items) - errors,
+        "errors": counts[Severity.ERROR],
+        "warnings": counts[Severity.WARNING],
+        "notes": counts[Severity.NOTE],
     }
     return json.dumps(payload, indent=2, ensure_ascii=False)
 
@@ -114,10 +123,13 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+_GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
 def render_github(diagnostic: Diagnostic) -> str:
     """A GitHub Actions workflow command, shown inline on the pull request's diff."""
     d = diagnostic
-    level = "error" if d.is_error else "warning"
+    level = _GITHUB_LEVEL[d.severity]
     message = d.message + (f" (hint: {d.hint})" if d.hint else "")
     properties = ",".join(
         [
@@ -153,7 +165,7 @@ def render_sarif(diagnostics: Iterable[Diagnostic], *, version: str) -> str:
         {
             "ruleId": d.code,
             "ruleIndex": used.index(d.code),
-            "level": "error" if d.is_error else "warning",
+            "level": d.severity.value,  # SARIF levels: error, warning, note
             "message": {"text": d.message + (f" (hint: {d.hint})" if d.hint else "")},
             "locations": [
                 {
