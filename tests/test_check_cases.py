@@ -29,10 +29,10 @@ from typing import Any
 import pytest
 import yaml
 
-from ruleengine.codes import CODES
-from ruleengine.diagnostics import Diagnostic
+from ruleengine.diagnostics.codes import CODES
+from ruleengine.diagnostics.diagnostic import Diagnostic
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.ruleset import CheckResult, check_source
-from ruleengine.source import SourceFile
 
 CASES_DIR = Path(__file__).parent / "cases" / "check"
 

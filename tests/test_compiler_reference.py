@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from caseio import load_cases
 from ruleengine.api import Expression, compile_expression
-from ruleengine.diagnostics import RuleSetError
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.ast import (
     BinaryOp,
     BinaryOperator,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ruleengine.api import compile_conditions, compile_expression
-from ruleengine.diagnostics import RuleSetError
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.compiler import Env, Program, bind, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.expr.scope import Scope

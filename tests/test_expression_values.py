@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ruleengine.api import compile_expression
-from ruleengine.diagnostics import RuleSetError
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.values import Duration
 
 CASES = Path(__file__).parent / "cases" / "evaluate" / "expressions.yaml"

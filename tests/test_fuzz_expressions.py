@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from caseio import load_cases
 from ruleengine.api import compile_expression
-from ruleengine.diagnostics import RuleSetError
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 
 CASES = Path(__file__).parent / "cases"

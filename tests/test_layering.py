@@ -16,8 +16,12 @@ SRC = Path(__file__).parent.parent / "src" / "ruleengine"
 
 # Modules each stage must never import (directly).
 FORBIDDEN: dict[str, set[str]] = {
-    "source": {"ruleengine.diagnostics", "ruleengine.yaml_source", "ruleengine.models"},
-    "codes": {"ruleengine.diagnostics"},
+    "diagnostics/source": {
+        "ruleengine.diagnostics.diagnostic",
+        "ruleengine.yaml_source",
+        "ruleengine.models",
+    },
+    "diagnostics/codes": {"ruleengine.diagnostics.diagnostic"},
     "yaml_source": {
         "ruleengine.models",
         "ruleengine.validate",
@@ -32,7 +36,7 @@ FORBIDDEN: dict[str, set[str]] = {
     },
     "validate": {"ruleengine.ruleset", "ruleengine.semantics", "ruleengine.cli"},
     "semantics": {"ruleengine.ruleset", "ruleengine.cli"},
-    "ruleset": {"ruleengine.cli", "ruleengine.render"},
+    "ruleset": {"ruleengine.cli", "ruleengine.diagnostics.render"},
 }
 RULE_FILE_LAYERS = {
     "ruleengine.yaml_source",

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ruleengine.api import compile_expression
-from ruleengine.diagnostics import RuleSetError
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.scope import Scope
 from ruleengine.vocabulary import earning_scope, milestone_scope
 

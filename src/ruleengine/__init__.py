@@ -37,7 +37,7 @@ __all__ = [
 if TYPE_CHECKING:
     from ruleengine.api import compile_expression
     from ruleengine.decisions import Decision, EvaluationResult, Explanation, Progress
-    from ruleengine.diagnostics import Diagnostic, RuleSetError, Severity
+    from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError, Severity
     from ruleengine.engine import Engine
     from ruleengine.limits import Limits
     from ruleengine.ruleset import (
@@ -57,9 +57,9 @@ _LAZY = {
     "RuleSet": "ruleengine.ruleset",
     "check_ruleset": "ruleengine.ruleset",
     "load_ruleset": "ruleengine.ruleset",
-    "Diagnostic": "ruleengine.diagnostics",
-    "RuleSetError": "ruleengine.diagnostics",
-    "Severity": "ruleengine.diagnostics",
+    "Diagnostic": "ruleengine.diagnostics.diagnostic",
+    "RuleSetError": "ruleengine.diagnostics.diagnostic",
+    "Severity": "ruleengine.diagnostics.diagnostic",
     "compile_expression": "ruleengine.api",
     "Engine": "ruleengine.engine",
     "Limits": "ruleengine.limits",

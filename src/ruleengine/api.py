@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ruleengine.coerce import coerce
-from ruleengine.diagnostics import Diagnostic, RuleSetError
+from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError
 from ruleengine.expr.checker import CheckedExpr, check_expression
 from ruleengine.expr.compiler import Env, Evaluator, Program, ProgramSet
 from ruleengine.expr.compiler import compile_expression as compile_checked

@@ -76,10 +76,10 @@ def engine_for_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_
     compiling a ruleset costs milliseconds, evaluating a customer a fraction of one, so repeated
     loads of the same rules (worker start-up, a server reloading unchanged files) reuse it.
     Raises `RuleSetError` with every diagnostic when the rules do not check."""
-    from ruleengine.diagnostics import RuleSetError
+    from ruleengine.diagnostics.diagnostic import RuleSetError
+    from ruleengine.diagnostics.source import SourceFile
     from ruleengine.engine import Engine
     from ruleengine.ruleset import check_source
-    from ruleengine.source import SourceFile
 
     key = content_key(name, text, limits)
     engine = _ENGINES.get(key)

@@ -68,8 +68,8 @@ _FAILING_SEVERITIES = {
 
 
 def command_validate(args: argparse.Namespace) -> int:
-    from ruleengine.diagnostics import Diagnostic
-    from ruleengine.render import (
+    from ruleengine.diagnostics.diagnostic import Diagnostic
+    from ruleengine.diagnostics.render import (
         render_github,
         render_json,
         render_sarif,
@@ -114,9 +114,9 @@ def command_validate(args: argparse.Namespace) -> int:
 
 def _load_engine(rules: str, args: argparse.Namespace) -> Any:
     """The engine for a rule file, or exit 1/2 with the rule file's diagnostics."""
-    from ruleengine.diagnostics import Diagnostic
+    from ruleengine.diagnostics.diagnostic import Diagnostic
+    from ruleengine.diagnostics.render import render_text
     from ruleengine.engine import Engine
-    from ruleengine.render import render_text
     from ruleengine.ruleset import check_source, read_source
 
     source = read_source(Path(rules), rules)

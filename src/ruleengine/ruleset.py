@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from ruleengine.diagnostics import (
+from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
     DiagnosticSink,
     PathPart,
@@ -27,6 +27,7 @@ from ruleengine.diagnostics import (
     make_diagnostic,
     sort_diagnostics,
 )
+from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
 from ruleengine.expr.checker import CheckedExpr, check_expression
 from ruleengine.expr.compiler import Evaluator, compile_expression
@@ -36,7 +37,6 @@ from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, O
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.models import RuleSetFile
 from ruleengine.semantics import check_semantics
-from ruleengine.source import SourceFile, Span
 from ruleengine.validate import validate_document
 from ruleengine.vocabulary import earning_scope, milestone_scope
 from ruleengine.yaml_source import (

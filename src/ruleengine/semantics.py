@@ -16,7 +16,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ruleengine.api import compile_expression
-from ruleengine.diagnostics import DiagnosticSink, PathPart, RuleSetError
+from ruleengine.diagnostics.diagnostic import DiagnosticSink, PathPart, RuleSetError
 from ruleengine.expr.ast import (
     BinaryOp,
     Call,

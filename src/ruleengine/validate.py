@@ -25,7 +25,8 @@ from typing import Any
 import pydantic
 from pydantic_core import ErrorDetails
 
-from ruleengine.diagnostics import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
+from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.models import (
     ATTRIBUTE_TYPES,
     BUILTIN_TRIGGERS,
@@ -36,7 +37,6 @@ from ruleengine.models import (
     available_timezones,
     suggest_currency,
 )
-from ruleengine.source import SourceFile
 from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, span_of, to_plain
 
 Finding = tuple[str, str, str | None]

@@ -26,8 +26,8 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-from ruleengine.diagnostics import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
-from ruleengine.source import OffsetMap, SourceFile, Span, align_value
+from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
+from ruleengine.diagnostics.source import OffsetMap, SourceFile, Span, align_value
 
 ScalarValue: TypeAlias = str | int | Decimal | bool | None
 

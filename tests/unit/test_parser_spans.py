@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from ruleengine.diagnostics.source import SourceFile, Span, align_value
 from ruleengine.expr.ast import (
     BinaryOp,
     Call,
@@ -27,7 +28,6 @@ from ruleengine.expr.ast import (
 from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.parser import MAX_DEPTH, ExpressionSource, parse_expression
 from ruleengine.expr.printer import to_sexpr, to_source
-from ruleengine.source import SourceFile, Span, align_value
 
 
 def parse(text: str) -> Expr:

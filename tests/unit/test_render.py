@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ruleengine.diagnostics import Diagnostic, Severity
-from ruleengine.render import (
+from ruleengine.diagnostics.diagnostic import Diagnostic, Severity
+from ruleengine.diagnostics.render import (
     caret_line,
     render_github,
     render_json,

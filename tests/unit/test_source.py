@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ruleengine.source import OffsetMap, SourceFile, Span, align_value
+from ruleengine.diagnostics.source import OffsetMap, SourceFile, Span, align_value
 
 
 def test_location_is_one_based_and_counts_characters() -> None:

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from ruleengine import yaml_source
-from ruleengine.diagnostics import Diagnostic
-from ruleengine.source import SourceFile
+from ruleengine.diagnostics.diagnostic import Diagnostic
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.yaml_source import (
     LocatedMapping,
     LocatedNode,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ruleengine.diagnostics import Diagnostic
-from ruleengine.source import SourceFile
+from ruleengine.diagnostics.diagnostic import Diagnostic
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.yaml_source import (
     LocatedMapping,
     LocatedScalar,

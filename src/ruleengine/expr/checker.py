@@ -20,7 +20,8 @@ from datetime import date
 from decimal import Decimal
 from typing import assert_never
 
-from ruleengine.diagnostics import Diagnostic
+from ruleengine.diagnostics.diagnostic import Diagnostic
+from ruleengine.diagnostics.source import Span
 from ruleengine.expr.ast import (
     BinaryOp,
     BinaryOperator,
@@ -71,7 +72,6 @@ from ruleengine.expr.types import (
     strip_optional,
 )
 from ruleengine.expr.values import Duration
-from ruleengine.source import Span
 
 
 @dataclass(frozen=True)

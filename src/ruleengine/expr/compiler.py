@@ -47,6 +47,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any, assert_never
 
+from ruleengine.diagnostics.source import Span
 from ruleengine.expr.ast import (
     BinaryOp,
     BinaryOperator,
@@ -79,7 +80,6 @@ from ruleengine.expr.types import (
     Type,
 )
 from ruleengine.expr.values import Duration
-from ruleengine.source import Span
 
 
 @dataclass(slots=True)

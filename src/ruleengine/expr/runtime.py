@@ -12,8 +12,8 @@ import decimal
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from ruleengine.diagnostics.source import Span
 from ruleengine.expr.values import Duration
-from ruleengine.source import Span
 
 # 34 significant digits (IEEE decimal128) is far beyond any amount of money; traps make an
 # impossible result an error instead of a silent NaN or infinity.

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ruleengine.decisions import EvaluationResult
-from ruleengine.diagnostics import PathPart
+from ruleengine.diagnostics.diagnostic import PathPart
 from ruleengine.testing.rule_files import LoadedRules
 
 

@@ -11,7 +11,7 @@ import pydantic
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from ruleengine.diagnostics import PathPart
+from ruleengine.diagnostics.diagnostic import PathPart
 from ruleengine.models import MilestoneType, require_one_reward_type
 from ruleengine.validate import FileFormat, Finding, describe
 

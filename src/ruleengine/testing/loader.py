@@ -14,16 +14,16 @@ from typing import Any
 
 import pydantic
 
-from ruleengine.diagnostics import (
+from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
     PathPart,
     has_errors,
     make_diagnostic,
     sort_diagnostics,
 )
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.models import REWARD_TYPES
 from ruleengine.ruleset import RuleSet, read_source
-from ruleengine.source import SourceFile
 from ruleengine.testing.format import (
     _DECISION_FIELDS,
     _PROBLEM_FIELDS,
@@ -289,7 +289,7 @@ class _CaseChecker:
         return _partial(item.model_dump(exclude_unset=True), _order(node, _PROGRESS_FIELDS))
 
     def problem(self, item: ProblemExpectation, at: tuple[PathPart, ...]) -> Partial:
-        from ruleengine.codes import CODES
+        from ruleengine.diagnostics.codes import CODES
 
         node = find_node(self.root, at)
         if item.code not in CODES:

@@ -22,7 +22,7 @@ def _paint(text: str, color: str, enabled: bool) -> str:
 def render_case_text(result: CaseResult, *, color: bool = False) -> str:
     """A failed or errored case: a header with its place and name, then a diff per differing
     part, or the diagnostics that kept it from running."""
-    from ruleengine.render import render_text
+    from ruleengine.diagnostics.render import render_text
 
     label = "FAIL" if result.status == "failed" else "ERROR"
     header = _paint(f"{label} {result.file}:{result.line}: {result.name}", "bold", color)
@@ -46,7 +46,7 @@ def render_case_text(result: CaseResult, *, color: bool = False) -> str:
 
 
 def render_file_errors_text(test_file: LoadedTestFile, *, color: bool = False) -> str:
-    from ruleengine.render import render_text
+    from ruleengine.diagnostics.render import render_text
 
     lines = [_paint(f"ERROR {test_file.display}: the test file cannot run", "bold", color)]
     lines += [render_text(d, color=color) + "\n" for d in test_file.diagnostics if d.is_error]

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ruleengine.diagnostics import Diagnostic, PathPart
+from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart
 from ruleengine.engine import Engine
 from ruleengine.expr.compiler import Env
 from ruleengine.ruleset import CompiledExpression, RuleSet, check_source, read_source

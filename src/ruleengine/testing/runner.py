@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ruleengine.decisions import EvaluationResult
-from ruleengine.diagnostics import Diagnostic, PathPart, make_diagnostic
+from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart, make_diagnostic
+from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.engine import Engine
 from ruleengine.snapshot import SnapshotError, SnapshotProblem
-from ruleengine.source import SourceFile, Span
 from ruleengine.testing.compare import Mismatch, compare
 from ruleengine.testing.loader import Case, LoadedTestFile, SnapshotRef
 from ruleengine.yaml_source import LocatedNode, read_document, span_of

@@ -6,8 +6,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ruleengine.codes import CODES
-from ruleengine.source import SourceFile, Span
+from ruleengine.diagnostics.codes import CODES
+from ruleengine.diagnostics.source import SourceFile, Span
 
 PathPart = str | int
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from ruleengine.diagnostics import Diagnostic, Severity
+from ruleengine.diagnostics.diagnostic import Diagnostic, Severity
 
 _RESET = "\x1b[0m"
 _STYLE = {
@@ -146,7 +146,7 @@ def render_github(diagnostic: Diagnostic) -> str:
 
 def render_sarif(diagnostics: Iterable[Diagnostic], *, version: str) -> str:
     """SARIF 2.1.0, for code scanning: each code is a rule, each diagnostic a result."""
-    from ruleengine.codes import CODES
+    from ruleengine.diagnostics.codes import CODES
 
     items = list(diagnostics)
     used = sorted({d.code for d in items})
