@@ -41,8 +41,8 @@ from ruleengine.expr.ast import (
     UnaryOperator,
 )
 from ruleengine.expr.checker import CheckedExpr
-from ruleengine.expr.compiler import Program
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
+from ruleengine.expr.program import Program
 from ruleengine.expr.runtime import ARITHMETIC, EvalContext, EvaluationError, shift
 from ruleengine.expr.types import (
     DateTimeType,

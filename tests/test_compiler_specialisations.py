@@ -13,7 +13,7 @@ import pytest
 
 from ruleengine.api import compile_conditions, compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
-from ruleengine.expr.compiler import Env, Program, bind, roots_of
+from ruleengine.expr.program import Env, Program, bind, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import INT

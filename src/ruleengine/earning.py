@@ -28,7 +28,7 @@ from typing import Any
 
 from ruleengine.activity import Order, optional_utc
 from ruleengine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
-from ruleengine.expr.compiler import bind, context_free, roots_of
+from ruleengine.expr.program import bind, context_free, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS
 from ruleengine.milestones import window_bounds

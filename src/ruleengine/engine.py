@@ -23,7 +23,7 @@ from ruleengine.decisions import (
 from ruleengine.earning import EarningEvaluator, EarningPlan
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checker import path_of
-from ruleengine.expr.compiler import Env, roots_of
+from ruleengine.expr.program import Env, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.milestones import MilestoneContext, evaluate_milestone, milestone_plan

@@ -30,8 +30,8 @@ from ruleengine.diagnostics.diagnostic import (
 from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
 from ruleengine.expr.checker import CheckedExpr, check_expression
-from ruleengine.expr.compiler import Evaluator, compile_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.program import ProgramLike, compile_program
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
 from ruleengine.limits import DEFAULT_LIMITS, Limits
@@ -55,7 +55,7 @@ class CompiledExpression:
 
     path: tuple[PathPart, ...]
     checked: CheckedExpr
-    evaluate: Evaluator
+    evaluate: ProgramLike
 
     @property
     def text(self) -> str:
@@ -318,7 +318,7 @@ def _compile_expressions(
         if problem is not None:
             sink.diagnostics.append(problem)
             continue
-        compiled[site.path] = CompiledExpression(site.path, checked, compile_expression(checked))
+        compiled[site.path] = CompiledExpression(site.path, checked, compile_program(checked))
     return compiled
 
 

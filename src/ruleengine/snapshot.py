@@ -21,7 +21,7 @@ import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from ruleengine.activity import EVENT_TYPES, Activity, Event, from_model, optional_utc
-from ruleengine.coerce import CoercionError, JsonPath, coerce, format_path
+from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
 from ruleengine.snapshot_reader import DeclinedError, read_fast
