@@ -65,6 +65,12 @@ Report = Callable[[CompiledExpression, str, EvaluationError], None]
 Bound = Callable[[dict[str, Any]], Any]  # an expression bound to a context: variables -> value
 
 
+# Triggers a customer fires once in a normal life: their rules earn once per customer unless
+# the rule says otherwise with its own `limit`.
+ONCE_PER_CUSTOMER = frozenset(("signup", "newsletter_signup"))
+_ONCE = Limit(times=1, per=LimitPeriod.LIFETIME)
+
+
 class _Rule:
     """An enabled earning rule in ready form, made once per `Engine`: its expressions and what
     they read, its window (in UTC, as activity timestamps are), channels and stacking."""
@@ -78,6 +84,7 @@ class _Rule:
         "id",
         "index",
         "limit",
+        "once_by_default",
         "pending_days",
         "reads_stats",
         "restricted",
@@ -97,7 +104,8 @@ class _Rule:
     contextual: bool  # some step must be bound to each activity's moment
     window: tuple[datetime | None, datetime | None]
     channels: frozenset[str] | None
-    limit: Limit | None
+    limit: Limit | None  # the rule's own, or the once-per-customer default
+    once_by_default: bool  # `limit` is the default of a signup rule, not the merchant's
     restricted: bool  # has a window, channels or a limit to check on each occasion
     best: bool  # `stacking: best`
     pending_days: int  # 0: granted at once
@@ -127,7 +135,11 @@ class _Rule:
         start, end = window_bounds(rule.active, zone)
         self.window = (optional_utc(start), optional_utc(end))
         self.channels = None if rule.channels is None else frozenset(rule.channels)
-        self.limit = rule.limit
+        # Signing up is something a customer does once: without a `limit` of their own, these
+        # rules earn once per customer (a second signup event or a re-subscription earns
+        # nothing). A `limit` the merchant writes replaces this default.
+        self.once_by_default = rule.limit is None and rule.on in ONCE_PER_CUSTOMER
+        self.limit = _ONCE if self.once_by_default else rule.limit
         self.restricted = (
             rule.active is not None or self.channels is not None or self.limit is not None
         )
@@ -471,6 +483,11 @@ class EarningEvaluator:
         used = len(granted_at) - (0 if start is None else bisect.bisect_left(granted_at, start))
         if used < limit.times:
             return None
+        if rule.once_by_default:
+            return (
+                f"a `{rule.rule.on}` rule earns once per customer unless its `limit` allows "
+                "more; it was already earned"
+            )
         where = "in total" if period is LimitPeriod.LIFETIME else f"per {period.value}"
         return f"the limit of {limit.times} {where} was already reached"
 
