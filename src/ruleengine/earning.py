@@ -502,15 +502,15 @@ class EarningEvaluator:
     ) -> None:
         status: DecisionStatus = "granted"
         available_at = None
+        detail = f"{points} points"
+        # A refund known at `now` that falls in the pending period: the award is net of it.
+        refunded_in_period = False
         if order is not None and rule.pending_days:
             now = self.ctx.now
             available_at = order.at + timedelta(days=rule.pending_days)
             refunded_at = refund_known(order, now)
-            if (
-                fully_refunded(order, now)
-                and refunded_at is not None
-                and (refunded_at <= available_at)
-            ):
+            refunded_in_period = refunded_at is not None and refunded_at <= available_at
+            if refunded_at is not None and refunded_in_period and fully_refunded(order, now):
                 if self.explaining:
                     self.explain(
                         rule.id,
@@ -522,6 +522,18 @@ class EarningEvaluator:
                         ),
                     )
                 return
+            if refunded_at is not None and refunded_in_period:
+                # A partial refund before the points became available lowers the award itself
+                # (by what a reversal would take back), so neither the pending figure nor the
+                # points that become available count the refunded share, and no reversal is
+                # dated before the points were available. `granted` is only ever the net award.
+                taken = refunded_points(points, order, now)
+                if taken:
+                    detail = (
+                        f"{points - taken} points: {points} less {taken} for the refund of "
+                        f"order {order.id} on {day(refunded_at, self.ctx.tz)}"
+                    )
+                    points -= taken
             if available_at > now:
                 status = "pending"
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
@@ -534,23 +546,22 @@ class EarningEvaluator:
                 _points_decision(decision_key, rule, points, at, activity_id, status, available_at)
             )
             if self.explaining:
-                detail = f"{points} points"
                 if status == "pending" and available_at is not None:
                     detail += f", pending until {day(available_at, self.ctx.tz)}"
                 self.explain(rule.id, activity_id, status, (detail,))
-        if order is not None and status == "granted" and order.refunded_at is not None:
+        if (
+            order is not None
+            and status == "granted"
+            and order.refunded_at is not None
+            and not refunded_in_period
+        ):
             self.reverse_refund(rule, key, order, points)
 
     def reverse_refund(self, rule: _Rule, key: str, order: Order, points: int) -> None:
         refunded_at = refund_known(order, self.ctx.now)
         if refunded_at is None:
             return
-        back = refunded_amount(order, self.ctx.now)
-        if fully_refunded(order, self.ctx.now) or order.subtotal == 0:
-            reversed_points = points
-        else:
-            share = Decimal(points) * back / order.subtotal
-            reversed_points = int(share.to_integral_value(rounding=ROUND_FLOOR))
+        reversed_points = refunded_points(points, order, self.ctx.now)
         if reversed_points <= 0:
             return
         decision_key = f"{rule.id}/{key}/reversal"
@@ -598,6 +609,18 @@ def _points_decision(
     return Decision(
         key, rule.id, None, "grant_all", None, rewards, at, activity_id, status, available_at
     )
+
+
+def refunded_points(points: int, order: Order, now: datetime) -> int:
+    """The share of an order's `points` its refund known at `now` takes back: all of them for
+    a full refund, `floor(points * refunded / subtotal)` for a partial one (the customer keeps
+    the rounding), none without a refund."""
+    if refund_known(order, now) is None:
+        return 0
+    if fully_refunded(order, now) or order.subtotal == 0:
+        return points
+    share = Decimal(points) * refunded_amount(order, now) / order.subtotal
+    return int(share.to_integral_value(rounding=ROUND_FLOOR))
 
 
 def birthday_in(year: int, birthday: date) -> date:
