@@ -6,7 +6,9 @@ activity, the customer and the customer's `stats` as they stood at that moment (
 itself included). Rules with `stacking: best` compete: of those that match the same activity,
 only the one with the most points grants (ties: higher `priority`, then the earlier rule in the
 file); `stacking: combine` rules always grant. Keys are `<rule>/<activity id>` (`<rule>/<year>`
-for birthdays), so replaying history never grants twice.
+for birthdays), so replaying history never grants twice. `signup` and `newsletter_signup` rules
+without a `limit` earn once per customer. With `pending_days`, a refund made before the points
+become available lowers the award itself; a later one is reversed.
 
 How it runs: each enabled rule is prepared once per evaluation (`_Rule`: its bound expressions
 and what they read, its window, channels and stacking), and the rules are grouped by trigger

@@ -78,7 +78,9 @@ class OrderIn(_ActivityIn):
     discount_codes: list[str] = Field(default_factory=list)
     refunded_at: AwareDatetime | None = None
     refunded_amount: Money | None = Field(
-        None, description="Amount refunded; absent with `refunded_at` means a full refund."
+        None,
+        description="Total amount refunded for the order so far, at most its `subtotal` (or "
+        "its `total`, when larger); absent with `refunded_at` means a full refund.",
     )
     subscription_id: str | None = None
 
