@@ -96,6 +96,22 @@ def test_snapshot_errors_name_their_json_path(tmp_path: Path) -> None:
     )
 
 
+def test_impossible_refunds_are_refused_with_exit_1(tmp_path: Path) -> None:
+    order = {"type": "order", "id": "o1", "at": "2026-02-05T12:00:00Z", "subtotal": "40.00"}
+    snapshot = {
+        "customer": {"id": "c1", "region": "EU"},
+        "activity": [
+            {**order, "refunded_at": "2026-02-01T12:00:00Z", "refunded_amount": "45.00"},
+        ],
+    }
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    result = run("eval", ACME, "--snapshot", str(path), "--now", NOW)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert "$.activity[0].refunded_at: error[RE615] order `o1` is refunded" in result.stderr
+    assert "$.activity[0].refunded_amount: error[RE616] order `o1` has 45.00" in result.stderr
+
+
 def test_missing_attribute_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "s.json", json.dumps({"customer": {"id": "c1"}}))
     result = run("eval", ACME, "--snapshot", str(path), "--now", NOW)

@@ -188,3 +188,36 @@ def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[in
             granted[key] = decision
     once = ENGINE.evaluate({"customer": CUSTOMER, "activity": activity}, now=final)
     assert granted == final_decisions(once.to_json()["decisions"])
+
+
+PENDING = Engine(
+    load_ruleset(
+        "version: 1\nprogram: p\ncurrency: USD\ntimezone: UTC\nearning:\n"
+        "  - id: per-dollar\n    name: 2 points per dollar\n    on: order\n"
+        "    points: floor(order.subtotal * 2)\n    pending_days: 14\n"
+    )
+)
+
+
+def test_a_partial_refund_in_the_pending_period_replays_to_one_net_grant() -> None:
+    """Day by day from the order to long after: the pending figure is net of the refund from
+    the day it is known, the host is granted the net points once, and never a reversal."""
+    order = {"type": "order", "id": "o1", "at": "2026-05-01T10:00:00+00:00", "subtotal": "80.00"}
+    order.update(refunded_at="2026-05-05T09:00:00+00:00", refunded_amount="20.00")
+    granted: dict[str, dict[str, Any]] = {}
+    shown: list[tuple[str, int]] = []
+    for number in range(40):
+        moment = datetime(2026, 5, 1, 12, tzinfo=UTC) + timedelta(days=number)
+        snapshot = {"customer": CUSTOMER, "activity": known_at([order], moment)}
+        result = PENDING.evaluate({**snapshot, "granted": sorted(granted)}, now=moment).to_json()
+        for decision in result["decisions"]:
+            assert decision["key"] == "per-dollar/o1"
+            shown.append((decision["status"], decision["rewards"][0]["value"]))
+        for key, decision in final_decisions(result["decisions"]).items():
+            assert key not in granted, f"{key} decided twice"
+            granted[key] = decision
+    once = PENDING.evaluate({"customer": CUSTOMER, "activity": [order]}, now=moment).to_json()
+    assert granted == final_decisions(once["decisions"])
+    assert [d["rewards"][0]["value"] for d in granted.values()] == [120]
+    # 160 pending until the refund is known (4 days), then 120 pending, then 120 granted once.
+    assert shown == [("pending", 160)] * 4 + [("pending", 120)] * 10 + [("granted", 120)]
