@@ -63,6 +63,14 @@ milestones:
         target: 2
         reward: {logic: customer_picks, pick: 1, rewards: [{free_shipping: true}, {points: 25}]}
       - {type: referrals_count, target: 1, reward: {rewards: [{points: 50}]}}
+  - id: buy-again
+    name: Buy, review, buy again, spend
+    type: mixed
+    steps:
+      - {type: orders_count, target: 2, reward: {rewards: [{points: 10}]}}
+      - {type: reviews_count, target: 1, reward: {rewards: [{points: 20}]}}
+      - {type: orders_count, target: 2, reward: {rewards: [{points: 30}]}}
+      - {type: amount_spent, target: 60, reward: {rewards: [{store_credit: 5}]}}
   - id: subscriber
     name: Third billing
     type: subscription_cycles
@@ -100,7 +108,9 @@ def histories(draw: Any) -> list[dict[str, Any]]:
             "subtotal": str(Decimal(draw(st.integers(100, 9000))) / 100),
         }
         if draw(st.booleans()) and draw(st.booleans()):
-            refund_after = timedelta(hours=draw(st.integers(1, 24 * 30)))
+            # Soon (within a refund hold) or long after, when later journey steps have begun.
+            late = draw(st.booleans())
+            refund_after = timedelta(hours=draw(st.integers(1, 24 * (120 if late else 30))))
             order["refunded_at"] = (at + refund_after).isoformat()
             if draw(st.booleans()):
                 order["refunded_amount"] = str(Decimal(order["subtotal"]) / 2)
@@ -188,3 +198,46 @@ def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[in
             granted[key] = decision
     once = ENGINE.evaluate({"customer": CUSTOMER, "activity": activity}, now=final)
     assert granted == final_decisions(once.to_json()["decisions"])
+
+
+def _without_refunds(
+    activity: list[dict[str, Any]], placed_before: datetime
+) -> list[dict[str, Any]]:
+    """The history without the refunds dated after `placed_before` of orders placed before it."""
+    kept = []
+    for entry in activity:
+        refunded = entry.get("refunded_at")
+        if (
+            entry["type"] == "order"
+            and refunded
+            and datetime.fromisoformat(entry["at"])
+            < placed_before
+            < datetime.fromisoformat(refunded)
+        ):
+            entry = {k: v for k, v in entry.items() if k not in ("refunded_at", "refunded_amount")}
+        kept.append(entry)
+    return kept
+
+
+def _journey(result: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return (
+        [d for d in result["decisions"] if d["rule"] == "buy-again"],
+        [p for p in result["progress"] if p["rule"] == "buy-again"],
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(activity=histories())
+def test_refund_only_lowers_the_step_its_order_counted_for(activity: list[dict[str, Any]]) -> None:
+    """In a journey, an order placed before a step began never counted for that step (or any
+    later one), so its refund, whenever it comes, changes nothing from that step on: the whole
+    journey is decided as if the refund never happened."""
+    final = START + timedelta(hours=24 * 261)
+    result = ENGINE.evaluate({"customer": CUSTOMER, "activity": activity}, now=final).to_json()
+    decisions, progress = _journey(result)
+    for decision in decisions:  # each achieved step begins the next one
+        began = datetime.fromisoformat(decision["achieved_at"])
+        again = ENGINE.evaluate(
+            {"customer": CUSTOMER, "activity": _without_refunds(activity, began)}, now=final
+        ).to_json()
+        assert _journey(again) == (decisions, progress), decision["key"]
