@@ -268,9 +268,9 @@ def step_state(
     first = 0 if after is None else bisect_right(contributions, after, key=_KEY)
     if grouped:
         return _grouped_step_state(islice(contributions, first, None), target, now)
-    total: Number = 0
-    confirmed: Number = 0
-    pending: Number = 0
+    # Money stays Decimal throughout, zero included, so it is written in one form.
+    zero: Number = _zero(target)
+    total, confirmed, pending = zero, zero, zero
     latest_confirm: datetime | None = None
     for key, activity_id, delta, confirm_at, _, source in islice(contributions, first, None):
         if after is not None and source <= after:
@@ -283,8 +283,15 @@ def step_state(
         if delta > 0 and (latest_confirm is None or confirm_at > latest_confirm):
             latest_confirm = confirm_at
         if total >= target:
-            return StepState(key, activity_id, latest_confirm, max(confirmed, 0), max(pending, 0))
-    return StepState(None, None, None, max(confirmed, 0), max(pending, 0))
+            return StepState(
+                key, activity_id, latest_confirm, max(confirmed, zero), max(pending, zero)
+            )
+    return StepState(None, None, None, max(confirmed, zero), max(pending, zero))
+
+
+def _zero(target: Number) -> Number:
+    """Nothing, in the target's kind: `Decimal(0)` for money, `0` for counts."""
+    return Decimal(0) if isinstance(target, Decimal) else 0
 
 
 class _GroupTotals:
@@ -480,7 +487,8 @@ def evaluate_milestone(
         assert not isinstance(step.target, Duration)
         notes: Sequence[str] = ()  # why some activity did not count, for the explanation
         if blocked:  # nothing counts for it yet, so its metric need not be read
-            state = StepState(None, None, None, 0, 0)
+            zero = _zero(step.target)
+            state = StepState(None, None, None, zero, zero)
         else:
             ledger = ledgers.get(step.metric)
             if ledger is None:
@@ -534,7 +542,7 @@ def evaluate_milestone(
             len(steps),
             last.metric.value,
             last.target,
-            0,
+            _zero(last.target),
             last.target,
             True,
             last.description,
