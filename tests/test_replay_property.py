@@ -47,6 +47,12 @@ milestones:
     steps:
       - {target: 2, reward: {rewards: [{points: 100}]}}
       - {target: 4, reward: {rewards: [{store_credit: 5}]}}
+  - id: baskets
+    name: Two orders of at least 3 items
+    type: orders_count
+    target: 2
+    order_requirements: {min_items: 3, refund_hold_days: 3}
+    reward: {rewards: [{points: 40}]}
   - id: spend
     name: Spend 150
     type: amount_spent
@@ -107,6 +113,13 @@ def histories(draw: Any) -> list[dict[str, Any]]:
             "at": at.isoformat(),
             "subtotal": str(Decimal(draw(st.integers(100, 9000))) / 100),
         }
+        lines = draw(st.lists(st.one_of(st.none(), st.integers(0, 3)), max_size=3))
+        if lines:  # a line without `quantity` is one item; an order may list no items
+            order["items"] = [
+                {"product_id": f"p{i}", "price": "1.00"}
+                | ({} if quantity is None else {"quantity": quantity})
+                for i, quantity in enumerate(lines)
+            ]
         if draw(st.booleans()) and draw(st.booleans()):
             # Soon (within a refund hold) or long after, when later journey steps have begun.
             late = draw(st.booleans())

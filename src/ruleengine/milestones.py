@@ -27,7 +27,7 @@ from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import TypeVar
 
-from ruleengine.activity import optional_utc
+from ruleengine.activity import Order, optional_utc
 from ruleengine.decisions import Decision, Explanation, Progress, RewardGrant
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
@@ -75,6 +75,7 @@ class CountingRules:
     start: datetime | None
     end: datetime | None  # exclusive: the start of the day after `until`
     min_subtotal: Decimal | None
+    min_items: int | None
     hold: timedelta
 
     def in_window(self, moment: datetime) -> bool:
@@ -90,6 +91,7 @@ def counting_rules(milestone: Milestone, zone: tzinfo) -> CountingRules:
         start=optional_utc(start),
         end=optional_utc(end),
         min_subtotal=requirements.min_subtotal if requirements else None,
+        min_items=requirements.min_items if requirements else None,
         hold=timedelta(days=requirements.refund_hold_days if requirements else 0),
     )
 
@@ -166,31 +168,52 @@ def _activity_contributions(
     return contributions
 
 
+def item_count(order: Order) -> int:
+    """How many items the order has: the sum of its lines' `quantity` (the snapshot makes a
+    line without one a single item). An order that lists no items has none."""
+    return sum(item["quantity"] for item in order.record.get("items") or ())
+
+
+def _unmet_requirement(order: Order, rules: CountingRules, currency: str) -> str | None:
+    """Why the order does not meet the order requirements and does not count, or None."""
+    min_subtotal, min_items = rules.min_subtotal, rules.min_items
+    if min_subtotal is not None and order.subtotal < min_subtotal:
+        return (
+            f"order {order.id} ({money(order.subtotal, currency)}) is below the "
+            f"{money(min_subtotal, currency)} minimum and does not count"
+        )
+    if min_items is not None:
+        items = item_count(order)
+        if items < min_items:
+            return (
+                f"order {order.id} has {count(items, 'item')}, fewer than {min_items}, "
+                "and does not count"
+            )
+    return None
+
+
 def _order_ledger(
     metric: MilestoneType, timeline: Timeline, rules: CountingRules, currency: str, explain: bool
 ) -> Ledger:
-    """Orders in the window as contributions: one each, unless below the minimum subtotal or
-    fully refunded within the refund hold, and a negative one at each refund known by `now`
-    (full refunds only, when counting orders)."""
+    """Orders in the window as contributions: one each, unless below the minimum subtotal, with
+    fewer items than the minimum, or fully refunded within the refund hold, and a negative one
+    at each refund known by `now` (full refunds only, when counting orders)."""
     now, zone = timeline.now, timeline.zone
     ledger = Ledger()
     contributions, notes = ledger.contributions, ledger.notes
     counting_orders = metric is MilestoneType.ORDERS_COUNT
-    min_subtotal, hold = rules.min_subtotal, rules.hold
+    requirements = rules.min_subtotal is not None or rules.min_items is not None
+    hold = rules.hold
     refunds = False
     for order in _in_window(timeline.orders, _AT, rules):
         at, subtotal = order.at, order.subtotal
         key = (at, "order", order.id)
-        if min_subtotal is not None and subtotal < min_subtotal:
-            if explain:
-                notes.append(
-                    (
-                        key,
-                        f"order {order.id} ({money(subtotal, currency)}) is below the "
-                        f"{money(min_subtotal, currency)} minimum and does not count",
-                    )
-                )
-            continue
+        if requirements:
+            unmet = _unmet_requirement(order, rules, currency)
+            if unmet is not None:
+                if explain:
+                    notes.append((key, unmet))
+                continue
         confirm_at = at + hold if hold else at  # the same moment for no hold
         amount: Number = 1 if counting_orders else subtotal
         # Most orders have no refund at all: skip the call for them.
