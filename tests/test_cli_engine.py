@@ -158,3 +158,56 @@ def test_explain_json() -> None:
         "status": "already_granted",
         "reasons": ["200 points; already granted (`signup-bonus/su1` is in `granted`)"],
     } in explanations
+
+
+ONE_POINT = """\
+version: 1
+program: tiny
+currency: USD
+timezone: UTC
+earning:
+  - id: visit
+    name: One point a visit
+    on: order
+    points: 1
+"""
+
+
+def _one_point_snapshot(tmp_path: Path) -> Path:
+    snapshot = {
+        "customer": {"id": "c1"},
+        "activity": [
+            {"type": "order", "id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": "5"},
+            {"type": "order", "id": "o2", "at": "2026-02-02T12:00:00Z", "subtotal": "5"},
+            {
+                "type": "order",
+                "id": "o3",
+                "at": "2026-02-03T12:00:00Z",
+                "subtotal": "5",
+                "refunded_at": "2026-02-04T12:00:00Z",
+            },
+        ],
+        "granted": ["visit/o2"],
+    }
+    return write(tmp_path, "one.json", json.dumps(snapshot))
+
+
+def test_text_output_says_1_point_not_1_points(tmp_path: Path) -> None:
+    rules = write(tmp_path, "tiny.yaml", ONE_POINT)
+    snapshot = _one_point_snapshot(tmp_path)
+    args = ("--snapshot", str(snapshot), "--now", NOW, "--format", "text")
+    evaluated = run("eval", str(rules), *args)
+    explained = run("explain", str(rules), *args)
+    assert evaluated.returncode == explained.returncode == 0, evaluated.stderr
+    assert "  visit/o1           1 point\n" in evaluated.stdout
+    assert "  visit/o3/reversal  -1 point  [reversed]" in evaluated.stdout
+    assert explained.stdout.splitlines() == [
+        "visit · o1: granted",
+        "    - 1 point",
+        "visit · o2: already granted",
+        "    - 1 point; already granted (`visit/o2` is in `granted`)",
+        "visit · o3: granted",
+        "    - 1 point",
+        "visit · o3: reversed",
+        "    - 1 point reversed: order o3 was refunded",
+    ]

@@ -37,7 +37,7 @@ from ruleengine.ruleset import CompiledExpression, RuleSet
 from ruleengine.snapshot import Snapshot
 from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
 from ruleengine.vocabulary import activity_name
-from ruleengine.wording import day
+from ruleengine.wording import count, day
 
 
 @dataclass(frozen=True)
@@ -370,7 +370,7 @@ class EarningEvaluator:
                         activity_id,
                         "not_applied",
                         (
-                            f"{points} points, but `{winner[0].id}` gives {winner[1]} "
+                            f"{count(points, 'point')}, but `{winner[0].id}` gives {winner[1]} "
                             "and only the best `stacking: best` rule applies",
                         ),
                     )
@@ -517,7 +517,7 @@ class EarningEvaluator:
                 _points_decision(decision_key, rule, points, at, activity_id, status, available_at)
             )
             if self.explaining:
-                detail = f"{points} points"
+                detail = count(points, "point")
                 if status == "pending" and available_at is not None:
                     detail += f", pending until {day(available_at, self.ctx.tz)}"
                 self.explain(rule.id, activity_id, status, (detail,))
@@ -546,7 +546,7 @@ class EarningEvaluator:
             )
         )
         if self.explaining:
-            detail = f"{reversed_points} points reversed: order {order.id} was refunded"
+            detail = f"{count(reversed_points, 'point')} reversed: order {order.id} was refunded"
             self.explain(rule.id, order.id, "reversed", (detail,))
 
     def already_granted(self, rule: _Rule, activity_id: str, key: str, points: int) -> None:
@@ -556,7 +556,7 @@ class EarningEvaluator:
                 rule.id,
                 activity_id,
                 "already_granted",
-                (f"{points} points; already granted (`{key}` is in `granted`)",),
+                (f"{count(points, 'point')}; already granted (`{key}` is in `granted`)",),
             )
 
     def explain(self, rule: str, activity_id: str, status: str, reasons: tuple[str, ...]) -> None:
