@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ruleengine import __version__
-from ruleengine.discovery import RULE_SUFFIXES, TEST_SUFFIXES, files_below
+from ruleengine.discovery import files_below, is_rule_file
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -36,10 +36,6 @@ def _use_color(stream: TextIO, choice: str) -> bool:
     return stream.isatty()
 
 
-def _is_rule_file(path: Path) -> bool:
-    return path.suffix in RULE_SUFFIXES and not path.name.endswith(TEST_SUFFIXES)
-
-
 def discover_rule_files(paths: Sequence[str]) -> list[Path]:
     """Rule files named by `paths`: files as given, folders searched recursively for
     `*.yaml`/`*.yml` (rule test files, `*.test.yaml`, and hidden folders are skipped)."""
@@ -47,7 +43,7 @@ def discover_rule_files(paths: Sequence[str]) -> list[Path]:
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            matches = files_below(path, _is_rule_file)
+            matches = files_below(path, is_rule_file)
             if not matches:
                 raise UsageError(f"no rule files (*.yaml, *.yml) found in `{text}`")
             found.extend(matches)
@@ -274,7 +270,10 @@ def command_test(args: argparse.Namespace) -> int:
         files = testing.discover_test_files(args.paths)
     except testing.NoTestFilesError as error:
         raise UsageError(str(error)) from None
-    run = testing.run_tests(files, coverage=args.coverage or fail_under is not None)
+    coverage = args.coverage or fail_under is not None
+    # Rule files in the folders given count for coverage even when no test file uses them.
+    untested = testing.rule_files_below(args.paths) if coverage else []
+    run = testing.run_tests(files, coverage=coverage, rule_files=untested)
     if args.format == "json":
         report = testing.run_to_json(run, fail_under=fail_under)
         print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -494,7 +493,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument(
         "--coverage",
         action="store_true",
-        help="report which rules, milestone steps and `when` branches the cases exercised",
+        help="report which rules, milestone steps and `when` branches the cases exercised; "
+        "rule files in the folders given that no test file uses count as 0%%",
     )
     test.add_argument(
         "--fail-under",
