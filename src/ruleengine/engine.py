@@ -24,7 +24,7 @@ from ruleengine.earning import EarningEvaluator, EarningPlan
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checker import path_of
 from ruleengine.expr.compiler import Env, roots_of
-from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.milestones import MilestoneContext, evaluate_milestone, milestone_plan
 from ruleengine.ruleset import CompiledExpression, RuleSet
@@ -69,8 +69,7 @@ class Engine:
     ) -> EvaluationResult:
         """Decide what to grant now. `now` must be timezone-aware; `explain` adds the reasons
         for every rule and step to the result."""
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("`now` must be an aware datetime (with a time zone)")
+        check_now(now)
         if not isinstance(snapshot, Snapshot):
             snapshot = self.read_snapshot(snapshot)
         return _Evaluation(self, snapshot, now).run(explain)
