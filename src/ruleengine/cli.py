@@ -236,10 +236,10 @@ def command_explain(args: argparse.Namespace) -> int:
     snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
     if snapshot is None:
         return EXIT_FINDINGS
-    if args.rule is not None and args.rule not in {
-        r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]
-    }:
-        raise UsageError(f"no rule `{args.rule}` in {args.rules}")
+    ids = [r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]]
+    if args.rule is not None and args.rule not in ids:
+        known = ", ".join(f"`{i}`" for i in ids) or "none"
+        raise UsageError(f"no rule `{args.rule}` in {args.rules}; its rules are {known}")
     explanations = engine.explain(snapshot, now=_now(args), rule=args.rule)
     if args.format == "json":
         import json
