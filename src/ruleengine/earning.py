@@ -39,7 +39,7 @@ from ruleengine.ruleset import CompiledExpression, RuleSet
 from ruleengine.snapshot import Snapshot
 from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
 from ruleengine.vocabulary import activity_name
-from ruleengine.wording import day
+from ruleengine.wording import count, day
 
 
 @dataclass(frozen=True)
@@ -384,7 +384,7 @@ class EarningEvaluator:
                         activity_id,
                         "not_applied",
                         (
-                            f"{points} points, but `{winner[0].id}` gives {winner[1]} "
+                            f"{count(points, 'point')}, but `{winner[0].id}` gives {winner[1]} "
                             "and only the best `stacking: best` rule applies",
                         ),
                     )
@@ -504,7 +504,7 @@ class EarningEvaluator:
     ) -> None:
         status: DecisionStatus = "granted"
         available_at = None
-        detail = f"{points} points"
+        detail = count(points, "point")
         # A refund known at `now` that falls in the pending period: the award is net of it.
         refunded_in_period = False
         if order is not None and rule.pending_days:
@@ -532,8 +532,8 @@ class EarningEvaluator:
                 taken = refunded_points(points, order, now)
                 if taken:
                     detail = (
-                        f"{points - taken} points: {points} less {taken} for the refund of "
-                        f"order {order.id} on {day(refunded_at, self.ctx.tz)}"
+                        f"{count(points - taken, 'point')}: {points} less {taken} for the "
+                        f"refund of order {order.id} on {day(refunded_at, self.ctx.tz)}"
                     )
                     points -= taken
             if available_at > now:
@@ -576,7 +576,7 @@ class EarningEvaluator:
             )
         )
         if self.explaining:
-            detail = f"{reversed_points} points reversed: order {order.id} was refunded"
+            detail = f"{count(reversed_points, 'point')} reversed: order {order.id} was refunded"
             self.explain(rule.id, order.id, "reversed", (detail,))
 
     def already_granted(self, rule: _Rule, activity_id: str, key: str, points: int) -> None:
@@ -586,7 +586,7 @@ class EarningEvaluator:
                 rule.id,
                 activity_id,
                 "already_granted",
-                (f"{points} points; already granted (`{key}` is in `granted`)",),
+                (f"{count(points, 'point')}; already granted (`{key}` is in `granted`)",),
             )
 
     def explain(self, rule: str, activity_id: str, status: str, reasons: tuple[str, ...]) -> None:

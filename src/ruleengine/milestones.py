@@ -749,7 +749,7 @@ def _evaluate_inactivity(
         reason = (
             "the customer has not ordered yet, so no spell of inactivity has started"
             if not orders
-            else f"{progress.current} of {progress.target} days without an order"
+            else f"{progress.current} of {count(progress.target, 'day')} without an order"
         )
         outcome.explanations.append(
             Explanation(milestone.id, progress.step, "in_progress", (reason, *blockers))
