@@ -122,6 +122,11 @@ def test_validate_github_and_sarif_formats(tmp_path: Path) -> None:
     assert github.stdout.startswith(f"::error file={path},line=9,col=25,")
     sarif = json.loads(run("validate", "--format", "sarif", str(path)).stdout)
     assert sarif["runs"][0]["results"][0]["ruleId"] == "RE402"
+    location = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": path.as_uri()}  # absolute: a file:// URI
+    relative = json.loads(run("validate", "--format", "sarif", path.name, cwd=tmp_path).stdout)
+    location = relative["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"] == {"uri": "shop.yaml", "uriBaseId": "%SRCROOT%"}
 
 
 def test_all_errors_of_a_file_in_one_run(tmp_path: Path) -> None:

@@ -96,6 +96,22 @@ def test_snapshot_errors_name_their_json_path(tmp_path: Path) -> None:
     )
 
 
+def test_impossible_refunds_are_refused_with_exit_1(tmp_path: Path) -> None:
+    order = {"type": "order", "id": "o1", "at": "2026-02-05T12:00:00Z", "subtotal": "40.00"}
+    snapshot = {
+        "customer": {"id": "c1", "region": "EU"},
+        "activity": [
+            {**order, "refunded_at": "2026-02-01T12:00:00Z", "refunded_amount": "45.00"},
+        ],
+    }
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    result = run("eval", ACME, "--snapshot", str(path), "--now", NOW)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    assert "$.activity[0].refunded_at: error[RE615] order `o1` is refunded" in result.stderr
+    assert "$.activity[0].refunded_amount: error[RE616] order `o1` has 45.00" in result.stderr
+
+
 def test_missing_attribute_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "s.json", json.dumps({"customer": {"id": "c1"}}))
     result = run("eval", ACME, "--snapshot", str(path), "--now", NOW)
@@ -158,3 +174,123 @@ def test_explain_json() -> None:
         "status": "already_granted",
         "reasons": ["200 points; already granted (`signup-bonus/su1` is in `granted`)"],
     } in explanations
+
+
+ONE_POINT = """\
+version: 1
+program: tiny
+currency: USD
+timezone: UTC
+earning:
+  - id: visit
+    name: One point a visit
+    on: order
+    points: 1
+"""
+
+
+def _one_point_snapshot(tmp_path: Path) -> Path:
+    snapshot = {
+        "customer": {"id": "c1"},
+        "activity": [
+            {"type": "order", "id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": "5"},
+            {"type": "order", "id": "o2", "at": "2026-02-02T12:00:00Z", "subtotal": "5"},
+            {
+                "type": "order",
+                "id": "o3",
+                "at": "2026-02-03T12:00:00Z",
+                "subtotal": "5",
+                "refunded_at": "2026-02-04T12:00:00Z",
+            },
+        ],
+        "granted": ["visit/o2"],
+    }
+    return write(tmp_path, "one.json", json.dumps(snapshot))
+
+
+def test_text_output_says_1_point_not_1_points(tmp_path: Path) -> None:
+    rules = write(tmp_path, "tiny.yaml", ONE_POINT)
+    snapshot = _one_point_snapshot(tmp_path)
+    args = ("--snapshot", str(snapshot), "--now", NOW, "--format", "text")
+    evaluated = run("eval", str(rules), *args)
+    explained = run("explain", str(rules), *args)
+    assert evaluated.returncode == explained.returncode == 0, evaluated.stderr
+    assert "  visit/o1           1 point\n" in evaluated.stdout
+    assert "  visit/o3/reversal  -1 point  [reversed]" in evaluated.stdout
+    assert explained.stdout.splitlines() == [
+        "visit · o1: granted",
+        "    - 1 point",
+        "visit · o2: already granted",
+        "    - 1 point; already granted (`visit/o2` is in `granted`)",
+        "visit · o3: granted",
+        "    - 1 point",
+        "visit · o3: reversed",
+        "    - 1 point reversed: order o3 was refunded",
+    ]
+
+
+QUIET = """\
+version: 1
+program: quiet
+currency: USD
+timezone: UTC
+earning:
+  - id: birthday
+    name: Birthday points
+    on: birthday
+    points: 100
+  - id: review-points
+    name: Points for reviews
+    on: review
+    points: 10
+  - id: summer
+    name: Summer orders
+    on: order
+    active: {from: 2026-07-01, until: 2026-08-31}
+    points: 5
+  - id: off
+    name: Switched off
+    on: order
+    enabled: false
+    points: 1
+"""
+
+
+def test_explain_says_why_a_rule_gave_nothing(tmp_path: Path) -> None:
+    rules = write(tmp_path, "quiet.yaml", QUIET)
+    snapshot = {
+        "customer": {"id": "c1"},
+        "activity": [{"type": "review", "id": "r1", "at": "2026-06-02T12:00:00Z", "rating": 5}],
+    }
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    args = ("--snapshot", str(path), "--now", NOW)
+    assert run("explain", str(rules), *args, "--rule", "birthday").stdout.splitlines() == [
+        "birthday: no activity",
+        "    - the customer has no `birthday` in the snapshot",
+    ]
+    assert run("explain", str(rules), *args).stdout.splitlines() == [
+        "off: disabled",  # the engine explains a disabled rule itself, before the others
+        "    - the rule is disabled (`enabled: false`)",
+        "birthday: no activity",
+        "    - the customer has no `birthday` in the snapshot",
+        "review-points: no activity",
+        "    - no `review` activity in the snapshot before now",  # r1 is after `now`
+        "summer: inactive",
+        "    - not active until 2026-07-01",
+    ]
+    excluded = {"customer": {"id": "c1", "excluded": True}, "activity": []}
+    path = write(tmp_path, "x.json", json.dumps(excluded))
+    result = run("explain", str(rules), "--snapshot", str(path), "--now", NOW, "--rule", "birthday")
+    assert result.stdout.splitlines() == [
+        "birthday: not eligible",
+        "    - the customer is excluded from the program",
+    ]
+
+
+def test_explain_unknown_rule_names_the_known_ones() -> None:
+    result = run("explain", ACME, "--snapshot", MARIA, "--now", NOW, "--rule", "nope")
+    assert result.returncode == 2
+    assert (
+        "no rule `nope` in examples/rules/acme.yaml; its rules are `signup-bonus`, "
+        "`order-points`, `third-order`, `loyalty-journey`" in result.stderr
+    )

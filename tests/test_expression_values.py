@@ -101,3 +101,34 @@ def test_now_must_be_aware() -> None:
     expression = compile_expression("now() > order.at")
     with pytest.raises(ValueError, match="aware"):
         expression.evaluate(variables({}), now=datetime(2026, 6, 1))
+
+
+@pytest.mark.parametrize(
+    "now", [date(2026, 6, 1), "2026-06-01T00:00:00Z", 1780272000], ids=["date", "str", "int"]
+)
+def test_now_that_is_not_a_datetime_is_a_type_error_saying_what_is_expected(now: Any) -> None:
+    from ruleengine import Engine, load_ruleset
+
+    expression = compile_expression("now() > order.at")
+    engine = Engine(load_ruleset(Path(__file__).parent.parent / "examples/rules/acme.yaml"))
+    snapshot = {"customer": {"id": "c1", "region": "EU"}}
+    calls = [
+        lambda: expression.evaluate(variables({}), now=now),
+        lambda: expression.bind(now=now),
+        lambda: engine.evaluate(snapshot, now=now),
+        lambda: engine.explain(snapshot, now=now),
+        lambda: engine.evaluate_many([snapshot], now=now),
+    ]
+    for call in calls:
+        with pytest.raises(TypeError, match=r"`now` must be an aware datetime, such as"):
+            call()
+
+
+def test_float_amounts_from_python_are_read_as_their_shortest_text() -> None:
+    # Documented in README ("Python API"): a float is converted through `repr`, the shortest
+    # text that reads back as the same float, so `json.load` without `parse_float` still
+    # gives the amounts the JSON text wrote; never the float's binary expansion.
+    expression = compile_expression("order.subtotal * 3")
+    data = variables({"vars": {"order": {"subtotal": 0.1}}})
+    result = expression.evaluate(data, now=datetime.fromisoformat("2026-06-01T00:00:00Z"))
+    assert result == Decimal("0.3") and str(result) == "0.3"

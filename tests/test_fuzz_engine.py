@@ -118,6 +118,7 @@ def rulesets(draw: Any) -> str:
             if draw(st.booleans()):
                 lines.append(
                     f"    order_requirements: {{min_subtotal: {draw(st.integers(0, 50))},"
+                    f" min_items: {draw(st.integers(1, 3))},"
                     f" refund_hold_days: {draw(st.integers(0, 14))}}}"
                 )
             lines.append("    steps:")

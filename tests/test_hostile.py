@@ -112,6 +112,55 @@ CUSTOMER = {"id": "c1", "region": "EU"}
             },
             [("RE610", "$.activity[0].subtotal")],
         ),
+        (
+            {
+                "customer": CUSTOMER,
+                "activity": [
+                    {"type": "review", "id": "r", "at": "2026-01-01T00:00:00Z", "rating": 5},
+                    {
+                        "type": "order",
+                        "id": "o",
+                        "at": "2026-01-05T10:00:00+01:00",
+                        "subtotal": "20",
+                        "refunded_at": "2026-01-05T08:30:00Z",  # 09:30 at the order's offset
+                    },
+                ],
+            },
+            [("RE615", "$.activity[1].refunded_at")],
+        ),
+        (
+            {
+                "customer": CUSTOMER,
+                "activity": [
+                    {
+                        "type": "order",
+                        "id": "o",
+                        "at": "2026-01-01T00:00:00Z",
+                        "subtotal": "20.00",
+                        "total": "24.99",
+                        "refunded_at": "2026-01-03T00:00:00Z",
+                        "refunded_amount": "25.00",
+                    }
+                ],
+            },
+            [("RE616", "$.activity[0].refunded_amount")],
+        ),
+        (
+            {
+                "customer": CUSTOMER,
+                "activity": [
+                    {
+                        "type": "order",
+                        "id": "o",
+                        "at": "2026-01-03T00:00:00Z",
+                        "subtotal": 20,
+                        "refunded_at": "2026-01-01T00:00:00Z",
+                        "refunded_amount": 20.5,
+                    }
+                ],
+            },
+            [("RE615", "$.activity[0].refunded_at"), ("RE616", "$.activity[0].refunded_amount")],
+        ),
         ({"customer": CUSTOMER, "granted": "third-order/1"}, [("RE610", "$.granted")]),
         ({"customer": {"id": "c1", "region": 5}}, [("RE610", "$.customer.region")]),
         ([1, 2, 3], [("RE610", "$")]),

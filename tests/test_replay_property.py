@@ -47,6 +47,12 @@ milestones:
     steps:
       - {target: 2, reward: {rewards: [{points: 100}]}}
       - {target: 4, reward: {rewards: [{store_credit: 5}]}}
+  - id: baskets
+    name: Two orders of at least 3 items
+    type: orders_count
+    target: 2
+    order_requirements: {min_items: 3, refund_hold_days: 3}
+    reward: {rewards: [{points: 40}]}
   - id: spend
     name: Spend 150
     type: amount_spent
@@ -63,6 +69,14 @@ milestones:
         target: 2
         reward: {logic: customer_picks, pick: 1, rewards: [{free_shipping: true}, {points: 25}]}
       - {type: referrals_count, target: 1, reward: {rewards: [{points: 50}]}}
+  - id: buy-again
+    name: Buy, review, buy again, spend
+    type: mixed
+    steps:
+      - {type: orders_count, target: 2, reward: {rewards: [{points: 10}]}}
+      - {type: reviews_count, target: 1, reward: {rewards: [{points: 20}]}}
+      - {type: orders_count, target: 2, reward: {rewards: [{points: 30}]}}
+      - {type: amount_spent, target: 60, reward: {rewards: [{store_credit: 5}]}}
   - id: subscriber
     name: Third billing
     type: subscription_cycles
@@ -99,8 +113,17 @@ def histories(draw: Any) -> list[dict[str, Any]]:
             "at": at.isoformat(),
             "subtotal": str(Decimal(draw(st.integers(100, 9000))) / 100),
         }
+        lines = draw(st.lists(st.one_of(st.none(), st.integers(0, 3)), max_size=3))
+        if lines:  # a line without `quantity` is one item; an order may list no items
+            order["items"] = [
+                {"product_id": f"p{i}", "price": "1.00"}
+                | ({} if quantity is None else {"quantity": quantity})
+                for i, quantity in enumerate(lines)
+            ]
         if draw(st.booleans()) and draw(st.booleans()):
-            refund_after = timedelta(hours=draw(st.integers(1, 24 * 30)))
+            # Soon (within a refund hold) or long after, when later journey steps have begun.
+            late = draw(st.booleans())
+            refund_after = timedelta(hours=draw(st.integers(1, 24 * (120 if late else 30))))
             order["refunded_at"] = (at + refund_after).isoformat()
             if draw(st.booleans()):
                 order["refunded_amount"] = str(Decimal(order["subtotal"]) / 2)
@@ -188,3 +211,79 @@ def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[in
             granted[key] = decision
     once = ENGINE.evaluate({"customer": CUSTOMER, "activity": activity}, now=final)
     assert granted == final_decisions(once.to_json()["decisions"])
+
+
+PENDING = Engine(
+    load_ruleset(
+        "version: 1\nprogram: p\ncurrency: USD\ntimezone: UTC\nearning:\n"
+        "  - id: per-dollar\n    name: 2 points per dollar\n    on: order\n"
+        "    points: floor(order.subtotal * 2)\n    pending_days: 14\n"
+    )
+)
+
+
+def test_a_partial_refund_in_the_pending_period_replays_to_one_net_grant() -> None:
+    """Day by day from the order to long after: the pending figure is net of the refund from
+    the day it is known, the host is granted the net points once, and never a reversal."""
+    order = {"type": "order", "id": "o1", "at": "2026-05-01T10:00:00+00:00", "subtotal": "80.00"}
+    order.update(refunded_at="2026-05-05T09:00:00+00:00", refunded_amount="20.00")
+    granted: dict[str, dict[str, Any]] = {}
+    shown: list[tuple[str, int]] = []
+    for number in range(40):
+        moment = datetime(2026, 5, 1, 12, tzinfo=UTC) + timedelta(days=number)
+        snapshot = {"customer": CUSTOMER, "activity": known_at([order], moment)}
+        result = PENDING.evaluate({**snapshot, "granted": sorted(granted)}, now=moment).to_json()
+        for decision in result["decisions"]:
+            assert decision["key"] == "per-dollar/o1"
+            shown.append((decision["status"], decision["rewards"][0]["value"]))
+        for key, decision in final_decisions(result["decisions"]).items():
+            assert key not in granted, f"{key} decided twice"
+            granted[key] = decision
+    once = PENDING.evaluate({"customer": CUSTOMER, "activity": [order]}, now=moment).to_json()
+    assert granted == final_decisions(once["decisions"])
+    assert [d["rewards"][0]["value"] for d in granted.values()] == [120]
+    # 160 pending until the refund is known (4 days), then 120 pending, then 120 granted once.
+    assert shown == [("pending", 160)] * 4 + [("pending", 120)] * 10 + [("granted", 120)]
+
+
+def _without_refunds(
+    activity: list[dict[str, Any]], placed_before: datetime
+) -> list[dict[str, Any]]:
+    """The history without the refunds dated after `placed_before` of orders placed before it."""
+    kept = []
+    for entry in activity:
+        refunded = entry.get("refunded_at")
+        if (
+            entry["type"] == "order"
+            and refunded
+            and datetime.fromisoformat(entry["at"])
+            < placed_before
+            < datetime.fromisoformat(refunded)
+        ):
+            entry = {k: v for k, v in entry.items() if k not in ("refunded_at", "refunded_amount")}
+        kept.append(entry)
+    return kept
+
+
+def _journey(result: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    return (
+        [d for d in result["decisions"] if d["rule"] == "buy-again"],
+        [p for p in result["progress"] if p["rule"] == "buy-again"],
+    )
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(activity=histories())
+def test_refund_only_lowers_the_step_its_order_counted_for(activity: list[dict[str, Any]]) -> None:
+    """In a journey, an order placed before a step began never counted for that step (or any
+    later one), so its refund, whenever it comes, changes nothing from that step on: the whole
+    journey is decided as if the refund never happened."""
+    final = START + timedelta(hours=24 * 261)
+    result = ENGINE.evaluate({"customer": CUSTOMER, "activity": activity}, now=final).to_json()
+    decisions, progress = _journey(result)
+    for decision in decisions:  # each achieved step begins the next one
+        began = datetime.fromisoformat(decision["achieved_at"])
+        again = ENGINE.evaluate(
+            {"customer": CUSTOMER, "activity": _without_refunds(activity, began)}, now=final
+        ).to_json()
+        assert _journey(again) == (decisions, progress), decision["key"]

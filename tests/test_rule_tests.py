@@ -425,3 +425,41 @@ def test_plugin_invalid_file_is_a_collection_error(suite: pytest.Pytester) -> No
     result = suite.runpytest(*INNER, "--ruleengine-tests", "invalid.test.yaml", plugins=_plugins())
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*invalid.test.yaml:8:7: error[[]RE201[]] unknown key `progres`*"])
+
+
+def test_rule_files_without_tests_count_as_uncovered(tmp_path: Path) -> None:
+    # A folder of three rule files of which only one has a test file: the other two count
+    # as 0% (every rule uncovered), not as if they did not exist. A YAML file that is not a
+    # rule file (a CI workflow) is not a rule file to cover.
+    shop = (ROOT / FIXTURES / "shop.yaml").read_text(encoding="utf-8")
+    folder = tmp_path / "rules"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "shop.yaml").write_text(shop, encoding="utf-8")
+    (folder / "other.yaml").write_text(shop.replace("program: ", "program: x"), encoding="utf-8")
+    (folder / "nested" / "third.yaml").write_text(shop, encoding="utf-8")
+    (folder / "workflow.yml").write_text("on: [push]\njobs: {}\n", encoding="utf-8")
+    (folder / "snapshots").mkdir()
+    (folder / "snapshots" / "ann.json").write_text(
+        (ROOT / FIXTURES / "snapshots" / "ann.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    passing = (ROOT / FIXTURES / "passing.test.yaml").read_text(encoding="utf-8")
+    (folder / "shop.test.yaml").write_text(passing, encoding="utf-8")
+
+    result = run("--coverage", "--format", "json", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    coverage = json.loads(result.stdout)["coverage"]
+    files = {Path(f["file"]).relative_to(folder).as_posix(): f for f in coverage["files"]}
+    assert sorted(files) == ["nested/third.yaml", "other.yaml", "shop.yaml"]
+    assert files["shop.yaml"]["percent"] == 71.4 and files["shop.yaml"]["tested"] is True
+    for name in ("other.yaml", "nested/third.yaml"):
+        untested = files[name]
+        assert untested["tested"] is False and untested["percent"] == 0.0
+        assert untested["rules"] == {"covered": 0, "total": 3}
+        assert untested["uncovered"][0] == "no test file uses this rule file"
+    assert coverage["percent"] == round(100 * 5 / 21, 1)
+
+    text = run("--coverage", str(folder))
+    assert f"{folder / 'other.yaml'}: no test file uses this rule file" in text.stdout
+    assert "fail-under" not in text.stderr
+    low = run("--fail-under", "50", str(folder))
+    assert low.returncode == 1 and "coverage 23.8% is under --fail-under 50%" in low.stderr

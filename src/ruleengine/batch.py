@@ -185,8 +185,9 @@ def evaluate_many(
     jobs: int = 1,
 ) -> Iterator[EvaluationResult | SnapshotError]:
     """See `Engine.evaluate_many`. Checks its arguments at once (not at the first `next`)."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("`now` must be an aware datetime (with a time zone)")
+    from ruleengine.expr.runtime import check_now
+
+    check_now(now)
     if jobs < 1:
         raise ValueError(f"`jobs` must be at least 1, not {jobs}")
     if jobs == 1:

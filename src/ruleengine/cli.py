@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ruleengine import __version__
-from ruleengine.discovery import RULE_SUFFIXES, TEST_SUFFIXES, files_below
+from ruleengine.discovery import files_below, is_rule_file
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -36,10 +36,6 @@ def _use_color(stream: TextIO, choice: str) -> bool:
     return stream.isatty()
 
 
-def _is_rule_file(path: Path) -> bool:
-    return path.suffix in RULE_SUFFIXES and not path.name.endswith(TEST_SUFFIXES)
-
-
 def discover_rule_files(paths: Sequence[str]) -> list[Path]:
     """Rule files named by `paths`: files as given, folders searched recursively for
     `*.yaml`/`*.yml` (rule test files, `*.test.yaml`, and hidden folders are skipped)."""
@@ -47,7 +43,7 @@ def discover_rule_files(paths: Sequence[str]) -> list[Path]:
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            matches = files_below(path, _is_rule_file)
+            matches = files_below(path, is_rule_file)
             if not matches:
                 raise UsageError(f"no rule files (*.yaml, *.yml) found in `{text}`")
             found.extend(matches)
@@ -249,10 +245,10 @@ def command_explain(args: argparse.Namespace) -> int:
     snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
     if snapshot is None:
         return EXIT_FINDINGS
-    if args.rule is not None and args.rule not in {
-        r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]
-    }:
-        raise UsageError(f"no rule `{args.rule}` in {args.rules}")
+    ids = [r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]]
+    if args.rule is not None and args.rule not in ids:
+        known = ", ".join(f"`{i}`" for i in ids) or "none"
+        raise UsageError(f"no rule `{args.rule}` in {args.rules}; its rules are {known}")
     explanations = engine.explain(snapshot, now=_now(args), rule=args.rule)
     if args.format == "json":
         import json
@@ -283,7 +279,10 @@ def command_test(args: argparse.Namespace) -> int:
         files = testing.discover_test_files(args.paths)
     except testing.NoTestFilesError as error:
         raise UsageError(str(error)) from None
-    run = testing.run_tests(files, coverage=args.coverage or fail_under is not None)
+    coverage = args.coverage or fail_under is not None
+    # Rule files in the folders given count for coverage even when no test file uses them.
+    untested = testing.rule_files_below(args.paths) if coverage else []
+    run = testing.run_tests(files, coverage=coverage, rule_files=untested)
     if args.format == "json":
         report = testing.run_to_json(run, fail_under=fail_under)
         print(json.dumps(report, indent=2, ensure_ascii=False))
@@ -512,7 +511,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument(
         "--coverage",
         action="store_true",
-        help="report which rules, milestone steps and `when` branches the cases exercised",
+        help="report which rules, milestone steps and `when` branches the cases exercised; "
+        "rule files in the folders given that no test file uses count as 0%%",
     )
     test.add_argument(
         "--fail-under",

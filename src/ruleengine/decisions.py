@@ -202,8 +202,15 @@ class Progress:
         _set_progress_remaining(self, remaining)
 
     def to_json(self) -> dict[str, Any]:
+        # Money (`amount_spent`) is a decimal string, zero included; counts and days are
+        # integers. Decided by the metric, not by the value's Python type, so one form holds.
+        money = self.metric == "amount_spent"
+
         def number(value: int | Decimal) -> int | str:
-            return money_text(value) if isinstance(value, Decimal) else value
+            if money:
+                return money_text(Decimal(value))
+            assert isinstance(value, int)  # counts and days are whole numbers
+            return value
 
         return {
             "rule": self.rule,

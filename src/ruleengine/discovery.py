@@ -10,6 +10,11 @@ RULE_SUFFIXES = (".yaml", ".yml")
 TEST_SUFFIXES = (".test.yaml", ".test.yml")  # rule test files (`ruleengine test`)
 
 
+def is_rule_file(path: Path) -> bool:
+    """A rule file by its name: `*.yaml`/`*.yml`, and not a rule test file."""
+    return path.suffix in RULE_SUFFIXES and not path.name.endswith(TEST_SUFFIXES)
+
+
 def files_below(folder: Path, accept: Callable[[Path], bool]) -> list[Path]:
     """The files below `folder`, at any depth, that `accept` takes, sorted; files inside hidden
     folders (`.git`, `.venv`, ...) are left out."""

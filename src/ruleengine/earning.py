@@ -6,7 +6,9 @@ activity, the customer and the customer's `stats` as they stood at that moment (
 itself included). Rules with `stacking: best` compete: of those that match the same activity,
 only the one with the most points grants (ties: higher `priority`, then the earlier rule in the
 file); `stacking: combine` rules always grant. Keys are `<rule>/<activity id>` (`<rule>/<year>`
-for birthdays), so replaying history never grants twice.
+for birthdays), so replaying history never grants twice. `signup` and `newsletter_signup` rules
+without a `limit` earn once per customer. With `pending_days`, a refund made before the points
+become available lowers the award itself; a later one is reversed.
 
 How it runs: each enabled rule is prepared once per evaluation (`_Rule`: its bound expressions
 and what they read, its window, channels and stacking), and the rules are grouped by trigger
@@ -37,7 +39,7 @@ from ruleengine.ruleset import CompiledExpression, RuleSet
 from ruleengine.snapshot import Snapshot
 from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
 from ruleengine.vocabulary import activity_name
-from ruleengine.wording import day
+from ruleengine.wording import count, day
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,12 @@ Report = Callable[[CompiledExpression, str, EvaluationError], None]
 Bound = Callable[[dict[str, Any]], Any]  # an expression bound to a context: variables -> value
 
 
+# Triggers a customer fires once in a normal life: their rules earn once per customer unless
+# the rule says otherwise with its own `limit`.
+ONCE_PER_CUSTOMER = frozenset(("signup", "newsletter_signup"))
+_ONCE = Limit(times=1, per=LimitPeriod.LIFETIME)
+
+
 class _Rule:
     """An enabled earning rule in ready form, made once per `Engine`: its expressions and what
     they read, its window (in UTC, as activity timestamps are), channels and stacking."""
@@ -78,6 +86,7 @@ class _Rule:
         "id",
         "index",
         "limit",
+        "once_by_default",
         "pending_days",
         "reads_stats",
         "restricted",
@@ -97,7 +106,8 @@ class _Rule:
     contextual: bool  # some step must be bound to each activity's moment
     window: tuple[datetime | None, datetime | None]
     channels: frozenset[str] | None
-    limit: Limit | None
+    limit: Limit | None  # the rule's own, or the once-per-customer default
+    once_by_default: bool  # `limit` is the default of a signup rule, not the merchant's
     restricted: bool  # has a window, channels or a limit to check on each occasion
     best: bool  # `stacking: best`
     pending_days: int  # 0: granted at once
@@ -127,7 +137,11 @@ class _Rule:
         start, end = window_bounds(rule.active, zone)
         self.window = (optional_utc(start), optional_utc(end))
         self.channels = None if rule.channels is None else frozenset(rule.channels)
-        self.limit = rule.limit
+        # Signing up is something a customer does once: without a `limit` of their own, these
+        # rules earn once per customer (a second signup event or a re-subscription earns
+        # nothing). A `limit` the merchant writes replaces this default.
+        self.once_by_default = rule.limit is None and rule.on in ONCE_PER_CUSTOMER
+        self.limit = _ONCE if self.once_by_default else rule.limit
         self.restricted = (
             rule.active is not None or self.channels is not None or self.limit is not None
         )
@@ -370,7 +384,7 @@ class EarningEvaluator:
                         activity_id,
                         "not_applied",
                         (
-                            f"{points} points, but `{winner[0].id}` gives {winner[1]} "
+                            f"{count(points, 'point')}, but `{winner[0].id}` gives {winner[1]} "
                             "and only the best `stacking: best` rule applies",
                         ),
                     )
@@ -471,6 +485,11 @@ class EarningEvaluator:
         used = len(granted_at) - (0 if start is None else bisect.bisect_left(granted_at, start))
         if used < limit.times:
             return None
+        if rule.once_by_default:
+            return (
+                f"a `{rule.rule.on}` rule earns once per customer unless its `limit` allows "
+                "more; it was already earned"
+            )
         where = "in total" if period is LimitPeriod.LIFETIME else f"per {period.value}"
         return f"the limit of {limit.times} {where} was already reached"
 
@@ -485,15 +504,15 @@ class EarningEvaluator:
     ) -> None:
         status: DecisionStatus = "granted"
         available_at = None
+        detail = count(points, "point")
+        # A refund known at `now` that falls in the pending period: the award is net of it.
+        refunded_in_period = False
         if order is not None and rule.pending_days:
             now = self.ctx.now
             available_at = order.at + timedelta(days=rule.pending_days)
             refunded_at = refund_known(order, now)
-            if (
-                fully_refunded(order, now)
-                and refunded_at is not None
-                and (refunded_at <= available_at)
-            ):
+            refunded_in_period = refunded_at is not None and refunded_at <= available_at
+            if refunded_at is not None and refunded_in_period and fully_refunded(order, now):
                 if self.explaining:
                     self.explain(
                         rule.id,
@@ -505,6 +524,18 @@ class EarningEvaluator:
                         ),
                     )
                 return
+            if refunded_at is not None and refunded_in_period:
+                # A partial refund before the points became available lowers the award itself
+                # (by what a reversal would take back), so neither the pending figure nor the
+                # points that become available count the refunded share, and no reversal is
+                # dated before the points were available. `granted` is only ever the net award.
+                taken = refunded_points(points, order, now)
+                if taken:
+                    detail = (
+                        f"{count(points - taken, 'point')}: {points} less {taken} for the "
+                        f"refund of order {order.id} on {day(refunded_at, self.ctx.tz)}"
+                    )
+                    points -= taken
             if available_at > now:
                 status = "pending"
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
@@ -517,23 +548,22 @@ class EarningEvaluator:
                 _points_decision(decision_key, rule, points, at, activity_id, status, available_at)
             )
             if self.explaining:
-                detail = f"{points} points"
                 if status == "pending" and available_at is not None:
                     detail += f", pending until {day(available_at, self.ctx.tz)}"
                 self.explain(rule.id, activity_id, status, (detail,))
-        if order is not None and status == "granted" and order.refunded_at is not None:
+        if (
+            order is not None
+            and status == "granted"
+            and order.refunded_at is not None
+            and not refunded_in_period
+        ):
             self.reverse_refund(rule, key, order, points)
 
     def reverse_refund(self, rule: _Rule, key: str, order: Order, points: int) -> None:
         refunded_at = refund_known(order, self.ctx.now)
         if refunded_at is None:
             return
-        back = refunded_amount(order, self.ctx.now)
-        if fully_refunded(order, self.ctx.now) or order.subtotal == 0:
-            reversed_points = points
-        else:
-            share = Decimal(points) * back / order.subtotal
-            reversed_points = int(share.to_integral_value(rounding=ROUND_FLOOR))
+        reversed_points = refunded_points(points, order, self.ctx.now)
         if reversed_points <= 0:
             return
         decision_key = f"{rule.id}/{key}/reversal"
@@ -546,7 +576,7 @@ class EarningEvaluator:
             )
         )
         if self.explaining:
-            detail = f"{reversed_points} points reversed: order {order.id} was refunded"
+            detail = f"{count(reversed_points, 'point')} reversed: order {order.id} was refunded"
             self.explain(rule.id, order.id, "reversed", (detail,))
 
     def already_granted(self, rule: _Rule, activity_id: str, key: str, points: int) -> None:
@@ -556,7 +586,7 @@ class EarningEvaluator:
                 rule.id,
                 activity_id,
                 "already_granted",
-                (f"{points} points; already granted (`{key}` is in `granted`)",),
+                (f"{count(points, 'point')}; already granted (`{key}` is in `granted`)",),
             )
 
     def explain(self, rule: str, activity_id: str, status: str, reasons: tuple[str, ...]) -> None:
@@ -581,6 +611,18 @@ def _points_decision(
     return Decision(
         key, rule.id, None, "grant_all", None, rewards, at, activity_id, status, available_at
     )
+
+
+def refunded_points(points: int, order: Order, now: datetime) -> int:
+    """The share of an order's `points` its refund known at `now` takes back: all of them for
+    a full refund, `floor(points * refunded / subtotal)` for a partial one (the customer keeps
+    the rounding), none without a refund."""
+    if refund_known(order, now) is None:
+        return 0
+    if fully_refunded(order, now) or order.subtotal == 0:
+        return points
+    share = Decimal(points) * refunded_amount(order, now) / order.subtotal
+    return int(share.to_integral_value(rounding=ROUND_FLOOR))
 
 
 def birthday_in(year: int, birthday: date) -> date:

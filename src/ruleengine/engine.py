@@ -8,7 +8,7 @@ snapshot and `now` always give the same decisions, in the same order, with the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from ruleengine.activity import utc
@@ -24,9 +24,15 @@ from ruleengine.earning import EarningEvaluator, EarningPlan
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checker import path_of
 from ruleengine.expr.program import Env, roots_of
-from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.milestones import MilestoneContext, evaluate_milestone, milestone_plan
+from ruleengine.milestones import (
+    MilestoneContext,
+    evaluate_milestone,
+    milestone_plan,
+    window_bounds,
+)
+from ruleengine.models import EarningRule
 from ruleengine.ruleset import CompiledExpression, RuleSet
 from ruleengine.snapshot import Snapshot, SnapshotError, read_snapshot
 from ruleengine.timeline import Timeline
@@ -69,8 +75,7 @@ class Engine:
     ) -> EvaluationResult:
         """Decide what to grant now. `now` must be timezone-aware; `explain` adds the reasons
         for every rule and step to the result."""
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("`now` must be an aware datetime (with a time zone)")
+        check_now(now)
         if not isinstance(snapshot, Snapshot):
             snapshot = self.read_snapshot(snapshot)
         return _Evaluation(self, snapshot, now).run(explain)
@@ -99,9 +104,24 @@ class Engine:
     def explain(
         self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None
     ) -> list[Explanation]:
-        """Why each rule and step did or did not grant (only `rule`'s, when given)."""
+        """Why each rule and step did or did not grant (only `rule`'s, when given; an id
+        the ruleset does not have raises `ValueError` naming the ids it has). Every rule asked
+        about has at least one explanation: one that had nothing to decide says why (disabled,
+        the customer excluded, not active yet, or no activity of its trigger before `now`)."""
+        model = self.ruleset.model
+        ids = [r.id for r in model.earning] + [m.id for m in model.milestones]
+        if rule is not None and rule not in ids:
+            raise ValueError(f"no rule `{rule}`; the rules are {', '.join(f'`{i}`' for i in ids)}")
+        if not isinstance(snapshot, Snapshot):
+            snapshot = self.read_snapshot(snapshot)
         result = self.evaluate(snapshot, now=now, explain=True)
-        return [e for e in result.explanations if rule is None or e.rule == rule]
+        explained = [e for e in result.explanations if rule is None or e.rule == rule]
+        said = {e.rule for e in explained}
+        for earning in model.earning:
+            if (rule is None or earning.id == rule) and earning.id not in said:
+                status, reason = _why_nothing(earning, snapshot, now, self.zone)
+                explained.append(Explanation(earning.id, None, status, (reason,)))
+        return explained
 
 
 class _Evaluation:
@@ -212,6 +232,34 @@ class _Evaluation:
                 error.code, rule, error.message, diagnostic.file, diagnostic.line, diagnostic.column
             )
         )
+
+
+def _why_nothing(
+    rule: EarningRule, snapshot: Snapshot, now: datetime, zone: tzinfo
+) -> tuple[str, str]:
+    """Why an earning rule had nothing to decide for this customer: a status and a reason."""
+    if not rule.enabled:
+        return "disabled", "the rule is disabled (`enabled: false`)"
+    if snapshot.customer.get("excluded"):
+        return "not_eligible", "the customer is excluded from the program"
+    start, end = window_bounds(rule.active, zone)
+    if start is not None and now < start:
+        assert rule.active is not None
+        return "inactive", f"not active until {rule.active.from_}"
+    if rule.on == "birthday":
+        if snapshot.customer.get("birthday") is None:
+            return "no_activity", "the customer has no `birthday` in the snapshot"
+        return "no_activity", "no birthday of the customer's is due for a reward before now"
+    kind = "order" if rule.on == "subscription_order" else rule.on
+    moment = utc(now)
+    if end is not None and end <= moment:
+        assert rule.active is not None
+        ended = f" (the rule ended on {rule.active.until})"
+    else:
+        ended = ""
+    if not any(a.type == kind and a.at <= moment for a in snapshot.activity):
+        return "no_activity", f"no `{kind}` activity in the snapshot before now{ended}"
+    return "no_activity", f"no `{kind}` activity gave the rule anything to decide{ended}"
 
 
 def _reads_stats(expression: CompiledExpression) -> bool:

@@ -2,7 +2,8 @@
 
 A milestone's metric (orders, amount spent, reviews, ...) is a running total built from the
 customer's activity as it happened. Each piece of activity is a `Contribution` at its own
-moment; a refund is a negative contribution at the refund's moment. A step is *achieved* at
+moment; a refund is a negative contribution at the refund's moment, tied to the order it
+refunds: it lowers only a step that order counted for. A step is *achieved* at
 the first moment the total reaches its target, by the contribution that got it there (the
 *qualifying* activity), and stays achieved. It is *decided* once every contribution counted for
 it has passed its refund hold. Single-type milestones count one running total for all of their
@@ -26,7 +27,7 @@ from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import TypeVar
 
-from ruleengine.activity import optional_utc
+from ruleengine.activity import Order, optional_utc
 from ruleengine.decisions import Decision, Explanation, Progress, RewardGrant
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
@@ -39,9 +40,12 @@ ActivityKey = tuple[datetime, str, str]  # (moment, type, id): the total order o
 Number = int | Decimal
 
 # One change to a metric's running total, as a plain tuple (one is made per order and metric):
-# (key, activity id, delta, confirm_at, group). `confirm_at` is when its refund hold ends (its
-# own moment when there is none); `group` is the subscription id, for subscription_cycles.
-Contribution = tuple[ActivityKey, str, Number, datetime, str | None]
+# (key, activity id, delta, confirm_at, group, source). `confirm_at` is when its refund hold
+# ends (its own moment when there is none); `group` is the subscription id, for
+# subscription_cycles; `source` is the key of the activity the change belongs to: its own key,
+# or for a refund the key of the order it refunds. A journey step counts a change only when its
+# source came after the step began, so a refund can only lower a step its order counted for.
+Contribution = tuple[ActivityKey, str, Number, datetime, str | None, ActivityKey]
 _KEY = itemgetter(0)
 _AT = attrgetter("at")
 _CONVERTED_AT = attrgetter("converted_at")
@@ -50,10 +54,15 @@ _CONVERTED_AT = attrgetter("converted_at")
 @dataclass(slots=True)
 class Ledger:
     """A metric's contributions in key order, and notes on activity that did not count (written
-    only when explaining: nothing else reads them)."""
+    only when explaining: nothing else reads them), each with the key of the activity it is
+    about, so that a journey step lists only notes on activity after it began."""
 
     contributions: list[Contribution] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[tuple[ActivityKey, str]] = field(default_factory=list)
+
+    def notes_after(self, after: ActivityKey | None) -> list[str]:
+        """The notes on activity after `after` (all of them for None)."""
+        return [text for source, text in self.notes if after is None or source > after]
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class CountingRules:
     start: datetime | None
     end: datetime | None  # exclusive: the start of the day after `until`
     min_subtotal: Decimal | None
+    min_items: int | None
     hold: timedelta
 
     def in_window(self, moment: datetime) -> bool:
@@ -81,6 +91,7 @@ def counting_rules(milestone: Milestone, zone: tzinfo) -> CountingRules:
         start=optional_utc(start),
         end=optional_utc(end),
         min_subtotal=requirements.min_subtotal if requirements else None,
+        min_items=requirements.min_items if requirements else None,
         hold=timedelta(days=requirements.refund_hold_days if requirements else 0),
     )
 
@@ -131,94 +142,123 @@ def _activity_contributions(
 
     The timeline keeps each kind sorted by time, type and id (referrals by conversion and id),
     which is the contributions' key order, so there is nothing to sort."""
+    contributions: list[Contribution] = []
     if metric is MilestoneType.REVIEWS_COUNT:
-        return [
-            ((review.at, "review", review.id), review.id, 1, review.at, None)
-            for review in _in_window(timeline.reviews, _AT, rules)
-        ]
+        for review in _in_window(timeline.reviews, _AT, rules):
+            key = (review.at, "review", review.id)
+            contributions.append((key, review.id, 1, review.at, None, key))
+        return contributions
     if metric is MilestoneType.REFERRALS_COUNT:
-        contributions: list[Contribution] = []
         for referral in _in_window(timeline.referrals, _CONVERTED_AT, rules):
             converted = referral.converted_at
             assert converted is not None  # the timeline keeps converted referrals only
-            contributions.append(
-                ((converted, "referral", referral.id), referral.id, 1, converted, None)
-            )
+            key = (converted, "referral", referral.id)
+            contributions.append((key, referral.id, 1, converted, None, key))
         return contributions
     if metric is MilestoneType.POINTS_EARNED:
-        return [
-            ((entry.at, "points_earned", entry.id), entry.id, entry.points, entry.at, None)
-            for entry in _in_window(timeline.points, _AT, rules)
-        ]
+        for entry in _in_window(timeline.points, _AT, rules):
+            key = (entry.at, "points_earned", entry.id)
+            contributions.append((key, entry.id, entry.points, entry.at, None, key))
+        return contributions
     if metric is MilestoneType.SUBSCRIPTION_CYCLES:
-        return [
-            (
-                (billing.at, "subscription_billing", billing.id),
-                billing.id,
-                1,
-                billing.at,
-                billing.subscription_id,
+        for billing in _in_window(timeline.billings, _AT, rules):
+            key = (billing.at, "subscription_billing", billing.id)
+            contributions.append((key, billing.id, 1, billing.at, billing.subscription_id, key))
+        return contributions
+    return contributions
+
+
+def item_count(order: Order) -> int:
+    """How many items the order has: the sum of its lines' `quantity` (the snapshot makes a
+    line without one a single item). An order that lists no items has none."""
+    return sum(item["quantity"] for item in order.record.get("items") or ())
+
+
+def _unmet_requirement(order: Order, rules: CountingRules, currency: str) -> str | None:
+    """Why the order does not meet the order requirements and does not count, or None."""
+    min_subtotal, min_items = rules.min_subtotal, rules.min_items
+    if min_subtotal is not None and order.subtotal < min_subtotal:
+        return (
+            f"order {order.id} ({money(order.subtotal, currency)}) is below the "
+            f"{money(min_subtotal, currency)} minimum and does not count"
+        )
+    if min_items is not None:
+        items = item_count(order)
+        if items < min_items:
+            return (
+                f"order {order.id} has {count(items, 'item')}, fewer than {min_items}, "
+                "and does not count"
             )
-            for billing in _in_window(timeline.billings, _AT, rules)
-        ]
-    return []
+    return None
 
 
 def _order_ledger(
     metric: MilestoneType, timeline: Timeline, rules: CountingRules, currency: str, explain: bool
 ) -> Ledger:
-    """Orders in the window as contributions: one each, unless below the minimum subtotal or
-    fully refunded within the refund hold, and a negative one at each refund known by `now`
-    (full refunds only, when counting orders)."""
+    """Orders in the window as contributions: one each, unless below the minimum subtotal, with
+    fewer items than the minimum, or fully refunded within the refund hold, and a negative one
+    at each refund known by `now` (full refunds only, when counting orders)."""
     now, zone = timeline.now, timeline.zone
     ledger = Ledger()
     contributions, notes = ledger.contributions, ledger.notes
     counting_orders = metric is MilestoneType.ORDERS_COUNT
-    min_subtotal, hold = rules.min_subtotal, rules.hold
+    requirements = rules.min_subtotal is not None or rules.min_items is not None
+    hold = rules.hold
     refunds = False
     for order in _in_window(timeline.orders, _AT, rules):
         at, subtotal = order.at, order.subtotal
-        if min_subtotal is not None and subtotal < min_subtotal:
-            if explain:
-                notes.append(
-                    f"order {order.id} ({money(subtotal, currency)}) is below the "
-                    f"{money(min_subtotal, currency)} minimum and does not count"
-                )
-            continue
+        key = (at, "order", order.id)
+        if requirements:
+            unmet = _unmet_requirement(order, rules, currency)
+            if unmet is not None:
+                if explain:
+                    notes.append((key, unmet))
+                continue
         confirm_at = at + hold if hold else at  # the same moment for no hold
         amount: Number = 1 if counting_orders else subtotal
         # Most orders have no refund at all: skip the call for them.
         refunded_at = None if order.refunded_at is None else refund_known(order, now)
         if refunded_at is None:
-            contributions.append(((at, "order", order.id), order.id, amount, confirm_at, None))
+            contributions.append((key, order.id, amount, confirm_at, None, key))
             continue
         back = refunded_amount(order, now)
         full = back >= subtotal
         if hold and full and refunded_at <= confirm_at:
             if explain:
                 notes.append(
-                    f"order {order.id} was refunded on {day(refunded_at, zone)}, within its "
-                    f"{hold.days}-day refund hold, and does not count"
+                    (
+                        key,
+                        f"order {order.id} was refunded on {day(refunded_at, zone)}, within "
+                        f"its {hold.days}-day refund hold, and does not count",
+                    )
                 )
             continue
-        contributions.append(((at, "order", order.id), order.id, amount, confirm_at, None))
+        contributions.append((key, order.id, amount, confirm_at, None, key))
         if counting_orders and not full:
             continue  # a partial refund leaves the order counted
         refunds = True
+        # The refund happens at its own moment, but belongs to the order (`source`): it takes
+        # back what the order gave, and only from a step the order counted for.
         refund_key = (refunded_at, "refund", order.id)
         if counting_orders:
-            contributions.append((refund_key, order.id, -1, refunded_at, None))
+            contributions.append((refund_key, order.id, -1, refunded_at, None, key))
             if explain:
                 notes.append(
-                    f"order {order.id} was refunded on {day(refunded_at, zone)} "
-                    "and no longer counts"
+                    (
+                        key,
+                        f"order {order.id} was refunded on {day(refunded_at, zone)} "
+                        "and no longer counts",
+                    )
                 )
         else:
-            contributions.append((refund_key, order.id, -back, refunded_at, None))
+            contributions.append((refund_key, order.id, -back, refunded_at, None, key))
             if explain:
                 notes.append(
-                    f"{money(back, currency)} of order {order.id} was refunded on "
-                    f"{day(refunded_at, zone)} and no longer counts"
+                    (
+                        key,
+                        f"{money(back, currency)} of order {order.id} was refunded on "
+                        f"{day(refunded_at, zone)} and no longer counts",
+                    )
                 )
     if refunds:  # the orders came in key order: only refunds need moving into place
         contributions.sort(key=_KEY)
@@ -243,16 +283,21 @@ def step_state(
     ledger: Ledger, after: ActivityKey | None, target: Number, now: datetime, grouped: bool
 ) -> StepState:
     """Sweep the contributions after `after` until the total reaches `target`; per group
-    (subscription) when `grouped`, reading the largest group's total."""
+    (subscription) when `grouped`, reading the largest group's total.
+
+    A journey step (`after` given) began at `after`: activity before it never counted for the
+    step, so neither does its refund, even when the refund comes later."""
     contributions = ledger.contributions
     first = 0 if after is None else bisect_right(contributions, after, key=_KEY)
     if grouped:
         return _grouped_step_state(islice(contributions, first, None), target, now)
-    total: Number = 0
-    confirmed: Number = 0
-    pending: Number = 0
+    # Money stays Decimal throughout, zero included, so it is written in one form.
+    zero: Number = _zero(target)
+    total, confirmed, pending = zero, zero, zero
     latest_confirm: datetime | None = None
-    for key, activity_id, delta, confirm_at, _ in islice(contributions, first, None):
+    for key, activity_id, delta, confirm_at, _, source in islice(contributions, first, None):
+        if after is not None and source <= after:
+            continue  # a refund of an order placed before the step began
         total += delta
         if delta < 0 or confirm_at <= now:
             confirmed += delta
@@ -261,8 +306,15 @@ def step_state(
         if delta > 0 and (latest_confirm is None or confirm_at > latest_confirm):
             latest_confirm = confirm_at
         if total >= target:
-            return StepState(key, activity_id, latest_confirm, max(confirmed, 0), max(pending, 0))
-    return StepState(None, None, None, max(confirmed, 0), max(pending, 0))
+            return StepState(
+                key, activity_id, latest_confirm, max(confirmed, zero), max(pending, zero)
+            )
+    return StepState(None, None, None, max(confirmed, zero), max(pending, zero))
+
+
+def _zero(target: Number) -> Number:
+    """Nothing, in the target's kind: `Decimal(0)` for money, `0` for counts."""
+    return Decimal(0) if isinstance(target, Decimal) else 0
 
 
 class _GroupTotals:
@@ -285,7 +337,7 @@ def _grouped_step_state(
     """`step_state` for a total per group (subscription_cycles)."""
     total, confirmed, pending = _GroupTotals(), _GroupTotals(), _GroupTotals()
     latest_confirm: datetime | None = None
-    for key, activity_id, delta, confirm_at, group in contributions:
+    for key, activity_id, delta, confirm_at, group, _ in contributions:
         total.add(group, delta)
         if delta < 0 or confirm_at <= now:
             confirmed.add(group, delta)
@@ -458,7 +510,8 @@ def evaluate_milestone(
         assert not isinstance(step.target, Duration)
         notes: Sequence[str] = ()  # why some activity did not count, for the explanation
         if blocked:  # nothing counts for it yet, so its metric need not be read
-            state = StepState(None, None, None, 0, 0)
+            zero = _zero(step.target)
+            state = StepState(None, None, None, zero, zero)
         else:
             ledger = ledgers.get(step.metric)
             if ledger is None:
@@ -467,7 +520,7 @@ def evaluate_milestone(
                 )
             grouped = step.metric is MilestoneType.SUBSCRIPTION_CYCLES
             state = step_state(ledger, after, step.target, now, grouped)
-            notes = ledger.notes
+            notes = ledger.notes_after(after) if shared.explain else ()
         # A step is decided once it and every step before it have passed their refund holds.
         if step.number == 1:
             confirm = state.confirm_at
@@ -512,7 +565,7 @@ def evaluate_milestone(
             len(steps),
             last.metric.value,
             last.target,
-            0,
+            _zero(last.target),
             last.target,
             True,
             last.description,
@@ -696,7 +749,7 @@ def _evaluate_inactivity(
         reason = (
             "the customer has not ordered yet, so no spell of inactivity has started"
             if not orders
-            else f"{progress.current} of {progress.target} days without an order"
+            else f"{progress.current} of {count(progress.target, 'day')} without an order"
         )
         outcome.explanations.append(
             Explanation(milestone.id, progress.step, "in_progress", (reason, *blockers))

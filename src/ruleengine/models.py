@@ -304,6 +304,16 @@ class OrderRequirements(_Model):
         Annotated[Decimal, Field(ge=0, allow_inf_nan=False), BeforeValidator(_number_not_text)]
         | None
     ) = None
+    min_items: (
+        Annotated[
+            WholeNumber,
+            Field(
+                gt=0,
+                description="Orders with fewer items (the sum of their quantities) do not count.",
+            ),
+        ]
+        | None
+    ) = None
     refund_hold_days: Annotated[WholeNumber, Field(ge=0)] = 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ruleengine.decisions import Decision, EvaluationResult, Explanation, Progress, money_text
-from ruleengine.wording import money
+from ruleengine.wording import count, money
 
 BAR_WIDTH = 20
 
@@ -29,7 +29,8 @@ def describe_rewards(decision: Decision, currency: str) -> str:
     parts = []
     for reward in decision.rewards:
         if reward.type == "points":
-            parts.append(f"{reward.value} points")
+            assert reward.value is not None  # a points reward always has its number
+            parts.append(count(reward.value, "point"))
         elif reward.type in ("store_credit", "discount_amount"):
             assert isinstance(reward.value, Decimal)
             label = "store credit" if reward.type == "store_credit" else "off"

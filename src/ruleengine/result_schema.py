@@ -46,17 +46,42 @@ class DecisionOut(_Out):
     available_at: str | None = None
 
 
-class ProgressOut(_Out):
+class _ProgressOut(_Out):
     rule: str
     step: int
     steps: int
-    metric: str
-    current: int | MoneyText
-    pending: int | MoneyText
-    target: int | MoneyText
     completed: bool
     description: str | None
     remaining: str | None
+
+
+class CountProgressOut(_ProgressOut):
+    """Progress on a metric that counts (orders, reviews, points, ...): whole numbers; for
+    `inactivity`, days."""
+
+    metric: Literal[
+        "orders_count",
+        "points_earned",
+        "reviews_count",
+        "referrals_count",
+        "subscription_cycles",
+        "inactivity",
+    ]
+    current: int
+    pending: int
+    target: int
+
+
+class MoneyProgressOut(_ProgressOut):
+    """Progress on `amount_spent`: every amount a decimal string, zero included (`"0"`)."""
+
+    metric: Literal["amount_spent"]
+    current: MoneyText
+    pending: MoneyText
+    target: MoneyText
+
+
+ProgressOut = Annotated[CountProgressOut | MoneyProgressOut, Field(discriminator="metric")]
 
 
 class ProblemOut(_Out):

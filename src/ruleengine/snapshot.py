@@ -11,7 +11,7 @@ Activity dated after `now` is left out when the engine evaluates, not here.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from ruleengine.activity import EVENT_TYPES, Activity, Event, from_model, optional_utc
+from ruleengine.activity import EVENT_TYPES, Activity, Event, Order, from_model, optional_utc
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
@@ -78,7 +78,9 @@ class OrderIn(_ActivityIn):
     discount_codes: list[str] = Field(default_factory=list)
     refunded_at: AwareDatetime | None = None
     refunded_amount: Money | None = Field(
-        None, description="Amount refunded; absent with `refunded_at` means a full refund."
+        None,
+        description="Total amount refunded for the order so far, at most its `subtotal` (or "
+        "its `total`, when larger); absent with `refunded_at` means a full refund.",
     )
     subscription_id: str | None = None
 
@@ -256,6 +258,7 @@ def read_snapshot(
         problems.append(_coercion_problem(error))
     if len({(entry.type, entry.id) for entry in activity}) != len(activity):
         problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
+    problems.extend(_impossible_refunds(activity))
     # Custom events carry the fields the ruleset declares for them, typed (none declared: none).
     custom = [i for i, e in enumerate(activity) if e.type.startswith("custom:")] if events else []
     for index in custom:
@@ -308,6 +311,37 @@ def _duplicates(keys: list[tuple[str, str]]) -> list[SnapshotProblem]:
                 )
             )
     return problems
+
+
+def _impossible_refunds(activity: Sequence[Activity]) -> Iterator[SnapshotProblem]:
+    """RE615 for a refund dated before its order, RE616 for more refunded than the order's
+    amount. Checked on the activity objects, after reading, so the fast reader and the
+    models' path report the same problems by construction."""
+    for index, entry in enumerate(activity):
+        if type(entry) is not Order:
+            continue
+        refunded_at = entry.refunded_at
+        if refunded_at is not None and refunded_at < entry.at:
+            yield SnapshotProblem(
+                "RE615",
+                format_path(("activity", index, "refunded_at")),
+                f"order `{entry.id}` is refunded at {refunded_at.isoformat()}, before it was "
+                f"placed at {entry.at.isoformat()}",
+                "a refund comes after its order: check both timestamps and their offsets",
+            )
+        refunded = entry.refunded_amount
+        if refunded is not None and refunded > entry.subtotal:
+            # Refunds may include shipping and taxes: up to the order's `total` is possible.
+            total = entry.record.get("total")
+            amount = total if total is not None and total > entry.subtotal else entry.subtotal
+            if refunded > amount:
+                yield SnapshotProblem(
+                    "RE616",
+                    format_path(("activity", index, "refunded_amount")),
+                    f"order `{entry.id}` has {refunded} refunded, more than its amount of {amount}",
+                    "`refunded_amount` is the total refunded so far, at most the order's "
+                    "`subtotal` (or its `total`, when that is larger)",
+                )
 
 
 def _check_depth(data: Any, name: str, limits: Limits) -> None:

@@ -29,7 +29,8 @@ def money(amount: Decimal, currency: str) -> str:
 
 
 def count(number: int | Decimal, singular: str, plural: str | None = None) -> str:
-    word = singular if number == 1 else (plural or singular + "s")
+    """`1 point`, `-1 point`, `0 points`, `2.5 points`: singular for one either way."""
+    word = singular if abs(number) == 1 else (plural or singular + "s")
     return f"{number} {word}"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from typing import Any
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, Severity
 from ruleengine.diagnostics.render import (
@@ -93,3 +95,21 @@ def test_sarif_names_each_code_as_a_rule() -> None:
     assert result["ruleId"] == "RE402" and result["level"] == "error"
     region = result["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 12, "startColumn": 20, "endLine": 12, "endColumn": 24}
+
+
+def _artifact(diagnostic: Diagnostic) -> Any:
+    sarif = json.loads(render_sarif([diagnostic], version="0.1.0"))
+    return sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+
+
+def test_sarif_relative_paths_are_relative_uris_against_the_source_root() -> None:
+    assert _artifact(UNKNOWN_FIELD) == {"uri": "rules/vip.yaml", "uriBaseId": "%SRCROOT%"}
+    spaced = dataclasses.replace(UNKNOWN_FIELD, file="my rules/vip 100%.yaml")
+    assert _artifact(spaced) == {"uri": "my%20rules/vip%20100%25.yaml", "uriBaseId": "%SRCROOT%"}
+
+
+def test_sarif_absolute_paths_are_file_uris() -> None:
+    absolute = dataclasses.replace(UNKNOWN_FIELD, file="/home/ci/my rules/vip.yaml")
+    assert _artifact(absolute) == {"uri": "file:///home/ci/my%20rules/vip.yaml"}
+    windows = dataclasses.replace(UNKNOWN_FIELD, file="C:\\ci\\rules\\vip.yaml")
+    assert _artifact(windows) == {"uri": "file:///C:/ci/rules/vip.yaml"}

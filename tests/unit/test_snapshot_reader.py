@@ -189,6 +189,98 @@ def test_timestamps_are_read_in_utc_on_both_paths() -> None:
         assert activity[0].at.tzinfo is UTC and activity[0].record["at"].tzinfo is UTC
 
 
+def _problems(snapshot: Any, fast: bool, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The problems `read_snapshot` reports, on the fast path or (`fast=False`) on the
+    models' path, forced by making the fast reader decline."""
+    with monkeypatch.context() as patched:
+        if not fast:
+
+            def decline(data: Any, max_depth: int) -> Any:
+                raise DeclinedError
+
+            patched.setattr("ruleengine.snapshot.read_fast", decline)
+        try:
+            read_snapshot(snapshot, customer_type=customer_type({}), events={})
+        except SnapshotError as error:
+            return [problem.to_dict() for problem in error.problems]
+    return []
+
+
+IMPOSSIBLE_REFUNDS = {
+    "refund before its order": _order_with(refunded_at="2025-12-31T23:59:59Z"),
+    "refund before its order across offsets": _order_with(
+        at="2026-01-01T00:30:00-01:00", refunded_at="2026-01-01T01:00:00+00:00"
+    ),
+    "refund larger than the subtotal": _order_with(
+        subtotal="10.00", refunded_at="2026-01-02T00:00:00Z", refunded_amount="10.01"
+    ),
+    "refund larger than the total": _order_with(
+        subtotal=10, total="12.50", refunded_at="2026-01-02T00:00:00Z", refunded_amount=13
+    ),
+    "refund amount without a refund time": _order_with(refunded_amount=2.5),
+    "both, second order": {
+        "customer": {"id": "c1"},
+        "activity": [
+            {"type": "signup", "id": "s1", "at": "2026-01-01T00:00:00Z"},
+            *_order_with(subtotal="5")["activity"],
+            {
+                "type": "order",
+                "id": "o2",
+                "at": "2026-02-01T00:00:00Z",
+                "subtotal": "5",
+                "refunded_at": "2026-01-31T00:00:00Z",
+                "refunded_amount": "5.5",
+            },
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("snapshot", IMPOSSIBLE_REFUNDS.values(), ids=IMPOSSIBLE_REFUNDS.keys())
+def test_impossible_refunds_are_reported_the_same_on_both_paths(
+    snapshot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert assert_agree(snapshot)  # well formed: the fast path reads it
+    fast = _problems(snapshot, True, monkeypatch)
+    assert fast and {p["code"] for p in fast} <= {"RE615", "RE616"}
+    assert _problems(snapshot, False, monkeypatch) == fast
+
+
+def test_impossible_refunds_name_the_field_and_the_order() -> None:
+    snapshot = IMPOSSIBLE_REFUNDS["both, second order"]
+    with pytest.raises(SnapshotError) as raised:
+        read_snapshot(snapshot, customer_type=customer_type({}), events={})
+    assert [p.to_dict() for p in raised.value.problems] == [
+        {
+            "code": "RE615",
+            "path": "$.activity[2].refunded_at",
+            "message": "order `o2` is refunded at 2026-01-31T00:00:00+00:00, before it was "
+            "placed at 2026-02-01T00:00:00+00:00",
+            "hint": "a refund comes after its order: check both timestamps and their offsets",
+        },
+        {
+            "code": "RE616",
+            "path": "$.activity[2].refunded_amount",
+            "message": "order `o2` has 5.5 refunded, more than its amount of 5",
+            "hint": "`refunded_amount` is the total refunded so far, at most the order's "
+            "`subtotal` (or its `total`, when that is larger)",
+        },
+    ]
+
+
+def test_possible_refunds_are_accepted_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    edges = [
+        _order_with(refunded_at="2026-01-01T00:00:00Z"),  # at the moment of the order
+        _order_with(refunded_at="2026-01-01T01:00:00+01:00"),  # the same moment
+        _order_with(subtotal="10.00", refunded_at="2026-01-02T00:00:00Z", refunded_amount="10"),
+        _order_with(subtotal=10, total=12, refunded_at="2026-01-02T00:00:00Z", refunded_amount=12),
+        _order_with(subtotal=10, total=8, refunded_at="2026-01-02T00:00:00Z", refunded_amount=10),
+    ]
+    for snapshot in edges:
+        assert _problems(snapshot, True, monkeypatch) == []
+        assert _problems(snapshot, False, monkeypatch) == []
+
+
 # -- generated mutations ---------------------------------------------------------------------
 
 BASE: dict[str, Any] = {

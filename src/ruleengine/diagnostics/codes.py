@@ -697,6 +697,34 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         '{"customer": {"id": "c1", "x": [[[[[[...]]]]]]}}',
         "Send only the activity the rules need (e.g. the last two years), or raise the limit.",
     ),
+    CodeInfo(
+        "RE615",
+        "refund-before-order",
+        "error",
+        "Refund dated before its order",
+        "An order's `refunded_at` is earlier than its `at`. No order can be refunded before "
+        "it is placed, and replaying activity in time order would take points back before "
+        "they were earned, so the snapshot is refused (the path is the order's "
+        "`refunded_at`, such as `$.activity[3].refunded_at`).",
+        '{"type": "order", "id": "o1", "at": "2026-02-01T12:00:00+01:00", "subtotal": 40,\n'
+        ' "refunded_at": "2026-02-01T11:30:00Z"}',
+        "Send the moment the refund was made, with its real offset; timestamps with "
+        "different offsets are compared as instants.",
+    ),
+    CodeInfo(
+        "RE616",
+        "refund-exceeds-order",
+        "error",
+        "More refunded than the order's amount",
+        "An order's `refunded_amount`, the total refunded for the order so far, is larger "
+        "than both its `subtotal` and its `total`. More cannot be refunded than was paid, "
+        "and the engine would otherwise take back points for money the customer never "
+        "spent, so the snapshot is refused (the path is the order's `refunded_amount`).",
+        '{"type": "order", "id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": 40,\n'
+        ' "refunded_at": "2026-02-03T09:00:00Z", "refunded_amount": 45}',
+        "Send the sum of the order's refunds, at most its `subtotal` (or its `total`, when "
+        "shipping and taxes were refunded too).",
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

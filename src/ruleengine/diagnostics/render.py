@@ -144,6 +144,21 @@ def render_github(diagnostic: Diagnostic) -> str:
     return f"::{level} {properties}::{_escape_data(message)}"
 
 
+def artifact_location(file: str) -> dict[str, str]:
+    """A SARIF `artifactLocation` for a path as the user gave it: an absolute path (POSIX or
+    Windows) becomes a `file://` URI, as SARIF requires of URIs without a base; a relative one
+    stays relative, percent-encoded, against `%SRCROOT%` (the folder the tool ran in, which
+    code scanning takes to be the repository root)."""
+    from pathlib import PurePosixPath, PureWindowsPath
+    from urllib.parse import quote
+
+    for flavour in (PurePosixPath, PureWindowsPath):
+        path = flavour(file)
+        if path.is_absolute():
+            return {"uri": path.as_uri()}
+    return {"uri": quote(file.replace("\\", "/")), "uriBaseId": "%SRCROOT%"}
+
+
 def render_sarif(diagnostics: Iterable[Diagnostic], *, version: str) -> str:
     """SARIF 2.1.0, for code scanning: each code is a rule, each diagnostic a result."""
     from ruleengine.diagnostics.codes import CODES
@@ -170,7 +185,7 @@ def render_sarif(diagnostics: Iterable[Diagnostic], *, version: str) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": d.file.replace("\\", "/")},
+                        "artifactLocation": artifact_location(d.file),
                         "region": {
                             "startLine": d.line,
                             "startColumn": d.column,

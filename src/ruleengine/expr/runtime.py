@@ -35,6 +35,20 @@ class EvaluationError(Exception):
         self.span = span
 
 
+def check_now(now: object) -> datetime:
+    """`now` as the engine needs it: an aware `datetime`. A `date` or an ISO string is a
+    `TypeError` that says so (not the `AttributeError` reading its offset would give); a naive
+    datetime is a `ValueError`. Every entry point that takes `now` checks it here."""
+    if not isinstance(now, datetime):
+        raise TypeError(
+            f"`now` must be an aware datetime, such as `datetime(2026, 6, 1, tzinfo=UTC)`, "
+            f"not {type(now).__name__} `{now!r}`"
+        )
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("`now` must be an aware datetime (with a time zone)")
+    return now
+
+
 @dataclass(frozen=True, slots=True)
 class EvalContext:
     """The moment of evaluation and the ruleset's time zone."""
@@ -43,8 +57,7 @@ class EvalContext:
     tz: tzinfo
 
     def __post_init__(self) -> None:
-        if self.now.tzinfo is None or self.now.utcoffset() is None:
-            raise ValueError("`now` must be an aware datetime (with a time zone)")
+        check_now(self.now)
 
     def local_date(self, value: date | datetime) -> date:
         """The calendar day of a value in the ruleset's zone (dates are already days)."""

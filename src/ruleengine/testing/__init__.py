@@ -33,7 +33,13 @@ from ruleengine.testing.report import (
 )
 from ruleengine.testing.rule_files import RulesCache
 from ruleengine.testing.runner import CaseResult, run_case
-from ruleengine.testing.suite import NoTestFilesError, RunReport, discover_test_files, run_tests
+from ruleengine.testing.suite import (
+    NoTestFilesError,
+    RunReport,
+    discover_test_files,
+    rule_files_below,
+    run_tests,
+)
 
 __all__ = [
     "TEST_SUFFIXES",
@@ -51,6 +57,7 @@ __all__ = [
     "render_coverage_text",
     "render_file_errors_text",
     "render_summary",
+    "rule_files_below",
     "run_case",
     "run_tests",
     "run_to_json",

@@ -16,12 +16,15 @@ from ruleengine.testing.rule_files import LoadedRules
 @dataclass
 class RulesetCoverage:
     """What the cases of one rule file exercised. Each map goes from an item's label to
-    whether it was covered; disabled rules are not counted."""
+    whether it was covered; disabled rules are not counted. `tested` is false for a rule file
+    that no test file uses (found in a folder given to `ruleengine test`): nothing in it is
+    covered."""
 
     file: str
     rules: dict[str, bool]
     steps: dict[str, bool]
     branches: dict[str, bool]
+    tested: bool = True
 
     @property
     def covered(self) -> int:
@@ -40,7 +43,8 @@ class RulesetCoverage:
 
     def uncovered(self) -> list[str]:
         """What no case exercised, in words: `step `regulars/2` was never reached`."""
-        found = [
+        found = [] if self.tested else ["no test file uses this rule file"]
+        found += [
             f"rule `{label}` was never exercised" for label, ok in self.rules.items() if not ok
         ]
         found += [f"step `{label}` was never reached" for label, ok in self.steps.items() if not ok]
@@ -56,6 +60,7 @@ class RulesetCoverage:
 
         return {
             "file": self.file,
+            "tested": self.tested,
             "rules": counts(self.rules),
             "steps": counts(self.steps),
             "branches": counts(self.branches),
@@ -81,12 +86,13 @@ class CoverageTracker:
         self._files: dict[Path, RulesetCoverage] = {}
         self._conditions: dict[Path, dict[tuple[PathPart, ...], str]] = {}
 
-    def register(self, rules: LoadedRules) -> None:
-        """Count a rule file's items, covered or not, once it is known to be tested."""
+    def register(self, rules: LoadedRules, *, tested: bool = True) -> None:
+        """Count a rule file's items, covered or not, once it is known to be tested (or, with
+        `tested=False`, known to be in scope with no test file using it)."""
         if rules.ruleset is None or rules.path.resolve() in self._files:
             return
         model = rules.ruleset.model
-        items = RulesetCoverage(rules.display, {}, {}, {})
+        items = RulesetCoverage(rules.display, {}, {}, {}, tested)
         labels: dict[tuple[PathPart, ...], str] = {}
         for index, rule in enumerate(model.earning):
             if rule.enabled:

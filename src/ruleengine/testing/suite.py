@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruleengine.discovery import TEST_SUFFIXES, files_below
+from ruleengine.discovery import TEST_SUFFIXES, files_below, is_rule_file
 from ruleengine.testing.coverage import CoverageTracker, RulesetCoverage
 from ruleengine.testing.loader import LoadedTestFile, load_test_file
 from ruleengine.testing.rule_files import RulesCache
@@ -33,6 +33,17 @@ def discover_test_files(paths: Sequence[str]) -> list[Path]:
             found.extend(matches)
         else:
             found.append(path)
+    return found
+
+
+def rule_files_below(paths: Sequence[str]) -> list[Path]:
+    """The rule files (`*.yaml`/`*.yml`, not test files) in the folders among `paths`, at any
+    depth: what coverage counts besides the rule files the test files name."""
+    found: list[Path] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            found.extend(files_below(path, is_rule_file))
     return found
 
 
@@ -63,8 +74,15 @@ class RunReport:
         return self.failed == 0
 
 
-def run_tests(paths: Sequence[Path], *, coverage: bool = False) -> RunReport:
-    """Load and run every case of the given test files (in order), with coverage on request."""
+def run_tests(
+    paths: Sequence[Path], *, coverage: bool = False, rule_files: Sequence[Path] = ()
+) -> RunReport:
+    """Load and run every case of the given test files (in order), with coverage on request.
+
+    With coverage, each of `rule_files` that no test file uses counts too, with nothing
+    covered: a rule file without tests is 0% covered, not left out of the total. A file there
+    that does not load as a ruleset (another YAML file, or a broken rule file, which
+    `ruleengine validate` reports) is not counted."""
     cache = RulesCache(coverage=coverage)
     files: list[LoadedTestFile] = []
     results: list[CaseResult] = []
@@ -83,4 +101,8 @@ def run_tests(paths: Sequence[Path], *, coverage: bool = False) -> RunReport:
             results.append(result)
             if tracker is not None and result.result is not None:
                 tracker.add(test_file.rules, result.result)
-    return RunReport(files, results, tracker.report() if tracker is not None else None)
+    if tracker is None:
+        return RunReport(files, results)
+    for path in rule_files:
+        tracker.register(cache.get(path, str(path)), tested=False)
+    return RunReport(files, results, tracker.report())
