@@ -32,7 +32,7 @@ import yaml
 from ruleengine.diagnostics.codes import CODES
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.ruleset import CheckResult, check_source
+from ruleengine.rules.ruleset import CheckResult, check_source
 
 CASES_DIR = Path(__file__).parent / "cases" / "check"
 

@@ -17,7 +17,7 @@ from ruleengine.expr.program import Env, Program, bind, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import INT
-from ruleengine.vocabulary import earning_scope
+from ruleengine.rules.vocabulary import earning_scope
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 SCOPE = earning_scope("order", {"region": "string"}, {})

@@ -8,7 +8,7 @@ import pytest
 
 from caseio import example_rule_files
 from ruleengine import RuleSet, check_ruleset, load_ruleset
-from ruleengine.models import BUILTIN_TRIGGERS, REWARD_TYPES, MilestoneType, RewardLogic
+from ruleengine.rules.models import BUILTIN_TRIGGERS, REWARD_TYPES, MilestoneType, RewardLogic
 
 EXAMPLES = example_rule_files()
 

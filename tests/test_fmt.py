@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from caseio import example_rule_files
-from ruleengine.formatter import format_text, normalise_spacing
+from ruleengine.rules.formatter import format_text, normalise_spacing
 from test_cli import run, write
 
 MESSY = """\

@@ -18,34 +18,34 @@ SRC = Path(__file__).parent.parent / "src" / "ruleengine"
 FORBIDDEN: dict[str, set[str]] = {
     "diagnostics/source": {
         "ruleengine.diagnostics.diagnostic",
-        "ruleengine.yaml_source",
-        "ruleengine.models",
+        "ruleengine.rules.yaml_source",
+        "ruleengine.rules.models",
     },
     "diagnostics/codes": {"ruleengine.diagnostics.diagnostic"},
-    "yaml_source": {
-        "ruleengine.models",
-        "ruleengine.validate",
-        "ruleengine.ruleset",
+    "rules/yaml_source": {
+        "ruleengine.rules.models",
+        "ruleengine.rules.structure",
+        "ruleengine.rules.ruleset",
         "ruleengine.expr",
     },
-    "models": {
-        "ruleengine.validate",
-        "ruleengine.ruleset",
-        "ruleengine.semantics",
+    "rules/models": {
+        "ruleengine.rules.structure",
+        "ruleengine.rules.ruleset",
+        "ruleengine.rules.semantics",
         "ruleengine.cli",
     },
-    "validate": {"ruleengine.ruleset", "ruleengine.semantics", "ruleengine.cli"},
-    "semantics": {"ruleengine.ruleset", "ruleengine.cli"},
-    "ruleset": {"ruleengine.cli", "ruleengine.diagnostics.render"},
+    "rules/structure": {"ruleengine.rules.ruleset", "ruleengine.rules.semantics", "ruleengine.cli"},
+    "rules/semantics": {"ruleengine.rules.ruleset", "ruleengine.cli"},
+    "rules/ruleset": {"ruleengine.cli", "ruleengine.diagnostics.render"},
 }
 RULE_FILE_LAYERS = {
-    "ruleengine.yaml_source",
-    "ruleengine.models",
-    "ruleengine.validate",
-    "ruleengine.semantics",
-    "ruleengine.ruleset",
+    "ruleengine.rules.yaml_source",
+    "ruleengine.rules.models",
+    "ruleengine.rules.structure",
+    "ruleengine.rules.semantics",
+    "ruleengine.rules.ruleset",
     "ruleengine.cli",
-    "ruleengine.vocabulary",
+    "ruleengine.rules.vocabulary",
 }
 NO_IO = {
     "expr/compiler.py",

@@ -11,7 +11,7 @@ import yaml
 from ruleengine.api import compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.scope import Scope
-from ruleengine.vocabulary import earning_scope, milestone_scope
+from ruleengine.rules.vocabulary import earning_scope, milestone_scope
 
 CASES = Path(__file__).parent / "cases" / "types"
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError, Severity
     from ruleengine.engine import Engine
     from ruleengine.limits import Limits
-    from ruleengine.ruleset import (
+    from ruleengine.rules.ruleset import (
         CheckResult,
         CompiledExpression,
         RuleSet,
@@ -52,11 +52,11 @@ if TYPE_CHECKING:
 # Imports are lazy so that `import ruleengine` (and the CLI's start-up) stays cheap: pydantic,
 # lark and yaml load only when a ruleset is first read.
 _LAZY = {
-    "CheckResult": "ruleengine.ruleset",
-    "CompiledExpression": "ruleengine.ruleset",
-    "RuleSet": "ruleengine.ruleset",
-    "check_ruleset": "ruleengine.ruleset",
-    "load_ruleset": "ruleengine.ruleset",
+    "CheckResult": "ruleengine.rules.ruleset",
+    "CompiledExpression": "ruleengine.rules.ruleset",
+    "RuleSet": "ruleengine.rules.ruleset",
+    "check_ruleset": "ruleengine.rules.ruleset",
+    "load_ruleset": "ruleengine.rules.ruleset",
     "Diagnostic": "ruleengine.diagnostics.diagnostic",
     "RuleSetError": "ruleengine.diagnostics.diagnostic",
     "Severity": "ruleengine.diagnostics.diagnostic",

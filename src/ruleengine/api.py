@@ -18,7 +18,7 @@ from ruleengine.expr.program import compile_program as compile_checked
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import Type
-from ruleengine.vocabulary import earning_scope
+from ruleengine.rules.vocabulary import earning_scope
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def engine_for_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_
     from ruleengine.diagnostics.diagnostic import RuleSetError
     from ruleengine.diagnostics.source import SourceFile
     from ruleengine.engine import Engine
-    from ruleengine.ruleset import check_source
+    from ruleengine.rules.ruleset import check_source
 
     key = content_key(name, text, limits)
     engine = _ENGINES.get(key)

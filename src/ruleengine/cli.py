@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ruleengine import __version__
-from ruleengine.discovery import files_below, is_rule_file
+from ruleengine.rules.discovery import files_below, is_rule_file
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -72,7 +72,7 @@ def command_validate(args: argparse.Namespace) -> int:
         render_summary,
         render_text,
     )
-    from ruleengine.ruleset import check_source, read_source
+    from ruleengine.rules.ruleset import check_source, read_source
 
     files = discover_rule_files(args.paths)
     now = datetime.now(UTC)  # window warnings take today in each ruleset's zone; --today wins
@@ -113,7 +113,7 @@ def _load_engine(rules: str, args: argparse.Namespace) -> Any:
     from ruleengine.diagnostics.diagnostic import Diagnostic
     from ruleengine.diagnostics.render import render_text
     from ruleengine.engine import Engine
-    from ruleengine.ruleset import check_source, read_source
+    from ruleengine.rules.ruleset import check_source, read_source
 
     source = read_source(Path(rules), rules)
     if isinstance(source, Diagnostic):
@@ -321,7 +321,7 @@ def command_test(args: argparse.Namespace) -> int:
 def command_fmt(args: argparse.Namespace) -> int:
     import difflib
 
-    from ruleengine.formatter import format_text, write_atomically
+    from ruleengine.rules.formatter import format_text, write_atomically
 
     files = discover_rule_files(args.paths)
     changed: list[Path] = []

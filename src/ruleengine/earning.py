@@ -34,11 +34,11 @@ from ruleengine.expr.program import bind, context_free, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS
 from ruleengine.milestones import window_bounds
-from ruleengine.models import EarningRule, Limit, LimitPeriod, Stacking
-from ruleengine.ruleset import CompiledExpression, RuleSet
+from ruleengine.rules.models import EarningRule, Limit, LimitPeriod, Stacking
+from ruleengine.rules.ruleset import CompiledExpression, RuleSet
+from ruleengine.rules.vocabulary import activity_name
 from ruleengine.snapshot import Snapshot
 from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
-from ruleengine.vocabulary import activity_name
 from ruleengine.wording import count, day
 
 

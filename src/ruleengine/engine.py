@@ -32,11 +32,11 @@ from ruleengine.milestones import (
     milestone_plan,
     window_bounds,
 )
-from ruleengine.models import EarningRule
-from ruleengine.ruleset import CompiledExpression, RuleSet
+from ruleengine.rules.models import EarningRule
+from ruleengine.rules.ruleset import CompiledExpression, RuleSet
+from ruleengine.rules.vocabulary import customer_type
 from ruleengine.snapshot import Snapshot, SnapshotError, read_snapshot
 from ruleengine.timeline import Timeline
-from ruleengine.vocabulary import customer_type
 
 
 class Engine:

@@ -31,7 +31,7 @@ from ruleengine.activity import Order, optional_utc
 from ruleengine.decisions import Decision, Explanation, Progress, RewardGrant
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
-from ruleengine.models import Milestone, MilestoneType, RewardLogic, RewardSpec, Step, Window
+from ruleengine.rules.models import Milestone, MilestoneType, RewardLogic, RewardSpec, Step, Window
 from ruleengine.timeline import Timeline, refund_known, refunded_amount
 from ruleengine.wording import count, day, money
 

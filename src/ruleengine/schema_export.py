@@ -14,7 +14,7 @@ from typing import Any
 
 
 def _ruleset_schema() -> dict[str, Any]:
-    from ruleengine.models import RuleSetFile
+    from ruleengine.rules.models import RuleSetFile
 
     schema = RuleSetFile.model_json_schema(by_alias=True)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -24,8 +24,8 @@ from ruleengine.activity import EVENT_TYPES, Activity, Event, Order, from_model,
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
+from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
 from ruleengine.snapshot_reader import DeclinedError, read_fast
-from ruleengine.vocabulary import CUSTOMER_FIELDS
 
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 

@@ -14,7 +14,7 @@ from ruleengine import load_ruleset
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.milestones import _shortest_span, milestone_plan
-from ruleengine.models import Milestone
+from ruleengine.rules.models import Milestone
 
 ACME = Path(__file__).parents[2] / "examples" / "rules" / "acme.yaml"
 NEW_YORK = ZoneInfo("America/New_York")

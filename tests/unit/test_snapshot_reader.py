@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from caseio import load_cases
 from ruleengine.activity import Activity
 from ruleengine.limits import DEFAULT_LIMITS, Limits
+from ruleengine.rules.vocabulary import customer_type
 from ruleengine.snapshot import SnapshotError, _read_with_models, read_snapshot
 from ruleengine.snapshot_reader import DeclinedError, read_fast
-from ruleengine.vocabulary import customer_type
 
 ROOT = Path(__file__).parent.parent.parent
 CASES = ROOT / "tests" / "cases" / "evaluate"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ruleengine import yaml_source
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.yaml_source import (
+from ruleengine.rules import yaml_source
+from ruleengine.rules.yaml_source import (
     LocatedMapping,
     LocatedNode,
     LocatedScalar,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.yaml_source import (
+from ruleengine.rules.yaml_source import (
     LocatedMapping,
     LocatedScalar,
     decode_source,

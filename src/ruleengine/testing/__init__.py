@@ -21,7 +21,7 @@ what the engine's explanations say happened to them (see `docs/rule-tests.md`).
 
 from __future__ import annotations
 
-from ruleengine.discovery import TEST_SUFFIXES
+from ruleengine.rules.discovery import TEST_SUFFIXES
 from ruleengine.testing.coverage import CoverageTracker, RulesetCoverage, total_percent
 from ruleengine.testing.loader import Case, LoadedTestFile, load_test_file
 from ruleengine.testing.report import (

@@ -22,8 +22,18 @@ from ruleengine.diagnostics.diagnostic import (
     sort_diagnostics,
 )
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.models import REWARD_TYPES
-from ruleengine.ruleset import RuleSet, read_source
+from ruleengine.rules.models import REWARD_TYPES
+from ruleengine.rules.ruleset import RuleSet, read_source
+from ruleengine.rules.structure import structure_diagnostics
+from ruleengine.rules.yaml_source import (
+    LocatedMapping,
+    LocatedNode,
+    LocatedScalar,
+    find_node,
+    read_document,
+    span_of,
+    to_plain,
+)
 from ruleengine.testing.format import (
     _DECISION_FIELDS,
     _PROBLEM_FIELDS,
@@ -37,16 +47,6 @@ from ruleengine.testing.format import (
     ProgressExpectation,
 )
 from ruleengine.testing.rule_files import LoadedRules, RulesCache
-from ruleengine.validate import structure_diagnostics
-from ruleengine.yaml_source import (
-    LocatedMapping,
-    LocatedNode,
-    LocatedScalar,
-    find_node,
-    read_document,
-    span_of,
-    to_plain,
-)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart
 from ruleengine.engine import Engine
 from ruleengine.expr.program import Env
-from ruleengine.ruleset import CompiledExpression, RuleSet, check_source, read_source
+from ruleengine.rules.ruleset import CompiledExpression, RuleSet, check_source, read_source
 
 
 @dataclass

@@ -12,10 +12,10 @@ from ruleengine.decisions import EvaluationResult
 from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.engine import Engine
+from ruleengine.rules.yaml_source import LocatedNode, read_document, span_of
 from ruleengine.snapshot import SnapshotError, SnapshotProblem
 from ruleengine.testing.compare import Mismatch, compare
 from ruleengine.testing.loader import Case, LoadedTestFile, SnapshotRef
-from ruleengine.yaml_source import LocatedNode, read_document, span_of
 
 CaseStatus = Literal["passed", "failed", "error"]
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruleengine.discovery import TEST_SUFFIXES, files_below, is_rule_file
+from ruleengine.rules.discovery import TEST_SUFFIXES, files_below, is_rule_file
 from ruleengine.testing.coverage import CoverageTracker, RulesetCoverage
 from ruleengine.testing.loader import LoadedTestFile, load_test_file
 from ruleengine.testing.rule_files import RulesCache

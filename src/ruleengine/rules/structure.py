@@ -27,7 +27,7 @@ from pydantic_core import ErrorDetails
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.models import (
+from ruleengine.rules.models import (
     ATTRIBUTE_TYPES,
     BUILTIN_TRIGGERS,
     FIELD_NAME_PATTERN,
@@ -37,7 +37,13 @@ from ruleengine.models import (
     available_timezones,
     suggest_currency,
 )
-from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, span_of, to_plain
+from ruleengine.rules.yaml_source import (
+    LocatedMapping,
+    LocatedNode,
+    LocatedSequence,
+    span_of,
+    to_plain,
+)
 
 Finding = tuple[str, str, str | None]
 """A diagnostic before it is located: its code, its message and its hint."""

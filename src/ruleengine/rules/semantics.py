@@ -30,7 +30,7 @@ from ruleengine.expr.ast import (
 )
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.values import Duration
-from ruleengine.models import (
+from ruleengine.rules.models import (
     EarningRule,
     Milestone,
     MilestoneType,
@@ -40,8 +40,8 @@ from ruleengine.models import (
     Stacking,
     Window,
 )
-from ruleengine.vocabulary import CUSTOMER_FIELDS, activity_type, earning_scope
-from ruleengine.yaml_source import LocatedMapping, LocatedScalar, find_node, span_of
+from ruleengine.rules.vocabulary import CUSTOMER_FIELDS, activity_type, earning_scope
+from ruleengine.rules.yaml_source import LocatedMapping, LocatedScalar, find_node, span_of
 
 _ORDER_TYPES = {MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT}
 _ORDER_TRIGGERS = ("order", "subscription_order")

@@ -35,11 +35,11 @@ from ruleengine.expr.program import ProgramLike, compile_program
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.models import RuleSetFile
-from ruleengine.semantics import check_semantics
-from ruleengine.validate import validate_document
-from ruleengine.vocabulary import earning_scope, milestone_scope
-from ruleengine.yaml_source import (
+from ruleengine.rules.models import RuleSetFile
+from ruleengine.rules.semantics import check_semantics
+from ruleengine.rules.structure import validate_document
+from ruleengine.rules.vocabulary import earning_scope, milestone_scope
+from ruleengine.rules.yaml_source import (
     LocatedMapping,
     LocatedScalar,
     decode_source,
