@@ -15,8 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ruleengine.api import compile_expression
-from ruleengine.diagnostics.diagnostic import DiagnosticSink, PathPart, RuleSetError
+from ruleengine.diagnostics.diagnostic import DiagnosticSink, PathPart
 from ruleengine.expr.ast import (
     BinaryOp,
     Call,
@@ -28,7 +27,10 @@ from ruleengine.expr.ast import (
     Name,
     UnaryOp,
 )
+from ruleengine.expr.checker import check_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.program import compile_program
+from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import (
     EarningRule,
@@ -180,13 +182,17 @@ class _Semantics:
         node = find_node(self.root, (*path, "points"))
         if not isinstance(node, LocatedScalar) or not node.text.strip():
             return
-        tree, _ = parse_expression(ExpressionSource.standalone(node.text))
-        if tree is None or not _is_constant(tree):
+        source = ExpressionSource.standalone(node.text)
+        tree, problems = parse_expression(source)
+        if tree is None or problems or not _is_constant(tree):
             return
         scope = earning_scope(rule.on, ruleset.attributes, ruleset.events)
+        checked, problems = check_expression(tree, scope, source)
+        if checked is None or problems:
+            return
         try:
-            value = compile_expression(node.text, scope).evaluate({}, now=_ANY_MOMENT)
-        except RuleSetError:
+            value = compile_program(checked).bind(EvalContext(_ANY_MOMENT, UTC))({})
+        except EvaluationError:
             return
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             self.report(
