@@ -19,7 +19,7 @@ from benchmarks import acme_hand, data
 from benchmarks.conditions import Row, _rows
 from benchmarks.harness import compare, wall, wall_interleaved
 from ruleengine import Engine, load_ruleset
-from ruleengine.decisions import EvaluationResult
+from ruleengine.engine.decisions import EvaluationResult
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "rules"
@@ -256,7 +256,7 @@ def run_batch(count: int) -> BatchResult:
 _EVAL_LINES = """
 import io, os, sys, time
 from datetime import UTC, datetime
-from ruleengine import batch
+from ruleengine.engine import batch
 engine = batch.engine_for_text(open(sys.argv[1]).read(), sys.argv[1])
 started = time.perf_counter()
 with open(sys.argv[2]) as lines, open(os.devnull, "w") as out:

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from ruleengine import Engine, SnapshotError, batch, load_ruleset
+from ruleengine import Engine, SnapshotError, load_ruleset
+from ruleengine.engine import batch
 
 ROOT = Path(__file__).parent.parent
 ACME = ROOT / "examples/rules/acme.yaml"

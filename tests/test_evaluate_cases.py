@@ -12,7 +12,7 @@ import pytest
 
 from caseio import load_cases
 from ruleengine import load_ruleset
-from ruleengine.engine import Engine
+from ruleengine.engine.engine import Engine
 from ruleengine.schema_export import schema_text
 
 CASES = Path(__file__).parent / "cases" / "evaluate"

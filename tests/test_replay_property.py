@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ruleengine import load_ruleset
-from ruleengine.engine import Engine
+from ruleengine.engine.engine import Engine
 
 RULES = """\
 version: 1

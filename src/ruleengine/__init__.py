@@ -36,9 +36,10 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ruleengine.api import compile_expression
-    from ruleengine.decisions import Decision, EvaluationResult, Explanation, Progress
     from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError, Severity
-    from ruleengine.engine import Engine
+    from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation, Progress
+    from ruleengine.engine.engine import Engine
+    from ruleengine.engine.snapshot import SnapshotError
     from ruleengine.limits import Limits
     from ruleengine.rules.ruleset import (
         CheckResult,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
         check_ruleset,
         load_ruleset,
     )
-    from ruleengine.snapshot import SnapshotError
 
 # Imports are lazy so that `import ruleengine` (and the CLI's start-up) stays cheap: pydantic,
 # lark and yaml load only when a ruleset is first read.
@@ -61,13 +61,13 @@ _LAZY = {
     "RuleSetError": "ruleengine.diagnostics.diagnostic",
     "Severity": "ruleengine.diagnostics.diagnostic",
     "compile_expression": "ruleengine.api",
-    "Engine": "ruleengine.engine",
+    "Engine": "ruleengine.engine.engine",
     "Limits": "ruleengine.limits",
-    "Decision": "ruleengine.decisions",
-    "EvaluationResult": "ruleengine.decisions",
-    "Explanation": "ruleengine.decisions",
-    "Progress": "ruleengine.decisions",
-    "SnapshotError": "ruleengine.snapshot",
+    "Decision": "ruleengine.engine.decisions",
+    "EvaluationResult": "ruleengine.engine.decisions",
+    "Explanation": "ruleengine.engine.decisions",
+    "Progress": "ruleengine.engine.decisions",
+    "SnapshotError": "ruleengine.engine.snapshot",
 }
 
 

@@ -112,7 +112,7 @@ def _load_engine(rules: str, args: argparse.Namespace) -> Any:
     """The engine for a rule file, or exit 1/2 with the rule file's diagnostics."""
     from ruleengine.diagnostics.diagnostic import Diagnostic
     from ruleengine.diagnostics.render import render_text
-    from ruleengine.engine import Engine
+    from ruleengine.engine.engine import Engine
     from ruleengine.rules.ruleset import check_source, read_source
 
     source = read_source(Path(rules), rules)
@@ -156,11 +156,12 @@ def _parse_snapshot(
 ) -> Any:
     """JSON text -> Snapshot, or None after printing the located problems (to `err`, standard
     error by default). `line` is the line of the text in its file, for JSON Lines input; the
-    batch workers (`ruleengine.batch`) use this function too, so every path words them alike."""
+    batch workers (`ruleengine.engine.batch`) use this function too, so every path words them
+    alike."""
     import json
     from decimal import Decimal
 
-    from ruleengine.snapshot import SnapshotError
+    from ruleengine.engine.snapshot import SnapshotError
 
     err = err if err is not None else sys.stderr
     where = name if line is None else f"{name}:{line}"
@@ -218,7 +219,7 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
     """One result per input line (JSON Lines); a bad line prints its problems to stderr, and
     its output line is `{"line": N, "error": ...}` so outputs stay aligned with inputs.
     `--jobs N` spreads the lines over N worker processes; the output is the same."""
-    from ruleengine import batch
+    from ruleengine.engine import batch
 
     if args.jobs < 0:
         raise UsageError(f"--jobs must be 0 (one per CPU) or more, not {args.jobs}")

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ruleengine.decisions import Decision, EvaluationResult, Explanation, Progress, money_text
-from ruleengine.wording import count, money
+from ruleengine.engine.decisions import (
+    Decision,
+    EvaluationResult,
+    Explanation,
+    Progress,
+    money_text,
+)
+from ruleengine.engine.wording import count, money
 
 BAR_WIDTH = 20
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ruleengine.decisions import Decision, Explanation, Progress, RewardGrant
+from ruleengine.engine.decisions import Decision, Explanation, Progress, RewardGrant
 
 AT = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
 GRANT = RewardGrant("store_credit", Decimal("10.00"))

@@ -16,7 +16,7 @@ import pytest
 from benchmarks import data
 
 from ruleengine import load_ruleset
-from ruleengine.engine import Engine
+from ruleengine.engine.engine import Engine
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 RULES = Path(__file__).parents[2] / "examples" / "rules"

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ruleengine import load_ruleset
+from ruleengine.engine.milestones import _shortest_span, milestone_plan
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
-from ruleengine.milestones import _shortest_span, milestone_plan
 from ruleengine.rules.models import Milestone
 
 ACME = Path(__file__).parents[2] / "examples" / "rules" / "acme.yaml"

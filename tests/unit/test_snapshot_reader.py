@@ -1,6 +1,6 @@
 """The fast snapshot reader gives exactly what the pydantic models give, or declines.
 
-`ruleengine.snapshot_reader.read_fast` only exists for speed: for every input it accepts, its
+`ruleengine.engine.snapshot_reader.read_fast` only exists for speed: for every input it accepts, its
 customer, activity and granted keys must equal those of the models' path (to the digit of
 every amount and the offset of every timestamp), and it must decline everything the models
 reject. Checked on every snapshot of the corpora and examples, and on generated mutations of
@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseio import load_cases
-from ruleengine.activity import Activity
+from ruleengine.engine.activity import Activity
+from ruleengine.engine.snapshot import SnapshotError, _read_with_models, read_snapshot
+from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.vocabulary import customer_type
-from ruleengine.snapshot import SnapshotError, _read_with_models, read_snapshot
-from ruleengine.snapshot_reader import DeclinedError, read_fast
 
 ROOT = Path(__file__).parent.parent.parent
 CASES = ROOT / "tests" / "cases" / "evaluate"
@@ -198,7 +198,7 @@ def _problems(snapshot: Any, fast: bool, monkeypatch: pytest.MonkeyPatch) -> lis
             def decline(data: Any, max_depth: int) -> Any:
                 raise DeclinedError
 
-            patched.setattr("ruleengine.snapshot.read_fast", decline)
+            patched.setattr("ruleengine.engine.snapshot.read_fast", decline)
         try:
             read_snapshot(snapshot, customer_type=customer_type({}), events={})
         except SnapshotError as error:

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart
-from ruleengine.engine import Engine
+from ruleengine.engine.engine import Engine
 from ruleengine.expr.program import Env
 from ruleengine.rules.ruleset import CompiledExpression, RuleSet, check_source, read_source
 

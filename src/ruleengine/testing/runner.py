@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from ruleengine.decisions import EvaluationResult
 from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile, Span
-from ruleengine.engine import Engine
+from ruleengine.engine.decisions import EvaluationResult
+from ruleengine.engine.engine import Engine
+from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem
 from ruleengine.rules.yaml_source import LocatedNode, read_document, span_of
-from ruleengine.snapshot import SnapshotError, SnapshotProblem
 from ruleengine.testing.compare import Mismatch, compare
 from ruleengine.testing.loader import Case, LoadedTestFile, SnapshotRef
 

@@ -28,18 +28,18 @@ from decimal import ROUND_FLOOR, Decimal
 from operator import attrgetter
 from typing import Any
 
-from ruleengine.activity import Order, optional_utc
-from ruleengine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
+from ruleengine.engine.activity import Order, optional_utc
+from ruleengine.engine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
+from ruleengine.engine.milestones import window_bounds
+from ruleengine.engine.snapshot import Snapshot
+from ruleengine.engine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
+from ruleengine.engine.wording import count, day
 from ruleengine.expr.program import bind, context_free, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS
-from ruleengine.milestones import window_bounds
 from ruleengine.rules.models import EarningRule, Limit, LimitPeriod, Stacking
 from ruleengine.rules.ruleset import CompiledExpression, RuleSet
 from ruleengine.rules.vocabulary import activity_name
-from ruleengine.snapshot import Snapshot
-from ruleengine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
-from ruleengine.wording import count, day
 
 
 @dataclass(frozen=True)

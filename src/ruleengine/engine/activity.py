@@ -1,8 +1,8 @@
 """A validated snapshot's activity, as the engine reads it: small slotted objects, all in UTC.
 
-The snapshot contract is described by the pydantic models in `ruleengine.snapshot` (they give
+The snapshot contract is described by the pydantic models in `ruleengine.engine.snapshot` (they give
 the JSON Schema and the worded problems); evaluation reads these lighter objects instead, made
-once per snapshot either straight from JSON (`ruleengine.snapshot_reader`, the fast path) or
+once per snapshot either straight from JSON (`ruleengine.engine.snapshot_reader`, the fast path) or
 from the validated models (`from_model`, for anything the fast path leaves to pydantic). Both
 give equal objects for the same input, which `tests/unit/test_snapshot_reader.py` checks.
 
@@ -98,7 +98,7 @@ class Event(Activity):
 
 
 def from_model(model: Any) -> Activity:
-    """The activity of a validated pydantic activity model (`ruleengine.snapshot.OrderIn`...)."""
+    """The activity of a validated pydantic activity model (`snapshot.OrderIn`...)."""
     record: dict[str, Any] = model.model_dump()
     record.update(model.model_extra or {})
     at = record["at"] = utc(model.at)

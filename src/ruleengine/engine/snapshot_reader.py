@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from ruleengine.activity import (
+from ruleengine.engine.activity import (
     EVENT_TYPES,
     Activity,
     Billing,

@@ -27,13 +27,13 @@ from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import TypeVar
 
-from ruleengine.activity import Order, optional_utc
-from ruleengine.decisions import Decision, Explanation, Progress, RewardGrant
+from ruleengine.engine.activity import Order, optional_utc
+from ruleengine.engine.decisions import Decision, Explanation, Progress, RewardGrant
+from ruleengine.engine.timeline import Timeline, refund_known, refunded_amount
+from ruleengine.engine.wording import count, day, money
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Milestone, MilestoneType, RewardLogic, RewardSpec, Step, Window
-from ruleengine.timeline import Timeline, refund_known, refunded_amount
-from ruleengine.wording import count, day, money
 
 A = TypeVar("A")
 ActivityKey = tuple[datetime, str, str]  # (moment, type, id): the total order of activity

@@ -17,8 +17,8 @@ from itertools import accumulate
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
-from ruleengine.activity import Billing, Event, Order, PointsEntry, Referral, Review, utc
-from ruleengine.snapshot import Snapshot
+from ruleengine.engine.activity import Billing, Event, Order, PointsEntry, Referral, Review, utc
+from ruleengine.engine.snapshot import Snapshot
 
 A = TypeVar("A")
 

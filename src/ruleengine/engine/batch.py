@@ -37,12 +37,12 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
+from ruleengine.engine.snapshot import Snapshot, SnapshotError
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.snapshot import Snapshot, SnapshotError
 
 if TYPE_CHECKING:
-    from ruleengine.decisions import EvaluationResult
-    from ruleengine.engine import Engine
+    from ruleengine.engine.decisions import EvaluationResult
+    from ruleengine.engine.engine import Engine
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -78,7 +78,7 @@ def engine_for_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_
     Raises `RuleSetError` with every diagnostic when the rules do not check."""
     from ruleengine.diagnostics.diagnostic import RuleSetError
     from ruleengine.diagnostics.source import SourceFile
-    from ruleengine.engine import Engine
+    from ruleengine.engine.engine import Engine
     from ruleengine.rules.ruleset import check_source
 
     key = content_key(name, text, limits)

@@ -3,8 +3,8 @@
 The structure is a pydantic model (the source of `schemas/snapshot.schema.json`); the
 ruleset's typed `attributes` and custom `events` are checked on top of it. Every problem is
 reported with its JSON path (`$.activity[3].at`) and a stable code; nothing is guessed.
-The engine reads the result as `ruleengine.activity` objects, made straight from well-formed
-JSON by `ruleengine.snapshot_reader` (the fast path) or from the validated models.
+The engine reads the result as `ruleengine.engine.activity` objects, made straight from well-formed
+JSON by `ruleengine.engine.snapshot_reader` (the fast path) or from the validated models.
 Activity dated after `now` is left out when the engine evaluates, not here.
 """
 
@@ -20,12 +20,12 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from ruleengine.activity import EVENT_TYPES, Activity, Event, Order, from_model, optional_utc
+from ruleengine.engine.activity import EVENT_TYPES, Activity, Event, Order, from_model, optional_utc
+from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
-from ruleengine.snapshot_reader import DeclinedError, read_fast
 
 Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 
@@ -238,8 +238,8 @@ def read_snapshot(
     `customer` record (attributes included); `events` its declared custom event fields.
     Sizes are checked first (`limits`), before any work proportional to them.
 
-    Well-formed JSON takes a fast path (`ruleengine.snapshot_reader`); anything it is not sure
-    of is validated by the pydantic models, which word every problem. Both give the same
+    Well-formed JSON takes a fast path (`snapshot_reader`); anything it is not sure of is
+    validated by the pydantic models, which word every problem. Both give the same
     snapshot for the same input.
     """
     entries = data.get("activity") if isinstance(data, Mapping) else None

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
-from ruleengine.activity import utc
-from ruleengine.decisions import (
+from ruleengine.engine.activity import utc
+from ruleengine.engine.decisions import (
     Decision,
     EvaluationResult,
     Explanation,
@@ -20,23 +20,23 @@ from ruleengine.decisions import (
     RuntimeProblem,
     sort_decisions,
 )
-from ruleengine.earning import EarningEvaluator, EarningPlan
-from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
-from ruleengine.expr.checker import path_of
-from ruleengine.expr.program import Env, roots_of
-from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
-from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.milestones import (
+from ruleengine.engine.earning import EarningEvaluator, EarningPlan
+from ruleengine.engine.milestones import (
     MilestoneContext,
     evaluate_milestone,
     milestone_plan,
     window_bounds,
 )
+from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot
+from ruleengine.engine.timeline import Timeline
+from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
+from ruleengine.expr.checker import path_of
+from ruleengine.expr.program import Env, roots_of
+from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
+from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.models import EarningRule
 from ruleengine.rules.ruleset import CompiledExpression, RuleSet
 from ruleengine.rules.vocabulary import customer_type
-from ruleengine.snapshot import Snapshot, SnapshotError, read_snapshot
-from ruleengine.timeline import Timeline
 
 
 class Engine:
@@ -95,9 +95,9 @@ class Engine:
         raises. With `jobs > 1` the work runs in that many worker processes that compile this
         ruleset once from its text; at most a few chunks per worker are in flight, so memory
         stays constant however long `snapshots` is, and the results are exactly those of
-        `evaluate` one by one. See `ruleengine.batch`.
+        `evaluate` one by one. See `ruleengine.engine.batch`.
         """
-        from ruleengine.batch import evaluate_many  # the process pool loads only when used
+        from ruleengine.engine.batch import evaluate_many  # the process pool loads only when used
 
         return evaluate_many(self, snapshots, now=now, jobs=jobs)
 
