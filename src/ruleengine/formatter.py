@@ -7,6 +7,11 @@ none inside brackets or around `.`, `, ` between arguments. Tokens are kept as w
 author's parentheses and literal spellings stay. Multi-line block expressions are left as written:
 their line breaks are the author's layout. A file that is not valid YAML, or whose expression
 does not parse, is never rewritten — fmt only formats what `validate` can read.
+
+A formatter changes layout, never what a value says: every plain scalar is loaded as its own
+text (no timestamps, floats or booleans), so it is written back exactly as it was read.
+`2026-11-27 9:00:00` stays as written (ruamel's timestamp would write `09:00:00`), and a date
+that does not exist (`2026-02-30`) is left for `validate` to report.
 """
 
 from __future__ import annotations
@@ -18,8 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+
+from ruleengine.diagnostics import Diagnostic
 from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.source import SourceFile
+from ruleengine.yaml_source import plain_scalar_is_text, read_document
 
 _EXPRESSION_KEYS = {("earning", "when"), ("earning", "points"), ("milestones", "when")}
 
@@ -30,16 +41,28 @@ class FormatResult:
 
     text: str | None
     error: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()  # located reasons, when the file was left alone
 
     @property
     def ok(self) -> bool:
         return self.text is not None
 
 
+class _TextResolver(VersionedResolver):
+    """Every non-empty plain scalar is text: loaded as it is written, so it is dumped as it was
+    written. The empty scalar stays null, so `key:` is not written back as `key: ''`."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0] and value != "":
+            return self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+
 def _yaml() -> Any:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="rt")
+    yaml.Resolver = _TextResolver
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # never re-wrap long lines: the author's line breaks stay
     yaml.preserve_quotes = True
@@ -50,8 +73,24 @@ def _yaml() -> Any:
 
 def format_text(text: str) -> FormatResult:
     """Format one rule file's text; returns the new text (which may equal the old)."""
+    return format_source(SourceFile("<string>", text))
+
+
+def format_source(source: SourceFile) -> FormatResult:
+    """Format one rule file; a file the reader of `validate` reports errors in is left alone,
+    with those errors. (A file that is not a mapping, RE105, is still laid out.)"""
     from ruamel.yaml.error import YAMLError
 
+    _, problems = read_document(source)
+    blocking = tuple(d for d in problems if d.is_error and d.code != "RE105")
+    if blocking:
+        first = blocking[0]
+        return FormatResult(
+            None,
+            f"{first.code} at line {first.line}, column {first.column}: {first.message}",
+            blocking,
+        )
+    text = source.text
     yaml = _yaml()
     try:
         document = yaml.load(text)
@@ -89,7 +128,9 @@ def _normalise_expressions(document: Any) -> str | None:
             if isinstance(value, LiteralScalarString | FoldedScalarString) or not isinstance(
                 value, str
             ):
-                continue  # block layout is the author's; numbers and booleans are canonical
+                continue  # block layout is the author's
+            if type(value) is str and not plain_scalar_is_text(value):
+                continue  # a plain number, boolean or null (`points: 1e3`) is not respaced
             if "\n" in value:
                 continue
             expr, problems = parse_expression(ExpressionSource.standalone(value))

@@ -120,6 +120,12 @@ _CoreResolver.add_implicit_resolver(
 )
 
 
+def plain_scalar_is_text(text: str) -> bool:
+    """Whether a plain scalar written as `text` is read as text (not a number, bool or null)."""
+    tag = _CoreResolver().resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == f"{_TAG}str")
+
+
 class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
     """A composer that records aliases and explicit tags instead of honouring them."""
 
