@@ -29,6 +29,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruleengine.diagnostics import Diagnostic
 from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.source import SourceFile
 from ruleengine.yaml_source import plain_scalar_is_text, read_document
 
@@ -76,12 +77,13 @@ def format_text(text: str) -> FormatResult:
     return format_source(SourceFile("<string>", text))
 
 
-def format_source(source: SourceFile) -> FormatResult:
+def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> FormatResult:
     """Format one rule file; a file the reader of `validate` reports errors in is left alone,
-    with those errors. (A file that is not a mapping, RE105, is still laid out.)"""
+    with those errors. (A file that is not a mapping, RE105, is still laid out.) The reader
+    runs first, so ruamel, whose composer recurses too, never sees a file nested too deeply."""
     from ruamel.yaml.error import YAMLError
 
-    _, problems = read_document(source)
+    _, problems = read_document(source, limits)
     blocking = tuple(d for d in problems if d.is_error and d.code != "RE105")
     if blocking:
         first = blocking[0]

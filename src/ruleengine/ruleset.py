@@ -127,7 +127,7 @@ def check_source(
     `today` wins when both are given. `limits` bounds the sizes a file may have."""
     if len(source.text) > limits.max_file_bytes:
         return CheckResult(None, [_too_large(source, limits)])
-    root, diagnostics = read_document(source)
+    root, diagnostics = read_document(source, limits)
     if root is None or has_errors(diagnostics):
         return CheckResult(None, sort_diagnostics(diagnostics))
     sink = DiagnosticSink(source, list(diagnostics))
