@@ -538,6 +538,10 @@ def _explain_yaml_error(
             return _text_after_quoted_value(source, scalar, offset)
         if _starts_line(source.text, offset):
             return _misaligned_line(source, offset)
+    if problem.endswith("'<block sequence start>'") and _starts_line(source.text, offset):
+        hint = _list_item_hint(source, offset)
+        if hint is not None:
+            return _char_span(source, offset), _plain(problem), hint
     if problem == "mapping values are not allowed here":
         return _colon_in_value(source, offset)
     if problem == "could not find expected ':'" and error.context_mark is not None:
@@ -701,6 +705,28 @@ def _misaligned_line(source: SourceFile, offset: int) -> _Explained:
             )
         cursor = previous_start - 1
     return _char_span(source, offset), message, None
+
+
+def _list_item_hint(source: SourceFile, offset: int) -> str | None:
+    """A list item indented less than the list above it: the parser only says it expected the
+    end of the block. Names the nearest item above that starts further right."""
+    text = source.text
+    line_start, _ = _line_of(text, offset)
+    column = offset - line_start
+    cursor = line_start - 1
+    while cursor > 0:
+        previous_start, previous = _line_of(text, cursor - 1)
+        body = previous.lstrip(" ")
+        indent = len(previous) - len(body)
+        if (body == "-" or body.startswith("- ")) and indent > column:
+            where = source.location(previous_start)
+            return (
+                f"this list item starts in column {column + 1}, but the items of the list above "
+                f"(line {where.line}) start in column {indent + 1}; indent `- ` to column "
+                f"{indent + 1} to add it to that list"
+            )
+        cursor = previous_start - 1
+    return None
 
 
 def _colon_in_value(source: SourceFile, offset: int) -> _Explained:
