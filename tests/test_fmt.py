@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caseio import example_rule_files
-from ruleengine.formatter import format_text, normalise_spacing
+from ruleengine.formatter import format_source, format_text, normalise_spacing
+from ruleengine.limits import Limits
 from ruleengine.ruleset import check_source
 from ruleengine.source import SourceFile
 from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, read_document
@@ -269,3 +270,65 @@ def test_fmt_reports_a_file_that_is_not_utf8_as_validate_does(tmp_path: Path) ->
     first = next(line for line in validate.stdout.splitlines() if "error[RE106]" in line)
     assert first in fmt.stderr
     assert "codec" not in fmt.stderr
+
+
+# -- whatever ruamel raises is a located diagnostic, never exit 101 -------------------------------
+
+
+def test_fmt_reports_what_ruamel_refuses_as_a_diagnostic(tmp_path: Path) -> None:
+    path = write(tmp_path, "v13.yaml", "%YAML 1.3\n---\n" + VALID_CLI)
+    result = run("fmt", str(path))
+    assert result.returncode == 1, result.stderr
+    assert f"{path}:1:1: error[RE101] the formatter cannot read this file:" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TypeError("unhashable type: 'CommentedSeq'"),
+        AssertionError(),
+        NotImplementedError("merge keys"),
+        RecursionError("maximum recursion depth exceeded"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_any_ruamel_exception_is_a_diagnostic(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    import ruleengine.formatter as formatter
+
+    class Refusing:
+        def load(self, text: str) -> Any:
+            raise error
+
+    monkeypatch.setattr(formatter, "_yaml", Refusing)
+    result = format_text(VALID_CLI)
+    assert result.text is None
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("RE101", 1, 1)]
+    assert result.diagnostics[0].message.startswith("the formatter cannot read this file: ")
+    assert type(error).__name__ in result.diagnostics[0].message
+
+
+def test_a_ruamel_error_with_a_mark_is_located_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ruamel.yaml.error import MarkedYAMLError, StreamMark
+
+    import ruleengine.formatter as formatter
+
+    class Refusing:
+        def load(self, text: str) -> Any:
+            raise MarkedYAMLError(problem="odd", problem_mark=StreamMark("t", 12, 1, 1))
+
+    monkeypatch.setattr(formatter, "_yaml", Refusing)
+    result = format_text(VALID_CLI)
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("RE101", 2, 2)]
+
+
+def test_fmt_applies_the_file_size_limit_before_parsing(tmp_path: Path) -> None:
+    text = VALID_CLI + "# " + "x" * 2000 + "\n"
+    result = format_source(SourceFile("big.yaml", text), Limits(max_file_bytes=1000))
+    assert [d.code for d in result.diagnostics] == ["RE108"]
+    path = write(tmp_path, "big.yaml", VALID_CLI + "#" * 1_100_000 + "\n")
+    fmt, validate = run("fmt", str(path)), run("validate", str(path))
+    assert (fmt.returncode, validate.returncode) == (1, 1)
+    assert f"{path}:1:1: error[RE108] the file is larger than 1,048,576 bytes" in fmt.stderr

@@ -26,11 +26,12 @@ from typing import Any
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
-from ruleengine.diagnostics import Diagnostic
+from ruleengine.diagnostics import Diagnostic, make_diagnostic
 from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.source import SourceFile
+from ruleengine.ruleset import file_too_large
+from ruleengine.source import SourceFile, Span
 from ruleengine.yaml_source import plain_scalar_is_text, read_document
 
 _EXPRESSION_KEYS = {("earning", "when"), ("earning", "points"), ("milestones", "when")}
@@ -81,35 +82,56 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
     """Format one rule file; a file the reader of `validate` reports errors in is left alone,
     with those errors. (A file that is not a mapping, RE105, is still laid out.) The reader
     runs first, so ruamel, whose composer recurses too, never sees a file nested too deeply."""
-    from ruamel.yaml.error import YAMLError
-
+    if len(source.text) > limits.max_file_bytes:
+        return _refused(file_too_large(source, limits))
     _, problems = read_document(source, limits)
-    blocking = tuple(d for d in problems if d.is_error and d.code != "RE105")
+    blocking = [d for d in problems if d.is_error and d.code != "RE105"]
     if blocking:
-        first = blocking[0]
-        return FormatResult(
-            None,
-            f"{first.code} at line {first.line}, column {first.column}: {first.message}",
-            blocking,
-        )
+        return _refused(*blocking)
     text = source.text
     yaml = _yaml()
     try:
         document = yaml.load(text)
-    except YAMLError as error:
-        return FormatResult(None, f"not valid YAML: {str(error).splitlines()[0]}")
+    except Exception as error:  # ruamel raises more than YAMLError (TypeError, AssertionError)
+        return _refused(_ruamel_error(source, error))
     if document is None:
         return FormatResult(text)
     problem = _normalise_expressions(document)
     if problem is not None:
         return FormatResult(None, problem)
     out = io.StringIO()
-    yaml.dump(document, out)
+    try:
+        yaml.dump(document, out)
+    except Exception as error:  # what ruamel loaded, it should dump; if not, say so
+        return _refused(_ruamel_error(source, error))
     formatted = out.getvalue()
     # ruamel writes the `%YAML 1.2` directive for version (1, 2); rule files do not carry it.
     if formatted.startswith("%YAML 1.2\n---\n") and not text.startswith("%YAML"):
         formatted = formatted[len("%YAML 1.2\n---\n") :]
     return FormatResult(formatted.rstrip("\n") + "\n")
+
+
+def _refused(*diagnostics: Diagnostic) -> FormatResult:
+    first = diagnostics[0]
+    reason = f"{first.code} at line {first.line}, column {first.column}: {first.message}"
+    return FormatResult(None, reason, diagnostics)
+
+
+def _ruamel_error(source: SourceFile, error: Exception) -> Diagnostic:
+    """What ruamel refused in a file the reader accepted (`%YAML 1.3`, say), located at its
+    mark when it has one, else at the start of the file."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    index = getattr(mark, "index", 0)
+    offset = max(0, min(index if isinstance(index, int) else 0, len(source.text)))
+    lines = str(error).strip().splitlines()
+    detail = lines[0] if lines else "no detail"
+    return make_diagnostic(
+        source,
+        Span(offset, min(offset + 1, len(source.text))),
+        "RE101",
+        f"the formatter cannot read this file: {detail} ({type(error).__name__})",
+        hint="`validate` reads it; format it by hand, and report the file to the maintainers",
+    )
 
 
 def _normalise_expressions(document: Any) -> str | None:
