@@ -99,6 +99,18 @@ def explain_text(engine: Engine, request: EvaluateRequest) -> str:
     return json.dumps([e.to_json() for e in explanations], indent=2, ensure_ascii=False) + "\n"
 
 
+def _evaluate(registry: Registry, program: str, body: bytes) -> str:
+    """One trip to the thread pool per request: each trip costs about as much as a small
+    evaluation, so the lookup, the parsing and the evaluation share one."""
+    engine = engine_for(registry, program)
+    return evaluate_text(engine, parse_evaluate_request(body, with_rule=False))
+
+
+def _explain(registry: Registry, program: str, body: bytes) -> str:
+    engine = engine_for(registry, program)
+    return explain_text(engine, parse_evaluate_request(body, with_rule=True))
+
+
 def validate_text(body: bytes, name: str, today: date | None, limits: Limits) -> str:
     """What `ruleengine validate --format json FILE` prints for a file with this text."""
     source = decode_source(name, body)
@@ -162,10 +174,8 @@ def build_router(registry: Registry, limits: Limits) -> APIRouter:
         },
     )
     async def evaluate(program: str, request: Request) -> Response:
-        engine = await run_in_threadpool(engine_for, registry, program)
         body = await read_body(request, body_limit, "RE614")
-        parsed = await run_in_threadpool(parse_evaluate_request, body, with_rule=False)
-        text = await run_in_threadpool(evaluate_text, engine, parsed)
+        text = await run_in_threadpool(_evaluate, registry, program, body)
         return Response(text, media_type="application/json")
 
     @router.post(
@@ -182,10 +192,8 @@ def build_router(registry: Registry, limits: Limits) -> APIRouter:
         },
     )
     async def explain(program: str, request: Request) -> Response:
-        engine = await run_in_threadpool(engine_for, registry, program)
         body = await read_body(request, body_limit, "RE614")
-        parsed = await run_in_threadpool(parse_evaluate_request, body, with_rule=True)
-        text = await run_in_threadpool(explain_text, engine, parsed)
+        text = await run_in_threadpool(_explain, registry, program, body)
         return Response(text, media_type="application/json")
 
     @router.post(
