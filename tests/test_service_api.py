@@ -296,3 +296,12 @@ def test_reload_takes_good_edits_and_keeps_the_last_good_version(tmp_path: Path)
     (extra,) = [p for p in listing if p["file"].endswith("extra.yaml")]
     assert extra["program"] is None and not extra["serving"] and "RE2" in extra["error"]
     time.sleep(0)  # nothing waits on a clock: reload_interval is 0 in these clients
+
+
+def test_browser_signs_in_once_with_the_token(tmp_path: Path) -> None:
+    guarded = make_client(copy_rules(tmp_path), token=TOKEN)
+    assert guarded.post("/login", data={"token": "wrong"}).status_code == 401
+    signed_in = guarded.post("/login", data={"token": TOKEN}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    assert "httponly" in signed_in.headers["set-cookie"].lower()
+    assert guarded.get("/").status_code == 200  # the client keeps the cookie
