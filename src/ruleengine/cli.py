@@ -563,6 +563,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("name", nargs="?", default="ruleset", help="the schema (default: ruleset)")
     schema.set_defaults(handler=command_schema)
+
+    from ruleengine.service.command import add_serve_command  # argparse only; no web stack
+
+    add_serve_command(commands)
     return parser
 
 
