@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from caseio import example_rule_files
-from ruleengine.rules.formatter import format_text, normalise_spacing
+from ruleengine.diagnostics.source import SourceFile
+from ruleengine.limits import Limits
+from ruleengine.rules.formatter import format_source, format_text, normalise_spacing
+from ruleengine.rules.ruleset import check_source
+from ruleengine.rules.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, read_document
+from test_cli import VALID as VALID_CLI
 from test_cli import run, write
+from test_fuzz_engine import EXAMPLES, rulesets
 
 MESSY = """\
 # Acme rules: keep this comment
@@ -117,3 +126,209 @@ def test_fmt_rewrites_in_place_and_check_reports(tmp_path: Path) -> None:
 
 def test_fmt_check_on_examples_passes() -> None:
     assert run("fmt", "--check", "examples/rules/").returncode == 0
+
+
+# -- a formatter changes layout, never what a scalar says ---------------------------------------
+#
+# ruamel's round-trip loader resolves plain scalars to timestamps, floats and booleans and writes
+# them back in its own spelling (`9:00:00` became `09:00:00`), or fails on a date that does not
+# exist (`2026-02-30`). These tests hold every scalar's text through fmt.
+
+VALUES = [
+    "2026-02-30",
+    "2026-11-31",
+    "2026-13-01",
+    "2026-00-10",
+    "2026-11-27",
+    "T25:00:00",
+    "2026-11-27 9:00:00",
+    "2026-11-27t10:00:00.5Z",
+    "2026-11-27T10:00:00.123456789+05:30",
+    "2026-11-27 10:00:00 -5",
+    "2026-02-29T24:61:61",
+    "10:30",
+    "1:30:00",
+    "1e3",
+    "1E-3",
+    "-.5",
+    "+1",
+    ".inf",
+    "-.Inf",
+    ".NaN",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "017",
+    "1_000",
+    "1.50",
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "y",
+    "~",
+    "null",
+    "True",
+]
+
+
+@st.composite
+def plain_scalars(draw: Any) -> str:
+    """Plain scalars that look like dates, times, numbers or booleans to some YAML schema."""
+    if draw(st.booleans()):
+        return draw(st.sampled_from(VALUES))
+    year = draw(st.integers(1, 9999))
+    month, day = draw(st.integers(0, 13)), draw(st.integers(0, 32))
+    text = f"{year:04}-{month:02}-{day:02}"
+    if draw(st.booleans()):
+        separator = draw(st.sampled_from(["T", "t", " ", "  "]))
+        hour = draw(st.integers(0, 25))
+        text += f"{separator}{hour if draw(st.booleans()) else f'{hour:02}'}"
+        text += f":{draw(st.integers(0, 61)):02}:{draw(st.integers(0, 61)):02}"
+        text += draw(st.sampled_from(["", ".5", ".000001", ".1234567"]))
+        text += draw(st.sampled_from(["", "Z", "+05:30", " -5", " Z"]))
+    return text
+
+
+@st.composite
+def rulesets_with_plain_scalars(draw: Any) -> str:
+    """Valid fuzzed rule files whose names, descriptions and windows hold tricky scalars."""
+    lines = draw(rulesets()).splitlines()
+    result: list[str] = []
+    for line in lines:
+        result.append(line)
+        if line.lstrip().startswith("name: ") and draw(st.booleans()):
+            indent = line[: len(line) - len(line.lstrip())]
+            result[-1] = f"{indent}name: {draw(plain_scalars())}"
+            result.append(f"{indent}description: {draw(plain_scalars())}")
+        if line.startswith("    active: ") and draw(st.booleans()):
+            result[-1] = f"    active: {{from: {draw(plain_scalars())}}}"
+    return "\n".join(result) + "\n"
+
+
+def _said(text: str) -> Any:
+    """What the file says, as validate reads it: each scalar's text (expressions with canonical
+    spacing; an empty value and `null` are both null)."""
+    root, problems = read_document(SourceFile("t.yaml", text))
+    assert root is not None, problems
+
+    def walk(node: LocatedNode, key: object) -> Any:
+        if isinstance(node, LocatedMapping):
+            return {k.text: walk(v, k.text) for k, v in node.items}
+        if isinstance(node, LocatedSequence):
+            return [walk(item, None) for item in node.items]
+        if node.value is None:
+            return None
+        if key in ("when", "points") and node.style is None and isinstance(node.value, str):
+            return normalise_spacing(node.text)
+        return (node.style, node.text)
+
+    return walk(root, None)
+
+
+def _assert_formats_faithfully(text: str) -> None:
+    result = format_text(text)
+    assert result.text is not None, result.error
+    assert _said(result.text) == _said(text)
+    assert format_text(result.text).text == result.text  # idempotent
+    before = check_source(SourceFile("t.yaml", text))
+    if before.ruleset is not None:
+        after = check_source(SourceFile("t.yaml", result.text))
+        assert after.ruleset is not None, after.diagnostics
+        assert after.ruleset.hash == before.ruleset.hash
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_fmt_keeps_plain_scalar_text(value: str) -> None:
+    text = MESSY.replace("name: Points", f"name: {value}") + f"description: {value}\n"
+    result = format_text(text)
+    assert result.text is not None, result.error
+    assert f"name: {value}\n" in result.text
+    assert result.text.endswith(f"description: {value}\n")
+    _assert_formats_faithfully(text)
+
+
+def test_fmt_keeps_an_impossible_window_date_for_validate_to_report() -> None:
+    text = MESSY.replace("  reward: {", "  active: {from: 2026-11-31}\n  reward: {")
+    result = format_text(text)
+    assert result.text is not None and "active: {from: 2026-11-31}" in result.text
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(rules=rulesets_with_plain_scalars())
+def test_fmt_keeps_every_scalar_of_fuzzed_rule_files(rules: str) -> None:
+    _assert_formats_faithfully(rules)
+
+
+def test_fmt_reports_a_file_that_is_not_utf8_as_validate_does(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(VALID_CLI.replace("Points", "Pr\xe9mio").encode("latin-1"))
+    validate = run("validate", str(path))
+    fmt = run("fmt", str(path))
+    assert (fmt.returncode, validate.returncode) == (1, 1)
+    assert "error[RE106] invalid UTF-8 byte 0xe9" in validate.stdout
+    first = next(line for line in validate.stdout.splitlines() if "error[RE106]" in line)
+    assert first in fmt.stderr
+    assert "codec" not in fmt.stderr
+
+
+# -- whatever ruamel raises is a located diagnostic, never exit 101 -------------------------------
+
+
+def test_fmt_reports_what_ruamel_refuses_as_a_diagnostic(tmp_path: Path) -> None:
+    path = write(tmp_path, "v13.yaml", "%YAML 1.3\n---\n" + VALID_CLI)
+    result = run("fmt", str(path))
+    assert result.returncode == 1, result.stderr
+    assert f"{path}:1:1: error[RE101] the formatter cannot read this file:" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TypeError("unhashable type: 'CommentedSeq'"),
+        AssertionError(),
+        NotImplementedError("merge keys"),
+        RecursionError("maximum recursion depth exceeded"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_any_ruamel_exception_is_a_diagnostic(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    import ruleengine.rules.formatter as formatter
+
+    class Refusing:
+        def load(self, text: str) -> Any:
+            raise error
+
+    monkeypatch.setattr(formatter, "_yaml", Refusing)
+    result = format_text(VALID_CLI)
+    assert result.text is None
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("RE101", 1, 1)]
+    assert result.diagnostics[0].message.startswith("the formatter cannot read this file: ")
+    assert type(error).__name__ in result.diagnostics[0].message
+
+
+def test_a_ruamel_error_with_a_mark_is_located_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ruamel.yaml.error import MarkedYAMLError, StreamMark
+
+    import ruleengine.rules.formatter as formatter
+
+    class Refusing:
+        def load(self, text: str) -> Any:
+            raise MarkedYAMLError(problem="odd", problem_mark=StreamMark("t", 12, 1, 1))
+
+    monkeypatch.setattr(formatter, "_yaml", Refusing)
+    result = format_text(VALID_CLI)
+    assert [(d.code, d.line, d.column) for d in result.diagnostics] == [("RE101", 2, 2)]
+
+
+def test_fmt_applies_the_file_size_limit_before_parsing(tmp_path: Path) -> None:
+    text = VALID_CLI + "# " + "x" * 2000 + "\n"
+    result = format_source(SourceFile("big.yaml", text), Limits(max_file_bytes=1000))
+    assert [d.code for d in result.diagnostics] == ["RE108"]
+    path = write(tmp_path, "big.yaml", VALID_CLI + "#" * 1_100_000 + "\n")
+    fmt, validate = run("fmt", str(path)), run("validate", str(path))
+    assert (fmt.returncode, validate.returncode) == (1, 1)
+    assert f"{path}:1:1: error[RE108] the file is larger than 1,048,576 bytes" in fmt.stderr

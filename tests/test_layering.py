@@ -106,3 +106,35 @@ def test_no_eval_or_exec_anywhere() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in {"eval", "exec"}, f"{path}: {node.func.id}"
+
+
+# -- the service is an edge layer ------------------------------------------------------------
+SERVICE = SRC / "service"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in SRC.rglob("*.py") if SERVICE not in p.parents),
+    ids=lambda p: str(p.relative_to(SRC)),
+)
+def test_nothing_in_the_core_imports_the_service(path: Path) -> None:
+    """Only the CLI reaches the service, and only its argparse hook (`service.command`)."""
+    allowed = {"ruleengine.service.command"} if path == SRC / "cli.py" else set()
+    bad = {n for n in imports_of(path) if matches(n, {"ruleengine.service"})} - allowed
+    assert bad == set()
+
+
+@pytest.mark.parametrize("path", sorted(SERVICE.glob("*.py")), ids=lambda p: p.name)
+def test_the_service_never_imports_the_cli(path: Path) -> None:
+    assert {n for n in imports_of(path) if matches(n, {"ruleengine.cli"})} == set()
+
+
+def test_command_module_imports_no_web_stack_at_module_level() -> None:
+    tree = ast.parse((SERVICE / "command.py").read_text(encoding="utf-8"))
+    top = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            top.add(node.module.split(".")[0])
+    assert top & {"fastapi", "starlette", "uvicorn", "jinja2", "ruleengine"} == set()

@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ruleengine import Engine, SnapshotError, check_ruleset, load_ruleset
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.limits import Limits, json_depth
+from ruleengine.rules.formatter import format_source
 from test_cli import run, write
 
 HEADER = "version: 1\nprogram: p\ncurrency: USD\ntimezone: UTC\n"
@@ -134,3 +138,89 @@ def test_deeply_nested_snapshot_json_on_the_cli(tmp_path: Path) -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_rules"):
         Limits(max_rules=0)
+
+
+# -- nesting depth of a rule file's lists and mappings ------------------------------------------
+
+
+def nested(kind: str, depth: int) -> str:
+    """`earning:` holding `depth` collections of one kind inside one another."""
+    if kind == "flow_sequence":
+        return "earning: " + "[" * depth + "1" + "]" * depth + "\n"
+    if kind == "flow_mapping":
+        return "earning: " + "{a: " * depth + "1" + "}" * depth + "\n"
+    if kind == "block_sequence":
+        return "earning:\n" + "- " * depth + "1\n"
+    assert kind == "block_mapping"
+    keys = [" " * level + "a:" for level in range(1, depth + 1)]
+    return "earning:\n" + "\n".join(keys) + " 1\n"
+
+
+NESTING_KINDS = ["flow_sequence", "flow_mapping", "block_sequence", "block_mapping"]
+
+
+@pytest.mark.parametrize("kind", NESTING_KINDS)
+def test_nesting_depth_limit(kind: str) -> None:
+    text = HEADER + nested(kind, 600)
+    found = check_ruleset(text)
+    assert [d.code for d in found] == ["RE109"]
+    assert found[0].message == "lists and mappings are nested more than 64 levels deep"
+    # The 64th collection inside the root mapping is the first one too deep.
+    lines = {"flow_sequence": 5, "flow_mapping": 5, "block_sequence": 6, "block_mapping": 69}
+    assert found[0].line == lines[kind]
+
+
+@pytest.mark.parametrize("kind", NESTING_KINDS)
+def test_nesting_depth_limit_is_configurable(kind: str) -> None:
+    text = HEADER + nested(kind, 4)  # the root mapping, `earning` and 4 more
+    assert "RE109" not in [code for code, _, _ in codes(text, Limits(max_nesting_depth=5))]
+    assert [code for code, _, _ in codes(text, Limits(max_nesting_depth=4))] == ["RE109"]
+
+
+@pytest.mark.parametrize("kind", NESTING_KINDS)
+def test_nesting_depth_limit_in_validate_and_fmt(tmp_path: Path, kind: str) -> None:
+    path = write(tmp_path, "deep.yaml", HEADER + nested(kind, 600))
+    before = path.read_text()
+    validate = run("validate", str(path))
+    fmt = run("fmt", str(path))
+    assert (validate.returncode, fmt.returncode) == (1, 1)
+    located = next(line for line in validate.stdout.splitlines() if "error[RE109]" in line)
+    assert located in fmt.stderr
+    assert path.read_text() == before
+
+
+def test_nesting_beyond_the_stack_is_refused_even_under_a_higher_limit() -> None:
+    text = HEADER + nested("flow_sequence", 5000)
+    found = check_ruleset(text, limits=Limits(max_nesting_depth=100_000))
+    assert [(d.code, d.line) for d in found] == [("RE109", 5)]
+
+
+@st.composite
+def nestings(draw: st.DrawFn) -> tuple[str, int]:
+    """`earning:` holding block lists and mappings, then flow ones inside them (a flow
+    collection holds no block one); returns the text and its depth, the root mapping's 1
+    included."""
+    block = draw(st.lists(st.sampled_from(["-", "a:"]), max_size=60))
+    flow = draw(st.lists(st.sampled_from(["[", "{a: "]), max_size=60))
+    lines, indent = ["earning:"], 1
+    for opener in block:
+        lines.append(" " * indent + opener)
+        indent += 2
+    closers = "".join("]" if opener == "[" else "}" for opener in reversed(flow))
+    lines.append(" " * indent + "".join(flow) + "1" + closers)
+    return HEADER + "\n".join(lines) + "\n", 1 + len(block) + len(flow)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(nesting=nestings(), limit=st.sampled_from([8, 64]))
+def test_nesting_depth_is_refused_in_validate_and_fmt(nesting: tuple[str, int], limit: int) -> None:
+    text, depth = nesting
+    limits = Limits(max_nesting_depth=limit)
+    found = [code for code, _, _ in codes(text, limits)]
+    formatted = format_source(SourceFile("t.yaml", text), limits)
+    if depth > limit:
+        assert found == ["RE109"]
+        assert [d.code for d in formatted.diagnostics] == ["RE109"]
+    else:
+        assert "RE109" not in found
+        assert formatted.ok, formatted.error

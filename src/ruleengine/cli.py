@@ -322,19 +322,30 @@ def command_test(args: argparse.Namespace) -> int:
 def command_fmt(args: argparse.Namespace) -> int:
     import difflib
 
-    from ruleengine.rules.formatter import format_text, write_atomically
+    from ruleengine.diagnostics.diagnostic import Diagnostic
+    from ruleengine.diagnostics.render import render_text
+    from ruleengine.rules.formatter import format_source, write_atomically
+    from ruleengine.rules.ruleset import read_source
 
     files = discover_rule_files(args.paths)
     changed: list[Path] = []
     failed = False
+    color = _use_color(sys.stderr, getattr(args, "color", "auto"))
     for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            print(f"ruleengine: error: cannot read `{path}`: {error}", file=sys.stderr)
-            return EXIT_USAGE
-        result = format_text(text)
+        # Read as validate reads: the same size limit (RE108) and encoding check (RE106).
+        source = read_source(path, str(path))
+        if isinstance(source, Diagnostic):
+            print(render_text(source, color=color) + "\n", file=sys.stderr)
+            if source.code == "RE100":
+                return EXIT_USAGE
+            print(f"{path}: not formatted: {source.code} {source.message}", file=sys.stderr)
+            failed = True
+            continue
+        text = source.text
+        result = format_source(source)
         if result.text is None:
+            for diagnostic in result.diagnostics:
+                print(render_text(diagnostic, color=color) + "\n", file=sys.stderr)
             print(f"{path}: not formatted: {result.error}", file=sys.stderr)
             failed = True
             continue
@@ -553,6 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("name", nargs="?", default="ruleset", help="the schema (default: ruleset)")
     schema.set_defaults(handler=command_schema)
+
+    from ruleengine.service.command import add_serve_command  # argparse only; no web stack
+
+    add_serve_command(commands)
     return parser
 
 

@@ -18,6 +18,7 @@ class Limits:
     """The limits in force. Each field is documented in the README's "Safety" section."""
 
     max_file_bytes: int = 1_048_576  # a rule file: 1 MiB is thousands of rules
+    max_nesting_depth: int = 64  # lists and mappings inside one another in a rule file
     max_rules: int = 2_000  # earning rules and milestones together
     max_steps: int = 100  # steps of one milestone
     max_rewards: int = 20  # rewards offered by one step

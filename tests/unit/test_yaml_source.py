@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.yaml_source import (
@@ -110,3 +113,34 @@ def test_decode_refuses_utf16_and_locates_invalid_bytes() -> None:
     latin = decode_source("f", "a: 1\nb: caf\xe9\n".encode("latin-1"))
     assert isinstance(latin, Diagnostic)
     assert (latin.code, latin.line, latin.column) == ("RE106", 2, 7)
+
+
+@st.composite
+def under_indented_items(draw: st.DrawFn) -> tuple[str, int, int, int]:
+    """A list whose last item starts left of the others (but right of the key above): the text,
+    the list's column, the item's column and the item's line (all 1-based)."""
+    depth = draw(st.integers(0, 3))  # keys above the list, each nested one more step
+    lines = [f"{' ' * (2 * level)}k{level}:" for level in range(depth + 1)]
+    key_indent = 2 * depth
+    list_indent = key_indent + draw(st.integers(2, 6))
+    for index in range(draw(st.integers(1, 3))):
+        lines.append(f"{' ' * list_indent}- id: item{index}")
+        if draw(st.booleans()):
+            lines.append(f"{' ' * (list_indent + 2)}more: {index}")
+    item_indent = draw(st.integers(key_indent + 1, list_indent - 1))
+    lines.append(f"{' ' * item_indent}- stray")
+    return "\n".join(lines) + "\n", list_indent + 1, item_indent + 1, len(lines)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(case=under_indented_items())
+def test_an_under_indented_list_item_is_named(case: tuple[str, int, int, int]) -> None:
+    text, list_column, item_column, item_line = case
+    _, problems = read(text)
+    assert [(d.code, d.line, d.column) for d in problems] == [("RE101", item_line, item_column)]
+    assert problems[0].message == "expected the end of the block, but found a list"
+    assert problems[0].hint is not None
+    assert problems[0].hint.startswith(
+        f"this list item starts in column {item_column}, but the items of the list above"
+    )
+    assert f"start in column {list_column}; indent" in problems[0].hint

@@ -110,6 +110,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "(a 40 MB rule file)",
         "Split the program into several files, or raise `Limits.max_file_bytes` in the host.",
     ),
+    CodeInfo(
+        "RE109",
+        "nesting-too-deep",
+        "error",
+        "Lists and mappings nested too deeply",
+        "A rule file needs a handful of levels of lists and mappings inside one another; "
+        "beyond the limit (64 by default) the file is refused where the limit is crossed, "
+        "before the nesting is followed further, so no file can exhaust the reader's stack.",
+        "earning: [[[[[[[[ ... ]]]]]]]]  # hundreds of levels",
+        "Flatten the structure, or raise `Limits.max_nesting_depth` in the host.",
+    ),
     # RE2xx: file structure
     CodeInfo(
         "RE201",

@@ -126,8 +126,8 @@ def check_source(
     in the ruleset's time zone) enables the warning for windows that have already ended;
     `today` wins when both are given. `limits` bounds the sizes a file may have."""
     if len(source.text) > limits.max_file_bytes:
-        return CheckResult(None, [_too_large(source, limits)])
-    root, diagnostics = read_document(source)
+        return CheckResult(None, [file_too_large(source, limits)])
+    root, diagnostics = read_document(source, limits)
     if root is None or has_errors(diagnostics):
         return CheckResult(None, sort_diagnostics(diagnostics))
     sink = DiagnosticSink(source, list(diagnostics))
@@ -156,7 +156,7 @@ def read_source(
     display = name if name is not None else str(path)
     try:
         if path.is_file() and path.stat().st_size > limits.max_file_bytes:
-            return _too_large(SourceFile(display, ""), limits)
+            return file_too_large(SourceFile(display, ""), limits)
         data = path.read_bytes()
     except IsADirectoryError:
         return _io_error(display, "is a directory, not a rule file")
@@ -167,7 +167,8 @@ def read_source(
     return decode_source(display, data)
 
 
-def _too_large(source: SourceFile, limits: Limits) -> Diagnostic:
+def file_too_large(source: SourceFile, limits: Limits) -> Diagnostic:
+    """RE108 for `source`, refused before it is parsed."""
     return make_diagnostic(
         SourceFile(source.name, ""),
         Span(0, 0),

@@ -6,7 +6,10 @@ The loader is PyYAML's pure-Python composer with two changes that matter for rul
   1.1 reads `on: signup` as `{True: "signup"}`), dates stay text until the models parse them,
   and decimals become `Decimal` from their own text, never through a float;
 * aliases, explicit tags, duplicate keys and extra documents are diagnostics, not behaviour.
-  Aliases are never expanded, so an alias bomb costs nothing.
+  Aliases are never expanded, so an alias bomb costs nothing;
+* lists and mappings nested deeper than `Limits.max_nesting_depth` are refused (RE109) where
+  the limit is crossed: composing recurses once per level, so without the limit a kilobyte of
+  `[[[[...` would exhaust Python's stack.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from yaml.scanner import Scanner
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
 from ruleengine.diagnostics.source import OffsetMap, SourceFile, Span, align_value
+from ruleengine.limits import DEFAULT_LIMITS, Limits
 
 ScalarValue: TypeAlias = str | int | Decimal | bool | None
 
@@ -120,10 +124,46 @@ _CoreResolver.add_implicit_resolver(
 )
 
 
+def plain_scalar_is_text(text: str) -> bool:
+    """Whether a plain scalar written as `text` is read as text (not a number, bool or null)."""
+    tag = _CoreResolver().resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(tag == f"{_TAG}str")
+
+
+class _TooDeepError(Exception):
+    """A list or mapping opens deeper than the limit; `span` is where it opens."""
+
+    def __init__(self, span: Span, limit: int) -> None:
+        super().__init__(span, limit)
+        self.span = span
+        self.limit = limit
+
+
+class _Depth:
+    """How many lists and mappings enclose the node being composed, against the limit. Both
+    composers count with it, so the fast and the pure path refuse the same collection."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.current = 0
+        self.deepest = 0  # the deepest level opened, and where it opens
+        self.deepest_open = Span(0, 0)
+
+    def enter(self, span: Span) -> None:
+        self.current += 1
+        if self.current > self.deepest:
+            self.deepest, self.deepest_open = self.current, span
+        if self.current > self.limit:
+            raise _TooDeepError(span, self.limit)
+
+    def leave(self) -> None:
+        self.current -= 1
+
+
 class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
     """A composer that records aliases and explicit tags instead of honouring them."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_depth: int) -> None:
         Reader.__init__(self, text)
         Scanner.__init__(self)
         Parser.__init__(self)
@@ -131,6 +171,7 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         _CoreResolver.__init__(self)
         self.aliases: list[Span] = []
         self.tags: list[tuple[Span, str]] = []
+        self.depth = _Depth(max_depth)
 
     def compose_node(self, parent: Node | None, index: int) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]  # PyYAML is untyped here
@@ -143,7 +184,13 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
             self.tags.append((span, str(tag).replace(_TAG, "!!")))
-        return super().compose_node(parent, index)
+        if not isinstance(event, yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.depth.enter(span)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth.leave()
 
 
 def _placeholder(event: yaml.AliasEvent) -> ScalarNode:
@@ -161,30 +208,40 @@ class _Composed:
     tags: list[tuple[Span, str]]
 
 
-def read_document(source: SourceFile) -> tuple[LocatedMapping | None, list[Diagnostic]]:
+def read_document(
+    source: SourceFile, limits: Limits = DEFAULT_LIMITS
+) -> tuple[LocatedMapping | None, list[Diagnostic]]:
     """Compose `source` into a located tree; the root must be a mapping.
 
     Returns the tree (None when the text is not usable YAML) and every diagnostic found.
     """
     sink = DiagnosticSink(source)
-    composed = _compose_fast(source.text) if _FAST_PATH else None
+    max_depth = limits.max_nesting_depth
+    composed = _compose_fast(source.text, max_depth) if _FAST_PATH else None
     if composed is None:
-        composed = _compose_pure(source, sink)
+        composed = _compose_pure(source, sink, max_depth)
         if composed is None:
             return None, sink.diagnostics
     return _finish(composed, source, sink)
 
 
-def _compose_pure(source: SourceFile, sink: DiagnosticSink) -> _Composed | None:
+def _compose_pure(source: SourceFile, sink: DiagnosticSink, max_depth: int) -> _Composed | None:
     """Compose with PyYAML's pure-Python parser; syntax errors become diagnostics (and None)."""
     try:
         # The Reader checks the whole text for characters YAML forbids as it is constructed.
-        loader = _Loader(source.text)
+        loader = _Loader(source.text, max_depth)
     except yaml.reader.ReaderError as error:
         _report_reader_error(sink, error)
         return None
     try:
         root = loader.get_single_node()
+    except _TooDeepError as error:
+        _report_too_deep(sink, error.span, error.limit)
+        return None
+    except RecursionError:
+        # A host's limit above what Python's stack holds: refused where the stack ran out.
+        _report_too_deep(sink, loader.depth.deepest_open, max(1, loader.depth.deepest - 1))
+        return None
     except yaml.composer.ComposerError as error:
         _report_yaml_error(sink, error, code="RE107")
         return None
@@ -228,12 +285,12 @@ _DECLINE = re.compile("[\t\r\x85\u2028\u2029\ufeff]")
 _BLOCK_HEADER = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ \n]|\Z)")
 
 
-def _compose_fast(text: str) -> _Composed | None:
+def _compose_fast(text: str, max_depth: int = DEFAULT_LIMITS.max_nesting_depth) -> _Composed | None:
     """Compose `text` with libyaml, or None when the pure-Python path must decide."""
     if Reader.NON_PRINTABLE.search(text) or _DECLINE.search(text):
         return None
     try:
-        return _EventComposer(text).compose()
+        return _EventComposer(text, max_depth).compose()
     except Exception:  # any surprise: the pure path is the reference
         return None
 
@@ -242,7 +299,7 @@ class _EventComposer:
     """`_Loader`'s composing over libyaml: aliases recorded, not expanded; tags left to the
     pure path."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, max_depth: int) -> None:
         from yaml._yaml import CParser  # only imported when libyaml is there
 
         self._parser = CParser(text)
@@ -250,6 +307,7 @@ class _EventComposer:
         self._resolver = _CoreResolver()
         self._anchors: set[str] = set()
         self._flow = 0  # how many `[...]` and `{...}` enclose the current node
+        self._depth = _Depth(max_depth)  # too deep: the pure path reports it (RE109)
         self.aliases: list[Span] = []
         self.tags: list[tuple[Span, str]] = []  # always empty: a tag declines the fast path
 
@@ -307,7 +365,10 @@ class _EventComposer:
         if isinstance(event, yaml.ScalarEvent):
             return self._scalar(event)
         if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-            return self._collection(event)
+            self._depth.enter(span)
+            collection = self._collection(event)
+            self._depth.leave()
+            return collection
         raise _DeclinedError(f"unexpected {type(event).__name__}")
 
     def _scalar(self, event: Any) -> ScalarNode:
@@ -477,6 +538,10 @@ def _explain_yaml_error(
             return _text_after_quoted_value(source, scalar, offset)
         if _starts_line(source.text, offset):
             return _misaligned_line(source, offset)
+    if problem.endswith("'<block sequence start>'") and _starts_line(source.text, offset):
+        hint = _list_item_hint(source, offset)
+        if hint is not None:
+            return _char_span(source, offset), _plain(problem), hint
     if problem == "mapping values are not allowed here":
         return _colon_in_value(source, offset)
     if problem == "could not find expected ':'" and error.context_mark is not None:
@@ -642,6 +707,28 @@ def _misaligned_line(source: SourceFile, offset: int) -> _Explained:
     return _char_span(source, offset), message, None
 
 
+def _list_item_hint(source: SourceFile, offset: int) -> str | None:
+    """A list item indented less than the list above it: the parser only says it expected the
+    end of the block. Names the nearest item above that starts further right."""
+    text = source.text
+    line_start, _ = _line_of(text, offset)
+    column = offset - line_start
+    cursor = line_start - 1
+    while cursor > 0:
+        previous_start, previous = _line_of(text, cursor - 1)
+        body = previous.lstrip(" ")
+        indent = len(previous) - len(body)
+        if (body == "-" or body.startswith("- ")) and indent > column:
+            where = source.location(previous_start)
+            return (
+                f"this list item starts in column {column + 1}, but the items of the list above "
+                f"(line {where.line}) start in column {indent + 1}; indent `- ` to column "
+                f"{indent + 1} to add it to that list"
+            )
+        cursor = previous_start - 1
+    return None
+
+
 def _colon_in_value(source: SourceFile, offset: int) -> _Explained:
     """`name: Buy: get 5` (a `: ` inside a plain value), or a line indented too far."""
     text = source.text
@@ -724,6 +811,17 @@ def _flow_problem(source: SourceFile, error: yaml.MarkedYAMLError, offset: int) 
         _char_span(source, offset),
         f"expected `,` or `{closer}` in the `{opener}...{closer}` that starts at {at}",
         f"separate the entries with `,`, and close the `{opener}` with `{closer}`",
+    )
+
+
+def _report_too_deep(sink: DiagnosticSink, span: Span, limit: int) -> None:
+    start = span.start
+    sink.report(
+        _char_span(sink.source, start),
+        "RE109",
+        f"lists and mappings are nested more than {limit} levels deep",
+        hint="rule files need a few levels; flatten the structure, or raise "
+        "`Limits.max_nesting_depth`",
     )
 
 

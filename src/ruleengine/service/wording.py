@@ -1,0 +1,182 @@
+"""Rules in a customer's words, for the preview pages: triggers, rewards and journey steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ruleengine.engine.wording import money
+from ruleengine.rules.models import EarningRule, Milestone, Reward, RewardSpec, RuleSetFile
+
+TRIGGERS = {
+    "order": "Place an order",
+    "subscription_order": "Receive a subscription order",
+    "signup": "Create an account",
+    "newsletter_signup": "Sign up for the newsletter",
+    "birthday": "Celebrate your birthday",
+    "review": "Write a review",
+    "social_follow": "Follow us on social media",
+    "website_visit": "Visit our website",
+    "survey": "Answer a survey",
+}
+
+METRICS = {
+    "orders_count": ("order", "orders"),
+    "amount_spent": ("spent", "spent"),
+    "points_earned": ("point earned", "points earned"),
+    "reviews_count": ("review", "reviews"),
+    "referrals_count": ("referral", "referrals"),
+    "subscription_cycles": ("subscription cycle", "subscription cycles"),
+    "inactivity": ("inactive", "inactive"),
+}
+
+
+def trigger_words(trigger: str) -> str:
+    if trigger.startswith("custom:"):
+        return trigger.removeprefix("custom:").replace("_", " ").capitalize()
+    return TRIGGERS.get(trigger, trigger)
+
+
+def amount_words(metric: str, amount: int | Decimal | str, currency: str) -> str:
+    """`3 orders`, `$150.00 spent`, `inactive 90d`."""
+    if metric == "amount_spent":
+        return f"{money(Decimal(str(amount)), currency)} spent"
+    if metric == "inactivity":
+        return f"inactive {amount}"
+    singular, plural = METRICS.get(metric, (metric, metric))
+    return f"{amount} {singular if amount == 1 else plural}"
+
+
+def reward_words(reward: Reward, currency: str) -> str:
+    if reward.points is not None:
+        return f"{reward.points:,} points"
+    if reward.store_credit is not None:
+        return f"{money(reward.store_credit, currency)} store credit"
+    if reward.discount_amount is not None:
+        return f"{money(reward.discount_amount, currency)} off"
+    if reward.discount_percentage is not None:
+        return f"{reward.discount_percentage}% off"
+    if reward.free_shipping is not None:
+        return "free shipping"
+    assert reward.free_gift is not None
+    return f"a free gift ({reward.free_gift.product})"
+
+
+def offer_words(spec: RewardSpec, currency: str) -> str:
+    """`100 points` or `choose 1 of: 15% off, free shipping`."""
+    parts = [reward_words(reward, currency) for reward in spec.rewards]
+    if spec.logic.value == "customer_picks":
+        return f"choose {spec.pick} of: " + ", ".join(parts)
+    return " + ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class EarningView:
+    id: str
+    name: str
+    action: str
+    fixed_points: str | None  # "200 points" when the formula is a plain number
+    when: str | None
+    points: str
+    limit: str | None
+    window: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    number: int
+    metric: str
+    target: str  # "3 orders"
+    description: str
+    offer: str  # "choose 1 of: ..."
+    logic: str
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneView:
+    id: str
+    name: str
+    description: str | None
+    window: str | None
+    when: str | None
+    steps: tuple[StepView, ...]
+    enabled: bool
+
+
+def _text(expression: object) -> str | None:
+    return None if expression is None else str(expression)
+
+
+def _window(rule: EarningRule | Milestone) -> str | None:
+    if rule.active is None:
+        return None
+    start = rule.active.from_.isoformat() if rule.active.from_ else None
+    end = rule.active.until.isoformat() if rule.active.until else None
+    if start and end:
+        return f"from {start} until {end}"
+    return f"from {start}" if start else f"until {end}"
+
+
+def earning_view(rule: EarningRule) -> EarningView:
+    text = str(rule.points).strip()
+    fixed = f"{int(text):,} points" if text.isdigit() else None
+    limit = f"up to {rule.limit.times} times per {rule.limit.per.value}" if rule.limit else None
+    return EarningView(
+        rule.id,
+        rule.name,
+        trigger_words(rule.on),
+        fixed,
+        _text(rule.when),
+        text,
+        limit,
+        _window(rule),
+        rule.enabled,
+    )
+
+
+def milestone_view(milestone: Milestone, currency: str) -> MilestoneView:
+    steps: list[StepView] = []
+    if milestone.steps:
+        for number, step in enumerate(milestone.steps, 1):
+            metric = (step.type or milestone.type).value
+            target = amount_words(metric, step.target, currency)
+            steps.append(
+                StepView(
+                    number,
+                    metric,
+                    target,
+                    step.description or step.name or target.capitalize(),
+                    offer_words(step.reward, currency),
+                    step.reward.logic.value,
+                )
+            )
+    elif milestone.target is not None and milestone.reward is not None:
+        metric = milestone.type.value
+        target = amount_words(metric, milestone.target, currency)
+        steps.append(
+            StepView(
+                1,
+                metric,
+                target,
+                milestone.description or target.capitalize(),
+                offer_words(milestone.reward, currency),
+                milestone.reward.logic.value,
+            )
+        )
+    return MilestoneView(
+        milestone.id,
+        milestone.name,
+        milestone.description,
+        _window(milestone),
+        _text(milestone.when),
+        tuple(steps),
+        milestone.enabled,
+    )
+
+
+def program_view(model: RuleSetFile) -> tuple[list[EarningView], list[MilestoneView]]:
+    return (
+        [earning_view(rule) for rule in model.earning],
+        [milestone_view(m, model.currency) for m in model.milestones],
+    )

@@ -1,0 +1,307 @@
+"""The HTTP API through the ASGI test client: same bytes as the CLI, problems, limits, auth,
+reloads."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ruleengine import cli
+from ruleengine.limits import Limits
+from service_support import (
+    EXAMPLE_RULES,
+    EXAMPLE_SNAPSHOTS,
+    NOW,
+    TOKEN,
+    copy_rules,
+    make_client,
+    rule_file_for,
+)
+
+SNAPSHOTS = sorted(p.name for p in EXAMPLE_SNAPSHOTS.glob("*.json"))
+NOWS = ["2026-04-10T00:00:00Z", "2026-06-01T00:00:00Z", "2026-11-15T09:30:00-05:00"]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return make_client(copy_rules(tmp_path_factory.mktemp("api")))
+
+
+def cli_output(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    capsys.readouterr()
+    code = cli.main(list(args))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return out
+
+
+def program_of(rule_file: Path) -> str:
+    for line in rule_file.read_text(encoding="utf-8").splitlines():
+        if line.startswith("program:"):
+            return line.split(":", 1)[1].split("#")[0].strip()
+    raise AssertionError(rule_file)
+
+
+def envelope(snapshot_name: str, now: str, **more: Any) -> bytes:
+    text = (EXAMPLE_SNAPSHOTS / snapshot_name).read_text(encoding="utf-8")
+    extra = "".join(f", {json.dumps(k)}: {json.dumps(v)}" for k, v in more.items())
+    return f'{{"snapshot": {text}, "now": {json.dumps(now)}{extra}}}'.encode()
+
+
+@pytest.mark.parametrize("now", NOWS)
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_evaluate_gives_the_bytes_of_ruleengine_eval(
+    client: Any, capsys: pytest.CaptureFixture[str], name: str, now: str
+) -> None:
+    rules = rule_file_for(name)
+    expected = cli_output(
+        capsys, "eval", str(rules), "--snapshot", str(EXAMPLE_SNAPSHOTS / name), "--now", now
+    )
+    response = client.post(
+        f"/v1/programs/{program_of(rules)}/evaluate", content=envelope(name, now)
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.text == expected
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_explain_gives_the_bytes_of_ruleengine_explain(
+    client: Any, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    rules = rule_file_for(name)
+    expected = cli_output(
+        capsys,
+        "explain",
+        str(rules),
+        "--snapshot",
+        str(EXAMPLE_SNAPSHOTS / name),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    )
+    response = client.post(f"/v1/programs/{program_of(rules)}/explain", content=envelope(name, NOW))
+    assert (response.status_code, response.text) == (200, expected)
+
+
+def test_explain_one_rule_and_evaluate_with_explanations(client: Any) -> None:
+    one = client.post(
+        "/v1/programs/acme-rewards/explain",
+        content=envelope("acme-maria.json", NOW, rule="loyalty-journey"),
+    ).json()
+    assert one and {e["rule"] for e in one} == {"loyalty-journey"}
+    result = client.post(
+        "/v1/programs/acme-rewards/evaluate",
+        content=envelope("acme-maria.json", NOW, explain=True),
+    ).json()
+    assert [e["rule"] for e in result["explanations"]][:1] and "decisions" in result
+
+
+RULE_FILES = sorted(p for p in EXAMPLE_RULES.glob("*.yaml") if not p.name.endswith(".test.yaml"))
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_validate_gives_the_bytes_of_ruleengine_validate(
+    client: Any, capsys: pytest.CaptureFixture[str], path: Path
+) -> None:
+    relative = str(path.relative_to(EXAMPLE_RULES.parent.parent))
+    capsys.readouterr()
+    cli.main(["validate", str(path), "--format", "json", "--today", "2026-06-01"])
+    expected = capsys.readouterr().out.replace(str(path), relative)
+    response = client.post(
+        "/v1/validate",
+        params={"name": relative, "today": "2026-06-01"},
+        content=path.read_bytes(),
+        headers={"content-type": "application/yaml"},
+    )
+    assert (response.status_code, response.text) == (200, expected)
+
+
+def test_validate_locates_a_broken_rule(client: Any) -> None:
+    text = (EXAMPLE_RULES / "acme.yaml").read_text(encoding="utf-8")
+    broken = text.replace("order.subtotal >= 20", "order.subtotl >= 20", 1)
+    assert broken != text
+    report = client.post("/v1/validate", content=broken.encode()).json()
+    (error,) = [d for d in report["diagnostics"] if d["severity"] == "error"]
+    assert (error["code"], error["file"], error["hint"]) == (
+        "RE402",
+        "<string>",
+        "did you mean `order.subtotal`?",
+    )
+    assert report["errors"] == 1 and report["files"] == ["<string>"]
+
+
+def test_programs_lists_each_rule_file(client: Any) -> None:
+    listing = client.get("/v1/programs").json()["programs"]
+    assert [(p["program"], Path(p["file"]).name, p["serving"], p["error"]) for p in listing] == [
+        ("acme-rewards", "acme.yaml", True, None),
+        ("greenleaf-market", "greenleaf-market.yaml", True, None),
+        ("northwind-coffee", "northwind-coffee.yaml", True, None),
+        ("urban-threads", "urban-threads.yaml", True, None),
+    ]
+    assert all(p["ruleset_hash"].startswith("sha256:") for p in listing)
+
+
+def test_healthz(client: Any) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def problem(response: Any) -> dict[str, Any]:
+    assert response.headers["content-type"] == "application/problem+json"
+    data: dict[str, Any] = response.json()
+    assert data["status"] == response.status_code
+    assert data["type"].startswith("https://ruleengine.dev/problems/")
+    return {k: data[k] for k in ("code", "status") if k in data} | (
+        {"problems": data["problems"]} if "problems" in data else {}
+    )
+
+
+BAD_BODIES = {
+    "not_json": (b"{", 400, "RE611"),
+    "not_utf8": (b"\xff\xfe", 400, "RE611"),
+    "too_deep": (b"[" * 100_000 + b"]" * 100_000, 400, "RE614"),
+    "not_an_object": (b"[]", 422, "invalid-request"),
+    "no_now": (b'{"snapshot": {}}', 422, "invalid-request"),
+    "now_without_zone": (b'{"snapshot": {}, "now": "2026-06-01T00:00:00"}', 422, "invalid-request"),
+    "now_not_a_time": (b'{"snapshot": {}, "now": "tomorrow"}', 422, "invalid-request"),
+    "now_a_number": (b'{"snapshot": {}, "now": 5}', 422, "invalid-request"),
+    "no_snapshot": (b'{"now": "2026-06-01T00:00:00Z"}', 422, "invalid-request"),
+    "unknown_field": (
+        b'{"snapshot": {}, "now": "2026-06-01T00:00:00Z", "x": 1}',
+        422,
+        "invalid-request",
+    ),
+    "explain_not_bool": (
+        b'{"snapshot": {}, "now": "2026-06-01T00:00:00Z", "explain": "yes"}',
+        422,
+        "invalid-request",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_BODIES))
+def test_bad_requests_are_problems(client: Any, name: str) -> None:
+    body, status, code = BAD_BODIES[name]
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body)
+    assert problem(response) == {"code": code, "status": status}
+
+
+def test_bad_snapshot_reports_codes_and_json_paths_like_the_cli(client: Any) -> None:
+    body = (
+        b'{"snapshot": {"customer": {"id": 5}, "activity": [{"type": "order"}]},'
+        b' "now": "2026-06-01T00:00:00Z"}'
+    )
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body)
+    found = problem(response)
+    assert found["status"] == 422 and found["code"] == "RE610"
+    assert [(p["code"], p["path"]) for p in found["problems"]] == [
+        ("RE610", "$.customer.id"),
+        ("RE610", "$.activity[0].id"),
+        ("RE610", "$.activity[0].at"),
+        ("RE610", "$.activity[0].subtotal"),
+    ]
+
+
+def test_unknown_program_rule_and_route(client: Any) -> None:
+    assert problem(client.post("/v1/programs/nope/evaluate", content=b"{}")) == {
+        "code": "unknown-program",
+        "status": 404,
+    }
+    response = client.post(
+        "/v1/programs/acme-rewards/explain", content=envelope("acme-maria.json", NOW, rule="nope")
+    )
+    assert problem(response) == {"code": "unknown-rule", "status": 422}
+    assert problem(client.get("/v1/nothing-here")) == {"code": "not-found", "status": 404}
+    assert problem(client.get("/v1/validate")) == {"code": "method-not-allowed", "status": 405}
+
+
+def test_body_limit_is_enforced_before_reading(tmp_path: Path) -> None:
+    small = make_client(copy_rules(tmp_path), limits=Limits(max_snapshot_bytes=1_000))
+    big = envelope("acme-maria.json", NOW).replace(b"{", b"{" + b" " * 5_000, 1)
+    response = small.post("/v1/programs/acme-rewards/evaluate", content=big)
+    assert problem(response) == {"code": "RE614", "status": 413}
+
+    def chunks() -> Any:  # no Content-Length: counted while it streams
+        yield big[:3000]
+        yield big[3000:]
+
+    response = small.post("/v1/programs/acme-rewards/evaluate", content=chunks())
+    assert problem(response) == {"code": "RE614", "status": 413}
+    response = small.post("/v1/validate", content=b"#" * (1_048_576 + 1))
+    assert problem(response) == {"code": "RE108", "status": 413}
+
+
+def test_token_is_required_for_all_but_health(tmp_path: Path) -> None:
+    guarded = make_client(copy_rules(tmp_path), token=TOKEN)
+    assert guarded.get("/healthz").status_code == 200
+    for path in ("/v1/programs", "/openapi.json", "/", "/check"):
+        response = guarded.get(path)
+        assert problem(response) == {"code": "unauthorized", "status": 401}, path
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    wrong = guarded.get("/v1/programs", headers={"Authorization": "Bearer wrong"})
+    assert wrong.status_code == 401
+    right = guarded.get("/v1/programs", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert right.status_code == 200
+
+
+def write_later(path: Path, text: str) -> None:
+    """Rewrite a file so its modification time surely changes (coarse clocks round it)."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text, encoding="utf-8")
+    if path.stat().st_mtime_ns == before:
+        import os
+
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+def test_reload_takes_good_edits_and_keeps_the_last_good_version(tmp_path: Path) -> None:
+    rules = copy_rules(tmp_path)
+    client = make_client(rules)
+    acme = rules / "acme.yaml"
+    good = acme.read_text(encoding="utf-8")
+    first = client.post(
+        "/v1/programs/acme-rewards/evaluate", content=envelope("acme-maria.json", NOW)
+    ).json()
+
+    write_later(acme, good.replace("order.subtotal >= 20", "order.subtotl >= 20", 1))
+    still = client.post(
+        "/v1/programs/acme-rewards/evaluate", content=envelope("acme-maria.json", NOW)
+    ).json()
+    assert still["ruleset_hash"] == first["ruleset_hash"]
+    (entry,) = [
+        p for p in client.get("/v1/programs").json()["programs"] if p["program"] == "acme-rewards"
+    ]
+    assert entry["serving"] and "RE402" in entry["error"] and entry["file"].endswith("acme.yaml")
+
+    write_later(
+        acme,
+        good.replace("points: floor(order.subtotal * 5)", "points: floor(order.subtotal * 6)", 1),
+    )
+    changed = client.post(
+        "/v1/programs/acme-rewards/evaluate", content=envelope("acme-maria.json", NOW)
+    ).json()
+    assert changed["ruleset_hash"] != first["ruleset_hash"]
+    (entry,) = [
+        p for p in client.get("/v1/programs").json()["programs"] if p["program"] == "acme-rewards"
+    ]
+    assert entry["error"] is None
+
+    (rules / "extra.yaml").write_text("version: 1\n", encoding="utf-8")
+    listing = client.get("/v1/programs").json()["programs"]
+    (extra,) = [p for p in listing if p["file"].endswith("extra.yaml")]
+    assert extra["program"] is None and not extra["serving"] and "RE2" in extra["error"]
+    time.sleep(0)  # nothing waits on a clock: reload_interval is 0 in these clients
+
+
+def test_browser_signs_in_once_with_the_token(tmp_path: Path) -> None:
+    guarded = make_client(copy_rules(tmp_path), token=TOKEN)
+    assert guarded.post("/login", data={"token": "wrong"}).status_code == 401
+    signed_in = guarded.post("/login", data={"token": TOKEN}, follow_redirects=False)
+    assert signed_in.status_code == 303
+    assert "httponly" in signed_in.headers["set-cookie"].lower()
+    assert guarded.get("/").status_code == 200  # the client keeps the cookie
