@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from ruleengine import Engine, SnapshotError, load_ruleset
+from ruleengine.cli import jsonl
 from ruleengine.engine import batch
 
 ROOT = Path(__file__).parent.parent
@@ -141,10 +142,10 @@ def test_the_progress_bar_draws_only_on_a_terminal(engine: Engine) -> None:
     lines = [json.dumps(c) + "\n" for c in customers(3)]
     out, terminal = io.StringIO(), Terminal()
     size = sum(len(line) for line in lines)
-    assert batch.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size) == 0
+    assert jsonl.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size) == 0
     assert "3 customers" in terminal.getvalue() and "100%" in terminal.getvalue()
     quiet = io.StringIO()
-    batch.eval_lines(engine, lines, name="x", now=NOW, out=io.StringIO(), err=quiet)
+    jsonl.eval_lines(engine, lines, name="x", now=NOW, out=io.StringIO(), err=quiet)
     assert quiet.getvalue() == ""
     assert out.getvalue().count("\n") == 3
 
@@ -225,9 +226,9 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
     giant = json.dumps({**customers(1)[0], "granted": ["x" * 50] * 4_000})  # ~200 KB
     stream = _RecordingStream(f"{small}\n{giant}\n{small}\n{giant}")  # the last has no newline
     out, err = io.StringIO(), io.StringIO()
-    failed = batch.eval_lines(
+    failed = jsonl.eval_lines(
         engine,
-        batch.bounded_lines(stream, limits.max_snapshot_bytes),
+        jsonl.bounded_lines(stream, limits.max_snapshot_bytes),
         name="in.jsonl",
         now=NOW,
         out=out,
@@ -244,7 +245,7 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
 
 def test_bounded_lines_keeps_lines_within_the_limit_as_they_are() -> None:
     text = "a\n" + "b" * 10 + "\n" + "c" * 11 + "\n\nd"
-    assert list(batch.bounded_lines(io.StringIO(text), 10)) == [
+    assert list(jsonl.bounded_lines(io.StringIO(text), 10)) == [
         "a\n",
         "b" * 10 + "\n",
         "c" * 11,

@@ -8,7 +8,8 @@
   `EvaluationResult`) with their stable JSON keys; `result_schema` the result's JSON Schema.
 - `engine` holds `Engine`, which puts these together; `batch` evaluates many customers, in
   worker processes when asked (`Engine.evaluate_many`).
-- `wording` words money, days and counts the same way in every explanation.
+- `wording` words money, days and counts the same way in every explanation;
+  `result_text` shows a result and its explanations as text (the CLI's and service's).
 
 Pure and deterministic: no I/O (snapshots arrive as data), no clock (`now` is passed in).
 Imports `rules`, `expr`, `diagnostics`, `limits` and `errors`; never `testing` or `cli`.

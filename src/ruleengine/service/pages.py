@@ -27,9 +27,9 @@ from ruleengine.diagnostics.render import render_text
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.engine.decisions import EvaluationResult, Progress, money_text
 from ruleengine.engine.engine import Engine
+from ruleengine.engine.result_text import describe_rewards
 from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.limits import Limits
-from ruleengine.report import describe_rewards
 from ruleengine.rules.ruleset import check_source
 from ruleengine.service.problems import ProblemError
 from ruleengine.service.registry import Registry, RuleFileState
