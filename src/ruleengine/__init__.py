@@ -24,6 +24,7 @@ __all__ = [
     "Explanation",
     "Limits",
     "Progress",
+    "RuleEngineError",
     "RuleSet",
     "RuleSetError",
     "Severity",
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation, Progress
     from ruleengine.engine.engine import Engine
     from ruleengine.engine.snapshot import SnapshotError
+    from ruleengine.errors import RuleEngineError
     from ruleengine.limits import Limits
     from ruleengine.rules.ruleset import (
         CheckResult,
@@ -63,6 +65,7 @@ _LAZY = {
     "compile_expression": "ruleengine.api",
     "Engine": "ruleengine.engine.engine",
     "Limits": "ruleengine.limits",
+    "RuleEngineError": "ruleengine.errors",
     "Decision": "ruleengine.engine.decisions",
     "EvaluationResult": "ruleengine.engine.decisions",
     "Explanation": "ruleengine.engine.decisions",

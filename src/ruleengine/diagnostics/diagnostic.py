@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ruleengine.diagnostics.codes import CODES
 from ruleengine.diagnostics.source import SourceFile, Span
+from ruleengine.errors import RuleEngineError
 
 PathPart = str | int
 
@@ -138,7 +139,7 @@ class DiagnosticSink:
         return has_errors(self.diagnostics)
 
 
-class RuleSetError(Exception):
+class RuleSetError(RuleEngineError):
     """Raised by the API when a rule file has errors; carries every diagnostic, sorted."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
@@ -152,3 +153,6 @@ class RuleSetError(Exception):
         )
         more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
         super().__init__(summary + more)
+
+    def __reduce__(self) -> tuple[type[RuleSetError], tuple[list[Diagnostic]]]:
+        return type(self), (self.diagnostics,)

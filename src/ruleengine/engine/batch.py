@@ -19,19 +19,24 @@ spreads over worker processes (threads would share one interpreter lock). The de
   the parent's engine already compiled and a spawned one compiles it once. With one job,
   nothing is started: the same functions run in this process.
 
-`SnapshotError` itself does not survive pickling (its constructor takes the problems, not a
-message), so workers send the problems and the parent rebuilds the error.
+Results and `SnapshotError`s travel back from the workers as themselves (every ruleengine
+error pickles; see `ruleengine.errors`).
+
+**The cache is the one piece of module state**, and it lives here, in the batch layer, not in
+`Engine` (which stays immutable and keeps no global state): `engine_for_text` and
+`evaluate_many` read and write it under a lock, so threads may share it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from ruleengine.engine.snapshot import Snapshot, SnapshotError
 from ruleengine.limits import DEFAULT_LIMITS, Limits
@@ -55,6 +60,7 @@ a bound on memory whatever the input's length."""
 _CACHE_SIZE = 8
 _Key = tuple[str, str, Limits]  # rule file name, text (its hash in the cache), limits
 _ENGINES: OrderedDict[_Key, Engine] = OrderedDict()
+_LOCK = threading.Lock()  # guards _ENGINES: hosts may load rules from several threads
 _WORKER: dict[str, Any] = {}  # in a worker process: the engine it evaluates with
 
 
@@ -78,23 +84,28 @@ def engine_for_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_
     from ruleengine.rules.ruleset import check_source
 
     key = content_key(name, text, limits)
-    engine = _ENGINES.get(key)
-    if engine is not None:
-        _ENGINES.move_to_end(key)
-        return engine
+    with _LOCK:
+        engine = _ENGINES.get(key)
+        if engine is not None:
+            _ENGINES.move_to_end(key)
+            return engine
+    # Compiled outside the lock (milliseconds); two threads that race both compile, and the
+    # second keeps the first's engine, so every caller of one key gets one engine.
     result = check_source(SourceFile(name, text), limits=limits)
     if result.ruleset is None:
         raise RuleSetError(result.diagnostics)
-    engine = Engine(result.ruleset, limits=limits)
-    _remember(key, engine)
-    return engine
+    return _remember(key, Engine(result.ruleset, limits=limits))
 
 
-def _remember(key: _Key, engine: Engine) -> None:
-    _ENGINES[key] = engine
-    _ENGINES.move_to_end(key)
-    while len(_ENGINES) > _CACHE_SIZE:
-        _ENGINES.popitem(last=False)
+def _remember(key: _Key, engine: Engine) -> Engine:
+    """Cache `engine` under `key` (unless an engine is already there) and return the cached
+    one; the least recently used beyond `_CACHE_SIZE` are dropped."""
+    with _LOCK:
+        engine = _ENGINES.setdefault(key, engine)
+        _ENGINES.move_to_end(key)
+        while len(_ENGINES) > _CACHE_SIZE:
+            _ENGINES.popitem(last=False)
+        return engine
 
 
 def source_of(engine: Engine) -> _Key:
@@ -103,8 +114,9 @@ def source_of(engine: Engine) -> _Key:
     compiled."""
     source = engine.ruleset.source
     key = content_key(source.name, source.text, engine.limits)
-    if _ENGINES.get(key) is not engine:
-        _remember(key, engine)
+    with _LOCK:
+        _ENGINES[key] = engine  # this engine, for the workers forked from here
+    _remember(key, engine)
     return source.name, source.text, engine.limits
 
 
@@ -153,7 +165,7 @@ def ordered_map(
 # -- Engine.evaluate_many -----------------------------------------------------------------------
 
 
-Outcome = tuple[str, Any]  # ("result", EvaluationResult) or ("error", (problems, name))
+Outcome: TypeAlias = "EvaluationResult | SnapshotError"
 
 
 def _evaluate(engine: Engine, index: int, snapshot: Any, now: datetime) -> Outcome:
@@ -161,22 +173,13 @@ def _evaluate(engine: Engine, index: int, snapshot: Any, now: datetime) -> Outco
         if not isinstance(snapshot, Snapshot):
             snapshot = engine.read_snapshot(snapshot, name=f"snapshots[{index}]")
     except SnapshotError as error:
-        return "error", (error.problems, error.name)
-    return "result", engine.evaluate(snapshot, now=now)
+        return error
+    return engine.evaluate(snapshot, now=now)
 
 
 def _evaluate_chunk(now: datetime, items: list[tuple[int, Any]]) -> list[Outcome]:
     engine = worker_engine()
     return [_evaluate(engine, index, snapshot, now) for index, snapshot in items]
-
-
-def _unpack(outcome: Outcome) -> EvaluationResult | SnapshotError:
-    kind, value = outcome
-    if kind == "error":
-        problems, name = value
-        return SnapshotError(problems, name)
-    result: EvaluationResult = value
-    return result
 
 
 def evaluate_many(
@@ -193,7 +196,7 @@ def evaluate_many(
     if jobs < 1:
         raise ValueError(f"`jobs` must be at least 1, not {jobs}")
     if jobs == 1:
-        return (_unpack(_evaluate(engine, i, s, now)) for i, s in enumerate(snapshots))
+        return (_evaluate(engine, i, s, now) for i, s in enumerate(snapshots))
     return _evaluate_parallel(engine, snapshots, now, jobs)
 
 
@@ -204,5 +207,4 @@ def _evaluate_parallel(
 
     work = partial(_evaluate_chunk, now)
     for outcomes in ordered_map(work, enumerate(snapshots), jobs=jobs, source=source_of(engine)):
-        for outcome in outcomes:
-            yield _unpack(outcome)
+        yield from outcomes

@@ -1,7 +1,9 @@
 """The engine: a compiled ruleset + a customer snapshot + `now` -> decisions and progress.
 
 `Engine` is immutable after construction and does no I/O, reads no clock and keeps no global
-state, so one instance can serve many threads. Evaluation is deterministic: the same ruleset,
+state, so one instance can serve many threads. (The one module-level state nearby is the
+compiled-ruleset cache that `evaluate_many` uses for worker processes: it lives in
+`engine.batch`, behind a lock.) Evaluation is deterministic: the same ruleset,
 snapshot and `now` always give the same decisions, in the same order, with the same keys.
 """
 

@@ -22,6 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field,
 
 from ruleengine.engine.activity import EVENT_TYPES, Activity, Event, Order, from_model, optional_utc
 from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
+from ruleengine.errors import RuleEngineError
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
@@ -198,7 +199,7 @@ class SnapshotProblem:
         return {"code": self.code, "path": self.path, "message": self.message, "hint": self.hint}
 
 
-class SnapshotError(ValueError):
+class SnapshotError(RuleEngineError, ValueError):
     """A snapshot that does not fit the contract; carries every problem found."""
 
     def __init__(self, problems: Sequence[SnapshotProblem], name: str = "<snapshot>") -> None:
@@ -207,6 +208,9 @@ class SnapshotError(ValueError):
         first = self.problems[0]
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(f"{name}: {first.path}: {first.code} {first.message}{more}")
+
+    def __reduce__(self) -> tuple[type[SnapshotError], tuple[list[SnapshotProblem], str]]:
+        return type(self), (self.problems, self.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ruleengine.errors import RuleEngineError
 from ruleengine.expr.types import (
     BoolType,
     DateTimeType,
@@ -35,13 +36,16 @@ from ruleengine.expr.values import Duration
 JsonPath = tuple[str | int, ...]
 
 
-class CoercionError(ValueError):
+class CoercionError(RuleEngineError, ValueError):
     """A value does not fit its type; `path` says where, in JSON path terms."""
 
     def __init__(self, path: JsonPath, message: str) -> None:
         super().__init__(f"{format_path(path)}: {message}")
         self.path = path
         self.message = message
+
+    def __reduce__(self) -> tuple[type[CoercionError], tuple[JsonPath, str]]:
+        return type(self), (self.path, self.message)
 
 
 def format_path(path: JsonPath) -> str:
