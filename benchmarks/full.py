@@ -257,8 +257,8 @@ _EVAL_LINES = """
 import io, os, sys, time
 from datetime import UTC, datetime
 from ruleengine.cli import jsonl
-from ruleengine.engine import batch
-engine = batch.engine_for_text(open(sys.argv[1]).read(), sys.argv[1])
+from ruleengine.engine.engine import engine_for_text
+engine = engine_for_text(open(sys.argv[1]).read(), sys.argv[1])
 started = time.perf_counter()
 with open(sys.argv[2]) as lines, open(os.devnull, "w") as out:
     jsonl.eval_lines(engine, lines, name="x", now=datetime(2026, 6, 1, tzinfo=UTC),

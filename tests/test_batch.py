@@ -23,6 +23,7 @@ import pytest
 from ruleengine import Engine, SnapshotError, load_ruleset
 from ruleengine.cli import jsonl
 from ruleengine.engine import batch
+from ruleengine.engine.engine import engine_for_text
 
 ROOT = Path(__file__).parent.parent
 ACME = ROOT / "examples/rules/acme.yaml"
@@ -128,10 +129,10 @@ def test_evaluate_many_checks_its_arguments_at_once(engine: Engine) -> None:
 
 def test_compiled_rulesets_are_cached_by_content() -> None:
     text = ACME.read_text(encoding="utf-8")
-    first = batch.engine_for_text(text, "acme.yaml")
-    assert batch.engine_for_text(text, "acme.yaml") is first
-    assert batch.engine_for_text(text + "\n# a comment\n", "acme.yaml") is not first
-    assert batch.engine_for_text(text, "other.yaml").ruleset.source.name == "other.yaml"
+    first = engine_for_text(text, "acme.yaml")
+    assert engine_for_text(text, "acme.yaml") is first
+    assert engine_for_text(text + "\n# a comment\n", "acme.yaml") is not first
+    assert engine_for_text(text, "other.yaml").ruleset.source.name == "other.yaml"
 
 
 def test_the_progress_bar_draws_only_on_a_terminal(engine: Engine) -> None:

@@ -14,13 +14,11 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from ruleengine.cli.snapshot_input import problems_text, read_snapshot_text
 from ruleengine.engine.batch import ordered_map, source_of, worker_engine
-
-if TYPE_CHECKING:
-    from ruleengine.engine.engine import Engine
+from ruleengine.engine.engine import Engine, compile_engine
 
 Line = tuple[str, str | None] | None  # (stdout line, stderr text or None); None: a blank line
 
@@ -71,6 +69,7 @@ def _lines_chunk(name: str, now: datetime, items: list[tuple[int, str]]) -> list
     """A worker's task: the output of a chunk of lines, joined, so that the parent (whose CPU
     the workers share) handles one piece of text per chunk rather than a line at a time."""
     engine = worker_engine()
+    assert isinstance(engine, Engine)  # the workers `eval_lines` starts compile an `Engine`
     return [_output(evaluate_line(engine, text, name, number, now) for number, text in items)]
 
 
@@ -100,7 +99,7 @@ def eval_lines(
         from functools import partial
 
         work = partial(_lines_chunk, name, now)
-        outputs = ordered_map(work, numbered, jobs=jobs, source=source_of(engine))
+        outputs = ordered_map(work, numbered, jobs=jobs, source=source_of(engine, compile_engine))
     failed = 0
     for ((results, problems, invalid, count),) in outputs:
         if problems:

@@ -15,7 +15,7 @@ spreads over worker processes (threads would share one interpreter lock). The de
   `--jobs 2` prints byte for byte what `--jobs 1` prints.
 * **Workers load the ruleset once, from its text.** A worker receives the rule file's name
   and text and the engine's `Limits` (never a pickled engine) and compiles it on start;
-  compiled rulesets are cached by content hash (`engine_for_text`), so a forked worker finds
+  compiled rulesets are cached by content hash (`cached_engine`), so a forked worker finds
   the parent's engine already compiled and a spawned one compiles it once. With one job,
   nothing is started: the same functions run in this process.
 
@@ -23,8 +23,10 @@ Results and `SnapshotError`s travel back from the workers as themselves (every r
 error pickles; see `ruleengine.errors`).
 
 **The cache is the one piece of module state**, and it lives here, in the batch layer, not in
-`Engine` (which stays immutable and keeps no global state): `engine_for_text` and
-`evaluate_many` read and write it under a lock, so threads may share it.
+`Engine` (which stays immutable and keeps no global state): `cached_engine` and
+`evaluate_many` read and write it under a lock, so threads may share it. This module never
+imports `Engine`: the engine module hands it a factory (`compile_engine`), so the two make
+no import circle.
 """
 
 from __future__ import annotations
@@ -36,14 +38,33 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 from ruleengine.engine.snapshot import Snapshot, SnapshotError
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
     from ruleengine.engine.decisions import EvaluationResult
-    from ruleengine.engine.engine import Engine
+    from ruleengine.rules.ruleset import RuleSet
+
+
+class BatchEngine(Protocol):
+    """What this module needs of an engine. It never imports `Engine` (whose `evaluate_many`
+    imports this module), so the two make no import circle."""
+
+    ruleset: RuleSet
+    limits: Limits
+
+    def read_snapshot(self, data: Any, *, name: str = ...) -> Snapshot: ...
+
+    def evaluate(
+        self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, explain: bool = ...
+    ) -> EvaluationResult: ...
+
+
+Factory = Callable[[str, str, Limits], BatchEngine]
+"""Compiles an engine from a rule file's text, name and limits (`engine.compile_engine`);
+raises `RuleSetError` when the rules do not check."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,7 +80,7 @@ a bound on memory whatever the input's length."""
 
 _CACHE_SIZE = 8
 _Key = tuple[str, str, Limits]  # rule file name, text (its hash in the cache), limits
-_ENGINES: OrderedDict[_Key, Engine] = OrderedDict()
+_ENGINES: OrderedDict[_Key, BatchEngine] = OrderedDict()
 _LOCK = threading.Lock()  # guards _ENGINES: hosts may load rules from several threads
 _WORKER: dict[str, Any] = {}  # in a worker process: the engine it evaluates with
 
@@ -73,16 +94,9 @@ def content_key(name: str, text: str, limits: Limits = DEFAULT_LIMITS) -> _Key:
     return name, hashlib.sha256(text.encode("utf-8")).hexdigest(), limits
 
 
-def engine_for_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Engine:
-    """The engine for a rule file's text, compiled once per process and content: parsing and
-    compiling a ruleset costs milliseconds, evaluating a customer a fraction of one, so repeated
-    loads of the same rules (worker start-up, a server reloading unchanged files) reuse it.
-    Raises `RuleSetError` with every diagnostic when the rules do not check."""
-    from ruleengine.diagnostics.diagnostic import RuleSetError
-    from ruleengine.diagnostics.source import SourceFile
-    from ruleengine.engine.engine import Engine
-    from ruleengine.rules.ruleset import check_source
-
+def cached_engine(factory: Factory, text: str, name: str, limits: Limits) -> BatchEngine:
+    """The engine `factory` compiles from a rule file's text, compiled once per process and
+    content (`engine.engine_for_text` is this with the `Engine` factory)."""
     key = content_key(name, text, limits)
     with _LOCK:
         engine = _ENGINES.get(key)
@@ -91,13 +105,10 @@ def engine_for_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_
             return engine
     # Compiled outside the lock (milliseconds); two threads that race both compile, and the
     # second keeps the first's engine, so every caller of one key gets one engine.
-    result = check_source(SourceFile(name, text), limits=limits)
-    if result.ruleset is None:
-        raise RuleSetError(result.diagnostics)
-    return _remember(key, Engine(result.ruleset, limits=limits))
+    return _remember(key, factory(text, name, limits))
 
 
-def _remember(key: _Key, engine: Engine) -> Engine:
+def _remember(key: _Key, engine: BatchEngine) -> BatchEngine:
     """Cache `engine` under `key` (unless an engine is already there) and return the cached
     one; the least recently used beyond `_CACHE_SIZE` are dropped."""
     with _LOCK:
@@ -108,25 +119,29 @@ def _remember(key: _Key, engine: Engine) -> Engine:
         return engine
 
 
-def source_of(engine: Engine) -> _Key:
-    """What workers rebuild `engine` from: the rule file's name and text, and the engine's
-    limits; the engine is cached under it, so workers forked from this process start with it
-    compiled."""
+WorkerSource = tuple[Factory, str, str, Limits]
+"""What a worker rebuilds its engine from: the factory, the rule file's text and name, and
+the limits (never a pickled engine; the factory pickles by reference)."""
+
+
+def source_of(engine: BatchEngine, factory: Factory) -> WorkerSource:
+    """What workers rebuild `engine` from; the engine is cached under it, so workers forked
+    from this process start with it compiled."""
     source = engine.ruleset.source
     key = content_key(source.name, source.text, engine.limits)
     with _LOCK:
         _ENGINES[key] = engine  # this engine, for the workers forked from here
     _remember(key, engine)
-    return source.name, source.text, engine.limits
+    return factory, source.text, source.name, engine.limits
 
 
-def _start_worker(name: str, text: str, limits: Limits) -> None:
-    _WORKER["engine"] = engine_for_text(text, name, limits)
+def _start_worker(factory: Factory, text: str, name: str, limits: Limits) -> None:
+    _WORKER["engine"] = cached_engine(factory, text, name, limits)
 
 
-def worker_engine() -> Engine:
+def worker_engine() -> BatchEngine:
     """In a worker process started by `ordered_map`: the engine it evaluates with."""
-    engine: Engine = _WORKER["engine"]
+    engine: BatchEngine = _WORKER["engine"]
     return engine
 
 
@@ -144,7 +159,7 @@ def ordered_map(
     items: Iterable[T],
     *,
     jobs: int,
-    source: _Key,
+    source: WorkerSource,
     chunk: int = CHUNK,
 ) -> Iterator[list[R]]:
     """`function` over chunks of `items` in `jobs` worker processes, yielding each chunk's
@@ -168,7 +183,7 @@ def ordered_map(
 Outcome: TypeAlias = "EvaluationResult | SnapshotError"
 
 
-def _evaluate(engine: Engine, index: int, snapshot: Any, now: datetime) -> Outcome:
+def _evaluate(engine: BatchEngine, index: int, snapshot: Any, now: datetime) -> Outcome:
     try:
         if not isinstance(snapshot, Snapshot):
             snapshot = engine.read_snapshot(snapshot, name=f"snapshots[{index}]")
@@ -183,11 +198,12 @@ def _evaluate_chunk(now: datetime, items: list[tuple[int, Any]]) -> list[Outcome
 
 
 def evaluate_many(
-    engine: Engine,
+    engine: BatchEngine,
     snapshots: Iterable[Snapshot | Mapping[str, Any]],
     *,
     now: datetime,
     jobs: int = 1,
+    factory: Factory,
 ) -> Iterator[EvaluationResult | SnapshotError]:
     """See `Engine.evaluate_many`. Checks its arguments at once (not at the first `next`)."""
     from ruleengine.expr.runtime import check_now
@@ -197,14 +213,15 @@ def evaluate_many(
         raise ValueError(f"`jobs` must be at least 1, not {jobs}")
     if jobs == 1:
         return (_evaluate(engine, i, s, now) for i, s in enumerate(snapshots))
-    return _evaluate_parallel(engine, snapshots, now, jobs)
+    return _evaluate_parallel(engine, snapshots, now, jobs, factory)
 
 
 def _evaluate_parallel(
-    engine: Engine, snapshots: Iterable[Any], now: datetime, jobs: int
+    engine: BatchEngine, snapshots: Iterable[Any], now: datetime, jobs: int, factory: Factory
 ) -> Iterator[EvaluationResult | SnapshotError]:
     from functools import partial
 
     work = partial(_evaluate_chunk, now)
-    for outcomes in ordered_map(work, enumerate(snapshots), jobs=jobs, source=source_of(engine)):
+    source = source_of(engine, factory)
+    for outcomes in ordered_map(work, enumerate(snapshots), jobs=jobs, source=source):
         yield from outcomes

@@ -2,7 +2,7 @@
 
 `Engine` is immutable after construction and does no I/O, reads no clock and keeps no global
 state, so one instance can serve many threads. (The one module-level state nearby is the
-compiled-ruleset cache that `evaluate_many` uses for worker processes: it lives in
+compiled-ruleset cache that `evaluate_many` and `engine_for_text` use: it lives in
 `engine.batch`, behind a lock.) Evaluation is deterministic: the same ruleset,
 snapshot and `now` always give the same decisions, in the same order, with the same keys.
 """
@@ -101,7 +101,7 @@ class Engine:
         """
         from ruleengine.engine.batch import evaluate_many  # the process pool loads only when used
 
-        return evaluate_many(self, snapshots, now=now, jobs=jobs)
+        return evaluate_many(self, snapshots, now=now, jobs=jobs, factory=compile_engine)
 
     def explain(
         self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None
@@ -307,3 +307,28 @@ def _show(value: Any) -> str:
         return json.dumps(value, default=str)
     except (TypeError, ValueError):
         return repr(value)
+
+
+def compile_engine(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Engine:
+    """Check and compile a rule file's text into an `Engine` (no cache). Raises `RuleSetError`
+    with every diagnostic when the rules do not check. What batch workers compile with."""
+    from ruleengine.diagnostics.diagnostic import RuleSetError
+    from ruleengine.diagnostics.source import SourceFile
+    from ruleengine.rules.ruleset import check_source
+
+    result = check_source(SourceFile(name, text), limits=limits)
+    if result.ruleset is None:
+        raise RuleSetError(result.diagnostics)
+    return Engine(result.ruleset, limits=limits)
+
+
+def engine_for_text(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Engine:
+    """The engine for a rule file's text, compiled once per process and content: parsing and
+    compiling a ruleset costs milliseconds, evaluating a customer a fraction of one, so repeated
+    loads of the same rules (worker start-up, a server reloading unchanged files) reuse it.
+    Raises `RuleSetError` with every diagnostic when the rules do not check."""
+    from ruleengine.engine.batch import cached_engine
+
+    engine = cached_engine(compile_engine, text, name, limits)
+    assert isinstance(engine, Engine)
+    return engine
