@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ruleengine import load_ruleset
-from ruleengine.engine.milestones import _shortest_span, milestone_plan
+from ruleengine.engine.milestones.plan import _shortest_span, milestone_plan
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Milestone
@@ -52,7 +52,7 @@ ZONES = [
 
 
 @pytest.mark.parametrize("zone_name", ZONES)
-def test_a_calendar_shift_is_always_longer_than_its_shortest_span(zone_name: str) -> None:
+def test_a_calendar_shift_is_always_longer_than_itsshortest_span(zone_name: str) -> None:
     zone = ZoneInfo(zone_name)
     ctx = EvalContext(datetime(2030, 1, 1, tzinfo=UTC), zone)
     rng = random.Random(zone_name)
@@ -79,5 +79,5 @@ def test_a_calendar_shift_is_always_longer_than_its_shortest_span(zone_name: str
             assert shifted - moment > shortest, (moment, duration)
 
 
-def test_exact_durations_have_no_shortest_span() -> None:
+def test_exact_durations_have_noshortest_span() -> None:
     assert _shortest_span(Duration(seconds=90 * 86400)) is None

@@ -30,9 +30,14 @@ from typing import Any
 
 from ruleengine.engine.activity import Order, optional_utc
 from ruleengine.engine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
-from ruleengine.engine.milestones import window_bounds
 from ruleengine.engine.snapshot import Snapshot
-from ruleengine.engine.timeline import Timeline, fully_refunded, refund_known, refunded_amount
+from ruleengine.engine.timeline import (
+    Timeline,
+    fully_refunded,
+    refund_known,
+    refunded_amount,
+    window_bounds,
+)
 from ruleengine.engine.wording import count, day
 from ruleengine.expr.program import bind, context_free, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError

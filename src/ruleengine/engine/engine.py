@@ -23,14 +23,10 @@ from ruleengine.engine.decisions import (
     sort_decisions,
 )
 from ruleengine.engine.earning import EarningEvaluator, EarningPlan
-from ruleengine.engine.milestones import (
-    MilestoneContext,
-    evaluate_milestone,
-    milestone_plan,
-    window_bounds,
-)
+from ruleengine.engine.milestones.evaluate import evaluate_milestone
+from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot
-from ruleengine.engine.timeline import Timeline
+from ruleengine.engine.timeline import Timeline, window_bounds
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checker import path_of
 from ruleengine.expr.program import Env, roots_of

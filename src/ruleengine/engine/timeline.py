@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from itertools import accumulate
 from operator import attrgetter, itemgetter
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from ruleengine.engine.activity import Billing, Event, Order, PointsEntry, Referral, Review, utc
 from ruleengine.engine.snapshot import Snapshot
+from ruleengine.rules.models import Window
 
 A = TypeVar("A")
 
@@ -162,3 +163,17 @@ class Timeline:
                 (self.local_date(moment) - self.local_date(last)).days if last else None
             ),
         }
+
+
+# -- windows: shared by earning rules and milestones ----------------------------------------------
+
+
+def window_bounds(window: Window | None, zone: tzinfo) -> tuple[datetime | None, datetime | None]:
+    """A window's days as moments: from the start of `from` to the end of `until`."""
+    if window is None:
+        return None, None
+    start = datetime.combine(window.from_, time(0), zone) if window.from_ else None
+    end = None  # no end, or `until: 9999-12-31`: the calendar has no day after it
+    if window.until is not None and window.until < date.max:
+        end = datetime.combine(window.until + timedelta(days=1), time(0), zone)
+    return start, end
