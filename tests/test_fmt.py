@@ -14,7 +14,8 @@ from ruleengine.diagnostics.source import SourceFile
 from ruleengine.limits import Limits
 from ruleengine.rules.formatter import format_source, format_text, normalise_spacing
 from ruleengine.rules.ruleset import check_source
-from ruleengine.rules.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, read_document
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedNode, LocatedSequence
+from ruleengine.rules.yaml_source import read_document
 from test_cli import VALID as VALID_CLI
 from test_cli import run, write
 from test_fuzz_engine import EXAMPLES, rulesets

@@ -12,7 +12,8 @@ from caseio import example_rule_files
 from ruleengine.diagnostics.codes import CODES, render_markdown
 from ruleengine.diagnostics.diagnostic import Severity
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.rules.yaml_source import read_document, to_plain
+from ruleengine.rules.yaml_nodes import to_plain
+from ruleengine.rules.yaml_source import read_document
 from ruleengine.schema_export import SCHEMAS, schema_text
 
 ROOT = Path(__file__).parent.parent

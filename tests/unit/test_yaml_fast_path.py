@@ -11,14 +11,9 @@ import yaml
 
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.rules import yaml_source
-from ruleengine.rules.yaml_source import (
-    LocatedMapping,
-    LocatedNode,
-    LocatedScalar,
-    read_document,
-    to_plain,
-)
+from ruleengine.rules import yaml_compose
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedNode, LocatedScalar, to_plain
+from ruleengine.rules.yaml_source import read_document
 
 pytestmark = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 
@@ -112,12 +107,12 @@ EDGE_TEXTS = {
 
 
 def _read(text: str, *, fast: bool) -> tuple[LocatedMapping | None, list[Diagnostic]]:
-    saved = yaml_source._FAST_PATH
-    yaml_source._FAST_PATH = fast
+    saved = yaml_compose.FAST_PATH
+    yaml_compose.FAST_PATH = fast
     try:
         return read_document(SourceFile("t.yaml", text))
     finally:
-        yaml_source._FAST_PATH = saved
+        yaml_compose.FAST_PATH = saved
 
 
 def _shape(node: LocatedNode) -> object:
@@ -154,11 +149,11 @@ def test_fast_path_matches_pure_path(name: str, text: str) -> None:
 
 @pytest.mark.parametrize(("name", "text"), _example_texts(), ids=[n for n, _ in _example_texts()])
 def test_example_files_take_the_fast_path(name: str, text: str) -> None:
-    assert yaml_source._compose_fast(text) is not None
+    assert yaml_compose.compose_fast(text) is not None
 
 
 def test_the_fast_path_is_on_with_libyaml() -> None:
-    assert yaml_source._FAST_PATH
+    assert yaml_compose.FAST_PATH
 
 
 @pytest.mark.parametrize(
@@ -166,7 +161,7 @@ def test_the_fast_path_is_on_with_libyaml() -> None:
     ["non_ascii", "literal_block", "folded", "double_quoted_escapes", "flow", "anchors_aliases"],
 )
 def test_well_formed_edge_texts_take_the_fast_path(name: str) -> None:
-    assert yaml_source._compose_fast(EDGE_TEXTS[name]) is not None
+    assert yaml_compose.compose_fast(EDGE_TEXTS[name]) is not None
 
 
 @pytest.mark.parametrize(
@@ -188,7 +183,7 @@ def test_well_formed_edge_texts_take_the_fast_path(name: str) -> None:
     ],
 )
 def test_the_fast_path_declines_what_the_pure_path_decides(name: str) -> None:
-    assert yaml_source._compose_fast(EDGE_TEXTS[name]) is None
+    assert yaml_compose.compose_fast(EDGE_TEXTS[name]) is None
 
 
 def test_mutated_texts_match() -> None:

@@ -9,15 +9,8 @@ from hypothesis import strategies as st
 
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.rules.yaml_source import (
-    LocatedMapping,
-    LocatedScalar,
-    decode_source,
-    find_node,
-    read_document,
-    span_of,
-    to_plain,
-)
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of, to_plain
+from ruleengine.rules.yaml_source import decode_source, read_document
 
 
 def read(text: str) -> tuple[LocatedMapping | None, list[Diagnostic]]:

@@ -2,8 +2,10 @@
 
 The phases, in order, each collecting all of its diagnostics behind a gate:
 
-- `yaml_source`: text -> a tree of located YAML nodes (every scalar knows its span and style),
-  with YAML problems (duplicate keys, aliases, tags, bad syntax) worded as RE1xx diagnostics.
+- `yaml_source`: text -> a tree of located YAML nodes (`yaml_nodes`: every scalar knows its
+  span and style), composed by `yaml_compose` (PyYAML's composer, or libyaml's events on the
+  fast path), with YAML problems (duplicate keys, aliases, tags, bad syntax) worded as RE1xx
+  diagnostics by `yaml_wording`.
 - `structure`: located tree -> `models` (pydantic, frozen), with structure problems (RE2xx)
   pointed at the YAML path where they happened. It checks structure only.
 - `semantics`: ruleset-wide checks (duplicate ids, unreachable milestones, windows; RE5xx),

@@ -32,7 +32,8 @@ from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.ruleset import file_too_large
-from ruleengine.rules.yaml_source import plain_scalar_is_text, read_document
+from ruleengine.rules.yaml_compose import plain_scalar_is_text
+from ruleengine.rules.yaml_source import read_document
 
 _EXPRESSION_KEYS = {("earning", "when"), ("earning", "points"), ("milestones", "when")}
 

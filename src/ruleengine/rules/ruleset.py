@@ -39,14 +39,8 @@ from ruleengine.rules.models import RuleSetFile
 from ruleengine.rules.semantics import check_semantics
 from ruleengine.rules.structure import validate_document
 from ruleengine.rules.vocabulary import earning_scope, milestone_scope
-from ruleengine.rules.yaml_source import (
-    LocatedMapping,
-    LocatedScalar,
-    decode_source,
-    find_node,
-    read_document,
-    span_of,
-)
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of
+from ruleengine.rules.yaml_source import decode_source, read_document
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from ruleengine.rules.models import (
     Window,
 )
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS, activity_type, earning_scope
-from ruleengine.rules.yaml_source import LocatedMapping, LocatedScalar, find_node, span_of
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of
 
 _ORDER_TYPES = {MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT}
 _ORDER_TRIGGERS = ("order", "subscription_order")

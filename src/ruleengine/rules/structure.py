@@ -37,7 +37,7 @@ from ruleengine.rules.models import (
     available_timezones,
     suggest_currency,
 )
-from ruleengine.rules.yaml_source import (
+from ruleengine.rules.yaml_nodes import (
     LocatedMapping,
     LocatedNode,
     LocatedSequence,

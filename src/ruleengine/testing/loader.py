@@ -25,15 +25,15 @@ from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.models import REWARD_TYPES
 from ruleengine.rules.ruleset import RuleSet, read_source
 from ruleengine.rules.structure import structure_diagnostics
-from ruleengine.rules.yaml_source import (
+from ruleengine.rules.yaml_nodes import (
     LocatedMapping,
     LocatedNode,
     LocatedScalar,
     find_node,
-    read_document,
     span_of,
     to_plain,
 )
+from ruleengine.rules.yaml_source import read_document
 from ruleengine.testing.format import (
     _DECISION_FIELDS,
     _PROBLEM_FIELDS,

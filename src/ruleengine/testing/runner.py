@@ -13,7 +13,8 @@ from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.engine.decisions import EvaluationResult
 from ruleengine.engine.engine import Engine
 from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem
-from ruleengine.rules.yaml_source import LocatedNode, read_document, span_of
+from ruleengine.rules.yaml_nodes import LocatedNode, span_of
+from ruleengine.rules.yaml_source import read_document
 from ruleengine.testing.compare import Mismatch, compare
 from ruleengine.testing.loader import Case, LoadedTestFile, SnapshotRef
 
