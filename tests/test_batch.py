@@ -98,6 +98,20 @@ def _show(result: Any) -> str:
     return str(result.dumps(indent=None))
 
 
+def test_a_snapshot_error_survives_pickling_with_its_problems(engine: Engine) -> None:
+    import pickle
+
+    with pytest.raises(SnapshotError) as caught:
+        engine.read_snapshot(BAD, name="snapshots[3]")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is SnapshotError
+    assert (copy.name, copy.problems, str(copy)) == (
+        "snapshots[3]",
+        caught.value.problems,
+        str(caught.value),
+    )
+
+
 def test_evaluate_many_reads_its_input_lazily_with_a_bounded_window(engine: Engine) -> None:
     pulled = 0
     one = customers(1)[0]

@@ -18,8 +18,7 @@ spreads over worker processes (threads would share one interpreter lock). The de
   the parent's engine already compiled and a spawned one compiles it once. With one job,
   nothing is started: the same functions run in this process.
 
-`SnapshotError` itself does not survive pickling (its constructor takes the problems, not a
-message), so workers send the problems and the parent rebuilds the error.
+`SnapshotError` pickles with its problems, so a worker returns it like a result.
 """
 
 from __future__ import annotations
@@ -151,30 +150,22 @@ def _ordered_map(
 # -- Engine.evaluate_many -----------------------------------------------------------------------
 
 
-Outcome = tuple[str, Any]  # ("result", EvaluationResult) or ("error", (problems, name))
-
-
-def _evaluate(engine: Engine, index: int, snapshot: Any, now: datetime) -> Outcome:
+def _evaluate(
+    engine: Engine, index: int, snapshot: Any, now: datetime
+) -> EvaluationResult | SnapshotError:
     try:
         if not isinstance(snapshot, Snapshot):
             snapshot = engine.read_snapshot(snapshot, name=f"snapshots[{index}]")
     except SnapshotError as error:
-        return "error", (error.problems, error.name)
-    return "result", engine.evaluate(snapshot, now=now)
+        return error.with_traceback(None)  # in its place; it pickles, so workers return it
+    return engine.evaluate(snapshot, now=now)
 
 
-def _evaluate_chunk(now: datetime, items: list[tuple[int, Any]]) -> list[Outcome]:
+def _evaluate_chunk(
+    now: datetime, items: list[tuple[int, Any]]
+) -> list[EvaluationResult | SnapshotError]:
     engine: Engine = _WORKER["engine"]
     return [_evaluate(engine, index, snapshot, now) for index, snapshot in items]
-
-
-def _unpack(outcome: Outcome) -> EvaluationResult | SnapshotError:
-    kind, value = outcome
-    if kind == "error":
-        problems, name = value
-        return SnapshotError(problems, name)
-    result: EvaluationResult = value
-    return result
 
 
 def evaluate_many(
@@ -191,7 +182,7 @@ def evaluate_many(
     if jobs < 1:
         raise ValueError(f"`jobs` must be at least 1, not {jobs}")
     if jobs == 1:
-        return (_unpack(_evaluate(engine, i, s, now)) for i, s in enumerate(snapshots))
+        return (_evaluate(engine, i, s, now) for i, s in enumerate(snapshots))
     return _evaluate_parallel(engine, snapshots, now, jobs)
 
 
@@ -202,8 +193,7 @@ def _evaluate_parallel(
 
     work = partial(_evaluate_chunk, now)
     for outcomes in _ordered_map(work, enumerate(snapshots), jobs=jobs, source=_source_of(engine)):
-        for outcome in outcomes:
-            yield _unpack(outcome)
+        yield from outcomes
 
 
 # -- the command line: JSON Lines in, JSON Lines out --------------------------------------------

@@ -199,7 +199,8 @@ class SnapshotProblem:
 
 
 class SnapshotError(ValueError):
-    """A snapshot that does not fit the contract; carries every problem found."""
+    """A snapshot that does not fit the contract; carries every problem found. It pickles
+    (with its problems), so worker processes can return it."""
 
     def __init__(self, problems: Sequence[SnapshotProblem], name: str = "<snapshot>") -> None:
         self.problems = list(problems)
@@ -207,6 +208,11 @@ class SnapshotError(ValueError):
         first = self.problems[0]
         more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
         super().__init__(f"{name}: {first.path}: {first.code} {first.message}{more}")
+
+    def __reduce__(self) -> tuple[type[SnapshotError], tuple[list[SnapshotProblem], str]]:
+        # Rebuilt from its problems (the default would pass the message to __init__), so the
+        # error travels from batch worker processes to the parent whole.
+        return SnapshotError, (self.problems, self.name)
 
 
 @dataclass(frozen=True, slots=True)
