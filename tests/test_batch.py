@@ -191,11 +191,96 @@ def test_jobs_2_prints_byte_for_byte_what_jobs_1_prints(tmp_path: Path) -> None:
     assert two.stderr == one.stderr
     outputs = one.stdout.splitlines()
     assert len(outputs) == len(lines) - 1  # the blank line has no output
-    assert json.loads(outputs[5]) == {"line": 6, "error": "invalid snapshot"}
-    assert json.loads(outputs[59]) == {"line": 61, "error": "invalid snapshot"}
+    assert json.loads(outputs[5])["error"] == "invalid snapshot"
+    assert [p["code"] for p in json.loads(outputs[59])["problems"]] == ["RE613"]
     assert json.loads(outputs[6])["customer"] == "c5"
     assert one.stderr.splitlines()[0].startswith(f"{path}:6:2: error[RE611]")
     assert f"{path}:61: $.activity[0].type: error[RE613]" in one.stderr
+
+
+REFUNDED_BEFORE_ORDER = {
+    "customer": {"id": "c-refund", "region": "EU"},
+    "activity": [
+        {
+            "type": "order",
+            "id": "o1",
+            "at": "2026-02-05T12:00:00Z",
+            "subtotal": "40.00",
+            "refunded_at": "2026-02-01T12:00:00Z",
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_invalid_line_carries_its_problems(tmp_path: Path, jobs: str) -> None:
+    lines = [
+        json.dumps(customers(2)[1]),
+        '{"customer": {"id": "c1", "region": "EU"},, "activity": []}',  # not JSON
+        json.dumps(BAD),  # breaks the schema: an unknown activity type
+        json.dumps(REFUNDED_BEFORE_ORDER),  # impossible (RE615)
+        json.dumps(customers(3)[2]),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(
+        "eval", str(ACME), "--snapshots", str(path), "--now=2026-06-01T00:00:00Z", "--jobs", jobs
+    )
+    assert result.returncode == 1
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("customer") for o in outputs] == ["c1", None, None, None, "c2"]
+    assert outputs[1:4] == [
+        {
+            "line": 2,
+            "error": "invalid snapshot",
+            "problems": [
+                {
+                    "code": "RE611",
+                    "path": "$",
+                    "message": "the snapshot is not valid JSON: Expecting property name "
+                    "enclosed in double quotes",
+                    "line": 2,
+                    "column": 43,
+                }
+            ],
+        },
+        {
+            "line": 3,
+            "error": "invalid snapshot",
+            "problems": [
+                {
+                    "code": "RE613",
+                    "path": "$.activity[0].type",
+                    "message": "unknown activity type `ordr`",
+                    "hint": "did you mean `order`?",
+                }
+            ],
+        },
+        {
+            "line": 4,
+            "error": "invalid snapshot",
+            "problems": [
+                {
+                    "code": "RE615",
+                    "path": "$.activity[0].refunded_at",
+                    "message": "order `o1` is refunded at 2026-02-01T12:00:00+00:00, before it "
+                    "was placed at 2026-02-05T12:00:00+00:00",
+                    "hint": "a refund comes after its order: check both timestamps and their "
+                    "offsets",
+                }
+            ],
+        },
+    ]
+    # The same problems, once each, as text on stderr.
+    assert result.stderr.splitlines() == [
+        f"{path}:2:43: error[RE611] the snapshot is not valid JSON: Expecting property name "
+        "enclosed in double quotes",
+        f"{path}:3: $.activity[0].type: error[RE613] unknown activity type `ordr` (hint: did "
+        "you mean `order`?)",
+        f"{path}:4: $.activity[0].refunded_at: error[RE615] order `o1` is refunded at "
+        "2026-02-01T12:00:00+00:00, before it was placed at 2026-02-05T12:00:00+00:00 (hint: a "
+        "refund comes after its order: check both timestamps and their offsets)",
+    ]
 
 
 def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
@@ -251,6 +336,9 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
     outputs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [o.get("error") for o in outputs] == [None, "invalid snapshot", None, "invalid snapshot"]
     assert [o["line"] for o in outputs if "line" in o] == [2, 4]
+    assert outputs[1]["problems"] == [
+        {"code": "RE614", "path": "$", "message": "the snapshot is larger than 2,000 bytes"}
+    ]
     assert err.getvalue().count("error[RE614] the snapshot is larger than 2,000 bytes") == 2
     assert "in.jsonl:2:" in err.getvalue() and "in.jsonl:4:" in err.getvalue()
 

@@ -66,7 +66,20 @@ def test_eval_json_lines(tmp_path: Path) -> None:
     assert result.returncode == 1  # the third line is not JSON
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("customer") for o in outputs[:2]] == ["c-1001", "c2"]
-    assert outputs[2] == {"line": 3, "error": "invalid snapshot"}
+    assert outputs[2] == {
+        "line": 3,
+        "error": "invalid snapshot",
+        "problems": [
+            {
+                "code": "RE611",
+                "path": "$",
+                "message": "the snapshot is not valid JSON: Expecting property name enclosed "
+                "in double quotes",
+                "line": 3,
+                "column": 2,
+            }
+        ],
+    }
     assert "batch.jsonl:3:2: error[RE611]" in result.stderr
 
 

@@ -5,8 +5,10 @@ spreads over worker processes (threads would share one interpreter lock). The de
 
 * **Input order, always.** Results come back in the order the snapshots went in, and a
   snapshot that breaks the contract yields its `SnapshotError` *in its place* (for the command
-  line: its problems on stderr and `{"line": N, "error": "invalid snapshot"}` on stdout), so
-  outputs stay aligned with inputs and one bad customer never stops the batch.
+  line: `{"line": N, "error": "invalid snapshot", "problems": [...]}` on stdout, and the same
+  problems as text on stderr), so outputs stay aligned with inputs and one bad customer never
+  stops the batch. Problems are data up to the edge: workers return them, and only
+  `eval_lines`, in the parent, prints them.
 * **Constant memory.** Snapshots are read lazily, sent to the workers in chunks, and at most
   `WINDOW_PER_JOB` chunks per worker are in flight; a million-line file streams through in the
   memory of a few hundred customers.
@@ -24,7 +26,6 @@ spreads over worker processes (threads would share one interpreter lock). The de
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import sys
@@ -32,12 +33,14 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.snapshot import Snapshot, SnapshotError
+from ruleengine.render import render_snapshot_problem
+from ruleengine.snapshot import Snapshot, SnapshotError, SnapshotProblem
 
 if TYPE_CHECKING:
     from ruleengine.decisions import EvaluationResult
@@ -199,22 +202,40 @@ def _evaluate_parallel(
 # -- the command line: JSON Lines in, JSON Lines out --------------------------------------------
 
 
-Line = tuple[str, str | None] | None  # (stdout line, stderr text or None); None: a blank line
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What one non-blank input line gives: its output line and, for a line that is not a
+    valid snapshot, the problems (data, so workers send them back and the parent prints)."""
+
+    number: int  # 1-based, in the input
+    output: str  # the result, or `{"line": N, "error": "invalid snapshot", "problems": [...]}`
+    problems: tuple[SnapshotProblem, ...] = ()
 
 
-def evaluate_line(engine: Engine, text: str, name: str, number: int, now: datetime) -> Line:
-    """One input line -> its output line, and the problems to report on stderr; None for a
-    blank line, which has no output. The line is read by the command line's own snapshot
-    reader, so problems are worded (and limits applied) exactly as for `--snapshot FILE`."""
-    from ruleengine.cli import _parse_snapshot
-
+def evaluate_line(engine: Engine, text: str, name: str, number: int, now: datetime) -> Line | None:
+    """One input line -> its output line; None for a blank line, which has no output. The
+    line is read by the same snapshot reader as `--snapshot FILE`
+    (`Engine.read_snapshot_text`), so problems are worded, and limits applied, alike."""
     if not text.strip():
         return None
-    problems = io.StringIO()
-    snapshot = _parse_snapshot(engine, text, name, number, err=problems)
-    if snapshot is None:
-        return json.dumps({"line": number, "error": "invalid snapshot"}), problems.getvalue()
-    return engine.evaluate(snapshot, now=now).dumps(indent=None), None
+    try:
+        snapshot = engine.read_snapshot_text(text, name=name, line=number)
+    except SnapshotError as error:
+        return Line(number, invalid_line(number, error.problems), tuple(error.problems))
+    return Line(number, engine.evaluate(snapshot, now=now).dumps(indent=None))
+
+
+def invalid_line(number: int, problems: Iterable[SnapshotProblem]) -> str:
+    """The output line for input line `number` when it is not a valid snapshot: `error` says
+    so (as it always has), `problems` says why, in the shape `SnapshotProblem.to_json` gives."""
+    return json.dumps(
+        {
+            "line": number,
+            "error": "invalid snapshot",
+            "problems": [problem.to_json() for problem in problems],
+        },
+        ensure_ascii=False,
+    )
 
 
 def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
@@ -229,22 +250,26 @@ def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
         yield line
 
 
-Output = tuple[str, str, int, int]
-"""What some input lines give: their results (a line each), the problems to print on stderr,
-how many lines were invalid, and how many results there are."""
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What some input lines give: their output lines, joined, how many there are, and the
+    problems of each invalid snapshot among them, by line number, for the parent to print."""
+
+    text: str
+    count: int
+    invalid: tuple[tuple[int, tuple[SnapshotProblem, ...]], ...]
 
 
-def _output(lines: Iterable[Line]) -> Output:
-    results: list[str] = []
-    problems: list[str] = []
+def _output(lines: Iterable[Line | None]) -> Output:
+    outputs: list[str] = []
+    invalid: list[tuple[int, tuple[SnapshotProblem, ...]]] = []
     for line in lines:
         if line is None:
             continue
-        result, problem = line
-        results.append(result + "\n")
-        if problem is not None:
-            problems.append(problem)
-    return "".join(results), "".join(problems), len(problems), len(results)
+        outputs.append(line.output + "\n")
+        if line.problems:
+            invalid.append((line.number, line.problems))
+    return Output("".join(outputs), len(outputs), tuple(invalid))
 
 
 def _lines_chunk(name: str, now: datetime, items: list[tuple[int, str]]) -> list[Output]:
@@ -266,7 +291,8 @@ def eval_lines(
     size: int | None = None,
 ) -> int:
     """Evaluate a JSON Lines stream and write one line per non-blank input line to `out`
-    (problems to `err`), in input order; returns the number of invalid lines. `size` (bytes,
+    (the problems of invalid lines also to `err`, one line each: this is the edge that prints
+    them), in input order; returns the number of invalid lines. `size` (bytes,
     when the input is a file) lets the progress bar show a percentage; the bar is drawn only
     when `err` is a terminal."""
     out = out if out is not None else sys.stdout
@@ -282,16 +308,22 @@ def eval_lines(
         work = partial(_lines_chunk, name, now)
         outputs = _ordered_map(work, numbered, jobs=jobs, source=_source_of(engine))
     failed = 0
-    for ((results, problems, invalid, count),) in outputs:
-        if problems:
+    for (output,) in outputs:
+        if output.invalid:
             if progress is not None:
                 progress.clear()
-            err.write(problems)
-        failed += invalid
-        if results:
-            out.write(results)
+            err.write(
+                "".join(
+                    render_snapshot_problem(problem, name, number) + "\n"
+                    for number, problems in output.invalid
+                    for problem in problems
+                )
+            )
+            failed += len(output.invalid)
+        if output.text:
+            out.write(output.text)
             if progress is not None:
-                progress.advance(count)
+                progress.advance(output.count)
     if progress is not None:
         progress.finish()
     return failed

@@ -151,45 +151,19 @@ def _read_text(path: str) -> str:
         raise _ExitError(EXIT_USAGE) from None
 
 
-def _parse_snapshot(
-    engine: Any, text: str, name: str, line: int | None = None, err: TextIO | None = None
-) -> Any:
-    """JSON text -> Snapshot, or None after printing the located problems (to `err`, standard
-    error by default). `line` is the line of the text in its file, for JSON Lines input; the
-    batch workers (`ruleengine.batch`) use this function too, so every path words them alike."""
-    import json
-    from decimal import Decimal
-
+def _read_snapshot(engine: Any, path: str) -> Any:
+    """The snapshot in a file (`-`: standard input), or exit 1 after printing its problems
+    (the engine returns them as data; this is the edge that prints them)."""
+    from ruleengine.render import render_snapshot_problem
     from ruleengine.snapshot import SnapshotError
 
-    err = err if err is not None else sys.stderr
-    where = name if line is None else f"{name}:{line}"
-    limit = engine.limits.max_snapshot_bytes
-    if len(text) > limit:  # characters, at least as many bytes: refused before parsing
-        print(f"{where}: error[RE614] the snapshot is larger than {limit:,} bytes", file=err)
-        return None
+    name = "<stdin>" if path == "-" else path
     try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        print(
-            f"{name}:{(line or 1) + error.lineno - 1}:{error.colno}: error[RE611] the "
-            f"snapshot is not valid JSON: {error.msg}",
-            file=err,
-        )
-        return None
-    except RecursionError:  # the standard parser recurses once per nesting level
-        print(f"{where}: error[RE614] the snapshot is nested too deeply", file=err)
-        return None
-    try:
-        return engine.read_snapshot(data, name=where)
+        return engine.read_snapshot_text(_read_text(path), name=name)
     except SnapshotError as error:
         for problem in error.problems:
-            hint = f" (hint: {problem.hint})" if problem.hint else ""
-            print(
-                f"{where}: {problem.path}: error[{problem.code}] {problem.message}{hint}",
-                file=err,
-            )
-        return None
+            print(render_snapshot_problem(problem, name), file=sys.stderr)
+        raise _ExitError(EXIT_FINDINGS) from None
 
 
 def _now(args: argparse.Namespace) -> datetime:
@@ -200,10 +174,7 @@ def command_eval(args: argparse.Namespace) -> int:
     engine = _load_engine(args.rules, args)
     if args.snapshots is not None:
         return _eval_lines(engine, args)
-    path = args.snapshot if args.snapshot is not None else "-"
-    snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
-    if snapshot is None:
-        return EXIT_FINDINGS
+    snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
     result = engine.evaluate(snapshot, now=_now(args))
     if args.format == "json":
         print(result.dumps())
@@ -241,10 +212,7 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
 
 def command_explain(args: argparse.Namespace) -> int:
     engine = _load_engine(args.rules, args)
-    path = args.snapshot if args.snapshot is not None else "-"
-    snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
-    if snapshot is None:
-        return EXIT_FINDINGS
+    snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
     ids = [r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]]
     if args.rule is not None and args.rule not in ids:
         known = ", ".join(f"`{i}`" for i in ids) or "none"
