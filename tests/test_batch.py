@@ -291,6 +291,18 @@ def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
     assert run("eval", str(ACME), "--snapshots", str(path), "--jobs", "0").returncode == 0
 
 
+def test_text_output_is_refused_for_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(customers(1)[0]) + "\n", encoding="utf-8")
+    result = run("eval", str(ACME), "--snapshots", str(path), "--format", "text")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "ruleengine: error: --format text is for one customer; --snapshots writes JSON Lines\n"
+    )
+    help_text = " ".join(run("eval", "--help").stdout.split())  # as wrapped for any width
+    assert "text is for one customer, so it cannot be used with --snapshots" in help_text
+
+
 def test_workers_run_with_the_engine_limits() -> None:
     from ruleengine.limits import Limits
 

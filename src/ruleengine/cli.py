@@ -171,6 +171,8 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 def command_eval(args: argparse.Namespace) -> int:
+    if args.snapshots is not None and args.format == "text":  # json is the default
+        raise UsageError("--format text is for one customer; --snapshots writes JSON Lines")
     engine = _load_engine(args.rules, args)
     if args.snapshots is not None:
         return _eval_lines(engine, args)
@@ -444,14 +446,22 @@ def build_parser() -> argparse.ArgumentParser:
             help="the moment of evaluation, ISO 8601 with offset (default: the current time)",
         )
         command.add_argument(
-            "--format", choices=("text", "json"), default="json" if name == "eval" else "text"
+            "--format",
+            choices=("text", "json"),
+            default="json" if name == "eval" else "text",
+            help="output format (default: json); text is for one customer, so it cannot be "
+            "used with --snapshots"
+            if name == "eval"
+            else "output format (default: text)",
         )
         command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
         if name == "eval":
             command.add_argument(
                 "--snapshots",
                 metavar="FILE.jsonl",
-                help="many snapshots, one JSON object per line; prints one result per line",
+                help="many snapshots, one JSON object per line; prints one result per line "
+                "(JSON Lines, so not with --format text); an invalid line's output line is "
+                '{"line": N, "error": "invalid snapshot", "problems": [...]}',
             )
             command.add_argument(
                 "--jobs",
