@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from ruleengine import Engine, SnapshotError, batch, load_ruleset
+from test_cli_engine import PER_VISIT  # a rule that divides by a customer's visits
 
 ROOT = Path(__file__).parent.parent
 ACME = ROOT / "examples/rules/acme.yaml"
@@ -154,7 +155,8 @@ def test_the_progress_bar_draws_only_on_a_terminal(engine: Engine) -> None:
     lines = [json.dumps(c) + "\n" for c in customers(3)]
     out, terminal = io.StringIO(), Terminal()
     size = sum(len(line) for line in lines)
-    assert batch.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size) == 0
+    counts = batch.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size)
+    assert counts == batch.Counts(lines=3, invalid=0, with_problems=0)
     assert "3 customers" in terminal.getvalue() and "100%" in terminal.getvalue()
     quiet = io.StringIO()
     batch.eval_lines(engine, lines, name="x", now=NOW, out=io.StringIO(), err=quiet)
@@ -291,6 +293,33 @@ def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
     assert run("eval", str(ACME), "--snapshots", str(path), "--jobs", "0").returncode == 0
 
 
+def _visitor(visits: int) -> str:
+    order = {"type": "order", "id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": "5"}
+    return json.dumps({"customer": {"id": f"v{visits}", "visits": visits}, "activity": [order]})
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_strict_fails_a_batch_whose_results_have_runtime_problems(
+    tmp_path: Path, jobs: str
+) -> None:
+    rules = tmp_path / "per-visit.yaml"
+    rules.write_text(PER_VISIT, encoding="utf-8")
+    path = tmp_path / "visitors.jsonl"
+    path.write_text(f"{_visitor(4)}\n{_visitor(0)}\n", encoding="utf-8")  # 100 / 0: RE601
+    args = ("eval", str(rules), "--snapshots", str(path), "--now", "2026-06-01T00:00:00Z")
+    default = run(*args, "--jobs", jobs)
+    strict = run(*args, "--jobs", jobs, "--strict")
+    assert (default.returncode, strict.returncode) == (0, 1)
+    assert strict.stdout == default.stdout  # the same results; only the exit code differs
+    assert [
+        [p["code"] for p in json.loads(line)["problems"]] for line in strict.stdout.splitlines()
+    ] == [[], ["RE601"]]
+    path.write_text(f"{_visitor(4)}\n", encoding="utf-8")
+    assert run(*args, "--jobs", jobs, "--strict").returncode == 0  # no problems: clean
+    path.write_text(f"{_visitor(4)}\n{{broken\n", encoding="utf-8")
+    assert run(*args, "--jobs", jobs).returncode == 1  # an invalid line fails either way
+
+
 def test_text_output_is_refused_for_json_lines(tmp_path: Path) -> None:
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(customers(1)[0]) + "\n", encoding="utf-8")
@@ -335,7 +364,7 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
     giant = json.dumps({**customers(1)[0], "granted": ["x" * 50] * 4_000})  # ~200 KB
     stream = _RecordingStream(f"{small}\n{giant}\n{small}\n{giant}")  # the last has no newline
     out, err = io.StringIO(), io.StringIO()
-    failed = batch.eval_lines(
+    counts = batch.eval_lines(
         engine,
         batch.bounded_lines(stream, limits.max_snapshot_bytes),
         name="in.jsonl",
@@ -344,7 +373,7 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
         err=err,
     )
     assert stream.longest <= limits.max_snapshot_bytes + 1
-    assert failed == 2
+    assert counts.invalid == 2
     outputs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [o.get("error") for o in outputs] == [None, "invalid snapshot", None, "invalid snapshot"]
     assert [o["line"] for o in outputs if "line" in o] == [2, 4]

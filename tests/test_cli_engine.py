@@ -307,3 +307,46 @@ def test_explain_unknown_rule_names_the_known_ones() -> None:
         "no rule `nope` in examples/rules/acme.yaml; its rules are `signup-bonus`, "
         "`order-points`, `third-order`, `loyalty-journey`" in result.stderr
     )
+
+
+PER_VISIT = """\
+version: 1
+program: per-visit
+currency: USD
+timezone: UTC
+attributes:
+  visits: int
+earning:
+  - id: per-visit
+    name: Points shared over visits
+    on: order
+    points: floor(100 / customer.visits)
+"""
+
+
+def test_runtime_problems_are_data_and_fail_only_with_strict(tmp_path: Path) -> None:
+    rules = write(tmp_path, "per-visit.yaml", PER_VISIT)
+    order = {"type": "order", "id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": "5"}
+    snapshot = {"customer": {"id": "c1", "visits": 0}, "activity": [order]}  # 100 / 0
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    args = ("eval", str(rules), "--snapshot", str(path), "--now", NOW)
+    default, strict = run(*args), run(*args, "--strict")
+    assert (default.returncode, strict.returncode) == (0, 1)
+    assert strict.stdout == default.stdout  # the result is printed all the same
+    assert json.loads(strict.stdout)["problems"] == [
+        {
+            "code": "RE601",
+            "rule": "per-visit",
+            "message": "division by zero",
+            "file": str(rules),
+            "line": 11,
+            "column": 19,
+        }
+    ]
+    text = run(*args, "--strict", "--format", "text")
+    assert text.returncode == 1 and "error[RE601] division by zero" in text.stdout
+    snapshot["customer"] = {"id": "c1", "visits": 4}
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    assert (
+        run("eval", str(rules), "--snapshot", str(path), "--now", NOW, "--strict").returncode == 0
+    )

@@ -210,6 +210,7 @@ class Line:
     number: int  # 1-based, in the input
     output: str  # the result, or `{"line": N, "error": "invalid snapshot", "problems": [...]}`
     problems: tuple[SnapshotProblem, ...] = ()
+    runtime_problems: bool = False  # the result has `problems` (for `eval --strict`)
 
 
 def evaluate_line(engine: Engine, text: str, name: str, number: int, now: datetime) -> Line | None:
@@ -222,7 +223,8 @@ def evaluate_line(engine: Engine, text: str, name: str, number: int, now: dateti
         snapshot = engine.read_snapshot_text(text, name=name, line=number)
     except SnapshotError as error:
         return Line(number, invalid_line(number, error.problems), tuple(error.problems))
-    return Line(number, engine.evaluate(snapshot, now=now).dumps(indent=None))
+    result = engine.evaluate(snapshot, now=now)
+    return Line(number, result.dumps(indent=None), runtime_problems=bool(result.problems))
 
 
 def invalid_line(number: int, problems: Iterable[SnapshotProblem]) -> str:
@@ -252,24 +254,38 @@ def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True)
 class Output:
-    """What some input lines give: their output lines, joined, how many there are, and the
-    problems of each invalid snapshot among them, by line number, for the parent to print."""
+    """What some input lines give: their output lines, joined, how many there are, the
+    problems of each invalid snapshot among them, by line number, for the parent to print,
+    and how many results have runtime problems."""
 
     text: str
     count: int
     invalid: tuple[tuple[int, tuple[SnapshotProblem, ...]], ...]
+    with_problems: int
 
 
 def _output(lines: Iterable[Line | None]) -> Output:
     outputs: list[str] = []
     invalid: list[tuple[int, tuple[SnapshotProblem, ...]]] = []
+    with_problems = 0
     for line in lines:
         if line is None:
             continue
         outputs.append(line.output + "\n")
         if line.problems:
             invalid.append((line.number, line.problems))
-    return Output("".join(outputs), len(outputs), tuple(invalid))
+        with_problems += line.runtime_problems
+    return Output("".join(outputs), len(outputs), tuple(invalid), with_problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What a JSON Lines run gave: output lines, lines that were not valid snapshots, and
+    results with runtime problems (valid results, which `eval --strict` fails on)."""
+
+    lines: int = 0
+    invalid: int = 0
+    with_problems: int = 0
 
 
 def _lines_chunk(name: str, now: datetime, items: list[tuple[int, str]]) -> list[Output]:
@@ -289,10 +305,11 @@ def eval_lines(
     out: TextIO | None = None,
     err: TextIO | None = None,
     size: int | None = None,
-) -> int:
+) -> Counts:
     """Evaluate a JSON Lines stream and write one line per non-blank input line to `out`
     (the problems of invalid lines also to `err`, one line each: this is the edge that prints
-    them), in input order; returns the number of invalid lines. `size` (bytes,
+    them), in input order; returns how many lines there were, were invalid, and had results
+    with runtime problems. `size` (bytes,
     when the input is a file) lets the progress bar show a percentage; the bar is drawn only
     when `err` is a terminal."""
     out = out if out is not None else sys.stdout
@@ -307,7 +324,7 @@ def eval_lines(
 
         work = partial(_lines_chunk, name, now)
         outputs = _ordered_map(work, numbered, jobs=jobs, source=_source_of(engine))
-    failed = 0
+    lines = invalid = with_problems = 0
     for (output,) in outputs:
         if output.invalid:
             if progress is not None:
@@ -319,14 +336,16 @@ def eval_lines(
                     for problem in problems
                 )
             )
-            failed += len(output.invalid)
+            invalid += len(output.invalid)
+        lines += output.count
+        with_problems += output.with_problems
         if output.text:
             out.write(output.text)
             if progress is not None:
                 progress.advance(output.count)
     if progress is not None:
         progress.finish()
-    return failed
+    return Counts(lines, invalid, with_problems)
 
 
 def default_jobs() -> int:

@@ -184,13 +184,17 @@ def command_eval(args: argparse.Namespace) -> int:
         from ruleengine.report import render_result_text
 
         print(render_result_text(result, engine.ruleset.model.currency))
-    return EXIT_OK
+    # Runtime problems are part of a valid result (the rule granted nothing, and says why),
+    # so they fail the run only when asked to.
+    return EXIT_FINDINGS if args.strict and result.problems else EXIT_OK
 
 
 def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
-    """One result per input line (JSON Lines); a bad line prints its problems to stderr, and
-    its output line is `{"line": N, "error": ...}` so outputs stay aligned with inputs.
-    `--jobs N` spreads the lines over N worker processes; the output is the same."""
+    """One result per input line (JSON Lines); a bad line's output line is
+    `{"line": N, "error": "invalid snapshot", "problems": [...]}`, so outputs stay aligned
+    with inputs, and its problems also go to stderr. `--jobs N` spreads the lines over N
+    worker processes; the output is the same. Exit 1 when a line is invalid, as for one
+    snapshot, or, with `--strict`, when a result has runtime problems."""
     from ruleengine import batch
 
     if args.jobs < 0:
@@ -208,7 +212,8 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
     size = None if args.snapshots == "-" else os.fstat(stream.fileno()).st_size
     with stream:
         lines = batch.bounded_lines(stream, engine.limits.max_snapshot_bytes)
-        failed = batch.eval_lines(engine, lines, name=args.snapshots, now=now, jobs=jobs, size=size)
+        counts = batch.eval_lines(engine, lines, name=args.snapshots, now=now, jobs=jobs, size=size)
+    failed = counts.invalid or (args.strict and counts.with_problems)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
@@ -368,6 +373,16 @@ def _iso_datetime(text: str) -> datetime:
     return moment
 
 
+_EXIT_CODES = {
+    "eval": "exit codes: 0 evaluated (runtime problems, such as a division by zero, are data in\n"
+    "the results' `problems`), 1 the rules or a snapshot (a line of --snapshots) are invalid,\n"
+    "or with --strict a result has runtime problems, 2 usage or I/O error, 101 internal error",
+    "explain": "exit codes: 0 explained (a rule that could not be evaluated says so in its\n"
+    "words), 1 the rules or the snapshot are invalid, 2 usage or I/O error (an unknown --rule),\n"
+    "101 internal error",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ruleengine",
@@ -431,7 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=summary[0].upper() + summary[1:] + ".",
-            epilog=f"example: {example}",
+            epilog=f"example: {example}\n\n{_EXIT_CODES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.add_argument("rules", metavar="RULES", help="the rule file")
         command.add_argument(
@@ -462,6 +478,13 @@ def build_parser() -> argparse.ArgumentParser:
                 help="many snapshots, one JSON object per line; prints one result per line "
                 "(JSON Lines, so not with --format text); an invalid line's output line is "
                 '{"line": N, "error": "invalid snapshot", "problems": [...]}',
+            )
+            command.add_argument(
+                "--strict",
+                action="store_true",
+                help="exit 1 when a result has runtime problems (such as a division by zero, "
+                "RE601); without it they are data in the result's `problems` and the exit "
+                "code is 0. An invalid snapshot, or JSON Lines line, exits 1 either way",
             )
             command.add_argument(
                 "--jobs",
