@@ -33,6 +33,10 @@ FORBIDDEN: dict[str, set[str]] = {
     "validate": {"ruleengine.ruleset", "ruleengine.semantics", "ruleengine.cli"},
     "semantics": {"ruleengine.ruleset", "ruleengine.cli"},
     "ruleset": {"ruleengine.cli", "ruleengine.render"},
+    # The batch runs below the command line: problems go up to it as data, never by calling
+    # into it (it once captured what `cli._parse_snapshot` printed).
+    "batch": {"ruleengine.cli"},
+    "snapshot": {"ruleengine.cli", "ruleengine.batch", "ruleengine.render"},
 }
 RULE_FILE_LAYERS = {
     "ruleengine.yaml_source",

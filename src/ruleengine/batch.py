@@ -5,8 +5,10 @@ spreads over worker processes (threads would share one interpreter lock). The de
 
 * **Input order, always.** Results come back in the order the snapshots went in, and a
   snapshot that breaks the contract yields its `SnapshotError` *in its place* (for the command
-  line: its problems on stderr and `{"line": N, "error": "invalid snapshot"}` on stdout), so
-  outputs stay aligned with inputs and one bad customer never stops the batch.
+  line: `{"line": N, "error": "invalid snapshot", "problems": [...]}` on stdout, and the same
+  problems as text on stderr), so outputs stay aligned with inputs and one bad customer never
+  stops the batch. Problems are data up to the edge: workers return them, and only
+  `eval_lines`, in the parent, prints them.
 * **Constant memory.** Snapshots are read lazily, sent to the workers in chunks, and at most
   `WINDOW_PER_JOB` chunks per worker are in flight; a million-line file streams through in the
   memory of a few hundred customers.
@@ -18,14 +20,12 @@ spreads over worker processes (threads would share one interpreter lock). The de
   the parent's engine already compiled and a spawned one compiles it once. With one job,
   nothing is started: the same functions run in this process.
 
-`SnapshotError` itself does not survive pickling (its constructor takes the problems, not a
-message), so workers send the problems and the parent rebuilds the error.
+`SnapshotError` pickles with its problems, so a worker returns it like a result.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import sys
@@ -33,12 +33,14 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.snapshot import Snapshot, SnapshotError
+from ruleengine.render import render_snapshot_problem
+from ruleengine.snapshot import Snapshot, SnapshotError, SnapshotProblem
 
 if TYPE_CHECKING:
     from ruleengine.decisions import EvaluationResult
@@ -151,30 +153,22 @@ def _ordered_map(
 # -- Engine.evaluate_many -----------------------------------------------------------------------
 
 
-Outcome = tuple[str, Any]  # ("result", EvaluationResult) or ("error", (problems, name))
-
-
-def _evaluate(engine: Engine, index: int, snapshot: Any, now: datetime) -> Outcome:
+def _evaluate(
+    engine: Engine, index: int, snapshot: Any, now: datetime
+) -> EvaluationResult | SnapshotError:
     try:
         if not isinstance(snapshot, Snapshot):
             snapshot = engine.read_snapshot(snapshot, name=f"snapshots[{index}]")
     except SnapshotError as error:
-        return "error", (error.problems, error.name)
-    return "result", engine.evaluate(snapshot, now=now)
+        return error.with_traceback(None)  # in its place; it pickles, so workers return it
+    return engine.evaluate(snapshot, now=now)
 
 
-def _evaluate_chunk(now: datetime, items: list[tuple[int, Any]]) -> list[Outcome]:
+def _evaluate_chunk(
+    now: datetime, items: list[tuple[int, Any]]
+) -> list[EvaluationResult | SnapshotError]:
     engine: Engine = _WORKER["engine"]
     return [_evaluate(engine, index, snapshot, now) for index, snapshot in items]
-
-
-def _unpack(outcome: Outcome) -> EvaluationResult | SnapshotError:
-    kind, value = outcome
-    if kind == "error":
-        problems, name = value
-        return SnapshotError(problems, name)
-    result: EvaluationResult = value
-    return result
 
 
 def evaluate_many(
@@ -191,7 +185,7 @@ def evaluate_many(
     if jobs < 1:
         raise ValueError(f"`jobs` must be at least 1, not {jobs}")
     if jobs == 1:
-        return (_unpack(_evaluate(engine, i, s, now)) for i, s in enumerate(snapshots))
+        return (_evaluate(engine, i, s, now) for i, s in enumerate(snapshots))
     return _evaluate_parallel(engine, snapshots, now, jobs)
 
 
@@ -202,29 +196,48 @@ def _evaluate_parallel(
 
     work = partial(_evaluate_chunk, now)
     for outcomes in _ordered_map(work, enumerate(snapshots), jobs=jobs, source=_source_of(engine)):
-        for outcome in outcomes:
-            yield _unpack(outcome)
+        yield from outcomes
 
 
 # -- the command line: JSON Lines in, JSON Lines out --------------------------------------------
 
 
-Line = tuple[str, str | None] | None  # (stdout line, stderr text or None); None: a blank line
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What one non-blank input line gives: its output line and, for a line that is not a
+    valid snapshot, the problems (data, so workers send them back and the parent prints)."""
+
+    number: int  # 1-based, in the input
+    output: str  # the result, or `{"line": N, "error": "invalid snapshot", "problems": [...]}`
+    problems: tuple[SnapshotProblem, ...] = ()
+    runtime_problems: bool = False  # the result has `problems` (for `eval --strict`)
 
 
-def evaluate_line(engine: Engine, text: str, name: str, number: int, now: datetime) -> Line:
-    """One input line -> its output line, and the problems to report on stderr; None for a
-    blank line, which has no output. The line is read by the command line's own snapshot
-    reader, so problems are worded (and limits applied) exactly as for `--snapshot FILE`."""
-    from ruleengine.cli import _parse_snapshot
-
+def evaluate_line(engine: Engine, text: str, name: str, number: int, now: datetime) -> Line | None:
+    """One input line -> its output line; None for a blank line, which has no output. The
+    line is read by the same snapshot reader as `--snapshot FILE`
+    (`Engine.read_snapshot_text`), so problems are worded, and limits applied, alike."""
     if not text.strip():
         return None
-    problems = io.StringIO()
-    snapshot = _parse_snapshot(engine, text, name, number, err=problems)
-    if snapshot is None:
-        return json.dumps({"line": number, "error": "invalid snapshot"}), problems.getvalue()
-    return engine.evaluate(snapshot, now=now).dumps(indent=None), None
+    try:
+        snapshot = engine.read_snapshot_text(text, name=name, line=number)
+    except SnapshotError as error:
+        return Line(number, invalid_line(number, error.problems), tuple(error.problems))
+    result = engine.evaluate(snapshot, now=now)
+    return Line(number, result.dumps(indent=None), runtime_problems=bool(result.problems))
+
+
+def invalid_line(number: int, problems: Iterable[SnapshotProblem]) -> str:
+    """The output line for input line `number` when it is not a valid snapshot: `error` says
+    so (as it always has), `problems` says why, in the shape `SnapshotProblem.to_json` gives."""
+    return json.dumps(
+        {
+            "line": number,
+            "error": "invalid snapshot",
+            "problems": [problem.to_json() for problem in problems],
+        },
+        ensure_ascii=False,
+    )
 
 
 def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
@@ -239,22 +252,40 @@ def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
         yield line
 
 
-Output = tuple[str, str, int, int]
-"""What some input lines give: their results (a line each), the problems to print on stderr,
-how many lines were invalid, and how many results there are."""
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What some input lines give: their output lines, joined, how many there are, the
+    problems of each invalid snapshot among them, by line number, for the parent to print,
+    and how many results have runtime problems."""
+
+    text: str
+    count: int
+    invalid: tuple[tuple[int, tuple[SnapshotProblem, ...]], ...]
+    with_problems: int
 
 
-def _output(lines: Iterable[Line]) -> Output:
-    results: list[str] = []
-    problems: list[str] = []
+def _output(lines: Iterable[Line | None]) -> Output:
+    outputs: list[str] = []
+    invalid: list[tuple[int, tuple[SnapshotProblem, ...]]] = []
+    with_problems = 0
     for line in lines:
         if line is None:
             continue
-        result, problem = line
-        results.append(result + "\n")
-        if problem is not None:
-            problems.append(problem)
-    return "".join(results), "".join(problems), len(problems), len(results)
+        outputs.append(line.output + "\n")
+        if line.problems:
+            invalid.append((line.number, line.problems))
+        with_problems += line.runtime_problems
+    return Output("".join(outputs), len(outputs), tuple(invalid), with_problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What a JSON Lines run gave: output lines, lines that were not valid snapshots, and
+    results with runtime problems (valid results, which `eval --strict` fails on)."""
+
+    lines: int = 0
+    invalid: int = 0
+    with_problems: int = 0
 
 
 def _lines_chunk(name: str, now: datetime, items: list[tuple[int, str]]) -> list[Output]:
@@ -274,9 +305,11 @@ def eval_lines(
     out: TextIO | None = None,
     err: TextIO | None = None,
     size: int | None = None,
-) -> int:
+) -> Counts:
     """Evaluate a JSON Lines stream and write one line per non-blank input line to `out`
-    (problems to `err`), in input order; returns the number of invalid lines. `size` (bytes,
+    (the problems of invalid lines also to `err`, one line each: this is the edge that prints
+    them), in input order; returns how many lines there were, were invalid, and had results
+    with runtime problems. `size` (bytes,
     when the input is a file) lets the progress bar show a percentage; the bar is drawn only
     when `err` is a terminal."""
     out = out if out is not None else sys.stdout
@@ -291,20 +324,28 @@ def eval_lines(
 
         work = partial(_lines_chunk, name, now)
         outputs = _ordered_map(work, numbered, jobs=jobs, source=_source_of(engine))
-    failed = 0
-    for ((results, problems, invalid, count),) in outputs:
-        if problems:
+    lines = invalid = with_problems = 0
+    for (output,) in outputs:
+        if output.invalid:
             if progress is not None:
                 progress.clear()
-            err.write(problems)
-        failed += invalid
-        if results:
-            out.write(results)
+            err.write(
+                "".join(
+                    render_snapshot_problem(problem, name, number) + "\n"
+                    for number, problems in output.invalid
+                    for problem in problems
+                )
+            )
+            invalid += len(output.invalid)
+        lines += output.count
+        with_problems += output.with_problems
+        if output.text:
+            out.write(output.text)
             if progress is not None:
-                progress.advance(count)
+                progress.advance(output.count)
     if progress is not None:
         progress.finish()
-    return failed
+    return Counts(lines, invalid, with_problems)
 
 
 def default_jobs() -> int:

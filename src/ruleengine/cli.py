@@ -151,45 +151,19 @@ def _read_text(path: str) -> str:
         raise _ExitError(EXIT_USAGE) from None
 
 
-def _parse_snapshot(
-    engine: Any, text: str, name: str, line: int | None = None, err: TextIO | None = None
-) -> Any:
-    """JSON text -> Snapshot, or None after printing the located problems (to `err`, standard
-    error by default). `line` is the line of the text in its file, for JSON Lines input; the
-    batch workers (`ruleengine.batch`) use this function too, so every path words them alike."""
-    import json
-    from decimal import Decimal
-
+def _read_snapshot(engine: Any, path: str) -> Any:
+    """The snapshot in a file (`-`: standard input), or exit 1 after printing its problems
+    (the engine returns them as data; this is the edge that prints them)."""
+    from ruleengine.render import render_snapshot_problem
     from ruleengine.snapshot import SnapshotError
 
-    err = err if err is not None else sys.stderr
-    where = name if line is None else f"{name}:{line}"
-    limit = engine.limits.max_snapshot_bytes
-    if len(text) > limit:  # characters, at least as many bytes: refused before parsing
-        print(f"{where}: error[RE614] the snapshot is larger than {limit:,} bytes", file=err)
-        return None
+    name = "<stdin>" if path == "-" else path
     try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        print(
-            f"{name}:{(line or 1) + error.lineno - 1}:{error.colno}: error[RE611] the "
-            f"snapshot is not valid JSON: {error.msg}",
-            file=err,
-        )
-        return None
-    except RecursionError:  # the standard parser recurses once per nesting level
-        print(f"{where}: error[RE614] the snapshot is nested too deeply", file=err)
-        return None
-    try:
-        return engine.read_snapshot(data, name=where)
+        return engine.read_snapshot_text(_read_text(path), name=name)
     except SnapshotError as error:
         for problem in error.problems:
-            hint = f" (hint: {problem.hint})" if problem.hint else ""
-            print(
-                f"{where}: {problem.path}: error[{problem.code}] {problem.message}{hint}",
-                file=err,
-            )
-        return None
+            print(render_snapshot_problem(problem, name), file=sys.stderr)
+        raise _ExitError(EXIT_FINDINGS) from None
 
 
 def _now(args: argparse.Namespace) -> datetime:
@@ -197,13 +171,12 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 def command_eval(args: argparse.Namespace) -> int:
+    if args.snapshots is not None and args.format == "text":  # json is the default
+        raise UsageError("--format text is for one customer; --snapshots writes JSON Lines")
     engine = _load_engine(args.rules, args)
     if args.snapshots is not None:
         return _eval_lines(engine, args)
-    path = args.snapshot if args.snapshot is not None else "-"
-    snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
-    if snapshot is None:
-        return EXIT_FINDINGS
+    snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
     result = engine.evaluate(snapshot, now=_now(args))
     if args.format == "json":
         print(result.dumps())
@@ -211,13 +184,17 @@ def command_eval(args: argparse.Namespace) -> int:
         from ruleengine.report import render_result_text
 
         print(render_result_text(result, engine.ruleset.model.currency))
-    return EXIT_OK
+    # Runtime problems are part of a valid result (the rule granted nothing, and says why),
+    # so they fail the run only when asked to.
+    return EXIT_FINDINGS if args.strict and result.problems else EXIT_OK
 
 
 def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
-    """One result per input line (JSON Lines); a bad line prints its problems to stderr, and
-    its output line is `{"line": N, "error": ...}` so outputs stay aligned with inputs.
-    `--jobs N` spreads the lines over N worker processes; the output is the same."""
+    """One result per input line (JSON Lines); a bad line's output line is
+    `{"line": N, "error": "invalid snapshot", "problems": [...]}`, so outputs stay aligned
+    with inputs, and its problems also go to stderr. `--jobs N` spreads the lines over N
+    worker processes; the output is the same. Exit 1 when a line is invalid, as for one
+    snapshot, or, with `--strict`, when a result has runtime problems."""
     from ruleengine import batch
 
     if args.jobs < 0:
@@ -235,16 +212,14 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
     size = None if args.snapshots == "-" else os.fstat(stream.fileno()).st_size
     with stream:
         lines = batch.bounded_lines(stream, engine.limits.max_snapshot_bytes)
-        failed = batch.eval_lines(engine, lines, name=args.snapshots, now=now, jobs=jobs, size=size)
+        counts = batch.eval_lines(engine, lines, name=args.snapshots, now=now, jobs=jobs, size=size)
+    failed = counts.invalid or (args.strict and counts.with_problems)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
 def command_explain(args: argparse.Namespace) -> int:
     engine = _load_engine(args.rules, args)
-    path = args.snapshot if args.snapshot is not None else "-"
-    snapshot = _parse_snapshot(engine, _read_text(path), "<stdin>" if path == "-" else path)
-    if snapshot is None:
-        return EXIT_FINDINGS
+    snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
     ids = [r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]]
     if args.rule is not None and args.rule not in ids:
         known = ", ".join(f"`{i}`" for i in ids) or "none"
@@ -409,6 +384,16 @@ def _iso_datetime(text: str) -> datetime:
     return moment
 
 
+_EXIT_CODES = {
+    "eval": "exit codes: 0 evaluated (runtime problems, such as a division by zero, are data in\n"
+    "the results' `problems`), 1 the rules or a snapshot (a line of --snapshots) are invalid,\n"
+    "or with --strict a result has runtime problems, 2 usage or I/O error, 101 internal error",
+    "explain": "exit codes: 0 explained (a rule that could not be evaluated says so in its\n"
+    "words), 1 the rules or the snapshot are invalid, 2 usage or I/O error (an unknown --rule),\n"
+    "101 internal error",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ruleengine",
@@ -472,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=summary[0].upper() + summary[1:] + ".",
-            epilog=f"example: {example}",
+            epilog=f"example: {example}\n\n{_EXIT_CODES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.add_argument("rules", metavar="RULES", help="the rule file")
         command.add_argument(
@@ -487,14 +473,29 @@ def build_parser() -> argparse.ArgumentParser:
             help="the moment of evaluation, ISO 8601 with offset (default: the current time)",
         )
         command.add_argument(
-            "--format", choices=("text", "json"), default="json" if name == "eval" else "text"
+            "--format",
+            choices=("text", "json"),
+            default="json" if name == "eval" else "text",
+            help="output format (default: json); text is for one customer, so it cannot be "
+            "used with --snapshots"
+            if name == "eval"
+            else "output format (default: text)",
         )
         command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
         if name == "eval":
             command.add_argument(
                 "--snapshots",
                 metavar="FILE.jsonl",
-                help="many snapshots, one JSON object per line; prints one result per line",
+                help="many snapshots, one JSON object per line; prints one result per line "
+                "(JSON Lines, so not with --format text); an invalid line's output line is "
+                '{"line": N, "error": "invalid snapshot", "problems": [...]}',
+            )
+            command.add_argument(
+                "--strict",
+                action="store_true",
+                help="exit 1 when a result has runtime problems (such as a division by zero, "
+                "RE601); without it they are data in the result's `problems` and the exit "
+                "code is 0. An invalid snapshot, or JSON Lines line, exits 1 either way",
             )
             command.add_argument(
                 "--jobs",

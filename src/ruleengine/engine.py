@@ -34,7 +34,7 @@ from ruleengine.milestones import (
 )
 from ruleengine.models import EarningRule
 from ruleengine.ruleset import CompiledExpression, RuleSet
-from ruleengine.snapshot import Snapshot, SnapshotError, read_snapshot
+from ruleengine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.timeline import Timeline
 from ruleengine.vocabulary import customer_type
 
@@ -67,6 +67,21 @@ class Engine:
             customer_type=self._customer_type,
             events=self.ruleset.model.events,
             name=name,
+            limits=self.limits,
+        )
+
+    def read_snapshot_text(
+        self, text: str, *, name: str = "<snapshot>", line: int | None = None
+    ) -> Snapshot:
+        """Parse JSON text and validate it as a snapshot for this ruleset, within the engine's
+        limits (raises `SnapshotError`; JSON that does not parse is RE611 at its line and
+        column). `line` is the line of a file the text starts on, for JSON Lines."""
+        return read_snapshot_text(
+            text,
+            customer_type=self._customer_type,
+            events=self.ruleset.model.events,
+            name=name,
+            line=line,
             limits=self.limits,
         )
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ruleengine.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from ruleengine.snapshot import SnapshotProblem
 
 _RESET = "\x1b[0m"
 _STYLE = {
@@ -78,6 +82,18 @@ def render_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
     elif d.hint:
         lines.append("  = " + _paint(f"hint: {d.hint}", "hint", color))
     return "\n".join(lines)
+
+
+def render_snapshot_problem(problem: SnapshotProblem, name: str, line: int | None = None) -> str:
+    """One line for a snapshot problem, on standard error: `name:line:column: error[RE611] ...`
+    for a place in the text, `name: $.activity[0].at: error[RE610] ... (hint: ...)` for a value.
+    `line` is the snapshot's line in `name` (JSON Lines), written after the name."""
+    hint = f" (hint: {problem.hint})" if problem.hint else ""
+    if problem.line is not None:
+        where = f"{name}:{problem.line}:{problem.column}"
+    else:
+        where = f"{name if line is None else f'{name}:{line}'}: {problem.path}"
+    return f"{where}: error[{problem.code}] {problem.message}{hint}"
 
 
 def count_by_severity(diagnostics: Iterable[Diagnostic]) -> dict[Severity, int]:
