@@ -24,6 +24,7 @@ from ruleengine import Engine, SnapshotError, load_ruleset
 from ruleengine.cli import jsonl
 from ruleengine.engine import batch
 from ruleengine.engine.engine import engine_for_text
+from test_cli_engine import PER_VISIT  # a rule that divides by a customer's visits
 
 ROOT = Path(__file__).parent.parent
 ACME = ROOT / "examples/rules/acme.yaml"
@@ -101,6 +102,20 @@ def _show(result: Any) -> str:
     return str(result.dumps(indent=None))
 
 
+def test_a_snapshot_error_survives_pickling_with_its_problems(engine: Engine) -> None:
+    import pickle
+
+    with pytest.raises(SnapshotError) as caught:
+        engine.read_snapshot(BAD, name="snapshots[3]")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert type(copy) is SnapshotError
+    assert (copy.name, copy.problems, str(copy)) == (
+        "snapshots[3]",
+        caught.value.problems,
+        str(caught.value),
+    )
+
+
 def test_evaluate_many_reads_its_input_lazily_with_a_bounded_window(engine: Engine) -> None:
     pulled = 0
     one = customers(1)[0]
@@ -143,7 +158,8 @@ def test_the_progress_bar_draws_only_on_a_terminal(engine: Engine) -> None:
     lines = [json.dumps(c) + "\n" for c in customers(3)]
     out, terminal = io.StringIO(), Terminal()
     size = sum(len(line) for line in lines)
-    assert jsonl.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size) == 0
+    counts = jsonl.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size)
+    assert counts == jsonl.Counts(lines=3, invalid=0, with_problems=0)
     assert "3 customers" in terminal.getvalue() and "100%" in terminal.getvalue()
     quiet = io.StringIO()
     jsonl.eval_lines(engine, lines, name="x", now=NOW, out=io.StringIO(), err=quiet)
@@ -180,11 +196,96 @@ def test_jobs_2_prints_byte_for_byte_what_jobs_1_prints(tmp_path: Path) -> None:
     assert two.stderr == one.stderr
     outputs = one.stdout.splitlines()
     assert len(outputs) == len(lines) - 1  # the blank line has no output
-    assert json.loads(outputs[5]) == {"line": 6, "error": "invalid snapshot"}
-    assert json.loads(outputs[59]) == {"line": 61, "error": "invalid snapshot"}
+    assert json.loads(outputs[5])["error"] == "invalid snapshot"
+    assert [p["code"] for p in json.loads(outputs[59])["problems"]] == ["RE613"]
     assert json.loads(outputs[6])["customer"] == "c5"
     assert one.stderr.splitlines()[0].startswith(f"{path}:6:2: error[RE611]")
     assert f"{path}:61: $.activity[0].type: error[RE613]" in one.stderr
+
+
+REFUNDED_BEFORE_ORDER = {
+    "customer": {"id": "c-refund", "region": "EU"},
+    "activity": [
+        {
+            "type": "order",
+            "id": "o1",
+            "at": "2026-02-05T12:00:00Z",
+            "subtotal": "40.00",
+            "refunded_at": "2026-02-01T12:00:00Z",
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_an_invalid_line_carries_its_problems(tmp_path: Path, jobs: str) -> None:
+    lines = [
+        json.dumps(customers(2)[1]),
+        '{"customer": {"id": "c1", "region": "EU"},, "activity": []}',  # not JSON
+        json.dumps(BAD),  # breaks the schema: an unknown activity type
+        json.dumps(REFUNDED_BEFORE_ORDER),  # impossible (RE615)
+        json.dumps(customers(3)[2]),
+    ]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(
+        "eval", str(ACME), "--snapshots", str(path), "--now=2026-06-01T00:00:00Z", "--jobs", jobs
+    )
+    assert result.returncode == 1
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("customer") for o in outputs] == ["c1", None, None, None, "c2"]
+    assert outputs[1:4] == [
+        {
+            "line": 2,
+            "error": "invalid snapshot",
+            "problems": [
+                {
+                    "code": "RE611",
+                    "path": "$",
+                    "message": "the snapshot is not valid JSON: Expecting property name "
+                    "enclosed in double quotes",
+                    "line": 2,
+                    "column": 43,
+                }
+            ],
+        },
+        {
+            "line": 3,
+            "error": "invalid snapshot",
+            "problems": [
+                {
+                    "code": "RE613",
+                    "path": "$.activity[0].type",
+                    "message": "unknown activity type `ordr`",
+                    "hint": "did you mean `order`?",
+                }
+            ],
+        },
+        {
+            "line": 4,
+            "error": "invalid snapshot",
+            "problems": [
+                {
+                    "code": "RE615",
+                    "path": "$.activity[0].refunded_at",
+                    "message": "order `o1` is refunded at 2026-02-01T12:00:00+00:00, before it "
+                    "was placed at 2026-02-05T12:00:00+00:00",
+                    "hint": "a refund comes after its order: check both timestamps and their "
+                    "offsets",
+                }
+            ],
+        },
+    ]
+    # The same problems, once each, as text on stderr.
+    assert result.stderr.splitlines() == [
+        f"{path}:2:43: error[RE611] the snapshot is not valid JSON: Expecting property name "
+        "enclosed in double quotes",
+        f"{path}:3: $.activity[0].type: error[RE613] unknown activity type `ordr` (hint: did "
+        "you mean `order`?)",
+        f"{path}:4: $.activity[0].refunded_at: error[RE615] order `o1` is refunded at "
+        "2026-02-01T12:00:00+00:00, before it was placed at 2026-02-05T12:00:00+00:00 (hint: a "
+        "refund comes after its order: check both timestamps and their offsets)",
+    ]
 
 
 def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
@@ -193,6 +294,45 @@ def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
     result = run("eval", str(ACME), "--snapshots", str(path), "--jobs", "-1")
     assert result.returncode == 2 and "--jobs" in result.stderr
     assert run("eval", str(ACME), "--snapshots", str(path), "--jobs", "0").returncode == 0
+
+
+def _visitor(visits: int) -> str:
+    order = {"type": "order", "id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": "5"}
+    return json.dumps({"customer": {"id": f"v{visits}", "visits": visits}, "activity": [order]})
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_strict_fails_a_batch_whose_results_have_runtime_problems(
+    tmp_path: Path, jobs: str
+) -> None:
+    rules = tmp_path / "per-visit.yaml"
+    rules.write_text(PER_VISIT, encoding="utf-8")
+    path = tmp_path / "visitors.jsonl"
+    path.write_text(f"{_visitor(4)}\n{_visitor(0)}\n", encoding="utf-8")  # 100 / 0: RE601
+    args = ("eval", str(rules), "--snapshots", str(path), "--now", "2026-06-01T00:00:00Z")
+    default = run(*args, "--jobs", jobs)
+    strict = run(*args, "--jobs", jobs, "--strict")
+    assert (default.returncode, strict.returncode) == (0, 1)
+    assert strict.stdout == default.stdout  # the same results; only the exit code differs
+    assert [
+        [p["code"] for p in json.loads(line)["problems"]] for line in strict.stdout.splitlines()
+    ] == [[], ["RE601"]]
+    path.write_text(f"{_visitor(4)}\n", encoding="utf-8")
+    assert run(*args, "--jobs", jobs, "--strict").returncode == 0  # no problems: clean
+    path.write_text(f"{_visitor(4)}\n{{broken\n", encoding="utf-8")
+    assert run(*args, "--jobs", jobs).returncode == 1  # an invalid line fails either way
+
+
+def test_text_output_is_refused_for_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(customers(1)[0]) + "\n", encoding="utf-8")
+    result = run("eval", str(ACME), "--snapshots", str(path), "--format", "text")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "ruleengine: error: --format text is for one customer; --snapshots writes JSON Lines\n"
+    )
+    help_text = " ".join(run("eval", "--help").stdout.split())  # as wrapped for any width
+    assert "text is for one customer, so it cannot be used with --snapshots" in help_text
 
 
 def test_workers_run_with_the_engine_limits() -> None:
@@ -227,7 +367,7 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
     giant = json.dumps({**customers(1)[0], "granted": ["x" * 50] * 4_000})  # ~200 KB
     stream = _RecordingStream(f"{small}\n{giant}\n{small}\n{giant}")  # the last has no newline
     out, err = io.StringIO(), io.StringIO()
-    failed = jsonl.eval_lines(
+    counts = jsonl.eval_lines(
         engine,
         jsonl.bounded_lines(stream, limits.max_snapshot_bytes),
         name="in.jsonl",
@@ -236,10 +376,13 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
         err=err,
     )
     assert stream.longest <= limits.max_snapshot_bytes + 1
-    assert failed == 2
+    assert counts.invalid == 2
     outputs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [o.get("error") for o in outputs] == [None, "invalid snapshot", None, "invalid snapshot"]
     assert [o["line"] for o in outputs if "line" in o] == [2, 4]
+    assert outputs[1]["problems"] == [
+        {"code": "RE614", "path": "$", "message": "the snapshot is larger than 2,000 bytes"}
+    ]
     assert err.getvalue().count("error[RE614] the snapshot is larger than 2,000 bytes") == 2
     assert "in.jsonl:2:" in err.getvalue() and "in.jsonl:4:" in err.getvalue()
 

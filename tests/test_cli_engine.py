@@ -66,7 +66,20 @@ def test_eval_json_lines(tmp_path: Path) -> None:
     assert result.returncode == 1  # the third line is not JSON
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("customer") for o in outputs[:2]] == ["c-1001", "c2"]
-    assert outputs[2] == {"line": 3, "error": "invalid snapshot"}
+    assert outputs[2] == {
+        "line": 3,
+        "error": "invalid snapshot",
+        "problems": [
+            {
+                "code": "RE611",
+                "path": "$",
+                "message": "the snapshot is not valid JSON: Expecting property name enclosed "
+                "in double quotes",
+                "line": 3,
+                "column": 2,
+            }
+        ],
+    }
     assert "batch.jsonl:3:2: error[RE611]" in result.stderr
 
 
@@ -293,4 +306,47 @@ def test_explain_unknown_rule_names_the_known_ones() -> None:
     assert (
         "no rule `nope` in examples/rules/acme.yaml; its rules are `signup-bonus`, "
         "`order-points`, `third-order`, `loyalty-journey`" in result.stderr
+    )
+
+
+PER_VISIT = """\
+version: 1
+program: per-visit
+currency: USD
+timezone: UTC
+attributes:
+  visits: int
+earning:
+  - id: per-visit
+    name: Points shared over visits
+    on: order
+    points: floor(100 / customer.visits)
+"""
+
+
+def test_runtime_problems_are_data_and_fail_only_with_strict(tmp_path: Path) -> None:
+    rules = write(tmp_path, "per-visit.yaml", PER_VISIT)
+    order = {"type": "order", "id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": "5"}
+    snapshot = {"customer": {"id": "c1", "visits": 0}, "activity": [order]}  # 100 / 0
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    args = ("eval", str(rules), "--snapshot", str(path), "--now", NOW)
+    default, strict = run(*args), run(*args, "--strict")
+    assert (default.returncode, strict.returncode) == (0, 1)
+    assert strict.stdout == default.stdout  # the result is printed all the same
+    assert json.loads(strict.stdout)["problems"] == [
+        {
+            "code": "RE601",
+            "rule": "per-visit",
+            "message": "division by zero",
+            "file": str(rules),
+            "line": 11,
+            "column": 19,
+        }
+    ]
+    text = run(*args, "--strict", "--format", "text")
+    assert text.returncode == 1 and "error[RE601] division by zero" in text.stdout
+    snapshot["customer"] = {"id": "c1", "visits": 4}
+    path = write(tmp_path, "s.json", json.dumps(snapshot))
+    assert (
+        run("eval", str(rules), "--snapshot", str(path), "--now", NOW, "--strict").returncode == 0
     )

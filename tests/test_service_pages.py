@@ -43,11 +43,10 @@ def free_port() -> int:
         return port
 
 
-def start_server(rules: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, float]:
+def start_server(rules: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     """`ruleengine serve` on a free loopback port; waits (boundedly) for /healthz."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "ruleengine", "serve", str(rules), "--port", str(port), *extra],
         env=env,
@@ -59,7 +58,7 @@ def start_server(rules: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
                 if response.status == 200:
-                    return process, base, time.monotonic() - started
+                    return process, base
         except OSError:
             time.sleep(0.1)
         if process.poll() is not None:
@@ -75,8 +74,15 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(rules: Path) -> Iterator[str]:
-    process, base, _ = start_server(
-        rules, "--snapshots", str(EXAMPLE_SNAPSHOTS), "--reload-interval", "0"
+    # --today pins the day of date-dependent notes: the rule check must not depend on the calendar
+    process, base = start_server(
+        rules,
+        "--snapshots",
+        str(EXAMPLE_SNAPSHOTS),
+        "--reload-interval",
+        "0",
+        "--today",
+        "2026-06-01",
     )
     try:
         yield base
@@ -215,8 +221,8 @@ def test_scratch_editor_locates_a_broken_rule_and_writes_nothing(
     assert (rules / "acme.yaml").read_text(encoding="utf-8") == on_disk
 
 
-def test_serve_starts_quickly(rules: Path) -> None:
-    process, _, seconds = start_server(rules)
+def test_serve_starts_and_stops_cleanly(rules: Path) -> None:
+    # how fast it starts is measured in benchmarks (docs/performance.md), never asserted here
+    process, _ = start_server(rules)
     process.terminate()
-    process.wait(timeout=10)
-    assert seconds < 5, f"ruleengine serve took {seconds:.1f} s to answer /healthz"
+    assert process.wait(timeout=10) is not None

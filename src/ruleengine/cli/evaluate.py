@@ -57,23 +57,26 @@ def read_text(path: str) -> str:
 
 
 def _read_snapshot(engine: Any, path: str) -> Any:
-    """The snapshot in `path` (`-`: standard input), or None after printing its problems."""
-    from ruleengine.cli.snapshot_input import problems_text, read_snapshot_text
+    """The snapshot in a file (`-`: standard input), or exit 1 after printing its problems
+    (the engine returns them as data; this is the edge that prints them)."""
+    from ruleengine.engine.snapshot import SnapshotError, render_snapshot_problem
 
-    snapshot = read_snapshot_text(engine, read_text(path), "<stdin>" if path == "-" else path)
-    if isinstance(snapshot, list):
-        sys.stderr.write(problems_text(snapshot))
-        return None
-    return snapshot
+    name = "<stdin>" if path == "-" else path
+    try:
+        return engine.read_snapshot_text(read_text(path), name=name)
+    except SnapshotError as error:
+        for problem in error.problems:
+            print(render_snapshot_problem(problem, name), file=sys.stderr)
+        raise ExitError(EXIT_FINDINGS) from None
 
 
 def command_eval(args: argparse.Namespace) -> int:
+    if args.snapshots is not None and args.format == "text":  # json is the default
+        raise UsageError("--format text is for one customer; --snapshots writes JSON Lines")
     engine = load_engine(args.rules, args)
     if args.snapshots is not None:
         return _eval_lines(engine, args)
     snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
-    if snapshot is None:
-        return EXIT_FINDINGS
     result = engine.evaluate(snapshot, now=now_of(args))
     if args.format == "json":
         print(result.dumps())
@@ -81,13 +84,17 @@ def command_eval(args: argparse.Namespace) -> int:
         from ruleengine.engine.result_text import render_result_text
 
         print(render_result_text(result, engine.ruleset.model.currency))
-    return EXIT_OK
+    # Runtime problems are part of a valid result (the rule granted nothing, and says why),
+    # so they fail the run only when asked to.
+    return EXIT_FINDINGS if args.strict and result.problems else EXIT_OK
 
 
 def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
-    """One result per input line (JSON Lines); a bad line prints its problems to stderr, and
-    its output line is `{"line": N, "error": ...}` so outputs stay aligned with inputs.
-    `--jobs N` spreads the lines over N worker processes; the output is the same."""
+    """One result per input line (JSON Lines); a bad line's output line is
+    `{"line": N, "error": "invalid snapshot", "problems": [...]}`, so outputs stay aligned
+    with inputs, and its problems also go to stderr. `--jobs N` spreads the lines over N
+    worker processes; the output is the same. Exit 1 when a line is invalid, as for one
+    snapshot, or, with `--strict`, when a result has runtime problems."""
     from ruleengine.cli import jsonl
 
     if args.jobs < 0:
@@ -105,15 +112,14 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
     size = None if args.snapshots == "-" else os.fstat(stream.fileno()).st_size
     with stream:
         lines = jsonl.bounded_lines(stream, engine.limits.max_snapshot_bytes)
-        failed = jsonl.eval_lines(engine, lines, name=args.snapshots, now=now, jobs=jobs, size=size)
+        counts = jsonl.eval_lines(engine, lines, name=args.snapshots, now=now, jobs=jobs, size=size)
+    failed = counts.invalid or (args.strict and counts.with_problems)
     return EXIT_FINDINGS if failed else EXIT_OK
 
 
 def command_explain(args: argparse.Namespace) -> int:
     engine = load_engine(args.rules, args)
     snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
-    if snapshot is None:
-        return EXIT_FINDINGS
     ids = [r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]]
     if args.rule is not None and args.rule not in ids:
         known = ", ".join(f"`{i}`" for i in ids) or "none"
@@ -128,6 +134,16 @@ def command_explain(args: argparse.Namespace) -> int:
 
         print(render_explanations_text(explanations))
     return EXIT_OK
+
+
+_EXIT_CODES = {
+    "eval": "exit codes: 0 evaluated (runtime problems, such as a division by zero, are data in\n"
+    "the results' `problems`), 1 the rules or a snapshot (a line of --snapshots) are invalid,\n"
+    "or with --strict a result has runtime problems, 2 usage or I/O error, 101 internal error",
+    "explain": "exit codes: 0 explained (a rule that could not be evaluated says so in its\n"
+    "words), 1 the rules or the snapshot are invalid, 2 usage or I/O error (an unknown --rule),\n"
+    "101 internal error",
+}
 
 
 def add_eval_commands(commands: Any) -> None:
@@ -150,7 +166,8 @@ def add_eval_commands(commands: Any) -> None:
             name,
             help=summary,
             description=summary[0].upper() + summary[1:] + ".",
-            epilog=f"example: {example}",
+            epilog=f"example: {example}\n\n{_EXIT_CODES[name]}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.add_argument("rules", metavar="RULES", help="the rule file")
         command.add_argument(
@@ -165,14 +182,29 @@ def add_eval_commands(commands: Any) -> None:
             help="the moment of evaluation, ISO 8601 with offset (default: the current time)",
         )
         command.add_argument(
-            "--format", choices=("text", "json"), default="json" if name == "eval" else "text"
+            "--format",
+            choices=("text", "json"),
+            default="json" if name == "eval" else "text",
+            help="output format (default: json); text is for one customer, so it cannot be "
+            "used with --snapshots"
+            if name == "eval"
+            else "output format (default: text)",
         )
         command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
         if name == "eval":
             command.add_argument(
                 "--snapshots",
                 metavar="FILE.jsonl",
-                help="many snapshots, one JSON object per line; prints one result per line",
+                help="many snapshots, one JSON object per line; prints one result per line "
+                "(JSON Lines, so not with --format text); an invalid line's output line is "
+                '{"line": N, "error": "invalid snapshot", "problems": [...]}',
+            )
+            command.add_argument(
+                "--strict",
+                action="store_true",
+                help="exit 1 when a result has runtime problems (such as a division by zero, "
+                "RE601); without it they are data in the result's `problems` and the exit "
+                "code is 0. An invalid snapshot, or JSON Lines line, exits 1 either way",
             )
             command.add_argument(
                 "--jobs",

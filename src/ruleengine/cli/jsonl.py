@@ -1,9 +1,12 @@
 """`ruleengine eval --snapshots FILE.jsonl`: JSON Lines in, JSON Lines out, in input order.
 
-Each input line is read by the same snapshot reader as `--snapshot FILE` (`snapshot_input`),
-so problems are worded, and limits applied, alike; its problems come back as data and are
-printed here, once. With `--jobs N` the lines go to the worker processes of
-`ruleengine.engine.batch` in chunks, and each chunk's output comes back as one text.
+Each input line is read by the same snapshot reader as `--snapshot FILE`
+(`Engine.read_snapshot_text`), so problems are worded, and limits applied, alike. A line that
+is not a valid snapshot gives `{"line": N, "error": "invalid snapshot", "problems": [...]}`,
+and the same problems as text on stderr. Problems are data up to here: workers return them,
+and only `eval_lines`, in the parent, prints them. With `--jobs N` the lines go to the worker
+processes of `ruleengine.engine.batch` in chunks, and each chunk's output comes back as one
+text.
 """
 
 from __future__ import annotations
@@ -13,26 +16,51 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
-from ruleengine.cli.snapshot_input import problems_text, read_snapshot_text
 from ruleengine.engine.batch import ordered_map, source_of, worker_engine
 from ruleengine.engine.engine import Engine, compile_engine
+from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem, render_snapshot_problem
 
-Line = tuple[str, str | None] | None  # (stdout line, stderr text or None); None: a blank line
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What one non-blank input line gives: its output line and, for a line that is not a
+    valid snapshot, the problems (data, so workers send them back and the parent prints)."""
+
+    number: int  # 1-based, in the input
+    output: str  # the result, or `{"line": N, "error": "invalid snapshot", "problems": [...]}`
+    problems: tuple[SnapshotProblem, ...] = ()
+    runtime_problems: bool = False  # the result has `problems` (for `eval --strict`)
 
 
-def evaluate_line(engine: Engine, text: str, name: str, number: int, now: datetime) -> Line:
-    """One input line -> its output line, and the problems to report on stderr; None for a
-    blank line, which has no output. The line is read by the command line's own snapshot
-    reader, so problems are worded (and limits applied) exactly as for `--snapshot FILE`."""
+def evaluate_line(engine: Engine, text: str, name: str, number: int, now: datetime) -> Line | None:
+    """One input line -> its output line; None for a blank line, which has no output. The
+    line is read by the same snapshot reader as `--snapshot FILE`
+    (`Engine.read_snapshot_text`), so problems are worded, and limits applied, alike."""
     if not text.strip():
         return None
-    snapshot = read_snapshot_text(engine, text, name, number)
-    if isinstance(snapshot, list):
-        return json.dumps({"line": number, "error": "invalid snapshot"}), problems_text(snapshot)
-    return engine.evaluate(snapshot, now=now).dumps(indent=None), None
+    try:
+        snapshot = engine.read_snapshot_text(text, name=name, line=number)
+    except SnapshotError as error:
+        return Line(number, invalid_line(number, error.problems), tuple(error.problems))
+    result = engine.evaluate(snapshot, now=now)
+    return Line(number, result.dumps(indent=None), runtime_problems=bool(result.problems))
+
+
+def invalid_line(number: int, problems: Iterable[SnapshotProblem]) -> str:
+    """The output line for input line `number` when it is not a valid snapshot: `error` says
+    so (as it always has), `problems` says why, in the shape `SnapshotProblem.to_json` gives."""
+    return json.dumps(
+        {
+            "line": number,
+            "error": "invalid snapshot",
+            "problems": [problem.to_json() for problem in problems],
+        },
+        ensure_ascii=False,
+    )
 
 
 def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
@@ -47,22 +75,40 @@ def bounded_lines(stream: TextIO, limit: int) -> Iterator[str]:
         yield line
 
 
-Output = tuple[str, str, int, int]
-"""What some input lines give: their results (a line each), the problems to print on stderr,
-how many lines were invalid, and how many results there are."""
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What some input lines give: their output lines, joined, how many there are, the
+    problems of each invalid snapshot among them, by line number, for the parent to print,
+    and how many results have runtime problems."""
+
+    text: str
+    count: int
+    invalid: tuple[tuple[int, tuple[SnapshotProblem, ...]], ...]
+    with_problems: int
 
 
-def _output(lines: Iterable[Line]) -> Output:
-    results: list[str] = []
-    problems: list[str] = []
+def _output(lines: Iterable[Line | None]) -> Output:
+    outputs: list[str] = []
+    invalid: list[tuple[int, tuple[SnapshotProblem, ...]]] = []
+    with_problems = 0
     for line in lines:
         if line is None:
             continue
-        result, problem = line
-        results.append(result + "\n")
-        if problem is not None:
-            problems.append(problem)
-    return "".join(results), "".join(problems), len(problems), len(results)
+        outputs.append(line.output + "\n")
+        if line.problems:
+            invalid.append((line.number, line.problems))
+        with_problems += line.runtime_problems
+    return Output("".join(outputs), len(outputs), tuple(invalid), with_problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """What a JSON Lines run gave: output lines, lines that were not valid snapshots, and
+    results with runtime problems (valid results, which `eval --strict` fails on)."""
+
+    lines: int = 0
+    invalid: int = 0
+    with_problems: int = 0
 
 
 def _lines_chunk(name: str, now: datetime, items: list[tuple[int, str]]) -> list[Output]:
@@ -83,9 +129,11 @@ def eval_lines(
     out: TextIO | None = None,
     err: TextIO | None = None,
     size: int | None = None,
-) -> int:
+) -> Counts:
     """Evaluate a JSON Lines stream and write one line per non-blank input line to `out`
-    (problems to `err`), in input order; returns the number of invalid lines. `size` (bytes,
+    (the problems of invalid lines also to `err`, one line each: this is the edge that prints
+    them), in input order; returns how many lines there were, were invalid, and had results
+    with runtime problems. `size` (bytes,
     when the input is a file) lets the progress bar show a percentage; the bar is drawn only
     when `err` is a terminal."""
     out = out if out is not None else sys.stdout
@@ -100,20 +148,28 @@ def eval_lines(
 
         work = partial(_lines_chunk, name, now)
         outputs = ordered_map(work, numbered, jobs=jobs, source=source_of(engine, compile_engine))
-    failed = 0
-    for ((results, problems, invalid, count),) in outputs:
-        if problems:
+    lines = invalid = with_problems = 0
+    for (output,) in outputs:
+        if output.invalid:
             if progress is not None:
                 progress.clear()
-            err.write(problems)
-        failed += invalid
-        if results:
-            out.write(results)
+            err.write(
+                "".join(
+                    render_snapshot_problem(problem, name, number) + "\n"
+                    for number, problems in output.invalid
+                    for problem in problems
+                )
+            )
+            invalid += len(output.invalid)
+        lines += output.count
+        with_problems += output.with_problems
+        if output.text:
+            out.write(output.text)
             if progress is not None:
-                progress.advance(count)
+                progress.advance(output.count)
     if progress is not None:
         progress.finish()
-    return failed
+    return Counts(lines, invalid, with_problems)
 
 
 def default_jobs() -> int:
@@ -171,3 +227,4 @@ class Progress:
     def finish(self) -> None:
         self.draw(time.monotonic())
         self.stream.write("\n")
+        self.stream.flush()

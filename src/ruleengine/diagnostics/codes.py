@@ -335,7 +335,9 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "`customer`, `stats`, `now()`, and the activity of its trigger (`order`, `review`, "
         "`event`, ...).",
         'when: custmer.tier == "gold"',
-        "Use the name suggested in the hint.",
+        "Use the name suggested in the hint. Text is written in quotes: when an unknown name "
+        "with no close known name stands where text belongs (`customer.tier == gold`, "
+        '`order.channel in [online, pos]`), the hint says so: `customer.tier == "gold"`.',
     ),
     CodeInfo(
         "RE402",

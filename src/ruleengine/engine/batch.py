@@ -5,9 +5,11 @@ Evaluating one customer is pure CPU work that shares nothing with the next custo
 spreads over worker processes (threads would share one interpreter lock). The design:
 
 * **Input order, always.** Results come back in the order the snapshots went in, and a
-  snapshot that breaks the contract yields its `SnapshotError` *in its place* (the command
-  line prints its problems on stderr and `{"line": N, "error": "invalid snapshot"}` on
-  stdout), so outputs stay aligned with inputs and one bad customer never stops the batch.
+  snapshot that breaks the contract yields its `SnapshotError` *in its place* (for the command
+  line: `{"line": N, "error": "invalid snapshot", "problems": [...]}` on stdout, and the same
+  problems as text on stderr), so outputs stay aligned with inputs and one bad customer never
+  stops the batch. Problems are data up to the edge: workers return them, and only the
+  command line (`ruleengine.cli.jsonl`), in the parent, prints them.
 * **Constant memory.** Snapshots are read lazily, sent to the workers in chunks, and at most
   `WINDOW_PER_JOB` chunks per worker are in flight; a million-line file streams through in the
   memory of a few hundred customers.
@@ -188,7 +190,7 @@ def _evaluate(engine: BatchEngine, index: int, snapshot: Any, now: datetime) -> 
         if not isinstance(snapshot, Snapshot):
             snapshot = engine.read_snapshot(snapshot, name=f"snapshots[{index}]")
     except SnapshotError as error:
-        return error
+        return error.with_traceback(None)  # in its place; it pickles, so workers return it
     return engine.evaluate(snapshot, now=now)
 
 

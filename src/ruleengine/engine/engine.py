@@ -25,7 +25,7 @@ from ruleengine.engine.decisions import (
 from ruleengine.engine.earning import EarningEvaluator, EarningPlan
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
-from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot
+from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline, window_bounds
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checker import path_of
@@ -65,6 +65,21 @@ class Engine:
             customer_type=self._customer_type,
             events=self.ruleset.model.events,
             name=name,
+            limits=self.limits,
+        )
+
+    def read_snapshot_text(
+        self, text: str, *, name: str = "<snapshot>", line: int | None = None
+    ) -> Snapshot:
+        """Parse JSON text and validate it as a snapshot for this ruleset, within the engine's
+        limits (raises `SnapshotError`; JSON that does not parse is RE611 at its line and
+        column). `line` is the line of a file the text starts on, for JSON Lines."""
+        return read_snapshot_text(
+            text,
+            customer_type=self._customer_type,
+            events=self.ruleset.model.events,
+            name=name,
+            line=line,
             limits=self.limits,
         )
 

@@ -11,6 +11,7 @@ Activity dated after `now` is left out when the engine evaluates, not here.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -188,19 +189,37 @@ class SnapshotIn(_In):
 
 @dataclass(frozen=True, slots=True)
 class SnapshotProblem:
-    """One thing wrong with a snapshot, at a JSON path."""
+    """One thing wrong with a snapshot, at a JSON path (`$` for the snapshot as a whole).
+
+    `line` and `column` (1-based) are set when the problem is at a place in the snapshot's
+    text rather than at a value: JSON that does not parse (RE611).
+    """
 
     code: str
     path: str
     message: str
     hint: str | None = None
+    line: int | None = None
+    column: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "path": self.path, "message": self.message, "hint": self.hint}
 
+    def to_json(self) -> dict[str, Any]:
+        """The problem as JSON output gives it (`eval --snapshots`): `code`, `path` and
+        `message`, then `hint`, `line` and `column` when there are any."""
+        data: dict[str, Any] = {"code": self.code, "path": self.path, "message": self.message}
+        if self.hint is not None:
+            data["hint"] = self.hint
+        if self.line is not None:
+            data["line"] = self.line
+            data["column"] = self.column
+        return data
+
 
 class SnapshotError(RuleEngineError, ValueError):
-    """A snapshot that does not fit the contract; carries every problem found."""
+    """A snapshot that does not fit the contract; carries every problem found. It pickles
+    (with its problems), so worker processes can return it."""
 
     def __init__(self, problems: Sequence[SnapshotProblem], name: str = "<snapshot>") -> None:
         self.problems = list(problems)
@@ -280,6 +299,49 @@ def read_snapshot(
         tuple(activity),
         frozenset(granted),
         raw_customer["birthday_set_at"],
+    )
+
+
+def read_snapshot_text(
+    text: str,
+    *,
+    customer_type: RecordType,
+    events: Mapping[str, Mapping[str, str]],
+    name: str = "<snapshot>",
+    line: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Snapshot:
+    """`read_snapshot` for JSON text: what the command line reads from `--snapshot FILE` and
+    from each line of `--snapshots FILE.jsonl`.
+
+    Raises `SnapshotError` with every problem: text over `limits.max_snapshot_bytes` (RE614,
+    refused before parsing), JSON that does not parse (RE611, with the line and column in the
+    file) or nests too deeply for the parser (RE614), then whatever `read_snapshot` finds.
+    `name` is the file; `line`, the line of the file the text starts on (JSON Lines), makes
+    the error's name `name:line`. Numbers are read as `Decimal`, so amounts stay exact.
+    Problems are returned, never printed: the caller decides where they go.
+    """
+    where = name if line is None else f"{name}:{line}"
+    limit = limits.max_snapshot_bytes
+    if len(text) > limit:  # characters, at least as many bytes: refused before parsing
+        problem = SnapshotProblem("RE614", "$", f"the snapshot is larger than {limit:,} bytes")
+        raise SnapshotError([problem], where)
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        problem = SnapshotProblem(
+            "RE611",
+            "$",
+            f"the snapshot is not valid JSON: {error.msg}",
+            line=(line or 1) + error.lineno - 1,
+            column=error.colno,
+        )
+        raise SnapshotError([problem], where) from None
+    except RecursionError:  # the standard parser recurses once per nesting level
+        problem = SnapshotProblem("RE614", "$", "the snapshot is nested too deeply")
+        raise SnapshotError([problem], where) from None
+    return read_snapshot(
+        data, customer_type=customer_type, events=events, name=where, limits=limits
     )
 
 
@@ -469,3 +531,15 @@ def _problem(error: Any) -> SnapshotProblem:
     message = str(error["msg"])
     message = message[:1].lower() + message[1:]
     return SnapshotProblem("RE610", path, message)
+
+
+def render_snapshot_problem(problem: SnapshotProblem, name: str, line: int | None = None) -> str:
+    """One line for a snapshot problem, on standard error: `name:line:column: error[RE611] ...`
+    for a place in the text, `name: $.activity[0].at: error[RE610] ... (hint: ...)` for a value.
+    `line` is the snapshot's line in `name` (JSON Lines), written after the name."""
+    hint = f" (hint: {problem.hint})" if problem.hint else ""
+    if problem.line is not None:
+        where = f"{name}:{problem.line}:{problem.column}"
+    else:
+        where = f"{name if line is None else f'{name}:{line}'}: {problem.path}"
+    return f"{where}: error[{problem.code}] {problem.message}{hint}"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import assert_never
@@ -205,6 +205,9 @@ class _Checker:
         self.diagnostics: list[Diagnostic] = []
         self.types: dict[int, Type] = {}
         self.bound: dict[str, Type] = {}
+        # Unknown bare names reported without a hint, by id(node) -> index in `diagnostics`:
+        # the one that turns out to stand where text belongs gets the quote hint.
+        self.unquoted: dict[int, int] = {}
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -310,8 +313,32 @@ class _Checker:
             if keyword is not None
             else _suggest(node.name, names)
         )
+        if hint is None:
+            self.unquoted[id(node)] = len(self.diagnostics)
         self.error(node.span, "RE401", f"unknown name `{node.name}`", hint)
         return None
+
+    def quote_hint(self, node: Expr) -> None:
+        """`customer.tier == gold`: an unknown bare name where text belongs (compared with,
+        searched for in, or listed with text) is most likely text without its quotes. Only
+        for a name that got no other hint: a close known name (`did you mean`) wins."""
+        index = self.unquoted.pop(id(node), None)
+        if index is not None and isinstance(node, Name):
+            hint = f'text needs quotes: did you mean the string `"{node.name}"`?'
+            self.diagnostics[index] = replace(self.diagnostics[index], hint=hint)
+
+    def quote_hints(self, node: BinaryOp, left: Type | None, right: Type | None) -> None:
+        """The quote hint for the operands of `==`, `!=`, `in` and `not in` that stand where
+        text belongs: beside text, before `in` text or a list of text, or in a list written
+        after `in` for text (`customer.tier in [gold, silver]`)."""
+        if _is_text(right) or (node.op in _MEMBERSHIP and _is_text_list(right)):
+            self.quote_hint(node.left)
+        if _is_text(left):
+            if node.op in _EQUALITY:
+                self.quote_hint(node.right)
+            elif isinstance(node.right, ListExpr):
+                for item in node.right.items:
+                    self.quote_hint(item)
 
     def _field(self, node: FieldAccess, narrowed: frozenset[str]) -> Type | None:
         target = self.check(node.target, narrowed)
@@ -407,6 +434,8 @@ class _Checker:
             return BOOL if ok_left and ok_right else None
         left = self.check(node.left, narrowed)
         right = self.check(node.right, narrowed)
+        if op in _EQUALITY or op in _MEMBERSHIP:
+            self.quote_hints(node, left, right)
         if left is None or right is None:
             return None
         if op in _EQUALITY:
@@ -700,8 +729,10 @@ class _Checker:
         element: Type = NEVER
         literal = True
         ok = True
+        text = False
         for item in node.items:
             t = self.check(item, narrowed)
+            text = text or _is_text(t)
             if t is None:
                 ok = False
                 continue
@@ -716,6 +747,9 @@ class _Checker:
                 ok = False
                 continue
             element, literal = joined, literal and is_number_literal(item)
+        if text:  # `["gold", silver]`: `silver` is text without its quotes
+            for item in node.items:
+                self.quote_hint(item)
         return ListType(element) if ok else None
 
     def _conditional(self, node: Conditional, narrowed: frozenset[str]) -> Type | None:
@@ -832,6 +866,17 @@ def _constant_duration(node: Expr) -> Duration | None:
                     if scaled is not None and isinstance(factor.value, int):
                         return Duration(scaled.months * factor.value, scaled.seconds * factor.value)
     return None
+
+
+def _is_text(t: Type | None) -> bool:
+    """`string` or `string?`."""
+    return t is not None and isinstance(strip_optional(t), StrType)
+
+
+def _is_text_list(t: Type | None) -> bool:
+    """A list of text, possibly itself optional: `list[string]`."""
+    inner = strip_optional(t) if t is not None else None
+    return isinstance(inner, ListType) and _is_text(inner.element)
 
 
 def _is_zero(node: Expr) -> bool:

@@ -240,7 +240,7 @@ def create_app(config: ServeConfig, *, limits: Limits = DEFAULT_LIMITS) -> FastA
     app.include_router(build_router(registry, limits))
     from ruleengine.service.pages import build_pages
 
-    app.include_router(build_pages(registry, config.token, config.snapshots_dir, limits))
+    app.include_router(build_pages(registry, config, limits))
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

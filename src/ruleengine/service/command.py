@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,22 @@ def add_serve_command(commands: Any) -> None:
         metavar="SECONDS",
         help="look for changed rule files at most this often, on request (default: 1)",
     )
+    serve.add_argument(
+        "--today",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the rule check pages use for date-dependent notes (default: today)",
+    )
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     serve.set_defaults(handler=command_serve)
+
+
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _fail(message: str) -> int:
@@ -88,6 +103,7 @@ def command_serve(args: argparse.Namespace) -> int:
         snapshots_dir=args.snapshots,
         token=token,
         reload_interval=args.reload_interval,
+        today=args.today,
     )
     # Worker processes build their own app from the environment; one process builds it here.
     os.environ[ENVIRONMENT_VARIABLE] = config.to_environment()

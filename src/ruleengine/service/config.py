@@ -15,13 +15,15 @@ class ServeConfig:
 
     `token` is the bearer token itself (read from `--token-file` by the command, never from a
     path a client names); `reload_interval` is how many seconds may pass before a request looks
-    at the rule files' modification times again (0: on every request).
+    at the rule files' modification times again (0: on every request); `today` pins the day the
+    rule check pages use for date-dependent notes, as `validate --today` does.
     """
 
     rules_dir: str
     snapshots_dir: str | None = None
     token: str | None = None
     reload_interval: float = 1.0
+    today: str | None = None  # YYYY-MM-DD for date-dependent notes (RE510); None: the real day
 
     def to_environment(self) -> str:
         return json.dumps(asdict(self))

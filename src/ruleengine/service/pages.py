@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from ruleengine.engine.result_text import describe_rewards
 from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.limits import Limits
 from ruleengine.rules.ruleset import check_source
+from ruleengine.service.config import ServeConfig
 from ruleengine.service.problems import ProblemError
 from ruleengine.service.registry import Registry, RuleFileState
 from ruleengine.service.requests import parse_now, read_body
@@ -199,11 +200,9 @@ def _program_state(registry: Registry, program: str) -> RuleFileState:
     )
 
 
-def build_pages(
-    registry: Registry, token: str | None, snapshots: str | None, limits: Limits
-) -> APIRouter:
+def build_pages(registry: Registry, config: ServeConfig, limits: Limits) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    shelf = SnapshotShelf(snapshots, limits.max_snapshot_bytes)
+    shelf = SnapshotShelf(config.snapshots_dir, limits.max_snapshot_bytes)
     form_limit = 3 * max(limits.max_file_bytes, limits.max_snapshot_bytes) + 4_096  # %-encoding
 
     @router.get("/")
@@ -227,8 +226,9 @@ def build_pages(
         )
 
     _add_customer_pages(router, registry, shelf, form_limit)
-    _add_check_pages(router, registry, limits, form_limit)
-    _add_login(router, token)
+    today = date.fromisoformat(config.today) if config.today is not None else None
+    _add_check_pages(router, registry, limits, form_limit, today)
+    _add_login(router, config.token)
     return router
 
 
@@ -283,7 +283,7 @@ def _add_customer_pages(
 
 
 def _add_check_pages(
-    router: APIRouter, registry: Registry, limits: Limits, form_limit: int
+    router: APIRouter, registry: Registry, limits: Limits, form_limit: int, today: date | None
 ) -> None:
     @router.get("/check")
     async def check_page() -> Response:
@@ -300,7 +300,8 @@ def _add_check_pages(
             raise ProblemError(404, "not-found", "Not found", "no such rule file")
         state = files[index]
         text = text if text is not None else (state.text or "")
-        result = check_source(SourceFile(SCRATCH_NAME, text), now=datetime.now(UTC), limits=limits)
+        source = SourceFile(SCRATCH_NAME, text)
+        result = check_source(source, today=today, now=datetime.now(UTC), limits=limits)
         earning = milestones = None
         if result.ruleset is not None:
             earning, milestones = program_view(result.ruleset.model)
