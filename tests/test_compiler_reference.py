@@ -40,7 +40,7 @@ from ruleengine.expr.ast import (
     UnaryOp,
     UnaryOperator,
 )
-from ruleengine.expr.checker import CheckedExpr
+from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
 from ruleengine.expr.program import Program
 from ruleengine.expr.runtime import ARITHMETIC, EvalContext, EvaluationError, shift

@@ -9,7 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError
-from ruleengine.expr.checker import CheckedExpr, check_expression
+from ruleengine.expr.checked import CheckedExpr
+from ruleengine.expr.checker import check_expression
 from ruleengine.expr.coerce import coerce
 from ruleengine.expr.conditions import ProgramSet
 from ruleengine.expr.parser import ExpressionSource, parse_expression

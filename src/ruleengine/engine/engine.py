@@ -28,7 +28,7 @@ from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline, window_bounds
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
-from ruleengine.expr.checker import path_of
+from ruleengine.expr.checked import path_of
 from ruleengine.expr.program import Env, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits

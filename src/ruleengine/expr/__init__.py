@@ -4,8 +4,9 @@ Phases, each a module, each collecting every problem of its phase:
 
 - `grammar` loads the packaged `grammar/expr.lark`; `parser` (with `build`) turns text and its
   origin span into the typed AST of `ast`; `printer` prints an AST back.
-- `types`, `scope` and `functions` (the builtin table, shared by checker and compiler) are what
-  `checker` uses to turn an AST into a `CheckedExpr`, or diagnostics.
+- `types`, `scope`, `type_rules` (operators) and `functions` (the builtin table, shared by
+  checker and compiler) are what `checker` uses to turn an AST into a `CheckedExpr` (`checked`),
+  or diagnostics.
 - `program` compiles a `CheckedExpr` into a `Program` through `compiler` (the specialiser) and
   `closures` (its building blocks); `conditions` compiles several conditions into one
   `ProgramSet` (tiers decided by one search).

@@ -52,7 +52,7 @@ from ruleengine.expr.ast import (
     UnaryOp,
     UnaryOperator,
 )
-from ruleengine.expr.checker import CheckedExpr
+from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.closures import (
     _COMPARE,
     _DECIMAL_OPERATIONS,

@@ -21,7 +21,7 @@ from ruleengine.expr.ast import (
     BinaryOperator,
     Expr,
 )
-from ruleengine.expr.checker import CheckedExpr
+from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.closures import _EQ, _GE, _GT, _LT, _NE, Atom, Fail, Fn, same_error
 from ruleengine.expr.compiler import Compiler
 from ruleengine.expr.functions import BOUND_NAME

@@ -27,7 +27,7 @@ from ruleengine.expr.ast import (
     Name,
     UnaryOp,
 )
-from ruleengine.expr.checker import CheckedExpr
+from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.closures import _DECIMAL_OPERATIONS, Fail, Fn, same_error
 from ruleengine.expr.compiler import CONTEXT, DYNAMIC, Compiler, NeedsContextError
 from ruleengine.expr.functions import FUNCTIONS

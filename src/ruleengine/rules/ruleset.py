@@ -29,7 +29,8 @@ from ruleengine.diagnostics.diagnostic import (
 )
 from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
-from ruleengine.expr.checker import CheckedExpr, check_expression
+from ruleengine.expr.checked import CheckedExpr
+from ruleengine.expr.checker import check_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.program import ProgramLike, compile_program
 from ruleengine.expr.scope import Scope
