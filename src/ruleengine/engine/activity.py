@@ -4,7 +4,7 @@ The snapshot contract is described by the pydantic models in `ruleengine.engine.
 the JSON Schema and the worded problems); evaluation reads these lighter objects instead, made
 once per snapshot either straight from JSON (`ruleengine.engine.snapshot_reader`, the fast path) or
 from the validated models (`from_model`, for anything the fast path leaves to pydantic). Both
-give equal objects for the same input, which `tests/unit/test_snapshot_reader.py` checks.
+give equal objects for the same input, which `tests/unit/engine/test_snapshot_reader.py` checks.
 
 Every timestamp is converted to `datetime.timezone.utc`: the same instant, so no comparison
 changes, but comparing two datetimes that share one tzinfo object is several times faster

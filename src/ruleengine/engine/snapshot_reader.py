@@ -10,7 +10,7 @@ timestamp without `T`, a tuple instead of a list, an object nested deeper than t
 allows...) makes it *decline*, and the caller validates the snapshot through the models
 instead, which accept or word the problem exactly as before. So the fast
 path changes speed only: for every input it accepts, it gives what the models give
-(`tests/unit/test_snapshot_reader.py` compares them on the corpora and on generated input).
+(`tests/unit/engine/test_snapshot_reader.py` compares them on the corpora and on generated input).
 """
 
 from __future__ import annotations

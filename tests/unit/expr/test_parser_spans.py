@@ -337,7 +337,7 @@ def test_grammar_is_built_once() -> None:
 
 
 def test_importing_the_parser_does_not_import_lark() -> None:
-    src = Path(__file__).resolve().parents[2] / "src"
+    src = Path(__file__).resolve().parents[3] / "src"
     code = "import sys, ruleengine.expr.parser; print('lark' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(src)}
     out = subprocess.run(

@@ -4,32 +4,30 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from caseio import load_cases
+from caseio import CASES_ROOT, case_files, load_cases
 from ruleengine import load_ruleset
 from ruleengine.engine.engine import Engine
 from ruleengine.schema_export import schema_text
 
-CASES = Path(__file__).parent / "cases" / "evaluate"
+CASES = CASES_ROOT / "evaluate"
 RESULT_SCHEMA = jsonschema.Draft202012Validator(json.loads(schema_text("result")))
-FILES = ["milestones.yaml", "earning.yaml", "time.yaml"]
 
 
 def params() -> list[Any]:
     found = []
-    for name in FILES:
-        path = CASES / name
-        if path.exists():
-            for case in load_cases(path):
-                marks = []
-                if case.get("xfail"):  # a known engine bug: the case states the right output
-                    marks.append(pytest.mark.xfail(strict=True, reason=case["xfail"]))
-                found.append(pytest.param(case, id=f"evaluate/{name}::{case['name']}", marks=marks))
+    for path in case_files("evaluate"):
+        for case in load_cases(path):
+            marks = []
+            if case.get("xfail"):  # a known engine bug: the case states the right output
+                marks.append(pytest.mark.xfail(strict=True, reason=case["xfail"]))
+            found.append(
+                pytest.param(case, id=f"evaluate/{path.name}::{case['name']}", marks=marks)
+            )
     return found
 
 

@@ -9,17 +9,17 @@ same tree: that is the formatter's safety property.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from caseio import CASES_ROOT, case_files
 from ruleengine.expr.ast import Expr
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.printer import to_sexpr, to_source
 
-CASES_DIR = Path(__file__).parent / "cases" / "parse"
+CASES_DIR = CASES_ROOT / "parse"
 CASE_KEYS = {"name", "expr", "sexpr", "source", "error"}
 ERROR_KEYS = {"code", "line", "column", "hint", "message"}
 
@@ -35,7 +35,7 @@ class Case:
 
 def _load_cases() -> list[Case]:
     cases: list[Case] = []
-    for path in sorted(CASES_DIR.glob("*.yaml")):
+    for path in case_files("parse"):
         entries = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert isinstance(entries, list), f"{path.name}: a case file is a YAML list"
         for entry in entries:

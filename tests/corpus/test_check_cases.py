@@ -23,18 +23,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from caseio import CASES_ROOT, UPDATE_GOLDEN, case_files, update_golden
 from ruleengine.diagnostics.codes import CODES
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.ruleset import CheckResult, check_source
 
-CASES_DIR = Path(__file__).parent / "cases" / "check"
+CASES_DIR = CASES_ROOT / "check"
 
 CASE_KEYS = {"name", "rules", "today", "now", "expect", "xfail", "raises"}
 REQUIRED_CASE_KEYS = {"name", "rules", "expect"}
@@ -74,7 +74,7 @@ def _now(value: object) -> datetime | None:
 
 def load_cases() -> list[Case]:
     cases: list[Case] = []
-    for path in sorted(CASES_DIR.glob("*.yaml")):
+    for path in case_files("check"):
         entries = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert isinstance(entries, list), f"{path.name}: a corpus file is a list of cases"
         for entry in entries:
@@ -96,8 +96,7 @@ def load_cases() -> list[Case]:
 
 CASES = load_cases()
 RAW_ENTRIES = {
-    path.name: yaml.safe_load(path.read_text(encoding="utf-8"))
-    for path in sorted(CASES_DIR.glob("*.yaml"))
+    path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in case_files("check")
 }
 
 
@@ -175,6 +174,9 @@ def test_check_case(case: Case) -> None:
         else record(d, EXTRA_KEYS)
         for i, d in enumerate(diagnostics)
     ]
+    if UPDATE_GOLDEN and actual != case.expect and not case.xfail:
+        update_golden(CASES_DIR / case.file, case.name, "expect", actual)
+        return
     assert actual == case.expect
 
 

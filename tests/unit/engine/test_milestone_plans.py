@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from caseio import ROOT
 from ruleengine import load_ruleset
 from ruleengine.engine.milestones.plan import _shortest_span, milestone_plan
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Milestone
 
-ACME = Path(__file__).parents[2] / "examples" / "rules" / "acme.yaml"
+ACME = ROOT / "examples" / "rules" / "acme.yaml"
 NEW_YORK = ZoneInfo("America/New_York")
 
 

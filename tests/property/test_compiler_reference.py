@@ -15,7 +15,6 @@ import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caseio import load_cases
+from caseio import CASES_ROOT, load_cases
 from ruleengine.api import Expression, compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.ast import (
@@ -58,7 +57,7 @@ from ruleengine.expr.types import (
 )
 from ruleengine.expr.values import Duration
 
-CASES = Path(__file__).parent / "cases"
+CASES = CASES_ROOT
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 ZONE = "America/New_York"
 
@@ -325,7 +324,7 @@ def check_same(text: str) -> None:
 
 def corpus() -> list[str]:
     found: list[str] = []
-    for folder in ("parse", "types", "evaluate"):
+    for folder in ("parse", "types", "values"):
         for path in sorted((CASES / folder).glob("*.yaml")):
             found.extend(str(case["expr"]) for case in load_cases(path) or [] if "expr" in case)
     return sorted(set(found))

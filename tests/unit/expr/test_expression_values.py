@@ -1,4 +1,4 @@
-"""Expressions evaluate to exact values (tests/cases/evaluate/expressions.yaml)."""
+"""Expressions evaluate to exact values (tests/cases/values/expressions.yaml)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,17 @@ import copy
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from caseio import CASES_ROOT, ROOT
 from ruleengine.api import compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.values import Duration
 
-CASES = Path(__file__).parent / "cases" / "evaluate" / "expressions.yaml"
+CASES = CASES_ROOT / "values" / "expressions.yaml"
 
 SNAPSHOT: dict[str, Any] = {
     "customer": {
@@ -73,7 +73,7 @@ def variables(case: dict[str, Any]) -> dict[str, Any]:
 
 def load_cases() -> list[Any]:
     cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))
-    return [pytest.param(c, id=f"evaluate/expressions.yaml::{c['name']}") for c in cases]
+    return [pytest.param(c, id=f"values/expressions.yaml::{c['name']}") for c in cases]
 
 
 @pytest.mark.parametrize("case", load_cases())
@@ -110,7 +110,7 @@ def test_now_that_is_not_a_datetime_is_a_type_error_saying_what_is_expected(now:
     from ruleengine import Engine, load_ruleset
 
     expression = compile_expression("now() > order.at")
-    engine = Engine(load_ruleset(Path(__file__).parent.parent / "examples/rules/acme.yaml"))
+    engine = Engine(load_ruleset(ROOT / "examples/rules/acme.yaml"))
     snapshot = {"customer": {"id": "c1", "region": "EU"}}
     calls = [
         lambda: expression.evaluate(variables({}), now=now),

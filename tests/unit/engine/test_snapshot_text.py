@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from caseio import ROOT
 from ruleengine import Engine, SnapshotError, load_ruleset
 from ruleengine.engine.activity import Order
 from ruleengine.engine.snapshot import SnapshotProblem, render_snapshot_problem
 from ruleengine.limits import Limits
 
-ACME = Path(__file__).parent.parent.parent / "examples" / "rules" / "acme.yaml"
+ACME = ROOT / "examples" / "rules" / "acme.yaml"
 GOOD = {"customer": {"id": "c1", "region": "EU"}, "activity": []}
 
 

@@ -24,14 +24,13 @@ from benchmarks import data as bench_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caseio import load_cases
+from caseio import ROOT, load_cases
 from ruleengine.engine.activity import Activity
 from ruleengine.engine.snapshot import SnapshotError, _read_with_models, read_snapshot
 from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.vocabulary import customer_type
 
-ROOT = Path(__file__).parent.parent.parent
 CASES = ROOT / "tests" / "cases" / "evaluate"
 EXAMPLES = int(os.environ.get("RULEENGINE_FUZZ_EXAMPLES", "600"))
 SNAPSHOTS = sorted((ROOT / "examples" / "snapshots").glob("*.json"))

@@ -9,17 +9,17 @@ the order of explanations), and that explaining never changes a decision.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from benchmarks import data
 
+from caseio import ROOT
 from ruleengine import load_ruleset
 from ruleengine.engine.engine import Engine
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-RULES = Path(__file__).parents[2] / "examples" / "rules"
+RULES = ROOT / "examples" / "rules"
 
 
 def engine(rules: str) -> Engine:

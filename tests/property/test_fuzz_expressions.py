@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from caseio import load_cases
+from caseio import CASES_ROOT, load_cases
 from ruleengine.api import compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 
-CASES = Path(__file__).parent / "cases"
+CASES = CASES_ROOT
 EXAMPLES = int(os.environ.get("RULEENGINE_FUZZ_EXAMPLES", "300"))
 
 

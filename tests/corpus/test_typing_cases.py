@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from caseio import CASES_ROOT, case_files
 from ruleengine.api import compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.scope import Scope
 from ruleengine.rules.vocabulary import earning_scope, milestone_scope
 
-CASES = Path(__file__).parent / "cases" / "types"
+CASES = CASES_ROOT / "types"
 
 
 def load_cases() -> list[Any]:
     params = []
-    for path in sorted(CASES.glob("*.yaml")):
+    for path in case_files("types"):
         for case in yaml.safe_load(path.read_text(encoding="utf-8")):
             params.append(pytest.param(case, id=f"types/{path.name}::{case['name']}"))
     return params

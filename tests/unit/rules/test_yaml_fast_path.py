@@ -4,11 +4,11 @@ pure-Python path it stands in for."""
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 import yaml
 
+from caseio import ROOT
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules import yaml_compose
@@ -17,7 +17,7 @@ from ruleengine.rules.yaml_source import read_document
 
 pytestmark = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 
-TESTS = Path(__file__).parent.parent
+TESTS = ROOT / "tests"
 CASES = TESTS / "cases" / "check"
 
 # tests/caseio.py, loaded by path: tests/ is not on sys.path when this file runs alone.
