@@ -10,211 +10,53 @@ for birthdays), so replaying history never grants twice. `signup` and `newslette
 without a `limit` earn once per customer. With `pending_days`, a refund made before the points
 become available lowers the award itself; a later one is reversed.
 
-How it runs: each enabled rule is prepared once per evaluation (`_Rule`: its bound expressions
-and what they read, its window, channels and stacking), and the rules are grouped by trigger
-(`_Group`). Each activity is then visited once, in the total order of occasions (time, type,
-id), with the group of rules on its trigger, in file order; that order is what `limit` and
-`stacking` see. Nothing is built per occasion and rule beyond what a decision needs.
+How it runs: each enabled rule is prepared once per `Engine` (`earning_plan.PreparedRule`: its
+bound expressions and what they read, its window, channels and stacking), and the rules are
+grouped by trigger (`RuleGroup`). Each activity is then visited once, in the total order of
+occasions (time, type, id), with the group of rules on its trigger, in file order; that order
+is what `limit` and `stacking` see. Nothing is built per occasion and rule beyond what a
+decision needs.
 """
 
 from __future__ import annotations
 
 import bisect
 import calendar
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from operator import attrgetter
 from typing import Any
 
-from ruleengine.engine.activity import Order, optional_utc
+from ruleengine.engine.activity import Order
 from ruleengine.engine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
+from ruleengine.engine.earning_plan import (
+    EarningOutcome,
+    EarningPlan,
+    Hit,
+    PreparedRule,
+    Report,
+    RuleGroup,
+)
 from ruleengine.engine.snapshot import Snapshot
 from ruleengine.engine.timeline import (
     Timeline,
     fully_refunded,
     refund_known,
     refunded_amount,
-    window_bounds,
 )
 from ruleengine.engine.wording import count, day
-from ruleengine.expr.program import bind, context_free, roots_of
+from ruleengine.expr.program import bind
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.limits import DEFAULT_LIMITS
-from ruleengine.rules.models import EarningRule, Limit, LimitPeriod, Stacking
-from ruleengine.rules.ruleset import CompiledExpression, RuleSet
-from ruleengine.rules.vocabulary import activity_name
+from ruleengine.rules.models import EarningRule, LimitPeriod
 
-
-@dataclass(frozen=True)
-class Hit:
-    """A birthday occasion for a rule (`birthday_hits`), with what the rule sees of it."""
-
-    activity_id: str
-    key: str  # the decision key's suffix: the activity id, or the birthday's year
-    at: datetime
-    kind: str  # activity type, for the total order of occasions
-    record: dict[str, Any]  # the activity as the rule's expressions see it
-    order: Order | None = None
-    blocked: str | None = None  # why this occasion cannot earn (birthday set too recently)
-
-
-@dataclass
-class EarningOutcome:
-    decisions: list[Decision] = field(default_factory=list)
-    explanations: list[Explanation] = field(default_factory=list)
-
-
-Report = Callable[[CompiledExpression, str, EvaluationError], None]
-
-
-Bound = Callable[[dict[str, Any]], Any]  # an expression bound to a context: variables -> value
-
-
-# Triggers a customer fires once in a normal life: their rules earn once per customer unless
-# the rule says otherwise with its own `limit`.
-ONCE_PER_CUSTOMER = frozenset(("signup", "newsletter_signup"))
-_ONCE = Limit(times=1, per=LimitPeriod.LIFETIME)
-
-
-class _Rule:
-    """An enabled earning rule in ready form, made once per `Engine`: its expressions and what
-    they read, its window (in UTC, as activity timestamps are), channels and stacking."""
-
-    __slots__ = (
-        "best",
-        "channels",
-        "condition",
-        "contextual",
-        "formula",
-        "id",
-        "index",
-        "limit",
-        "once_by_default",
-        "pending_days",
-        "reads_stats",
-        "restricted",
-        "rule",
-        "steps",
-        "window",
-    )
-    index: int  # its position in the file (ties between `stacking: best` rules)
-    rule: EarningRule
-    id: str
-    condition: CompiledExpression | None
-    formula: CompiledExpression
-    # The condition (if any) and the formula, each with its function when it reads no context
-    # (None: bound to each activity's moment, as a rule reading the clock is).
-    steps: tuple[tuple[CompiledExpression, Bound | None], ...]
-    reads_stats: bool
-    contextual: bool  # some step must be bound to each activity's moment
-    window: tuple[datetime | None, datetime | None]
-    channels: frozenset[str] | None
-    limit: Limit | None  # the rule's own, or the once-per-customer default
-    once_by_default: bool  # `limit` is the default of a signup rule, not the merchant's
-    restricted: bool  # has a window, channels or a limit to check on each occasion
-    best: bool  # `stacking: best`
-    pending_days: int  # 0: granted at once
-
-    def __init__(
-        self,
-        index: int,
-        rule: EarningRule,
-        condition: CompiledExpression | None,
-        formula: CompiledExpression,
-        zone: tzinfo,
-    ) -> None:
-        self.index = index
-        self.rule = rule
-        self.id = rule.id
-        self.condition = condition
-        self.formula = formula
-        steps: list[tuple[CompiledExpression, Bound | None]] = []
-        reads_stats = False
-        for expression in (formula,) if condition is None else (condition, formula):
-            roots = roots_of(expression.evaluate)  # None: a wrapper the engine cannot see into
-            reads_stats = reads_stats or roots is None or "stats" in roots
-            steps.append((expression, context_free(expression.evaluate)))
-        self.steps = tuple(steps)
-        self.reads_stats = reads_stats
-        self.contextual = any(function is None for _, function in steps)
-        start, end = window_bounds(rule.active, zone)
-        self.window = (optional_utc(start), optional_utc(end))
-        self.channels = None if rule.channels is None else frozenset(rule.channels)
-        # Signing up is something a customer does once: without a `limit` of their own, these
-        # rules earn once per customer (a second signup event or a re-subscription earns
-        # nothing). A `limit` the merchant writes replaces this default.
-        self.once_by_default = rule.limit is None and rule.on in ONCE_PER_CUSTOMER
-        self.limit = _ONCE if self.once_by_default else rule.limit
-        self.restricted = (
-            rule.active is not None or self.channels is not None or self.limit is not None
-        )
-        self.best = rule.stacking is Stacking.BEST
-        self.pending_days = rule.pending_days or 0
-
-
-@dataclass(slots=True, eq=False)
-class _Group:
-    """The rules decided together on an occasion: the enabled rules on its trigger, in file
-    order, each with why it cannot earn there regardless of its checks (a birthday guard)."""
-
-    activity: str  # the name the rules' expressions read the activity under
-    entries: tuple[tuple[_Rule, str | None], ...]
-    reads_stats: bool  # some rule reads `stats` (built once per occasion for all of them)
-
-    @classmethod
-    def of(
-        cls, trigger: str, rules: list[_Rule], blocked: list[str | None] | None = None
-    ) -> _Group:
-        """The group of `rules` on `trigger`; `blocked` gives each rule's reason, if any."""
-        reasons = blocked if blocked is not None else [None] * len(rules)
-        return cls(
-            activity_name(trigger),
-            tuple(zip(rules, reasons, strict=True)),
-            any(rule.reads_stats for rule in rules),
-        )
-
-
-class EarningPlan:
-    """What earning needs from the ruleset alone, made once per `Engine`: the enabled rules in
-    ready form, grouped by the trigger they share (in file order), and the disabled ones."""
-
-    def __init__(self, ruleset: RuleSet, zone: tzinfo) -> None:
-        by_trigger: dict[str, list[_Rule]] = {}
-        disabled: list[str] = []
-        expressions = ruleset.expressions
-        for index, rule in enumerate(ruleset.model.earning):
-            if not rule.enabled:
-                disabled.append(rule.id)
-                continue
-            formula = expressions.get(("earning", index, "points"))
-            assert formula is not None
-            condition = expressions.get(("earning", index, "when"))
-            by_trigger.setdefault(rule.on, []).append(_Rule(index, rule, condition, formula, zone))
-        self.disabled = tuple(disabled)
-        on_order = by_trigger.pop("order", [])
-        on_subscription = by_trigger.pop("subscription_order", [])
-        self.birthday_rules = tuple(by_trigger.pop("birthday", []))
-        # An order with a `subscription_id` fires `subscription_order` rules as well as `order`.
-        self.one_off = _group("order", on_order)
-        renewal = sorted(on_order + on_subscription, key=attrgetter("index"))
-        self.renewal = _group("order", renewal)
-        self.reviews = _group("review", by_trigger.pop("review", []))
-        self.events = {trigger: _Group.of(trigger, rules) for trigger, rules in by_trigger.items()}
-
-
-def _group(trigger: str, rules: list[_Rule]) -> _Group | None:
-    return _Group.of(trigger, rules) if rules else None
-
-
-_Occasion = tuple[datetime, str, str, str, Order | None, dict[str, Any], _Group]
+_Occasion = tuple[datetime, str, str, str, Order | None, dict[str, Any], RuleGroup]
 """An activity (or a birthday) to decide: its moment, type and id (the total order of
 occasions), the decision key's suffix, the order (for orders), the record the rules read, and
 the rules on its trigger. A plain tuple: one is made per activity."""
 
 
-def _rank(candidate: tuple[_Rule, int]) -> tuple[int, int, int]:
+def _rank(candidate: tuple[PreparedRule, int]) -> tuple[int, int, int]:
     """How a `stacking: best` candidate competes: most points, then higher `priority`, then
     the earlier rule in the file."""
     rule, points = candidate
@@ -302,16 +144,18 @@ class EarningEvaluator:
         occasions.sort()
         return occasions
 
-    def birthdays(self, rules: tuple[_Rule, ...]) -> Iterator[_Occasion]:
+    def birthdays(self, rules: tuple[PreparedRule, ...]) -> Iterator[_Occasion]:
         """The birthday occasions of the birthday rules: rules whose earning periods start
         at the same moment share the occasion (and compete, with `stacking: best`)."""
-        by_moment: dict[tuple[datetime, str], list[tuple[_Rule, Hit]]] = {}
+        by_moment: dict[tuple[datetime, str], list[tuple[PreparedRule, Hit]]] = {}
         for rule in rules:
             for hit in self.birthday_hits(rule.rule):
                 by_moment.setdefault((hit.at, hit.activity_id), []).append((rule, hit))
         for (at, activity_id), hits in by_moment.items():
             first = hits[0][1]  # the same key and record for every rule of the occasion
-            group = _Group.of("birthday", [rule for rule, _ in hits], [h.blocked for _, h in hits])
+            group = RuleGroup.of(
+                "birthday", [rule for rule, _ in hits], [h.blocked for _, h in hits]
+            )
             yield at, "birthday", activity_id, first.key, None, first.record, group
 
     def birthday_hits(self, rule: EarningRule) -> Iterator[Hit]:
@@ -347,7 +191,7 @@ class EarningEvaluator:
         """Run every rule of the occasion, then grant: all `stacking: combine` rules that
         give points, and of the `stacking: best` ones only the best."""
         at, _, activity_id, key, order, record, group = occasion
-        candidates: list[tuple[_Rule, int]] = []
+        candidates: list[tuple[PreparedRule, int]] = []
         variables: dict[str, Any] | None = None  # what the expressions read, made when needed
         for rule, blocked in group.entries:
             if excluded or blocked is not None or rule.restricted:
@@ -370,7 +214,7 @@ class EarningEvaluator:
 
     def grant_stacked(
         self,
-        candidates: list[tuple[_Rule, int]],
+        candidates: list[tuple[PreparedRule, int]],
         at: datetime,
         activity_id: str,
         key: str,
@@ -398,7 +242,7 @@ class EarningEvaluator:
 
     def ineligible(
         self,
-        rule: _Rule,
+        rule: PreparedRule,
         at: datetime,
         activity_id: str,
         order: Order | None,
@@ -426,7 +270,7 @@ class EarningEvaluator:
         return self.limit_reached(rule, at)
 
     def evaluate_points(
-        self, rule: _Rule, at: datetime, activity_id: str, variables: dict[str, Any]
+        self, rule: PreparedRule, at: datetime, activity_id: str, variables: dict[str, Any]
     ) -> int | None:
         """Run the rule's condition and points formula for the occasion."""
         # As it happened: `now()`, `today()` and `days_since` see the activity's moment, so the
@@ -480,7 +324,7 @@ class EarningEvaluator:
             return None
         return int(points)
 
-    def limit_reached(self, rule: _Rule, moment: datetime) -> str | None:
+    def limit_reached(self, rule: PreparedRule, moment: datetime) -> str | None:
         limit = rule.limit
         if limit is None:
             return None
@@ -500,7 +344,7 @@ class EarningEvaluator:
 
     def grant(
         self,
-        rule: _Rule,
+        rule: PreparedRule,
         at: datetime,
         activity_id: str,
         key: str,
@@ -564,7 +408,7 @@ class EarningEvaluator:
         ):
             self.reverse_refund(rule, key, order, points)
 
-    def reverse_refund(self, rule: _Rule, key: str, order: Order, points: int) -> None:
+    def reverse_refund(self, rule: PreparedRule, key: str, order: Order, points: int) -> None:
         refunded_at = refund_known(order, self.ctx.now)
         if refunded_at is None:
             return
@@ -584,7 +428,7 @@ class EarningEvaluator:
             detail = f"{count(reversed_points, 'point')} reversed: order {order.id} was refunded"
             self.explain(rule.id, order.id, "reversed", (detail,))
 
-    def already_granted(self, rule: _Rule, activity_id: str, key: str, points: int) -> None:
+    def already_granted(self, rule: PreparedRule, activity_id: str, key: str, points: int) -> None:
         """The host has carried this decision out already (its key is in `granted`)."""
         if self.explaining:
             self.explain(
@@ -604,7 +448,7 @@ class EarningEvaluator:
 
 def _points_decision(
     key: str,
-    rule: _Rule,
+    rule: PreparedRule,
     points: int,
     at: datetime,
     activity_id: str,

@@ -22,7 +22,8 @@ from ruleengine.engine.decisions import (
     RuntimeProblem,
     sort_decisions,
 )
-from ruleengine.engine.earning import EarningEvaluator, EarningPlan
+from ruleengine.engine.earning import EarningEvaluator
+from ruleengine.engine.earning_plan import EarningPlan
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
