@@ -139,7 +139,7 @@ def batch_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
                 f"{result.speedup:.2f}x",
             ],
             [
-                f"the evaluation alone (`batch.eval_lines`, after start-up), {result.customers:,}",
+                f"the evaluation alone (`jsonl.eval_lines`, after start-up), {result.customers:,}",
                 f"{result.evaluation_one:.2f}",
                 f"{result.evaluation_two:.2f}",
                 f"{result.evaluation_speedup:.2f}x",

@@ -19,7 +19,7 @@ from benchmarks.harness import Candidate, Timing, compare
 from ruleengine.api import compile_conditions, compile_expression
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import INT
-from ruleengine.vocabulary import earning_scope
+from ruleengine.rules.vocabulary import earning_scope
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 ORDER_SCOPE = earning_scope("order", {"region": "string"}, {})

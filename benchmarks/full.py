@@ -19,7 +19,7 @@ from benchmarks import acme_hand, data
 from benchmarks.conditions import Row, _rows
 from benchmarks.harness import compare, wall, wall_interleaved
 from ruleengine import Engine, load_ruleset
-from ruleengine.decisions import EvaluationResult
+from ruleengine.engine.decisions import EvaluationResult
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "rules"
@@ -181,7 +181,7 @@ class BatchResult:
     customers: int
     one: float  # seconds, wall clock, the whole `ruleengine eval ... --jobs 1`
     two: float  # ... --jobs 2
-    evaluation_one: float  # seconds, wall clock, `batch.eval_lines` alone (no start-up), 1 job
+    evaluation_one: float  # seconds, wall clock, `jsonl.eval_lines` alone (no start-up), 1 job
     evaluation_two: float  # ... 2 jobs
     capacity: float  # what two processes of pure Python work get on this machine now
 
@@ -256,18 +256,19 @@ def run_batch(count: int) -> BatchResult:
 _EVAL_LINES = """
 import io, os, sys, time
 from datetime import UTC, datetime
-from ruleengine import batch
-engine = batch.engine_for_text(open(sys.argv[1]).read(), sys.argv[1])
+from ruleengine.cli import jsonl
+from ruleengine.engine.engine import engine_for_text
+engine = engine_for_text(open(sys.argv[1]).read(), sys.argv[1])
 started = time.perf_counter()
 with open(sys.argv[2]) as lines, open(os.devnull, "w") as out:
-    batch.eval_lines(engine, lines, name="x", now=datetime(2026, 6, 1, tzinfo=UTC),
+    jsonl.eval_lines(engine, lines, name="x", now=datetime(2026, 6, 1, tzinfo=UTC),
                      jobs=int(sys.argv[3]), out=out, err=io.StringIO())
 print(time.perf_counter() - started)
 """
 
 
 def _eval_lines_seconds(path: Path, jobs: int) -> float:
-    """`batch.eval_lines` alone, timed inside a fresh process after the ruleset is loaded: the
+    """`jsonl.eval_lines` alone, timed inside a fresh process after the ruleset is loaded: the
     part of the command that worker processes can share."""
     completed = subprocess.run(
         [sys.executable, "-c", _EVAL_LINES, str(ACME), str(path), str(jobs)],

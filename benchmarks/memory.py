@@ -1,6 +1,6 @@
 """Memory of a batch: the peak resident memory of `ruleengine eval --snapshots FILE --jobs 2`
 on JSON Lines files of increasing size. The batch reads its input lazily and keeps a bounded
-number of chunks in flight (`ruleengine.batch`), so the peak should not grow with the file.
+number of chunks in flight (`ruleengine.engine.batch`), so the peak should not grow with the file.
 
 Each file is written to a temporary folder a line at a time (never a million snapshots in
 memory): a few hundred generated acme customers, cycled, each line with a fresh customer id and

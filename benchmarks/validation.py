@@ -50,8 +50,8 @@ def write_folder(folder: Path, files: int) -> int:
 
 
 def run_validation(files: int = 1000, rounds: int = 3) -> ValidationResult:
-    from ruleengine.diagnostics import Diagnostic
-    from ruleengine.ruleset import check_source, read_source
+    from ruleengine.diagnostics.diagnostic import Diagnostic
+    from ruleengine.rules.ruleset import check_source, read_source
 
     with tempfile.TemporaryDirectory() as directory:
         folder = Path(directory)

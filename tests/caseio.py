@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,67 @@ def load_cases(path: Path) -> Any:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=CaseLoader)  # a SafeLoader subclass
 
 
-EXAMPLE_RULES = Path(__file__).parent.parent / "examples" / "rules"
+ROOT = Path(__file__).parent.parent
+CASES_ROOT = ROOT / "tests" / "cases"
+EXAMPLE_RULES = ROOT / "examples" / "rules"
 
 
 def example_rule_files() -> list[Path]:
     """The bundled rule files (their `*.test.yaml` rule tests are not rule files)."""
     return sorted(p for p in EXAMPLE_RULES.glob("*.yaml") if not p.name.endswith(".test.yaml"))
+
+
+# -- the case corpus: one place that knows the folders, and the golden switch ----------------
+
+# Each folder of case files and the test that reads every file in it. A YAML file under
+# tests/cases that is in none of them fails tests/corpus/test_case_files.py, so a new file can
+# never be silently left unread.
+KINDS: dict[str, str] = {
+    "check": "tests/corpus/test_check_cases.py",
+    "evaluate": "tests/corpus/test_evaluate_cases.py",
+    "parse": "tests/corpus/test_parse_cases.py",
+    "types": "tests/corpus/test_typing_cases.py",
+    "values": "tests/unit/expr/test_expression_values.py",
+}
+LOOSE: dict[str, str] = {"fuzz_regressions.yaml": "tests/property/test_fuzz_expressions.py"}
+
+UPDATE_GOLDEN = os.environ.get("RULEENGINE_UPDATE_GOLDEN") == "1"
+"""`RULEENGINE_UPDATE_GOLDEN=1 pytest tests/corpus`: cases whose expectation differs get the
+actual output written back into their file (see `update_golden`); review the diff."""
+
+
+def case_files(kind: str) -> list[Path]:
+    """Every case file of a kind, sorted; fails when there are none (a moved folder must not
+    turn its tests into zero tests)."""
+    assert kind in KINDS, f"unknown case kind {kind!r}; add it to caseio.KINDS"
+    files = sorted((CASES_ROOT / kind).glob("*.yaml"))
+    assert files, f"no case files in tests/cases/{kind}"
+    return files
+
+
+def update_golden(path: Path, name: str, key: str, value: Any) -> None:
+    """Set case `name`'s `key` in `path` to `value`, rewriting only that key's lines: the
+    comments, order and layout of everything else in the file stay as they were. A list is
+    written an item a line, each mapping in flow style, as the corpus writes its records."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    start = next(
+        i for i, line in enumerate(lines) if re.fullmatch(rf"- name: {re.escape(name)}\s*", line)
+    )
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("- ")), len(lines))
+    at = next(i for i in range(start, end) if re.match(rf"  {re.escape(key)}:", lines[i]))
+    stop = at + 1
+    while stop < end and (lines[stop].startswith("   ") or lines[stop].startswith("  - ")):
+        stop += 1
+
+    def flow(item: Any) -> str:
+        text = yaml.safe_dump(
+            item, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False
+        )
+        return text.strip().removesuffix("...").strip()
+
+    if isinstance(value, list):
+        block = [f"  {key}:" if value else f"  {key}: []"] + [f"    - {flow(v)}" for v in value]
+    else:
+        block = [f"  {key}: {flow(value)}"]
+    lines[at:stop] = block
+    path.write_text("\n".join(lines), encoding="utf-8")

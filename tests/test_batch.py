@@ -20,7 +20,10 @@ from typing import Any
 
 import pytest
 
-from ruleengine import Engine, SnapshotError, batch, load_ruleset
+from ruleengine import Engine, SnapshotError, load_ruleset
+from ruleengine.cli import jsonl
+from ruleengine.engine import batch
+from ruleengine.engine.engine import engine_for_text
 from test_cli_engine import PER_VISIT  # a rule that divides by a customer's visits
 
 ROOT = Path(__file__).parent.parent
@@ -141,10 +144,10 @@ def test_evaluate_many_checks_its_arguments_at_once(engine: Engine) -> None:
 
 def test_compiled_rulesets_are_cached_by_content() -> None:
     text = ACME.read_text(encoding="utf-8")
-    first = batch.engine_for_text(text, "acme.yaml")
-    assert batch.engine_for_text(text, "acme.yaml") is first
-    assert batch.engine_for_text(text + "\n# a comment\n", "acme.yaml") is not first
-    assert batch.engine_for_text(text, "other.yaml").ruleset.source.name == "other.yaml"
+    first = engine_for_text(text, "acme.yaml")
+    assert engine_for_text(text, "acme.yaml") is first
+    assert engine_for_text(text + "\n# a comment\n", "acme.yaml") is not first
+    assert engine_for_text(text, "other.yaml").ruleset.source.name == "other.yaml"
 
 
 def test_the_progress_bar_draws_only_on_a_terminal(engine: Engine) -> None:
@@ -155,11 +158,11 @@ def test_the_progress_bar_draws_only_on_a_terminal(engine: Engine) -> None:
     lines = [json.dumps(c) + "\n" for c in customers(3)]
     out, terminal = io.StringIO(), Terminal()
     size = sum(len(line) for line in lines)
-    counts = batch.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size)
-    assert counts == batch.Counts(lines=3, invalid=0, with_problems=0)
+    counts = jsonl.eval_lines(engine, lines, name="x", now=NOW, out=out, err=terminal, size=size)
+    assert counts == jsonl.Counts(lines=3, invalid=0, with_problems=0)
     assert "3 customers" in terminal.getvalue() and "100%" in terminal.getvalue()
     quiet = io.StringIO()
-    batch.eval_lines(engine, lines, name="x", now=NOW, out=io.StringIO(), err=quiet)
+    jsonl.eval_lines(engine, lines, name="x", now=NOW, out=io.StringIO(), err=quiet)
     assert quiet.getvalue() == ""
     assert out.getvalue().count("\n") == 3
 
@@ -364,9 +367,9 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
     giant = json.dumps({**customers(1)[0], "granted": ["x" * 50] * 4_000})  # ~200 KB
     stream = _RecordingStream(f"{small}\n{giant}\n{small}\n{giant}")  # the last has no newline
     out, err = io.StringIO(), io.StringIO()
-    counts = batch.eval_lines(
+    counts = jsonl.eval_lines(
         engine,
-        batch.bounded_lines(stream, limits.max_snapshot_bytes),
+        jsonl.bounded_lines(stream, limits.max_snapshot_bytes),
         name="in.jsonl",
         now=NOW,
         out=out,
@@ -386,7 +389,7 @@ def test_a_giant_line_is_refused_without_being_read_whole() -> None:
 
 def test_bounded_lines_keeps_lines_within_the_limit_as_they_are() -> None:
     text = "a\n" + "b" * 10 + "\n" + "c" * 11 + "\n\nd"
-    assert list(batch.bounded_lines(io.StringIO(text), 10)) == [
+    assert list(jsonl.bounded_lines(io.StringIO(text), 10)) == [
         "a\n",
         "b" * 10 + "\n",
         "c" * 11,

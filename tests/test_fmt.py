@@ -10,11 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caseio import example_rule_files
-from ruleengine.formatter import format_source, format_text, normalise_spacing
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.limits import Limits
-from ruleengine.ruleset import check_source
-from ruleengine.source import SourceFile
-from ruleengine.yaml_source import LocatedMapping, LocatedNode, LocatedSequence, read_document
+from ruleengine.rules.formatter import format_source, format_text, normalise_spacing
+from ruleengine.rules.ruleset import check_source
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedNode, LocatedSequence
+from ruleengine.rules.yaml_source import read_document
 from test_cli import VALID as VALID_CLI
 from test_cli import run, write
 from test_fuzz_engine import EXAMPLES, rulesets
@@ -296,7 +297,7 @@ def test_fmt_reports_what_ruamel_refuses_as_a_diagnostic(tmp_path: Path) -> None
 def test_any_ruamel_exception_is_a_diagnostic(
     monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
-    import ruleengine.formatter as formatter
+    import ruleengine.rules.formatter as formatter
 
     class Refusing:
         def load(self, text: str) -> Any:
@@ -313,7 +314,7 @@ def test_any_ruamel_exception_is_a_diagnostic(
 def test_a_ruamel_error_with_a_mark_is_located_there(monkeypatch: pytest.MonkeyPatch) -> None:
     from ruamel.yaml.error import MarkedYAMLError, StreamMark
 
-    import ruleengine.formatter as formatter
+    import ruleengine.rules.formatter as formatter
 
     class Refusing:
         def load(self, text: str) -> Any:

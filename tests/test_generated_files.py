@@ -9,11 +9,12 @@ import jsonschema
 import pytest
 
 from caseio import example_rule_files
-from ruleengine.codes import CODES, render_markdown
-from ruleengine.diagnostics import Severity
+from ruleengine.diagnostics.codes import CODES, render_markdown
+from ruleengine.diagnostics.diagnostic import Severity
+from ruleengine.diagnostics.source import SourceFile
+from ruleengine.rules.yaml_nodes import to_plain
+from ruleengine.rules.yaml_source import read_document
 from ruleengine.schema_export import SCHEMAS, schema_text
-from ruleengine.source import SourceFile
-from ruleengine.yaml_source import read_document, to_plain
 
 ROOT = Path(__file__).parent.parent
 
@@ -29,7 +30,7 @@ def test_checked_in_schema_is_current(name: str) -> None:
 def test_error_reference_is_current() -> None:
     checked_in = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     assert checked_in == render_markdown(), (
-        "docs/errors.md is stale: run `python -m ruleengine.codes > docs/errors.md`"
+        "docs/errors.md is stale: run `python -m ruleengine.diagnostics.codes > docs/errors.md`"
     )
 
 

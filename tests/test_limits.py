@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruleengine import Engine, SnapshotError, check_ruleset, load_ruleset
-from ruleengine.formatter import format_source
+from ruleengine.diagnostics.source import SourceFile
 from ruleengine.limits import Limits, json_depth
-from ruleengine.source import SourceFile
+from ruleengine.rules.formatter import format_source
 from test_cli import run, write
 
 HEADER = "version: 1\nprogram: p\ncurrency: USD\ntimezone: UTC\n"

@@ -24,6 +24,7 @@ __all__ = [
     "Explanation",
     "Limits",
     "Progress",
+    "RuleEngineError",
     "RuleSet",
     "RuleSetError",
     "Severity",
@@ -36,38 +37,40 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ruleengine.api import compile_expression
-    from ruleengine.decisions import Decision, EvaluationResult, Explanation, Progress
-    from ruleengine.diagnostics import Diagnostic, RuleSetError, Severity
-    from ruleengine.engine import Engine
+    from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError, Severity
+    from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation, Progress
+    from ruleengine.engine.engine import Engine
+    from ruleengine.engine.snapshot import SnapshotError
+    from ruleengine.errors import RuleEngineError
     from ruleengine.limits import Limits
-    from ruleengine.ruleset import (
+    from ruleengine.rules.ruleset import (
         CheckResult,
         CompiledExpression,
         RuleSet,
         check_ruleset,
         load_ruleset,
     )
-    from ruleengine.snapshot import SnapshotError
 
 # Imports are lazy so that `import ruleengine` (and the CLI's start-up) stays cheap: pydantic,
 # lark and yaml load only when a ruleset is first read.
 _LAZY = {
-    "CheckResult": "ruleengine.ruleset",
-    "CompiledExpression": "ruleengine.ruleset",
-    "RuleSet": "ruleengine.ruleset",
-    "check_ruleset": "ruleengine.ruleset",
-    "load_ruleset": "ruleengine.ruleset",
-    "Diagnostic": "ruleengine.diagnostics",
-    "RuleSetError": "ruleengine.diagnostics",
-    "Severity": "ruleengine.diagnostics",
+    "CheckResult": "ruleengine.rules.ruleset",
+    "CompiledExpression": "ruleengine.rules.ruleset",
+    "RuleSet": "ruleengine.rules.ruleset",
+    "check_ruleset": "ruleengine.rules.ruleset",
+    "load_ruleset": "ruleengine.rules.ruleset",
+    "Diagnostic": "ruleengine.diagnostics.diagnostic",
+    "RuleSetError": "ruleengine.diagnostics.diagnostic",
+    "Severity": "ruleengine.diagnostics.diagnostic",
     "compile_expression": "ruleengine.api",
-    "Engine": "ruleengine.engine",
+    "Engine": "ruleengine.engine.engine",
     "Limits": "ruleengine.limits",
-    "Decision": "ruleengine.decisions",
-    "EvaluationResult": "ruleengine.decisions",
-    "Explanation": "ruleengine.decisions",
-    "Progress": "ruleengine.decisions",
-    "SnapshotError": "ruleengine.snapshot",
+    "RuleEngineError": "ruleengine.errors",
+    "Decision": "ruleengine.engine.decisions",
+    "EvaluationResult": "ruleengine.engine.decisions",
+    "Explanation": "ruleengine.engine.decisions",
+    "Progress": "ruleengine.engine.decisions",
+    "SnapshotError": "ruleengine.engine.snapshot",
 }
 
 

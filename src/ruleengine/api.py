@@ -8,16 +8,18 @@ from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ruleengine.coerce import coerce
-from ruleengine.diagnostics import Diagnostic, RuleSetError
-from ruleengine.expr.checker import CheckedExpr, check_expression
-from ruleengine.expr.compiler import Env, Evaluator, Program, ProgramSet
-from ruleengine.expr.compiler import compile_expression as compile_checked
+from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError
+from ruleengine.expr.checked import CheckedExpr
+from ruleengine.expr.checker import check_expression
+from ruleengine.expr.coerce import coerce
+from ruleengine.expr.conditions import ProgramSet
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.program import Env, Program, ProgramLike
+from ruleengine.expr.program import compile_program as compile_checked
 from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import Type
-from ruleengine.vocabulary import earning_scope
+from ruleengine.rules.vocabulary import earning_scope
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class Expression:
     text: str
     checked: CheckedExpr
     scope: Scope
-    _evaluate: Evaluator
+    _evaluate: ProgramLike
 
     @property
     def type(self) -> Type:
@@ -126,7 +128,7 @@ class Conditions:
         order given, in one call. It gives exactly what each condition's own `bind` gives, and
         raises the first failing condition's `RuleSetError`; it is faster because tiers (the
         same field against several thresholds, alone or behind the same filter) are decided
-        together by one search. See `ruleengine.expr.compiler.ProgramSet.bind`."""
+        together by one search. See `ruleengine.expr.conditions.ProgramSet.bind`."""
         zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         ctx = EvalContext(now, zone)
 

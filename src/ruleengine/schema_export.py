@@ -14,14 +14,14 @@ from typing import Any
 
 
 def _ruleset_schema() -> dict[str, Any]:
-    from ruleengine.models import RuleSetFile
+    from ruleengine.rules.models import RuleSetFile
 
     schema = RuleSetFile.model_json_schema(by_alias=True)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def _snapshot_schema() -> dict[str, Any]:
-    from ruleengine.snapshot import SnapshotIn
+    from ruleengine.engine.snapshot import SnapshotIn
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -30,7 +30,7 @@ def _snapshot_schema() -> dict[str, Any]:
 
 
 def _result_schema() -> dict[str, Any]:
-    from ruleengine.result_schema import ResultOut
+    from ruleengine.engine.result_schema import ResultOut
 
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeAlias
 
+from ruleengine.diagnostics.source import Span
 from ruleengine.expr.values import Duration
-from ruleengine.source import Span
 
 ConstantValue: TypeAlias = bool | int | Decimal | str | Duration | date | None
 

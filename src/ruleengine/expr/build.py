@@ -15,6 +15,7 @@ from typing import Any, cast
 from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.tree import Meta
 
+from ruleengine.diagnostics.source import Span
 from ruleengine.expr.ast import (
     BinaryOp,
     BinaryOperator,
@@ -30,7 +31,6 @@ from ruleengine.expr.ast import (
     UnaryOperator,
 )
 from ruleengine.expr.values import Duration
-from ruleengine.source import Span
 
 ESCAPES: dict[str, str] = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t"}
 """What each escape sequence stands for, keyed by the character after the backslash."""

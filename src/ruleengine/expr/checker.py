@@ -9,18 +9,20 @@ narrow: in `customer.birthday != null and days_since(customer.birthday) < 30` th
 sees `customer.birthday` as a `date`. `if X != null then ... else ...` narrows its `then`
 branch, and `X == null or ...` its right side. A quantifier's condition binds a new `item`,
 so it starts without the facts about the outer `item` (`item`, `item.vendor`, `item[0]`...).
+
+The typing rules of operators are in `type_rules`; what the checker produces, `CheckedExpr`,
+in `checked`.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import assert_never
 
-from ruleengine.diagnostics import Diagnostic
+from ruleengine.diagnostics.diagnostic import Diagnostic
+from ruleengine.diagnostics.source import Span
 from ruleengine.expr.ast import (
     BinaryOp,
     BinaryOperator,
@@ -35,9 +37,27 @@ from ruleengine.expr.ast import (
     UnaryOp,
     UnaryOperator,
 )
+from ruleengine.expr.checked import CheckedExpr, forget, nonnull_facts, path_of
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS, Argument, SignatureError
 from ruleengine.expr.parser import ExpressionSource
 from ruleengine.expr.scope import Scope
+from ruleengine.expr.type_rules import (
+    EQUALITY,
+    MEMBERSHIP,
+    ORDERING,
+    SECONDS_PER_DAY,
+    VERB,
+    arithmetic_type,
+    arity,
+    comparable_operands,
+    constant_duration,
+    is_number_literal,
+    is_number_literal_list,
+    is_text,
+    is_text_list,
+    is_zero,
+    suggest,
+)
 from ruleengine.expr.types import (
     BOOL,
     CALENDAR_DURATION,
@@ -45,7 +65,6 @@ from ruleengine.expr.types import (
     DECIMAL,
     DURATION,
     INT,
-    MONEY,
     NEVER,
     NULL,
     STRING,
@@ -62,7 +81,6 @@ from ruleengine.expr.types import (
     RecordType,
     StrType,
     Type,
-    comparable,
     fits_element,
     is_numeric,
     is_optional,
@@ -71,27 +89,7 @@ from ruleengine.expr.types import (
     strip_optional,
 )
 from ruleengine.expr.values import Duration
-from ruleengine.source import Span
 
-
-@dataclass(frozen=True)
-class CheckedExpr:
-    """An expression that passed the checker. Only this can be compiled.
-
-    `types` maps `id(node)` to the node's type; node identity is used rather than the nodes
-    themselves because frozen dataclasses hash their whole subtree.
-    """
-
-    root: Expr
-    type: Type
-    types: Mapping[int, Type]
-    source: ExpressionSource
-
-    def type_of(self, node: Expr) -> Type:
-        return self.types[id(node)]
-
-
-_SECONDS_PER_DAY = 86400
 # Names that are other languages' spellings of the keywords `true`, `false` and `null`
 # (`True`, `NULL`, `None`, ...), by their lower-case form.
 _KEYWORD_SPELLINGS = {
@@ -100,23 +98,6 @@ _KEYWORD_SPELLINGS = {
     "null": "null",
     "none": "null",
     "nil": "null",
-}
-_ORDERING = {BinaryOperator.LT, BinaryOperator.LE, BinaryOperator.GT, BinaryOperator.GE}
-_EQUALITY = {BinaryOperator.EQ, BinaryOperator.NE}
-_MEMBERSHIP = {BinaryOperator.IN, BinaryOperator.NOT_IN}
-_ARITHMETIC = {
-    BinaryOperator.ADD,
-    BinaryOperator.SUB,
-    BinaryOperator.MUL,
-    BinaryOperator.DIV,
-    BinaryOperator.MOD,
-}
-_VERB = {
-    BinaryOperator.ADD: "add",
-    BinaryOperator.SUB: "subtract",
-    BinaryOperator.MUL: "multiply",
-    BinaryOperator.DIV: "divide",
-    BinaryOperator.MOD: "take the remainder of",
 }
 
 
@@ -129,73 +110,6 @@ def check_expression(
     if result is None or checker.diagnostics:
         return None, checker.diagnostics
     return CheckedExpr(expr, result, checker.types, src), []
-
-
-def is_number_literal(node: Expr) -> bool:
-    return (
-        isinstance(node, Constant)
-        and isinstance(node.value, int | Decimal)
-        and not isinstance(node.value, bool)
-    )
-
-
-def is_number_literal_list(node: Expr) -> bool:
-    """`[10, 20]`: a list written out as number literals, whose elements may stand for money."""
-    return (
-        isinstance(node, ListExpr) and bool(node.items) and all(map(is_number_literal, node.items))
-    )
-
-
-def path_of(node: Expr) -> str | None:
-    """`customer.birthday` (or `order.items[0]`) for a field path, for narrowing; None for
-    anything else."""
-    if isinstance(node, Name):
-        return node.name
-    if isinstance(node, FieldAccess):
-        base = path_of(node.target)
-        return f"{base}.{node.name}" if base is not None else None
-    if (
-        isinstance(node, Index)
-        and isinstance(node.index, Constant)
-        and is_number_literal(node.index)
-    ):
-        base = path_of(node.target)
-        return f"{base}[{node.index.value}]" if base is not None else None
-    return None
-
-
-def nonnull_facts(node: Expr, truth: bool) -> frozenset[str]:
-    """Paths known not to be null when `node` evaluates to `truth`."""
-    if isinstance(node, UnaryOp) and node.op is UnaryOperator.NOT:
-        return nonnull_facts(node.operand, not truth)
-    if isinstance(node, BinaryOp):
-        if node.op in _EQUALITY:
-            null_side, other = (
-                (node.right, node.left) if _is_null(node.right) else (node.left, node.right)
-            )
-            path = path_of(other)
-            if (
-                _is_null(null_side)
-                and path is not None
-                and ((node.op is BinaryOperator.NE) == truth)
-            ):
-                return frozenset({path})
-        if node.op is BinaryOperator.AND and truth:
-            return nonnull_facts(node.left, True) | nonnull_facts(node.right, True)
-        if node.op is BinaryOperator.OR and not truth:
-            return nonnull_facts(node.left, False) | nonnull_facts(node.right, False)
-    return frozenset()
-
-
-def _forget(narrowed: frozenset[str], name: str) -> frozenset[str]:
-    """`narrowed` without the facts about `name` and its fields and elements."""
-    return frozenset(
-        path for path in narrowed if path != name and not path.startswith((f"{name}.", f"{name}["))
-    )
-
-
-def _is_null(node: Expr) -> bool:
-    return isinstance(node, Constant) and node.value is None
 
 
 class _Checker:
@@ -311,7 +225,7 @@ class _Checker:
         hint = (
             f"did you mean `{keyword}`? `true`, `false` and `null` are written in lower case"
             if keyword is not None
-            else _suggest(node.name, names)
+            else suggest(node.name, names)
         )
         if hint is None:
             self.unquoted[id(node)] = len(self.diagnostics)
@@ -331,10 +245,10 @@ class _Checker:
         """The quote hint for the operands of `==`, `!=`, `in` and `not in` that stand where
         text belongs: beside text, before `in` text or a list of text, or in a list written
         after `in` for text (`customer.tier in [gold, silver]`)."""
-        if _is_text(right) or (node.op in _MEMBERSHIP and _is_text_list(right)):
+        if is_text(right) or (node.op in MEMBERSHIP and is_text_list(right)):
             self.quote_hint(node.left)
-        if _is_text(left):
-            if node.op in _EQUALITY:
+        if is_text(left):
+            if node.op in EQUALITY:
                 self.quote_hint(node.right)
             elif isinstance(node.right, ListExpr):
                 for item in node.right.items:
@@ -356,7 +270,7 @@ class _Checker:
             return None
         field = target.field(node.name)
         if field is None:
-            hint = _suggest(node.name, target.field_names, prefix=f"{path_of(node.target)}.")
+            hint = suggest(node.name, target.field_names, prefix=f"{path_of(node.target)}.")
             if hint is None and target.name == "customer":
                 hint = "declare custom customer fields under `attributes`"
             self.error(
@@ -434,15 +348,15 @@ class _Checker:
             return BOOL if ok_left and ok_right else None
         left = self.check(node.left, narrowed)
         right = self.check(node.right, narrowed)
-        if op in _EQUALITY or op in _MEMBERSHIP:
+        if op in EQUALITY or op in MEMBERSHIP:
             self.quote_hints(node, left, right)
         if left is None or right is None:
             return None
-        if op in _EQUALITY:
+        if op in EQUALITY:
             return self._equality(node, left, right)
-        if op in _ORDERING:
+        if op in ORDERING:
             return self._ordering(node, left, right)
-        if op in _MEMBERSHIP:
+        if op in MEMBERSHIP:
             return self._membership(node, left, right)
         return self._arithmetic(node, left, right)
 
@@ -461,7 +375,7 @@ class _Checker:
                 f"{'false' if node.op is BinaryOperator.EQ else 'true'}",
             )
             return None
-        if _comparable(
+        if comparable_operands(
             strip_optional(left), node.left, strip_optional(right), node.right, ordering=False
         ):
             return BOOL
@@ -472,7 +386,7 @@ class _Checker:
     def _ordering(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
         # The types first: a value that could never be ordered is not a question of null.
         inner_left, inner_right = strip_optional(left), strip_optional(right)
-        if not _comparable(inner_left, node.left, inner_right, node.right, ordering=True):
+        if not comparable_operands(inner_left, node.left, inner_right, node.right, ordering=True):
             if not self._duration_mismatch(node, inner_left, inner_right):
                 self._mismatch(node, left, right, "compare")
             return None
@@ -536,7 +450,7 @@ class _Checker:
 
     def _arithmetic(self, node: BinaryOp, left: Type, right: Type) -> Type | None:
         # The types first: text plus a number is wrong whether or not the text may be null.
-        result = _arithmetic_type(
+        result = arithmetic_type(
             node.op, strip_optional(left), node.left, strip_optional(right), node.right
         )
         if result is not None:
@@ -544,13 +458,13 @@ class _Checker:
                 if is_optional(t):
                     self.null_error(side, f"used with `{node.op.value}`")
                     return None
-            if node.op in (BinaryOperator.DIV, BinaryOperator.MOD) and _is_zero(node.right):
+            if node.op in (BinaryOperator.DIV, BinaryOperator.MOD) and is_zero(node.right):
                 self.error(node.right.span, "RE405", "division by zero")
                 return None
             if isinstance(result, DateType) and not self._shifts_by_days(node, left):
                 return None
             return result
-        self._mismatch(node, left, right, _VERB[node.op])
+        self._mismatch(node, left, right, VERB[node.op])
         return None
 
     def _shifts_by_days(self, node: BinaryOp, left: Type) -> bool:
@@ -561,7 +475,7 @@ class _Checker:
             return True
         verb = "added to" if node.op is BinaryOperator.ADD else "subtracted from"
         text = self.text(duration)
-        if _constant_duration(duration) is not None:
+        if constant_duration(duration) is not None:
             self.error(
                 duration.span,
                 "RE405",
@@ -583,9 +497,9 @@ class _Checker:
         """Whether a duration is known to be whole days (plus any months): a constant that is,
         or made of such durations and differences of dates by `+`, `-`, `*`, negation and
         `if`."""
-        constant = _constant_duration(node)
+        constant = constant_duration(node)
         if constant is not None:
-            return constant.seconds % _SECONDS_PER_DAY == 0
+            return constant.seconds % SECONDS_PER_DAY == 0
         match node:
             case UnaryOp(op=UnaryOperator.NEG):
                 return self._whole_days(node.operand)
@@ -611,7 +525,7 @@ class _Checker:
                 "money and plain numbers do not mix: convert the amount with `floor(...)`, "
                 "or compare with a number literal such as `20`"
             )
-        elif node.op in _ORDERING and (isinstance(left, ListType) or isinstance(right, ListType)):
+        elif node.op in ORDERING and (isinstance(left, ListType) or isinstance(right, ListType)):
             side = node.left if isinstance(left, ListType) else node.right
             hint = f"compare its length: `len({self.text(side)})`"
         elif {type(left), type(right)} == {StrType, IntType} and node.op is BinaryOperator.ADD:
@@ -635,7 +549,7 @@ class _Checker:
                 node.name_span,
                 "RE403",
                 f"unknown function `{node.name}`",
-                _suggest(node.name, FUNCTIONS, suffix="()"),
+                suggest(node.name, FUNCTIONS, suffix="()"),
             )
             for arg in node.args:
                 self.check(arg, narrowed)
@@ -647,7 +561,7 @@ class _Checker:
             self.error(
                 node.span,
                 "RE404",
-                f"`{node.name}` takes {_arity(function.min_args, function.max_args)}, got {count}",
+                f"`{node.name}` takes {arity(function.min_args, function.max_args)}, got {count}",
                 f"usage: {function.signature}",
             )
             return None
@@ -666,7 +580,7 @@ class _Checker:
                 self.bound[BOUND_NAME] = first.element
                 # `item` is a new variable here: what the outer scope knew about its own
                 # `item` (`item.vendor != null and any(..., item.vendor ...)`) does not apply.
-                arg_types.append(self.check(arg, _forget(narrowed, BOUND_NAME)))
+                arg_types.append(self.check(arg, forget(narrowed, BOUND_NAME)))
                 if saved is None:
                     del self.bound[BOUND_NAME]
                 else:
@@ -732,7 +646,7 @@ class _Checker:
         text = False
         for item in node.items:
             t = self.check(item, narrowed)
-            text = text or _is_text(t)
+            text = text or is_text(t)
             if t is None:
                 ok = False
                 continue
@@ -774,125 +688,3 @@ class _Checker:
             )
             return None
         return joined
-
-
-def _comparable(
-    left: Type, left_node: Expr, right: Type, right_node: Expr | None, *, ordering: bool
-) -> bool:
-    """Whether two (non-optional) types can be compared with `==` or, if `ordering`, `<`."""
-    return comparable(
-        left,
-        right,
-        ordering=ordering,
-        left_literal=is_number_literal(left_node),
-        right_literal=right_node is not None and is_number_literal(right_node),
-    )
-
-
-def _arithmetic_type(
-    op: BinaryOperator, left: Type, left_node: Expr, right: Type, right_node: Expr
-) -> Type | None:
-    """The result type of `left op right`, or None when the operator does not apply."""
-    if is_numeric(left) and is_numeric(right):
-        both_int = isinstance(left, IntType) and isinstance(right, IntType)
-        return INT if both_int and op is not BinaryOperator.DIV else DECIMAL
-    if isinstance(left, MoneyType) or isinstance(right, MoneyType):
-        literal = is_number_literal(right_node if isinstance(left, MoneyType) else left_node)
-        return _money_arithmetic(op, left, right, literal)
-    if isinstance(left, DateType | DateTimeType | DurationType) or isinstance(
-        right, DateType | DateTimeType | DurationType
-    ):
-        return _time_arithmetic(op, left, right)
-    if op is BinaryOperator.ADD and isinstance(left, StrType) and isinstance(right, StrType):
-        return STRING
-    return None
-
-
-def _money_arithmetic(op: BinaryOperator, left: Type, right: Type, literal: bool) -> Type | None:
-    """Money scales by numbers and adds to money (or a number literal, which is an amount)."""
-    other = right if isinstance(left, MoneyType) else left
-    both = isinstance(other, MoneyType)
-    if op in (BinaryOperator.ADD, BinaryOperator.SUB):
-        return MONEY if both or (is_numeric(other) and literal) else None
-    if op is BinaryOperator.MUL:
-        return MONEY if is_numeric(other) else None
-    if op is BinaryOperator.DIV and isinstance(left, MoneyType):
-        return DECIMAL if both else MONEY if is_numeric(right) else None
-    if op is BinaryOperator.MOD and both:
-        return MONEY
-    return None
-
-
-def _time_arithmetic(op: BinaryOperator, left: Type, right: Type) -> Type | None:
-    """Instants and days shift by durations; differences of instants or days are durations."""
-    days = DateType | DateTimeType
-    if op is BinaryOperator.ADD and isinstance(left, DurationType) and isinstance(right, days):
-        return right
-    if op in (BinaryOperator.ADD, BinaryOperator.SUB):
-        if isinstance(left, days) and isinstance(right, DurationType):
-            return left
-        if isinstance(left, DurationType) and isinstance(right, DurationType):
-            return DurationType(calendar=left.calendar or right.calendar)
-        if op is BinaryOperator.SUB and isinstance(left, days) and type(left) is type(right):
-            return DURATION
-        return None
-    if op is BinaryOperator.MUL:
-        if isinstance(left, DurationType) and isinstance(right, IntType):
-            return left
-        if isinstance(left, IntType) and isinstance(right, DurationType):
-            return right
-    return None
-
-
-def _constant_duration(node: Expr) -> Duration | None:
-    """The value of a duration written with literals only (`12h`, `2 * 12h`, `-(1d + 6h)`),
-    or None."""
-    match node:
-        case Constant(value=Duration() as value):
-            return value
-        case UnaryOp(op=UnaryOperator.NEG):
-            inner = _constant_duration(node.operand)
-            return None if inner is None else Duration(-inner.months, -inner.seconds)
-        case BinaryOp(op=BinaryOperator.ADD | BinaryOperator.SUB):
-            a, b = _constant_duration(node.left), _constant_duration(node.right)
-            if a is None or b is None:
-                return None
-            sign = 1 if node.op is BinaryOperator.ADD else -1
-            return Duration(a.months + sign * b.months, a.seconds + sign * b.seconds)
-        case BinaryOp(op=BinaryOperator.MUL):
-            for factor, other in ((node.left, node.right), (node.right, node.left)):
-                if isinstance(factor, Constant) and is_number_literal(factor):
-                    scaled = _constant_duration(other)
-                    if scaled is not None and isinstance(factor.value, int):
-                        return Duration(scaled.months * factor.value, scaled.seconds * factor.value)
-    return None
-
-
-def _is_text(t: Type | None) -> bool:
-    """`string` or `string?`."""
-    return t is not None and isinstance(strip_optional(t), StrType)
-
-
-def _is_text_list(t: Type | None) -> bool:
-    """A list of text, possibly itself optional: `list[string]`."""
-    inner = strip_optional(t) if t is not None else None
-    return isinstance(inner, ListType) and _is_text(inner.element)
-
-
-def _is_zero(node: Expr) -> bool:
-    return is_number_literal(node) and isinstance(node, Constant) and node.value == 0
-
-
-def _arity(low: int, high: int | None) -> str:
-    if high is None:
-        return f"at least {low} argument{'s' if low != 1 else ''}"
-    if low == high:
-        return f"{low} argument{'s' if low != 1 else ''}" if low else "no arguments"
-    return f"{low} to {high} arguments"
-
-
-def _suggest(
-    name: str, choices: Mapping[str, object] | list[str], *, prefix: str = "", suffix: str = ""
-) -> str | None:
-    matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"did you mean `{prefix}{matches[0]}{suffix}`?" if matches else None

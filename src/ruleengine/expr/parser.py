@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ruleengine.diagnostics import Diagnostic, PathPart, make_diagnostic
+from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart, make_diagnostic
+from ruleengine.diagnostics.source import OffsetMap, SourceFile, Span
 from ruleengine.expr.ast import Expr
 from ruleengine.expr.grammar import expression_parser
-from ruleengine.source import OffsetMap, SourceFile, Span
 
 if TYPE_CHECKING:
     from lark import Token, Tree

@@ -12,8 +12,9 @@ import decimal
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+from ruleengine.diagnostics.source import Span
+from ruleengine.errors import RuleEngineError
 from ruleengine.expr.values import Duration
-from ruleengine.source import Span
 
 # 34 significant digits (IEEE decimal128) is far beyond any amount of money; traps make an
 # impossible result an error instead of a silent NaN or infinity.
@@ -24,7 +25,7 @@ ARITHMETIC = decimal.Context(
 )
 
 
-class EvaluationError(Exception):
+class EvaluationError(RuleEngineError):
     """A failure while evaluating an expression (division by zero), with the failing node's
     span in expression offsets; the caller turns it into a located diagnostic."""
 
@@ -33,6 +34,9 @@ class EvaluationError(Exception):
         self.code = code
         self.message = message
         self.span = span
+
+    def __reduce__(self) -> tuple[type[EvaluationError], tuple[str, str, Span]]:
+        return type(self), (self.code, self.message, self.span)
 
 
 def check_now(now: object) -> datetime:

@@ -22,20 +22,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from ruleengine.decisions import EvaluationResult, Progress, money_text
-from ruleengine.diagnostics import Diagnostic, Severity
-from ruleengine.engine import Engine
+from ruleengine.diagnostics.diagnostic import Diagnostic, Severity
+from ruleengine.diagnostics.render import render_text
+from ruleengine.diagnostics.source import SourceFile
+from ruleengine.engine.decisions import EvaluationResult, Progress, money_text
+from ruleengine.engine.engine import Engine
+from ruleengine.engine.result_text import describe_rewards
+from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.limits import Limits
-from ruleengine.render import render_text
-from ruleengine.report import describe_rewards
-from ruleengine.ruleset import check_source
+from ruleengine.rules.ruleset import check_source
 from ruleengine.service.config import ServeConfig
 from ruleengine.service.problems import ProblemError
 from ruleengine.service.registry import Registry, RuleFileState
 from ruleengine.service.requests import parse_now, read_body
 from ruleengine.service.wording import amount_words, program_view
-from ruleengine.snapshot import SnapshotError
-from ruleengine.source import SourceFile
 
 SCRATCH_NAME = "<scratch>"
 TOKEN_COOKIE = "ruleengine_token"

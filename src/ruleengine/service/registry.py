@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ruleengine.diagnostics import Diagnostic, Severity
-from ruleengine.discovery import RULE_SUFFIXES, TEST_SUFFIXES, files_below
-from ruleengine.engine import Engine
+from ruleengine.diagnostics.diagnostic import Diagnostic, Severity
+from ruleengine.diagnostics.source import SourceFile
+from ruleengine.engine.engine import Engine
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.ruleset import check_source, read_source
-from ruleengine.source import SourceFile
+from ruleengine.rules.discovery import RULE_SUFFIXES, TEST_SUFFIXES, files_below
+from ruleengine.rules.ruleset import check_source, read_source
 
 log = logging.getLogger("ruleengine.service")
 

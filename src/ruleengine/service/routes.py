@@ -16,11 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ruleengine.diagnostics import Diagnostic
-from ruleengine.engine import Engine
+from ruleengine.diagnostics.diagnostic import Diagnostic
+from ruleengine.diagnostics.render import render_json
+from ruleengine.engine.engine import Engine
+from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.limits import Limits
-from ruleengine.render import render_json
-from ruleengine.ruleset import check_source
+from ruleengine.rules.ruleset import check_source
+from ruleengine.rules.yaml_source import decode_source
 from ruleengine.service.problems import PROBLEM_MEDIA_TYPE, ProblemError
 from ruleengine.service.registry import Registry
 from ruleengine.service.requests import (
@@ -29,8 +31,6 @@ from ruleengine.service.requests import (
     parse_evaluate_request,
     read_body,
 )
-from ruleengine.snapshot import SnapshotError
-from ruleengine.yaml_source import decode_source
 
 SNAPSHOT_NAME = "<request>"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ruleengine.models import EarningRule, Milestone, Reward, RewardSpec, RuleSetFile
-from ruleengine.wording import money
+from ruleengine.engine.wording import money
+from ruleengine.rules.models import EarningRule, Milestone, Reward, RewardSpec, RuleSetFile
 
 TRIGGERS = {
     "order": "Place an order",

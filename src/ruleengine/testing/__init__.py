@@ -14,17 +14,17 @@ names only the fields it cares about. What is compared is rendered one item per 
 stable YAML flow style, so a failure is a readable unified diff of expected against actual.
 
 Coverage instruments the compiled `when` conditions of the ruleset (a wrapper around each
-evaluator records every value the engine computed), so a condition branch counts as covered
+compiled `Program` records every value the engine computed), so a condition branch counts as covered
 only when the engine itself evaluated it that way; rules and milestone steps are covered by
 what the engine's explanations say happened to them (see `docs/rule-tests.md`).
 """
 
 from __future__ import annotations
 
-from ruleengine.discovery import TEST_SUFFIXES
+from ruleengine.rules.discovery import TEST_SUFFIXES
 from ruleengine.testing.coverage import CoverageTracker, RulesetCoverage, total_percent
 from ruleengine.testing.loader import Case, LoadedTestFile, load_test_file
-from ruleengine.testing.report import (
+from ruleengine.testing.output import (
     render_case_text,
     render_coverage_text,
     render_file_errors_text,

@@ -12,7 +12,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ruleengine.decisions import Decision, EvaluationResult, Progress, format_time, money_text
+from ruleengine.engine.decisions import (
+    Decision,
+    EvaluationResult,
+    Progress,
+    format_time,
+    money_text,
+)
 from ruleengine.testing.format import _DECISION_FIELDS, _PROBLEM_FIELDS, _PROGRESS_FIELDS
 from ruleengine.testing.loader import CaseExpectation, Partial
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruleengine.decisions import EvaluationResult
-from ruleengine.diagnostics import PathPart
+from ruleengine.diagnostics.diagnostic import PathPart
+from ruleengine.engine.decisions import EvaluationResult
 from ruleengine.testing.rule_files import LoadedRules
 
 

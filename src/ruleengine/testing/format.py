@@ -11,9 +11,9 @@ import pydantic
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from ruleengine.diagnostics import PathPart
-from ruleengine.models import MilestoneType, require_one_reward_type
-from ruleengine.validate import FileFormat, Finding, describe
+from ruleengine.diagnostics.diagnostic import PathPart
+from ruleengine.rules.models import MilestoneType, require_one_reward_type
+from ruleengine.rules.structure import FileFormat, Finding, describe
 
 
 def _text_only(value: object) -> object:

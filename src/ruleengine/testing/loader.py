@@ -14,16 +14,26 @@ from typing import Any
 
 import pydantic
 
-from ruleengine.diagnostics import (
+from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
     PathPart,
     has_errors,
     make_diagnostic,
     sort_diagnostics,
 )
-from ruleengine.models import REWARD_TYPES
-from ruleengine.ruleset import RuleSet, read_source
-from ruleengine.source import SourceFile
+from ruleengine.diagnostics.source import SourceFile
+from ruleengine.rules.models import REWARD_TYPES
+from ruleengine.rules.ruleset import RuleSet, read_source
+from ruleengine.rules.structure import structure_diagnostics
+from ruleengine.rules.yaml_nodes import (
+    LocatedMapping,
+    LocatedNode,
+    LocatedScalar,
+    find_node,
+    span_of,
+    to_plain,
+)
+from ruleengine.rules.yaml_source import read_document
 from ruleengine.testing.format import (
     _DECISION_FIELDS,
     _PROBLEM_FIELDS,
@@ -37,16 +47,6 @@ from ruleengine.testing.format import (
     ProgressExpectation,
 )
 from ruleengine.testing.rule_files import LoadedRules, RulesCache
-from ruleengine.validate import structure_diagnostics
-from ruleengine.yaml_source import (
-    LocatedMapping,
-    LocatedNode,
-    LocatedScalar,
-    find_node,
-    read_document,
-    span_of,
-    to_plain,
-)
 
 
 @dataclass(frozen=True)
@@ -289,7 +289,7 @@ class _CaseChecker:
         return _partial(item.model_dump(exclude_unset=True), _order(node, _PROGRESS_FIELDS))
 
     def problem(self, item: ProblemExpectation, at: tuple[PathPart, ...]) -> Partial:
-        from ruleengine.codes import CODES
+        from ruleengine.diagnostics.codes import CODES
 
         node = find_node(self.root, at)
         if item.code not in CODES:

@@ -10,10 +10,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ruleengine.diagnostics import Diagnostic, PathPart
-from ruleengine.engine import Engine
-from ruleengine.expr.compiler import Env
-from ruleengine.ruleset import CompiledExpression, RuleSet, check_source, read_source
+from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart
+from ruleengine.engine.engine import Engine
+from ruleengine.expr.program import Env
+from ruleengine.rules.ruleset import CompiledExpression, RuleSet, check_source, read_source
 
 
 @dataclass

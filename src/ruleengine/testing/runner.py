@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from ruleengine.decisions import EvaluationResult
-from ruleengine.diagnostics import Diagnostic, PathPart, make_diagnostic
-from ruleengine.engine import Engine
-from ruleengine.snapshot import SnapshotError, SnapshotProblem
-from ruleengine.source import SourceFile, Span
+from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart, make_diagnostic
+from ruleengine.diagnostics.source import SourceFile, Span
+from ruleengine.engine.decisions import EvaluationResult
+from ruleengine.engine.engine import Engine
+from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem
+from ruleengine.rules.yaml_nodes import LocatedNode, span_of
+from ruleengine.rules.yaml_source import read_document
 from ruleengine.testing.compare import Mismatch, compare
 from ruleengine.testing.loader import Case, LoadedTestFile, SnapshotRef
-from ruleengine.yaml_source import LocatedNode, read_document, span_of
 
 CaseStatus = Literal["passed", "failed", "error"]
 

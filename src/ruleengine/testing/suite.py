@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruleengine.discovery import TEST_SUFFIXES, files_below, is_rule_file
+from ruleengine.errors import RuleEngineError
+from ruleengine.rules.discovery import TEST_SUFFIXES, files_below, is_rule_file
 from ruleengine.testing.coverage import CoverageTracker, RulesetCoverage
 from ruleengine.testing.loader import LoadedTestFile, load_test_file
 from ruleengine.testing.rule_files import RulesCache
 from ruleengine.testing.runner import CaseResult, run_case
 
 
-class NoTestFilesError(Exception):
+class NoTestFilesError(RuleEngineError):
     """A folder named on the command line holds no rule test files."""
 
 

@@ -1,0 +1,88 @@
+"""`ruleengine fmt`: rewrite rule files in canonical layout, comments kept."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ruleengine.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, discover_rule_files, use_color
+
+
+def command_fmt(args: argparse.Namespace) -> int:
+    import difflib
+
+    from ruleengine.diagnostics.diagnostic import Diagnostic
+    from ruleengine.diagnostics.render import render_text
+    from ruleengine.rules.formatter import format_source, write_atomically
+    from ruleengine.rules.ruleset import read_source
+
+    files = discover_rule_files(args.paths)
+    changed: list[Path] = []
+    failed = False
+    color = use_color(sys.stderr, getattr(args, "color", "auto"))
+    for path in files:
+        # Read as validate reads: the same size limit (RE108) and encoding check (RE106).
+        source = read_source(path, str(path))
+        if isinstance(source, Diagnostic):
+            print(render_text(source, color=color) + "\n", file=sys.stderr)
+            if source.code == "RE100":
+                return EXIT_USAGE
+            print(f"{path}: not formatted: {source.code} {source.message}", file=sys.stderr)
+            failed = True
+            continue
+        text = source.text
+        result = format_source(source)
+        if result.text is None:
+            for diagnostic in result.diagnostics:
+                print(render_text(diagnostic, color=color) + "\n", file=sys.stderr)
+            print(f"{path}: not formatted: {result.error}", file=sys.stderr)
+            failed = True
+            continue
+        if result.text == text:
+            continue
+        changed.append(path)
+        if args.diff:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    text.splitlines(keepends=True),
+                    result.text.splitlines(keepends=True),
+                    f"{path}",
+                    f"{path} (formatted)",
+                )
+            )
+        if not args.check and not args.diff:
+            write_atomically(path, result.text)
+    verb = "would reformat" if args.check or args.diff else "reformatted"
+    for path in changed:
+        print(f"{verb} {path}", file=sys.stderr)
+    unchanged = len(files) - len(changed)
+    print(
+        f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {unchanged} left unchanged",
+        file=sys.stderr,
+    )
+    if failed or ((args.check or args.diff) and changed):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def add_fmt_command(commands: Any) -> None:
+    fmt = commands.add_parser(
+        "fmt",
+        help="format rule files canonically (comments kept)",
+        description="Rewrite rule files in canonical layout: 2-space indentation, sequences as "
+        "`  - item`, and normalised spacing inside single-line expressions. Comments, key order "
+        "and the author's parentheses are kept; writes are atomic.",
+        epilog="example: ruleengine fmt --check examples/rules/",
+    )
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help="rule files or folders")
+    fmt.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when a file would be reformatted",
+    )
+    fmt.add_argument(
+        "--diff", action="store_true", help="change nothing; print what would change as a diff"
+    )
+    fmt.set_defaults(handler=command_fmt)

@@ -1,0 +1,158 @@
+"""One diagnostic type for every phase, and the collector each phase reports into."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ruleengine.diagnostics.codes import CODES
+from ruleengine.diagnostics.source import SourceFile, Span
+from ruleengine.errors import RuleEngineError
+
+PathPart = str | int
+
+
+class Severity(enum.StrEnum):
+    """How much a diagnostic matters.
+
+    An error stops the pipeline and fails every run; a warning fails `validate --strict`; a
+    note is information that depends on the day (an ended campaign window) and fails a run only
+    when asked for with `--fail-on note`, so a merchant's CI does not turn red on the day a
+    campaign ends.
+    """
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem found in a rule file, a snapshot or an expression.
+
+    `code` is the stable contract ("RE402"); `message` is one line for people and may be
+    reworded. Lines and columns are 1-based and count characters; `end_line`/`end_column` point
+    just past the problem. `path` is where the problem sits in the YAML document, in the style of
+    jsonschema's `absolute_path`.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    snippet: str
+    hint: str | None = None
+    path: tuple[PathPart, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.file, self.line, self.column, self.code, self.message)
+
+    def to_dict(self) -> dict[str, object]:
+        """The stable JSON form: these keys are a contract for tools."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "snippet": self.snippet,
+            "hint": self.hint,
+            "path": list(self.path),
+        }
+
+
+def make_diagnostic(
+    source: SourceFile,
+    span: Span,
+    code: str,
+    message: str,
+    *,
+    hint: str | None = None,
+    path: Sequence[PathPart] = (),
+    severity: Severity | None = None,
+) -> Diagnostic:
+    """Build a diagnostic at `span` of `source`; the severity defaults to the code's."""
+    info = CODES[code]
+    start = source.location(span.start)
+    end = source.location(span.end)
+    return Diagnostic(
+        code=code,
+        severity=severity or Severity(info.severity),
+        message=message,
+        file=source.name,
+        line=start.line,
+        column=start.column,
+        end_line=end.line,
+        end_column=end.column,
+        snippet=source.snippet(span),
+        hint=hint,
+        path=tuple(path),
+    )
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in reading order (file, line, column, code), without exact duplicates."""
+    return sorted(set(diagnostics), key=Diagnostic.sort_key)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+@dataclass
+class DiagnosticSink:
+    """Collects a phase's diagnostics for one source file, so a phase reports all it finds."""
+
+    source: SourceFile
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def report(
+        self,
+        span: Span,
+        code: str,
+        message: str,
+        *,
+        hint: str | None = None,
+        path: Sequence[PathPart] = (),
+        severity: Severity | None = None,
+    ) -> None:
+        self.diagnostics.append(
+            make_diagnostic(
+                self.source, span, code, message, hint=hint, path=path, severity=severity
+            )
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.diagnostics)
+
+
+class RuleSetError(RuleEngineError):
+    """Raised by the API when a rule file has errors; carries every diagnostic, sorted."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = sort_diagnostics(diagnostics)
+        errors = [d for d in self.diagnostics if d.is_error]
+        first = errors[0] if errors else (self.diagnostics[0] if self.diagnostics else None)
+        summary = (
+            f"{first.file}:{first.line}:{first.column}: {first.code} {first.message}"
+            if first
+            else "invalid ruleset"
+        )
+        more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+        super().__init__(summary + more)
+
+    def __reduce__(self) -> tuple[type[RuleSetError], tuple[list[Diagnostic]]]:
+        return type(self), (self.diagnostics,)

@@ -1,0 +1,175 @@
+"""Inactivity milestones: time since each order instead of a running total, one decision per
+spell of inactivity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ruleengine.engine.decisions import Explanation, Progress
+from ruleengine.engine.milestones.plan import (
+    MilestoneContext,
+    MilestoneOutcome,
+    MilestonePlan,
+    PlannedStep,
+    make_decision,
+)
+from ruleengine.engine.wording import count, day
+from ruleengine.expr.runtime import EvalContext, shift
+from ruleengine.expr.values import Duration
+from ruleengine.rules.models import Milestone
+
+
+def evaluate_inactivity(
+    milestone: Milestone,
+    plan: MilestonePlan,
+    shared: MilestoneContext,
+    eligible: bool,
+    blockers: Sequence[str],
+) -> MilestoneOutcome:
+    """Each order starts a spell; a spell's step completes when no order followed within the
+    step's duration. One decision per step and spell, keyed `<rule>/<step>/<order id>`."""
+    outcome = MilestoneOutcome()
+    ctx = shared.ctx
+    now = shared.timeline.now  # `ctx.now`, possibly in UTC: comparisons with activity are faster
+    steps, rules = plan.steps, plan.rules
+    orders = shared.timeline.orders
+    for index, order in enumerate(orders):
+        following = orders[index + 1].at if index + 1 < len(orders) else None
+        for step in steps:
+            assert isinstance(step.target, Duration)
+            if (
+                following is not None
+                and step.shortest is not None
+                and following - order.at < step.shortest
+            ):
+                continue  # the next order surely came within the step's duration
+            completes = _shift(order.at, step.target, ctx)
+            if completes > now or (following is not None and following <= completes):
+                continue
+            if not rules.in_window(completes):
+                continue
+            key = f"{milestone.id}/{step.number}/{order.id}"
+            decided = eligible and key not in shared.granted
+            if decided:
+                outcome.decisions.append(
+                    make_decision(key, milestone.id, step, completes, order.id)
+                )
+            if shared.explain:
+                outcome.explanations.append(
+                    _explain_spell(
+                        milestone, step, order.id, order.at, key, decided, blockers, shared
+                    )
+                )
+    outcome.progress = _inactivity_progress(milestone, steps, shared)
+    if shared.explain and not outcome.explanations:
+        progress = outcome.progress
+        reason = (
+            "the customer has not ordered yet, so no spell of inactivity has started"
+            if not orders
+            else f"{progress.current} of {count(progress.target, 'day')} without an order"
+        )
+        outcome.explanations.append(
+            Explanation(milestone.id, progress.step, "in_progress", (reason, *blockers))
+        )
+    return outcome
+
+
+def _explain_spell(
+    milestone: Milestone,
+    step: PlannedStep,
+    order_id: str,
+    order_at: datetime,
+    key: str,
+    decided: bool,
+    blockers: Sequence[str],
+    shared: MilestoneContext,
+) -> Explanation:
+    """Why a completed spell of inactivity was or was not decided."""
+    if key in shared.granted:
+        return Explanation(
+            milestone.id,
+            step.number,
+            "already_granted",
+            (
+                f"no order for {step.target} after order {order_id}",
+                f"already granted (`{key}` is in the snapshot's `granted`)",
+            ),
+        )
+    if not decided:
+        return Explanation(milestone.id, step.number, "not_eligible", tuple(blockers))
+    return Explanation(
+        milestone.id,
+        step.number,
+        "granted",
+        (f"no order for {step.target} after order {order_id} ({day(order_at, shared.ctx.tz)})",),
+    )
+
+
+def _shift(moment: datetime, duration: Duration, ctx: EvalContext) -> datetime:
+    shifted = shift(moment, duration, 1, ctx)
+    assert isinstance(shifted, datetime)
+    return shifted
+
+
+def _inactivity_progress(
+    milestone: Milestone, steps: Sequence[PlannedStep], shared: MilestoneContext
+) -> Progress:
+    ctx = shared.ctx
+    orders = shared.timeline.orders
+    last = orders[-1] if orders else None
+    for step in steps:
+        assert isinstance(step.target, Duration)
+        if last is None:
+            return Progress(
+                milestone.id,
+                step.number,
+                len(steps),
+                "inactivity",
+                0,
+                0,
+                _days(ctx.now, step.target, ctx),
+                False,
+                step.description,
+                None,
+            )
+        completes = _shift(last.at, step.target, ctx)
+        target_days = (ctx.local_date(completes) - ctx.local_date(last.at)).days
+        current = (ctx.local_date(ctx.now) - ctx.local_date(last.at)).days
+        if completes > ctx.now:
+            left = target_days - current
+            return Progress(
+                milestone.id,
+                step.number,
+                len(steps),
+                "inactivity",
+                current,
+                0,
+                target_days,
+                False,
+                step.description,
+                count(left, "more day", "more days") + " without an order",
+            )
+    final = steps[-1]
+    assert isinstance(final.target, Duration) and last is not None
+    target_days = (
+        ctx.local_date(_shift(last.at, final.target, ctx)) - ctx.local_date(last.at)
+    ).days
+    current = (ctx.local_date(ctx.now) - ctx.local_date(last.at)).days
+    return Progress(
+        milestone.id,
+        final.number,
+        len(steps),
+        "inactivity",
+        current,
+        0,
+        target_days,
+        True,
+        final.description,
+        None,
+    )
+
+
+def _days(moment: datetime, duration: Duration, ctx: EvalContext) -> int:
+    return (ctx.local_date(_shift(moment, duration, ctx)) - ctx.local_date(moment)).days

@@ -1,0 +1,108 @@
+"""Evaluation results for people: decisions, progress bars and explanations as text."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ruleengine.engine.decisions import (
+    Decision,
+    EvaluationResult,
+    Explanation,
+    Progress,
+    money_text,
+)
+from ruleengine.engine.wording import count, money
+
+BAR_WIDTH = 20
+
+
+def progress_bar(
+    current: int | Decimal, pending: int | Decimal, target: int | Decimal, width: int = BAR_WIDTH
+) -> str:
+    """`[#######+++---------]`: counted (#), pending within a refund hold (+), still to go (-)."""
+    if target <= 0:
+        return "[" + "#" * width + "]"
+    done = min(width, int(Decimal(current) * width / Decimal(target)))
+    waiting = min(width - done, int(Decimal(pending) * width / Decimal(target)))
+    return "[" + "#" * done + "+" * waiting + "-" * (width - done - waiting) + "]"
+
+
+def _number(value: int | Decimal) -> str:
+    return money_text(value) if isinstance(value, Decimal) else str(value)
+
+
+def describe_rewards(decision: Decision, currency: str) -> str:
+    parts = []
+    for reward in decision.rewards:
+        if reward.type == "points":
+            assert reward.value is not None  # a points reward always has its number
+            parts.append(count(reward.value, "point"))
+        elif reward.type in ("store_credit", "discount_amount"):
+            assert isinstance(reward.value, Decimal)
+            label = "store credit" if reward.type == "store_credit" else "off"
+            parts.append(f"{money(reward.value, currency)} {label}")
+        elif reward.type == "discount_percentage":
+            parts.append(f"{reward.value}% off")
+        elif reward.type == "free_shipping":
+            parts.append("free shipping")
+        else:
+            parts.append(f"free gift {reward.product}")
+    if decision.logic == "customer_picks":
+        return f"pick {decision.pick} of: " + ", ".join(parts)
+    return ", ".join(parts)
+
+
+def render_result_text(result: EvaluationResult, currency: str) -> str:
+    lines = [
+        f"{result.program} · customer {result.customer} · {result.evaluated_at.isoformat()}",
+        f"ruleset {result.ruleset_hash}",
+        "",
+    ]
+    if result.decisions:
+        lines.append(f"Decisions ({len(result.decisions)}):")
+        width = max(len(d.key) for d in result.decisions)
+        for decision in result.decisions:
+            status = "" if decision.status == "granted" else f"  [{decision.status}]"
+            lines.append(
+                f"  {decision.key:<{width}}  {describe_rewards(decision, currency)}{status}"
+            )
+    else:
+        lines.append("Decisions: none")
+    if result.progress:
+        lines += ["", "Progress:"]
+        width = max(len(p.rule) for p in result.progress)
+        for item in result.progress:
+            lines.append("  " + _progress_line(item, width))
+    if result.problems:
+        lines += ["", "Problems:"]
+        for problem in result.problems:
+            lines.append(
+                f"  {problem.file}:{problem.line}:{problem.column}: "
+                f"error[{problem.code}] {problem.message} (rule `{problem.rule}`)"
+            )
+    return "\n".join(lines)
+
+
+def _progress_line(item: Progress, width: int) -> str:
+    step = f"step {item.step}/{item.steps}"
+    bar = progress_bar(
+        item.target if item.completed else item.current,
+        0 if item.completed else item.pending,
+        item.target,
+    )
+    amount = f"{_number(item.current)}/{_number(item.target)}"
+    if item.pending:
+        amount += f" (+{_number(item.pending)} pending)"
+    tail = "completed" if item.completed else (item.remaining or "")
+    label = f" — {item.description}" if item.description else ""
+    return f"{item.rule:<{width}}  {step}  {bar} {amount}  {tail}{label}".rstrip()
+
+
+def render_explanations_text(explanations: list[Explanation]) -> str:
+    lines: list[str] = []
+    for item in explanations:
+        where = f" step {item.step}" if item.step is not None else ""
+        activity = f" · {item.activity}" if item.activity else ""
+        lines.append(f"{item.rule}{where}{activity}: {item.status.replace('_', ' ')}")
+        lines.extend(f"    - {reason}" for reason in item.reasons)
+    return "\n".join(lines) if lines else "no rules to explain"

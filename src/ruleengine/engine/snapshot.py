@@ -1,0 +1,545 @@
+"""The customer snapshot (input contract): JSON-like data -> a validated, typed `Snapshot`.
+
+The structure is a pydantic model (the source of `schemas/snapshot.schema.json`); the
+ruleset's typed `attributes` and custom `events` are checked on top of it. Every problem is
+reported with its JSON path (`$.activity[3].at`) and a stable code; nothing is guessed.
+The engine reads the result as `ruleengine.engine.activity` objects, made straight from well-formed
+JSON by `ruleengine.engine.snapshot_reader` (the fast path) or from the validated models.
+Activity dated after `now` is left out when the engine evaluates, not here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from ruleengine.engine.activity import EVENT_TYPES, Activity, Event, Order, from_model, optional_utc
+from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
+from ruleengine.errors import RuleEngineError
+from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
+from ruleengine.expr.types import RecordType, parse_type_name
+from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
+from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
+
+Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+
+class _In(BaseModel):
+    # Hosts send what their platform has; fields we do not know are ignored, not errors.
+    # Validators are built on first use (config is inherited): well-formed snapshots are read
+    # by the fast path and never need them, so a process that only evaluates skips ~45 ms.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+
+class CustomerIn(_In):
+    model_config = ConfigDict(extra="allow", frozen=True)  # extra fields: the ruleset's attributes
+
+    id: Annotated[str, Field(min_length=1)]
+    email: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    tier: str | None = None
+    excluded: bool = False
+    birthday: date | None = None
+    birthday_set_at: AwareDatetime | None = Field(
+        None, description="When the customer last set their birthday (birthday abuse guard)."
+    )
+    created_at: AwareDatetime | None = None
+
+
+class ItemIn(_In):
+    product_id: str
+    variant_id: str | None = None
+    sku: str | None = None
+    title: str | None = None
+    vendor: str | None = None
+    product_type: str | None = None
+    quantity: Annotated[int, Field(ge=0)] = 1
+    price: Money
+    tags: list[str] = Field(default_factory=list)
+
+
+class _ActivityIn(_In):
+    id: Annotated[str, Field(min_length=1)]
+    at: AwareDatetime
+
+
+class OrderIn(_ActivityIn):
+    type: Literal["order"]
+    subtotal: Money
+    total: Money | None = None
+    channel: str | None = None
+    items: list[ItemIn] = Field(default_factory=list)
+    discount_codes: list[str] = Field(default_factory=list)
+    refunded_at: AwareDatetime | None = None
+    refunded_amount: Money | None = Field(
+        None,
+        description="Total amount refunded for the order so far, at most its `subtotal` (or "
+        "its `total`, when larger); absent with `refunded_at` means a full refund.",
+    )
+    subscription_id: str | None = None
+
+
+class ReviewIn(_ActivityIn):
+    type: Literal["review"]
+    rating: Annotated[int, Field(ge=1, le=5)]
+    product_id: str | None = None
+    has_photo: bool = False
+    verified: bool | None = None
+
+
+class ReferralIn(_ActivityIn):
+    type: Literal["referral"]
+    converted_at: AwareDatetime | None = Field(
+        None, description="When the referred friend first bought; a referral counts from then."
+    )
+
+
+class SubscriptionBillingIn(_ActivityIn):
+    type: Literal["subscription_billing"]
+    subscription_id: Annotated[str, Field(min_length=1)]
+
+
+class PointsEarnedIn(_ActivityIn):
+    type: Literal["points_earned"]
+    points: int
+
+
+class EventIn(_ActivityIn):
+    """Actions without a record of their own: signup, newsletter signup, follows, visits..."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: Literal["signup", "newsletter_signup", "social_follow", "website_visit", "survey"]
+    platform: str | None = None
+    url: str | None = None
+    survey_id: str | None = None
+
+
+class CustomEventIn(_ActivityIn):
+    """A host-defined event (`custom:<name>`); its fields are declared in the ruleset."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    type: Annotated[str, Field(pattern=r"^custom:[a-z_][a-z0-9_]{0,63}$")]
+
+
+ACTIVITY_TYPES = (
+    "order",
+    "review",
+    "referral",
+    "subscription_billing",
+    "points_earned",
+    *EVENT_TYPES,
+    "custom:<name>",
+)
+
+
+def _activity_tag(value: Any) -> str | None:
+    kind = value.get("type") if isinstance(value, Mapping) else getattr(value, "type", None)
+    if not isinstance(kind, str):
+        return None
+    if kind.startswith("custom:"):
+        return "custom"
+    if kind in EVENT_TYPES:
+        return "event"
+    return kind if kind in ACTIVITY_TYPES else None
+
+
+ActivityIn = Annotated[
+    Annotated[OrderIn, Tag("order")]
+    | Annotated[ReviewIn, Tag("review")]
+    | Annotated[ReferralIn, Tag("referral")]
+    | Annotated[SubscriptionBillingIn, Tag("subscription_billing")]
+    | Annotated[PointsEarnedIn, Tag("points_earned")]
+    | Annotated[EventIn, Tag("event")]
+    | Annotated[CustomEventIn, Tag("custom")],
+    Discriminator(
+        _activity_tag,
+        custom_error_type="unknown_activity_type",
+        custom_error_message="unknown activity type",
+    ),
+]
+
+
+class SnapshotIn(_In):
+    """A customer snapshot: the customer, their activity, and the decisions already granted."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="ruleengine customer snapshot",
+        json_schema_extra={"$id": "https://ruleengine.dev/schemas/snapshot.schema.json"},
+    )
+
+    customer: CustomerIn
+    activity: list[ActivityIn] = Field(default_factory=list)
+    granted: list[str] = Field(
+        default_factory=list, description="Decision keys the host has already carried out."
+    )
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotProblem:
+    """One thing wrong with a snapshot, at a JSON path (`$` for the snapshot as a whole).
+
+    `line` and `column` (1-based) are set when the problem is at a place in the snapshot's
+    text rather than at a value: JSON that does not parse (RE611).
+    """
+
+    code: str
+    path: str
+    message: str
+    hint: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "path": self.path, "message": self.message, "hint": self.hint}
+
+    def to_json(self) -> dict[str, Any]:
+        """The problem as JSON output gives it (`eval --snapshots`): `code`, `path` and
+        `message`, then `hint`, `line` and `column` when there are any."""
+        data: dict[str, Any] = {"code": self.code, "path": self.path, "message": self.message}
+        if self.hint is not None:
+            data["hint"] = self.hint
+        if self.line is not None:
+            data["line"] = self.line
+            data["column"] = self.column
+        return data
+
+
+class SnapshotError(RuleEngineError, ValueError):
+    """A snapshot that does not fit the contract; carries every problem found. It pickles
+    (with its problems), so worker processes can return it."""
+
+    def __init__(self, problems: Sequence[SnapshotProblem], name: str = "<snapshot>") -> None:
+        self.problems = list(problems)
+        self.name = name
+        first = self.problems[0]
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(f"{name}: {first.path}: {first.code} {first.message}{more}")
+
+    def __reduce__(self) -> tuple[type[SnapshotError], tuple[list[SnapshotProblem], str]]:
+        return type(self), (self.problems, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A validated snapshot: the customer as rules see them, and their activity.
+
+    Made by `read_snapshot` (or `Engine.read_snapshot`) and read by the engine; passing one to
+    `Engine.evaluate` skips validating the same data again.
+    """
+
+    customer_id: str
+    customer: dict[str, Any]  # the `customer` record, attributes included, runtime-typed
+    activity: tuple[Activity, ...]  # in input order; timestamps in UTC
+    granted: frozenset[str]  # decision keys the host has already carried out
+    birthday_set_at: datetime | None  # for the birthday abuse guard
+
+
+def read_snapshot(
+    data: Any,
+    *,
+    customer_type: RecordType,
+    events: Mapping[str, Mapping[str, str]],
+    name: str = "<snapshot>",
+    limits: Limits = DEFAULT_LIMITS,
+) -> Snapshot:
+    """Validate JSON-like `data` against the snapshot contract and the ruleset's types.
+
+    Raises `SnapshotError` with every problem found. `customer_type` is the ruleset's
+    `customer` record (attributes included); `events` its declared custom event fields.
+    Sizes are checked first (`limits`), before any work proportional to them.
+
+    Well-formed JSON takes a fast path (`snapshot_reader`); anything it is not sure of is
+    validated by the pydantic models, which word every problem. Both give the same
+    snapshot for the same input.
+    """
+    entries = data.get("activity") if isinstance(data, Mapping) else None
+    if isinstance(entries, list) and len(entries) > limits.max_activity:
+        _check_depth(data, name, limits)  # the deeper problem is reported first, as always
+        raise SnapshotError([_too_much_activity(len(entries), limits)], name)
+    try:
+        raw_customer, activity, granted = read_fast(data, limits.max_json_depth)
+    except DeclinedError:
+        raw_customer, activity, granted = _read_with_models(data, name, limits)
+    problems: list[SnapshotProblem] = []
+    customer: dict[str, Any] = {}
+    try:
+        customer = _customer_record(raw_customer, customer_type)
+    except CoercionError as error:
+        problems.append(_coercion_problem(error))
+    if len({(entry.type, entry.id) for entry in activity}) != len(activity):
+        problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
+    problems.extend(_impossible_refunds(activity))
+    # Custom events carry the fields the ruleset declares for them, typed (none declared: none).
+    custom = [i for i, e in enumerate(activity) if e.type.startswith("custom:")] if events else []
+    for index in custom:
+        event = activity[index]
+        assert isinstance(event, Event)
+        try:
+            event.record.update(_event_fields(event, events, ("activity", index)))
+        except CoercionError as error:
+            problems.append(_coercion_problem(error))
+    if problems:
+        raise SnapshotError(problems, name)
+    return Snapshot(
+        raw_customer["id"],
+        customer,
+        tuple(activity),
+        frozenset(granted),
+        raw_customer["birthday_set_at"],
+    )
+
+
+def read_snapshot_text(
+    text: str,
+    *,
+    customer_type: RecordType,
+    events: Mapping[str, Mapping[str, str]],
+    name: str = "<snapshot>",
+    line: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Snapshot:
+    """`read_snapshot` for JSON text: what the command line reads from `--snapshot FILE` and
+    from each line of `--snapshots FILE.jsonl`.
+
+    Raises `SnapshotError` with every problem: text over `limits.max_snapshot_bytes` (RE614,
+    refused before parsing), JSON that does not parse (RE611, with the line and column in the
+    file) or nests too deeply for the parser (RE614), then whatever `read_snapshot` finds.
+    `name` is the file; `line`, the line of the file the text starts on (JSON Lines), makes
+    the error's name `name:line`. Numbers are read as `Decimal`, so amounts stay exact.
+    Problems are returned, never printed: the caller decides where they go.
+    """
+    where = name if line is None else f"{name}:{line}"
+    limit = limits.max_snapshot_bytes
+    if len(text) > limit:  # characters, at least as many bytes: refused before parsing
+        problem = SnapshotProblem("RE614", "$", f"the snapshot is larger than {limit:,} bytes")
+        raise SnapshotError([problem], where)
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        problem = SnapshotProblem(
+            "RE611",
+            "$",
+            f"the snapshot is not valid JSON: {error.msg}",
+            line=(line or 1) + error.lineno - 1,
+            column=error.colno,
+        )
+        raise SnapshotError([problem], where) from None
+    except RecursionError:  # the standard parser recurses once per nesting level
+        problem = SnapshotProblem("RE614", "$", "the snapshot is nested too deeply")
+        raise SnapshotError([problem], where) from None
+    return read_snapshot(
+        data, customer_type=customer_type, events=events, name=where, limits=limits
+    )
+
+
+def _read_with_models(
+    data: Any, name: str, limits: Limits
+) -> tuple[dict[str, Any], list[Activity], list[str]]:
+    """The slow, thorough path: the pydantic models, with the depth limit checked first."""
+    _check_depth(data, name, limits)
+    try:
+        model = SnapshotIn.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise SnapshotError([_problem(e) for e in error.errors(include_url=False)], name) from None
+    raw_customer = model.customer.model_dump()
+    raw_customer.update(model.customer.model_extra or {})
+    raw_customer["birthday_set_at"] = optional_utc(model.customer.birthday_set_at)
+    raw_customer["created_at"] = optional_utc(model.customer.created_at)
+    return raw_customer, [from_model(entry) for entry in model.activity], list(model.granted)
+
+
+def _duplicates(keys: list[tuple[str, str]]) -> list[SnapshotProblem]:
+    """RE612 for every activity that repeats an earlier one's type and id."""
+    problems = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, (kind, activity_id) in enumerate(keys):
+        first = seen.setdefault((kind, activity_id), index)
+        if first != index:
+            problems.append(
+                SnapshotProblem(
+                    "RE612",
+                    format_path(("activity", index, "id")),
+                    f"duplicate {kind} id `{activity_id}`",
+                    f"the same id is used at {format_path(('activity', first))}",
+                )
+            )
+    return problems
+
+
+def _impossible_refunds(activity: Sequence[Activity]) -> Iterator[SnapshotProblem]:
+    """RE615 for a refund dated before its order, RE616 for more refunded than the order's
+    amount. Checked on the activity objects, after reading, so the fast reader and the
+    models' path report the same problems by construction."""
+    for index, entry in enumerate(activity):
+        if type(entry) is not Order:
+            continue
+        refunded_at = entry.refunded_at
+        if refunded_at is not None and refunded_at < entry.at:
+            yield SnapshotProblem(
+                "RE615",
+                format_path(("activity", index, "refunded_at")),
+                f"order `{entry.id}` is refunded at {refunded_at.isoformat()}, before it was "
+                f"placed at {entry.at.isoformat()}",
+                "a refund comes after its order: check both timestamps and their offsets",
+            )
+        refunded = entry.refunded_amount
+        if refunded is not None and refunded > entry.subtotal:
+            # Refunds may include shipping and taxes: up to the order's `total` is possible.
+            total = entry.record.get("total")
+            amount = total if total is not None and total > entry.subtotal else entry.subtotal
+            if refunded > amount:
+                yield SnapshotProblem(
+                    "RE616",
+                    format_path(("activity", index, "refunded_amount")),
+                    f"order `{entry.id}` has {refunded} refunded, more than its amount of {amount}",
+                    "`refunded_amount` is the total refunded so far, at most the order's "
+                    "`subtotal` (or its `total`, when that is larger)",
+                )
+
+
+def _check_depth(data: Any, name: str, limits: Limits) -> None:
+    """Raise RE614 for data nested deeper than the limit (before pydantic recurses into it)."""
+    if json_depth(data, limits.max_json_depth) > limits.max_json_depth:
+        problem = SnapshotProblem(
+            "RE614", "$", f"the snapshot is nested more than {limits.max_json_depth} levels deep"
+        )
+        raise SnapshotError([problem], name)
+
+
+def _too_much_activity(count: int, limits: Limits) -> SnapshotProblem:
+    return SnapshotProblem(
+        "RE614",
+        "$.activity",
+        f"{count:,} activity entries; at most {limits.max_activity:,} are allowed",
+        "send only the activity the rules need, or raise `Limits.max_activity`",
+    )
+
+
+# The built-in customer fields: both readers give them already in their runtime types.
+_BUILT_IN = dict(CUSTOMER_FIELDS)
+
+
+def _customer_record(raw: Mapping[str, Any], customer_type: RecordType) -> dict[str, Any]:
+    """The `customer` record: the built-in fields as read, the ruleset's attributes converted
+    to their declared types."""
+    record: dict[str, Any] = {}
+    attributes = []
+    for name, field_type in customer_type.fields:
+        if _BUILT_IN.get(name) is field_type:
+            record[name] = raw[name]
+        else:
+            attributes.append((name, field_type))
+    if attributes:
+        record.update(_record(raw, RecordType("customer", tuple(attributes)), ("customer",)))
+    return record
+
+
+def _record(raw: Mapping[str, Any], record_type: RecordType, path: JsonPath) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for field_name, field_type in record_type.fields:
+        value = raw.get(field_name)
+        if value is None and field_name not in raw and not _is_optional_text(field_type):
+            raise CoercionError(
+                (*path, field_name), f"missing field `{field_name}` (`{field_type}`)"
+            )
+        result[field_name] = coerce(value, field_type, (*path, field_name))
+    return result
+
+
+def _is_optional_text(t: Any) -> bool:
+    return str(t).endswith("?") or str(t).startswith("list[")
+
+
+def _event_fields(
+    event: Event, events: Mapping[str, Mapping[str, str]], path: JsonPath
+) -> dict[str, Any]:
+    """A custom event's declared fields, converted to their types (from the fields it carries
+    besides `id`, `at` and `type`)."""
+    declared = events.get(event.type.removeprefix("custom:"), {})
+    raw = {k: v for k, v in event.record.items() if k not in ("id", "at", "type")}
+    fields = tuple((name, parse_type_name(text)) for name, text in declared.items())
+    return _record(raw, RecordType("event", fields), path)
+
+
+def _coercion_problem(error: CoercionError) -> SnapshotProblem:
+    return SnapshotProblem("RE610", format_path(error.path), error.message)
+
+
+def _problem(error: Any) -> SnapshotProblem:
+    loc = list(error["loc"])
+    # Drop the union member tag pydantic puts after an activity's index.
+    if (
+        len(loc) > 2
+        and loc[0] == "activity"
+        and isinstance(loc[1], int)
+        and loc[2]
+        in (
+            "order",
+            "review",
+            "referral",
+            "subscription_billing",
+            "points_earned",
+            "event",
+            "custom",
+        )
+    ):
+        del loc[2]
+    path = format_path(tuple(loc))
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "unknown_activity_type":
+        kind_value = value.get("type") if isinstance(value, Mapping) else None
+        names = [t for t in ACTIVITY_TYPES if not t.startswith("custom")]
+        close = difflib.get_close_matches(str(kind_value), names, n=1)
+        hint = (
+            f"did you mean `{close[0]}`?"
+            if close
+            else "activity types: " + ", ".join(f"`{t}`" for t in ACTIVITY_TYPES)
+        )
+        return SnapshotProblem(
+            "RE613", format_path((*loc, "type")), f"unknown activity type `{kind_value}`", hint
+        )
+    if kind == "missing":
+        return SnapshotProblem("RE610", path, f"missing field `{loc[-1]}`")
+    if kind == "extra_forbidden":
+        return SnapshotProblem(
+            "RE610",
+            path,
+            f"unknown field `{loc[-1]}`",
+            "a snapshot has `customer`, `activity` and `granted`",
+        )
+    if kind == "timezone_aware":
+        return SnapshotProblem(
+            "RE610",
+            path,
+            f"`{value}` has no time zone offset",
+            "write timestamps as `2026-02-01T12:00:00Z` or with `+01:00`",
+        )
+    message = str(error["msg"])
+    message = message[:1].lower() + message[1:]
+    return SnapshotProblem("RE610", path, message)
+
+
+def render_snapshot_problem(problem: SnapshotProblem, name: str, line: int | None = None) -> str:
+    """One line for a snapshot problem, on standard error: `name:line:column: error[RE611] ...`
+    for a place in the text, `name: $.activity[0].at: error[RE610] ... (hint: ...)` for a value.
+    `line` is the snapshot's line in `name` (JSON Lines), written after the name."""
+    hint = f" (hint: {problem.hint})" if problem.hint else ""
+    if problem.line is not None:
+        where = f"{name}:{problem.line}:{problem.column}"
+    else:
+        where = f"{name if line is None else f'{name}:{line}'}: {problem.path}"
+    return f"{where}: error[{problem.code}] {problem.message}{hint}"

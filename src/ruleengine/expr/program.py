@@ -1,0 +1,195 @@
+"""Programs: a checked expression compiled once, then bound to contexts and run.
+
+`Program` is the one internal name for a compiled expression. `compile_program(checked)`
+makes one (only a `CheckedExpr` compiles: the type system is the gate between checking and
+compiling); `Program.bind(ctx)` gives a `BoundProgram`, a plain function of the variables.
+The public API wraps a `Program`: `ruleengine.CompiledExpression` (a rule file's expression,
+with its path) and `ruleengine.api.Expression` (an expression a host compiled from text, with
+its scope and JSON conversion). See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, assert_never
+
+from ruleengine.expr.ast import (
+    BinaryOp,
+    BinaryOperator,
+    Call,
+    Conditional,
+    Constant,
+    Expr,
+    FieldAccess,
+    Index,
+    ListExpr,
+    Name,
+    UnaryOp,
+)
+from ruleengine.expr.checked import CheckedExpr
+from ruleengine.expr.closures import _DECIMAL_OPERATIONS, Fail, Fn, same_error
+from ruleengine.expr.compiler import CONTEXT, DYNAMIC, Compiler, NeedsContextError
+from ruleengine.expr.functions import FUNCTIONS
+from ruleengine.expr.runtime import EvalContext
+from ruleengine.expr.types import (
+    DurationType,
+    IntType,
+    StrType,
+)
+
+
+@dataclass(slots=True)
+class Env:
+    """The values an evaluation sees: root records and bound variables, and the context."""
+
+    ctx: EvalContext
+    variables: dict[str, Any]
+
+    def bind(self, name: str, value: Any) -> Env:
+        return Env(self.ctx, {**self.variables, name: value})
+
+
+ProgramLike = Callable[[Env], Any]
+"""What callers hold: a `Program` (called with an `Env`), or any wrapper with the same call
+shape (the rule test runner records conditions that way). Not a second kind of compiled
+expression: the helpers below see through to the `Program` when there is one."""
+
+BoundProgram = Fn
+"""A program bound to a context: a function of the variables alone (the fast path)."""
+
+
+def compile_program(checked: CheckedExpr) -> Program:
+    """Compile a checked expression into a `Program`: call it with an `Env`, or bind it to a
+    context for the fast path (`Program.bind`)."""
+    return Program(checked)
+
+
+def bind(program: ProgramLike, ctx: EvalContext) -> BoundProgram:
+    """The fast function of `program` at `ctx`: `Program.bind` for a compiled program, a
+    small adapter for any other `ProgramLike` (so wrapped programs keep working)."""
+    if isinstance(program, Program):
+        return program.bind(ctx)
+    return lambda variables: program(Env(ctx, variables))
+
+
+def context_free(program: ProgramLike) -> BoundProgram | None:
+    """The function of a compiled program that never reads the context: the same at every
+    binding, so it can be bound once for good. None for a program that reads the context
+    (`now()`, `today()`, ...) and for any other `ProgramLike` (a wrapper the engine cannot see
+    into): those are bound to each context they run in."""
+    if isinstance(program, Program) and not program.contextual:
+        return program.bind(_NO_CONTEXT)
+    return None
+
+
+def roots_of(program: ProgramLike) -> frozenset[str] | None:
+    """The root names a compiled program reads (`{"order", "customer"}`), so a caller can
+    leave out values nobody reads (the engine's `stats`); None when unknown (a wrapper)."""
+    return program.roots if isinstance(program, Program) else None
+
+
+_NO_CONTEXT: Any = None  # what `context_free` binds with: a program that reads none ignores it
+
+
+class Program:
+    """A compiled expression, immutable and safe to share between threads.
+
+    Most expressions never read the context (`now()`, `today()`, `days_since`, a timestamp
+    against a day, calendar shifts); they are compiled once, here, and every binding returns
+    the same function. One that does is compiled in two forms: `bind(ctx, fail)` (a host's
+    fast path, `Expression.bind`) compiles it with the context's values folded in, the fastest
+    per call; `bind(ctx)` (the engine, which binds per activity moment) returns the dynamic form,
+    compiled once here, which reads the context from the call, so binding costs nothing.
+    """
+
+    __slots__ = ("_dynamic", "_free", "checked", "contextual", "may_fail", "roots")
+
+    def __init__(self, checked: CheckedExpr) -> None:
+        self.checked = checked
+        self.may_fail = can_fail(checked.root, checked)
+        self.roots = names_in(checked.root)
+        self._dynamic: Fn | None = None
+        try:
+            self._free: Fn | None = Compiler(checked, None, same_error).compile_root()
+        except NeedsContextError:
+            self._free = None
+            self._dynamic = Compiler(checked, DYNAMIC, same_error).compile_root()
+        self.contextual = self._free is None
+
+    def __call__(self, env: Env) -> Any:
+        return self.bind(env.ctx)(env.variables)
+
+    def bind(self, ctx: EvalContext, fail: Fail | None = None) -> BoundProgram:
+        """A function of the variables, evaluated at `ctx`. It raises `EvaluationError`, or
+        what `fail` makes of one. With `fail`, a program that reads the context is compiled
+        for `ctx` (folded constants: meant to be bound once and called many times); without,
+        binding is free."""
+        if fail is not None and (self.may_fail or self.contextual):
+            return Compiler(self.checked, ctx, fail).compile_root()
+        if self._free is not None:
+            return self._free
+        dynamic = self._dynamic
+        assert dynamic is not None
+        return lambda variables: dynamic({**variables, CONTEXT: ctx})
+
+
+def can_fail(node: Expr, checked: CheckedExpr) -> bool:
+    """Whether evaluating `node` can raise an `EvaluationError` (division, decimal arithmetic,
+    functions of several arguments); only then does a binding's `fail` matter."""
+    stack: list[Expr] = [node]
+    while stack:
+        item = stack.pop()
+        match item:
+            case BinaryOp(op=op, left=left, right=right):
+                if op in _DECIMAL_OPERATIONS and not (
+                    op in (BinaryOperator.ADD, BinaryOperator.SUB, BinaryOperator.MUL)
+                    and isinstance(checked.type_of(left), IntType | StrType | DurationType)
+                    and isinstance(checked.type_of(right), IntType | StrType | DurationType)
+                ):
+                    return True
+                stack += [left, right]
+            case Call(name=name, args=args):
+                if len(args) > 1 and not FUNCTIONS[name].binds_item:
+                    return True
+                stack.extend(args)
+            case UnaryOp(operand=operand):
+                stack.append(operand)
+            case FieldAccess(target=target):
+                stack.append(target)
+            case Index(target=target, index=index):
+                stack += [target, index]
+            case ListExpr(items=items):
+                stack.extend(items)
+            case Conditional(condition=c, then_branch=t, else_branch=e):
+                stack += [c, t, e]
+            case Constant() | Name():
+                pass
+            case _:
+                assert_never(item)
+    return False
+
+
+def names_in(node: Expr) -> frozenset[str]:
+    """Every name an expression mentions (roots, and `item` inside quantifiers)."""
+    names: set[str] = set()
+    stack: list[Any] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Name):
+            names.add(item.name)
+        elif isinstance(item, FieldAccess):
+            stack.append(item.target)
+        elif isinstance(item, Index):
+            stack += [item.target, item.index]
+        elif isinstance(item, BinaryOp):
+            stack += [item.left, item.right]
+        elif isinstance(item, UnaryOp):
+            stack.append(item.operand)
+        elif isinstance(item, Call):
+            stack.extend(item.args)
+        elif isinstance(item, ListExpr):
+            stack.extend(item.items)
+        elif isinstance(item, Conditional):
+            stack += [item.condition, item.then_branch, item.else_branch]
+    return frozenset(names)

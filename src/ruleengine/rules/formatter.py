@@ -1,0 +1,229 @@
+"""Canonical formatting of rule files: comments and key order kept, expressions normalised.
+
+`ruleengine fmt` round-trips the file with ruamel.yaml (which keeps comments, key order and
+flow style), indents mappings by 2 and sequences as `  - item`, and rewrites the spacing of each
+single-line expression (`when:`, `points:`): one space around binary operators and keywords,
+none inside brackets or around `.`, `, ` between arguments. Tokens are kept as written, so the
+author's parentheses and literal spellings stay. Multi-line block expressions are left as written:
+their line breaks are the author's layout. A file that is not valid YAML, or whose expression
+does not parse, is never rewritten — fmt only formats what `validate` can read.
+
+A formatter changes layout, never what a value says: every plain scalar is loaded as its own
+text (no timestamps, floats or booleans), so it is written back exactly as it was read.
+`2026-11-27 9:00:00` stays as written (ruamel's timestamp would write `09:00:00`), and a date
+that does not exist (`2026-02-30`) is left for `validate` to report.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+
+from ruleengine.diagnostics.diagnostic import Diagnostic, make_diagnostic
+from ruleengine.diagnostics.source import SourceFile, Span
+from ruleengine.expr.grammar import expression_parser
+from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.limits import DEFAULT_LIMITS, Limits
+from ruleengine.rules.ruleset import file_too_large
+from ruleengine.rules.yaml_compose import plain_scalar_is_text
+from ruleengine.rules.yaml_source import read_document
+
+_EXPRESSION_KEYS = {("earning", "when"), ("earning", "points"), ("milestones", "when")}
+
+
+@dataclass(frozen=True)
+class FormatResult:
+    """The formatted text, or why the file was left alone."""
+
+    text: str | None
+    error: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()  # located reasons, when the file was left alone
+
+    @property
+    def ok(self) -> bool:
+        return self.text is not None
+
+
+class _TextResolver(VersionedResolver):
+    """Every non-empty plain scalar is text: loaded as it is written, so it is dumped as it was
+    written. The empty scalar stays null, so `key:` is not written back as `key: ''`."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0] and value != "":
+            return self.DEFAULT_SCALAR_TAG
+        return super().resolve(kind, value, implicit)
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.Resolver = _TextResolver
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # never re-wrap long lines: the author's line breaks stay
+    yaml.preserve_quotes = True
+    yaml.brace_single_entry_mapping_in_flow_sequence = True  # `[{points: 5}]`, not `[points: 5]`
+    yaml.version = (1, 2)  # `on:` and `yes` stay text, as when validating
+    return yaml
+
+
+def format_text(text: str) -> FormatResult:
+    """Format one rule file's text; returns the new text (which may equal the old)."""
+    return format_source(SourceFile("<string>", text))
+
+
+def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> FormatResult:
+    """Format one rule file; a file the reader of `validate` reports errors in is left alone,
+    with those errors. (A file that is not a mapping, RE105, is still laid out.) The reader
+    runs first, so ruamel, whose composer recurses too, never sees a file nested too deeply."""
+    if len(source.text) > limits.max_file_bytes:
+        return _refused(file_too_large(source, limits))
+    _, problems = read_document(source, limits)
+    blocking = [d for d in problems if d.is_error and d.code != "RE105"]
+    if blocking:
+        return _refused(*blocking)
+    text = source.text
+    yaml = _yaml()
+    try:
+        document = yaml.load(text)
+    except Exception as error:  # ruamel raises more than YAMLError (TypeError, AssertionError)
+        return _refused(_ruamel_error(source, error))
+    if document is None:
+        return FormatResult(text)
+    problem = _normalise_expressions(document)
+    if problem is not None:
+        return FormatResult(None, problem)
+    out = io.StringIO()
+    try:
+        yaml.dump(document, out)
+    except Exception as error:  # what ruamel loaded, it should dump; if not, say so
+        return _refused(_ruamel_error(source, error))
+    formatted = out.getvalue()
+    # ruamel writes the `%YAML 1.2` directive for version (1, 2); rule files do not carry it.
+    if formatted.startswith("%YAML 1.2\n---\n") and not text.startswith("%YAML"):
+        formatted = formatted[len("%YAML 1.2\n---\n") :]
+    return FormatResult(formatted.rstrip("\n") + "\n")
+
+
+def _refused(*diagnostics: Diagnostic) -> FormatResult:
+    first = diagnostics[0]
+    reason = f"{first.code} at line {first.line}, column {first.column}: {first.message}"
+    return FormatResult(None, reason, diagnostics)
+
+
+def _ruamel_error(source: SourceFile, error: Exception) -> Diagnostic:
+    """What ruamel refused in a file the reader accepted (`%YAML 1.3`, say), located at its
+    mark when it has one, else at the start of the file."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    index = getattr(mark, "index", 0)
+    offset = max(0, min(index if isinstance(index, int) else 0, len(source.text)))
+    lines = str(error).strip().splitlines()
+    detail = lines[0] if lines else "no detail"
+    return make_diagnostic(
+        source,
+        Span(offset, min(offset + 1, len(source.text))),
+        "RE101",
+        f"the formatter cannot read this file: {detail} ({type(error).__name__})",
+        hint="`validate` reads it; format it by hand, and report the file to the maintainers",
+    )
+
+
+def _normalise_expressions(document: Any) -> str | None:
+    """Rewrite single-line expressions in place; the first expression that does not parse
+    stops formatting (returns why)."""
+    from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+    if not isinstance(document, dict):
+        return None
+    for section, key in sorted(_EXPRESSION_KEYS):
+        rules = document.get(section)
+        if not isinstance(rules, list):
+            continue
+        for index, rule in enumerate(rules):
+            if not isinstance(rule, dict) or key not in rule:
+                continue
+            value = rule[key]
+            if isinstance(value, LiteralScalarString | FoldedScalarString) or not isinstance(
+                value, str
+            ):
+                continue  # block layout is the author's
+            if type(value) is str and not plain_scalar_is_text(value):
+                continue  # a plain number, boolean or null (`points: 1e3`) is not respaced
+            if "\n" in value:
+                continue
+            expr, problems = parse_expression(ExpressionSource.standalone(value))
+            if expr is None:
+                detail = problems[0].message if problems else "does not parse"
+                return f"{section}[{index}].{key}: {detail}; fix it before formatting"
+            canonical = normalise_spacing(value)
+            if canonical != value:
+                rule[key] = canonical
+    return None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a crash leaves either the old or the new file, never
+    half of one: write a temporary file beside it, flush it to disk, then rename over."""
+    directory = path.parent
+    mode = path.stat().st_mode if path.exists() else None
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+_BINARY = {
+    "OR",
+    "AND",
+    "EQ",
+    "NE",
+    "LT",
+    "LE",
+    "GT",
+    "GE",
+    "PLUS",
+    "MINUS",
+    "STAR",
+    "SLASH",
+    "PERCENT",
+    "_THEN",
+    "_ELSE",
+}
+_OPENS_OPERAND = _BINARY | {"NOT", "IN", "_IF", "_LPAR", "_LSQB", "_COMMA"}
+_VALUES = {"NAME", "NUMBER", "STRING", "DURATION", "TRUE", "FALSE", "NULL", "_RPAR", "_RSQB"}
+
+
+def normalise_spacing(text: str) -> str:
+    """The expression with canonical spacing between its tokens (it must already parse)."""
+    pieces: list[str] = []
+    previous: str | None = None
+    previous_unary = False
+    for token in expression_parser().lex(text):
+        kind = token.type
+        unary = kind == "MINUS" and (previous is None or previous in _OPENS_OPERAND)
+        if previous is not None:
+            glue = (
+                kind in {"_RPAR", "_RSQB", "_COMMA", "_DOT"}
+                or previous in {"_LPAR", "_LSQB", "_DOT"}
+                or previous_unary
+                or (kind in {"_LPAR", "_LSQB"} and previous in _VALUES)
+            )
+            pieces.append("" if glue else " ")
+        pieces.append(str(token))
+        previous, previous_unary = kind, unary
+    return "".join(pieces)

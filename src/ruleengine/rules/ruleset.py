@@ -1,0 +1,393 @@
+"""The pipeline from rule file text to a compiled `RuleSet`, with a gate between phases.
+
+text -> located YAML tree -> validated model -> ruleset semantics -> expression ASTs ->
+checked ASTs -> compiled evaluators. Each phase reports all of its diagnostics; the pipeline
+stops after the first phase that found an error, because later phases would only repeat the
+problem in other words. Warnings never stop it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from ruleengine.diagnostics.diagnostic import (
+    Diagnostic,
+    DiagnosticSink,
+    PathPart,
+    RuleSetError,
+    has_errors,
+    make_diagnostic,
+    sort_diagnostics,
+)
+from ruleengine.diagnostics.source import SourceFile, Span
+from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
+from ruleengine.expr.checked import CheckedExpr
+from ruleengine.expr.checker import check_expression
+from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.program import ProgramLike, compile_program
+from ruleengine.expr.scope import Scope
+from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
+from ruleengine.limits import DEFAULT_LIMITS, Limits
+from ruleengine.rules.models import RuleSetFile
+from ruleengine.rules.semantics import check_semantics
+from ruleengine.rules.structure import validate_document
+from ruleengine.rules.vocabulary import earning_scope, milestone_scope
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of
+from ruleengine.rules.yaml_source import decode_source, read_document
+
+
+@dataclass(frozen=True)
+class CompiledExpression:
+    """A rule's condition or formula: its checked AST and the compiled evaluator."""
+
+    path: tuple[PathPart, ...]
+    checked: CheckedExpr
+    evaluate: ProgramLike
+
+    @property
+    def text(self) -> str:
+        return self.checked.source.text
+
+    def report(self, span: Span, code: str, message: str) -> Diagnostic:
+        """A diagnostic at `span` (expression offsets) of this expression, in the file."""
+        return self.checked.source.report(span, code, message)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A checked and compiled rule file: immutable, and safe to share between threads."""
+
+    model: RuleSetFile
+    source: SourceFile
+    expressions: MappingProxyType[tuple[PathPart, ...], CompiledExpression]
+    warnings: tuple[Diagnostic, ...] = field(default=())
+
+    @property
+    def program(self) -> str:
+        return self.model.program
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.model.timezone)
+
+    @property
+    def hash(self) -> str:
+        """`sha256:` of the ruleset's canonical content: formatting and comments do not count,
+        every value does. Results carry it so a decision can be traced to the rules that made it."""
+        return content_hash(self.model)
+
+    def expression(self, *path: PathPart) -> CompiledExpression | None:
+        return self.expressions.get(tuple(path))
+
+
+def content_hash(model: RuleSetFile) -> str:
+    canonical = json.dumps(
+        model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What checking a rule file found: the ruleset (None when there are errors) and every
+    diagnostic, sorted, warnings included."""
+
+    ruleset: RuleSet | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return self.ruleset is not None
+
+
+def check_source(
+    source: SourceFile,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> CheckResult:
+    """Run the whole pipeline on one rule file's text.
+
+    `today` (a day in the ruleset's time zone) or `now` (an aware moment, whose day is taken
+    in the ruleset's time zone) enables the warning for windows that have already ended;
+    `today` wins when both are given. `limits` bounds the sizes a file may have."""
+    if len(source.text) > limits.max_file_bytes:
+        return CheckResult(None, [file_too_large(source, limits)])
+    root, diagnostics = read_document(source, limits)
+    if root is None or has_errors(diagnostics):
+        return CheckResult(None, sort_diagnostics(diagnostics))
+    sink = DiagnosticSink(source, list(diagnostics))
+    model = validate_document(root, sink)
+    if model is None or sink.has_errors:
+        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+    check_sizes(model, root, sink, limits)
+    if sink.has_errors:
+        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+    check_semantics(model, root, sink, today, now=now)
+    if sink.has_errors:
+        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+    expressions = _compile_expressions(model, root, sink, limits)
+    found = sort_diagnostics(sink.diagnostics)
+    if sink.has_errors:
+        return CheckResult(None, found)
+    ruleset = RuleSet(model, source, MappingProxyType(expressions), tuple(found))
+    return CheckResult(ruleset, found)
+
+
+def read_source(
+    path: Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> SourceFile | Diagnostic:
+    """Read and decode a rule file; an unreadable, oversized or undecodable file gives a
+    diagnostic (the size is checked before anything is read)."""
+    display = name if name is not None else str(path)
+    try:
+        if path.is_file() and path.stat().st_size > limits.max_file_bytes:
+            return file_too_large(SourceFile(display, ""), limits)
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return _io_error(display, "is a directory, not a rule file")
+    except FileNotFoundError:
+        return _io_error(display, "no such file")
+    except OSError as error:
+        return _io_error(display, f"cannot be read: {error.strerror or error}")
+    return decode_source(display, data)
+
+
+def file_too_large(source: SourceFile, limits: Limits) -> Diagnostic:
+    """RE108 for `source`, refused before it is parsed."""
+    return make_diagnostic(
+        SourceFile(source.name, ""),
+        Span(0, 0),
+        "RE108",
+        f"the file is larger than {limits.max_file_bytes:,} bytes",
+        hint="split the program into several files, or raise `Limits.max_file_bytes`",
+    )
+
+
+def check_sizes(
+    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, limits: Limits
+) -> None:
+    """RE516 for more rules, steps or rewards than `limits` allow, at the list that has them."""
+
+    def report(path: tuple[PathPart, ...], what: str, count: int, limit: int) -> None:
+        sink.report(
+            span_of(root, path, key=True),
+            "RE516",
+            f"{count} {what}; at most {limit:,} are allowed",
+            hint="split the program, or raise the limit in the host's `Limits`",
+            path=path,
+        )
+
+    rules = len(model.earning) + len(model.milestones)
+    if rules > limits.max_rules:
+        section = "milestones" if model.milestones else "earning"
+        report((section,), "rules", rules, limits.max_rules)
+    for index, milestone in enumerate(model.milestones):
+        steps = milestone.steps or []
+        if len(steps) > limits.max_steps:
+            report(("milestones", index, "steps"), "steps", len(steps), limits.max_steps)
+        specs = [((*("milestones", index), "reward"), milestone.reward)] + [
+            (("milestones", index, "steps", n, "reward"), step.reward)
+            for n, step in enumerate(steps)
+        ]
+        for path, spec in specs:
+            if spec is not None and len(spec.rewards) > limits.max_rewards:
+                report((*path, "rewards"), "rewards", len(spec.rewards), limits.max_rewards)
+
+
+def _io_error(name: str, message: str) -> Diagnostic:
+    return make_diagnostic(SourceFile(name, ""), Span(0, 0), "RE100", f"`{name}` {message}")
+
+
+def check_ruleset(
+    path_or_text: str | Path,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[Diagnostic]:
+    """Every diagnostic for a rule file (errors and warnings); never raises for bad input.
+
+    A `Path`, or a `str` without a line break, is a file path; any other `str` is rule text.
+    `today` or `now` date the window warnings, as for `check_source`.
+    """
+    source = _source_of(path_or_text, limits)
+    if isinstance(source, Diagnostic):
+        return [source]
+    return check_source(source, today=today, now=now, limits=limits).diagnostics
+
+
+def load_ruleset(
+    path_or_text: str | Path,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> RuleSet:
+    """Check and compile a rule file; raises `RuleSetError` carrying every diagnostic.
+
+    A `Path`, or a `str` without a line break, is a file path; any other `str` is rule text.
+    `today` or `now` date the window warnings, as for `check_source`.
+    """
+    source = _source_of(path_or_text, limits)
+    if isinstance(source, Diagnostic):
+        raise RuleSetError([source])
+    result = check_source(source, today=today, now=now, limits=limits)
+    if result.ruleset is None:
+        raise RuleSetError(result.diagnostics)
+    return result.ruleset
+
+
+def _source_of(path_or_text: str | Path, limits: Limits) -> SourceFile | Diagnostic:
+    if isinstance(path_or_text, Path):
+        return read_source(path_or_text, limits=limits)
+    if "\n" in path_or_text:
+        return SourceFile("<string>", path_or_text)
+    return read_source(Path(path_or_text), path_or_text, limits)
+
+
+# -- expressions ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where an expression stands in the file and what it must produce."""
+
+    path: tuple[PathPart, ...]
+    scope: Scope
+    expected: Type
+
+
+def _expression_sites(model: RuleSetFile) -> Iterator[_Site]:
+    for index, rule in enumerate(model.earning):
+        scope = earning_scope(rule.on, model.attributes, model.events)
+        if rule.when is not None:
+            yield _Site(("earning", index, "when"), scope, BOOL)
+        yield _Site(("earning", index, "points"), scope, INT)
+    milestone_names = milestone_scope(model.attributes)
+    for index, milestone in enumerate(model.milestones):
+        if milestone.when is not None:
+            yield _Site(("milestones", index, "when"), milestone_names, BOOL)
+
+
+def _compile_expressions(
+    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, limits: Limits
+) -> dict[tuple[PathPart, ...], CompiledExpression]:
+    compiled: dict[tuple[PathPart, ...], CompiledExpression] = {}
+    for site in _expression_sites(model):
+        node = find_node(root, site.path)
+        assert isinstance(node, LocatedScalar), site.path  # validated as a scalar
+        src = ExpressionSource(node.text, sink.source, node.offsets, site.path)
+        if len(node.text) > limits.max_expression_chars:
+            sink.diagnostics.append(
+                src.report(
+                    Span(0, len(node.text)),
+                    "RE307",
+                    f"the expression has {len(node.text):,} characters; at most "
+                    f"{limits.max_expression_chars:,} are allowed",
+                    hint="split the logic into several rules, or use `in [...]` for long lists",
+                )
+            )
+            continue
+        expr, problems = parse_expression(src)
+        sink.diagnostics.extend(problems)
+        if expr is None:
+            continue
+        size_problems = expression_size_problems(expr, src, limits)
+        if size_problems:
+            sink.diagnostics.extend(size_problems)
+            continue
+        checked, problems = check_expression(expr, site.scope, src)
+        sink.diagnostics.extend(problems)
+        if checked is None:
+            continue
+        problem = _result_problem(checked, site)
+        if problem is not None:
+            sink.diagnostics.append(problem)
+            continue
+        compiled[site.path] = CompiledExpression(site.path, checked, compile_program(checked))
+    return compiled
+
+
+def expression_size_problems(expr: Expr, src: ExpressionSource, limits: Limits) -> list[Diagnostic]:
+    """RE308/RE309 for list literals and number literals beyond `limits` (walked without
+    recursion; the parser already bounds the depth)."""
+    problems: list[Diagnostic] = []
+    stack: list[Expr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ListExpr) and len(node.items) > limits.max_list_items:
+            problems.append(
+                src.report(
+                    node.span,
+                    "RE308",
+                    f"the list has {len(node.items):,} elements; at most "
+                    f"{limits.max_list_items:,} are allowed",
+                    hint="tag customers or products in the host and test the tag instead",
+                )
+            )
+        if (
+            isinstance(node, Constant)
+            and isinstance(node.value, int | Decimal)
+            and not isinstance(node.value, bool)
+        ):
+            digits = len(str(abs(node.value)).replace(".", "").lstrip("0"))
+            if digits > limits.max_number_digits:
+                problems.append(
+                    src.report(
+                        node.span,
+                        "RE309",
+                        f"the number has {digits} digits; at most "
+                        f"{limits.max_number_digits} are allowed",
+                        hint="use a realistic number",
+                    )
+                )
+        stack.extend(child_nodes(node))
+    return problems
+
+
+def _result_problem(checked: CheckedExpr, site: _Site) -> Diagnostic | None:
+    """A diagnostic when the expression's type is not what its key needs."""
+    actual = checked.type
+    if actual == site.expected:
+        return None
+    span = checked.root.span
+    src = checked.source
+    if isinstance(actual, OptionalType) and actual.inner == site.expected:
+        text = src.text[span.start : span.end].strip()
+        return src.report(
+            span,
+            "RE409",
+            f"`{text}` may be null",
+            hint=f"give a default: `coalesce({text}, {'false' if site.expected == BOOL else '0'})`",
+        )
+    if isinstance(site.expected, BoolType):
+        return src.report(
+            span,
+            "RE407",
+            f"a condition must be true/false, but this is `{actual}`",
+            hint=_bool_hint(actual),
+        )
+    hint = (
+        "round explicitly: `floor(...)`, `round(...)` or `ceil(...)`"
+        if isinstance(actual, DecimalType | MoneyType)
+        else None
+    )
+    return src.report(
+        span, "RE408", f"points must be a whole number, but this is `{actual}`", hint=hint
+    )
+
+
+def _bool_hint(actual: Type) -> str | None:
+    if isinstance(actual, MoneyType | DecimalType) or actual == INT:
+        return "compare the value, for example `... > 0`"
+    return None
