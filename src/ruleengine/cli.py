@@ -552,6 +552,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("name", nargs="?", default="ruleset", help="the schema (default: ruleset)")
     schema.set_defaults(handler=command_schema)
+
+    from ruleengine.backtest.command import add_backtest_commands  # argparse only, no duckdb
+
+    add_backtest_commands(commands)
     return parser
 
 
