@@ -585,3 +585,70 @@ def test_diff_markdown_is_stable(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert first == second
     assert first[1].startswith("## Rule change:")
     assert "| order-points | - |" in first[1]
+
+
+def test_without_the_batch_extra_tables_say_what_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_tables(tmp_path / "t", history(2), "parquet")
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb -> ImportError
+    code, out, err = run(
+        "backtest",
+        str(RULES / "acme.yaml"),
+        "--customers",
+        str(folder),
+        "--now",
+        NOW,
+        capsys=capsys,
+    )
+    assert (code, out) == (2, "")
+    assert "pip install 'ruleengine[batch]'" in err
+
+
+def test_diff_out_holds_both_sides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snapshots = history(30)
+    data = write_jsonl(tmp_path / "h.jsonl", snapshots)
+    new = changed_acme(tmp_path)
+    code, _, _ = run(
+        "diff",
+        str(RULES / "acme.yaml"),
+        str(new),
+        "--customers",
+        str(data),
+        "--now",
+        NOW,
+        "--out",
+        str(tmp_path / "out"),
+        capsys=capsys,
+    )
+    assert code == 0
+    table = pq.read_table(tmp_path / "out" / "decisions.parquet")
+    old_engine, new_engine = Engine(load_ruleset(RULES / "acme.yaml")), Engine(load_ruleset(new))
+    counts = {
+        "old": sum(len(old_engine.evaluate(s, now=NOW_DT).decisions) for s in snapshots),
+        "new": sum(len(new_engine.evaluate(s, now=NOW_DT).decisions) for s in snapshots),
+    }
+    sides = table["ruleset"].to_pylist()
+    assert {side: sides.count(side) for side in ("old", "new")} == counts
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["kind"] == "diff"
+
+
+def test_json_lines_bad_line_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [json.dumps(s, default=str) for s in history(3)]
+    lines[1] = (
+        lines[1].replace('"rating": ', '"rating": "x", "_": ', 1) if '"rating"' in lines[1] else "{"
+    )
+    path = tmp_path / "h.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(
+        "backtest",
+        str(RULES / "acme.yaml"),
+        "--customers",
+        str(path),
+        "--now",
+        NOW,
+        capsys=capsys,
+    )
+    assert (code, out) == (1, "")
+    assert f"{path}:2: " in err

@@ -142,7 +142,7 @@ class Differ:
             row: dict[str, Any] = {"rule": rule, "step": step}
             if self.by_month:
                 row["month"] = month
-            row.update(_compare_totals(old, new, movement))
+            row.update(compare_totals(old, new, movement))
             rows.append(row)
         return rows
 
@@ -152,13 +152,14 @@ class Differ:
             movement.gained += each.gained
             movement.lost += each.lost
             movement.changed += each.changed
-        totals = _compare_totals(self.old.total, self.new.total, movement)
+        totals = compare_totals(self.old.total, self.new.total, movement)
         for name in ("customers_gaining", "customers_losing", "customers_changed"):
             del totals[name]
         return totals
 
 
-def _compare_totals(old: Totals, new: Totals, movement: Movement) -> dict[str, Any]:
+def compare_totals(old: Totals, new: Totals, movement: Movement) -> dict[str, Any]:
+    """One row of the diff report: both sides' totals and the movement between them."""
     return {
         "old_decisions": old.decisions,
         "new_decisions": new.decisions,

@@ -82,6 +82,7 @@ def decision_schema() -> pa.Schema:
             ("step", pa.int32()),
             ("status", pa.string()),
             ("logic", pa.string()),
+            ("pick", pa.int32()),
             ("achieved_at", pa.timestamp("us", tz="UTC")),
             ("available_at", pa.timestamp("us", tz="UTC")),
             ("qualifying", pa.string()),
@@ -104,6 +105,7 @@ class DecisionColumns:
         "step",
         "status",
         "logic",
+        "pick",
         "achieved_at",
         "available_at",
         "qualifying",
@@ -130,6 +132,7 @@ class DecisionColumns:
             rows["step"].append(decision.step)
             rows["status"].append(decision.status)
             rows["logic"].append(decision.logic)
+            rows["pick"].append(decision.pick)
             rows["achieved_at"].append(decision.achieved_at)
             rows["available_at"].append(decision.available_at)
             rows["qualifying"].append(decision.qualifying)

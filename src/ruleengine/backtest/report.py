@@ -245,7 +245,7 @@ def _diff(document: dict[str, Any], markdown: bool) -> str:
     else:
         lines.append("No customer's decisions change.")
     if document["examples"]:
-        lines += ["", f"{heading}#Examples" if markdown else "Examples:", ""]
+        lines += ["", "### Examples" if markdown else "Examples:", ""]
         for example in document["examples"]:
             lines += _example(example, markdown)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -257,28 +257,39 @@ def _decision_text(decision: dict[str, Any]) -> str:
     return f"`{decision['key']}`{status}{points}"
 
 
+EXAMPLE_LINES = 4
+"""Changes (and explanations per side) shown per example customer; the JSON has them all."""
+
+
 def _example(example: dict[str, Any], markdown: bool) -> list[str]:
     bullet = "- " if markdown else "  "
     title = (
         f"**Customer `{example['customer']}`**" if markdown else f"customer {example['customer']}"
     )
-    lines = [title]
-    for decision in example["gained"]:
-        lines.append(f"{bullet}gains {_decision_text(decision)}")
-    for decision in example["lost"]:
-        lines.append(f"{bullet}loses {_decision_text(decision)}")
-    for pair in example["changed"]:
-        lines.append(
-            f"{bullet}changes {_decision_text(pair['old'])} → {_decision_text(pair['new'])}"
-        )
+    changes = [f"gains {_decision_text(d)}" for d in example["gained"]]
+    changes += [f"loses {_decision_text(d)}" for d in example["lost"]]
+    changes += [
+        f"changes {_decision_text(p['old'])} → {_decision_text(p['new'])}"
+        for p in example["changed"]
+    ]
+    lines = [title, *_capped(changes, bullet, "changes")]
     for side in ("old", "new"):
+        reasons = []
         for explanation in example[f"{side}_explanations"]:
             where = explanation["rule"]
             if explanation["step"] is not None:
                 where += f" step {explanation['step']}"
             if explanation["activity"]:
                 where += f" on {explanation['activity']}"
-            reasons = "; ".join(explanation["reasons"])
-            lines.append(f"{bullet}{side}: {where}: {explanation['status']}: {reasons}")
+            text = "; ".join(explanation["reasons"])
+            reasons.append(f"{side}: {where}: {explanation['status']}: {text}")
+        lines += _capped(reasons, bullet, f"{side} explanations")
     lines.append("")
     return lines
+
+
+def _capped(lines: list[str], bullet: str, what: str) -> list[str]:
+    shown = [bullet + line for line in lines[:EXAMPLE_LINES]]
+    if len(lines) > EXAMPLE_LINES:
+        shown.append(f"{bullet}… {len(lines) - EXAMPLE_LINES} more {what} (see --format json)")
+    return shown
