@@ -28,12 +28,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ruleengine.backtest.output import decision_columns, decision_schema
-from ruleengine.backtest.run import SnapshotDataError, read
+from ruleengine.backtest.run import read
 from ruleengine.backtest.sources import (
     ACTIVITY_COLUMNS,
     CUSTOMER_COLUMNS,
     ROW_COLUMN,
     SourceError,
+    arrow_rows,
     assemble_customer,
     attribute_kinds,
 )
@@ -90,7 +91,12 @@ def evaluate_dataframe(
         arrow_schema = decision_schema()
         for batch in batches:
             columns = decision_columns()
-            for row in batch.to_pylist():
+            for row in arrow_rows(batch):
+                # nested activity structs keep their null cells: drop them, as arrow_rows does
+                row[_ACTIVITY] = [
+                    {k: v for k, v in entry.items() if v is not None}
+                    for entry in row.get(_ACTIVITY) or ()
+                ]
                 customer = assemble_customer(
                     row, customer_kinds, activity_kinds, "customers", "activity"
                 )
@@ -348,4 +354,4 @@ def _all(groups: dict[tuple[str, int | None, str], Totals]) -> Totals:
     return total
 
 
-__all__ = ["SnapshotDataError", "diff_decisions", "evaluate_dataframe", "tally_decisions"]
+__all__ = ["diff_decisions", "evaluate_dataframe", "tally_decisions"]

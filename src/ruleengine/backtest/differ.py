@@ -49,7 +49,7 @@ def compare(customer: str, old: EvaluationResult, new: EvaluationResult) -> Cust
     changed = tuple(
         (before[d.key], d)
         for d in new.decisions
-        if d.key in before and before[d.key].to_json() != d.to_json()
+        if d.key in before and before[d.key] != d  # dataclass equality: every field
     )
     return CustomerDiff(customer, gained, lost, changed)
 

@@ -79,8 +79,8 @@ class Totals:
     store_credit: Decimal = Decimal(0)
     discount_amount: Decimal = Decimal(0)
 
-    def add(self, decision: Decision) -> None:
-        value = value_of(decision)
+    def add(self, decision: Decision, value: DecisionValue | None = None) -> None:
+        value = value if value is not None else value_of(decision)
         self.decisions += 1
         if decision.logic == "customer_picks":
             self.choices += 1
@@ -159,8 +159,9 @@ class Tally:
             totals = self.groups.get(key)
             if totals is None:
                 totals = self.groups[key] = Totals()
-            totals.add(decision)
-            self.total.add(decision)
+            value = value_of(decision)
+            totals.add(decision, value)
+            self.total.add(decision, value)
             if key not in seen:
                 seen.add(key)
                 totals.customers += 1
