@@ -5,6 +5,7 @@ data gives a located message, an exit code and no half-written output.
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import subprocess
@@ -652,3 +653,25 @@ def test_json_lines_bad_line_is_located(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert (code, out) == (1, "")
     assert f"{path}:2: " in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_only_on_a_terminal_with_an_eta(tmp_path: Path) -> None:
+    from ruleengine.backtest.run import CustomerProgress, progress_for
+    from ruleengine.backtest.sources import open_source
+
+    source = open_source(
+        write_tables(tmp_path / "t", history(4), "parquet"),
+        {"region": "string", "lifetime_value": "decimal?"},
+    )
+    assert progress_for(source, io.StringIO()) is None  # a log or a pipe: nothing drawn
+    terminal = _Terminal()
+    progress = progress_for(source, terminal)
+    assert isinstance(progress, CustomerProgress) and progress.total == 4
+    progress.advance(2)
+    progress.draw(progress.started + 2.0)
+    assert "2/4 customers   50%  1/s  2s  ETA 2s" in terminal.getvalue()
