@@ -675,3 +675,16 @@ def test_progress_only_on_a_terminal_with_an_eta(tmp_path: Path) -> None:
     progress.advance(2)
     progress.draw(progress.started + 2.0)
     assert "2/4 customers   50%  1/s  2s  ETA 2s" in terminal.getvalue()
+
+
+def test_duckdb_memory_limit_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_tables(tmp_path / "t", history(20), "parquet")
+    argv = ("backtest", str(RULES / "acme.yaml"), "--customers", str(folder), "--now", NOW)
+    monkeypatch.setenv("RULEENGINE_DUCKDB_MEMORY", "64MB")
+    assert run(*argv, capsys=capsys)[0] == 0
+    monkeypatch.setenv("RULEENGINE_DUCKDB_MEMORY", "lots")
+    code, out, err = run(*argv, capsys=capsys)
+    assert (code, out) == (2, "")
+    assert "RULEENGINE_DUCKDB_MEMORY=`lots` is not a memory size" in err

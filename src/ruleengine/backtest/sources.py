@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -245,7 +246,14 @@ def connect() -> duckdb.DuckDBPyConnection:
     connection.execute("SET preserve_insertion_order = true")
     # DuckDB's memory is bounded (its default is 80% of RAM), and a sort larger than that
     # spills to a private folder, removed at exit.
-    connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    limit = os.environ.get("RULEENGINE_DUCKDB_MEMORY", MEMORY_LIMIT)
+    try:
+        connection.execute(f"SET memory_limit = '{_quote(limit)}'")
+    except duckdb.Error:
+        raise SourceError(
+            f"RULEENGINE_DUCKDB_MEMORY=`{limit}` is not a memory size (write it as `1GB`)",
+            usage=True,
+        ) from None
     spill = tempfile.mkdtemp(prefix="ruleengine-duckdb-")
     atexit.register(shutil.rmtree, spill, ignore_errors=True)
     connection.execute(f"SET temp_directory = '{_quote(spill)}'")
@@ -429,7 +437,9 @@ class TableSource:
 
 
 MEMORY_LIMIT = "1GB"
-"""DuckDB's memory limit: sorting the activity of a million customers spills beyond it."""
+"""DuckDB's memory limit (`RULEENGINE_DUCKDB_MEMORY` overrides it): sorting the activity of a
+large history spills to disk beyond it, so the peak grows with the history up to about this
+much (plus ~100 MiB of DuckDB and pyarrow, and the Python side's batch) and no further."""
 
 ACTIVITY_ROWS = 8192
 """Activity rows per record batch of the activity stream."""
