@@ -4,7 +4,10 @@
     python -m benchmarks --quick              # smaller inputs, fewer rounds (under a minute)
     python -m benchmarks --only conditions,rules50
 
-Sections: conditions, rules50, full, examples, growth, batch, memory, validate, startup. Peers
+    python -m benchmarks --only backtest --customers 100000   # the backtest section, its size
+
+Sections: conditions, rules50, full, examples, growth, batch, memory, validate, startup,
+backtest. Peers
 that are not installed are skipped with a note (`pip install -e '.[bench]'` installs them).
 """
 
@@ -29,6 +32,7 @@ SECTIONS = (
     "memory",
     "validate",
     "startup",
+    "backtest",
 )
 
 
@@ -236,6 +240,47 @@ def startup_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     return [("Start-up (fresh interpreter, best of 3)", table)]
 
 
+BACKTEST_CUSTOMERS = {"quick": 2_000, "full": 20_000}
+"""Customers in the generated history of the backtest section (`--customers N` overrides):
+the issue's 1M x 20 activities is ~2 hours per command on a shared 2-core machine."""
+_SIZE: dict[str, int] = {}
+
+
+def backtest_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
+    from benchmarks import backtest
+
+    del rounds  # whole commands on a large history: one run each
+    count = _SIZE.get("customers") or BACKTEST_CUSTOMERS["quick" if quick else "full"]
+    timings, activity = backtest.run_commands(count)
+    rows = [[t.what, f"{t.seconds:.1f}", f"{t.rate:,.0f}", f"{t.peak:.0f}"] for t in timings]
+    table = _table(
+        ["command (whole, wall clock)", "seconds", "customers/s", "peak RSS (MiB)"], rows
+    )
+    one = next(t for t in timings if t.what.startswith("`backtest`, Parquet"))
+    diff = next(t for t in timings if t.what.startswith("`diff`"))
+    note = (
+        f"{count:,} generated acme customers, {activity:,} activity rows "
+        f"({activity / count:.1f} per customer). `diff` costs {diff.seconds / one.seconds:.2f}x "
+        "one backtest (it evaluates two rulesets on each customer read once)."
+    )
+    sections = [("Backtest: DuckDB tables vs JSON Lines vs eval --snapshots", f"{table}\n\n{note}")]
+    try:
+        spark = backtest.run_spark(min(count, 20_000))
+    except Exception as error:  # Java or pyspark missing: say so, keep the rest
+        return [*sections, ("Backtest on Spark", f"skipped: {error}")]
+    spark_rows = [[t.what, f"{t.seconds:.1f}", f"{t.rate:,.0f}"] for t in spark]
+    spark_table = _table(["master", "seconds (the job alone)", "customers/s"], spark_rows)
+    speedup = spark[0].seconds / spark[1].seconds
+    return [
+        *sections,
+        (
+            "Backtest on Spark: evaluate_dataframe, local[1] vs local[2]",
+            f"{spark_table}\n\nlocal[2] is {speedup:.2f}x local[1] on {spark[0].customers:,} "
+            "customers (session start-up and a warming run excluded).",
+        ),
+    ]
+
+
 REPORTS: dict[str, Callable[[bool, int], list[tuple[str, str]]]] = {
     "conditions": conditions_report,
     "rules50": rules50_report,
@@ -246,6 +291,7 @@ REPORTS: dict[str, Callable[[bool, int], list[tuple[str, str]]]] = {
     "memory": memory_report,
     "validate": validate_report,
     "startup": startup_report,
+    "backtest": backtest_report,
 }
 
 
@@ -255,7 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="smaller inputs and fewer rounds")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument(
+        "--customers", type=int, default=None, help="customers in the backtest section's history"
+    )
     args = parser.parse_args(argv)
+    if args.customers:
+        _SIZE["customers"] = args.customers
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
     if unknown:

@@ -41,6 +41,7 @@ RANKS: dict[str, int] = {
     "ruleengine.schema_export": EDGE,
     "ruleengine.pytest_plugin": EDGE,
     "ruleengine.__main__": EDGE,
+    "ruleengine.progress": EDGE,  # the progress line of the long-running commands
     "ruleengine": EDGE,  # the package root: the public API, lazily imported
     # Edge packages: each hooks into the CLI with one call; nothing below imports them.
     "ruleengine.service": EDGE,
@@ -209,6 +210,48 @@ def test_evaluator_does_no_io(relative: str) -> None:
         and node.func.id in {"open", "eval", "exec", "compile", "__import__"}
     }
     assert bad == set() and calls == set()
+
+
+EDGE_PACKAGES = {"ruleengine.backtest", "ruleengine.spark"}
+HEAVY_MODULES = {"duckdb", "pyarrow", "pyspark", "pandas"}
+
+
+def _core_modules() -> list[Path]:
+    return [
+        path
+        for path in sorted(SRC.rglob("*.py"))
+        if path.relative_to(SRC).parts[0] not in ("backtest", "spark.py", "spark")
+    ]
+
+
+@pytest.mark.parametrize("path", _core_modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_core_does_not_import_the_edge_packages(path: Path) -> None:
+    """Backtests and Spark are edge layers: only the CLI hooks `backtest` in, through the
+    argparse-only `ruleengine.backtest.command`, and nothing in the core needs DuckDB,
+    pyarrow or Spark."""
+    names = imports_of(path)
+    allowed = {"ruleengine.backtest.command"} if path == SRC / "cli" / "main.py" else set()
+    bad = {n for n in names if matches(n, EDGE_PACKAGES) and n not in allowed}
+    heavy = {n for n in names if n.split(".")[0] in HEAVY_MODULES}
+    assert (bad, heavy) == (set(), set())
+
+
+def test_edge_packages_do_not_import_the_cli() -> None:
+    for path in [*(SRC / "backtest").glob("*.py"), *SRC.glob("spark*.py")]:
+        assert not {n for n in imports_of(path) if matches(n, {"ruleengine.cli"})}, path
+
+
+def test_importing_ruleengine_loads_no_heavy_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ruleengine, ruleengine.cli, ruleengine.backtest.command; "
+        "ruleengine.cli.build_parser(); "
+        f"print(sorted(m for m in {sorted(HEAVY_MODULES)!r} if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (shown.returncode, shown.stdout.strip()) == (0, "[]")
 
 
 def test_no_eval_or_exec_anywhere() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from typing import TextIO
 from ruleengine.engine.batch import ordered_map, source_of, worker_engine
 from ruleengine.engine.engine import Engine, compile_engine
 from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem, render_snapshot_problem
+from ruleengine.progress import Progress, is_terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ def eval_lines(
     when `err` is a terminal."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
-    progress = Progress(err, size) if _is_terminal(err) else None
+    progress = Progress(err, size) if is_terminal(err) else None
     numbered = enumerate(stream if progress is None else progress.reading(stream), start=1)
     outputs: Iterator[list[Output]]
     if jobs == 1:  # a line at a time: a host piping snapshots in gets each result at once
@@ -178,53 +178,3 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class Progress:
-    """A one-line progress report on a terminal: lines done, rate and, for a file, how far
-    through it we are. Hand-written (a dozen lines) rather than a dependency; redrawn at most
-    ten times a second so it costs nothing next to the work."""
-
-    def __init__(self, stream: TextIO, size: int | None) -> None:
-        self.stream = stream
-        self.size = size  # of the input, in bytes, when it is a file
-        self.lines = 0
-        self.read = 0  # characters read so far (at most the bytes: the percentage stays honest)
-        self.started = time.monotonic()
-        self.drawn = 0.0
-
-    def reading(self, lines: Iterable[str]) -> Iterator[str]:
-        """`lines`, counting how much of the input has been read."""
-        for line in lines:
-            self.read += len(line)
-            yield line
-
-    def advance(self, lines: int = 1) -> None:
-        self.lines += lines
-        now = time.monotonic()
-        if now - self.drawn >= 0.1:
-            self.drawn = now
-            self.draw(now)
-
-    def draw(self, now: float) -> None:
-        elapsed = max(now - self.started, 1e-9)
-        done = f"  {min(self.read / self.size, 1):4.0%}" if self.size else ""
-        self.stream.write(
-            f"\r\x1b[K{self.lines:,} customers{done}  {self.lines / elapsed:,.0f}/s  {elapsed:.0f}s"
-        )
-        self.stream.flush()
-
-    def clear(self) -> None:
-        self.stream.write("\r\x1b[K")
-
-    def finish(self) -> None:
-        self.draw(time.monotonic())
-        self.stream.write("\n")
-        self.stream.flush()

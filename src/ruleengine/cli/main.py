@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ruleengine.service.command import add_serve_command  # argparse only; no web stack
 
     add_serve_command(commands)
+
+    from ruleengine.backtest.command import add_backtest_commands  # argparse only, no duckdb
+
+    add_backtest_commands(commands)
     return parser
 
 

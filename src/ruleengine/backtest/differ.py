@@ -1,0 +1,226 @@
+"""The behavioural difference between two rulesets, customer by customer.
+
+Decisions are matched by key (`third-order/1`, `order-points/o7`): a key only the new ruleset
+decides is *gained*, one only the old decides is *lost*, and one both decide with different
+rewards, status or moment is *changed*. Per rule and step the report counts the customers
+gaining and losing decisions and the change in points, store credit and discount (each
+ruleset's totals come from its own `Tally`, so they are the numbers a backtest would show).
+
+Examples are the first customers by id with any difference (`EXAMPLES` of them): kept in a
+bounded heap while the data streams, so the choice does not depend on the source's order, and
+explained at the end (their snapshots are the only ones kept).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ruleengine.backtest.tally import GroupKey, Tally, Totals, group_sort_key, value_of
+from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation
+from ruleengine.engine.engine import Engine
+
+EXAMPLES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDiff:
+    """One customer's difference: decision keys gained, lost and changed."""
+
+    customer: str
+    gained: tuple[Decision, ...]
+    lost: tuple[Decision, ...]
+    changed: tuple[tuple[Decision, Decision], ...]  # (old, new)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.gained or self.lost or self.changed)
+
+
+def compare(customer: str, old: EvaluationResult, new: EvaluationResult) -> CustomerDiff:
+    before = {d.key: d for d in old.decisions}
+    after = {d.key: d for d in new.decisions}
+    gained = tuple(d for d in new.decisions if d.key not in before)
+    lost = tuple(d for d in old.decisions if d.key not in after)
+    changed = tuple(
+        (before[d.key], d)
+        for d in new.decisions
+        if d.key in before and before[d.key] != d  # dataclass equality: every field
+    )
+    return CustomerDiff(customer, gained, lost, changed)
+
+
+@dataclass(slots=True)
+class Movement:
+    """Decisions gained, lost or changed in one (rule, step), and by how many customers."""
+
+    gained: int = 0
+    lost: int = 0
+    changed: int = 0
+    customers_gaining: int = 0
+    customers_losing: int = 0
+    customers_changed: int = 0
+
+
+@dataclass(slots=True)
+class _Example:
+    customer: str
+    data: Mapping[str, Any]
+    diff: CustomerDiff
+
+    def __lt__(self, other: _Example) -> bool:  # a max-heap on the id, through negation
+        return self.customer > other.customer
+
+
+@dataclass
+class Differ:
+    """Both rulesets' tallies, the movements between them, and the example customers."""
+
+    by_month: bool = False
+    old: Tally = field(init=False)
+    new: Tally = field(init=False)
+    movements: dict[GroupKey, Movement] = field(default_factory=dict)
+    customers_changed: int = 0
+    _examples: list[_Example] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.old = Tally(by_month=self.by_month)
+        self.new = Tally(by_month=self.by_month)
+
+    def add(
+        self,
+        customer: str,
+        data: Mapping[str, Any],
+        old: EvaluationResult,
+        new: EvaluationResult,
+    ) -> CustomerDiff:
+        self.old.add(old)
+        self.new.add(new)
+        diff = compare(customer, old, new)
+        if diff.empty:
+            return diff
+        self.customers_changed += 1
+        touched: dict[GroupKey, set[str]] = {}
+        for kind, decisions in (
+            ("gained", diff.gained),
+            ("lost", diff.lost),
+            ("changed", tuple(n for _, n in diff.changed)),
+        ):
+            for decision in decisions:
+                key = self.old.key(decision)
+                movement = self.movements.setdefault(key, Movement())
+                setattr(movement, kind, getattr(movement, kind) + 1)
+                touched.setdefault(key, set()).add(kind)
+        for key, kinds in touched.items():
+            movement = self.movements[key]
+            movement.customers_gaining += "gained" in kinds
+            movement.customers_losing += "lost" in kinds
+            movement.customers_changed += "changed" in kinds
+        example = _Example(customer, data, diff)
+        if len(self._examples) < EXAMPLES:
+            heapq.heappush(self._examples, example)
+        elif customer < self._examples[0].customer:
+            heapq.heapreplace(self._examples, example)
+        return diff
+
+    def examples(self) -> list[tuple[str, Mapping[str, Any], CustomerDiff]]:
+        ordered = sorted(self._examples, key=lambda e: e.customer)
+        return [(e.customer, e.data, e.diff) for e in ordered]
+
+    def rows(self) -> list[dict[str, Any]]:
+        keys = set(self.old.groups) | set(self.new.groups) | set(self.movements)
+        rows = []
+        for key in sorted(keys, key=group_sort_key):
+            rule, step, month = key
+            old = self.old.groups.get(key, Totals())
+            new = self.new.groups.get(key, Totals())
+            movement = self.movements.get(key, Movement())
+            row: dict[str, Any] = {"rule": rule, "step": step}
+            if self.by_month:
+                row["month"] = month
+            row.update(compare_totals(old, new, movement))
+            rows.append(row)
+        return rows
+
+    def totals(self) -> dict[str, Any]:
+        movement = Movement()
+        for each in self.movements.values():
+            movement.gained += each.gained
+            movement.lost += each.lost
+            movement.changed += each.changed
+        totals = compare_totals(self.old.total, self.new.total, movement)
+        for name in ("customers_gaining", "customers_losing", "customers_changed"):
+            del totals[name]
+        return totals
+
+
+def compare_totals(old: Totals, new: Totals, movement: Movement) -> dict[str, Any]:
+    """One row of the diff report: both sides' totals and the movement between them."""
+    return {
+        "old_decisions": old.decisions,
+        "new_decisions": new.decisions,
+        "gained": movement.gained,
+        "lost": movement.lost,
+        "changed": movement.changed,
+        "customers_gaining": movement.customers_gaining,
+        "customers_losing": movement.customers_losing,
+        "customers_changed": movement.customers_changed,
+        "old_points": old.points,
+        "new_points": new.points,
+        "points_delta": new.points - old.points,
+        "pending_points_delta": new.pending_points - old.pending_points,
+        "store_credit_delta": _money(new.store_credit - old.store_credit),
+        "discount_amount_delta": _money(new.discount_amount - old.discount_amount),
+    }
+
+
+def _money(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
+def explain_example(
+    diff: CustomerDiff,
+    data: Mapping[str, Any],
+    old_engine: Engine,
+    new_engine: Engine,
+    now: datetime,
+) -> dict[str, Any]:
+    """An example customer's difference, with each side's explanation of the rules and steps
+    that differ (for earning rules: of the activity behind the decision)."""
+    targets: set[tuple[str, int | None, str | None]] = set()
+    for decision in (*diff.gained, *diff.lost, *(n for _, n in diff.changed)):
+        activity = decision.qualifying if decision.step is None else None
+        targets.add((decision.rule, decision.step, activity))
+
+    def reasons(engine: Engine) -> list[dict[str, Any]]:
+        explanations: list[Explanation] = engine.explain(dict(data), now=now)
+        return [
+            e.to_json()
+            for e in explanations
+            if (e.rule, e.step, e.activity) in targets
+            or ((e.rule, e.step, None) in targets and e.step is not None)
+        ]
+
+    def describe(decision: Decision) -> dict[str, Any]:
+        value = value_of(decision)
+        return {
+            "key": decision.key,
+            "rule": decision.rule,
+            "step": decision.step,
+            "status": decision.status,
+            "points": value.points,
+            "rewards": [r.to_json() for r in decision.rewards],
+        }
+
+    return {
+        "customer": diff.customer,
+        "gained": [describe(d) for d in diff.gained],
+        "lost": [describe(d) for d in diff.lost],
+        "changed": [{"old": describe(o), "new": describe(n)} for o, n in diff.changed],
+        "old_explanations": reasons(old_engine),
+        "new_explanations": reasons(new_engine),
+    }

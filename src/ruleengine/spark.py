@@ -1,0 +1,357 @@
+"""Backtests on Apache Spark: the same decisions as the local path, over a cluster's data.
+
+    from ruleengine.spark import evaluate_dataframe, tally_decisions
+    decisions = evaluate_dataframe(customers, activity, rules_text, now=now, name="acme.yaml")
+    report = tally_decisions(decisions, customers=customers.count(), by_month=True)
+
+`customers` and `activity` are Spark DataFrames in the table layout of docs/batch.md (the
+layout `ruleengine backtest` reads from Parquet, CSV or DuckDB). Each customer's activity is
+gathered next to its customers row (a `collect_list` of structs, grouped by `customer_id`),
+and `mapInArrow` hands the rows to Python a record batch at a time; each batch is assembled
+into snapshots by the very function the DuckDB path uses (`sources.assemble_customer`), so
+both paths read a row alike. The ruleset travels as its text and is compiled once per
+executor process (`batch.engine_for_text` caches it by content; Python workers are reused).
+
+The result is a DataFrame of decisions, one row per decision, with the columns of
+`decisions.parquet` (`output.DECISION_COLUMNS`); `tally_decisions` adds them up with Spark SQL
+into the same document as `Tally.to_json`: money summed as exact decimals and written with the
+scale the local path gives, so the two reports are equal, not just close.
+
+Needs the `ruleengine[spark]` extra and Java 17 (`scripts/setup-system` installs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ruleengine.backtest.output import decision_columns, decision_schema
+from ruleengine.backtest.run import read
+from ruleengine.backtest.sources import (
+    ACTIVITY_COLUMNS,
+    CUSTOMER_COLUMNS,
+    ROW_COLUMN,
+    SourceError,
+    arrow_rows,
+    assemble_customer,
+    attribute_kinds,
+)
+from ruleengine.backtest.tally import Totals
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+_ACTIVITY = "_activity"
+
+
+def evaluate_dataframe(
+    customers: DataFrame,
+    activity: DataFrame,
+    rules_text: str,
+    *,
+    now: datetime,
+    name: str = "<rules>",
+    ruleset: str = "rules",
+) -> DataFrame:
+    """A DataFrame of decisions, one row per decision, of every customer in `customers`.
+
+    Raises `SourceError` at once for a missing or unknown column; a customer whose data breaks
+    the snapshot contract fails the Spark job with the same located message as the local path.
+    """
+    from pyspark.sql import functions as f
+
+    from ruleengine.engine.engine import engine_for_text
+
+    engine = engine_for_text(rules_text, name)  # checks the rules here, before any job
+    attributes = {k: str(v) for k, v in engine.ruleset.model.attributes.items()}
+    customer_kinds = _kinds(customers.columns, CUSTOMER_COLUMNS, attributes, "customers")
+    activity_kinds = _kinds(activity.columns, ACTIVITY_COLUMNS, {}, "activity")
+    for required in ("customer_id", "type", "id", "at"):
+        if required not in activity.columns:
+            raise SourceError(f"`activity`: missing column `{required}`")
+    if "customer_id" not in customers.columns:
+        raise SourceError("`customers`: missing column `customer_id`")
+
+    # The order of a customer's activity does not matter (the engine orders it in time, ties
+    # by type and id), so no sort: a numbered row only helps a problem name its place.
+    numbered = activity.withColumn(ROW_COLUMN, f.monotonically_increasing_id() + 1)
+    entry = f.struct(*[f.col(c) for c in numbered.columns])
+    grouped = numbered.groupBy("customer_id").agg(f.collect_list(entry).alias(_ACTIVITY))
+    rows = customers.withColumn(ROW_COLUMN, f.lit(0).cast("long")).join(
+        grouped, "customer_id", "left"
+    )
+    schema = _spark_schema()
+
+    def evaluate(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        local = engine_for_text(rules_text, name)  # once per executor process
+        arrow_schema = decision_schema()
+        for batch in batches:
+            columns = decision_columns()
+            for row in arrow_rows(batch):
+                # nested activity structs keep their null cells: drop them, as arrow_rows does
+                row[_ACTIVITY] = [
+                    {k: v for k, v in entry.items() if v is not None}
+                    for entry in row.get(_ACTIVITY) or ()
+                ]
+                customer = assemble_customer(
+                    row, customer_kinds, activity_kinds, "customers", "activity"
+                )
+                result = local.evaluate(read(local, customer), now=now)
+                columns.add(ruleset, customer.id, result.decisions)
+            yield pa.RecordBatch.from_pydict(columns.rows, schema=arrow_schema)
+
+    return rows.mapInArrow(evaluate, schema)
+
+
+def _kinds(
+    columns: list[str], known: dict[str, str], attributes: dict[str, str], table: str
+) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    attribute = attribute_kinds(attributes)
+    for column in columns:
+        if column in known:
+            kinds[column] = known[column]
+        elif column in attribute:
+            kinds[column] = attribute[column]
+        else:
+            raise SourceError(f"`{table}`: unknown column `{column}`")
+    return kinds
+
+
+def _spark_schema() -> Any:
+    from pyspark.sql.types import (
+        IntegerType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampType,
+    )
+
+    text = StringType()
+    return StructType(
+        [
+            StructField("ruleset", text),
+            StructField("customer_id", text),
+            StructField("key", text),
+            StructField("rule", text),
+            StructField("step", IntegerType()),
+            StructField("status", text),
+            StructField("logic", text),
+            StructField("pick", IntegerType()),
+            StructField("achieved_at", TimestampType()),
+            StructField("available_at", TimestampType()),
+            StructField("qualifying", text),
+            StructField("points", LongType()),
+            StructField("store_credit", text),
+            StructField("discount_amount", text),
+            StructField("rewards", text),
+        ]
+    )
+
+
+# -- aggregation with Spark SQL -----------------------------------------------------------------
+
+
+def _utc_month(column: str) -> str:
+    """The UTC month of a timestamp, whatever the session's time zone (`date_format` writes
+    the session's wall time; shifting by it first gives UTC's)."""
+    return f"date_format(to_utc_timestamp({column}, current_timezone()), 'yyyy-MM')"
+
+
+_SCALE = "CASE WHEN instr({c}, '.') > 0 THEN length({c}) - instr({c}, '.') ELSE 0 END"
+
+
+def tally_decisions(
+    decisions: DataFrame, *, customers: int, by_month: bool = False
+) -> dict[str, Any]:
+    """The decisions added up per rule and step (and UTC month of `achieved_at`), as
+    `Tally.to_json` gives them for the same decisions (runtime problems are not carried by
+    the decisions DataFrame, so `problems` is empty)."""
+    decisions.createOrReplaceTempView("ruleengine_decisions")
+    session = decisions.sparkSession
+    month = "date_format(from_utc_timestamp(achieved_at, 'UTC'), 'yyyy-MM')" if by_month else "''"
+    picks = "logic = 'customer_picks'"
+    sums = f"""
+        count(*) AS decisions,
+        count(DISTINCT customer_id) AS customers,
+        sum(CASE WHEN status = 'granted' THEN 1 ELSE 0 END) AS granted,
+        sum(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
+        sum(CASE WHEN status = 'reversed' THEN 1 ELSE 0 END) AS reversed,
+        sum(CASE WHEN {picks} THEN 1 ELSE 0 END) AS choices,
+        sum(CASE WHEN status <> 'pending' THEN points ELSE 0 END) AS points,
+        sum(CASE WHEN status = 'pending' THEN points ELSE 0 END) AS pending_points,
+        CAST(sum(CASE WHEN status <> 'pending' THEN CAST(store_credit AS DECIMAL(38, 10))
+             ELSE 0 END) AS STRING) AS store_credit,
+        max(CASE WHEN status <> 'pending' THEN {_SCALE.format(c="store_credit")} ELSE 0 END)
+            AS store_credit_scale,
+        CAST(sum(CASE WHEN status <> 'pending' THEN CAST(discount_amount AS DECIMAL(38, 10))
+             ELSE 0 END) AS STRING) AS discount_amount,
+        max(CASE WHEN status <> 'pending' THEN {_SCALE.format(c="discount_amount")} ELSE 0 END)
+            AS discount_amount_scale
+    """
+    grouped = session.sql(
+        f"SELECT rule, step, {month} AS month, {sums} FROM ruleengine_decisions "
+        "GROUP BY rule, step, month"
+    ).collect()
+    total = session.sql(f"SELECT {sums} FROM ruleengine_decisions").collect()[0]
+    rows = []
+    for row in sorted(
+        grouped, key=lambda r: (r["rule"], -1 if r["step"] is None else r["step"], r["month"])
+    ):
+        entry: dict[str, Any] = {"rule": row["rule"], "step": row["step"]}
+        if by_month:
+            entry["month"] = row["month"]
+        entry.update(_totals(row).to_json())
+        rows.append(entry)
+    return {
+        "customers": customers,
+        "customers_with_decisions": int(total["customers"]),
+        "rows": rows,
+        "totals": _totals(total).to_json() if total["decisions"] else Totals().to_json(),
+        "problems": [],
+    }
+
+
+def _totals(row: Any) -> Totals:
+    def money(name: str) -> Decimal:
+        scale = int(row[f"{name}_scale"] or 0)
+        return Decimal(row[name] or "0").quantize(Decimal(1).scaleb(-scale))
+
+    return Totals(
+        decisions=int(row["decisions"]),
+        customers=int(row["customers"]),
+        granted=int(row["granted"]),
+        pending=int(row["pending"]),
+        reversed=int(row["reversed"]),
+        choices=int(row["choices"]),
+        points=int(row["points"] or 0),
+        pending_points=int(row["pending_points"] or 0),
+        store_credit=money("store_credit"),
+        discount_amount=money("discount_amount"),
+    )
+
+
+_SAME = " AND ".join(
+    f"o.{c} <=> n.{c}"
+    for c in ("logic", "pick", "rewards", "achieved_at", "qualifying", "status", "available_at")
+)
+
+
+def diff_decisions(
+    old: DataFrame, new: DataFrame, *, customers: int, by_month: bool = False
+) -> dict[str, Any]:
+    """Two rulesets' decisions (from `evaluate_dataframe` on the same customers) compared with
+    Spark SQL: the `rows` and `totals` of the local diff report (without the examples, which
+    the local command explains), matching decisions by customer and key."""
+    from ruleengine.backtest.differ import Movement, compare_totals
+
+    session = old.sparkSession
+    old.createOrReplaceTempView("ruleengine_old")
+    new.createOrReplaceTempView("ruleengine_new")
+    side = "coalesce(n.{c}, o.{c})"
+    month = _utc_month(side.format(c="achieved_at")) if by_month else "''"
+    changes = session.sql(
+        f"""
+        SELECT {side.format(c="rule")} AS rule, {side.format(c="step")} AS step,
+               {month} AS month,
+               coalesce(n.customer_id, o.customer_id) AS customer_id,
+               CASE WHEN o.key IS NULL THEN 'gained' WHEN n.key IS NULL THEN 'lost'
+                    ELSE 'changed' END AS change
+        FROM ruleengine_old o FULL OUTER JOIN ruleengine_new n
+          ON o.customer_id = n.customer_id AND o.key = n.key
+        WHERE o.key IS NULL OR n.key IS NULL OR NOT ({_SAME})
+        """
+    )
+    changes.createOrReplaceTempView("ruleengine_changes")
+    moved = session.sql(
+        """
+        SELECT rule, step, month,
+               sum(CASE WHEN change = 'gained' THEN 1 ELSE 0 END) AS gained,
+               sum(CASE WHEN change = 'lost' THEN 1 ELSE 0 END) AS lost,
+               sum(CASE WHEN change = 'changed' THEN 1 ELSE 0 END) AS changed,
+               count(DISTINCT CASE WHEN change = 'gained' THEN customer_id END) AS gaining,
+               count(DISTINCT CASE WHEN change = 'lost' THEN customer_id END) AS losing,
+               count(DISTINCT CASE WHEN change = 'changed' THEN customer_id END) AS changing
+        FROM ruleengine_changes GROUP BY rule, step, month
+        """
+    ).collect()
+    changed_customers = session.sql(
+        "SELECT count(DISTINCT customer_id) AS n FROM ruleengine_changes"
+    ).collect()[0]["n"]
+    movements = {
+        (r["rule"], r["step"], r["month"]): Movement(
+            int(r["gained"]),
+            int(r["lost"]),
+            int(r["changed"]),
+            int(r["gaining"]),
+            int(r["losing"]),
+            int(r["changing"]),
+        )
+        for r in moved
+    }
+    before = _groups(tally_decisions(old, customers=customers, by_month=by_month), by_month)
+    after = _groups(tally_decisions(new, customers=customers, by_month=by_month), by_month)
+    rows = []
+    for key in sorted(set(before) | set(after) | set(movements), key=_sort_key):
+        rule, step, group_month = key
+        row: dict[str, Any] = {"rule": rule, "step": step}
+        if by_month:
+            row["month"] = group_month
+        row.update(
+            compare_totals(
+                before.get(key, Totals()), after.get(key, Totals()), movements.get(key, Movement())
+            )
+        )
+        rows.append(row)
+    total = Movement()
+    for each in movements.values():
+        total.gained += each.gained
+        total.lost += each.lost
+        total.changed += each.changed
+    totals = compare_totals(_all(before), _all(after), total)
+    for name in ("customers_gaining", "customers_losing", "customers_changed"):
+        del totals[name]
+    return {
+        "customers": customers,
+        "customers_changed": int(changed_customers),
+        "rows": rows,
+        "totals": totals,
+    }
+
+
+def _sort_key(key: tuple[str, int | None, str]) -> tuple[str, int, str]:
+    return key[0], -1 if key[1] is None else key[1], key[2]
+
+
+def _groups(report: dict[str, Any], by_month: bool) -> dict[tuple[str, int | None, str], Totals]:
+    groups = {}
+    for row in report["rows"]:
+        totals = Totals(
+            decisions=row["decisions"],
+            customers=row["customers"],
+            granted=row["granted"],
+            pending=row["pending"],
+            reversed=row["reversed"],
+            choices=row["choices"],
+            points=row["points"],
+            pending_points=row["pending_points"],
+            store_credit=Decimal(row["store_credit"]),
+            discount_amount=Decimal(row["discount_amount"]),
+        )
+        groups[(row["rule"], row["step"], row.get("month", "") if by_month else "")] = totals
+    return groups
+
+
+def _all(groups: dict[tuple[str, int | None, str], Totals]) -> Totals:
+    total = Totals()
+    for totals in groups.values():
+        total.merge(totals)
+    return total
+
+
+__all__ = ["diff_decisions", "evaluate_dataframe", "tally_decisions"]

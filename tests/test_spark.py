@@ -1,0 +1,177 @@
+"""`ruleengine.spark` on Spark `local[2]`: exactly the decisions, and the same report, as the
+local path on the same data.
+
+These tests fail (never skip) when Java or pyspark is missing: the full suite needs both, and
+`scripts/setup-system` installs Java.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from ruleengine import Engine, load_ruleset
+from ruleengine.backtest.output import DecisionColumns
+from ruleengine.backtest.sources import SourceError
+from ruleengine.backtest.tally import Tally
+from test_backtest import RULES, example_snapshots, history, write_tables
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session for the whole test session (it takes seconds to start)."""
+    if shutil.which("java") is None:
+        pytest.fail("Spark needs Java 17: run scripts/setup-system")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        pytest.fail("pyspark is missing: pip install -e '.[dev]' (and run scripts/setup-system)")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # The Python workers must import ruleengine: the interpreter running the tests has it.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("ruleengine-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def frames(spark: Any, folder: Path) -> tuple[Any, Any]:
+    return (
+        spark.read.parquet(str(folder / "customers.parquet")),
+        spark.read.parquet(str(folder / "activity.parquet")),
+    )
+
+
+def local_rows(rules: Path, snapshots: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    engine = Engine(load_ruleset(rules))
+    columns = DecisionColumns()
+    for snapshot in snapshots:
+        result = engine.evaluate(snapshot, now=NOW)
+        columns.add("rules", snapshot["customer"]["id"], result.decisions)
+    return sorted(zip(*columns.rows.values(), strict=True), key=_order)
+
+
+def _order(row: tuple[Any, ...]) -> tuple[str, str]:
+    return row[1], row[2]
+
+
+def spark_rows(decisions: Any) -> list[tuple[Any, ...]]:
+    rows = []
+    for row in decisions.collect():
+        values = list(row)
+        for index in (8, 9):  # Spark returns naive UTC datetimes (session zone UTC)
+            if values[index] is not None:
+                values[index] = values[index].replace(tzinfo=UTC)
+        rows.append(tuple(values))
+    return sorted(rows, key=_order)
+
+
+@pytest.mark.parametrize(
+    ("rules", "snapshots"),
+    [
+        ("acme.yaml", lambda: history(80)),
+        ("greenleaf-market.yaml", lambda: example_snapshots("greenleaf")),
+        ("urban-threads.yaml", lambda: example_snapshots("urban")),
+    ],
+    ids=["acme-generated", "greenleaf-examples", "urban-examples"],
+)
+def test_spark_gives_exactly_the_local_decisions(
+    spark: Any, rules: str, snapshots: Any, tmp_path: Path
+) -> None:
+    from ruleengine.spark import evaluate_dataframe, tally_decisions
+
+    data = snapshots()
+    folder = write_tables(tmp_path / "t", data, "parquet")
+    customers, activity = frames(spark, folder)
+    text = (RULES / rules).read_text(encoding="utf-8")
+    decisions = evaluate_dataframe(customers, activity, text, now=NOW, name=rules)
+    assert spark_rows(decisions) == local_rows(RULES / rules, data)
+
+    engine = Engine(load_ruleset(RULES / rules))
+    tally = Tally(by_month=True)
+    for snapshot in data:
+        tally.add(engine.evaluate(snapshot, now=NOW))
+    expected = tally.to_json()
+    report = tally_decisions(decisions, customers=customers.count(), by_month=True)
+    assert report["rows"] == expected["rows"]
+    assert report["totals"] == expected["totals"]
+    assert report["customers_with_decisions"] == expected["customers_with_decisions"]
+
+
+def test_spark_refuses_an_unknown_column(spark: Any, tmp_path: Path) -> None:
+    from ruleengine.spark import evaluate_dataframe
+
+    folder = write_tables(tmp_path / "t", history(3), "parquet")
+    customers, activity = frames(spark, folder)
+    text = (RULES / "acme.yaml").read_text(encoding="utf-8")
+    with pytest.raises(SourceError, match="unknown column `subtotl`"):
+        evaluate_dataframe(
+            customers, activity.withColumnRenamed("subtotal", "subtotl"), text, now=NOW
+        )
+
+
+def test_spark_output_reads_back_like_the_local_parquet(spark: Any, tmp_path: Path) -> None:
+    """The decisions DataFrame has the columns of `decisions.parquet`."""
+    from ruleengine.spark import evaluate_dataframe
+
+    folder = write_tables(tmp_path / "t", history(20), "parquet")
+    customers, activity = frames(spark, folder)
+    text = (RULES / "acme.yaml").read_text(encoding="utf-8")
+    decisions = evaluate_dataframe(customers, activity, text, now=NOW)
+    decisions.write.parquet(str(tmp_path / "spark-out"))
+    table = pq.read_table(tmp_path / "spark-out")
+    assert table.column_names == list(DecisionColumns.NAMES)
+    assert json.loads(table["rewards"][0].as_py())
+
+
+def test_spark_diff_matches_the_local_diff(spark: Any, tmp_path: Path) -> None:
+    from ruleengine.backtest.differ import Differ
+    from ruleengine.spark import diff_decisions, evaluate_dataframe
+    from test_backtest import changed_acme
+
+    data = history(80, seed=8)
+    folder = write_tables(tmp_path / "t", data, "parquet")
+    customers, activity = frames(spark, folder)
+    new_path = changed_acme(tmp_path)
+    old_text = (RULES / "acme.yaml").read_text(encoding="utf-8")
+    new_text = new_path.read_text(encoding="utf-8")
+    old = evaluate_dataframe(customers, activity, old_text, now=NOW, ruleset="old")
+    new = evaluate_dataframe(customers, activity, new_text, now=NOW, ruleset="new")
+    report = diff_decisions(old, new, customers=customers.count(), by_month=True)
+
+    old_engine, new_engine = (
+        Engine(load_ruleset(RULES / "acme.yaml")),
+        Engine(load_ruleset(new_path)),
+    )
+    differ = Differ(by_month=True)
+    for snapshot in data:
+        differ.add(
+            snapshot["customer"]["id"],
+            snapshot,
+            old_engine.evaluate(snapshot, now=NOW),
+            new_engine.evaluate(snapshot, now=NOW),
+        )
+    assert report["rows"] == differ.rows()
+    assert report["totals"] == differ.totals()
+    assert report["customers_changed"] == differ.customers_changed
