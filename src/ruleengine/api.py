@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,10 +18,12 @@ from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.program import Env, Program, ProgramLike, context_free
 from ruleengine.expr.program import compile_program as compile_checked
 from ruleengine.expr.reader import Reader, compile_reader, reads_of
-from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.expr.scope import Scope
-from ruleengine.expr.types import Type
+from ruleengine.expr.types import ListType, RecordType, Type, parse_type_name
 from ruleengine.rules.vocabulary import earning_scope
+
+_UNBUILT: Any = object()
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,14 @@ class Expression:
     scope: Scope
     _evaluate: ProgramLike
     _read: Reader
-    _fast: Callable[[Mapping[str, Any]], Any] | None = None
+    # `evaluate`'s function of the host's data, made on first use (so compiling, which an
+    # editor or `validate` does many times, does not pay for generating code), and the last
+    # moment and zone it checked, so a host calling it with the same `now` checks it once.
+    # One slot each, replaced whole: safe to share between threads (a race builds twice).
+    _host: list[Any] = field(default_factory=lambda: [_UNBUILT], compare=False, repr=False)
+    _checked: list[tuple[Any, Any]] = field(
+        default_factory=lambda: [(None, None)], compare=False, repr=False
+    )
 
     @property
     def type(self) -> Type:
@@ -51,9 +60,23 @@ class Expression:
         with a located diagnostic. To evaluate many records at one moment, bind once:
         `bind(now=..., convert=True)`.
         """
+        fast = self._host[0]
+        if fast is _UNBUILT:
+            program = self._evaluate
+            fast = self._host[0] = (
+                _host_function(program, self.scope, self._read)
+                if isinstance(program, Program)
+                else None
+            )
+        if fast is not None:  # the expression never reads the context: only check it
+            last = self._checked[0]
+            if last[0] is not now or last[1] is not timezone:
+                check_now(now)
+                if isinstance(timezone, str):
+                    ZoneInfo(timezone)  # an unknown zone is an error here too
+                self._checked[0] = (now, timezone)
+            return fast(variables)
         ctx = EvalContext(now, ZoneInfo(timezone) if isinstance(timezone, str) else timezone)
-        if self._fast is not None:  # the expression never reads the context
-            return self._fast(variables)
         values = self._read(variables)
         try:
             return self._evaluate(Env(ctx, values))
@@ -111,6 +134,54 @@ class Expression:
         return run
 
 
+Declaration = str | Mapping[str, "Declaration"] | Sequence["Declaration"]
+"""A host's type declaration: a type name as rule files write it (`"money"`, `"string?"`,
+`"list[string]"`), a mapping of field names to declarations (a record), or a one-element
+list holding the declaration of its elements (a list of records)."""
+
+
+def declare_scope(roots: Mapping[str, Declaration]) -> Scope:
+    """The names a host's expressions may use, and their types, from plain data.
+
+    ```python
+    scope = declare_scope({
+        "order": {"subtotal": "money", "channel": "string", "coupon": "string?",
+                  "items": [{"sku": "string", "price": "money", "quantity": "int"}]},
+        "points": "int",
+    })
+    compile_expression("order.subtotal >= 20 and points > 100", scope)
+    ```
+
+    Type names are those of a ruleset's `attributes`: `string`, `int`, `decimal`, `money`,
+    `bool`, `date`, `datetime`, `list[string]`, each optional with a trailing `?`. Raises
+    `ValueError` naming the declaration it cannot read.
+    """
+    return Scope({name: _declared(decl, (name,)) for name, decl in roots.items()})
+
+
+def _declared(declaration: Declaration, path: tuple[str, ...]) -> Type:
+    where = ".".join(path)
+    if isinstance(declaration, str):
+        try:
+            return parse_type_name(declaration.strip())
+        except KeyError:
+            raise ValueError(
+                f"`{where}`: unknown type `{declaration}`; the types are string, int, decimal, "
+                "money, bool, date, datetime and list[string], each optionally with `?`"
+            ) from None
+    if isinstance(declaration, Mapping):
+        fields = tuple(
+            (str(name), _declared(inner, (*path, str(name)))) for name, inner in declaration.items()
+        )
+        return RecordType(path[-1], fields)
+    if isinstance(declaration, Sequence) and len(declaration) == 1:
+        return ListType(_declared(declaration[0], (*path, "item")))
+    raise ValueError(
+        f"`{where}`: a declaration is a type name, a mapping of fields, or a list of one "
+        "declaration"
+    )
+
+
 def compile_expression(
     text: str, scope: Scope | None = None, *, name: str = "<string>"
 ) -> Expression:
@@ -130,9 +201,7 @@ def compile_expression(
         if checked is not None and not diagnostics:
             program = compile_checked(checked)
             reader = compile_reader(names.roots, reads_of([checked.root]))
-            return Expression(
-                text, checked, names, program, reader, _host_function(program, names, reader)
-            )
+            return Expression(text, checked, names, program, reader)
     raise RuleSetError(diagnostics)
 
 

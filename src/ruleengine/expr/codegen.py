@@ -92,16 +92,6 @@ def _amount(value: Any) -> Decimal:
     raise _DeclineError
 
 
-def _strings(value: Any) -> Any:
-    """A list of text as it is (the expression never changes it), or decline."""
-    if type(value) is not list:
-        raise _DeclineError
-    for item in value:
-        if type(item) is not str:
-            raise _DeclineError
-    return value
-
-
 def _field(record: Mapping[str, Any], name: str, t: Type, path: tuple[str, ...]) -> Any:
     """A field of another type, converted by `coerce` (as `coerce_record` would)."""
     if name not in record:
@@ -120,7 +110,7 @@ _HELPERS: dict[str, Any] = {
     "_Decimal": Decimal,
     "_DeclineError": _DeclineError,
     "_amount": _amount,
-    "_strings": _strings,
+    "_join": "".join,
     "_field": _field,
     "_NO_LIST": _NO_LIST,
     "_floor": math.floor,
@@ -161,6 +151,7 @@ VOCABULARY = frozenset(
         "get",
         "is_finite",
         "isinstance",
+        "list",
         "dict",
         "_evaluate",
         "_slow",
@@ -273,9 +264,13 @@ class _Writer:
             self._convert(variable, t)
         elif isinstance(t, ListType) and isinstance(t.element, StrType):
             self.lines.append(f"{variable} = {record}.get({name!r}, _NO_LIST)")
-            self.lines.append(
-                f"{variable} = [] if {variable} is _NO_LIST else _strings({variable})"
-            )
+            # `"".join` checks in C that every element is text (as `coerce` does, subclasses
+            # too); the host's list is used as it is, since expressions never change a list.
+            self.lines += [
+                f"if {variable} is _NO_LIST: {variable} = []",
+                f"elif type({variable}) is not list: raise _DeclineError",
+                f"else: _join({variable})",
+            ]
         else:
             field_type, field_path = self.constant(t), self.constant(path)
             self.lines.append(
