@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from ruleengine.expr.types import ListType, RecordType, Type, parse_type_name
 from ruleengine.rules.vocabulary import earning_scope
 
 _UNBUILT: Any = object()
+_ANY_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,9 @@ class Conditions:
     scope: Scope
     _program: ProgramSet
     _read: Reader
+    # `evaluate`'s function of the host's data when no condition reads the context (made on
+    # first use; None otherwise), as `Expression._host`.
+    _host: list[Any] = field(default_factory=lambda: [_UNBUILT], compare=False, repr=False)
 
     def convert(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         """JSON-like values -> runtime values, as `Expression.convert`."""
@@ -252,8 +256,30 @@ class Conditions:
     def evaluate(
         self, variables: Mapping[str, Any], *, now: datetime, timezone: str | tzinfo = "UTC"
     ) -> list[Any]:
-        """Evaluate every condition on the host's data, converting only what they read."""
-        return self.bind(now=now, timezone=timezone)(self._read(variables))
+        """Evaluate every condition on the host's data, converting only what they read.
+
+        When no condition reads the context, the function is built once (generated code
+        where it can be) and reused; otherwise the set is bound to `now` on each call."""
+        fast = self._host[0]
+        if fast is _UNBUILT:
+            fast = self._host[0] = self._context_free()
+        if fast is None:
+            return self.bind(now=now, timezone=timezone)(self._read(variables))
+        check_now(now)
+        if isinstance(timezone, str):
+            ZoneInfo(timezone)  # an unknown zone is an error here too
+        result: list[Any] = fast(variables)
+        return result
+
+    def _context_free(self) -> Callable[[Mapping[str, Any]], Any] | None:
+        programs = [e._evaluate for e in self.expressions]
+        if not all(isinstance(p, Program) and not p.contextual for p in programs):
+            return None
+        # No condition reads the context, so any moment binds them to the same functions.
+        slow = _composed(self._read, self.bind(now=_ANY_MOMENT))
+        checked = [e.checked for e in self.expressions]
+        generated = generate(checked, self.scope.roots, None, slow, together=True)
+        return generated[0] if generated is not None else slow
 
 
 def compile_conditions(

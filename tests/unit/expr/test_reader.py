@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ruleengine.api import compile_conditions, compile_expression
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.coerce import CoercionError
 from ruleengine.expr.reader import ELEMENT, reads_of
 
@@ -124,3 +125,18 @@ def test_conditions_read_what_any_of_them_reads() -> None:
         "customer": {"tier": "gold"},
     }
     assert conditions.bind(now=NOW, convert=True)(HOST) == [True, True]
+
+
+def test_conditions_evaluate_raises_the_first_failing_conditions_error() -> None:
+    texts = ["order.subtotal >= 20", "stats.orders_count / stats.referrals_count > 1"]
+    conditions = compile_conditions(texts)
+    for _ in range(2):  # the first call builds the function, the second reuses it
+        with pytest.raises(RuleSetError) as raised:
+            conditions.evaluate(HOST, now=NOW)
+        assert [(d.code, d.file) for d in raised.value.diagnostics] == [("RE601", "<string>[1]")]
+
+
+def test_conditions_that_read_the_clock_evaluate_at_each_moment() -> None:
+    conditions = compile_conditions(["order.at < now()", "order.subtotal > 1"])
+    assert conditions.evaluate(HOST, now=NOW) == [True, True]
+    assert conditions.evaluate(HOST, now=datetime(2026, 4, 1, tzinfo=UTC)) == [False, True]
