@@ -84,8 +84,6 @@ def _walk(node: Expr, item: tuple[str, ...] | None, reads: Reads) -> None:
     path = _path(node, item)
     if path is not None:
         _mark(reads, path, whole=True)
-        if isinstance(node, Index):
-            _walk(node.index, item, reads)
         _walk_indices(node, item, reads)
         return
     if isinstance(node, Call) and FUNCTIONS[node.name].binds_item and len(node.args) == 2:

@@ -54,6 +54,10 @@ HOST: dict[str, Any] = {
         ("len(order.items) > 0 and order.items[0] == null", {"order": {"items": None}}),
         ("count(order.items)", {"order": {"items": None}}),
         (
+            "order.items[stats.orders_count] != null",
+            {"order": {"items": {ELEMENT: None}}, "stats": {"orders_count": None}},
+        ),
+        (
             "any(order.items, any(item.tags, item == 'x'))",
             {"order": {"items": {ELEMENT: {"tags": {ELEMENT: None}}}}},
         ),
