@@ -1,4 +1,7 @@
-"""Conditions alone: ruleengine, a hand-written Python function, and the peers, per workload.
+"""Secondary figures: conditions on records converted beforehand, which no host has (the
+headline, from the host's own dict with conversion counted, is `benchmarks/host.py`).
+
+Conditions alone: ruleengine, a hand-written Python function, and the peers, per workload.
 
 Every engine evaluates the same condition on the same records (converted once, beforehand,
 into what it takes) and must return the same answers; the report gives evaluations per second

@@ -16,6 +16,7 @@ ratios between fast functions are not squeezed towards 1 by the harness's own ov
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -53,25 +54,35 @@ def _sized(function: Callable[[Any], Any], records: Sequence[Any], target: float
 
 
 def compare(
-    candidates: Sequence[Candidate], *, rounds: int = 15, target: float = 0.02
+    candidates: Sequence[Candidate],
+    *,
+    rounds: int = 15,
+    target: float = 0.02,
+    statistic: str = "best",
 ) -> list[Timing]:
-    """Time each candidate in interleaved rounds; the best time per call of each, in order."""
+    """Time each candidate in interleaved rounds; the best (or, with `statistic="median"`,
+    the median) time per call of each, in order."""
     sized = [
         (name, function, _sized(function, records, target))
         for name, function, records in candidates
     ]
     best = [float("inf")] * len(sized)
+    times: list[list[float]] = [[] for _ in sized]
     enabled = gc.isenabled()
     gc.collect()
     gc.disable()  # a collection triggered by one candidate's garbage must not land on another
     try:
         for _ in range(rounds):
             for index, (_, function, records) in enumerate(sized):
-                best[index] = min(best[index], _run(function, records) / len(records))
+                seconds = _run(function, records) / len(records)
+                best[index] = min(best[index], seconds)
+                times[index].append(seconds)
             gc.collect()
     finally:
         if enabled:
             gc.enable()
+    if statistic == "median":
+        best = [statistics.median(t) for t in times]
     return [Timing(name, seconds) for (name, _, _), seconds in zip(sized, best, strict=True)]
 
 

@@ -32,11 +32,12 @@ __all__ = [
     "__version__",
     "check_ruleset",
     "compile_expression",
+    "declare_scope",
     "load_ruleset",
 ]
 
 if TYPE_CHECKING:
-    from ruleengine.api import compile_expression
+    from ruleengine.api import compile_expression, declare_scope
     from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError, Severity
     from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation, Progress
     from ruleengine.engine.engine import Engine
@@ -63,6 +64,7 @@ _LAZY = {
     "RuleSetError": "ruleengine.diagnostics.diagnostic",
     "Severity": "ruleengine.diagnostics.diagnostic",
     "compile_expression": "ruleengine.api",
+    "declare_scope": "ruleengine.api",
     "Engine": "ruleengine.engine.engine",
     "Limits": "ruleengine.limits",
     "RuleEngineError": "ruleengine.errors",

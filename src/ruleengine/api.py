@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError
 from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.checker import check_expression
+from ruleengine.expr.codegen import generate
 from ruleengine.expr.coerce import coerce
 from ruleengine.expr.conditions import ProgramSet
 from ruleengine.expr.parser import ExpressionSource, parse_expression
-from ruleengine.expr.program import Env, Program, ProgramLike
+from ruleengine.expr.program import Env, Program, ProgramLike, context_free
 from ruleengine.expr.program import compile_program as compile_checked
-from ruleengine.expr.runtime import EvalContext, EvaluationError
+from ruleengine.expr.reader import Reader, compile_reader, reads_of
+from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.expr.scope import Scope
-from ruleengine.expr.types import Type
+from ruleengine.expr.types import ListType, RecordType, Type, parse_type_name
 from ruleengine.rules.vocabulary import earning_scope
+
+_UNBUILT: Any = object()
+_ANY_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,15 @@ class Expression:
     checked: CheckedExpr
     scope: Scope
     _evaluate: ProgramLike
+    _read: Reader
+    # `evaluate`'s function of the host's data, made on first use (so compiling, which an
+    # editor or `validate` does many times, does not pay for generating code), and the last
+    # moment and zone it checked, so a host calling it with the same `now` checks it once.
+    # One slot each, replaced whole: safe to share between threads (a race builds twice).
+    _host: list[Any] = field(default_factory=lambda: [_UNBUILT], compare=False, repr=False)
+    _checked: list[tuple[Any, Any]] = field(
+        default_factory=lambda: [(None, None)], compare=False, repr=False
+    )
 
     @property
     def type(self) -> Type:
@@ -38,31 +52,69 @@ class Expression:
     def evaluate(
         self, variables: Mapping[str, Any], *, now: datetime, timezone: str | tzinfo = "UTC"
     ) -> Any:
-        """Evaluate with `variables` (JSON-like data for each root name the expression uses).
+        """Evaluate with `variables` (the host's own data for each root name it uses).
 
-        Values are converted to their declared types first (decimal strings to `Decimal`,
-        ISO timestamps to `datetime`); a value that does not fit raises `CoercionError` naming
-        its JSON path, and a failure such as division by zero raises `RuleSetError` with a
-        located diagnostic.
+        Only the values the expression reads are converted (decimal strings and numbers to
+        `Decimal`, ISO timestamps to `datetime`), so a call costs what the expression reads,
+        not the size of `variables`; a value read that does not fit raises `CoercionError`
+        naming its JSON path, and a failure such as division by zero raises `RuleSetError`
+        with a located diagnostic. To evaluate many records at one moment, bind once:
+        `bind(now=..., convert=True)`.
         """
-        return self.bind(now=now, timezone=timezone)(self.convert(variables))
+        fast = self._host[0]
+        if fast is _UNBUILT:
+            program = self._evaluate
+            fast = self._host[0] = (
+                _host_function(program, self.scope, self._read)
+                if isinstance(program, Program)
+                else None
+            )
+        if fast is not None:  # the expression never reads the context: only check it
+            last = self._checked[0]
+            if last[0] is not now or last[1] is not timezone:
+                check_now(now)
+                if isinstance(timezone, str):
+                    ZoneInfo(timezone)  # an unknown zone is an error here too
+                self._checked[0] = (now, timezone)
+            return fast(variables)
+        ctx = EvalContext(now, ZoneInfo(timezone) if isinstance(timezone, str) else timezone)
+        values = self._read(variables)
+        try:
+            return self._evaluate(Env(ctx, values))
+        except EvaluationError as error:
+            source = self.checked.source
+            raise RuleSetError([source.report(error.span, error.code, error.message)]) from None
 
     def convert(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         """JSON-like values -> the runtime values `bind`'s function takes (exact decimals,
-        aware datetimes), checked against the scope's types; raises `CoercionError`."""
+        aware datetimes), every root of the scope checked whole against its types; raises
+        `CoercionError`. `read` converts only what the expression reads."""
         return {
             name: coerce(variables[name], root_type, (name,))
             for name, root_type in self.scope.roots.items()
             if name in variables
         }
 
+    def read(self, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The values the expression reads, converted from the host's data (as `convert`
+        would convert them, with the same errors), and nothing else."""
+        return self._read(variables)
+
     def bind(
-        self, *, now: datetime, timezone: str | tzinfo = "UTC"
+        self, *, now: datetime, timezone: str | tzinfo = "UTC", convert: bool = False
     ) -> Callable[[dict[str, Any]], Any]:
-        """A plain function of already converted variables, for evaluating many records at
-        one moment (the fast path: no conversion or checks per call)."""
+        """A plain function for evaluating many records at one moment.
+
+        With `convert=True` it takes the host's own data, as `evaluate` does, and converts
+        only what the expression reads; without, it takes variables converted beforehand
+        (`convert` or `read`) and does no conversion or checks per call.
+        """
         zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         ctx = EvalContext(now, zone)
+        if convert:
+            slow = _composed(self._read, self.bind(now=now, timezone=zone))
+            generated = generate([self.checked], self.scope.roots, ctx, slow)
+            return generated[0] if generated is not None else slow
         evaluate = self._evaluate
         source = self.checked.source
 
@@ -83,6 +135,54 @@ class Expression:
         return run
 
 
+Declaration = str | Mapping[str, "Declaration"] | Sequence["Declaration"]
+"""A host's type declaration: a type name as rule files write it (`"money"`, `"string?"`,
+`"list[string]"`), a mapping of field names to declarations (a record), or a one-element
+list holding the declaration of its elements (a list of records)."""
+
+
+def declare_scope(roots: Mapping[str, Declaration]) -> Scope:
+    """The names a host's expressions may use, and their types, from plain data.
+
+    ```python
+    scope = declare_scope({
+        "order": {"subtotal": "money", "channel": "string", "coupon": "string?",
+                  "items": [{"sku": "string", "price": "money", "quantity": "int"}]},
+        "points": "int",
+    })
+    compile_expression("order.subtotal >= 20 and points > 100", scope)
+    ```
+
+    Type names are those of a ruleset's `attributes`: `string`, `int`, `decimal`, `money`,
+    `bool`, `date`, `datetime`, `list[string]`, each optional with a trailing `?`. Raises
+    `ValueError` naming the declaration it cannot read.
+    """
+    return Scope({name: _declared(decl, (name,)) for name, decl in roots.items()})
+
+
+def _declared(declaration: Declaration, path: tuple[str, ...]) -> Type:
+    where = ".".join(path)
+    if isinstance(declaration, str):
+        try:
+            return parse_type_name(declaration.strip())
+        except KeyError:
+            raise ValueError(
+                f"`{where}`: unknown type `{declaration}`; the types are string, int, decimal, "
+                "money, bool, date, datetime and list[string], each optionally with `?`"
+            ) from None
+    if isinstance(declaration, Mapping):
+        fields = tuple(
+            (str(name), _declared(inner, (*path, str(name)))) for name, inner in declaration.items()
+        )
+        return RecordType(path[-1], fields)
+    if isinstance(declaration, Sequence) and len(declaration) == 1:
+        return ListType(_declared(declaration[0], (*path, "item")))
+    raise ValueError(
+        f"`{where}`: a declaration is a type name, a mapping of fields, or a list of one "
+        "declaration"
+    )
+
+
 def compile_expression(
     text: str, scope: Scope | None = None, *, name: str = "<string>"
 ) -> Expression:
@@ -100,7 +200,9 @@ def compile_expression(
         checked, problems = check_expression(expr, names, src)
         diagnostics += problems
         if checked is not None and not diagnostics:
-            return Expression(text, checked, names, compile_checked(checked))
+            program = compile_checked(checked)
+            reader = compile_reader(names.roots, reads_of([checked.root]))
+            return Expression(text, checked, names, program, reader)
     raise RuleSetError(diagnostics)
 
 
@@ -112,6 +214,10 @@ class Conditions:
     expressions: tuple[Expression, ...]
     scope: Scope
     _program: ProgramSet
+    _read: Reader
+    # `evaluate`'s function of the host's data when no condition reads the context (made on
+    # first use; None otherwise), as `Expression._host`.
+    _host: list[Any] = field(default_factory=lambda: [_UNBUILT], compare=False, repr=False)
 
     def convert(self, variables: Mapping[str, Any]) -> dict[str, Any]:
         """JSON-like values -> runtime values, as `Expression.convert`."""
@@ -121,16 +227,26 @@ class Conditions:
             if name in variables
         }
 
+    def read(self, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """The values any of the conditions reads, converted, as `Expression.read`."""
+        return self._read(variables)
+
     def bind(
-        self, *, now: datetime, timezone: str | tzinfo = "UTC"
+        self, *, now: datetime, timezone: str | tzinfo = "UTC", convert: bool = False
     ) -> Callable[[dict[str, Any]], list[Any]]:
-        """One function of converted variables that returns every condition's value, in the
+        """One function of converted variables (with `convert=True`: of the host's own data,
+        converting only what the conditions read) that returns every condition's value, in the
         order given, in one call. It gives exactly what each condition's own `bind` gives, and
         raises the first failing condition's `RuleSetError`; it is faster because tiers (the
         same field against several thresholds, alone or behind the same filter) are decided
         together by one search. See `ruleengine.expr.conditions.ProgramSet.bind`."""
         zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         ctx = EvalContext(now, zone)
+        if convert:
+            slow = _composed(self._read, self.bind(now=now, timezone=zone))
+            checked = [e.checked for e in self.expressions]
+            generated = generate(checked, self.scope.roots, ctx, slow, together=True)
+            return generated[0] if generated is not None else slow
 
         def located(source: ExpressionSource) -> Callable[[EvaluationError], BaseException]:
             return lambda e: RuleSetError([source.report(e.span, e.code, e.message)])
@@ -140,8 +256,30 @@ class Conditions:
     def evaluate(
         self, variables: Mapping[str, Any], *, now: datetime, timezone: str | tzinfo = "UTC"
     ) -> list[Any]:
-        """Convert `variables` and evaluate every condition (the convenient, slower path)."""
-        return self.bind(now=now, timezone=timezone)(self.convert(variables))
+        """Evaluate every condition on the host's data, converting only what they read.
+
+        When no condition reads the context, the function is built once (generated code
+        where it can be) and reused; otherwise the set is bound to `now` on each call."""
+        fast = self._host[0]
+        if fast is _UNBUILT:
+            fast = self._host[0] = self._context_free()
+        if fast is None:
+            return self.bind(now=now, timezone=timezone)(self._read(variables))
+        check_now(now)
+        if isinstance(timezone, str):
+            ZoneInfo(timezone)  # an unknown zone is an error here too
+        result: list[Any] = fast(variables)
+        return result
+
+    def _context_free(self) -> Callable[[Mapping[str, Any]], Any] | None:
+        programs = [e._evaluate for e in self.expressions]
+        if not all(isinstance(p, Program) and not p.contextual for p in programs):
+            return None
+        # No condition reads the context, so any moment binds them to the same functions.
+        slow = _composed(self._read, self.bind(now=_ANY_MOMENT))
+        checked = [e.checked for e in self.expressions]
+        generated = generate(checked, self.scope.roots, None, slow, together=True)
+        return generated[0] if generated is not None else slow
 
 
 def compile_conditions(
@@ -162,4 +300,33 @@ def compile_conditions(
     if diagnostics:
         raise RuleSetError(diagnostics)
     program = ProgramSet(tuple(e.checked for e in expressions))
-    return Conditions(tuple(expressions), names, program)
+    reader = compile_reader(names.roots, reads_of([e.checked.root for e in expressions]))
+    return Conditions(tuple(expressions), names, program, reader)
+
+
+def _host_function(
+    program: Program, scope: Scope, read: Reader
+) -> Callable[[Mapping[str, Any]], Any] | None:
+    """`evaluate`'s function of the host's data, for a program that never reads the context
+    (the same at every `now`): generated code, falling back to the reader and the closures,
+    which raise the located `RuleSetError`. None for a program that reads the context."""
+    free = context_free(program)
+    if free is None:
+        return None
+    source = program.checked.source
+
+    def slow(variables: Mapping[str, Any]) -> Any:
+        try:
+            return free(read(variables))
+        except EvaluationError as error:
+            raise RuleSetError([source.report(error.span, error.code, error.message)]) from None
+
+    generated = generate([program.checked], scope.roots, None, slow)
+    return generated[0] if generated is not None else slow
+
+
+def _composed(
+    read: Reader, evaluate: Callable[[dict[str, Any]], Any]
+) -> Callable[[Mapping[str, Any]], Any]:
+    """`evaluate(read(variables))` as one function."""
+    return lambda variables: evaluate(read(variables))

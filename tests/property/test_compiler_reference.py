@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -259,9 +260,9 @@ BASE: dict[str, Any] = {
 }
 
 
-def records(expression: Expression) -> list[dict[str, Any]]:
-    """Converted records: full, with nulls, with empty lists and zeros, with fields missing."""
-    full = expression.convert(BASE)
+def records(expression: Expression) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:
+    """(the host's data, converted whole): full, with nulls, with empty lists and zeros, with
+    fields missing; and converted records with fields absent (no host data gives those)."""
     nulls = copy.deepcopy(BASE)
     for record in nulls.values():
         for key in list(record):
@@ -272,12 +273,16 @@ def records(expression: Expression) -> list[dict[str, Any]]:
     empty = copy.deepcopy(BASE)
     empty["order"].update(items=[], discount_codes=[], subtotal="0")
     empty["customer"]["tags"] = []
-    converted = [full, expression.convert(nulls), expression.convert(empty)]
-    missing = copy.deepcopy(full)
+    missing = copy.deepcopy(BASE)
     for record in missing.values():
         for key in ("tier", "email", "channel", "total", "last_order_at"):
             record.pop(key, None)  # absent, not null: reads as null all the same
-    return [*converted, missing]
+    converted = [(raw, expression.convert(raw)) for raw in (BASE, nulls, empty, missing)]
+    absent = copy.deepcopy(converted[0][1])
+    for record in absent.values():
+        for key in ("tier", "email", "channel", "total", "last_order_at"):
+            record.pop(key, None)  # converted records with the keys absent, as the engine's
+    return [*converted, (None, absent)]
 
 
 def outcome(function: Callable[[], Any]) -> tuple[str, Any]:
@@ -313,13 +318,20 @@ def check_same(text: str) -> None:
     program = expression._evaluate
     assert isinstance(program, Program)
     dynamic = program.bind(zone_ctx)  # the engine's: the context read per call
-    for variables in records(expression):
+    from_host = expression.bind(now=NOW, timezone=ZONE, convert=True)
+    for raw, variables in records(expression):
         expected = outcome(
             lambda v=variables: reference(expression.checked, expression.checked.root, v, zone_ctx)
         )
         for bound in (folded, dynamic):
             actual = outcome(lambda v=variables, f=bound: f(v))
             assert same_value(actual, expected), (text, variables, actual, expected)
+        if raw is None:
+            continue
+        # The host's path converts only what the expression reads: the same value or error.
+        for host in (from_host, partial(expression.evaluate, now=NOW, timezone=ZONE)):
+            actual = outcome(lambda r=raw, f=host: f(r))
+            assert same_value(actual, expected), (text, raw, actual, expected)
 
 
 def corpus() -> list[str]:

@@ -3,8 +3,10 @@ static type. `program.Program` compiles through it.
 
 Only checked expressions compile, so every operation here is known to fit its operands; the
 closures do no type tests of their own beyond what the static types leave open. There is no
-`eval`/`exec`: user text only ever becomes data (constants) inside closures, so a rule file can
-never run code, and the closures are plain functions a profiler can see.
+`eval`/`exec` here: user text only ever becomes data (constants) inside closures, so a rule file
+can never run code, and the closures are plain functions a profiler can see. (The host's path
+from its own dict is generated code where it can be, `codegen`, with these closures as the
+fallback.)
 
 Why it is fast (see `docs/performance.md` for the measurements):
 

@@ -1,0 +1,478 @@
+"""Generated code for the host's path: one Python function per expression (or condition set)
+that reads the values it needs straight from the host's data, converts them, and computes
+the result in one frame, as a hand-written function would.
+
+Closures (`compiler`) pay a Python call per node; on a two-field condition that is most of the
+time. This module writes the checked expression out as Python source and compiles it once, the
+way Jinja2 compiles templates. It covers the shapes conditions take (field loads, comparisons,
+`and`/`or`/`not`, `in` a constant list or a list field, arithmetic on whole numbers and exact
+decimals, `floor`/`ceil`/`len`, `if`, `now()`/`today()` once bound); anything else (a
+quantifier, an index, dates against timestamps, durations) makes `generate` return None and
+the closures run, as before.
+
+**Nothing the host's rule text says can become code.** The source is assembled only from:
+
+* a fixed template and a fixed vocabulary of operators (`and or not == != < <= > >= in + -`)
+  and helper names (`_HELPERS`), chosen by the *node kind and static type* of the checked
+  AST, never by the text of a node;
+* local names the generator numbers itself (`_r0`, `_v1`, `_k2`);
+* `repr()` of checked constants whose type is exactly `str`, `int` or `bool` (or `None`), and
+  of field and root names (strings): `repr` of a `str` is always one string literal token,
+  whatever it holds (quotes, backslashes, newlines), and of an `int` one number token. Every
+  other constant (`Decimal`, durations, days, the frozen sets of `in`) is passed in the
+  function's namespace under a numbered name, never as text.
+
+`tests/property/test_codegen.py` checks this on every corpus expression and fuzzed ones (the
+tokens of the source are only those listed), and that the generated function agrees with the
+reference interpreter on every case.
+
+**Declining.** The generated function converts what it reads with exact type checks (`str` is
+`str`, amounts from `int`, `str`, `float` or finite `Decimal`), and reads every path up front,
+as the reader does. Anything unexpected (a missing field, a wrong type, division by zero, a
+decimal out of range) raises inside it, and then the slow path (the reader and the closures)
+runs on the same data and gives the value, or raises exactly the error it always raised.
+Expressions are pure, so evaluating twice changes nothing but time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from ruleengine.expr.ast import (
+    BinaryOp,
+    BinaryOperator,
+    Call,
+    Conditional,
+    Constant,
+    Expr,
+    FieldAccess,
+    Index,
+    ListExpr,
+    Name,
+    UnaryOp,
+    UnaryOperator,
+)
+from ruleengine.expr.checked import CheckedExpr
+from ruleengine.expr.closures import _container, _is_decimal
+from ruleengine.expr.coerce import coerce
+from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
+from ruleengine.expr.runtime import ARITHMETIC, EvalContext
+from ruleengine.expr.types import (
+    BoolType,
+    DateTimeType,
+    DateType,
+    DecimalType,
+    IntType,
+    ListType,
+    MoneyType,
+    NeverType,
+    NullType,
+    OptionalType,
+    RecordType,
+    StrType,
+    Type,
+)
+
+
+class _UnsupportedError(Exception):
+    """A node the generator does not write out: the closures run instead."""
+
+
+class _DeclineError(Exception):
+    """A host value the fast path does not convert: the slow path decides."""
+
+
+def _amount(value: Any) -> Decimal:
+    """An amount that is not a `str`, `int` or `Decimal`: floats as `coerce` reads them."""
+    if type(value) is float:
+        return Decimal(repr(value))
+    raise _DeclineError
+
+
+def _field(record: Mapping[str, Any], name: str, t: Type, path: tuple[str, ...]) -> Any:
+    """A field of another type, converted by `coerce` (as `coerce_record` would)."""
+    if name not in record:
+        if isinstance(t, OptionalType):
+            return None
+        if isinstance(t, ListType):
+            return []
+        raise _DeclineError
+    return coerce(record[name], t, path)
+
+
+_NO_LIST: Any = object()
+
+_HELPERS: dict[str, Any] = {
+    "_D": Decimal,
+    "_Decimal": Decimal,
+    "_DeclineError": _DeclineError,
+    "_amount": _amount,
+    "_join": "".join,
+    "_field": _field,
+    "_NO_LIST": _NO_LIST,
+    "_floor": math.floor,
+    "_ceil": math.ceil,
+    "_add": ARITHMETIC.add,
+    "_sub": ARITHMETIC.subtract,
+    "_mul": ARITHMETIC.multiply,
+    "_div": ARITHMETIC.divide,
+    "_rem": ARITHMETIC.remainder,
+}
+
+VOCABULARY = frozenset(
+    {
+        *_HELPERS,
+        "def",
+        "data",
+        "try",
+        "except",
+        "Exception",
+        "return",
+        "if",
+        "elif",
+        "else",
+        "is",
+        "not",
+        "and",
+        "or",
+        "in",
+        "None",
+        "True",
+        "False",
+        "raise",
+        "type",
+        "str",
+        "int",
+        "bool",
+        "len",
+        "get",
+        "is_finite",
+        "isinstance",
+        "list",
+        "dict",
+        "_evaluate",
+        "_slow",
+        "_Mapping",
+        "_coerce",
+    }
+)
+"""Every identifier generated source may contain, besides its numbered locals and constants
+(`_r0`, `_v1`, `_k2`); checked by the tests."""
+
+_SYMBOLS = {
+    BinaryOperator.EQ: "==",
+    BinaryOperator.NE: "!=",
+    BinaryOperator.LT: "<",
+    BinaryOperator.LE: "<=",
+    BinaryOperator.GT: ">",
+    BinaryOperator.GE: ">=",
+}
+_DECIMAL_HELPERS = {
+    BinaryOperator.ADD: "_add",
+    BinaryOperator.SUB: "_sub",
+    BinaryOperator.MUL: "_mul",
+    BinaryOperator.DIV: "_div",
+    BinaryOperator.MOD: "_rem",
+}
+_INT_SYMBOLS = {BinaryOperator.ADD: "+", BinaryOperator.SUB: "-", BinaryOperator.MUL: "*"}
+
+
+class _Writer:
+    """Python source for checked expressions over one scope: the loads (each path once, in
+    order of first use) and one Python expression per checked expression."""
+
+    def __init__(self, roots: Mapping[str, Type], ctx: EvalContext | None) -> None:
+        self.roots = roots
+        self.ctx = ctx
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+        self.loaded: dict[tuple[str, ...], str] = {}
+        self.checked: CheckedExpr | None = None
+        self.count = 0
+
+    def constant(self, value: Any) -> str:
+        if value is None or type(value) in (bool, int, str):
+            return repr(value)
+        name = f"_k{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def local(self, prefix: str) -> str:
+        self.count += 1
+        return f"_{prefix}{self.count}"
+
+    def load(self, path: tuple[str, ...]) -> str:
+        """The local holding the converted value at `path`, loading it on first use."""
+        if path in self.loaded:
+            return self.loaded[path]
+        root = path[0]
+        if root not in self.roots:
+            raise _UnsupportedError
+        t = self.roots[root]
+        if len(path) == 1:
+            if isinstance(t, RecordType):
+                raise _UnsupportedError  # a whole record: the reader converts those
+            variable = self.local("v")
+            self.lines.append(f"{variable} = data[{root!r}]")
+            self._convert(variable, t)
+        else:
+            if not isinstance(t, RecordType):
+                raise _UnsupportedError
+            record_path: tuple[str, ...] = (root,)
+            record = self.load_record(record_path)
+            for name in path[1:-1]:
+                field = t.field(name)
+                if not isinstance(field, RecordType):
+                    raise _UnsupportedError  # only required records in between
+                t, record_path = field, (*record_path, name)
+                record = self.load_record(record_path)
+            name = path[-1]
+            field_type = t.field(name)
+            if field_type is None:
+                raise _UnsupportedError
+            variable = self.local("v")
+            self._read_field(variable, record, name, field_type, path)
+        self.loaded[path] = variable
+        return variable
+
+    def load_record(self, path: tuple[str, ...]) -> str:
+        if path in self.loaded:
+            return self.loaded[path]
+        variable = self.local("r")
+        if len(path) == 1:
+            self.lines.append(f"{variable} = data[{path[0]!r}]")
+        else:
+            parent = self.load_record(path[:-1])
+            self.lines.append(f"{variable} = {parent}[{path[-1]!r}]")
+        self.lines.append(
+            f"if type({variable}) is not dict and not isinstance({variable}, _Mapping): "
+            "raise _DeclineError"
+        )
+        self.loaded[path] = variable
+        return variable
+
+    def _read_field(
+        self, variable: str, record: str, name: str, t: Type, path: tuple[str, ...]
+    ) -> None:
+        inner = t.inner if isinstance(t, OptionalType) else t
+        if isinstance(inner, StrType | IntType | BoolType | DecimalType | MoneyType):
+            getter = f"{record}.get({name!r})" if isinstance(t, OptionalType) else None
+            self.lines.append(f"{variable} = {getter or f'{record}[{name!r}]'}")
+            self._convert(variable, t)
+        elif isinstance(t, ListType) and isinstance(t.element, StrType):
+            self.lines.append(f"{variable} = {record}.get({name!r}, _NO_LIST)")
+            # `"".join` checks in C that every element is text (as `coerce` does, subclasses
+            # too); the host's list is used as it is, since expressions never change a list.
+            self.lines += [
+                f"if {variable} is _NO_LIST: {variable} = []",
+                f"elif type({variable}) is not list: raise _DeclineError",
+                f"else: _join({variable})",
+            ]
+        else:
+            field_type, field_path = self.constant(t), self.constant(path)
+            self.lines.append(
+                f"{variable} = _field({record}, {name!r}, {field_type}, {field_path})"
+            )
+
+    def _convert(self, variable: str, t: Type) -> None:
+        """Check (and for amounts, convert) the value in `variable`, or decline."""
+        optional = isinstance(t, OptionalType)
+        inner = t.inner if isinstance(t, OptionalType) else t
+        guard = f"{variable} is not None and " if optional else ""
+        if isinstance(inner, StrType | IntType | BoolType):
+            kind = {StrType: "str", IntType: "int", BoolType: "bool"}[type(inner)]
+            self.lines.append(f"if {guard}type({variable}) is not {kind}: raise _DeclineError")
+        elif isinstance(inner, DecimalType | MoneyType):
+            indent = ""
+            if optional:
+                self.lines.append(f"if {variable} is not None:")
+                indent = "    "
+            self.lines += [
+                f"{indent}if type({variable}) is str or type({variable}) is int: "
+                f"{variable} = _D({variable})",
+                f"{indent}elif type({variable}) is not _Decimal: {variable} = _amount({variable})",
+                f"{indent}if not {variable}.is_finite(): raise _DeclineError",
+            ]
+        else:
+            field_type, field_path = self.constant(t), self.constant(())
+            self.lines.append(f"{variable} = _coerce({variable}, {field_type}, {field_path})")
+
+    # -- expressions -----------------------------------------------------------------------------
+
+    def write(self, checked: CheckedExpr) -> str:
+        self.checked = checked
+        return self.expr(checked.root)
+
+    def type_of(self, node: Expr) -> Type:
+        assert self.checked is not None
+        return self.checked.type_of(node)
+
+    def expr(self, node: Expr) -> str:  # one branch per node kind
+        match node:
+            case Constant(value=value):
+                if type(value) is int and _is_decimal(self.type_of(node)):
+                    return self.constant(Decimal(value))
+                return self.constant(value)
+            case Name() | FieldAccess():
+                path = _path(node)
+                if path is None:
+                    raise _UnsupportedError
+                return self.load(path)
+            case UnaryOp(op=op, operand=operand):
+                if op is UnaryOperator.NOT:
+                    return f"(not {self.expr(operand)})"
+                if not isinstance(self.type_of(operand), IntType | DecimalType | MoneyType):
+                    raise _UnsupportedError
+                return f"(-{self.expr(operand)})"
+            case BinaryOp():
+                return self.binary(node)
+            case Call():
+                return self.call(node)
+            case Conditional(condition=condition, then_branch=then, else_branch=other):
+                if _is_decimal(self.type_of(node)) and any(
+                    isinstance(self.type_of(branch), IntType) for branch in (then, other)
+                ):
+                    raise _UnsupportedError  # a whole number that joined decimals: closures convert
+                return f"({self.expr(then)} if {self.expr(condition)} else {self.expr(other)})"
+            case Index() | ListExpr():
+                raise _UnsupportedError
+            case _:
+                raise _UnsupportedError
+
+    def operand(self, node: Expr, other: Expr) -> str:
+        """An operand; a whole-number literal beside money or decimals as a `Decimal`."""
+        if (
+            isinstance(node, Constant)
+            and type(node.value) is int
+            and _is_decimal(self.type_of(other))
+        ):
+            return self.constant(Decimal(node.value))
+        return self.expr(node)
+
+    def binary(self, node: BinaryOp) -> str:  # noqa: C901  # one branch per operator kind
+        op, left, right = node.op, node.left, node.right
+        if op is BinaryOperator.AND or op is BinaryOperator.OR:
+            return f"({self.expr(left)} {op.value} {self.expr(right)})"
+        if op is BinaryOperator.IN or op is BinaryOperator.NOT_IN:
+            needle = self.expr(left)
+            if isinstance(right, ListExpr):
+                if not all(isinstance(item, Constant) for item in right.items):
+                    raise _UnsupportedError
+                values = [item.value for item in right.items if isinstance(item, Constant)]
+                if _is_decimal(self.type_of(right)):
+                    values = [Decimal(v) if type(v) is int else v for v in values]
+                haystack = self.constant(_container(values, self.type_of(left)))
+            else:
+                haystack = self.expr(right)
+            return f"({needle} {op.value} {haystack})"
+        left_type, right_type = self.type_of(left), self.type_of(right)
+        if op in _SYMBOLS:
+            days = (DateType, DateTimeType)
+            inner_left = left_type.inner if isinstance(left_type, OptionalType) else left_type
+            inner_right = right_type.inner if isinstance(right_type, OptionalType) else right_type
+            if isinstance(inner_left, days) and isinstance(inner_right, days):
+                if type(inner_left) is not type(inner_right):
+                    raise _UnsupportedError  # a timestamp against a day: by day in the zone
+            elif not all(
+                isinstance(t, StrType | IntType | BoolType | DecimalType | MoneyType) or t is None
+                for t in (_scalar(left_type), _scalar(right_type))
+            ):
+                raise _UnsupportedError
+            a, b = self.operand(left, right), self.operand(right, left)
+            return f"({a} {_SYMBOLS[op]} {b})"
+        if isinstance(left_type, IntType) and isinstance(right_type, IntType):
+            if op in _INT_SYMBOLS:
+                return f"({self.expr(left)} {_INT_SYMBOLS[op]} {self.expr(right)})"
+            if op is BinaryOperator.DIV:
+                return f"_div(_D({self.expr(left)}), {self._decimal_operand(right)})"
+            raise _UnsupportedError
+        if isinstance(left_type, StrType) and op is BinaryOperator.ADD:
+            return f"({self.expr(left)} + {self.expr(right)})"
+        numbers = (IntType, DecimalType, MoneyType)
+        if isinstance(left_type, numbers) and isinstance(right_type, numbers):
+            helper = _DECIMAL_HELPERS[op]
+            return f"{helper}({self.operand(left, right)}, {self.operand(right, left)})"
+        raise _UnsupportedError
+
+    def _decimal_operand(self, node: Expr) -> str:
+        if isinstance(node, Constant) and type(node.value) is int:
+            return self.constant(Decimal(node.value))  # `int / 2`: converted once
+        return f"_D({self.expr(node)})"
+
+    def call(self, node: Call) -> str:
+        name, args = node.name, node.args
+        if name in ("now", "today"):
+            if self.ctx is None:
+                raise _UnsupportedError
+            return self.constant(self.ctx.now if name == "now" else self.ctx.today)
+        if name == "date" and len(args) == 1 and isinstance(args[0], Constant):
+            implement = FUNCTIONS[name].implement
+            assert implement is not None
+            return self.constant(implement(None, args[0].value))
+        if len(args) != 1:
+            raise _UnsupportedError
+        helper = {"floor": "_floor", "ceil": "_ceil", "len": "len"}.get(name)
+        if helper is None:
+            raise _UnsupportedError
+        return f"{helper}({self.expr(args[0])})"
+
+
+def _scalar(t: Type) -> Type | None:
+    inner = t.inner if isinstance(t, OptionalType) else t
+    return None if isinstance(inner, NullType | NeverType) else inner
+
+
+def _path(node: Expr) -> tuple[str, ...] | None:
+    if isinstance(node, Name):
+        return None if node.name == BOUND_NAME else (node.name,)
+    if isinstance(node, FieldAccess):
+        base = _path(node.target)
+        return None if base is None else (*base, node.name)
+    return None
+
+
+Generated = Callable[[Mapping[str, Any]], Any]
+
+
+def generate(
+    checked: Sequence[CheckedExpr],
+    roots: Mapping[str, Type],
+    ctx: EvalContext | None,
+    slow: Callable[[Mapping[str, Any]], Any],
+    *,
+    together: bool = False,
+) -> tuple[Generated, str] | None:
+    """The generated function (and its source) computing `checked[0]` (or, `together`, the
+    list of every value) from the host's data, falling back to `slow` on anything unusual;
+    None when an expression has a node the generator does not write out. `ctx` is folded in
+    (`now()`); without one, an expression that reads the context is not generated."""
+    writer = _Writer(roots, ctx)
+    try:
+        values = [writer.write(c) for c in checked]
+    except _UnsupportedError:
+        return None
+    result = f"[{', '.join(values)}]" if together else values[0]
+    body = [*writer.lines, f"return {result}"]
+    source = "\n".join(
+        [
+            "def _evaluate(data):",
+            "    try:",
+            *(f"        {line}" for line in body),
+            "    except Exception:",
+            "        return _slow(data)",
+        ]
+    )
+    namespace: dict[str, Any] = {
+        **_HELPERS,
+        "_Mapping": Mapping,
+        "_coerce": coerce,
+        **writer.names,
+        "_slow": slow,
+    }
+    code = compile(source, "<ruleengine generated>", "exec")
+    exec(code, namespace)  # the source made only of the vocabulary above; see docstring
+    function: Generated = namespace["_evaluate"]
+    return function, source

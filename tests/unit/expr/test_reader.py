@@ -1,0 +1,146 @@
+"""The host's data is converted only where an expression reads it, with `coerce`'s errors."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ruleengine.api import compile_conditions, compile_expression
+from ruleengine.diagnostics.diagnostic import RuleSetError
+from ruleengine.expr.coerce import CoercionError
+from ruleengine.expr.reader import ELEMENT, reads_of
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+HOST: dict[str, Any] = {
+    "customer": {"id": "c1", "tags": ["vip"], "tier": "gold", "excluded": False},
+    "stats": {
+        "orders_count": 3,
+        "amount_spent": "120.50",
+        "points_earned": 10,
+        "reviews_count": 0,
+        "referrals_count": 0,
+    },
+    "order": {
+        "id": "o1",
+        "at": "2026-05-01T10:00:00Z",
+        "subtotal": "42.50",
+        "channel": "online",
+        "items": [
+            {"product_id": "p1", "quantity": 2, "price": "12.50", "tags": ["x"]},
+            {"product_id": "p2", "quantity": 1, "price": 17},
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "reads"),
+    [
+        ("order.subtotal >= 20", {"order": {"subtotal": None}}),
+        (
+            "customer.tier == 'gold' and stats.orders_count > 1",
+            {"customer": {"tier": None}, "stats": {"orders_count": None}},
+        ),
+        ("any(order.items, item.price > 10)", {"order": {"items": {ELEMENT: {"price": None}}}}),
+        (
+            "order.items[0] != null and order.items[0].quantity > 1",
+            {"order": {"items": {ELEMENT: None}}},
+        ),
+        ("len(order.items) > 0 and order.items[0] == null", {"order": {"items": None}}),
+        ("count(order.items)", {"order": {"items": None}}),
+        (
+            "order.items[stats.orders_count] != null",
+            {"order": {"items": {ELEMENT: None}}, "stats": {"orders_count": None}},
+        ),
+        (
+            "any(order.items, any(item.tags, item == 'x'))",
+            {"order": {"items": {ELEMENT: {"tags": {ELEMENT: None}}}}},
+        ),
+        (
+            "sum(order.items, item.price * item.quantity) > 0",
+            {"order": {"items": {ELEMENT: {"price": None, "quantity": None}}}},
+        ),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_reads_are_the_paths_the_expression_loads(text: str, reads: dict[str, Any]) -> None:
+    assert reads_of([compile_expression(text).checked.root]) == reads
+
+
+def test_read_converts_only_what_is_read() -> None:
+    expression = compile_expression("order.subtotal >= 20 and any(order.items, item.price > 15)")
+    assert expression.read(HOST) == {
+        "order": {
+            "subtotal": Decimal("42.50"),
+            "items": [{"price": Decimal("12.50")}, {"price": Decimal(17)}],
+        }
+    }
+
+
+def test_a_bad_value_nobody_reads_is_not_an_error() -> None:
+    data = copy.deepcopy(HOST)
+    data["stats"]["amount_spent"] = "lots"
+    del data["customer"]["id"]
+    assert compile_expression("order.subtotal >= 20").evaluate(data, now=NOW) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "change"),
+    [
+        ("order.subtotal >= 20", lambda d: d["order"].update(subtotal="lots")),
+        ("order.subtotal >= 20", lambda d: d["order"].update(subtotal=True)),
+        ("order.subtotal >= 20", lambda d: d["order"].update(subtotal="NaN")),
+        ("order.subtotal >= 20", lambda d: d["order"].pop("subtotal")),
+        ("order.subtotal >= 20", lambda d: d.update(order=[1])),
+        ("stats.orders_count > 1", lambda d: d["stats"].update(orders_count="3")),
+        ("customer.tier == 'gold'", lambda d: d["customer"].update(tier=3)),
+        ("order.at > now()", lambda d: d["order"].update(at="2026-05-01T10:00:00")),
+        ("any(order.items, item.price > 10)", lambda d: d["order"]["items"][1].update(price="x")),
+        ("any(order.items, item.price > 10)", lambda d: d["order"]["items"][1].pop("price")),
+        ("any(order.items, item.price > 10)", lambda d: d["order"].update(items="many")),
+        ("any(order.items, item.price > 10)", lambda d: d["order"]["items"].append(None)),
+    ],
+)
+def test_a_bad_value_read_raises_what_converting_it_whole_raises(text: str, change: Any) -> None:
+    data = copy.deepcopy(HOST)
+    change(data)
+    expression = compile_expression(text)
+    with pytest.raises(CoercionError) as whole:
+        expression.convert(data)
+    for call in (
+        lambda: expression.evaluate(data, now=NOW),
+        lambda: expression.bind(now=NOW, convert=True)(data),
+        lambda: compile_conditions([text]).evaluate(data, now=NOW),
+    ):
+        with pytest.raises(CoercionError) as read:
+            call()
+        assert (read.value.path, read.value.message) == (whole.value.path, whole.value.message)
+
+
+def test_conditions_read_what_any_of_them_reads() -> None:
+    conditions = compile_conditions(["order.subtotal >= 20", "customer.tier == 'gold'"])
+    assert conditions.read(HOST) == {
+        "order": {"subtotal": Decimal("42.50")},
+        "customer": {"tier": "gold"},
+    }
+    assert conditions.bind(now=NOW, convert=True)(HOST) == [True, True]
+
+
+def test_conditions_evaluate_raises_the_first_failing_conditions_error() -> None:
+    texts = ["order.subtotal >= 20", "stats.orders_count / stats.referrals_count > 1"]
+    conditions = compile_conditions(texts)
+    for _ in range(2):  # the first call builds the function, the second reuses it
+        with pytest.raises(RuleSetError) as raised:
+            conditions.evaluate(HOST, now=NOW)
+        assert [(d.code, d.file) for d in raised.value.diagnostics] == [("RE601", "<string>[1]")]
+
+
+def test_conditions_that_read_the_clock_evaluate_at_each_moment() -> None:
+    conditions = compile_conditions(["order.at < now()", "order.subtotal > 1"])
+    assert conditions.evaluate(HOST, now=NOW) == [True, True]
+    assert conditions.evaluate(HOST, now=datetime(2026, 4, 1, tzinfo=UTC)) == [False, True]
