@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from ruleengine.engine.activity import Order
+from ruleengine.engine.activity import Order, Referral
 from ruleengine.engine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
 from ruleengine.engine.earning_plan import (
     EarningOutcome,
@@ -139,10 +139,28 @@ class EarningEvaluator:
                     occasions.append(
                         (event.at, event.type, event.id, event.id, None, event.record, group)
                     )
+        if on_event and ("referral" in on_event or "referral_converted" in on_event):
+            occasions.extend(self.referrals(on_event))
         if plan.birthday_rules:
             occasions.extend(self.birthdays(plan.birthday_rules))
         occasions.sort()
         return occasions
+
+    def referrals(self, on_event: dict[str, RuleGroup]) -> Iterator[_Occasion]:
+        """`on: referral` fires when the friend registered (the referral's `at`),
+        `on: referral_converted` when they first bought (`converted_at`), each by `now`."""
+        now = self.ctx.now
+        registered, converted = on_event.get("referral"), on_event.get("referral_converted")
+        for entry in self.snapshot.activity:
+            if type(entry) is not Referral or entry.at > now:
+                continue
+            record = {"id": entry.id, "at": entry.at, "converted_at": entry.converted_at}
+            if registered is not None:
+                yield entry.at, "referral", entry.id, entry.id, None, record, registered
+            moment = entry.converted_at
+            if converted is not None and moment is not None and moment <= now:
+                at_purchase = {**record, "at": moment}
+                yield moment, "referral_converted", entry.id, entry.id, None, at_purchase, converted
 
     def birthdays(self, rules: tuple[PreparedRule, ...]) -> Iterator[_Occasion]:
         """The birthday occasions of the birthday rules: rules whose earning periods start

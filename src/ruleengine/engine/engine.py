@@ -264,7 +264,7 @@ def _why_nothing(
         if snapshot.customer.get("birthday") is None:
             return "no_activity", "the customer has no `birthday` in the snapshot"
         return "no_activity", "no birthday of the customer's is due for a reward before now"
-    kind = "order" if rule.on == "subscription_order" else rule.on
+    kind = {"subscription_order": "order", "referral_converted": "referral"}.get(rule.on, rule.on)
     moment = utc(now)
     if end is not None and end <= moment:
         assert rule.active is not None

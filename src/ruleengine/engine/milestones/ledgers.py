@@ -143,10 +143,27 @@ def _activity_contributions(
             contributions.append((key, entry.id, entry.points, entry.at, None, key))
         return contributions
     if metric is MilestoneType.SUBSCRIPTION_CYCLES:
-        for billing in _in_window(timeline.billings, _AT, rules):
-            key = (billing.at, "subscription_billing", billing.id)
-            contributions.append((key, billing.id, 1, billing.at, billing.subscription_id, key))
-        return contributions
+        return _cycle_contributions(timeline, rules)
+    return contributions
+
+
+def _cycle_contributions(timeline: Timeline, rules: CountingRules) -> list[Contribution]:
+    """Billing cycles: every `subscription_billing`, and every subscription order (an `order`
+    with `subscription_id`) that no billing names in its `order_id`. A billing that names its
+    order is the same renewal as that order: it counts once, as the billing (the moment the
+    subscription was billed), so hosts that send both forms keep their results."""
+    contributions: list[Contribution] = []
+    named = {billing.order_id for billing in timeline.billings if billing.order_id is not None}
+    for billing in _in_window(timeline.billings, _AT, rules):
+        key = (billing.at, "subscription_billing", billing.id)
+        contributions.append((key, billing.id, 1, billing.at, billing.subscription_id, key))
+    billed = len(contributions)
+    for order in _in_window(timeline.orders, _AT, rules):
+        if order.subscription_id is not None and order.id not in named:
+            key = (order.at, "order", order.id)
+            contributions.append((key, order.id, 1, order.at, order.subscription_id, key))
+    if billed and len(contributions) > billed:
+        contributions.sort(key=KEY)
     return contributions
 
 
