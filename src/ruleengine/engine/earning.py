@@ -408,12 +408,14 @@ class EarningEvaluator:
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
         self.grants.setdefault(rule.index, []).append(at)
         decision_key = f"{rule.id}/{key}"
+        decision = _points_decision(
+            decision_key, rule, points, at, activity_id, status, available_at
+        )
+        self.outcome.awards.append(decision)
         if decision_key in self.granted:
             self.already_granted(rule, activity_id, decision_key, points)
         else:
-            self.decisions.append(
-                _points_decision(decision_key, rule, points, at, activity_id, status, available_at)
-            )
+            self.decisions.append(decision)
             if self.explaining:
                 if status == "pending" and available_at is not None:
                     detail += f", pending until {day(available_at, self.ctx.tz)}"
@@ -434,14 +436,14 @@ class EarningEvaluator:
         if reversed_points <= 0:
             return
         decision_key = f"{rule.id}/{key}/reversal"
+        decision = _points_decision(
+            decision_key, rule, -reversed_points, refunded_at, order.id, "reversed"
+        )
+        self.outcome.awards.append(decision)
         if decision_key in self.granted:
             self.already_granted(rule, order.id, decision_key, -reversed_points)
             return
-        self.decisions.append(
-            _points_decision(
-                decision_key, rule, -reversed_points, refunded_at, order.id, "reversed"
-            )
-        )
+        self.decisions.append(decision)
         if self.explaining:
             detail = f"{count(reversed_points, 'point')} reversed: order {order.id} was refunded"
             self.explain(rule.id, order.id, "reversed", (detail,))

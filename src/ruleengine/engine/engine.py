@@ -9,6 +9,8 @@ snapshot and `now` always give the same decisions, in the same order, with the s
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
@@ -24,8 +26,16 @@ from ruleengine.engine.decisions import (
 )
 from ruleengine.engine.earning import EarningEvaluator
 from ruleengine.engine.earning_plan import EarningPlan
+from ruleengine.engine.ledger import (
+    LedgerOutcome,
+    earning_award,
+    milestone_award,
+    own_points_of,
+    replay_ledger,
+)
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
+from ruleengine.engine.redeeming import redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline, window_bounds
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
@@ -166,6 +176,18 @@ class _Evaluation:
             explain=explain,
         )
         now_variables: dict[str, Any] = {"customer": self.snapshot.customer}
+        # Earning first: its points feed `points_earned` milestones and the ledger.
+        earning = EarningEvaluator(
+            self.engine._earning,
+            self.snapshot,
+            self.timeline,
+            self.ctx,
+            self.report,
+            explain=explain,
+            max_points=self.engine.limits.max_points,
+        ).run(excluded)
+        awards = [earning_award(d) for d in earning.awards]
+        own_points = sorted(own_points_of(a) for a in awards if a.active_at <= self.ctx.now)
         for index, milestone in enumerate(self.ruleset.model.milestones):
             if not milestone.enabled:
                 if explain:
@@ -189,22 +211,26 @@ class _Evaluation:
                 if not holds:
                     blockers.extend(reasons)
             plan = self.engine._milestone_plans[index]
+            if own_points:
+                shared = dataclasses.replace(shared, own_points=tuple(own_points))
             outcome = evaluate_milestone(milestone, plan, shared, not blockers, blockers)
             decisions.extend(outcome.decisions)
             if outcome.progress is not None:
                 progress.append(outcome.progress)
             explanations.extend(outcome.explanations)
-        earning = EarningEvaluator(
-            self.engine._earning,
-            self.snapshot,
-            self.timeline,
-            self.ctx,
-            self.report,
-            explain=explain,
-            max_points=self.engine.limits.max_points,
-        ).run(excluded)
+            for decision, decided_at in outcome.awards:
+                award = milestone_award(decision, decided_at)
+                if award is not None:
+                    awards.append(award)
+                    if award.active_at <= self.ctx.now:
+                        bisect.insort(own_points, own_points_of(award))
         decisions.extend(earning.decisions)
         explanations.extend(earning.explanations)
+        self.ledger = replay_ledger(
+            self.ruleset.model, awards, self.timeline, self.ctx, self.snapshot.granted
+        )
+        decisions.extend(self.ledger.decisions)
+        self.problems.extend(self.ledger_problems(self.ledger))
         return EvaluationResult(
             program=self.ruleset.program,
             ruleset_hash=self.engine._hash,
@@ -214,7 +240,66 @@ class _Evaluation:
             progress=tuple(progress),
             problems=tuple(self.problems),
             explanations=tuple(explanations) if explain else (),
+            ledger=self.ledger_json(self.ledger, now_variables),
         )
+
+    def ledger_json(self, ledger: LedgerOutcome, variables: dict[str, Any]) -> dict[str, Any]:
+        """The result's ledger fields; `redeemable` reads each program's `when` at `now`."""
+        model = self.ruleset.model
+
+        def allows(index: int) -> bool:
+            condition = self.ruleset.expression("redeeming", index, "when")
+            if condition is None:
+                return True
+            if "stats" not in variables:
+                variables["stats"] = self.timeline.stats_at(self.ctx.now)
+            holds, _ = self.condition(condition, model.redeeming[index].id, variables, False)
+            return holds
+
+        excluded = bool(self.snapshot.customer.get("excluded"))
+        redeemable = (
+            []
+            if excluded
+            else redeemable_programs(
+                model.redeeming,
+                ledger.balance.active,
+                self.timeline.redemptions,
+                self.ctx,
+                allows,
+            )
+        )
+        return {
+            "balance": ledger.balance.to_json(),
+            "expiring": [e.to_json() for e in ledger.expiring],
+            "redeemable": [r.to_json() for r in redeemable],
+            "coupons": [c.to_json() for c in ledger.coupons],
+        }
+
+    def ledger_problems(self, ledger: LedgerOutcome) -> list[RuntimeProblem]:
+        """The ledger's problems, located at the activity's JSON path in the snapshot."""
+        where = {
+            (entry.type, entry.id): index for index, entry in enumerate(self.snapshot.activity)
+        }
+        found = []
+        for problem in ledger.problems:
+            index = next(
+                (i for (kind, activity_id), i in where.items() if activity_id == problem.subject),
+                None,
+            )
+            path = "$" if index is None else f"$.activity[{index}]"
+            found.append(
+                RuntimeProblem(
+                    problem.code,
+                    problem.subject,
+                    problem.message,
+                    "<snapshot>",
+                    0,
+                    0,
+                    path,
+                    problem.amount,
+                )
+            )
+        return found
 
     def condition(
         self,

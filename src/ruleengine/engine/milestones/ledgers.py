@@ -38,6 +38,12 @@ Number = int | Decimal
 Contribution = tuple[ActivityKey, str, Number, datetime, str | None, ActivityKey]
 
 
+# Points the ruleset itself granted, as `points_earned` counts them: (moment they became
+# active, or of the reversal; "earning" or "milestone"; decision key; points, negative for a
+# reversal; the activity they were for).
+OwnPoint = tuple[datetime, str, str, int, str]
+
+
 KEY = itemgetter(0)
 
 
@@ -109,12 +115,29 @@ def build_ledger(
     rules: CountingRules,
     currency: str,
     explain: bool = True,
+    own_points: Sequence[OwnPoint] = (),
 ) -> Ledger:
     """The contributions of `metric` in the window, in key order; with `explain`, notes on
-    orders that did not count and why."""
+    orders that did not count and why. `own_points` are the points the ruleset granted
+    (`points_earned` counts them besides `points_earned` activity)."""
     if metric is MilestoneType.ORDERS_COUNT or metric is MilestoneType.AMOUNT_SPENT:
         return _order_ledger(metric, timeline, rules, currency, explain)
+    if metric is MilestoneType.POINTS_EARNED and own_points:
+        return Ledger(_points_contributions(timeline, rules, own_points))
     return Ledger(_activity_contributions(metric, timeline, rules))
+
+
+def _points_contributions(
+    timeline: Timeline, rules: CountingRules, own_points: Sequence[OwnPoint]
+) -> list[Contribution]:
+    """`points_earned` activity and the ruleset's own points (when they became active; a
+    reversal as a negative contribution at the refund), in the window, in key order."""
+    contributions = _activity_contributions(MilestoneType.POINTS_EARNED, timeline, rules)
+    for at, kind, key, points, activity_id in _in_window(own_points, itemgetter(0), rules):
+        entry = (at, kind, key)
+        contributions.append((entry, activity_id, points, at, None, entry))
+    contributions.sort(key=KEY)
+    return contributions
 
 
 def _activity_contributions(
