@@ -35,7 +35,9 @@ def transcripts() -> list[tuple[str, str]]:
         while command.endswith("\\"):
             more, _, output = output.partition("\n")
             command = command[:-1] + more.strip()
-        if command.startswith("$ ruleengine eval") or command.startswith("$ ruleengine explain"):
+        if command.startswith(
+            ("$ ruleengine eval", "$ ruleengine explain", "$ ruleengine timeline")
+        ):
             found.append((command.removeprefix("$ "), output))
     return found
 

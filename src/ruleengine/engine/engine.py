@@ -35,6 +35,7 @@ from ruleengine.engine.ledger import (
 )
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
+from ruleengine.engine.points_history import PointsHistory
 from ruleengine.engine.redeeming import redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline, window_bounds
@@ -124,6 +125,25 @@ class Engine:
         from ruleengine.engine.batch import evaluate_many  # the process pool loads only when used
 
         return evaluate_many(self, snapshots, now=now, jobs=jobs, factory=compile_engine)
+
+    def timeline(self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime) -> PointsHistory:
+        """The customer's points history at `now`: every ledger entry in time order (earned,
+        pending, became active, reversed, redeemed, revoked, adjusted, expired), with the
+        points and the balance after each, in words a support agent can paste."""
+        check_now(now)
+        if not isinstance(snapshot, Snapshot):
+            snapshot = self.read_snapshot(snapshot)
+        evaluation = _Evaluation(self, snapshot, now)
+        evaluation.run(False)
+        ledger = evaluation.ledger
+        return PointsHistory(
+            self.ruleset.program,
+            snapshot.customer_id,
+            now,
+            self.zone,
+            tuple(ledger.entries),
+            ledger.balance,
+        )
 
     def explain(
         self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None

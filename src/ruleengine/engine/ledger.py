@@ -244,6 +244,12 @@ class _State:
     problems: list[LedgerProblem] = field(default_factory=list)
     warned: set[str] = field(default_factory=set)
     fixed_done: datetime | None = None  # the last fixed-date expiry processed
+    names: dict[str, str] = field(default_factory=dict)  # rule id -> the rule's name
+
+    def rule_words(self, award: Award) -> str:
+        """`"Join the club" (welcome)`: the rule as the customer saw it, and its id."""
+        name = self.names.get(award.rule or "")
+        return f"`{award.rule}`" if name is None else f'"{name}" (`{award.rule}`)'
 
     # -- changes -------------------------------------------------------------------------
 
@@ -459,6 +465,7 @@ def replay_ledger(
     """Replay the customer's points up to `ctx.now` (see the module docstring)."""
     now = ctx.now
     state = _State(ctx, model.points.expiry if model.points else None, granted)
+    state.names = {r.id: r.name for r in model.earning} | {m.id: m.name for m in model.milestones}
     programs = {program.id: program for program in model.redeeming}
     events, pending = _events(awards, timeline, now)
     taken_by: dict[str, int] = {}
@@ -467,7 +474,7 @@ def replay_ledger(
         if isinstance(what, _Pending):
             award = what.award
             text = (
-                f"{count(award.points, 'point')} earned from `{award.rule}` for "
+                f"{count(award.points, 'point')} earned from {state.rule_words(award)} for "
                 f"{award.activity}, pending until {day(award.active_at, ctx.tz)}"
             )
             state.entry(award.at, "pending", 0, text, award.key, award.rule, award.activity)
@@ -535,7 +542,8 @@ def _apply_award(state: _State, award: Award) -> None:
             award.at,
             "reversed",
             -taken,
-            f"{count(taken, 'point')} reversed from `{award.rule}`: {award.activity} was refunded"
+            f"{count(taken, 'point')} reversed from {state.rule_words(award)}: "
+            f"{award.activity} was refunded"
             + (
                 f" ({wanted - taken} could not be taken: no more were active)"
                 if taken < wanted
@@ -549,12 +557,13 @@ def _apply_award(state: _State, award: Award) -> None:
     state.add(award.key, award.active_at, award.points)
     state.earned += award.points
     what = "milestone reward" if award.source == "milestone" else "earned"
-    detail = f"{count(award.points, 'point')} {what} from `{award.rule}` for {award.activity}"
+    words = state.rule_words(award)
+    detail = f"{count(award.points, 'point')} {what} from {words} for {award.activity}"
     kind: EntryKind = "earned"
     if award.active_at > award.at:
         kind = "activated"
         detail = (
-            f"{count(award.points, 'point')} from `{award.rule}` for {award.activity} became "
+            f"{count(award.points, 'point')} from {words} for {award.activity} became "
             f"active (earned on {day(award.at, ctx.tz)})"
         )
     state.entry(award.active_at, kind, award.points, detail, award.key, award.rule, award.activity)

@@ -164,3 +164,32 @@ class ResultOut(_Out):
     redeemable: list[RedeemableOut]
     coupons: list[CouponOut]
     explanations: list[ExplanationOut] | None = None
+
+
+class TimelineEntryOut(_Out):
+    at: str
+    kind: Literal[
+        "earned", "pending", "activated", "reversed", "redeemed", "revoked", "adjusted", "expired"
+    ]
+    points: int = Field(description="The signed change to the active balance (0: pending).")
+    balance: Annotated[int, Field(ge=0, description="The active balance after the entry.")]
+    key: str
+    rule: str | None
+    activity: str | None
+    text: str = Field(description="The entry in words a support agent can paste.")
+
+
+class TimelineOut(_Out):
+    """A customer's points history (`ruleengine timeline --format json`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="ruleengine points timeline",
+        json_schema_extra={"$id": "https://ruleengine.dev/schemas/timeline.schema.json"},
+    )
+
+    program: str
+    customer: str
+    evaluated_at: str
+    entries: list[TimelineEntryOut]
+    balance: BalanceOut
