@@ -297,16 +297,16 @@ class _Evaluation:
 
     def ledger_problems(self, ledger: LedgerOutcome) -> list[RuntimeProblem]:
         """The ledger's problems, located at the activity's JSON path in the snapshot."""
-        where = {
-            (entry.type, entry.id): index for index, entry in enumerate(self.snapshot.activity)
-        }
+        if not ledger.problems:
+            return []
+        where: dict[str, int] = {}
+        for index, entry in enumerate(self.snapshot.activity):
+            if entry.type in ("redemption", "adjustment", "points_earned"):
+                where.setdefault(entry.id, index)
         found = []
         for problem in ledger.problems:
-            index = next(
-                (i for (kind, activity_id), i in where.items() if activity_id == problem.subject),
-                None,
-            )
-            path = "$" if index is None else f"$.activity[{index}]"
+            found_at = where.get(problem.subject)
+            path = "$" if found_at is None else f"$.activity[{found_at}]"
             found.append(
                 RuntimeProblem(
                     problem.code,

@@ -245,6 +245,15 @@ class _State:
     warned: set[str] = field(default_factory=set)
     fixed_done: datetime | None = None  # the last fixed-date expiry processed
     names: dict[str, str] = field(default_factory=dict)  # rule id -> the rule's name
+    # The expiry's durations, parsed once: `after`, and each `warn_before` with its text.
+    after: Duration | None = None
+    warnings: tuple[tuple[str, Duration], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.expiry is not None:
+            if self.expiry.after is not None:
+                self.after = Duration.parse(str(self.expiry.after))
+            self.warnings = tuple((str(t), Duration.parse(str(t))) for t in self.expiry.warn_before)
 
     def rule_words(self, award: Award) -> str:
         """`"Join the club" (welcome)`: the rule as the customer saw it, and its id."""
@@ -298,75 +307,76 @@ class _State:
 
     # -- expiry --------------------------------------------------------------------------
 
-    def next_expiry(self) -> tuple[datetime, str, list[_Batch]] | None:
-        """The next expiry of active points: its moment, decision key and batches."""
+    def next_expiry(self) -> tuple[datetime, str, _Batch | None] | None:
+        """The next expiry of active points: its moment, decision key and the batch it takes
+        (`per_award`: the oldest, which expires first; None: every active point)."""
         expiry = self.expiry
         if expiry is None or not self.active:
             return None
         if expiry.policy is ExpiryPolicy.PER_AWARD:
-            after = Duration.parse(str(expiry.after))
-            batch = min(self.batches, key=lambda b: (self.moved(b.at, after), b.key))
-            return self.moved(batch.at, after), f"expiry/{batch.key}", [batch]
+            # Batches are made in time order, so the oldest expires first: the head.
+            batch = self.batches[0]
+            assert self.after is not None
+            at = self.moved(batch.at, self.after)
+            return at, f"expiry/{batch.key}", batch
         if expiry.policy is ExpiryPolicy.ROLLING:
-            assert self.last_award is not None
-            at = self.moved(self.last_award, Duration.parse(str(expiry.after)))
+            assert self.last_award is not None and self.after is not None
+            at = self.moved(self.last_award, self.after)
         else:
             assert self.first_award is not None and expiry.on is not None
             start = self.first_award if self.fixed_done is None else self.fixed_done
             at = fixed_date_after(start, expiry.on, self.ctx)
-        return (
-            at,
-            f"expiry/{self.ctx.local_date(at - timedelta(microseconds=1))}",
-            list(self.batches),
-        )
+        return at, f"expiry/{self.ctx.local_date(at - timedelta(microseconds=1))}", None
 
     def moved(self, moment: datetime, duration: Duration) -> datetime:
         moved = shift(moment, duration, 1, self.ctx)
         assert isinstance(moved, datetime)
         return moved
 
-    def scheduled_since(self, key: str, batches: list[_Batch]) -> datetime:
-        """Since when the expiry `key` has stood: the batch's award (per_award), the last
-        award (rolling), or the previous fixed date or first award (fixed_date)."""
+    def scheduled_since(self, batch: _Batch | None) -> datetime:
+        """Since when an expiry has stood: its batch's award (per_award), the last award
+        (rolling), or the previous fixed date or the first award (fixed_date)."""
+        if batch is not None:
+            return batch.at
         assert self.expiry is not None
-        if self.expiry.policy is ExpiryPolicy.PER_AWARD:
-            return batches[0].at
         if self.expiry.policy is ExpiryPolicy.ROLLING:
             assert self.last_award is not None
             return self.last_award
         assert self.first_award is not None
         return self.fixed_done or self.first_award
 
-    def advance(self, until: datetime, inclusive: bool = True) -> None:
-        """Expire and warn up to `until` (an activity's moment, or `now`)."""
+    def advance(self, until: datetime) -> None:
+        """Expire and warn up to `until` (an activity's moment, or `now`), inclusive."""
         while True:
             upcoming = self.next_expiry()
             if upcoming is None:
                 return
-            at, key, batches = upcoming
-            if at < until or (inclusive and at == until):
-                self.warn(at, key, batches, at, strict=True)
-                self.expire(at, key, batches)
+            at, key, batch = upcoming
+            if at <= until:
+                self.warn(at, key, batch, at, strict=True)
+                self.expire(at, key, batch)
             else:
-                self.warn(at, key, batches, until, strict=False)
+                self.warn(at, key, batch, until, strict=False)
                 return
 
     def warn(
-        self, at: datetime, key: str, batches: list[_Batch], until: datetime, *, strict: bool
+        self, at: datetime, key: str, batch: _Batch | None, until: datetime, *, strict: bool
     ) -> None:
-        expiry = self.expiry
-        if expiry is None or not expiry.warn_before:
+        """Decide the warnings of the expiry `key` (at `at`) due by `until` (before it, when
+        `strict`: the expiry itself comes at `until`)."""
+        if not self.warnings:
             return
-        since = self.scheduled_since(key, batches)
-        points = sum(b.left for b in batches)
+        points = self.active if batch is None else batch.left
         if not points:
             return
-        for text in expiry.warn_before:
-            duration = Duration.parse(str(text))
+        since = self.scheduled_since(batch)
+        for text, duration in self.warnings:
+            warning_key = f"{key}/warning/{text}"
+            if warning_key in self.warned:
+                continue
             due = max(shift(at, duration, -1, self.ctx), since)
             assert isinstance(due, datetime)
-            warning_key = f"{key}/warning/{text}"
-            if warning_key in self.warned or due >= at or due > until or (strict and due >= until):
+            if due >= at or due > until or (strict and due >= until):
                 continue
             self.warned.add(warning_key)
             if warning_key not in self.granted:
@@ -374,12 +384,13 @@ class _State:
                     _ledger_decision(warning_key, "expiry_warning", points, due, at)
                 )
 
-    def expire(self, at: datetime, key: str, batches: list[_Batch]) -> None:
-        points = 0
-        for batch in batches:
-            points += batch.left
-            batch.left = 0
-        self.batches = deque(b for b in self.batches if b.left)
+    def expire(self, at: datetime, key: str, batch: _Batch | None) -> None:
+        if batch is None:
+            points = self.active
+            self.batches.clear()
+        else:
+            points = batch.left
+            self.batches.popleft()
         self.active -= points
         self.expired += points
         if self.expiry is not None and self.expiry.policy is ExpiryPolicy.FIXED_DATE:
@@ -654,8 +665,8 @@ def _expiring(state: _State) -> list[Expiring]:
     if expiry is None or not state.active:
         return []
     if expiry.policy is ExpiryPolicy.PER_AWARD:
-        after = Duration.parse(str(expiry.after))
-        found = sorted((state.moved(b.at, after), b.left) for b in state.batches)
+        assert state.after is not None
+        found = sorted((state.moved(b.at, state.after), b.left) for b in state.batches)
         merged: list[Expiring] = []
         for at, points in found:
             if merged and merged[-1].at == at:
