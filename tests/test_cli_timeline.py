@@ -88,3 +88,16 @@ def test_timeline_of_a_broken_snapshot_exits_1(tmp_path: Path) -> None:
     result = run("timeline", MAPLE, "--snapshot", str(snapshot), "--now", NOW)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
+
+
+def test_explain_says_why_a_program_is_not_redeemable() -> None:
+    theo = "examples/snapshots/maple-theo.json"
+    result = run(
+        "explain", MAPLE, "--snapshot", theo, "--now", "2026-04-01T00:00:00Z", "--rule", "vip-gift"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "vip-gift: not redeemable",
+        "    - the program costs 2000 points; the customer has 0 active",
+        "    - the condition `stats.orders_count >= 3` is false",
+    ]

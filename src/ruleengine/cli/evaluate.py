@@ -120,7 +120,8 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
 def command_explain(args: argparse.Namespace) -> int:
     engine = load_engine(args.rules, args)
     snapshot = read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
-    ids = [r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]]
+    model = engine.ruleset.model
+    ids = [r.id for r in [*model.earning, *model.milestones, *model.redeeming]]
     if args.rule is not None and args.rule not in ids:
         known = ", ".join(f"`{i}`" for i in ids) or "none"
         raise UsageError(f"no rule `{args.rule}` in {args.rules}; its rules are {known}")

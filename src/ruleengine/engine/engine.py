@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
@@ -36,7 +37,7 @@ from ruleengine.engine.ledger import (
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
 from ruleengine.engine.points_history import PointsHistory
-from ruleengine.engine.redeeming import redeemable_programs
+from ruleengine.engine.redeeming import explain_program, redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline, window_bounds
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
@@ -153,7 +154,11 @@ class Engine:
         about has at least one explanation: one that had nothing to decide says why (disabled,
         the customer excluded, not active yet, or no activity of its trigger before `now`)."""
         model = self.ruleset.model
-        ids = [r.id for r in model.earning] + [m.id for m in model.milestones]
+        ids = (
+            [r.id for r in model.earning]
+            + [m.id for m in model.milestones]
+            + [p.id for p in model.redeeming]
+        )
         if rule is not None and rule not in ids:
             raise ValueError(f"no rule `{rule}`; the rules are {', '.join(f'`{i}`' for i in ids)}")
         if not isinstance(snapshot, Snapshot):
@@ -251,6 +256,9 @@ class _Evaluation:
         )
         decisions.extend(self.ledger.decisions)
         self.problems.extend(self.ledger_problems(self.ledger))
+        ledger_fields = self.ledger_json(self.ledger, now_variables)
+        if explain:
+            explanations.extend(self.explain_redeeming(now_variables, excluded))
         return EvaluationResult(
             program=self.ruleset.program,
             ruleset_hash=self.engine._hash,
@@ -260,7 +268,7 @@ class _Evaluation:
             progress=tuple(progress),
             problems=tuple(self.problems),
             explanations=tuple(explanations) if explain else (),
-            ledger=self.ledger_json(self.ledger, now_variables),
+            ledger=ledger_fields,
         )
 
     def ledger_json(self, ledger: LedgerOutcome, variables: dict[str, Any]) -> dict[str, Any]:
@@ -268,13 +276,7 @@ class _Evaluation:
         model = self.ruleset.model
 
         def allows(index: int) -> bool:
-            condition = self.ruleset.expression("redeeming", index, "when")
-            if condition is None:
-                return True
-            if "stats" not in variables:
-                variables["stats"] = self.timeline.stats_at(self.ctx.now)
-            holds, _ = self.condition(condition, model.redeeming[index].id, variables, False)
-            return holds
+            return self.redeeming_allows(index, variables)
 
         excluded = bool(self.snapshot.customer.get("excluded"))
         redeemable = (
@@ -294,6 +296,35 @@ class _Evaluation:
             "redeemable": [r.to_json() for r in redeemable],
             "coupons": [c.to_json() for c in ledger.coupons],
         }
+
+    def redeeming_allows(self, index: int, variables: dict[str, Any]) -> bool:
+        """Whether redeeming program `index`'s `when` holds at `now` (True without one)."""
+        condition = self.ruleset.expression("redeeming", index, "when")
+        if condition is None:
+            return True
+        if "stats" not in variables:
+            variables["stats"] = self.timeline.stats_at(self.ctx.now)
+        program = self.ruleset.model.redeeming[index]
+        holds, _ = self.condition(condition, program.id, variables, False)
+        return holds
+
+    def explain_redeeming(self, variables: dict[str, Any], excluded: bool) -> list[Explanation]:
+        """Why the customer may or may not redeem each program now."""
+        found = []
+        for index, program in enumerate(self.ruleset.model.redeeming):
+            if excluded:
+                reasons: tuple[str, ...] = ("the customer is excluded from the program",)
+                found.append(Explanation(program.id, None, "not_redeemable", reasons))
+                continue
+            status, reasons = explain_program(
+                program,
+                self.ledger.balance.active,
+                self.timeline.redemptions,
+                self.ctx,
+                functools.partial(self.redeeming_allows, index, variables),
+            )
+            found.append(Explanation(program.id, None, status, reasons))
+        return found
 
     def ledger_problems(self, ledger: LedgerOutcome) -> list[RuntimeProblem]:
         """The ledger's problems, located at the activity's JSON path in the snapshot."""

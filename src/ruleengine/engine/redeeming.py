@@ -41,6 +41,54 @@ def most_points(program: RedeemingProgram, active: int) -> int:
     return most if most >= least else 0
 
 
+def explain_program(
+    program: RedeemingProgram,
+    active: int,
+    redemptions: Sequence[Redemption],
+    ctx: EvalContext,
+    allows: Callable[[], bool],
+) -> tuple[str, tuple[str, ...]]:
+    """Whether the customer may redeem `program` now, as an explanation's status and reasons
+    (`redeemable`, or `not_redeemable` with every reason that stands in the way)."""
+    if not program.enabled:
+        return "disabled", ("the program is disabled (`enabled: false`)",)
+    reasons = []
+    points = most_points(program, active)
+    if not points:
+        if program.cost is not None:
+            need = f"costs {program.cost} points"
+        else:
+            least = max(program.points_per or 0, program.min_points or 0)
+            need = f"needs at least {least} points"
+        reasons.append(f"the program {need}; the customer has {active} active")
+    used = _used(program, redemptions, ctx)
+    if program.limit is not None and used >= program.limit.times:
+        where = "in total" if program.limit.per.value == "lifetime" else f"per {program.limit.per}"
+        reasons.append(f"the limit of {program.limit.times} {where} is used up")
+    if program.when is not None and not allows():
+        reasons.append(f"the condition `{' '.join(str(program.when).split())}` is false")
+    if reasons:
+        return "not_redeemable", tuple(reasons)
+    return "redeemable", (f"up to {points} points can be spent now",)
+
+
+def _used(program: RedeemingProgram, redemptions: Sequence[Redemption], ctx: EvalContext) -> int:
+    """The customer's redemptions of `program` in its limit's current period, revoked ones
+    left out (0 without a limit)."""
+    limit = program.limit
+    if limit is None:
+        return 0
+    now = ctx.now
+    start = period_start(now, limit.per, ctx)
+    return sum(
+        1
+        for r in redemptions
+        if r.program == program.id
+        and (start is None or r.at >= start)
+        and (r.revoked_at is None or r.revoked_at > now)
+    )
+
+
 def redeemable_programs(
     programs: Sequence[RedeemingProgram],
     active: int,
@@ -50,7 +98,6 @@ def redeemable_programs(
 ) -> list[Redeemable]:
     """The programs the customer may redeem at `ctx.now`, in file order. `allows(index)` says
     whether the program's `when` holds (True without one)."""
-    now = ctx.now
     found = []
     for index, program in enumerate(programs):
         if not program.enabled:
@@ -58,18 +105,8 @@ def redeemable_programs(
         points = most_points(program, active)
         if not points:
             continue
-        limit = program.limit
-        if limit is not None:
-            start = period_start(now, limit.per, ctx)
-            used = sum(
-                1
-                for r in redemptions
-                if r.program == program.id
-                and (start is None or r.at >= start)
-                and (r.revoked_at is None or r.revoked_at > now)
-            )
-            if used >= limit.times:
-                continue
+        if program.limit is not None and _used(program, redemptions, ctx) >= program.limit.times:
+            continue
         if program.when is not None and not allows(index):
             continue
         found.append(Redeemable(program.id, program.name, points))
