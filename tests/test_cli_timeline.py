@@ -101,3 +101,25 @@ def test_explain_says_why_a_program_is_not_redeemable() -> None:
         "    - the program costs 2000 points; the customer has 0 active",
         "    - the condition `stats.orders_count >= 3` is false",
     ]
+
+
+def test_eval_text_marks_the_ledgers_decisions_and_problems(tmp_path: Path) -> None:
+    theo = "examples/snapshots/maple-theo.json"
+    result = run(
+        "eval", MAPLE, "--snapshot", theo, "--now", "2026-04-01T00:00:00Z", "--format", "text"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "  expiry/2026-03-17/warning/7d   150 points  [warning]" in result.stdout
+    assert "  expiry/2026-03-17              150 points  [expired]" in result.stdout
+    snapshot = write(
+        tmp_path,
+        "unknown.json",
+        '{"customer": {"id": "x"}, "activity": [{"type": "redemption", "id": "r1", '
+        '"at": "2026-01-01T00:00:00Z", "program": "nope", "points": 5, "coupon": "C"}]}',
+    )
+    result = run("eval", MAPLE, "--snapshot", str(snapshot), "--now", NOW, "--format", "text")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "  <snapshot>: $.activity[0]: error[RE617] redemption r1 is of the program `nope`, "
+        "which the ruleset's `redeeming` does not have"
+    ) in result.stdout
