@@ -152,10 +152,17 @@ def growth_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
 
     del rounds  # each size is one long evaluation: three rounds are plenty
     activity = full.run_growth_activities((100, 1000) if quick else (100, 1000, 10000), rounds=3)
+    ledger = full.run_growth_activities(
+        (100, 1000) if quick else (100, 1000, 10000), rounds=3, path=full.LEDGER
+    )
     rules = full.run_growth_rules((10, 100) if quick else (10, 100, 1000), rounds=3)
     by_activity = _table(
         ["activities (one customer, acme)", "ms per evaluation", "µs per activity"],
         [[f"{r.size:,}", f"{r.seconds * 1e3:.2f}", f"{r.per_unit * 1e6:.1f}"] for r in activity],
+    )
+    by_activity += "\n\n" + _table(
+        ["activities (one customer, maple: the ledger)", "ms per evaluation", "µs per activity"],
+        [[f"{r.size:,}", f"{r.seconds * 1e3:.2f}", f"{r.per_unit * 1e6:.1f}"] for r in ledger],
     )
     by_rules = _table(
         ["rules (generated)", "ms per customer (~30 activities)", "µs per rule"],

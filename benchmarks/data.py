@@ -244,6 +244,8 @@ def generic_customer(  # noqa: C901  # one branch per kind of activity, on purpo
                     "subscription_id": f"s{rng.randint(1, 2)}",
                 }
             )
+        elif roll < 0.82 and model.redeeming and rng.random() < 0.6:
+            activity.append(_ledger_activity(model, ident, moment, rng))
         elif roll < 0.82:
             activity.append(
                 {"type": "points_earned", "id": ident, "at": at, "points": rng.randint(10, 300)}
@@ -279,6 +281,37 @@ def generic_customer(  # noqa: C901  # one branch per kind of activity, on purpo
     for name, type_name in model.attributes.items():
         person[name] = _value(type_name, rng)
     return {"customer": person, "activity": activity, "granted": []}
+
+
+def _ledger_activity(
+    model: Any, ident: str, moment: datetime, rng: random.Random
+) -> dict[str, Any]:
+    """For a ruleset with `redeeming`: a redemption (now and then revoked or used, now and
+    then of more points than the customer holds) or an adjustment of either sign."""
+    at = _iso(moment)
+    if rng.random() < 0.3:
+        return {
+            "type": "adjustment",
+            "id": ident,
+            "at": at,
+            "points": rng.choice([-1, 1]) * rng.randint(10, 300),
+            "note": "benchmark",
+        }
+    program = rng.choice(model.redeeming)
+    redemption: dict[str, Any] = {
+        "type": "redemption",
+        "id": ident,
+        "at": at,
+        "program": program.id,
+        "points": program.cost or program.min_points or program.points_per or 100,
+        "coupon": f"C-{ident}",
+    }
+    later = _iso(moment + timedelta(days=rng.randint(1, 20)))
+    if rng.random() < 0.2:
+        redemption["revoked_at"] = later
+    elif rng.random() < 0.6:
+        redemption["used_at"] = later
+    return redemption
 
 
 def generic_customers(model: Any, count: int, *, seed: int = 13) -> list[dict[str, Any]]:

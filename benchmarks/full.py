@@ -24,6 +24,7 @@ from ruleengine.engine.decisions import EvaluationResult
 ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "rules"
 ACME = EXAMPLES / "acme.yaml"
+LEDGER = EXAMPLES / "maple-loyalty.yaml"  # earning, milestones, redeeming and expiry
 _BYTECODE = tempfile.mkdtemp(prefix="ruleengine-bench-pycache-")
 
 
@@ -144,14 +145,22 @@ class GrowthRow:
         return self.seconds / self.size
 
 
-def run_growth_activities(sizes: tuple[int, ...], *, rounds: int) -> list[GrowthRow]:
-    """One acme customer with `size` pieces of activity: time per evaluation."""
+def run_growth_activities(
+    sizes: tuple[int, ...], *, rounds: int, path: Path = ACME
+) -> list[GrowthRow]:
+    """One customer with `size` pieces of activity: time per evaluation. With acme, its own
+    generated customers; with any other example (the ledger's, `maple-loyalty.yaml`), the
+    generic customers of every kind of activity its rules read."""
     import random
 
-    engine = Engine(load_ruleset(ACME))
+    engine = Engine(load_ruleset(path))
     rows = []
     for size in sizes:
-        snapshot = data.as_json(data.customer(0, size, random.Random(size)))
+        rng = random.Random(size)
+        if path == ACME:
+            snapshot = data.as_json(data.customer(0, size, rng))
+        else:
+            snapshot = data.as_json(data.generic_customer(engine.ruleset.model, 0, size, rng))
         (timing,) = compare(
             [(str(size), lambda s: engine.evaluate(s, now=data.NOW), [snapshot])],
             rounds=rounds,

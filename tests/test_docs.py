@@ -35,7 +35,14 @@ def transcripts() -> list[tuple[str, str]]:
         while command.endswith("\\"):
             more, _, output = output.partition("\n")
             command = command[:-1] + more.strip()
-        if command.startswith(("$ ruleengine eval", "$ ruleengine explain", "$ ruleengine diff")):
+        if command.startswith(
+            (
+                "$ ruleengine eval",
+                "$ ruleengine explain",
+                "$ ruleengine timeline",
+                "$ ruleengine diff",
+            )
+        ):
             found.append((command.removeprefix("$ "), output))
     return found
 

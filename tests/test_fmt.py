@@ -333,3 +333,52 @@ def test_fmt_applies_the_file_size_limit_before_parsing(tmp_path: Path) -> None:
     fmt, validate = run("fmt", str(path)), run("validate", str(path))
     assert (fmt.returncode, validate.returncode) == (1, 1)
     assert f"{path}:1:1: error[RE108] the file is larger than 1,048,576 bytes" in fmt.stderr
+
+
+LEDGER = """\
+version: 1
+program: acme
+currency: USD
+timezone: UTC
+points:
+  expiry:
+    policy: rolling # restarts with every award
+    after: 12mo
+    warn_before: [30d, 7d]
+redeeming:
+- id: five-off
+  name: $5 off
+  cost: 500
+  reward: {discount_amount: 5}
+  when: customer.tier in["gold","platinum"]
+  limit: {times: 1, per: month}
+- id: dollars-off
+  name: $1 off per 100 points
+  points_per: 100
+  min_points: 200
+  max_points: 5000
+  reward: {discount_amount: 1}
+"""
+
+
+def test_fmt_keeps_expiry_and_redeeming() -> None:
+    """The ledger's sections survive `fmt`: every key and comment, and the redeeming
+    condition is spaced like any other expression."""
+    result = format_text(LEDGER)
+    assert result.text is not None
+    expected = (
+        LEDGER.replace("\n- ", "\n  - ")
+        .replace("\n  name:", "\n    name:")
+        .replace("\n  cost:", "\n    cost:")
+        .replace("\n  reward:", "\n    reward:")
+        .replace("\n  limit:", "\n    limit:")
+        .replace("\n  points_per:", "\n    points_per:")
+        .replace("\n  min_points:", "\n    min_points:")
+        .replace("\n  max_points:", "\n    max_points:")
+        .replace(
+            '\n  when: customer.tier in["gold","platinum"]',
+            '\n    when: customer.tier in ["gold", "platinum"]',
+        )
+    )
+    assert result.text == expected
+    assert check_source(SourceFile("acme.yaml", result.text)).ok

@@ -173,6 +173,27 @@ def test_folders_are_searched_recursively(tmp_path: Path) -> None:
     ]
 
 
+def test_a_wrong_balance_shows_a_diff(tmp_path: Path) -> None:
+    # Ann: 25 points for o1 and 5 for the first step of the ladder, 30 active.
+    path = write_suite(
+        tmp_path,
+        "rules: shop.yaml\n"
+        "now: 2026-04-01T00:00:00Z\n"
+        "cases:\n"
+        "  - name: right balance\n"
+        "    snapshot: snapshots/ann.json\n"
+        "    expect: {balance: {active: 30, earned: 30, expired: 0}}\n"
+        "  - name: wrong balance\n"
+        "    snapshot: snapshots/ann.json\n"
+        "    expect: {balance: {active: 25, pending: 0}}\n",
+    )
+    result = run(str(path))
+    assert result.returncode == 1, result.stdout
+    assert "  balance differ (- expected, + actual):\n" in result.stdout
+    assert "    -{active: 25, pending: 0}\n    +{active: 30, pending: 0}\n" in result.stdout
+    assert last_line(result) == "1 passed, 1 failed"
+
+
 def test_the_examples_pass() -> None:
     result = run("examples/")
     assert result.returncode == 0, result.stdout

@@ -141,6 +141,7 @@ def test_programs_lists_each_rule_file(client: Any) -> None:
     assert [(p["program"], Path(p["file"]).name, p["serving"], p["error"]) for p in listing] == [
         ("acme-rewards", "acme.yaml", True, None),
         ("greenleaf-market", "greenleaf-market.yaml", True, None),
+        ("maple-loyalty", "maple-loyalty.yaml", True, None),
         ("northwind-coffee", "northwind-coffee.yaml", True, None),
         ("urban-threads", "urban-threads.yaml", True, None),
     ]

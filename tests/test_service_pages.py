@@ -130,7 +130,13 @@ def api_result(base: str, program: str, snapshot: str, now: str) -> dict[str, An
 def test_index_lists_every_program(server: str, page: Any) -> None:
     page.goto(server + "/")
     programs = page.locator("tr.program").evaluate_all("rows => rows.map(r => r.dataset.program)")
-    assert programs == ["acme-rewards", "greenleaf-market", "northwind-coffee", "urban-threads"]
+    assert programs == [
+        "acme-rewards",
+        "greenleaf-market",
+        "maple-loyalty",
+        "northwind-coffee",
+        "urban-threads",
+    ]
 
 
 def test_program_preview_speaks_customer_words(server: str, page: Any) -> None:

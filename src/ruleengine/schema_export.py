@@ -38,10 +38,20 @@ def _result_schema() -> dict[str, Any]:
     }
 
 
+def _timeline_schema() -> dict[str, Any]:
+    from ruleengine.engine.result_schema import TimelineOut
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **TimelineOut.model_json_schema(),
+    }
+
+
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "ruleset": _ruleset_schema,
     "snapshot": _snapshot_schema,
     "result": _result_schema,
+    "timeline": _timeline_schema,
 }
 
 

@@ -52,6 +52,15 @@ def test_evaluate_case(case: dict[str, Any]) -> None:
     for expected in case.get("explanations", []):
         assert any(subset(e, expected) == expected for e in explanations), expected
     assert [p["code"] for p in output["problems"]] == case.get("problems", [])
+    for name in ("balance", "expiring", "redeemable", "coupons"):  # the ledger, compared whole
+        if name in case:
+            assert output[name] == case[name], name
+    for expected in case.get("problem_details", []):
+        assert any(subset(p, expected) == expected for p in output["problems"]), expected
+    balance = output["balance"]
+    assert balance["active"] == (
+        balance["earned"] + balance["adjusted"] - balance["redeemed"] - balance["expired"]
+    )
     RESULT_SCHEMA.validate(output)
     # Determinism: the same input gives the same output, to the byte.
     assert engine.evaluate(case["snapshot"], now=now, explain=True).dumps() == result.dumps()

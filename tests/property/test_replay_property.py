@@ -179,7 +179,7 @@ def known_at(activity: list[dict[str, Any]], moment: datetime) -> list[dict[str,
         if datetime.fromisoformat(entry["at"]) > moment:
             continue
         entry = dict(entry)
-        for later in ("refunded_at", "converted_at"):
+        for later in ("refunded_at", "converted_at", "revoked_at", "used_at"):
             if entry.get(later) and datetime.fromisoformat(entry[later]) > moment:
                 entry[later] = None
                 if later == "refunded_at":
@@ -211,6 +211,94 @@ def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[in
             granted[key] = decision
     once = ENGINE.evaluate({"customer": CUSTOMER, "activity": activity}, now=final)
     assert granted == final_decisions(once.to_json()["decisions"])
+
+
+EXPIRY_POLICIES = (
+    "{policy: rolling, after: 60d, warn_before: [20d, 3d]}",
+    "{policy: per_award, after: 45d, warn_before: [10d]}",
+    '{policy: fixed_date, on: "03-31", warn_before: [30d, 1w]}',
+)
+LEDGER_ENGINES = [
+    Engine(
+        load_ruleset(
+            RULES
+            + f"points:\n  expiry: {policy}\n"
+            + "redeeming:\n"
+            + "  - {id: five-off, name: Five off, cost: 50, reward: {discount_amount: 5}}\n"
+        )
+    )
+    for policy in EXPIRY_POLICIES
+]
+
+
+@st.composite
+def ledger_histories(draw: Any) -> list[dict[str, Any]]:
+    """Histories with adjustments (both signs) and redemptions (some revoked, some used, some
+    of a program the rules do not have)."""
+    activity = draw(histories())
+    for number in range(draw(st.integers(0, 3))):
+        activity.append(
+            {
+                "type": "adjustment",
+                "id": f"a{number}",
+                "points": draw(st.integers(-150, 150)),
+                "at": (START + timedelta(hours=draw(hours))).isoformat(),
+            }
+        )
+    for number in range(draw(st.integers(0, 4))):
+        at = START + timedelta(hours=draw(hours))
+        entry: dict[str, Any] = {
+            "type": "redemption",
+            "id": f"d{number}",
+            "program": draw(st.sampled_from(["five-off", "five-off", "gone"])),
+            "points": draw(st.integers(1, 120)),
+            "coupon": f"C-{number}",
+            "at": at.isoformat(),
+        }
+        later = draw(st.one_of(st.none(), st.integers(1, 24 * 30)))
+        if later is not None:
+            key = draw(st.sampled_from(["revoked_at", "used_at"]))
+            entry[key] = (at + timedelta(hours=later)).isoformat()
+        activity.append(entry)
+    return activity
+
+
+LEDGER_FIELDS = ("balance", "expiring", "coupons", "problems")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    engine=st.sampled_from(LEDGER_ENGINES),
+    activity=ledger_histories(),
+    steps=st.lists(st.integers(1, 24 * 300), min_size=1, max_size=8),
+)
+def test_ledger_step_by_step_equals_once(
+    engine: Engine, activity: list[dict[str, Any]], steps: list[int]
+) -> None:
+    """Balances, expirations and warnings replay as they happened: decisions fed back step by
+    step are those of one evaluation, and the last step's ledger is the one evaluation's."""
+    final = START + timedelta(hours=24 * 301)
+    moments = [*sorted({START + timedelta(hours=h) for h in steps}), final]
+    granted: dict[str, dict[str, Any]] = {}
+    last: dict[str, Any] = {}
+    for moment in moments:
+        snapshot = {
+            "customer": CUSTOMER,
+            "activity": known_at(activity, moment),
+            "granted": sorted(granted),
+        }
+        last = engine.evaluate(snapshot, now=moment).to_json()
+        for key, decision in final_decisions(last["decisions"]).items():
+            assert key not in granted, f"{key} decided twice"
+            granted[key] = decision
+        balance = last["balance"]
+        assert balance["active"] == (
+            balance["earned"] + balance["adjusted"] - balance["redeemed"] - balance["expired"]
+        )
+        assert min(balance["active"], balance["pending"], balance["earned"]) >= 0
+    once = engine.evaluate({"customer": CUSTOMER, "activity": activity}, now=final).to_json()
+    assert granted == final_decisions(once["decisions"])
+    assert {f: last[f] for f in LEDGER_FIELDS} == {f: once[f] for f in LEDGER_FIELDS}
 
 
 PENDING = Engine(

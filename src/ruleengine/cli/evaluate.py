@@ -56,7 +56,7 @@ def read_text(path: str) -> str:
         raise ExitError(EXIT_USAGE) from None
 
 
-def _read_snapshot(engine: Any, path: str) -> Any:
+def read_snapshot(engine: Any, path: str) -> Any:
     """The snapshot in a file (`-`: standard input), or exit 1 after printing its problems
     (the engine returns them as data; this is the edge that prints them)."""
     from ruleengine.engine.snapshot import SnapshotError, render_snapshot_problem
@@ -76,7 +76,7 @@ def command_eval(args: argparse.Namespace) -> int:
     engine = load_engine(args.rules, args)
     if args.snapshots is not None:
         return _eval_lines(engine, args)
-    snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
+    snapshot = read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
     result = engine.evaluate(snapshot, now=now_of(args))
     if args.format == "json":
         print(result.dumps())
@@ -119,8 +119,9 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
 
 def command_explain(args: argparse.Namespace) -> int:
     engine = load_engine(args.rules, args)
-    snapshot = _read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
-    ids = [r.id for r in [*engine.ruleset.model.earning, *engine.ruleset.model.milestones]]
+    snapshot = read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
+    model = engine.ruleset.model
+    ids = [r.id for r in [*model.earning, *model.milestones, *model.redeeming]]
     if args.rule is not None and args.rule not in ids:
         known = ", ".join(f"`{i}`" for i in ids) or "none"
         raise UsageError(f"no rule `{args.rule}` in {args.rules}; its rules are {known}")

@@ -15,6 +15,7 @@ from ruleengine.cli.evaluate import add_eval_commands
 from ruleengine.cli.fmt import add_fmt_command
 from ruleengine.cli.rule_tests import add_test_command
 from ruleengine.cli.schema import add_schema_command
+from ruleengine.cli.timeline import add_timeline_command
 from ruleengine.cli.validate import add_validate_command
 
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_validate_command(commands)
     add_eval_commands(commands)
+    add_timeline_command(commands)
     add_test_command(commands)
     add_fmt_command(commands)
     add_schema_command(commands)

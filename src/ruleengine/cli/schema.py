@@ -21,7 +21,7 @@ def command_schema(args: argparse.Namespace) -> int:
 def add_schema_command(commands: Any) -> None:
     schema = commands.add_parser(
         "schema",
-        help="print a JSON Schema (ruleset, snapshot or result)",
+        help="print a JSON Schema (ruleset, snapshot, result or timeline)",
         description="Print the JSON Schema of a file format, as checked in under schemas/.",
         epilog="example: ruleengine schema ruleset > ruleset.schema.json",
     )

@@ -629,6 +629,41 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "steps: [... 500 steps ...]",
         "Split the program, or raise the limit in the host's `Limits`.",
     ),
+    CodeInfo(
+        "RE517",
+        "invalid-expiry",
+        "error",
+        "Invalid points expiry",
+        "`points.expiry` must say when points expire: a `rolling` or `per_award` policy needs "
+        "`after`, a duration; a `fixed_date` policy needs `on`, a day of the year written "
+        '`"MM-DD"`; every `warn_before` entry is a duration. Without a valid setting the '
+        "engine could not date a single expiry.",
+        "points:\n  expiry: {policy: rolling, after: 12}",
+        'Write a duration with its unit (`365d`, `12mo`, `1y`), or quote the day: `on: "12-31"`.',
+    ),
+    CodeInfo(
+        "RE518",
+        "invalid-redeeming-cost",
+        "error",
+        "A redeeming program's cost is not clear",
+        "A redeeming program costs either a fixed `cost` or `points_per` increment of its "
+        "reward, never both and never neither; `min_points` and `max_points` belong to "
+        "`points_per` programs, and `min_points` may not be above `max_points`. Otherwise "
+        "the engine could not say what a redemption spends.",
+        "redeeming:\n  - {id: five-off, name: $5 off, cost: 500, points_per: 100, "
+        "reward: {discount_amount: 5}}",
+        "Keep one of `cost` and `points_per`; order `min_points` <= `max_points`.",
+    ),
+    CodeInfo(
+        "RE519",
+        "duplicate-redeeming-id",
+        "error",
+        "Duplicate redeeming program id",
+        "Every redeeming program needs its own id: redemptions in snapshots name the program "
+        "by its id, so two programs with one id would make them ambiguous.",
+        "redeeming:\n  - {id: five-off, ...}\n  - {id: five-off, ...}",
+        "Rename one of the programs.",
+    ),
     # RE6xx: snapshots and evaluation
     CodeInfo(
         "RE601",
@@ -737,6 +772,29 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         ' "refunded_at": "2026-02-03T09:00:00Z", "refunded_amount": 45}',
         "Send the sum of the order's refunds, at most its `subtotal` (or its `total`, when "
         "shipping and taxes were refunded too).",
+    ),
+    CodeInfo(
+        "RE617",
+        "unknown-redeeming-program",
+        "error",
+        "Redemption of an unknown program",
+        "A `redemption` in the snapshot names a `program` the ruleset has no `redeeming` "
+        "entry for. The engine does not know what it cost or granted, so it still takes its "
+        "points from the balance (the customer did spend them) and reports this problem.",
+        '{"type": "redemption", "id": "r1", "at": "2026-02-01T12:00:00Z", '
+        '"program": "ten-off", "points": 1000, "coupon": "X1"}',
+        "Add the program to `redeeming`, or correct the redemption's `program`.",
+    ),
+    CodeInfo(
+        "RE618",
+        "insufficient-points",
+        "error",
+        "More points taken than were active",
+        "A redemption, a negative adjustment or a refund reversal wanted more points than the "
+        "customer had active at that moment. Active points never go below zero: the ledger "
+        "takes what was active and reports the rest, with the amount, as this problem.",
+        '{"type": "adjustment", "id": "a1", "at": "2026-02-01T12:00:00Z", "points": -500}',
+        "Check the order of events; a host should not redeem more than `balance.active`.",
     ),
 )
 

@@ -76,6 +76,7 @@ class Billing(Activity):
     """A subscription billing (`subscription_billing`)."""
 
     subscription_id: str
+    order_id: str | None = None  # the renewal's order, when the host sends that order too
 
 
 @dataclass(slots=True, eq=True, repr=False)
@@ -83,6 +84,27 @@ class PointsEntry(Activity):
     """Points the customer earned outside the ruleset (`points_earned`)."""
 
     points: int
+
+
+@dataclass(slots=True, eq=True, repr=False)
+class Adjustment(Activity):
+    """A manual correction by the merchant (`adjustment`): `points` signed."""
+
+    points: int
+    affects_tier: bool
+    note: str | None  # internal
+    message: str | None  # customer-facing
+
+
+@dataclass(slots=True, eq=True, repr=False)
+class Redemption(Activity):
+    """Points spent on a `redeeming` program (`redemption`), and the coupon it gave."""
+
+    program: str
+    points: int
+    coupon: str
+    revoked_at: datetime | None  # revoking an unused coupon restores its points then
+    used_at: datetime | None
 
 
 @dataclass(slots=True, eq=True, repr=False)
@@ -121,7 +143,22 @@ def from_model(model: Any) -> Activity:
     if kind == "referral":
         return Referral(model.id, at, kind, optional_utc(model.converted_at))
     if kind == "subscription_billing":
-        return Billing(model.id, at, kind, model.subscription_id)
+        return Billing(model.id, at, kind, model.subscription_id, model.order_id)
     if kind == "points_earned":
         return PointsEntry(model.id, at, kind, model.points)
+    if kind == "adjustment":
+        return Adjustment(
+            model.id, at, kind, model.points, model.affects_tier, model.note, model.message
+        )
+    if kind == "redemption":
+        return Redemption(
+            model.id,
+            at,
+            kind,
+            model.program,
+            model.points,
+            model.coupon,
+            optional_utc(model.revoked_at),
+            optional_utc(model.used_at),
+        )
     return Event(model.id, at, kind, record)

@@ -17,6 +17,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 DecisionStatus = Literal["granted", "pending", "reversed"]
+# What a decision does: `reward` grants (or, `reversed`, takes back) a rule's reward;
+# `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger`).
+DecisionKind = Literal["reward", "points_expired", "expiry_warning"]
 
 
 def format_time(moment: datetime) -> str:
@@ -105,6 +108,7 @@ class Decision:
     qualifying: str | None
     status: DecisionStatus = "granted"
     available_at: datetime | None = None
+    kind: DecisionKind = "reward"
 
     def __init__(
         self,
@@ -118,6 +122,7 @@ class Decision:
         qualifying: str | None,
         status: DecisionStatus = "granted",
         available_at: datetime | None = None,
+        kind: DecisionKind = "reward",
     ) -> None:
         _set_decision_key(self, key)
         _set_decision_rule(self, rule)
@@ -129,10 +134,12 @@ class Decision:
         _set_decision_qualifying(self, qualifying)
         _set_decision_status(self, status)
         _set_decision_available_at(self, available_at)
+        _set_decision_kind(self, kind)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "key": self.key,
+            "kind": self.kind,
             "rule": self.rule,
             "step": self.step,
             "logic": self.logic,
@@ -158,6 +165,7 @@ class Decision:
     _set_decision_qualifying,
     _set_decision_status,
     _set_decision_available_at,
+    _set_decision_kind,
 ) = _field_setters(Decision)
 
 
@@ -294,9 +302,13 @@ class RuntimeProblem:
     file: str
     line: int
     column: int
+    # Points-ledger problems are about the snapshot: `file` is `<snapshot>`, `path` the
+    # activity's JSON path and `amount` the points at stake (line and column 0).
+    path: str | None = None
+    amount: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "code": self.code,
             "rule": self.rule,
             "message": self.message,
@@ -304,6 +316,10 @@ class RuntimeProblem:
             "line": self.line,
             "column": self.column,
         }
+        if self.path is not None:
+            data["path"] = self.path
+            data["amount"] = self.amount
+        return data
 
 
 @dataclass(frozen=True)
@@ -318,6 +334,9 @@ class EvaluationResult:
     progress: tuple[Progress, ...]
     problems: tuple[RuntimeProblem, ...] = ()
     explanations: tuple[Explanation, ...] = field(default=(), compare=False)
+    # The points ledger (`engine.ledger`), JSON-ready: `balance`, `expiring`, `redeemable`,
+    # `coupons`. Always written; an empty balance is all zeros.
+    ledger: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -328,6 +347,10 @@ class EvaluationResult:
             "decisions": [d.to_json() for d in self.decisions],
             "progress": [p.to_json() for p in self.progress],
             "problems": [p.to_json() for p in self.problems],
+            "balance": self.ledger.get("balance", dict.fromkeys(BALANCE_FIELDS, 0)),
+            "expiring": self.ledger.get("expiring", []),
+            "redeemable": self.ledger.get("redeemable", []),
+            "coupons": self.ledger.get("coupons", []),
         }
         if self.explanations:
             data["explanations"] = [e.to_json() for e in self.explanations]
@@ -335,6 +358,9 @@ class EvaluationResult:
 
     def dumps(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
+
+
+BALANCE_FIELDS = ("active", "pending", "earned", "redeemed", "adjusted", "expired")
 
 
 def sort_decisions(decisions: Sequence[Decision]) -> tuple[Decision, ...]:

@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from ruleengine.engine.activity import Order
+from ruleengine.engine.activity import Order, Referral
 from ruleengine.engine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
 from ruleengine.engine.earning_plan import (
     EarningOutcome,
@@ -139,10 +139,28 @@ class EarningEvaluator:
                     occasions.append(
                         (event.at, event.type, event.id, event.id, None, event.record, group)
                     )
+        if on_event and ("referral" in on_event or "referral_converted" in on_event):
+            occasions.extend(self.referrals(on_event))
         if plan.birthday_rules:
             occasions.extend(self.birthdays(plan.birthday_rules))
         occasions.sort()
         return occasions
+
+    def referrals(self, on_event: dict[str, RuleGroup]) -> Iterator[_Occasion]:
+        """`on: referral` fires when the friend registered (the referral's `at`),
+        `on: referral_converted` when they first bought (`converted_at`), each by `now`."""
+        now = self.ctx.now
+        registered, converted = on_event.get("referral"), on_event.get("referral_converted")
+        for entry in self.snapshot.activity:
+            if type(entry) is not Referral or entry.at > now:
+                continue
+            record = {"id": entry.id, "at": entry.at, "converted_at": entry.converted_at}
+            if registered is not None:
+                yield entry.at, "referral", entry.id, entry.id, None, record, registered
+            moment = entry.converted_at
+            if converted is not None and moment is not None and moment <= now:
+                at_purchase = {**record, "at": moment}
+                yield moment, "referral_converted", entry.id, entry.id, None, at_purchase, converted
 
     def birthdays(self, rules: tuple[PreparedRule, ...]) -> Iterator[_Occasion]:
         """The birthday occasions of the birthday rules: rules whose earning periods start
@@ -390,12 +408,14 @@ class EarningEvaluator:
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
         self.grants.setdefault(rule.index, []).append(at)
         decision_key = f"{rule.id}/{key}"
+        decision = _points_decision(
+            decision_key, rule, points, at, activity_id, status, available_at
+        )
+        self.outcome.awards.append(decision)
         if decision_key in self.granted:
             self.already_granted(rule, activity_id, decision_key, points)
         else:
-            self.decisions.append(
-                _points_decision(decision_key, rule, points, at, activity_id, status, available_at)
-            )
+            self.decisions.append(decision)
             if self.explaining:
                 if status == "pending" and available_at is not None:
                     detail += f", pending until {day(available_at, self.ctx.tz)}"
@@ -416,14 +436,14 @@ class EarningEvaluator:
         if reversed_points <= 0:
             return
         decision_key = f"{rule.id}/{key}/reversal"
+        decision = _points_decision(
+            decision_key, rule, -reversed_points, refunded_at, order.id, "reversed"
+        )
+        self.outcome.awards.append(decision)
         if decision_key in self.granted:
             self.already_granted(rule, order.id, decision_key, -reversed_points)
             return
-        self.decisions.append(
-            _points_decision(
-                decision_key, rule, -reversed_points, refunded_at, order.id, "reversed"
-            )
-        )
+        self.decisions.append(decision)
         if self.explaining:
             detail = f"{count(reversed_points, 'point')} reversed: order {order.id} was refunded"
             self.explain(rule.id, order.id, "reversed", (detail,))

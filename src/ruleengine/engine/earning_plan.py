@@ -41,6 +41,8 @@ class Hit:
 class EarningOutcome:
     decisions: list[Decision] = field(default_factory=list)
     explanations: list[Explanation] = field(default_factory=list)
+    # Every points decision, those already in `granted` too: what the points ledger counts.
+    awards: list[Decision] = field(default_factory=list)
 
 
 Report = Callable[[CompiledExpression, str, EvaluationError], None]

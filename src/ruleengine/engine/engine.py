@@ -9,6 +9,9 @@ snapshot and `now` always give the same decisions, in the same order, with the s
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
@@ -24,8 +27,17 @@ from ruleengine.engine.decisions import (
 )
 from ruleengine.engine.earning import EarningEvaluator
 from ruleengine.engine.earning_plan import EarningPlan
+from ruleengine.engine.ledger import (
+    LedgerOutcome,
+    earning_award,
+    milestone_award,
+    own_points_of,
+    replay_ledger,
+)
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
+from ruleengine.engine.points_history import PointsHistory
+from ruleengine.engine.redeeming import explain_program, redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline, window_bounds
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
@@ -115,6 +127,25 @@ class Engine:
 
         return evaluate_many(self, snapshots, now=now, jobs=jobs, factory=compile_engine)
 
+    def timeline(self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime) -> PointsHistory:
+        """The customer's points history at `now`: every ledger entry in time order (earned,
+        pending, became active, reversed, redeemed, revoked, adjusted, expired), with the
+        points and the balance after each, in words a support agent can paste."""
+        check_now(now)
+        if not isinstance(snapshot, Snapshot):
+            snapshot = self.read_snapshot(snapshot)
+        evaluation = _Evaluation(self, snapshot, now)
+        evaluation.run(False)
+        ledger = evaluation.ledger
+        return PointsHistory(
+            self.ruleset.program,
+            snapshot.customer_id,
+            now,
+            self.zone,
+            tuple(ledger.entries),
+            ledger.balance,
+        )
+
     def explain(
         self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None
     ) -> list[Explanation]:
@@ -123,7 +154,11 @@ class Engine:
         about has at least one explanation: one that had nothing to decide says why (disabled,
         the customer excluded, not active yet, or no activity of its trigger before `now`)."""
         model = self.ruleset.model
-        ids = [r.id for r in model.earning] + [m.id for m in model.milestones]
+        ids = (
+            [r.id for r in model.earning]
+            + [m.id for m in model.milestones]
+            + [p.id for p in model.redeeming]
+        )
         if rule is not None and rule not in ids:
             raise ValueError(f"no rule `{rule}`; the rules are {', '.join(f'`{i}`' for i in ids)}")
         if not isinstance(snapshot, Snapshot):
@@ -166,6 +201,18 @@ class _Evaluation:
             explain=explain,
         )
         now_variables: dict[str, Any] = {"customer": self.snapshot.customer}
+        # Earning first: its points feed `points_earned` milestones and the ledger.
+        earning = EarningEvaluator(
+            self.engine._earning,
+            self.snapshot,
+            self.timeline,
+            self.ctx,
+            self.report,
+            explain=explain,
+            max_points=self.engine.limits.max_points,
+        ).run(excluded)
+        awards = [earning_award(d) for d in earning.awards]
+        own_points = sorted(own_points_of(a) for a in awards if a.active_at <= self.ctx.now)
         for index, milestone in enumerate(self.ruleset.model.milestones):
             if not milestone.enabled:
                 if explain:
@@ -189,22 +236,29 @@ class _Evaluation:
                 if not holds:
                     blockers.extend(reasons)
             plan = self.engine._milestone_plans[index]
+            if own_points:
+                shared = dataclasses.replace(shared, own_points=tuple(own_points))
             outcome = evaluate_milestone(milestone, plan, shared, not blockers, blockers)
             decisions.extend(outcome.decisions)
             if outcome.progress is not None:
                 progress.append(outcome.progress)
             explanations.extend(outcome.explanations)
-        earning = EarningEvaluator(
-            self.engine._earning,
-            self.snapshot,
-            self.timeline,
-            self.ctx,
-            self.report,
-            explain=explain,
-            max_points=self.engine.limits.max_points,
-        ).run(excluded)
+            for decision, decided_at in outcome.awards:
+                award = milestone_award(decision, decided_at)
+                if award is not None:
+                    awards.append(award)
+                    if award.active_at <= self.ctx.now:
+                        bisect.insort(own_points, own_points_of(award))
         decisions.extend(earning.decisions)
         explanations.extend(earning.explanations)
+        self.ledger = replay_ledger(
+            self.ruleset.model, awards, self.timeline, self.ctx, self.snapshot.granted
+        )
+        decisions.extend(self.ledger.decisions)
+        self.problems.extend(self.ledger_problems(self.ledger))
+        ledger_fields = self.ledger_json(self.ledger, now_variables)
+        if explain:
+            explanations.extend(self.explain_redeeming(now_variables, excluded))
         return EvaluationResult(
             program=self.ruleset.program,
             ruleset_hash=self.engine._hash,
@@ -214,7 +268,89 @@ class _Evaluation:
             progress=tuple(progress),
             problems=tuple(self.problems),
             explanations=tuple(explanations) if explain else (),
+            ledger=ledger_fields,
         )
+
+    def ledger_json(self, ledger: LedgerOutcome, variables: dict[str, Any]) -> dict[str, Any]:
+        """The result's ledger fields; `redeemable` reads each program's `when` at `now`."""
+        model = self.ruleset.model
+
+        def allows(index: int) -> bool:
+            return self.redeeming_allows(index, variables)
+
+        excluded = bool(self.snapshot.customer.get("excluded"))
+        redeemable = (
+            []
+            if excluded
+            else redeemable_programs(
+                model.redeeming,
+                ledger.balance.active,
+                self.timeline.redemptions,
+                self.ctx,
+                allows,
+            )
+        )
+        return {
+            "balance": ledger.balance.to_json(),
+            "expiring": [e.to_json() for e in ledger.expiring],
+            "redeemable": [r.to_json() for r in redeemable],
+            "coupons": [c.to_json() for c in ledger.coupons],
+        }
+
+    def redeeming_allows(self, index: int, variables: dict[str, Any]) -> bool:
+        """Whether redeeming program `index`'s `when` holds at `now` (True without one)."""
+        condition = self.ruleset.expression("redeeming", index, "when")
+        if condition is None:
+            return True
+        if "stats" not in variables:
+            variables["stats"] = self.timeline.stats_at(self.ctx.now)
+        program = self.ruleset.model.redeeming[index]
+        holds, _ = self.condition(condition, program.id, variables, False)
+        return holds
+
+    def explain_redeeming(self, variables: dict[str, Any], excluded: bool) -> list[Explanation]:
+        """Why the customer may or may not redeem each program now."""
+        found = []
+        for index, program in enumerate(self.ruleset.model.redeeming):
+            if excluded:
+                reasons: tuple[str, ...] = ("the customer is excluded from the program",)
+                found.append(Explanation(program.id, None, "not_redeemable", reasons))
+                continue
+            status, reasons = explain_program(
+                program,
+                self.ledger.balance.active,
+                self.timeline.redemptions,
+                self.ctx,
+                functools.partial(self.redeeming_allows, index, variables),
+            )
+            found.append(Explanation(program.id, None, status, reasons))
+        return found
+
+    def ledger_problems(self, ledger: LedgerOutcome) -> list[RuntimeProblem]:
+        """The ledger's problems, located at the activity's JSON path in the snapshot."""
+        if not ledger.problems:
+            return []
+        where: dict[str, int] = {}
+        for index, entry in enumerate(self.snapshot.activity):
+            if entry.type in ("redemption", "adjustment", "points_earned"):
+                where.setdefault(entry.id, index)
+        found = []
+        for problem in ledger.problems:
+            found_at = where.get(problem.subject)
+            path = "$" if found_at is None else f"$.activity[{found_at}]"
+            found.append(
+                RuntimeProblem(
+                    problem.code,
+                    problem.subject,
+                    problem.message,
+                    "<snapshot>",
+                    0,
+                    0,
+                    path,
+                    problem.amount,
+                )
+            )
+        return found
 
     def condition(
         self,
@@ -264,7 +400,7 @@ def _why_nothing(
         if snapshot.customer.get("birthday") is None:
             return "no_activity", "the customer has no `birthday` in the snapshot"
         return "no_activity", "no birthday of the customer's is due for a reward before now"
-    kind = "order" if rule.on == "subscription_order" else rule.on
+    kind = {"subscription_order": "order", "referral_converted": "referral"}.get(rule.on, rule.on)
     moment = utc(now)
     if end is not None and end <= moment:
         assert rule.active is not None

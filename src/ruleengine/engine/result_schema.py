@@ -35,6 +35,11 @@ class RewardOut(_Out):
 
 class DecisionOut(_Out):
     key: str = Field(description="Unique and stable; pass it back in the snapshot's `granted`.")
+    kind: Literal["reward", "points_expired", "expiry_warning"] = Field(
+        description="`reward`: a rule's reward (or its reversal); `points_expired` and "
+        "`expiry_warning`: from the points ledger (rule `points.expiry`). Points are positive "
+        "magnitudes; the kind says which way they go."
+    )
     rule: str
     step: int | None = Field(description="The milestone step (1-based); null for earning.")
     logic: Literal["grant_all", "customer_picks"]
@@ -91,6 +96,43 @@ class ProblemOut(_Out):
     file: str
     line: int
     column: int
+    path: str | None = Field(
+        None, description="Points-ledger problems: the activity's JSON path in the snapshot."
+    )
+    amount: int | None = Field(None, description="Points-ledger problems: the points at stake.")
+
+
+class BalanceOut(_Out):
+    """The customer's points at `now`: `active = earned + adjusted - redeemed - expired`."""
+
+    active: Annotated[int, Field(ge=0)]
+    pending: Annotated[int, Field(ge=0)]
+    earned: Annotated[int, Field(ge=0)]
+    redeemed: Annotated[int, Field(ge=0)]
+    adjusted: int
+    expired: Annotated[int, Field(ge=0)]
+
+
+class ExpiringOut(_Out):
+    points: Annotated[int, Field(gt=0)]
+    at: str
+
+
+class RedeemableOut(_Out):
+    program: str
+    name: str
+    points: Annotated[int, Field(gt=0, description="The most points it could spend now.")]
+
+
+class CouponOut(_Out):
+    coupon: str
+    program: str
+    redemption: str
+    points: Annotated[int, Field(ge=0)]
+    at: str
+    status: Literal["active", "used", "revoked"]
+    used_at: str | None
+    revoked_at: str | None
 
 
 class ExplanationOut(_Out):
@@ -117,4 +159,37 @@ class ResultOut(_Out):
     decisions: list[DecisionOut]
     progress: list[ProgressOut]
     problems: list[ProblemOut]
+    balance: BalanceOut
+    expiring: list[ExpiringOut]
+    redeemable: list[RedeemableOut]
+    coupons: list[CouponOut]
     explanations: list[ExplanationOut] | None = None
+
+
+class TimelineEntryOut(_Out):
+    at: str
+    kind: Literal[
+        "earned", "pending", "activated", "reversed", "redeemed", "revoked", "adjusted", "expired"
+    ]
+    points: int = Field(description="The signed change to the active balance (0: pending).")
+    balance: Annotated[int, Field(ge=0, description="The active balance after the entry.")]
+    key: str
+    rule: str | None
+    activity: str | None
+    text: str = Field(description="The entry in words a support agent can paste.")
+
+
+class TimelineOut(_Out):
+    """A customer's points history (`ruleengine timeline --format json`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="ruleengine points timeline",
+        json_schema_extra={"$id": "https://ruleengine.dev/schemas/timeline.schema.json"},
+    )
+
+    program: str
+    customer: str
+    evaluated_at: str
+    entries: list[TimelineEntryOut]
+    balance: BalanceOut

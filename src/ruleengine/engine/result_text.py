@@ -63,6 +63,8 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
         width = max(len(d.key) for d in result.decisions)
         for decision in result.decisions:
             status = "" if decision.status == "granted" else f"  [{decision.status}]"
+            if decision.kind != "reward":  # the ledger's: say which way the points go
+                status += "  [expired]" if decision.kind == "points_expired" else "  [warning]"
             lines.append(
                 f"  {decision.key:<{width}}  {describe_rewards(decision, currency)}{status}"
             )
@@ -76,6 +78,11 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
     if result.problems:
         lines += ["", "Problems:"]
         for problem in result.problems:
+            if problem.path is not None:  # a points-ledger problem: a place in the snapshot
+                lines.append(
+                    f"  {problem.file}: {problem.path}: error[{problem.code}] {problem.message}"
+                )
+                continue
             lines.append(
                 f"  {problem.file}:{problem.line}:{problem.column}: "
                 f"error[{problem.code}] {problem.message} (rule `{problem.rule}`)"

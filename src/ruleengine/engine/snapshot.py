@@ -105,11 +105,39 @@ class ReferralIn(_ActivityIn):
 class SubscriptionBillingIn(_ActivityIn):
     type: Literal["subscription_billing"]
     subscription_id: Annotated[str, Field(min_length=1)]
+    order_id: str | None = Field(
+        None,
+        description="The order of this renewal, when the host also sends it as an `order` "
+        "with `subscription_id`: the two are one billing cycle, counted once.",
+    )
 
 
 class PointsEarnedIn(_ActivityIn):
     type: Literal["points_earned"]
     points: int
+
+
+class AdjustmentIn(_ActivityIn):
+    """A manual correction of the customer's points by the merchant."""
+
+    type: Literal["adjustment"]
+    points: Annotated[int, Field(description="Whole points: positive adds, negative takes.")]
+    affects_tier: bool = False
+    note: str | None = Field(None, description="Internal: why the merchant adjusted.")
+    message: str | None = Field(None, description="Customer-facing message.")
+
+
+class RedemptionIn(_ActivityIn):
+    """Points the customer spent on a `redeeming` program, and the coupon they got."""
+
+    type: Literal["redemption"]
+    program: Annotated[str, Field(min_length=1, description="A `redeeming` program id.")]
+    points: Annotated[int, Field(gt=0, description="The points spent.")]
+    coupon: Annotated[str, Field(min_length=1, description="The coupon code.")]
+    revoked_at: AwareDatetime | None = Field(
+        None, description="When the coupon was revoked (unused): its points return then."
+    )
+    used_at: AwareDatetime | None = None
 
 
 class EventIn(_ActivityIn):
@@ -135,6 +163,8 @@ ACTIVITY_TYPES = (
     "referral",
     "subscription_billing",
     "points_earned",
+    "adjustment",
+    "redemption",
     *EVENT_TYPES,
     "custom:<name>",
 )
@@ -157,6 +187,8 @@ ActivityIn = Annotated[
     | Annotated[ReferralIn, Tag("referral")]
     | Annotated[SubscriptionBillingIn, Tag("subscription_billing")]
     | Annotated[PointsEarnedIn, Tag("points_earned")]
+    | Annotated[AdjustmentIn, Tag("adjustment")]
+    | Annotated[RedemptionIn, Tag("redemption")]
     | Annotated[EventIn, Tag("event")]
     | Annotated[CustomEventIn, Tag("custom")],
     Discriminator(
@@ -492,6 +524,8 @@ def _problem(error: Any) -> SnapshotProblem:
             "referral",
             "subscription_billing",
             "points_earned",
+            "adjustment",
+            "redemption",
             "event",
             "custom",
         )

@@ -25,10 +25,12 @@ from typing import Any
 from ruleengine.engine.activity import (
     EVENT_TYPES,
     Activity,
+    Adjustment,
     Billing,
     Event,
     Order,
     PointsEntry,
+    Redemption,
     Referral,
     Review,
     utc,
@@ -227,8 +229,12 @@ _ITEM_FIELDS = frozenset(
 )
 _REVIEW_FIELDS = frozenset(("id", "at", "type", "rating", "product_id", "has_photo", "verified"))
 _REFERRAL_FIELDS = frozenset(("id", "at", "type", "converted_at"))
-_BILLING_FIELDS = frozenset(("id", "at", "type", "subscription_id"))
+_BILLING_FIELDS = frozenset(("id", "at", "type", "subscription_id", "order_id"))
 _POINTS_FIELDS = frozenset(("id", "at", "type", "points"))
+_ADJUSTMENT_FIELDS = frozenset(("id", "at", "type", "points", "affects_tier", "note", "message"))
+_REDEMPTION_FIELDS = frozenset(
+    ("id", "at", "type", "program", "points", "coupon", "revoked_at", "used_at")
+)
 _EVENT_FIELDS = frozenset(("id", "at", "type", "platform", "url", "survey_id"))
 _CUSTOM_FIELDS = frozenset(("id", "at", "type"))
 
@@ -331,11 +337,44 @@ def _referral(value: dict[str, Any], kind: str, referral_id: str, at: datetime) 
 
 
 def _billing(value: dict[str, Any], kind: str, billing_id: str, at: datetime) -> Billing:
-    return Billing(billing_id, at, kind, _id(value.get("subscription_id")))
+    return Billing(
+        billing_id,
+        at,
+        kind,
+        _id(value.get("subscription_id")),
+        _optional_text(value.get("order_id")),
+    )
 
 
 def _points(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -> PointsEntry:
     return PointsEntry(entry_id, at, kind, _whole(value.get("points")))
+
+
+def _adjustment(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -> Adjustment:
+    get = value.get
+    return Adjustment(
+        entry_id,
+        at,
+        kind,
+        _whole(get("points")),
+        _flag(get("affects_tier", False)),
+        _optional_text(get("note")),
+        _optional_text(get("message")),
+    )
+
+
+def _redemption(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -> Redemption:
+    get = value.get
+    return Redemption(
+        entry_id,
+        at,
+        kind,
+        _id(get("program")),
+        _whole(get("points"), 1),
+        _id(get("coupon")),
+        _optional_timestamp(get("revoked_at")),
+        _optional_timestamp(get("used_at")),
+    )
 
 
 def _event(value: dict[str, Any], kind: str, event_id: str, at: datetime) -> Event:
@@ -372,6 +411,8 @@ _KINDS: dict[str, tuple[Reader, frozenset[str]]] = {
     "referral": (_referral, _REFERRAL_FIELDS),
     "subscription_billing": (_billing, _BILLING_FIELDS),
     "points_earned": (_points, _POINTS_FIELDS),
+    "adjustment": (_adjustment, _ADJUSTMENT_FIELDS),
+    "redemption": (_redemption, _REDEMPTION_FIELDS),
     **{kind: (_event, _EVENT_FIELDS) for kind in EVENT_TYPES},
 }
 _CUSTOM_KIND: tuple[Reader, frozenset[str]] = (_custom_event, _CUSTOM_FIELDS)

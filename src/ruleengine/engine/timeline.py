@@ -17,7 +17,17 @@ from itertools import accumulate
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
-from ruleengine.engine.activity import Billing, Event, Order, PointsEntry, Referral, Review, utc
+from ruleengine.engine.activity import (
+    Adjustment,
+    Billing,
+    Event,
+    Order,
+    PointsEntry,
+    Redemption,
+    Referral,
+    Review,
+    utc,
+)
 from ruleengine.engine.snapshot import Snapshot
 from ruleengine.rules.models import Window
 
@@ -74,7 +84,7 @@ class _Series:
         return self.totals[self.count_by(moment)]
 
 
-_KINDS = (Order, Review, Referral, Billing, PointsEntry, Event)
+_KINDS = (Order, Review, Referral, Billing, PointsEntry, Adjustment, Redemption, Event)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,8 @@ class Timeline:
     billings: tuple[Billing, ...]
     points: tuple[PointsEntry, ...]
     events: tuple[Event, ...]  # built-in and custom events
+    adjustments: tuple[Adjustment, ...] = ()
+    redemptions: tuple[Redemption, ...] = ()
     _series: dict[str, _Series] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -113,6 +125,8 @@ class Timeline:
             billings=_sorted(kinds[Billing]),
             points=_sorted(kinds[PointsEntry]),
             events=_sorted(kinds[Event]),
+            adjustments=_sorted(kinds[Adjustment]),
+            redemptions=_sorted(kinds[Redemption]),
         )
 
     def _index(self) -> None:

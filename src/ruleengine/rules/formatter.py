@@ -35,7 +35,12 @@ from ruleengine.rules.ruleset import file_too_large
 from ruleengine.rules.yaml_compose import plain_scalar_is_text
 from ruleengine.rules.yaml_source import read_document
 
-_EXPRESSION_KEYS = {("earning", "when"), ("earning", "points"), ("milestones", "when")}
+_EXPRESSION_KEYS = {
+    ("earning", "when"),
+    ("earning", "points"),
+    ("milestones", "when"),
+    ("redeeming", "when"),
+}
 
 
 @dataclass(frozen=True)

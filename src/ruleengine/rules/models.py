@@ -82,6 +82,8 @@ BUILTIN_TRIGGERS: tuple[str, ...] = (
     "website_visit",
     "survey",
     "subscription_order",
+    "referral",
+    "referral_converted",
 )
 _CUSTOM_TRIGGER = re.compile(r"^custom:[a-z_][a-z0-9_]{0,63}$")
 
@@ -395,6 +397,57 @@ class EarningRule(_Model):
     enabled: Flag = True
 
 
+# -- points: expiry ---------------------------------------------------------------------------
+
+
+class ExpiryPolicy(enum.StrEnum):
+    ROLLING = "rolling"  # all active points expire `after` the customer's last earning
+    FIXED_DATE = "fixed_date"  # every year at the end of the day `on` (ruleset zone)
+    PER_AWARD = "per_award"  # each award expires `after` it became active
+
+
+class Expiry(_Model):
+    """When active points expire. Durations (`12mo`, `30d`) and the `on` day (`"12-31"`) are
+    checked by `semantics.py` (RE517), which can point at the value."""
+
+    policy: ExpiryPolicy
+    after: str | None = Field(
+        None, description="A duration (`365d`, `12mo`, `1y`): rolling and per_award policies."
+    )
+    on: str | None = Field(None, description='A day of the year, `"MM-DD"`: the fixed_date policy.')
+    warn_before: list[str] = Field(
+        default_factory=list,
+        description="Durations before an expiry at which an `expiry_warning` is decided.",
+    )
+
+
+class PointsSettings(_Model):
+    expiry: Expiry | None = None
+
+
+# -- redeeming -------------------------------------------------------------------------------
+
+
+PositivePoints = Annotated[WholeNumber, Field(gt=0)]
+
+
+class RedeemingProgram(_Model):
+    """A way to spend points: a fixed `cost`, or `points_per` increments of `reward` the
+    customer chooses between `min_points` and `max_points` (RE518 checks the relations)."""
+
+    id: RuleId
+    name: Annotated[str, Field(min_length=1)]
+    description: str | None = None
+    cost: PositivePoints | None = None
+    points_per: PositivePoints | None = None
+    min_points: PositivePoints | None = None
+    max_points: PositivePoints | None = None
+    reward: Reward
+    when: ExpressionText | None = None
+    limit: Limit | None = None
+    enabled: Flag = True
+
+
 # -- the file ----------------------------------------------------------------------------------
 
 
@@ -418,3 +471,5 @@ class RuleSetFile(_Model):
     )
     earning: list[EarningRule] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
+    points: PointsSettings | None = None
+    redeeming: list[RedeemingProgram] = Field(default_factory=list)

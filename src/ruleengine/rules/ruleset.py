@@ -39,7 +39,7 @@ from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.models import RuleSetFile
 from ruleengine.rules.semantics import check_semantics
 from ruleengine.rules.structure import validate_document
-from ruleengine.rules.vocabulary import earning_scope, milestone_scope
+from ruleengine.rules.vocabulary import earning_scope, milestone_scope, redeeming_scope
 from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of
 from ruleengine.rules.yaml_source import decode_source, read_document
 
@@ -277,6 +277,10 @@ def _expression_sites(model: RuleSetFile) -> Iterator[_Site]:
     for index, milestone in enumerate(model.milestones):
         if milestone.when is not None:
             yield _Site(("milestones", index, "when"), milestone_names, BOOL)
+    redeeming_names = redeeming_scope(model.attributes)
+    for index, program in enumerate(model.redeeming):
+        if program.when is not None:
+            yield _Site(("redeeming", index, "when"), redeeming_names, BOOL)
 
 
 def _compile_expressions(

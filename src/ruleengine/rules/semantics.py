@@ -34,6 +34,8 @@ from ruleengine.expr.runtime import EvalContext, EvaluationError
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import (
     EarningRule,
+    Expiry,
+    ExpiryPolicy,
     Milestone,
     MilestoneType,
     RewardLogic,
@@ -97,6 +99,9 @@ class _Semantics:
         for index, milestone in enumerate(ruleset.milestones):
             self.check_milestone(milestone, ("milestones", index))
             self.check_empty_when(("milestones", index))
+        if ruleset.points is not None and ruleset.points.expiry is not None:
+            self.check_expiry(ruleset.points.expiry, ("points", "expiry"))
+        self.check_redeeming(ruleset)
 
     def check_events(self, ruleset: RuleSetFile) -> None:
         builtin = set(activity_type("custom:_", {}).field_names)  # `id` and `at`
@@ -243,6 +248,103 @@ class _Semantics:
                 )
             else:
                 seen[rule_id] = path
+
+    def check_expiry(self, expiry: Expiry, path: tuple[PathPart, ...]) -> None:
+        """RE517: the policy's own setting is there and well formed, and no other is."""
+        durations = "a whole number and a unit: `365d`, `52w`, `12mo`, `1y`"
+        if expiry.policy is ExpiryPolicy.FIXED_DATE:
+            if expiry.on is None:
+                self.report(path, "RE517", "a `fixed_date` expiry needs `on`", 'add `on: "12-31"`')
+            elif not is_month_day(expiry.on):
+                self.report(
+                    (*path, "on"),
+                    "RE517",
+                    f"`on` is `{expiry.on}`, not a day of the year",
+                    'write the month and day, quoted: `on: "12-31"`',
+                )
+            if expiry.after is not None:
+                self.report(
+                    (*path, "after"),
+                    "RE517",
+                    "`after` does not apply to a `fixed_date` expiry",
+                    "remove `after`, or choose the `rolling` or `per_award` policy",
+                )
+        else:
+            if expiry.after is None:
+                self.report(
+                    path, "RE517", f"a `{expiry.policy}` expiry needs `after`", "add `after: 12mo`"
+                )
+            elif not _is_duration(str(expiry.after)):
+                self.report(
+                    (*path, "after"),
+                    "RE517",
+                    f"`after` is `{expiry.after}`, not a duration",
+                    f"write {durations}",
+                )
+            if expiry.on is not None:
+                self.report(
+                    (*path, "on"),
+                    "RE517",
+                    f"`on` does not apply to a `{expiry.policy}` expiry",
+                    "remove `on`, or choose the `fixed_date` policy",
+                )
+        for index, text in enumerate(expiry.warn_before):
+            if not _is_duration(str(text)):
+                self.report(
+                    (*path, "warn_before", index),
+                    "RE517",
+                    f"`warn_before` entry `{text}` is not a duration",
+                    f"write {durations}",
+                )
+
+    def check_redeeming(self, ruleset: RuleSetFile) -> None:
+        """RE518 (what a redemption costs) and RE519 (unique ids) for each program."""
+        seen: dict[str, tuple[PathPart, ...]] = {}
+        for index, program in enumerate(ruleset.redeeming):
+            path: tuple[PathPart, ...] = ("redeeming", index)
+            if program.id in seen:
+                self.report(
+                    (*path, "id"),
+                    "RE519",
+                    f"duplicate redeeming program id `{program.id}`",
+                    f"`{program.id}` is first used on line {self.line_of(seen[program.id])}",
+                )
+            else:
+                seen[program.id] = (*path, "id")
+            if program.cost is not None and program.points_per is not None:
+                self.report(
+                    (*path, "points_per"),
+                    "RE518",
+                    "a redeeming program has `cost` or `points_per`, not both",
+                    "keep `cost` for a fixed price, `points_per` for increments",
+                    key=True,
+                )
+            elif program.cost is None and program.points_per is None:
+                self.report(
+                    (*path, "id"),
+                    "RE518",
+                    f"redeeming program `{program.id}` has neither `cost` nor `points_per`",
+                    "add `cost: 500` (a fixed price) or `points_per: 100` (increments)",
+                )
+            elif program.cost is not None:
+                for name in ("min_points", "max_points"):
+                    if getattr(program, name) is not None:
+                        self.report(
+                            (*path, name),
+                            "RE518",
+                            f"`{name}` applies to `points_per` programs, not to a fixed `cost`",
+                            f"remove `{name}`",
+                            key=True,
+                        )
+            low, high = program.min_points, program.max_points
+            if low is not None and high is not None and low > high:
+                self.report(
+                    (*path, "min_points"),
+                    "RE518",
+                    f"`min_points` ({low}) is above `max_points` ({high})",
+                    "swap the values",
+                )
+            self.check_empty_when(path)
 
     def check_window(self, window: Window | None, path: tuple[PathPart, ...]) -> None:
         if window is None:
@@ -587,6 +689,18 @@ def _a(kind: str) -> str:
 def _is_duration(text: str) -> bool:
     try:
         Duration.parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_month_day(text: str) -> bool:
+    """Whether `text` is a day of the year, `MM-DD` (`02-29` included: in common years the
+    expiry falls on 28 February)."""
+    if len(text) != 5 or text[2] != "-" or not (text[:2] + text[3:]).isdigit():
+        return False
+    try:
+        date(2024, int(text[:2]), int(text[3:]))
     except ValueError:
         return False
     return True

@@ -98,6 +98,9 @@ EVENT_FIELDS: dict[str, tuple[tuple[str, Type], ...]] = {
     "social_follow": (("platform", optional(STRING)),),
     "website_visit": (("url", optional(STRING)),),
     "survey": (("survey_id", optional(STRING)),),
+    # The referral itself: `at` when the friend registered, `converted_at` when they bought.
+    "referral": (("converted_at", optional(DATETIME)),),
+    "referral_converted": (("converted_at", optional(DATETIME)),),
 }
 
 # The activity name each trigger provides to its rules.
@@ -160,4 +163,19 @@ def milestone_scope(attributes: dict[str, str]) -> Scope:
         {"customer": customer_type(attributes), "stats": STATS},
         elsewhere,
         "a milestone condition",
+    )
+
+
+def redeeming_scope(attributes: dict[str, str]) -> Scope:
+    """The names a redeeming program's `when` can use: the customer and their stats at the
+    moment of the redemption (or at `now`, for what is redeemable)."""
+    elsewhere = {
+        other: f"`{other}` is not available in a redeeming condition; it looks at the "
+        "customer and `stats`, not at one activity"
+        for other in ("order", "review", "event")
+    }
+    return Scope(
+        {"customer": customer_type(attributes), "stats": STATS},
+        elsewhere,
+        "a redeeming condition",
     )

@@ -19,7 +19,12 @@ from ruleengine.engine.decisions import (
     format_time,
     money_text,
 )
-from ruleengine.testing.format import _DECISION_FIELDS, _PROBLEM_FIELDS, _PROGRESS_FIELDS
+from ruleengine.testing.format import (
+    _BALANCE_FIELDS,
+    _DECISION_FIELDS,
+    _PROBLEM_FIELDS,
+    _PROGRESS_FIELDS,
+)
 from ruleengine.testing.loader import CaseExpectation, Partial
 
 
@@ -27,7 +32,7 @@ from ruleengine.testing.loader import CaseExpectation, Partial
 class Mismatch:
     """One compared part of a case that differs: its rendering, expected and actual."""
 
-    part: str  # "decisions", "progress" or "problems"
+    part: str  # "decisions", "progress", "balance" or "problems"
     expected: tuple[str, ...]
     actual: tuple[str, ...]
 
@@ -58,6 +63,11 @@ def compare(expect: CaseExpectation, result: EvaluationResult) -> list[Mismatch]
         mismatch = _compare_progress(expect.progress, result.progress)
         if mismatch is not None:
             mismatches.append(mismatch)
+    if expect.balance is not None:
+        actual_balance = result.to_json()["balance"]
+        mismatch = _compare_items("balance", (expect.balance,), [actual_balance], _BALANCE_FIELDS)
+        if mismatch is not None:
+            mismatches.append(mismatch)
     problems = [{"code": p.code, "rule": p.rule} for p in result.problems]
     mismatch = _compare_items("problems", expect.problems, problems, _PROBLEM_FIELDS)
     if mismatch is not None:
@@ -77,6 +87,7 @@ def _decision_fields(decision: Decision) -> dict[str, Any]:
             rewards.append({reward.type: reward.value})
     return {
         "key": decision.key,
+        "kind": decision.kind,
         "rule": decision.rule,
         "step": decision.step,
         "status": decision.status,

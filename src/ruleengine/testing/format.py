@@ -118,6 +118,7 @@ class DecisionExpectation(_Strict):
     """Some fields of one decision; the fields left out are not compared."""
 
     key: Text | None = None
+    kind: Literal["reward", "points_expired", "expiry_warning"] | None = None
     rule: Text | None = None
     step: WholeNumber | None = None
     status: Literal["granted", "pending", "reversed"] | None = None
@@ -145,6 +146,17 @@ class ProgressExpectation(_Strict):
     remaining: str | None = None
 
 
+class BalanceExpectation(_Strict):
+    """Some fields of the customer's points balance at `now` (the points ledger)."""
+
+    active: WholeNumber | None = None
+    pending: WholeNumber | None = None
+    earned: WholeNumber | None = None
+    redeemed: WholeNumber | None = None
+    adjusted: WholeNumber | None = None
+    expired: WholeNumber | None = None
+
+
 class ProblemExpectation(_Strict):
     code: Annotated[str, Field(pattern=r"^RE[0-9]{3}$")]
     rule: Text | None = None
@@ -161,6 +173,7 @@ class Expectation(_Strict):
         | None
     ) = None
     progress: list[ProgressExpectation] | None = None
+    balance: BalanceExpectation | None = None
     problems: (
         list[
             Annotated[
@@ -191,6 +204,7 @@ class FileModel(_Strict):
 
 _DECISION_FIELDS = (
     "key",
+    "kind",
     "rule",
     "step",
     "status",
@@ -202,6 +216,7 @@ _DECISION_FIELDS = (
     "achieved_at",
     "available_at",
 )
+_BALANCE_FIELDS = ("active", "pending", "earned", "redeemed", "adjusted", "expired")
 _PROGRESS_FIELDS = (
     "rule",
     "step",

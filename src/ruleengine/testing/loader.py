@@ -35,6 +35,7 @@ from ruleengine.rules.yaml_nodes import (
 )
 from ruleengine.rules.yaml_source import read_document
 from ruleengine.testing.format import (
+    _BALANCE_FIELDS,
     _DECISION_FIELDS,
     _PROBLEM_FIELDS,
     _PROGRESS_FIELDS,
@@ -70,6 +71,7 @@ class CaseExpectation:
     decisions: tuple[Partial, ...] | None
     progress: tuple[Partial, ...] | None
     problems: tuple[Partial, ...]
+    balance: Partial | None = None  # the points balance, when the case checks it
 
 
 @dataclass(frozen=True)
@@ -238,11 +240,16 @@ class _CaseChecker:
         return SnapshotRef(None, self.source.name, value, node)
 
     def expectation(self, expect: Expectation, at: tuple[PathPart, ...]) -> CaseExpectation | None:
-        if expect.decisions is None and expect.progress is None and expect.problems is None:
+        if (
+            expect.decisions is None
+            and expect.progress is None
+            and expect.problems is None
+            and expect.balance is None
+        ):
             self.report(
                 at,
                 "RE202",
-                "`expect` needs at least one of `decisions`, `progress`, `problems`",
+                "`expect` needs at least one of `decisions`, `progress`, `balance`, `problems`",
                 "a case that expects nothing would always pass",
             )
             return None
@@ -262,7 +269,12 @@ class _CaseChecker:
         problems = tuple(
             self.problem(item, (*at, "problems", i)) for i, item in enumerate(expect.problems or ())
         )
-        return CaseExpectation(decisions, progress, problems)
+        balance = None
+        if expect.balance is not None:
+            node = find_node(self.root, (*at, "balance"))
+            fields = expect.balance.model_dump(exclude_unset=True)
+            balance = _partial(fields, _order(node, _BALANCE_FIELDS))
+        return CaseExpectation(decisions, progress, problems, balance)
 
     def decision(self, item: DecisionExpectation, at: tuple[PathPart, ...]) -> Partial:
         node = find_node(self.root, at)
@@ -274,9 +286,10 @@ class _CaseChecker:
                 "a decision expectation needs at least one key",
                 "for example `{key: third-order/1}` or `{rule: order-points, points: 212}`",
             )
-        if item.key is not None:
+        # The points ledger's decisions (`expiry/...`, rule `points.expiry`) name no rule.
+        if item.key is not None and not item.key.startswith("expiry/"):
             self.known_rule(item.key.split("/", 1)[0], (*at, "key"), f"`{item.key}` names")
-        if item.rule is not None:
+        if item.rule is not None and item.rule != "points.expiry":
             self.known_rule(item.rule, (*at, "rule"), "`rule` names")
         if "rewards" in data:
             data["rewards"] = [_reward_dict(r) for r in item.rewards or ()]

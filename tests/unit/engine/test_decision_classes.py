@@ -32,6 +32,7 @@ VALUES: dict[type, dict[str, Any]] = {
         "qualifying": "o1",
         "status": "pending",
         "available_at": datetime(2026, 7, 1, tzinfo=UTC),
+        "kind": "points_expired",
     },
     Progress: {
         "rule": "journey",
@@ -106,8 +107,10 @@ def test_defaults_and_json_of_a_points_decision() -> None:
     assert decision.status == "granted"
     assert decision.available_at is None
     assert RewardGrant("points").value is None
+    assert decision.kind == "reward"
     assert decision.to_json() == {
         "key": "order-points/o1",
+        "kind": "reward",
         "rule": "order-points",
         "step": None,
         "logic": "grant_all",

@@ -31,6 +31,12 @@ def result_with(progress: dict[str, Any]) -> dict[str, Any]:
         "decisions": [],
         "progress": [entry],
         "problems": [],
+        "balance": dict.fromkeys(
+            ("active", "pending", "earned", "redeemed", "adjusted", "expired"), 0
+        ),
+        "expiring": [],
+        "redeemable": [],
+        "coupons": [],
     }
 
 

@@ -53,7 +53,12 @@ def evaluate_milestone(
             ledger = ledgers.get(step.metric)
             if ledger is None:
                 ledger = ledgers[step.metric] = build_ledger(
-                    step.metric, shared.timeline, rules, shared.currency, shared.explain
+                    step.metric,
+                    shared.timeline,
+                    rules,
+                    shared.currency,
+                    shared.explain,
+                    shared.own_points,
                 )
             grouped = step.metric is MilestoneType.SUBSCRIPTION_CYCLES
             state = step_state(ledger, after, step.target, now, grouped)
@@ -81,11 +86,14 @@ def evaluate_milestone(
                 confirm,
             )
             outcome.explanations.append(explanation)
-        if is_decided and eligible and step.key not in shared.granted:
-            assert state.achieved is not None
-            outcome.decisions.append(
-                make_decision(step.key, milestone.id, step, state.achieved[0], state.qualifying)
+        if is_decided and eligible:
+            assert state.achieved is not None and confirm is not None
+            decision = make_decision(
+                step.key, milestone.id, step, state.achieved[0], state.qualifying
             )
+            outcome.awards.append((decision, max(confirm, state.achieved[0])))
+            if step.key not in shared.granted:
+                outcome.decisions.append(decision)
         if outcome.progress is None and not is_decided:
             outcome.progress = _progress(milestone, step, len(steps), state, shared)
         if state.achieved is None:

@@ -52,10 +52,11 @@ def evaluate_inactivity(
                 continue
             key = f"{milestone.id}/{step.number}/{order.id}"
             decided = eligible and key not in shared.granted
-            if decided:
-                outcome.decisions.append(
-                    make_decision(key, milestone.id, step, completes, order.id)
-                )
+            if eligible:
+                decision = make_decision(key, milestone.id, step, completes, order.id)
+                outcome.awards.append((decision, completes))
+                if decided:
+                    outcome.decisions.append(decision)
             if shared.explain:
                 outcome.explanations.append(
                     _explain_spell(

@@ -38,6 +38,12 @@ Number = int | Decimal
 Contribution = tuple[ActivityKey, str, Number, datetime, str | None, ActivityKey]
 
 
+# Points the ruleset itself granted, as `points_earned` counts them: (moment they became
+# active, or of the reversal; "earning" or "milestone"; decision key; points, negative for a
+# reversal; the activity they were for).
+OwnPoint = tuple[datetime, str, str, int, str]
+
+
 KEY = itemgetter(0)
 
 
@@ -109,12 +115,29 @@ def build_ledger(
     rules: CountingRules,
     currency: str,
     explain: bool = True,
+    own_points: Sequence[OwnPoint] = (),
 ) -> Ledger:
     """The contributions of `metric` in the window, in key order; with `explain`, notes on
-    orders that did not count and why."""
+    orders that did not count and why. `own_points` are the points the ruleset granted
+    (`points_earned` counts them besides `points_earned` activity)."""
     if metric is MilestoneType.ORDERS_COUNT or metric is MilestoneType.AMOUNT_SPENT:
         return _order_ledger(metric, timeline, rules, currency, explain)
+    if metric is MilestoneType.POINTS_EARNED and own_points:
+        return Ledger(_points_contributions(timeline, rules, own_points))
     return Ledger(_activity_contributions(metric, timeline, rules))
+
+
+def _points_contributions(
+    timeline: Timeline, rules: CountingRules, own_points: Sequence[OwnPoint]
+) -> list[Contribution]:
+    """`points_earned` activity and the ruleset's own points (when they became active; a
+    reversal as a negative contribution at the refund), in the window, in key order."""
+    contributions = _activity_contributions(MilestoneType.POINTS_EARNED, timeline, rules)
+    for at, kind, key, points, activity_id in _in_window(own_points, itemgetter(0), rules):
+        entry = (at, kind, key)
+        contributions.append((entry, activity_id, points, at, None, entry))
+    contributions.sort(key=KEY)
+    return contributions
 
 
 def _activity_contributions(
@@ -143,10 +166,27 @@ def _activity_contributions(
             contributions.append((key, entry.id, entry.points, entry.at, None, key))
         return contributions
     if metric is MilestoneType.SUBSCRIPTION_CYCLES:
-        for billing in _in_window(timeline.billings, _AT, rules):
-            key = (billing.at, "subscription_billing", billing.id)
-            contributions.append((key, billing.id, 1, billing.at, billing.subscription_id, key))
-        return contributions
+        return _cycle_contributions(timeline, rules)
+    return contributions
+
+
+def _cycle_contributions(timeline: Timeline, rules: CountingRules) -> list[Contribution]:
+    """Billing cycles: every `subscription_billing`, and every subscription order (an `order`
+    with `subscription_id`) that no billing names in its `order_id`. A billing that names its
+    order is the same renewal as that order: it counts once, as the billing (the moment the
+    subscription was billed), so hosts that send both forms keep their results."""
+    contributions: list[Contribution] = []
+    named = {billing.order_id for billing in timeline.billings if billing.order_id is not None}
+    for billing in _in_window(timeline.billings, _AT, rules):
+        key = (billing.at, "subscription_billing", billing.id)
+        contributions.append((key, billing.id, 1, billing.at, billing.subscription_id, key))
+    billed = len(contributions)
+    for order in _in_window(timeline.orders, _AT, rules):
+        if order.subscription_id is not None and order.id not in named:
+            key = (order.at, "order", order.id)
+            contributions.append((key, order.id, 1, order.at, order.subscription_id, key))
+    if billed and len(contributions) > billed:
+        contributions.sort(key=KEY)
     return contributions
 
 

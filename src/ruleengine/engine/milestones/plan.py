@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from ruleengine.engine.decisions import Decision, Explanation, Progress, RewardGrant
-from ruleengine.engine.milestones.ledgers import CountingRules, Number, counting_rules
+from ruleengine.engine.milestones.ledgers import CountingRules, Number, OwnPoint, counting_rules
 from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.runtime import EvalContext
 from ruleengine.expr.values import Duration
@@ -26,11 +26,17 @@ class MilestoneContext:
     excluded: bool
     currency: str
     explain: bool = True  # build explanations (only when the caller asked for them)
+    # Points the ruleset itself granted before this milestone, in time order: what
+    # `points_earned` counts besides `points_earned` activity.
+    own_points: tuple[OwnPoint, ...] = ()
 
 
 @dataclass
 class MilestoneOutcome:
     decisions: list[Decision] = field(default_factory=list)
+    # Every decided step, those already in `granted` too, with the moment it was decided:
+    # its points become active then (the points ledger).
+    awards: list[tuple[Decision, datetime]] = field(default_factory=list)
     progress: Progress | None = None
     explanations: list[Explanation] = field(default_factory=list)
 

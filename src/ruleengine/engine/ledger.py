@@ -1,0 +1,679 @@
+"""The points ledger: a customer's point batches replayed as they happened.
+
+Every award is a *batch* at the moment it becomes active: earning points (at their
+`available_at` when they were pending, at their activity otherwise), milestone points (when
+the step is decided: its activity, or the end of its refund hold), positive `points_earned`
+activity and positive adjustments, and the points a revoked coupon returns (at the revoke).
+Redemptions, negative adjustments, negative `points_earned` activity, refund reversals and
+expirations draw active points down, oldest batch first (FIFO). Active points never go below
+zero: a draw-down takes at most what is active, and the rest is reported as a problem (RE618)
+with the amount; `earned`, `adjusted` and `redeemed` move only by what was taken, so
+`active = earned + adjusted - redeemed - expired` always holds.
+
+Expiry (`points.expiry`): `per_award` expires what is left of each batch `after` it became
+active; `rolling` expires every active point `after` the last award (each award restarts the
+clock); `fixed_date` expires every active point at the end of the day `on` each year (in the
+ruleset's zone), from the first such day after the customer's first award. Each expiry with
+points is a `points_expired` decision (key `expiry/<award key>` for per_award,
+`expiry/<local date>` otherwise), and each `warn_before` threshold gives one
+`expiry_warning` decision per expiry (key `<expiry key>/warning/<threshold>`) at the moment
+the warning falls due, while that expiry still stands and before it happens.
+
+Everything is a pure function of the awards, the snapshot and `now`: replaying a longer history
+never changes what happened earlier, so step-by-step evaluation agrees with one evaluation.
+The entries (one per change, with the balance after it) are the customer timeline's material.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal
+
+from ruleengine.engine.activity import Adjustment, PointsEntry, Redemption
+from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant, format_time
+from ruleengine.engine.milestones.ledgers import OwnPoint
+from ruleengine.engine.timeline import Timeline
+from ruleengine.engine.wording import count, day
+from ruleengine.expr.runtime import EvalContext, shift
+from ruleengine.expr.values import Duration
+from ruleengine.rules.models import Expiry, ExpiryPolicy, RuleSetFile
+
+EntryKind = Literal[
+    "earned", "pending", "activated", "reversed", "redeemed", "revoked", "adjusted", "expired"
+]
+
+EXPIRY_RULE = "points.expiry"  # the `rule` of expiry decisions: no rule id looks like it
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    """Points the ruleset (or the host) grants: `key` is the decision's key, `active_at` when
+    they become active (after `now`: still pending)."""
+
+    key: str
+    rule: str | None
+    activity: str | None
+    points: int  # negative for a reversal
+    at: datetime  # the activity's moment (the decision's `achieved_at`)
+    active_at: datetime
+    source: Literal["earning", "milestone"]
+
+
+def earning_award(decision: Decision) -> Award:
+    """An earning decision as an award: active at `available_at` when it was pending."""
+    points = decision.rewards[0].value
+    assert isinstance(points, int)
+    active_at = decision.achieved_at
+    if points > 0 and decision.available_at is not None:
+        active_at = decision.available_at
+    return Award(
+        decision.key,
+        decision.rule,
+        decision.qualifying,
+        points,
+        decision.achieved_at,
+        active_at,
+        "earning",
+    )
+
+
+def milestone_award(decision: Decision, decided_at: datetime) -> Award | None:
+    """A decided milestone step's points (its `grant_all` points rewards), active from the
+    moment the step was decided; None when it grants no points (or the customer picks)."""
+    if decision.logic != "grant_all":
+        return None
+    points = sum(
+        r.value for r in decision.rewards if r.type == "points" and isinstance(r.value, int)
+    )
+    if not points:
+        return None
+    return Award(
+        decision.key,
+        decision.rule,
+        decision.qualifying,
+        points,
+        decision.achieved_at,
+        decided_at,
+        "milestone",
+    )
+
+
+def own_points_of(award: Award) -> OwnPoint:
+    """What a `points_earned` milestone counts of an award: (moment, kind, key, points, the
+    activity it was for: a step it completes names that activity as `qualifying`)."""
+    moment = award.at if award.points < 0 else award.active_at
+    return moment, award.source, award.key, award.points, award.activity or award.key
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One change of the customer's points, in time order, with the active balance after it.
+    `points` is the signed change to the active balance (0 for an award still pending)."""
+
+    at: datetime
+    kind: EntryKind
+    points: int
+    balance: int
+    text: str
+    key: str
+    rule: str | None = None
+    activity: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "at": format_time(self.at),
+            "kind": self.kind,
+            "points": self.points,
+            "balance": self.balance,
+            "key": self.key,
+            "rule": self.rule,
+            "activity": self.activity,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    active: int = 0
+    pending: int = 0
+    earned: int = 0
+    redeemed: int = 0
+    adjusted: int = 0
+    expired: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "active": self.active,
+            "pending": self.pending,
+            "earned": self.earned,
+            "redeemed": self.redeemed,
+            "adjusted": self.adjusted,
+            "expired": self.expired,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    coupon: str
+    program: str
+    redemption: str
+    points: int  # what the redemption took (its cost, or less when the balance fell short)
+    at: datetime
+    status: Literal["active", "used", "revoked"]
+    used_at: datetime | None
+    revoked_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "coupon": self.coupon,
+            "program": self.program,
+            "redemption": self.redemption,
+            "points": self.points,
+            "at": format_time(self.at),
+            "status": self.status,
+            "used_at": None if self.used_at is None else format_time(self.used_at),
+            "revoked_at": None if self.revoked_at is None else format_time(self.revoked_at),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    points: int
+    at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {"points": self.points, "at": format_time(self.at)}
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerProblem:
+    """A draw-down the balance could not cover, or a redemption of an unknown program."""
+
+    code: str
+    subject: str  # the activity or decision key
+    message: str
+    amount: int
+
+
+@dataclass
+class LedgerOutcome:
+    balance: Balance
+    entries: list[LedgerEntry]
+    decisions: list[Decision]  # points_expired and expiry_warning, not yet in `granted`
+    expiring: list[Expiring]
+    coupons: list[Coupon]
+    problems: list[LedgerProblem]
+    last_award_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An award at the moment it is earned, when it becomes active only later."""
+
+    award: Award
+
+
+@dataclass(slots=True)
+class _Batch:
+    key: str
+    at: datetime
+    left: int
+
+
+@dataclass
+class _State:
+    """The running ledger of one replay."""
+
+    ctx: EvalContext
+    expiry: Expiry | None
+    granted: frozenset[str]
+    batches: deque[_Batch] = field(default_factory=deque)
+    active: int = 0
+    earned: int = 0
+    redeemed: int = 0
+    adjusted: int = 0
+    expired: int = 0
+    first_award: datetime | None = None
+    last_award: datetime | None = None
+    entries: list[LedgerEntry] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    problems: list[LedgerProblem] = field(default_factory=list)
+    warned: set[str] = field(default_factory=set)
+    fixed_done: datetime | None = None  # the last fixed-date expiry processed
+    names: dict[str, str] = field(default_factory=dict)  # rule id -> the rule's name
+    # The expiry's durations, parsed once: `after`, and each `warn_before` with its text.
+    after: Duration | None = None
+    warnings: tuple[tuple[str, Duration], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.expiry is not None:
+            if self.expiry.after is not None:
+                self.after = Duration.parse(str(self.expiry.after))
+            self.warnings = tuple((str(t), Duration.parse(str(t))) for t in self.expiry.warn_before)
+
+    def rule_words(self, award: Award) -> str:
+        """`"Join the club" (welcome)`: the rule as the customer saw it, and its id."""
+        name = self.names.get(award.rule or "")
+        return f"`{award.rule}`" if name is None else f'"{name}" (`{award.rule}`)'
+
+    # -- changes -------------------------------------------------------------------------
+
+    def add(self, key: str, at: datetime, points: int) -> None:
+        self.batches.append(_Batch(key, at, points))
+        self.active += points
+        if self.first_award is None:
+            self.first_award = at
+        self.last_award = at
+
+    def take(self, points: int) -> int:
+        """Draw `points` down, oldest batch first; returns what was taken (at most active)."""
+        wanted = points
+        while wanted and self.batches:
+            batch = self.batches[0]
+            used = min(batch.left, wanted)
+            batch.left -= used
+            wanted -= used
+            if not batch.left:
+                self.batches.popleft()
+        taken = points - wanted
+        self.active -= taken
+        return taken
+
+    def entry(
+        self,
+        at: datetime,
+        kind: EntryKind,
+        points: int,
+        text: str,
+        key: str,
+        rule: str | None = None,
+        activity: str | None = None,
+    ) -> None:
+        self.entries.append(LedgerEntry(at, kind, points, self.active, text, key, rule, activity))
+
+    def shortfall(self, at: datetime, subject: str, wanted: int, taken: int, what: str) -> None:
+        missing = wanted - taken
+        if missing <= 0:
+            return
+        message = (
+            f"{what} wanted {count(wanted, 'point')} on {day(at, self.ctx.tz)} but only "
+            f"{taken} were active; {missing} could not be taken"
+        )
+        self.problems.append(LedgerProblem("RE618", subject, message, missing))
+
+    # -- expiry --------------------------------------------------------------------------
+
+    def next_expiry(self) -> tuple[datetime, str, _Batch | None] | None:
+        """The next expiry of active points: its moment, decision key and the batch it takes
+        (`per_award`: the oldest, which expires first; None: every active point)."""
+        expiry = self.expiry
+        if expiry is None or not self.active:
+            return None
+        if expiry.policy is ExpiryPolicy.PER_AWARD:
+            # Batches are made in time order, so the oldest expires first: the head.
+            batch = self.batches[0]
+            assert self.after is not None
+            at = self.moved(batch.at, self.after)
+            return at, f"expiry/{batch.key}", batch
+        if expiry.policy is ExpiryPolicy.ROLLING:
+            assert self.last_award is not None and self.after is not None
+            at = self.moved(self.last_award, self.after)
+        else:
+            assert self.first_award is not None and expiry.on is not None
+            start = self.first_award if self.fixed_done is None else self.fixed_done
+            at = fixed_date_after(start, expiry.on, self.ctx)
+        return at, f"expiry/{self.ctx.local_date(at - timedelta(microseconds=1))}", None
+
+    def moved(self, moment: datetime, duration: Duration) -> datetime:
+        moved = shift(moment, duration, 1, self.ctx)
+        assert isinstance(moved, datetime)
+        return moved
+
+    def scheduled_since(self, batch: _Batch | None) -> datetime:
+        """Since when an expiry has stood: its batch's award (per_award), the last award
+        (rolling), or the previous fixed date or the first award (fixed_date)."""
+        if batch is not None:
+            return batch.at
+        assert self.expiry is not None
+        if self.expiry.policy is ExpiryPolicy.ROLLING:
+            assert self.last_award is not None
+            return self.last_award
+        assert self.first_award is not None
+        return self.fixed_done or self.first_award
+
+    def advance(self, until: datetime) -> None:
+        """Expire and warn up to `until` (an activity's moment, or `now`), inclusive."""
+        while True:
+            upcoming = self.next_expiry()
+            if upcoming is None:
+                return
+            at, key, batch = upcoming
+            if at <= until:
+                self.warn(at, key, batch, at, strict=True)
+                self.expire(at, key, batch)
+            else:
+                self.warn(at, key, batch, until, strict=False)
+                return
+
+    def warn(
+        self, at: datetime, key: str, batch: _Batch | None, until: datetime, *, strict: bool
+    ) -> None:
+        """Decide the warnings of the expiry `key` (at `at`) due by `until` (before it, when
+        `strict`: the expiry itself comes at `until`)."""
+        if not self.warnings:
+            return
+        points = self.active if batch is None else batch.left
+        if not points:
+            return
+        since = self.scheduled_since(batch)
+        for text, duration in self.warnings:
+            warning_key = f"{key}/warning/{text}"
+            if warning_key in self.warned:
+                continue
+            due = max(shift(at, duration, -1, self.ctx), since)
+            assert isinstance(due, datetime)
+            if due >= at or due > until or (strict and due >= until):
+                continue
+            self.warned.add(warning_key)
+            if warning_key not in self.granted:
+                self.decisions.append(
+                    _ledger_decision(warning_key, "expiry_warning", points, due, at)
+                )
+
+    def expire(self, at: datetime, key: str, batch: _Batch | None) -> None:
+        if batch is None:
+            points = self.active
+            self.batches.clear()
+        else:
+            points = batch.left
+            self.batches.popleft()
+        self.active -= points
+        self.expired += points
+        if self.expiry is not None and self.expiry.policy is ExpiryPolicy.FIXED_DATE:
+            self.fixed_done = at
+        if not points:
+            return
+        self.entry(at, "expired", -points, f"{count(points, 'point')} expired", key)
+        if key not in self.granted:
+            self.decisions.append(_ledger_decision(key, "points_expired", points, at, None))
+
+
+def _ledger_decision(
+    key: str, kind: DecisionKind, points: int, at: datetime, expires_at: datetime | None
+) -> Decision:
+    """A `points_expired` (at the expiry) or `expiry_warning` decision (due at `at`; its
+    `available_at` is when the points expire)."""
+    return Decision(
+        key,
+        EXPIRY_RULE,
+        None,
+        "grant_all",
+        None,
+        (RewardGrant("points", points),),
+        at,
+        None,
+        "granted",
+        expires_at,
+        kind,
+    )
+
+
+def fixed_date_after(moment: datetime, month_day: str, ctx: EvalContext) -> datetime:
+    """The end of the first day `MM-DD` (in the ruleset's zone) that ends after `moment`:
+    the next day's midnight. 29 February is 28 February in common years."""
+    month, day_of_month = int(month_day[:2]), int(month_day[3:])
+    year = ctx.local_date(moment).year
+    while True:
+        try:
+            day_end = date(year, month, day_of_month)
+        except ValueError:  # 29 February in a common year
+            day_end = date(year, month, 28)
+        end = datetime.combine(day_end + timedelta(days=1), time(0), ctx.tz)
+        if end > moment:
+            return end
+        year += 1
+
+
+def _events(
+    awards: Iterable[Award], timeline: Timeline, now: datetime
+) -> tuple[list[tuple[datetime, int, str, Any]], int]:
+    """What the replay visits, in order, and the points still pending at `now`."""
+    # (moment, rank, key, what): ranks order what happens at one moment: awards first,
+    # then adjustments, redemptions, revokes, and reversals last.
+    events: list[tuple[datetime, int, str, Any]] = []
+    pending = 0
+    for award in awards:
+        if award.points < 0:
+            events.append((award.at, 5, award.key, award))
+            continue
+        if award.active_at > award.at:  # earned now, active later: said when it is earned
+            events.append((award.at, 0, award.key, _Pending(award)))
+        if award.active_at > now:
+            pending += award.points
+        else:
+            events.append((award.active_at, 1, award.key, award))
+    for entry in timeline.points:
+        events.append((entry.at, 1 if entry.points >= 0 else 5, f"points_earned/{entry.id}", entry))
+    for adjustment in timeline.adjustments:
+        events.append((adjustment.at, 2, f"adjustment/{adjustment.id}", adjustment))
+    for redemption in timeline.redemptions:
+        events.append((redemption.at, 3, f"redemption/{redemption.id}", redemption))
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return events, pending
+
+
+def replay_ledger(
+    model: RuleSetFile,
+    awards: Iterable[Award],
+    timeline: Timeline,
+    ctx: EvalContext,
+    granted: frozenset[str],
+) -> LedgerOutcome:
+    """Replay the customer's points up to `ctx.now` (see the module docstring)."""
+    now = ctx.now
+    state = _State(ctx, model.points.expiry if model.points else None, granted)
+    state.names = {r.id: r.name for r in model.earning} | {m.id: m.name for m in model.milestones}
+    programs = {program.id: program for program in model.redeeming}
+    events, pending = _events(awards, timeline, now)
+    taken_by: dict[str, int] = {}
+    for at, rank, key, what in events:
+        state.advance(at)
+        if isinstance(what, _Pending):
+            award = what.award
+            text = (
+                f"{count(award.points, 'point')} earned from {state.rule_words(award)} for "
+                f"{award.activity}, pending until {day(award.active_at, ctx.tz)}"
+            )
+            state.entry(award.at, "pending", 0, text, award.key, award.rule, award.activity)
+        elif isinstance(what, Award):
+            _apply_award(state, what)
+        elif isinstance(what, PointsEntry):
+            _apply_points_entry(state, what, key)
+        elif isinstance(what, Adjustment):
+            _apply_adjustment(state, what, key)
+        elif isinstance(what, Redemption):
+            if rank == 3:
+                taken = _apply_redemption(state, what, key, programs)
+                taken_by[what.id] = taken
+                revoked = what.revoked_at
+                if revoked is not None and revoked <= now:
+                    # Never before its redemption (the loop has passed that point).
+                    _insert(events, (max(revoked, at), 4, f"{key}/revoked", what))
+            else:
+                _apply_revoke(state, what, key, taken_by.get(what.id, 0))
+    state.advance(now)
+    expiring = _expiring(state)
+    coupons = [
+        Coupon(
+            r.coupon,
+            r.program,
+            r.id,
+            taken_by.get(r.id, 0),
+            r.at,
+            _coupon_status(r, now),
+            r.used_at if r.used_at is not None and r.used_at <= now else None,
+            r.revoked_at if r.revoked_at is not None and r.revoked_at <= now else None,
+        )
+        for r in timeline.redemptions
+    ]
+    balance = Balance(
+        state.active, pending, state.earned, state.redeemed, state.adjusted, state.expired
+    )
+    return LedgerOutcome(
+        balance,
+        state.entries,
+        state.decisions,
+        expiring,
+        coupons,
+        state.problems,
+        state.last_award,
+    )
+
+
+def _insert(
+    events: list[tuple[datetime, int, str, Any]], event: tuple[datetime, int, str, Any]
+) -> None:
+    """Add an event the loop has yet to reach, keeping the list in order (a revoke comes
+    after its redemption, so it lands after the loop's position)."""
+    bisect.insort(events, event, key=lambda e: (e[0], e[1], e[2]))
+
+
+def _apply_award(state: _State, award: Award) -> None:
+    ctx = state.ctx
+    if award.points < 0:
+        wanted = -award.points
+        taken = state.take(wanted)
+        state.earned -= taken
+        state.shortfall(award.at, award.key, wanted, taken, f"the reversal `{award.key}`")
+        state.entry(
+            award.at,
+            "reversed",
+            -taken,
+            f"{count(taken, 'point')} reversed from {state.rule_words(award)}: "
+            f"{award.activity} was refunded"
+            + (
+                f" ({wanted - taken} could not be taken: no more were active)"
+                if taken < wanted
+                else ""
+            ),
+            award.key,
+            award.rule,
+            award.activity,
+        )
+        return
+    state.add(award.key, award.active_at, award.points)
+    state.earned += award.points
+    what = "milestone reward" if award.source == "milestone" else "earned"
+    words = state.rule_words(award)
+    detail = f"{count(award.points, 'point')} {what} from {words} for {award.activity}"
+    kind: EntryKind = "earned"
+    if award.active_at > award.at:
+        kind = "activated"
+        detail = (
+            f"{count(award.points, 'point')} from {words} for {award.activity} became "
+            f"active (earned on {day(award.at, ctx.tz)})"
+        )
+    state.entry(award.active_at, kind, award.points, detail, award.key, award.rule, award.activity)
+
+
+def _apply_points_entry(state: _State, entry: PointsEntry, key: str) -> None:
+    if entry.points >= 0:
+        state.add(key, entry.at, entry.points)
+        state.earned += entry.points
+        text = f"{count(entry.points, 'point')} earned ({entry.id}, sent by the store)"
+        state.entry(entry.at, "earned", entry.points, text, key, None, entry.id)
+        return
+    wanted = -entry.points
+    taken = state.take(wanted)
+    state.earned -= taken
+    state.shortfall(entry.at, entry.id, wanted, taken, f"`points_earned` {entry.id}")
+    text = f"{count(taken, 'point')} taken back ({entry.id}, sent by the store)"
+    state.entry(entry.at, "reversed", -taken, text, key, None, entry.id)
+
+
+def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
+    said = []
+    if adjustment.message:
+        said.append(f'message: "{adjustment.message}"')
+    if adjustment.note:
+        said.append(f"note: {adjustment.note}")
+    detail = f" ({'; '.join(said)})" if said else ""
+    if adjustment.points >= 0:
+        state.add(key, adjustment.at, adjustment.points)
+        state.adjusted += adjustment.points
+        text = f"{count(adjustment.points, 'point')} added by the store{detail}"
+        state.entry(adjustment.at, "adjusted", adjustment.points, text, key, None, adjustment.id)
+        return
+    wanted = -adjustment.points
+    taken = state.take(wanted)
+    state.adjusted -= taken
+    state.shortfall(adjustment.at, adjustment.id, wanted, taken, f"adjustment {adjustment.id}")
+    text = f"{count(taken, 'point')} removed by the store{detail}"
+    state.entry(adjustment.at, "adjusted", -taken, text, key, None, adjustment.id)
+
+
+def _apply_redemption(
+    state: _State, redemption: Redemption, key: str, programs: dict[str, Any]
+) -> int:
+    program = programs.get(redemption.program)
+    if program is None:
+        state.problems.append(
+            LedgerProblem(
+                "RE617",
+                redemption.id,
+                f"redemption {redemption.id} is of the program `{redemption.program}`, "
+                "which the ruleset's `redeeming` does not have",
+                redemption.points,
+            )
+        )
+    taken = state.take(redemption.points)
+    state.redeemed += taken
+    state.shortfall(
+        redemption.at, redemption.id, redemption.points, taken, f"redemption {redemption.id}"
+    )
+    name = program.name if program is not None else f"`{redemption.program}`"
+    text = f"{count(taken, 'point')} redeemed for {name}: coupon {redemption.coupon}"
+    state.entry(redemption.at, "redeemed", -taken, text, key, redemption.program, redemption.id)
+    return taken
+
+
+def _apply_revoke(state: _State, redemption: Redemption, key: str, taken: int) -> None:
+    assert redemption.revoked_at is not None
+    revoked = max(redemption.revoked_at, redemption.at)
+    if taken:
+        state.add(key, revoked, taken)
+        state.redeemed -= taken
+    text = f"coupon {redemption.coupon} revoked: {count(taken, 'point')} returned"
+    state.entry(revoked, "revoked", taken, text, key, redemption.program, redemption.id)
+
+
+def _coupon_status(redemption: Redemption, now: datetime) -> Literal["active", "used", "revoked"]:
+    if redemption.revoked_at is not None and redemption.revoked_at <= now:
+        return "revoked"
+    if redemption.used_at is not None and redemption.used_at <= now:
+        return "used"
+    return "active"
+
+
+def _expiring(state: _State) -> list[Expiring]:
+    """Every upcoming expiry of the points active at `now`, earliest first."""
+    expiry = state.expiry
+    if expiry is None or not state.active:
+        return []
+    if expiry.policy is ExpiryPolicy.PER_AWARD:
+        assert state.after is not None
+        found = sorted((state.moved(b.at, state.after), b.left) for b in state.batches)
+        merged: list[Expiring] = []
+        for at, points in found:
+            if merged and merged[-1].at == at:
+                merged[-1] = Expiring(merged[-1].points + points, at)
+            else:
+                merged.append(Expiring(points, at))
+        return merged
+    upcoming = state.next_expiry()
+    assert upcoming is not None
+    return [Expiring(state.active, upcoming[0])]

@@ -1,0 +1,113 @@
+"""What a customer may redeem now: the `redeeming` programs whose condition and limit allow
+it and whose cost the active balance covers, each with the most points it could spend.
+
+A fixed-`cost` program can spend its cost; a `points_per` program whole increments, at least
+`min_points` (and one increment), at most `max_points` and the active balance. A `limit`
+counts the customer's redemptions of the program in the current period (ruleset zone),
+revoked ones left out: a revoked coupon gave nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ruleengine.engine.activity import Redemption
+from ruleengine.engine.earning import period_start
+from ruleengine.expr.runtime import EvalContext
+from ruleengine.rules.models import RedeemingProgram
+
+
+@dataclass(frozen=True, slots=True)
+class Redeemable:
+    program: str
+    name: str
+    points: int  # the most points the customer could spend on it now
+
+    def to_json(self) -> dict[str, Any]:
+        return {"program": self.program, "name": self.name, "points": self.points}
+
+
+def most_points(program: RedeemingProgram, active: int) -> int:
+    """The most points a redemption of `program` could spend from `active` points (0: none)."""
+    if program.cost is not None:
+        return program.cost if active >= program.cost else 0
+    step = program.points_per
+    assert step is not None  # semantics: a program has cost or points_per
+    ceiling = active if program.max_points is None else min(active, program.max_points)
+    most = ceiling // step * step
+    least = max(step, program.min_points or 0)
+    return most if most >= least else 0
+
+
+def explain_program(
+    program: RedeemingProgram,
+    active: int,
+    redemptions: Sequence[Redemption],
+    ctx: EvalContext,
+    allows: Callable[[], bool],
+) -> tuple[str, tuple[str, ...]]:
+    """Whether the customer may redeem `program` now, as an explanation's status and reasons
+    (`redeemable`, or `not_redeemable` with every reason that stands in the way)."""
+    if not program.enabled:
+        return "disabled", ("the program is disabled (`enabled: false`)",)
+    reasons = []
+    points = most_points(program, active)
+    if not points:
+        if program.cost is not None:
+            need = f"costs {program.cost} points"
+        else:
+            least = max(program.points_per or 0, program.min_points or 0)
+            need = f"needs at least {least} points"
+        reasons.append(f"the program {need}; the customer has {active} active")
+    used = _used(program, redemptions, ctx)
+    if program.limit is not None and used >= program.limit.times:
+        where = "in total" if program.limit.per.value == "lifetime" else f"per {program.limit.per}"
+        reasons.append(f"the limit of {program.limit.times} {where} is used up")
+    if program.when is not None and not allows():
+        reasons.append(f"the condition `{' '.join(str(program.when).split())}` is false")
+    if reasons:
+        return "not_redeemable", tuple(reasons)
+    return "redeemable", (f"up to {points} points can be spent now",)
+
+
+def _used(program: RedeemingProgram, redemptions: Sequence[Redemption], ctx: EvalContext) -> int:
+    """The customer's redemptions of `program` in its limit's current period, revoked ones
+    left out (0 without a limit)."""
+    limit = program.limit
+    if limit is None:
+        return 0
+    now = ctx.now
+    start = period_start(now, limit.per, ctx)
+    return sum(
+        1
+        for r in redemptions
+        if r.program == program.id
+        and (start is None or r.at >= start)
+        and (r.revoked_at is None or r.revoked_at > now)
+    )
+
+
+def redeemable_programs(
+    programs: Sequence[RedeemingProgram],
+    active: int,
+    redemptions: Sequence[Redemption],
+    ctx: EvalContext,
+    allows: Callable[[int], bool],
+) -> list[Redeemable]:
+    """The programs the customer may redeem at `ctx.now`, in file order. `allows(index)` says
+    whether the program's `when` holds (True without one)."""
+    found = []
+    for index, program in enumerate(programs):
+        if not program.enabled:
+            continue
+        points = most_points(program, active)
+        if not points:
+            continue
+        if program.limit is not None and _used(program, redemptions, ctx) >= program.limit.times:
+            continue
+        if program.when is not None and not allows(index):
+            continue
+        found.append(Redeemable(program.id, program.name, points))
+    return found

@@ -1,0 +1,125 @@
+"""`ruleengine timeline` and `Engine.timeline`: a customer's points history for support."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+
+from ruleengine import load_ruleset
+from ruleengine.engine.engine import Engine
+from ruleengine.schema_export import schema_text
+from test_cli import ROOT, run, write
+
+MAPLE = "examples/rules/maple-loyalty.yaml"
+NADIA = "examples/snapshots/maple-nadia.json"
+NOW = "2026-05-10T00:00:00Z"
+TIMELINE_SCHEMA = jsonschema.Draft202012Validator(json.loads(schema_text("timeline")))
+
+
+def test_timeline_text_tells_the_whole_story() -> None:
+    result = run("timeline", MAPLE, "--snapshot", NADIA, "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "maple-loyalty · customer nadia · 2026-05-10T00:00:00+00:00"
+    # Local times (America/Toronto), signed points, the balance after each entry.
+    assert (
+        "2026-01-10 12:30        ·  balance    100  425 points earned from "
+        '"10 points per dollar" (`order-points`) for n1, pending until 2026-01-24'
+    ) in lines
+    assert (
+        "2026-04-03 05:00     +300  balance   1275  coupon MAPLE-3-PQ9 revoked: 300 points returned"
+    ) in lines
+    assert any('message: "Sorry about your parcel' in line for line in lines)
+    assert lines[-1] == (
+        "Balance: 825 active, 250 pending (earned 1175, adjusted +150, redeemed 500, expired 0)"
+    )
+
+
+def test_timeline_json_matches_its_schema_and_the_result_balance() -> None:
+    result = run("timeline", MAPLE, "--snapshot", NADIA, "--now", NOW, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    history = json.loads(result.stdout)
+    TIMELINE_SCHEMA.validate(history)
+    kinds = [entry["kind"] for entry in history["entries"]]
+    assert kinds == [
+        "earned",
+        "pending",
+        "activated",
+        "earned",
+        "earned",
+        "earned",
+        "pending",
+        "activated",
+        "redeemed",
+        "redeemed",
+        "revoked",
+        "adjusted",
+        "reversed",
+        "pending",
+    ]
+    evaluated = json.loads(run("eval", MAPLE, "--snapshot", NADIA, "--now", NOW).stdout)
+    assert history["balance"] == evaluated["balance"]
+    assert history["entries"][-1]["balance"] == evaluated["balance"]["active"]
+
+
+def test_engine_timeline_balance_follows_each_entry() -> None:
+    engine = Engine(load_ruleset(ROOT / MAPLE))
+    snapshot = json.loads((ROOT / NADIA).read_text(encoding="utf-8"))
+    history = engine.timeline(snapshot, now=datetime(2026, 5, 10, tzinfo=UTC))
+    running = 0
+    for entry in history.entries:
+        running += entry.points
+        assert entry.balance == running, entry
+    assert [e.at for e in history.entries] == sorted(e.at for e in history.entries)
+
+
+def test_timeline_of_a_customer_without_points(tmp_path: Path) -> None:
+    snapshot = write(tmp_path, "empty.json", '{"customer": {"id": "c0"}}')
+    result = run("timeline", MAPLE, "--snapshot", str(snapshot), "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    assert "No points activity yet." in result.stdout
+
+
+def test_timeline_of_a_broken_snapshot_exits_1(tmp_path: Path) -> None:
+    snapshot = write(tmp_path, "bad.json", '{"customer": {}}')
+    result = run("timeline", MAPLE, "--snapshot", str(snapshot), "--now", NOW)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_explain_says_why_a_program_is_not_redeemable() -> None:
+    theo = "examples/snapshots/maple-theo.json"
+    result = run(
+        "explain", MAPLE, "--snapshot", theo, "--now", "2026-04-01T00:00:00Z", "--rule", "vip-gift"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "vip-gift: not redeemable",
+        "    - the program costs 2000 points; the customer has 0 active",
+        "    - the condition `stats.orders_count >= 3` is false",
+    ]
+
+
+def test_eval_text_marks_the_ledgers_decisions_and_problems(tmp_path: Path) -> None:
+    theo = "examples/snapshots/maple-theo.json"
+    result = run(
+        "eval", MAPLE, "--snapshot", theo, "--now", "2026-04-01T00:00:00Z", "--format", "text"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "  expiry/2026-03-17/warning/7d   150 points  [warning]" in result.stdout
+    assert "  expiry/2026-03-17              150 points  [expired]" in result.stdout
+    snapshot = write(
+        tmp_path,
+        "unknown.json",
+        '{"customer": {"id": "x"}, "activity": [{"type": "redemption", "id": "r1", '
+        '"at": "2026-01-01T00:00:00Z", "program": "nope", "points": 5, "coupon": "C"}]}',
+    )
+    result = run("eval", MAPLE, "--snapshot", str(snapshot), "--now", NOW, "--format", "text")
+    assert result.returncode == 0, result.stderr
+    assert (
+        "  <snapshot>: $.activity[0]: error[RE617] redemption r1 is of the program `nope`, "
+        "which the ruleset's `redeeming` does not have"
+    ) in result.stdout
