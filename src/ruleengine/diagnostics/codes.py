@@ -661,6 +661,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "Keep the formula non-negative, e.g. `max(floor(order.subtotal - 50), 0)`.",
     ),
     CodeInfo(
+        "RE604",
+        "date-out-of-range",
+        "error",
+        "Date out of range",
+        "A formula moved a date or timestamp outside the calendar the engine computes in "
+        "(years 2 to 9998), for this customer or at this moment. The rule is not applied, "
+        "and the result lists the problem.",
+        "when: order.at + 99999y > now()",
+        "Use realistic durations: `order.at + 1y > now()`.",
+    ),
+    CodeInfo(
         "RE610",
         "invalid-snapshot",
         "error",

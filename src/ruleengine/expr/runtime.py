@@ -82,14 +82,40 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month + 1, day=min(day.day, last))
 
 
+# Dates an expression may compute: a day inside the calendar's years 1-9999 with one day to
+# spare at each end, so converting the result to any time zone, or taking its local day, can
+# never leave the calendar. Snapshots and `now` are held to a narrower range (docs/engine.md).
+EARLIEST_YEAR = 2
+LATEST_YEAR = 9998
+NO_SPAN = Span(0, 0)  # for callers outside an expression (the engine's own date steps)
+
+
 def shift(
-    value: date | datetime, duration: Duration, sign: int, ctx: EvalContext
+    value: date | datetime,
+    duration: Duration,
+    sign: int,
+    ctx: EvalContext,
+    span: Span = NO_SPAN,
 ) -> date | datetime:
     """`value + duration` (sign 1) or `value - duration` (sign -1).
 
     Calendar months move a timestamp in the ruleset's zone (so `+ 1mo` keeps the local time of
-    day); exact durations move an instant by seconds. A date moves by whole days.
+    day); exact durations move an instant by seconds. A date moves by whole days. A result
+    outside years 2-9998 is `EvaluationError` RE604 at `span`, like a division by zero: an
+    expression that checks can still compute a day no calendar has (`today() + 99999y`).
     """
+    try:
+        result = _shift(value, duration, sign, ctx)
+    except (ValueError, OverflowError):  # the calendar's own end: year 0 or 10000
+        result = None
+    if result is None or not EARLIEST_YEAR <= result.year <= LATEST_YEAR:
+        raise EvaluationError("RE604", "date out of range", span)
+    return result
+
+
+def _shift(
+    value: date | datetime, duration: Duration, sign: int, ctx: EvalContext
+) -> date | datetime:
     if isinstance(value, datetime):
         result = value
         if duration.months:
