@@ -629,6 +629,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "steps: [... 500 steps ...]",
         "Split the program, or raise the limit in the host's `Limits`.",
     ),
+    CodeInfo(
+        "RE517",
+        "span-too-long",
+        "error",
+        "Hold, pending time or inactivity target too long",
+        "A `refund_hold_days`, `pending_days` or `inactivity` target spans more days than the "
+        "limit allows (36,600, about 100 years, by default). The engine adds these spans to "
+        "timestamps; thousands of years would leave the calendar.",
+        "pending_days: 99999999999",
+        "Use a realistic span, or raise `Limits.max_days` in the host.",
+    ),
     # RE6xx: snapshots and evaluation
     CodeInfo(
         "RE601",

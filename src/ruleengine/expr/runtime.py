@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import decimal
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from ruleengine.diagnostics.source import Span
 from ruleengine.errors import RuleEngineError
@@ -39,10 +39,30 @@ class EvaluationError(RuleEngineError):
         return type(self), (self.code, self.message, self.span)
 
 
+# The moments the engine supports: timestamps in snapshots, in expression variables and `now`
+# lie in these years (their wall-clock year). The range leaves centuries between any
+# supported moment plus the longest span a rule file may add (`Limits.max_days`) and the
+# calendar's ends, so every date computation inside it is safe (docs/engine.md).
+FIRST_YEAR = 1900
+LAST_YEAR = 9000
+SUPPORTED_YEARS = f"the years {FIRST_YEAR} to {LAST_YEAR}"
+
+
+def is_supported(moment: date) -> bool:
+    """Whether a day, or an aware timestamp in UTC, lies in the supported years."""
+    if isinstance(moment, datetime) and moment.utcoffset():
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:  # within hours of the calendar's ends
+            return False
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
 def check_now(now: object) -> datetime:
-    """`now` as the engine needs it: an aware `datetime`. A `date` or an ISO string is a
-    `TypeError` that says so (not the `AttributeError` reading its offset would give); a naive
-    datetime is a `ValueError`. Every entry point that takes `now` checks it here."""
+    """`now` as the engine needs it: an aware `datetime` in the supported years. A `date` or an
+    ISO string is a `TypeError` that says so (not the `AttributeError` reading its offset would
+    give); a naive datetime, or one outside the years 1900-9000 (UTC), is a `ValueError`.
+    Every entry point that takes `now` checks it here."""
     if not isinstance(now, datetime):
         raise TypeError(
             f"`now` must be an aware datetime, such as `datetime(2026, 6, 1, tzinfo=UTC)`, "
@@ -50,6 +70,8 @@ def check_now(now: object) -> datetime:
         )
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("`now` must be an aware datetime (with a time zone)")
+    if not is_supported(now):
+        raise ValueError(f"`now` must lie in {SUPPORTED_YEARS}, not {now.isoformat()}")
     return now
 
 

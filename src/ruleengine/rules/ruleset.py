@@ -35,6 +35,7 @@ from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.program import ProgramLike, compile_program
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
+from ruleengine.expr.values import Duration
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.models import RuleSetFile
 from ruleengine.rules.semantics import check_semantics
@@ -202,6 +203,50 @@ def check_sizes(
         for path, spec in specs:
             if spec is not None and len(spec.rewards) > limits.max_rewards:
                 report((*path, "rewards"), "rewards", len(spec.rewards), limits.max_rewards)
+    check_day_counts(model, root, sink, limits)
+
+
+def check_day_counts(
+    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, limits: Limits
+) -> None:
+    """RE517 for a hold, a pending time or an inactivity target longer than
+    `limits.max_days`, at the value: the engine adds them to timestamps, and a span of
+    thousands of years would leave the calendar (or, for `Engine`, fail building it)."""
+
+    def report(path: tuple[PathPart, ...], what: str) -> None:
+        sink.report(
+            span_of(root, path),
+            "RE517",
+            f"{what} is longer than {limits.max_days:,} days",
+            hint="use a realistic span, or raise `Limits.max_days` in the host",
+            path=path,
+        )
+
+    for index, rule in enumerate(model.earning):
+        if rule.pending_days is not None and rule.pending_days > limits.max_days:
+            report(("earning", index, "pending_days"), "`pending_days`")
+    for index, milestone in enumerate(model.milestones):
+        here: tuple[PathPart, ...] = ("milestones", index)
+        requirements = milestone.order_requirements
+        if requirements is not None and requirements.refund_hold_days > limits.max_days:
+            report((*here, "order_requirements", "refund_hold_days"), "`refund_hold_days`")
+        targets = [((*here, "target"), milestone.target)] + [
+            ((*here, "steps", n, "target"), step.target)
+            for n, step in enumerate(milestone.steps or [])
+        ]
+        for path, target in targets:
+            if isinstance(target, str) and _days_in(target) > limits.max_days:
+                report(path, "the target")
+
+
+def _days_in(text: str) -> int:
+    """The most days a duration text can span (a month counted as 31 days); 0 when it is not
+    a duration, which the semantic checks report."""
+    try:
+        duration = Duration.parse(text)
+    except ValueError:
+        return 0
+    return duration.months * 31 + -(-duration.seconds // 86400)
 
 
 def _io_error(name: str, message: str) -> Diagnostic:
