@@ -191,3 +191,56 @@ def test_lone_surrogates_in_a_snapshot_are_located_problems(tmp_path: Path) -> N
     result = run("eval", str(rules), "--snapshot", str(path), "--now", "2026-06-01T00:00:00Z")
     assert result.returncode == 1, result.stderr
     assert "half of a surrogate pair" in result.stderr
+
+
+# -- item 11: decision keys for ids holding the separator --------------------------------------
+
+KEYS_RULES = """\
+version: 1
+program: keys
+currency: USD
+timezone: UTC
+earning:
+  - id: per-dollar
+    name: Per dollar
+    on: order
+    points: floor(order.subtotal)
+milestones:
+  - id: win-back
+    name: Win back
+    type: inactivity
+    target: 30d
+    reward: {rewards: [{points: 10}]}
+"""
+
+
+def order(order_id: str, at: str, refunded_at: str | None = None) -> dict[str, object]:
+    entry = {"type": "order", "id": order_id, "at": at, "subtotal": "10"}
+    return entry if refunded_at is None else {**entry, "refunded_at": refunded_at}
+
+
+def test_an_order_named_like_a_reversal_keeps_its_own_key() -> None:
+    engine = Engine(load_ruleset(KEYS_RULES))
+    activity = [
+        order("o1", "2026-01-01T00:00:00Z", refunded_at="2026-01-03T00:00:00Z"),
+        order("o1/reversal", "2026-01-02T00:00:00Z"),
+    ]
+    data = {"customer": {"id": "c1"}, "activity": activity}
+    result = engine.evaluate(data, now=NOW)
+    keys = sorted(d.key for d in result.decisions)
+    assert keys == [
+        "per-dollar/o1",
+        "per-dollar/o1%2Freversal",
+        "per-dollar/o1/reversal",
+        "win-back/1/o1%2Freversal",
+    ]
+    # Fed back, every key stands for one decision: nothing is left to decide.
+    again = engine.evaluate({**data, "granted": keys}, now=NOW)
+    assert again.decisions == ()
+
+
+def test_ordinary_ids_keep_their_keys_and_percent_is_escaped_too() -> None:
+    engine = Engine(load_ruleset(KEYS_RULES))
+    activity = [order("o-1_A.b", "2026-01-01T00:00:00Z"), order("50%", "2026-01-02T00:00:00Z")]
+    result = engine.evaluate({"customer": {"id": "c1"}, "activity": activity}, now=NOW)
+    assert {d.key for d in result.decisions} >= {"per-dollar/o-1_A.b", "per-dollar/50%25"}

@@ -28,7 +28,13 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from ruleengine.engine.activity import Order
-from ruleengine.engine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
+from ruleengine.engine.decisions import (
+    Decision,
+    DecisionStatus,
+    Explanation,
+    RewardGrant,
+    key_part,
+)
 from ruleengine.engine.earning_plan import (
     EarningOutcome,
     EarningPlan,
@@ -389,7 +395,7 @@ class EarningEvaluator:
                 status = "pending"
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
         self.grants.setdefault(rule.index, []).append(at)
-        decision_key = f"{rule.id}/{key}"
+        decision_key = f"{rule.id}/{key_part(key)}"  # ids may hold `/`: escaped
         if decision_key in self.granted:
             self.already_granted(rule, activity_id, decision_key, points)
         else:
@@ -415,7 +421,7 @@ class EarningEvaluator:
         reversed_points = refunded_points(points, order, self.ctx.now)
         if reversed_points <= 0:
             return
-        decision_key = f"{rule.id}/{key}/reversal"
+        decision_key = f"{rule.id}/{key_part(key)}/reversal"
         if decision_key in self.granted:
             self.already_granted(rule, order.id, decision_key, -reversed_points)
             return

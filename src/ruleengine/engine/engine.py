@@ -20,6 +20,7 @@ from ruleengine.engine.decisions import (
     Explanation,
     Progress,
     RuntimeProblem,
+    check_unique_keys,
     sort_decisions,
 )
 from ruleengine.engine.earning import EarningEvaluator
@@ -204,6 +205,7 @@ class _Evaluation:
             max_points=self.engine.limits.max_points,
         ).run(excluded)
         decisions.extend(earning.decisions)
+        check_unique_keys(decisions)
         explanations.extend(earning.explanations)
         return EvaluationResult(
             program=self.ruleset.program,
