@@ -28,8 +28,8 @@ from ruamel.yaml.resolver import VersionedResolver
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile, Span
-from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.printer import normalise_spacing
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.ruleset import file_too_large
 from ruleengine.rules.yaml_compose import plain_scalar_is_text
@@ -185,45 +185,3 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-_BINARY = {
-    "OR",
-    "AND",
-    "EQ",
-    "NE",
-    "LT",
-    "LE",
-    "GT",
-    "GE",
-    "PLUS",
-    "MINUS",
-    "STAR",
-    "SLASH",
-    "PERCENT",
-    "_THEN",
-    "_ELSE",
-}
-_OPENS_OPERAND = _BINARY | {"NOT", "IN", "_IF", "_LPAR", "_LSQB", "_COMMA"}
-_VALUES = {"NAME", "NUMBER", "STRING", "DURATION", "TRUE", "FALSE", "NULL", "_RPAR", "_RSQB"}
-
-
-def normalise_spacing(text: str) -> str:
-    """The expression with canonical spacing between its tokens (it must already parse)."""
-    pieces: list[str] = []
-    previous: str | None = None
-    previous_unary = False
-    for token in expression_parser().lex(text):
-        kind = token.type
-        unary = kind == "MINUS" and (previous is None or previous in _OPENS_OPERAND)
-        if previous is not None:
-            glue = (
-                kind in {"_RPAR", "_RSQB", "_COMMA", "_DOT"}
-                or previous in {"_LPAR", "_LSQB", "_DOT"}
-                or previous_unary
-                or (kind in {"_LPAR", "_LSQB"} and previous in _VALUES)
-            )
-            pieces.append("" if glue else " ")
-        pieces.append(str(token))
-        previous, previous_unary = kind, unary
-    return "".join(pieces)

@@ -8,6 +8,7 @@ problem in other words. Warnings never stop it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
+
+from lark.exceptions import LarkError
 
 from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
@@ -32,6 +35,7 @@ from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
 from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.checker import check_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.printer import normalise_spacing
 from ruleengine.expr.program import ProgramLike, compile_program
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
@@ -89,10 +93,23 @@ class RuleSet:
         return self.expressions.get(tuple(path))
 
 
+# Where rule files hold expressions (the formatter respaces the same ones).
+EXPRESSION_KEYS = (("earning", "when"), ("earning", "points"), ("milestones", "when"))
+
+
 def content_hash(model: RuleSetFile) -> str:
-    canonical = json.dumps(
-        model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
-    )
+    """`sha256:` of the model's values, each expression in its canonical spacing
+    (`normalise_spacing`, what `fmt` writes): `x!= null` and `x != null` hash alike, so
+    formatting a file never changes its hash. Expressions already spaced canonically hash as
+    their text always did."""
+    data = model.model_dump(mode="json", by_alias=True)
+    for section, key in EXPRESSION_KEYS:
+        for rule in data.get(section) or ():
+            text = rule.get(key)
+            if isinstance(text, str):
+                with contextlib.suppress(LarkError):  # no expression to lex: hashed as written
+                    rule[key] = normalise_spacing(text)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
