@@ -244,3 +244,52 @@ def test_ordinary_ids_keep_their_keys_and_percent_is_escaped_too() -> None:
     activity = [order("o-1_A.b", "2026-01-01T00:00:00Z"), order("50%", "2026-01-02T00:00:00Z")]
     result = engine.evaluate({"customer": {"id": "c1"}, "activity": activity}, now=NOW)
     assert {d.key for d in result.decisions} >= {"per-dollar/o-1_A.b", "per-dollar/50%25"}
+
+
+# -- item 10: a snapshot file is measured before it is read ------------------------------------
+
+
+def test_a_huge_snapshot_file_is_refused_unread(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rules.yaml", RULES)
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as stream:
+        stream.truncate(300 * 1_048_576)  # sparse: no disk used, 300 MB to a reader
+    result = run("eval", str(rules), "--snapshot", str(huge), "--now", "2026-06-01T00:00:00Z")
+    assert result.returncode == 1, result.stderr
+    assert "error[RE614] the snapshot is larger than 33,554,432 bytes" in result.stderr
+
+
+def test_snapshot_text_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    from ruleengine.cli.evaluate import read_text
+
+    path = write(tmp_path, "snapshot.json", "x" * 100)
+    assert read_text(str(path), 10) == "x" * 11
+    assert read_text(str(path)) == "x" * 100
+
+
+# -- item 9: many diagnostics on one long line -------------------------------------------------
+
+
+def test_diagnostics_per_file_are_capped_with_a_count_of_the_rest() -> None:
+    text = RULES + "x: &a 1\ny: [" + ", ".join(["*a"] * 20_000) + "]\n"
+    diagnostics = check_ruleset(text)
+    assert len(diagnostics) == 1_001
+    assert {d.code for d in diagnostics[:-1]} == {"RE103"}
+    last = diagnostics[-1]
+    assert (last.code, last.severity.value) == ("RE110", "error")
+    assert last.message == "and 19,000 more; at most 1,000 diagnostics are reported per file"
+    assert max(len(d.snippet) for d in diagnostics) < 300
+    few = check_ruleset(text, limits=Limits(max_diagnostics=3))
+    assert [d.code for d in few] == ["RE103", "RE103", "RE103", "RE110"]
+
+
+def test_a_snippet_of_a_long_line_is_a_window_with_carets_in_place() -> None:
+    from ruleengine.diagnostics.render import render_text
+
+    text = RULES + "x: &a 1\ny: [" + "1, " * 2_000 + "*a]\n"
+    (diagnostic,) = check_ruleset(text)
+    assert diagnostic.code == "RE103" and diagnostic.snippet_column > 1
+    frame = render_text(diagnostic).split("\n")
+    source, carets = frame[2], frame[3]
+    assert source.startswith("21 | ...1, 1,") and source.endswith("*a]")
+    assert carets.index("^") == source.index("*a]") and carets.endswith("^^")

@@ -31,6 +31,7 @@ class Limits:
     max_activity: int = 100_000  # activity entries of one snapshot
     max_json_depth: int = 64  # nesting of a snapshot's JSON
     max_points: int = 1_000_000_000  # points of one decision; more is treated as a bug
+    max_diagnostics: int = 1_000  # reported per rule file; the rest are counted in one more
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:

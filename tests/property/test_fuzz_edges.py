@@ -21,6 +21,7 @@ from ruleengine import Engine, check_ruleset, load_ruleset
 from ruleengine.diagnostics.render import render_json, render_text
 from ruleengine.engine.result_text import render_explanations_text, render_result_text
 from ruleengine.engine.snapshot import SnapshotError, render_snapshot_problem
+from ruleengine.limits import Limits
 
 EXAMPLES = max(20, int(os.environ.get("RULEENGINE_FUZZ_EXAMPLES", "300")) // 3)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -279,3 +280,36 @@ def test_rule_file_text_of_any_code_point_is_checked(field: str, text: str) -> N
     render_json(diagnostics).encode("utf-8")
     if not any(d.severity.value == "error" for d in diagnostics):
         write_out(Engine(load_ruleset(source)), {"customer": {"id": "c1"}}, NOW)
+
+
+# -- many diagnostics on long lines (item 9) ---------------------------------------------------
+
+BAD_ITEMS = ["*a", "!!str x", "{on: 1, on: 2}", "x", '"\\uD800"']
+
+
+@fuzz_settings
+@given(
+    items=st.lists(st.sampled_from(BAD_ITEMS), max_size=400),
+    padding=st.integers(0, 3000),
+    per_line=st.sampled_from([1, 7, 400]),
+    limit=st.integers(1, 60),
+)
+def test_diagnostics_are_capped_and_snippets_are_windows(
+    items: list[str], padding: int, per_line: int, limit: int
+) -> None:
+    lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    listed = ",\n  ".join(lines)
+    text = rules() + f"x: &a 1\n# {'p' * padding}\ny: [{listed}]\n"
+    diagnostics = check_ruleset(text, limits=Limits(max_diagnostics=limit))
+    assert len(diagnostics) <= limit + 1
+    if len(diagnostics) == limit + 1:
+        assert diagnostics[-1].code == "RE110", diagnostics[-1]
+    source_lines = text.split("\n")
+    for diagnostic in diagnostics:
+        assert len(diagnostic.snippet) <= 40 * (2 * 120 + 7), len(diagnostic.snippet)
+        render_text(diagnostic).encode("utf-8")
+        first = diagnostic.snippet.split("\n")[0]
+        at = diagnostic.column - diagnostic.snippet_column
+        line = source_lines[diagnostic.line - 1]
+        if 0 <= at < len(first) and diagnostic.column - 1 < len(line):
+            assert first[at] == line[diagnostic.column - 1], diagnostic

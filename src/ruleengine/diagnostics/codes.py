@@ -121,6 +121,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "earning: [[[[[[[[ ... ]]]]]]]]  # hundreds of levels",
         "Flatten the structure, or raise `Limits.max_nesting_depth` in the host.",
     ),
+    CodeInfo(
+        "RE110",
+        "too-many-diagnostics",
+        "error",
+        "Too many diagnostics in one file",
+        "The file has more problems than are reported for one file (1,000 by default); the "
+        "last diagnostic counts the rest. The limit keeps checking a broken or hostile file "
+        "quick and its report readable.",
+        "y: [*a, *a, *a, ... 20,000 aliases]",
+        "Fix the problems reported and check again, or raise `Limits.max_diagnostics`.",
+    ),
     # RE2xx: file structure
     CodeInfo(
         "RE201",

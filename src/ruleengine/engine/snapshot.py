@@ -327,6 +327,12 @@ def read_snapshot(
     )
 
 
+def snapshot_too_large(limits: Limits) -> SnapshotProblem:
+    """RE614 for snapshot text over `limits.max_snapshot_bytes` (refused unread)."""
+    limit = limits.max_snapshot_bytes
+    return SnapshotProblem("RE614", "$", f"the snapshot is larger than {limit:,} bytes")
+
+
 def read_snapshot_text(
     text: str,
     *,
@@ -349,8 +355,7 @@ def read_snapshot_text(
     where = name if line is None else f"{name}:{line}"
     limit = limits.max_snapshot_bytes
     if len(text) > limit:  # characters, at least as many bytes: refused before parsing
-        problem = SnapshotProblem("RE614", "$", f"the snapshot is larger than {limit:,} bytes")
-        raise SnapshotError([problem], where)
+        raise SnapshotError([snapshot_too_large(limits)], where)
     try:
         data = json.loads(text, parse_float=Decimal, parse_int=_integer)
     except _LongIntegerError as error:  # before Python's own digit limit raises ValueError

@@ -143,18 +143,18 @@ def check_source(
     root, diagnostics = read_document(source, limits)
     if root is None or has_errors(diagnostics):
         return CheckResult(None, sort_diagnostics(diagnostics))
-    sink = DiagnosticSink(source, list(diagnostics))
+    sink = DiagnosticSink(source, list(diagnostics), limit=limits.max_diagnostics)
     model = validate_document(root, sink)
     if model is None or sink.has_errors:
-        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+        return CheckResult(None, sink.finished())
     check_sizes(model, root, sink, limits)
     if sink.has_errors:
-        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+        return CheckResult(None, sink.finished())
     check_semantics(model, root, sink, today, now=now)
     if sink.has_errors:
-        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+        return CheckResult(None, sink.finished())
     expressions = _compile_expressions(model, root, sink, limits)
-    found = sort_diagnostics(sink.diagnostics)
+    found = sink.finished()
     if sink.has_errors:
         return CheckResult(None, found)
     ruleset = RuleSet(model, source, MappingProxyType(expressions), tuple(found))
