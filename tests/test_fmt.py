@@ -290,6 +290,47 @@ def test_fmt_never_changes_the_hash_of_respaced_expressions(rules: str) -> None:
     _assert_formats_faithfully(rules)
 
 
+@st.composite
+def rulesets_with_empty_flow_values(draw: Any) -> str:
+    """Valid fuzzed rule files whose flow mappings hold entries with empty values, in the
+    places the two YAML libraries read differently (issue 17, item 12: `{..., description:}`
+    became the key `description:` after fmt)."""
+    result: list[str] = []
+    for line in draw(rulesets()).splitlines():
+        if "- {" in line and line.endswith("}") and draw(st.booleans()):
+            where = draw(st.sampled_from(["first", "last", "spaced"]))
+            if where == "first":
+                line = line.replace("- {", "- {description:, ", 1)
+            elif where == "last":
+                line = line[:-1] + ", description:}"
+            else:
+                line = line[:-1] + ", description: }"
+        result.append(line)
+    return "\n".join(result) + "\n"
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(rules=rulesets_with_empty_flow_values())
+def test_fmt_keeps_or_refuses_empty_flow_values(rules: str) -> None:
+    result = format_text(rules)
+    if result.text is None:  # refused, never rewritten into something else
+        assert result.diagnostics and result.diagnostics[0].code == "RE101", result.error
+        return
+    _assert_formats_faithfully(rules)
+
+
+def test_fmt_refuses_to_turn_an_empty_flow_value_into_a_key() -> None:
+    text = VALID_CLI.replace(
+        "  - id: order-points\n    name: Points per dollar\n    on: order\n"
+        "    points: floor(order.subtotal)\n",
+        "  - {id: a, name: A, on: order, points: 1, description:}\n",
+    )
+    assert check_source(SourceFile("t.yaml", text)).ok
+    result = format_text(text)
+    assert result.text is None
+    assert result.diagnostics[0].code == "RE101"
+
+
 def test_respacing_an_expression_keeps_ruleset_hash() -> None:
     text = VALID_CLI.replace("points: floor(order.subtotal)", "points: floor( order.subtotal )")
     before = check_source(SourceFile("t.yaml", VALID_CLI)).ruleset
