@@ -207,6 +207,27 @@ def rulesets_with_plain_scalars(draw: Any) -> str:
     return "\n".join(result) + "\n"
 
 
+@st.composite
+def rulesets_with_respaced_expressions(draw: Any) -> str:
+    """Valid fuzzed rule files whose expressions are spaced as people type them: `x!= null`,
+    `floor( order.subtotal*5 )` (issue 17, item 14: respacing changed `ruleset_hash`)."""
+    result: list[str] = []
+    for line in draw(rulesets()).splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("when: '", "points: '")) and line.endswith("'"):
+            key, _, quoted = line.partition(": ")
+            words = quoted[1:-1].split(" ")
+            text = "".join(w + draw(st.sampled_from([" ", " ", "  "])) for w in words).rstrip()
+            for op in ("==", "!=", ">=", "*", "/", ","):
+                if draw(st.booleans()):
+                    text = text.replace(f" {op} ", op).replace(f"{op} ", op)
+            if draw(st.booleans()):
+                text = text.replace("(", "( ").replace(")", " )")
+            line = f"{key}: '{text}'"
+        result.append(line)
+    return "\n".join(result) + "\n"
+
+
 def _said(text: str) -> Any:
     """What the file says, as validate reads it: each scalar's text (expressions with canonical
     spacing; an empty value and `null` are both null)."""
@@ -222,6 +243,8 @@ def _said(text: str) -> Any:
             return None
         if key in ("when", "points") and node.style is None and isinstance(node.value, str):
             return normalise_spacing(node.text)
+        if key in ("when", "points") and node.style in ("'", '"') and "\n" not in node.text:
+            return (node.style, normalise_spacing(node.text))  # fmt respaces these too
         return (node.style, node.text)
 
     return walk(root, None)
@@ -259,6 +282,66 @@ def test_fmt_keeps_an_impossible_window_date_for_validate_to_report() -> None:
 @given(rules=rulesets_with_plain_scalars())
 def test_fmt_keeps_every_scalar_of_fuzzed_rule_files(rules: str) -> None:
     _assert_formats_faithfully(rules)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(rules=rulesets_with_respaced_expressions())
+def test_fmt_never_changes_the_hash_of_respaced_expressions(rules: str) -> None:
+    _assert_formats_faithfully(rules)
+
+
+@st.composite
+def rulesets_with_empty_flow_values(draw: Any) -> str:
+    """Valid fuzzed rule files whose flow mappings hold entries with empty values, in the
+    places the two YAML libraries read differently (issue 17, item 12: `{..., description:}`
+    became the key `description:` after fmt)."""
+    result: list[str] = []
+    for line in draw(rulesets()).splitlines():
+        if "- {" in line and line.endswith("}") and draw(st.booleans()):
+            where = draw(st.sampled_from(["first", "last", "spaced"]))
+            if where == "first":
+                line = line.replace("- {", "- {description:, ", 1)
+            elif where == "last":
+                line = line[:-1] + ", description:}"
+            else:
+                line = line[:-1] + ", description: }"
+        result.append(line)
+    return "\n".join(result) + "\n"
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(rules=rulesets_with_empty_flow_values())
+def test_fmt_keeps_or_refuses_empty_flow_values(rules: str) -> None:
+    result = format_text(rules)
+    if result.text is None:  # refused, never rewritten into something else
+        assert result.diagnostics and result.diagnostics[0].code == "RE101", result.error
+        return
+    _assert_formats_faithfully(rules)
+
+
+def test_fmt_refuses_to_turn_an_empty_flow_value_into_a_key() -> None:
+    text = VALID_CLI.replace(
+        "  - id: order-points\n    name: Points per dollar\n    on: order\n"
+        "    points: floor(order.subtotal)\n",
+        "  - {id: a, name: A, on: order, points: 1, description:}\n",
+    )
+    assert check_source(SourceFile("t.yaml", text)).ok
+    result = format_text(text)
+    assert result.text is None
+    assert result.diagnostics[0].code == "RE101"
+
+
+def test_respacing_an_expression_keeps_ruleset_hash() -> None:
+    text = VALID_CLI.replace("points: floor(order.subtotal)", "points: floor( order.subtotal )")
+    before = check_source(SourceFile("t.yaml", VALID_CLI)).ruleset
+    after = check_source(SourceFile("t.yaml", text)).ruleset
+    assert before is not None and after is not None
+    assert after.hash == before.hash
+    formatted = format_text(MESSY).text
+    assert formatted is not None and formatted != MESSY
+    messy, tidy = (check_source(SourceFile("t.yaml", t)).ruleset for t in (MESSY, formatted))
+    assert messy is not None and tidy is not None
+    assert messy.hash == tidy.hash
 
 
 def test_fmt_reports_a_file_that_is_not_utf8_as_validate_does(tmp_path: Path) -> None:

@@ -171,6 +171,16 @@ BAD_BODIES = {
     "now_without_zone": (b'{"snapshot": {}, "now": "2026-06-01T00:00:00"}', 422, "invalid-request"),
     "now_not_a_time": (b'{"snapshot": {}, "now": "tomorrow"}', 422, "invalid-request"),
     "now_a_number": (b'{"snapshot": {}, "now": 5}', 422, "invalid-request"),
+    "now_past_the_supported_years": (
+        b'{"snapshot": {}, "now": "9999-12-31T23:59:00Z"}',
+        422,
+        "invalid-request",
+    ),
+    "integer_past_the_digit_limit": (
+        b'{"snapshot": {}, "now": "2026-06-01T00:00:00Z", "x": ' + b"9" * 5000 + b"}",
+        400,
+        "RE614",
+    ),
     "no_snapshot": (b'{"now": "2026-06-01T00:00:00Z"}', 422, "invalid-request"),
     "unknown_field": (
         b'{"snapshot": {}, "now": "2026-06-01T00:00:00Z", "x": 1}',

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,12 @@ class Limits:
     max_expression_chars: int = 4_000  # one `when:` or `points:`
     max_list_items: int = 1_000  # elements of one list literal in an expression
     max_number_digits: int = 30  # digits of one number literal
+    max_days: int = 36_600  # a hold, pending time or inactivity target: 100 years and more
     max_snapshot_bytes: int = 32 * 1_048_576  # a snapshot's JSON text, read by the CLI
     max_activity: int = 100_000  # activity entries of one snapshot
     max_json_depth: int = 64  # nesting of a snapshot's JSON
     max_points: int = 1_000_000_000  # points of one decision; more is treated as a bug
+    max_diagnostics: int = 1_000  # reported per rule file; the rest are counted in one more
 
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
@@ -37,6 +40,22 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+# Digits an amount or decimal value read from a snapshot may have before its point, and after
+# it (fixed: the snapshot contract, not a host setting). Bounding both keeps every decimal
+# operation on snapshot values cheap: `9E+999999` is a few bytes of JSON, but converting it to
+# a whole number takes minutes. An integer in snapshot JSON may have as many digits.
+AMOUNT_DIGITS = 30
+
+
+def is_bounded_decimal(value: Decimal) -> bool:
+    """Whether a finite decimal has at most `AMOUNT_DIGITS` digits before and after its point
+    (`1E+30` has 31 before it, `1E-31` 31 after it)."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if exponent < -AMOUNT_DIGITS:
+        return False
+    return not value or value.adjusted() < AMOUNT_DIGITS
 
 
 def json_depth(value: object, limit: int) -> int:

@@ -189,9 +189,9 @@ def arithmetic(  # noqa: C901  # one branch per kind of operand, on purpose
     left, right = checked.type_of(node.left), checked.type_of(node.right)
     days = (DateType, DateTimeType)
     if isinstance(left, days) and isinstance(right, DurationType):
-        return shift(a, b, 1 if op is BinaryOperator.ADD else -1, ctx)
+        return shift(a, b, 1 if op is BinaryOperator.ADD else -1, ctx, node.span)
     if isinstance(left, DurationType) and isinstance(right, days):
-        return shift(b, a, 1, ctx)
+        return shift(b, a, 1, ctx, node.span)
     if isinstance(left, days):
         return Duration(seconds=int((a - b).total_seconds()))
     if isinstance(right, DurationType) and op is BinaryOperator.MUL:

@@ -129,6 +129,46 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     run_everything(text)
 
 
+# Dates moved by durations of any size, in either order and direction (issue 17, item 1): a
+# result outside the calendar is RE604, in every time zone.
+DAYS = ["order.at", "now()", "today()", 'date("9999-12-31")', 'date("0001-01-01")']
+ZONES = ["UTC", "Asia/Tokyo", "Pacific/Kiritimati", "Etc/GMT+12", "America/New_York"]
+
+
+@st.composite
+def date_arithmetic(draw: Any) -> tuple[str, str]:
+    day = draw(st.sampled_from(DAYS))
+    amount = draw(st.one_of(st.integers(0, 10**4), st.integers(0, 10**12)))
+    unit = draw(st.sampled_from(["d", "h", "mo", "y", "w", "m", "s"]))
+    duration = f"{amount}{unit}"
+    if draw(st.booleans()):
+        duration = f"{duration} * {draw(st.integers(-(10**12), 10**12))}"
+    moved = draw(
+        st.sampled_from([f"{day} + {duration}", f"{day} - {duration}", f"({duration}) + {day}"])
+    )
+    text = draw(
+        st.sampled_from(
+            [f"{moved} > {day}", f"days_since({moved})", f"days_until({moved}) > 0", moved]
+        )
+    )
+    return text, draw(st.sampled_from(ZONES))
+
+
+@fuzz_settings
+@given(case=date_arithmetic())
+def test_date_arithmetic_is_a_value_or_re604(case: tuple[str, str]) -> None:
+    text, zone = case
+    try:
+        expression = compile_expression(text)
+    except RuleSetError as error:
+        assert error.diagnostics, text
+        return
+    try:
+        expression.evaluate(RECORD, now=NOW, timezone=zone)
+    except RuleSetError as error:
+        assert [d.code for d in error.diagnostics] == ["RE604"], text
+
+
 def regressions() -> list[Any]:
     path = CASES / "fuzz_regressions.yaml"
     cases = load_cases(path) if path.exists() else []

@@ -3,6 +3,7 @@ exactly the same rewards as evaluating the final history once (the "as it happen
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -97,19 +98,51 @@ milestones:
 
 ENGINE = Engine(load_ruleset(RULES))
 START = datetime(2025, 12, 20, tzinfo=UTC)
+EXAMPLES = int(os.environ.get("RULEENGINE_FUZZ_EXAMPLES", "300"))
 CUSTOMER = {"id": "c1", "created_at": "2026-01-10T00:00:00Z"}
 
 hours = st.integers(min_value=0, max_value=24 * 200)
 
 
+# Ids are free text (issue 17, item 11): an order may be called `o1/reversal`, the key suffix of
+# another order's reversal, or hold `%` and `/` in any arrangement; keys must stay unique.
+id_texts = st.one_of(
+    st.sampled_from(["o0", "o1", "o0/reversal", "o1/reversal", "1", "2026", "a/b", "a%2Fb", "%"]),
+    st.text(alphabet="o01/%2Fr ", min_size=1, max_size=12),
+)
+
+
+def free_ids(draw: Any, prefix: str, count: int) -> list[str]:
+    """`count` distinct ids of one activity type: plain (`o3`) or free text."""
+    texts = draw(st.lists(id_texts, min_size=count, max_size=count, unique=True))
+    ids = [text if draw(st.booleans()) else f"{prefix}{n}" for n, text in enumerate(texts)]
+    if count >= 2 and draw(st.integers(0, 2)):  # one id is another's key suffix, often
+        ids[1] = f"{ids[0]}/{draw(st.sampled_from(['reversal', 'reversal', '1', '']))}"
+    return ids
+
+
+def unique(ids: list[str]) -> list[str]:
+    """The ids with any repeat made distinct again (a plain id may equal a free one)."""
+    seen: set[str] = set()
+    result = []
+    for text in ids:
+        while text in seen:
+            text += "~"
+        seen.add(text)
+        result.append(text)
+    return result
+
+
 @st.composite
 def histories(draw: Any) -> list[dict[str, Any]]:
     activity: list[dict[str, Any]] = []
-    for number in range(draw(st.integers(0, 8))):
+    count = draw(st.integers(0, 8))
+    order_ids = unique(free_ids(draw, "o", count))
+    for number in range(count):
         at = START + timedelta(hours=draw(hours))
         order: dict[str, Any] = {
             "type": "order",
-            "id": f"o{number}",
+            "id": order_ids[number],
             "at": at.isoformat(),
             "subtotal": str(Decimal(draw(st.integers(100, 9000))) / 100),
         }
@@ -128,11 +161,13 @@ def histories(draw: Any) -> list[dict[str, Any]]:
             if draw(st.booleans()):
                 order["refunded_amount"] = str(Decimal(order["subtotal"]) / 2)
         activity.append(order)
-    for number in range(draw(st.integers(0, 5))):
+    count = draw(st.integers(0, 5))
+    review_ids = unique(free_ids(draw, "r", count))
+    for number in range(count):
         activity.append(
             {
                 "type": "review",
-                "id": f"r{number}",
+                "id": review_ids[number],
                 "rating": 5,
                 "at": (START + timedelta(hours=draw(hours))).isoformat(),
             }
@@ -193,7 +228,12 @@ def final_decisions(decisions: list[dict[str, Any]]) -> dict[str, dict[str, Any]
     return {d["key"]: d for d in decisions if d["status"] != "pending"}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=max(60, EXAMPLES // 5),
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(activity=histories(), steps=st.lists(st.integers(1, 24 * 260), min_size=1, max_size=8))
 def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[int]) -> None:
     final = START + timedelta(hours=24 * 261)
@@ -206,6 +246,8 @@ def test_step_by_step_equals_once(activity: list[dict[str, Any]], steps: list[in
             "granted": sorted(granted),
         }
         result = ENGINE.evaluate(snapshot, now=moment).to_json()
+        keys = [decision["key"] for decision in result["decisions"]]
+        assert len(keys) == len(set(keys)), keys
         for key, decision in final_decisions(result["decisions"]).items():
             assert key not in granted, f"{key} decided twice"
             granted[key] = decision
@@ -360,7 +402,12 @@ def _journey(result: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[st
     )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=max(80, EXAMPLES // 4),
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(activity=histories())
 def test_refund_only_lowers_the_step_its_order_counted_for(activity: list[dict[str, Any]]) -> None:
     """In a journey, an order placed before a step began never counted for that step (or any

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
+from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.rules.discovery import files_below, is_rule_file
 
 EXIT_OK = 0
@@ -75,4 +76,6 @@ def iso_datetime(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"`{text}` has no time zone offset; write it as `2026-06-01T00:00:00Z`"
         )
+    if not is_supported(moment):
+        raise argparse.ArgumentTypeError(f"`{text}` is outside {SUPPORTED_YEARS}")
     return moment

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,11 +42,16 @@ def load_engine(rules: str, args: argparse.Namespace) -> Any:
     return Engine(result.ruleset)
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, limit: int | None = None) -> str:
+    """The text of `path` (`-`: standard input). With `limit`, at most `limit + 1` characters
+    are read: enough for the reader to refuse more than `limit` (RE614) without holding a
+    file of any size in memory."""
+    size = -1 if limit is None else limit + 1
     if path == "-":
-        return sys.stdin.read()
+        return sys.stdin.read(size)
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as stream:
+            return stream.read(size)
     except UnicodeDecodeError:
         print(f"ruleengine: error: `{path}` is not UTF-8 text", file=sys.stderr)
         raise ExitError(EXIT_FINDINGS) from None
@@ -59,15 +65,32 @@ def read_text(path: str) -> str:
 def read_snapshot(engine: Any, path: str) -> Any:
     """The snapshot in a file (`-`: standard input), or exit 1 after printing its problems
     (the engine returns them as data; this is the edge that prints them)."""
-    from ruleengine.engine.snapshot import SnapshotError, render_snapshot_problem
+    from ruleengine.engine.snapshot import (
+        SnapshotError,
+        render_snapshot_problem,
+        snapshot_too_large,
+    )
 
     name = "<stdin>" if path == "-" else path
+    limits = engine.limits
     try:
-        return engine.read_snapshot_text(read_text(path), name=name)
+        if path != "-" and _file_size(path) > limits.max_snapshot_bytes:  # refused unread
+            raise SnapshotError([snapshot_too_large(limits)], name)
+        return engine.read_snapshot_text(read_text(path, limits.max_snapshot_bytes), name=name)
     except SnapshotError as error:
         for problem in error.problems:
             print(render_snapshot_problem(problem, name), file=sys.stderr)
         raise ExitError(EXIT_FINDINGS) from None
+
+
+def _file_size(path: str) -> int:
+    """The size of a regular file; 0 for anything else (a pipe), and for a path that cannot
+    be read, which `read_text` then reports."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return 0
+    return status.st_size if stat.S_ISREG(status.st_mode) else 0
 
 
 def command_eval(args: argparse.Namespace) -> int:

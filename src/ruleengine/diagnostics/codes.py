@@ -121,6 +121,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "earning: [[[[[[[[ ... ]]]]]]]]  # hundreds of levels",
         "Flatten the structure, or raise `Limits.max_nesting_depth` in the host.",
     ),
+    CodeInfo(
+        "RE110",
+        "too-many-diagnostics",
+        "error",
+        "Too many diagnostics in one file",
+        "The file has more problems than are reported for one file (1,000 by default); the "
+        "last diagnostic counts the rest. The limit keeps checking a broken or hostile file "
+        "quick and its report readable.",
+        "y: [*a, *a, *a, ... 20,000 aliases]",
+        "Fix the problems reported and check again, or raise `Limits.max_diagnostics`.",
+    ),
     # RE2xx: file structure
     CodeInfo(
         "RE201",
@@ -664,6 +675,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "redeeming:\n  - {id: five-off, ...}\n  - {id: five-off, ...}",
         "Rename one of the programs.",
     ),
+    CodeInfo(
+        "RE520",
+        "span-too-long",
+        "error",
+        "Hold, pending time or inactivity target too long",
+        "A `refund_hold_days`, `pending_days` or `inactivity` target spans more days than the "
+        "limit allows (36,600, about 100 years, by default). The engine adds these spans to "
+        "timestamps; thousands of years would leave the calendar.",
+        "pending_days: 99999999999",
+        "Use a realistic span, or raise `Limits.max_days` in the host.",
+    ),
     # RE6xx: snapshots and evaluation
     CodeInfo(
         "RE601",
@@ -694,6 +716,17 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "silently.",
         "points: floor(order.subtotal - 50)",
         "Keep the formula non-negative, e.g. `max(floor(order.subtotal - 50), 0)`.",
+    ),
+    CodeInfo(
+        "RE604",
+        "date-out-of-range",
+        "error",
+        "Date out of range",
+        "A formula moved a date or timestamp outside the calendar the engine computes in "
+        "(years 2 to 9998), for this customer or at this moment. The rule is not applied, "
+        "and the result lists the problem.",
+        "when: order.at + 99999y > now()",
+        "Use realistic durations: `order.at + 1y > now()`.",
     ),
     CodeInfo(
         "RE610",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ruleengine.diagnostics.codes import CODES
 from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.errors import RuleEngineError
+from ruleengine.limits import DEFAULT_LIMITS
 
 PathPart = str | int
 
@@ -48,6 +49,7 @@ class Diagnostic:
     snippet: str
     hint: str | None = None
     path: tuple[PathPart, ...] = ()
+    snippet_column: int = 1  # the column of the snippet's first character (1 unless cut)
 
     @property
     def is_error(self) -> bool:
@@ -57,8 +59,9 @@ class Diagnostic:
         return (self.file, self.line, self.column, self.code, self.message)
 
     def to_dict(self) -> dict[str, object]:
-        """The stable JSON form: these keys are a contract for tools."""
-        return {
+        """The stable JSON form: these keys are a contract for tools. `snippet_column` is
+        there only for a snippet cut from a long line (its first character's column)."""
+        data: dict[str, object] = {
             "code": self.code,
             "severity": self.severity.value,
             "message": self.message,
@@ -71,6 +74,9 @@ class Diagnostic:
             "hint": self.hint,
             "path": list(self.path),
         }
+        if self.snippet_column != 1:
+            data["snippet_column"] = self.snippet_column
+        return data
 
 
 def make_diagnostic(
@@ -87,6 +93,7 @@ def make_diagnostic(
     info = CODES[code]
     start = source.location(span.start)
     end = source.location(span.end)
+    snippet, snippet_column = source.snippet_window(span)
     return Diagnostic(
         code=code,
         severity=severity or Severity(info.severity),
@@ -96,9 +103,10 @@ def make_diagnostic(
         column=start.column,
         end_line=end.line,
         end_column=end.column,
-        snippet=source.snippet(span),
+        snippet=snippet,
         hint=hint,
         path=tuple(path),
+        snippet_column=snippet_column,
     )
 
 
@@ -117,6 +125,8 @@ class DiagnosticSink:
 
     source: SourceFile
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    limit: int = DEFAULT_LIMITS.max_diagnostics  # kept in full; the rest are only counted
+    dropped: list[int] = field(default_factory=lambda: [0, 0, 0], init=False, repr=False)
 
     def report(
         self,
@@ -128,15 +138,42 @@ class DiagnosticSink:
         path: Sequence[PathPart] = (),
         severity: Severity | None = None,
     ) -> None:
+        level = severity or Severity(CODES[code].severity)
+        if len(self.diagnostics) >= self.limit:  # counted, not built: no work past the limit
+            self.dropped[_RANK[level]] += 1
+            return
         self.diagnostics.append(
-            make_diagnostic(
-                self.source, span, code, message, hint=hint, path=path, severity=severity
-            )
+            make_diagnostic(self.source, span, code, message, hint=hint, path=path, severity=level)
         )
 
     @property
     def has_errors(self) -> bool:
-        return has_errors(self.diagnostics)
+        return bool(self.dropped[0]) or has_errors(self.diagnostics)
+
+    def finished(self) -> list[Diagnostic]:
+        """Every diagnostic, sorted, up to `limit`; past it, the first `limit` and a last
+        RE110 at the end of the file that counts the rest, as severe as the worst of them
+        (so a file never passes because its errors were not shown)."""
+        found = sort_diagnostics(self.diagnostics)
+        dropped = list(self.dropped)
+        for diagnostic in found[self.limit :]:
+            dropped[_RANK[diagnostic.severity]] += 1
+        if not sum(dropped):
+            return found
+        worst = next(level for level in Severity if dropped[_RANK[level]])
+        end = len(self.source.text)
+        summary = make_diagnostic(
+            self.source,
+            Span(end, end),
+            "RE110",
+            f"and {sum(dropped):,} more; at most {self.limit:,} diagnostics are reported per file",
+            hint="fix the ones reported and check again, or raise `Limits.max_diagnostics`",
+            severity=worst,
+        )
+        return [*found[: self.limit], summary]
+
+
+_RANK = {level: index for index, level in enumerate(Severity)}
 
 
 class RuleSetError(RuleEngineError):

@@ -67,7 +67,11 @@ def render_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
             lines.append(_paint(f"{number:>{width}} |", "gutter", color) + f" {text}")
             if offset == 0:
                 end = d.end_column if d.end_line == d.line else None
-                carets = caret_line(text, d.column, end)
+                column, shift = d.column, d.snippet_column - 1
+                if shift:  # a long line cut to a window: columns count from its start
+                    column -= shift
+                    end = None if end is None else min(end - shift, len(text) + 1)
+                carets = caret_line(text, column, end)
                 lines.append(
                     _paint(f"{pad} |", "gutter", color) + " " + _paint(carets, severity, color)
                 )

@@ -62,6 +62,45 @@ class SourceFile:
         last = self.location(max(span.start, span.end - 1)).line
         return "\n".join(self.line_text(n) for n in range(first, last + 1))
 
+    def snippet_window(self, span: Span) -> tuple[str, int]:
+        """The snippet of a diagnostic at `span`, and the column of its first character.
+
+        As `snippet`, except that at most `SNIPPET_LINES` lines are kept and a line longer
+        than `SNIPPET_LINE_CHARS` is cut to a window around the span's start (marked `...`),
+        so a diagnostic never holds a copy of a whole long line: 20,000 problems on one
+        80 KB line once took gigabytes. Lines of ordinary length come out whole, column 1.
+        """
+        start = self.location(span.start)
+        last = min(
+            self.location(max(span.start, span.end - 1)).line, start.line + SNIPPET_LINES - 1
+        )
+        lines: list[str] = []
+        column = 1
+        for number in range(start.line, last + 1):
+            begin = self._line_starts[number - 1]
+            end = (
+                self._line_starts[number] - 1 if number < len(self._line_starts) else len(self.text)
+            )
+            if end - begin <= SNIPPET_LINE_CHARS:
+                lines.append(self.text[begin:end].rstrip("\r"))
+                continue
+            low = max(0, start.column - 1 - SNIPPET_CONTEXT) if number == start.line else 0
+            high = min(end - begin, low + 2 * SNIPPET_CONTEXT)
+            text = self.text[begin + low : begin + high].rstrip("\r")
+            if low:
+                text = "..." + text
+                if number == start.line:
+                    column = low + 1 - len("...")
+            lines.append(text + ("..." if high < end - begin else ""))
+        return "\n".join(lines), column
+
+
+# A diagnostic's snippet: lines longer than this are cut to a window of twice the context
+# around the span; spans over more lines keep the first lines (the text frame shows three).
+SNIPPET_LINE_CHARS = 1_000
+SNIPPET_CONTEXT = 120
+SNIPPET_LINES = 40
+
 
 @dataclass(frozen=True, slots=True)
 class OffsetMap:

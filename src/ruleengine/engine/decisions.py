@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -361,6 +362,24 @@ class EvaluationResult:
 
 
 BALANCE_FIELDS = ("active", "pending", "earned", "redeemed", "adjusted", "expired")
+
+
+def key_part(text: str) -> str:
+    """An id as one part of a decision key: `%` and `/` percent-encoded, so that parts never
+    run into each other (`o1/reversal` is `o1%2Freversal`, not the reversal of `o1`) and ids
+    without either character keep the key they always had."""
+    if "%" in text or "/" in text:
+        return text.replace("%", "%25").replace("/", "%2F")
+    return text
+
+
+def check_unique_keys(decisions: Sequence[Decision]) -> None:
+    """Raise `AssertionError` (an internal error) when two decisions share a key: a host that
+    feeds keys back as `granted` would then never see one of them, so no result may hold one."""
+    keys = [decision.key for decision in decisions]
+    if len(set(keys)) != len(keys):
+        twice = sorted(key for key, times in Counter(keys).items() if times > 1)
+        raise AssertionError(f"decision keys made twice: {twice}")
 
 
 def sort_decisions(decisions: Sequence[Decision]) -> tuple[Decision, ...]:

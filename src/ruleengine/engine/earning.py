@@ -28,7 +28,13 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from ruleengine.engine.activity import Order, Referral
-from ruleengine.engine.decisions import Decision, DecisionStatus, Explanation, RewardGrant
+from ruleengine.engine.decisions import (
+    Decision,
+    DecisionStatus,
+    Explanation,
+    RewardGrant,
+    key_part,
+)
 from ruleengine.engine.earning_plan import (
     EarningOutcome,
     EarningPlan,
@@ -407,7 +413,7 @@ class EarningEvaluator:
                 status = "pending"
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
         self.grants.setdefault(rule.index, []).append(at)
-        decision_key = f"{rule.id}/{key}"
+        decision_key = f"{rule.id}/{key_part(key)}"  # ids may hold `/`: escaped
         decision = _points_decision(
             decision_key, rule, points, at, activity_id, status, available_at
         )
@@ -435,7 +441,7 @@ class EarningEvaluator:
         reversed_points = refunded_points(points, order, self.ctx.now)
         if reversed_points <= 0:
             return
-        decision_key = f"{rule.id}/{key}/reversal"
+        decision_key = f"{rule.id}/{key_part(key)}/reversal"
         decision = _points_decision(
             decision_key, rule, -reversed_points, refunded_at, order.id, "reversed"
         )

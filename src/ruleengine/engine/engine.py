@@ -23,6 +23,7 @@ from ruleengine.engine.decisions import (
     Explanation,
     Progress,
     RuntimeProblem,
+    check_unique_keys,
     sort_decisions,
 )
 from ruleengine.engine.earning import EarningEvaluator
@@ -250,6 +251,7 @@ class _Evaluation:
                     if award.active_at <= self.ctx.now:
                         bisect.insort(own_points, own_points_of(award))
         decisions.extend(earning.decisions)
+        check_unique_keys(decisions)
         explanations.extend(earning.explanations)
         self.ledger = replay_ledger(
             self.ruleset.model, awards, self.timeline, self.ctx, self.snapshot.granted

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,17 +20,41 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic_core import PydanticCustomError
 
 from ruleengine.engine.activity import EVENT_TYPES, Activity, Event, Order, from_model, optional_utc
 from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
 from ruleengine.errors import RuleEngineError
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
+from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.expr.types import RecordType, parse_type_name
-from ruleengine.limits import DEFAULT_LIMITS, Limits, json_depth
+from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, is_bounded_decimal, json_depth
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
 
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+
+def _bounded(amount: Decimal) -> Decimal:
+    if not is_bounded_decimal(amount):
+        raise PydanticCustomError(
+            "amount_range",
+            f"`{amount:.6}` has more than {AMOUNT_DIGITS} digits before or after its point",
+        )
+    return amount
+
+
+Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_bounded)]
+
+
+def _supported(moment: datetime) -> datetime:
+    if not is_supported(moment):
+        raise PydanticCustomError(
+            "timestamp_range", f"`{moment.isoformat()}` is outside {SUPPORTED_YEARS}"
+        )
+    return moment
+
+
+# A timestamp in the years the engine computes in (`expr.runtime.SUPPORTED_YEARS`).
+Moment = Annotated[AwareDatetime, AfterValidator(_supported)]
 
 
 class _In(BaseModel):
@@ -48,10 +73,10 @@ class CustomerIn(_In):
     tier: str | None = None
     excluded: bool = False
     birthday: date | None = None
-    birthday_set_at: AwareDatetime | None = Field(
+    birthday_set_at: Moment | None = Field(
         None, description="When the customer last set their birthday (birthday abuse guard)."
     )
-    created_at: AwareDatetime | None = None
+    created_at: Moment | None = None
 
 
 class ItemIn(_In):
@@ -68,7 +93,7 @@ class ItemIn(_In):
 
 class _ActivityIn(_In):
     id: Annotated[str, Field(min_length=1)]
-    at: AwareDatetime
+    at: Moment
 
 
 class OrderIn(_ActivityIn):
@@ -78,7 +103,7 @@ class OrderIn(_ActivityIn):
     channel: str | None = None
     items: list[ItemIn] = Field(default_factory=list)
     discount_codes: list[str] = Field(default_factory=list)
-    refunded_at: AwareDatetime | None = None
+    refunded_at: Moment | None = None
     refunded_amount: Money | None = Field(
         None,
         description="Total amount refunded for the order so far, at most its `subtotal` (or "
@@ -97,7 +122,7 @@ class ReviewIn(_ActivityIn):
 
 class ReferralIn(_ActivityIn):
     type: Literal["referral"]
-    converted_at: AwareDatetime | None = Field(
+    converted_at: Moment | None = Field(
         None, description="When the referred friend first bought; a referral counts from then."
     )
 
@@ -334,6 +359,12 @@ def read_snapshot(
     )
 
 
+def snapshot_too_large(limits: Limits) -> SnapshotProblem:
+    """RE614 for snapshot text over `limits.max_snapshot_bytes` (refused unread)."""
+    limit = limits.max_snapshot_bytes
+    return SnapshotProblem("RE614", "$", f"the snapshot is larger than {limit:,} bytes")
+
+
 def read_snapshot_text(
     text: str,
     *,
@@ -356,10 +387,19 @@ def read_snapshot_text(
     where = name if line is None else f"{name}:{line}"
     limit = limits.max_snapshot_bytes
     if len(text) > limit:  # characters, at least as many bytes: refused before parsing
-        problem = SnapshotProblem("RE614", "$", f"the snapshot is larger than {limit:,} bytes")
-        raise SnapshotError([problem], where)
+        raise SnapshotError([snapshot_too_large(limits)], where)
     try:
-        data = json.loads(text, parse_float=Decimal)
+        data = json.loads(text, parse_float=Decimal, parse_int=_integer)
+    except _LongIntegerError as error:  # before Python's own digit limit raises ValueError
+        offset = max(text.find(error.digits), 0)
+        problem = SnapshotProblem(
+            "RE614",
+            "$",
+            f"a number in the snapshot has more than {AMOUNT_DIGITS} digits",
+            line=(line or 1) + text.count("\n", 0, offset),
+            column=offset - text.rfind("\n", 0, offset),
+        )
+        raise SnapshotError([problem], where) from None
     except json.JSONDecodeError as error:
         problem = SnapshotProblem(
             "RE611",
@@ -372,9 +412,56 @@ def read_snapshot_text(
     except RecursionError:  # the standard parser recurses once per nesting level
         problem = SnapshotProblem("RE614", "$", "the snapshot is nested too deeply")
         raise SnapshotError([problem], where) from None
+    if _ESCAPED_SURROGATE.search(text):  # only an escape makes one; paired halves join up
+        problems = list(_surrogates(data))
+        if problems:
+            raise SnapshotError(problems, where)
     return read_snapshot(
         data, customer_type=customer_type, events=events, name=where, limits=limits
     )
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogates(data: Any) -> Iterator[SnapshotProblem]:
+    """RE610 for every text (or key) holding half of a surrogate pair: no encoding can write
+    it, so an id or a tag holding one would fail every output that names it."""
+    stack: list[tuple[Any, JsonPath]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found is not None:
+                yield SnapshotProblem(
+                    "RE610",
+                    format_path(path),
+                    f"`\\u{ord(found.group()):04X}` is half of a surrogate pair, not a character",
+                    "write the character itself, or both halves of the pair",
+                )
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                if _SURROGATE.search(key):
+                    stack.append((key, path))
+                else:
+                    stack.append((item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index)) for index, item in reversed(list(enumerate(value))))
+
+
+class _LongIntegerError(Exception):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _integer(text: str) -> int:
+    """A JSON integer, refused past `AMOUNT_DIGITS` digits: no snapshot value needs more, and
+    past 4,300 digits `int` itself raises `ValueError`."""
+    if len(text) > AMOUNT_DIGITS + 1 and len(text.lstrip("-")) > AMOUNT_DIGITS:
+        raise _LongIntegerError(text)
+    return int(text)
 
 
 def _read_with_models(

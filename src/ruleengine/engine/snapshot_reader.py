@@ -35,7 +35,8 @@ from ruleengine.engine.activity import (
     Review,
     utc,
 )
-from ruleengine.limits import json_depth
+from ruleengine.expr.runtime import FIRST_YEAR, LAST_YEAR, is_supported
+from ruleengine.limits import AMOUNT_DIGITS, is_bounded_decimal, json_depth
 
 # Stricter than what the models accept, never looser: a value outside these shapes declines.
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)")
@@ -43,6 +44,8 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _AMOUNT = re.compile(r"\d{1,30}(?:\.\d{1,30})?")
 _TIMESTAMP_MATCH = _TIMESTAMP.fullmatch
 _FROM_ISO = datetime.fromisoformat
+_FIRST_YEAR, _LAST_YEAR = FIRST_YEAR, LAST_YEAR
+_LARGEST = 10**AMOUNT_DIGITS
 _CUSTOM_TYPE = re.compile(r"custom:[a-z_][a-z0-9_]{0,63}")
 
 # The deepest the fixed structure goes (snapshot, activity, an order, items, an item, its
@@ -84,10 +87,13 @@ def _timestamp(value: Any) -> datetime:
             moment = _FROM_ISO(value)
         except ValueError:
             raise DeclinedError from None
-        return moment if moment.tzinfo is UTC else utc(moment)
-    if kind is datetime and value.utcoffset() is not None:
+        if moment.tzinfo is not UTC:
+            moment = utc(moment)
+        if _FIRST_YEAR <= moment.year <= _LAST_YEAR:
+            return moment
+    elif kind is datetime and value.utcoffset() is not None and is_supported(value):
         return utc(value)
-    raise DeclinedError
+    raise DeclinedError  # the models word the problem (a timestamp outside the years: RE610)
 
 
 def _optional_timestamp(value: Any) -> datetime | None:
@@ -101,13 +107,15 @@ def _money(value: Any) -> Decimal:
         if _AMOUNT.fullmatch(value):
             return Decimal(value)
     elif kind is Decimal:
-        if value.is_finite() and value >= 0:
+        if value.is_finite() and value >= 0 and is_bounded_decimal(value):
             return value  # type: ignore[no-any-return]
-    elif kind is int and value >= 0:
+    elif kind is int and 0 <= value < _LARGEST:
         return Decimal(value)
-    elif kind is float and math.isfinite(value) and value >= 0:
-        return Decimal(repr(value))  # the shortest text that reads back as the float
-    raise DeclinedError
+    elif kind is float and math.isfinite(value) and 0 <= value < _LARGEST:
+        amount = Decimal(repr(value))  # the shortest text that reads back as the float
+        if is_bounded_decimal(amount):
+            return amount
+    raise DeclinedError  # the models word the problem (an amount too large: RE610)
 
 
 def _text(value: Any) -> str:

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ruleengine.errors import RuleEngineError
+from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.expr.types import (
     BoolType,
     DateTimeType,
@@ -32,6 +33,7 @@ from ruleengine.expr.types import (
     Type,
 )
 from ruleengine.expr.values import Duration
+from ruleengine.limits import AMOUNT_DIGITS, is_bounded_decimal
 
 JsonPath = tuple[str | int, ...]
 
@@ -137,6 +139,10 @@ def _decimal(value: Any, t: Type, path: JsonPath) -> Decimal:
         raise CoercionError(path, f"expected {_kind(t)}, got {_describe(value)}")
     if not number.is_finite():
         raise CoercionError(path, f"expected a finite number, got `{value}`")
+    if not is_bounded_decimal(number):
+        raise CoercionError(
+            path, f"`{number:.6}` has more than {AMOUNT_DIGITS} digits before or after its point"
+        )
     return number
 
 
@@ -156,6 +162,8 @@ def _datetime(value: Any, path: JsonPath) -> datetime:
             f"`{value}` has no time zone offset; write it as "
             "`2026-02-01T12:00:00Z` or with `+01:00`",
         )
+    if not is_supported(parsed):
+        raise CoercionError(path, f"`{value}` is outside {SUPPORTED_YEARS}")
     return parsed
 
 

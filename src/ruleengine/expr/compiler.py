@@ -379,17 +379,27 @@ class Compiler:
             return self._fold(lambda v: needle(v) not in haystack(v), left, right)
         return self._fold(lambda v: needle(v) in haystack(v), left, right)
 
+    def _shift(self, node: BinaryOp, day: Fn, by: Fn, sign: int, *operands: Code) -> Code:
+        """A day or instant moved by a duration; a result outside the calendar is RE604."""
+        ctx, fail, span = self.context(), self.fail, node.span
+
+        def moved(v: dict[str, Any]) -> Any:
+            try:
+                return shift(day(v), by(v), sign, ctx or v[CONTEXT], span)
+            except EvaluationError as error:
+                raise fail(error) from None
+
+        return self._fold(moved, *operands)
+
     def _arithmetic(self, node: BinaryOp, left: Code, right: Code) -> Code:
         op = node.op
         left_type, right_type = self.type_of(node.left), self.type_of(node.right)
         a, b = left.fn, right.fn
         if isinstance(left_type, DateType | DateTimeType) and isinstance(right_type, DurationType):
             sign = 1 if op is BinaryOperator.ADD else -1
-            ctx = self.context()
-            return self._fold(lambda v: shift(a(v), b(v), sign, ctx or v[CONTEXT]), left, right)
+            return self._shift(node, a, b, sign, left, right)
         if isinstance(left_type, DurationType) and isinstance(right_type, DateType | DateTimeType):
-            ctx = self.context()
-            return self._fold(lambda v: shift(b(v), a(v), 1, ctx or v[CONTEXT]), left, right)
+            return self._shift(node, b, a, 1, left, right)
         if isinstance(left_type, DateType | DateTimeType):  # difference of two days or instants
             return self._fold(lambda v: _difference(a(v), b(v)), left, right)
         if isinstance(right_type, DurationType) and op is BinaryOperator.MUL:

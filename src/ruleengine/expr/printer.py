@@ -29,6 +29,7 @@ from ruleengine.expr.ast import (
     UnaryOp,
     UnaryOperator,
 )
+from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.values import Duration
 
 
@@ -205,3 +206,46 @@ def _operand(expr: Expr, minimum: Level) -> str:
     """The text of `expr` where the grammar needs at least `minimum`; parenthesised if looser."""
     text, level = _source(expr)
     return text if level >= minimum else f"({text})"
+
+
+_BINARY = {
+    "OR",
+    "AND",
+    "EQ",
+    "NE",
+    "LT",
+    "LE",
+    "GT",
+    "GE",
+    "PLUS",
+    "MINUS",
+    "STAR",
+    "SLASH",
+    "PERCENT",
+    "_THEN",
+    "_ELSE",
+}
+_OPENS_OPERAND = _BINARY | {"NOT", "IN", "_IF", "_LPAR", "_LSQB", "_COMMA"}
+_VALUES = {"NAME", "NUMBER", "STRING", "DURATION", "TRUE", "FALSE", "NULL", "_RPAR", "_RSQB"}
+
+
+def normalise_spacing(text: str) -> str:
+    """The expression with canonical spacing between its tokens (it must already parse): what
+    `fmt` writes, and what `ruleset_hash` hashes, so respacing changes neither meaning nor hash."""
+    pieces: list[str] = []
+    previous: str | None = None
+    previous_unary = False
+    for token in expression_parser().lex(text):
+        kind = token.type
+        unary = kind == "MINUS" and (previous is None or previous in _OPENS_OPERAND)
+        if previous is not None:
+            glue = (
+                kind in {"_RPAR", "_RSQB", "_COMMA", "_DOT"}
+                or previous in {"_LPAR", "_LSQB", "_DOT"}
+                or previous_unary
+                or (kind in {"_LPAR", "_LSQB"} and previous in _VALUES)
+            )
+            pieces.append("" if glue else " ")
+        pieces.append(str(token))
+        previous, previous_unary = kind, unary
+    return "".join(pieces)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import decimal
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from ruleengine.diagnostics.source import Span
 from ruleengine.errors import RuleEngineError
@@ -39,10 +39,30 @@ class EvaluationError(RuleEngineError):
         return type(self), (self.code, self.message, self.span)
 
 
+# The moments the engine supports: timestamps in snapshots, in expression variables and `now`
+# lie in these years (their wall-clock year). The range leaves centuries between any
+# supported moment plus the longest span a rule file may add (`Limits.max_days`) and the
+# calendar's ends, so every date computation inside it is safe (docs/engine.md).
+FIRST_YEAR = 1900
+LAST_YEAR = 9000
+SUPPORTED_YEARS = f"the years {FIRST_YEAR} to {LAST_YEAR}"
+
+
+def is_supported(moment: date) -> bool:
+    """Whether a day, or an aware timestamp in UTC, lies in the supported years."""
+    if isinstance(moment, datetime) and moment.utcoffset():
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:  # within hours of the calendar's ends
+            return False
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
 def check_now(now: object) -> datetime:
-    """`now` as the engine needs it: an aware `datetime`. A `date` or an ISO string is a
-    `TypeError` that says so (not the `AttributeError` reading its offset would give); a naive
-    datetime is a `ValueError`. Every entry point that takes `now` checks it here."""
+    """`now` as the engine needs it: an aware `datetime` in the supported years. A `date` or an
+    ISO string is a `TypeError` that says so (not the `AttributeError` reading its offset would
+    give); a naive datetime, or one outside the years 1900-9000 (UTC), is a `ValueError`.
+    Every entry point that takes `now` checks it here."""
     if not isinstance(now, datetime):
         raise TypeError(
             f"`now` must be an aware datetime, such as `datetime(2026, 6, 1, tzinfo=UTC)`, "
@@ -50,6 +70,8 @@ def check_now(now: object) -> datetime:
         )
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("`now` must be an aware datetime (with a time zone)")
+    if not is_supported(now):
+        raise ValueError(f"`now` must lie in {SUPPORTED_YEARS}, not {now.isoformat()}")
     return now
 
 
@@ -82,14 +104,40 @@ def add_months(day: date, months: int) -> date:
     return day.replace(year=year, month=month + 1, day=min(day.day, last))
 
 
+# Dates an expression may compute: a day inside the calendar's years 1-9999 with one day to
+# spare at each end, so converting the result to any time zone, or taking its local day, can
+# never leave the calendar. Snapshots and `now` are held to a narrower range (docs/engine.md).
+EARLIEST_YEAR = 2
+LATEST_YEAR = 9998
+NO_SPAN = Span(0, 0)  # for callers outside an expression (the engine's own date steps)
+
+
 def shift(
-    value: date | datetime, duration: Duration, sign: int, ctx: EvalContext
+    value: date | datetime,
+    duration: Duration,
+    sign: int,
+    ctx: EvalContext,
+    span: Span = NO_SPAN,
 ) -> date | datetime:
     """`value + duration` (sign 1) or `value - duration` (sign -1).
 
     Calendar months move a timestamp in the ruleset's zone (so `+ 1mo` keeps the local time of
-    day); exact durations move an instant by seconds. A date moves by whole days.
+    day); exact durations move an instant by seconds. A date moves by whole days. A result
+    outside years 2-9998 is `EvaluationError` RE604 at `span`, like a division by zero: an
+    expression that checks can still compute a day no calendar has (`today() + 99999y`).
     """
+    try:
+        result = _shift(value, duration, sign, ctx)
+    except (ValueError, OverflowError):  # the calendar's own end: year 0 or 10000
+        result = None
+    if result is None or not EARLIEST_YEAR <= result.year <= LATEST_YEAR:
+        raise EvaluationError("RE604", "date out of range", span)
+    return result
+
+
+def _shift(
+    value: date | datetime, duration: Duration, sign: int, ctx: EvalContext
+) -> date | datetime:
     if isinstance(value, datetime):
         result = value
         if duration.months:

@@ -16,6 +16,7 @@ that does not exist (`2026-02-30`) is left for `validate` to report.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import tempfile
@@ -23,16 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lark.exceptions import LarkError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile, Span
-from ruleengine.expr.grammar import expression_parser
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.printer import normalise_spacing
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.ruleset import file_too_large
 from ruleengine.rules.yaml_compose import plain_scalar_is_text
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedNode, LocatedScalar, LocatedSequence
 from ruleengine.rules.yaml_source import read_document
 
 _EXPRESSION_KEYS = {
@@ -114,7 +117,56 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
     # ruamel writes the `%YAML 1.2` directive for version (1, 2); rule files do not carry it.
     if formatted.startswith("%YAML 1.2\n---\n") and not text.startswith("%YAML"):
         formatted = formatted[len("%YAML 1.2\n---\n") :]
-    return FormatResult(formatted.rstrip("\n") + "\n")
+    formatted = formatted.rstrip("\n") + "\n"
+    if formatted != text:
+        changed = _first_change(source, formatted, limits)
+        if changed is not None:
+            return _refused(changed)
+    return FormatResult(formatted)
+
+
+def _first_change(source: SourceFile, formatted: str, limits: Limits) -> Diagnostic | None:
+    """RE101 at the first value the formatted text would read differently (by the reader of
+    `validate`), or None when it says the same. ruamel and our reader disagree on some
+    corners (`{description:}` is an empty value to us, the key `description:` to ruamel), and
+    fmt must never change what a file means: such a file is left alone."""
+    before, _ = read_document(source, limits)
+    after, _ = read_document(SourceFile(source.name, formatted), limits)
+    pairs: list[tuple[LocatedNode | None, LocatedNode | None, str | None]] = [(before, after, None)]
+    while pairs:
+        old, new, key = pairs.pop()
+        span = old.span if old is not None else Span(0, 0)
+        if isinstance(old, LocatedMapping) and isinstance(new, LocatedMapping):
+            if [k.text for k, _ in old.items] == [k.text for k, _ in new.items]:
+                pairs.extend(
+                    (a, b, k.text) for (k, a), (_, b) in zip(old.items, new.items, strict=True)
+                )
+                continue
+        elif isinstance(old, LocatedSequence) and isinstance(new, LocatedSequence):
+            if len(old.items) == len(new.items):
+                pairs.extend((a, b, key) for a, b in zip(old.items, new.items, strict=True))
+                continue
+        elif isinstance(old, LocatedScalar) and isinstance(new, LocatedScalar):
+            if _said(old, key) == _said(new, key):
+                continue
+        elif old is None and new is None:
+            continue
+        return make_diagnostic(
+            source,
+            span,
+            "RE101",
+            "the formatter would change what this value says; the file is left as it is",
+            hint="`validate` reads it; write the value out plainly (`key: null`, quoted text)",
+        )
+    return None
+
+
+def _said(node: LocatedScalar, key: str | None) -> object:
+    """A scalar's meaning: its value, an expression in canonical spacing."""
+    if key in ("when", "points") and isinstance(node.value, str) and node.style not in ("|", ">"):
+        with contextlib.suppress(LarkError):
+            return normalise_spacing(node.value)
+    return node.value
 
 
 def _refused(*diagnostics: Diagnostic) -> FormatResult:
@@ -190,45 +242,3 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-_BINARY = {
-    "OR",
-    "AND",
-    "EQ",
-    "NE",
-    "LT",
-    "LE",
-    "GT",
-    "GE",
-    "PLUS",
-    "MINUS",
-    "STAR",
-    "SLASH",
-    "PERCENT",
-    "_THEN",
-    "_ELSE",
-}
-_OPENS_OPERAND = _BINARY | {"NOT", "IN", "_IF", "_LPAR", "_LSQB", "_COMMA"}
-_VALUES = {"NAME", "NUMBER", "STRING", "DURATION", "TRUE", "FALSE", "NULL", "_RPAR", "_RSQB"}
-
-
-def normalise_spacing(text: str) -> str:
-    """The expression with canonical spacing between its tokens (it must already parse)."""
-    pieces: list[str] = []
-    previous: str | None = None
-    previous_unary = False
-    for token in expression_parser().lex(text):
-        kind = token.type
-        unary = kind == "MINUS" and (previous is None or previous in _OPENS_OPERAND)
-        if previous is not None:
-            glue = (
-                kind in {"_RPAR", "_RSQB", "_COMMA", "_DOT"}
-                or previous in {"_LPAR", "_LSQB", "_DOT"}
-                or previous_unary
-                or (kind in {"_LPAR", "_LSQB"} and previous in _VALUES)
-            )
-            pieces.append("" if glue else " ")
-        pieces.append(str(token))
-        previous, previous_unary = kind, unary
-    return "".join(pieces)

@@ -8,6 +8,7 @@ problem in other words. Warnings never stop it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
+
+from lark.exceptions import LarkError
 
 from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
@@ -32,9 +35,11 @@ from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
 from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.checker import check_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
+from ruleengine.expr.printer import normalise_spacing
 from ruleengine.expr.program import ProgramLike, compile_program
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
+from ruleengine.expr.values import Duration
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.models import RuleSetFile
 from ruleengine.rules.semantics import check_semantics
@@ -88,10 +93,23 @@ class RuleSet:
         return self.expressions.get(tuple(path))
 
 
+# Where rule files hold expressions (the formatter respaces the same ones).
+EXPRESSION_KEYS = (("earning", "when"), ("earning", "points"), ("milestones", "when"))
+
+
 def content_hash(model: RuleSetFile) -> str:
-    canonical = json.dumps(
-        model.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
-    )
+    """`sha256:` of the model's values, each expression in its canonical spacing
+    (`normalise_spacing`, what `fmt` writes): `x!= null` and `x != null` hash alike, so
+    formatting a file never changes its hash. Expressions already spaced canonically hash as
+    their text always did."""
+    data = model.model_dump(mode="json", by_alias=True)
+    for section, key in EXPRESSION_KEYS:
+        for rule in data.get(section) or ():
+            text = rule.get(key)
+            if isinstance(text, str):
+                with contextlib.suppress(LarkError):  # no expression to lex: hashed as written
+                    rule[key] = normalise_spacing(text)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -125,18 +143,18 @@ def check_source(
     root, diagnostics = read_document(source, limits)
     if root is None or has_errors(diagnostics):
         return CheckResult(None, sort_diagnostics(diagnostics))
-    sink = DiagnosticSink(source, list(diagnostics))
+    sink = DiagnosticSink(source, list(diagnostics), limit=limits.max_diagnostics)
     model = validate_document(root, sink)
     if model is None or sink.has_errors:
-        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+        return CheckResult(None, sink.finished())
     check_sizes(model, root, sink, limits)
     if sink.has_errors:
-        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+        return CheckResult(None, sink.finished())
     check_semantics(model, root, sink, today, now=now)
     if sink.has_errors:
-        return CheckResult(None, sort_diagnostics(sink.diagnostics))
+        return CheckResult(None, sink.finished())
     expressions = _compile_expressions(model, root, sink, limits)
-    found = sort_diagnostics(sink.diagnostics)
+    found = sink.finished()
     if sink.has_errors:
         return CheckResult(None, found)
     ruleset = RuleSet(model, source, MappingProxyType(expressions), tuple(found))
@@ -202,6 +220,50 @@ def check_sizes(
         for path, spec in specs:
             if spec is not None and len(spec.rewards) > limits.max_rewards:
                 report((*path, "rewards"), "rewards", len(spec.rewards), limits.max_rewards)
+    check_day_counts(model, root, sink, limits)
+
+
+def check_day_counts(
+    model: RuleSetFile, root: LocatedMapping, sink: DiagnosticSink, limits: Limits
+) -> None:
+    """RE520 for a hold, a pending time or an inactivity target longer than
+    `limits.max_days`, at the value: the engine adds them to timestamps, and a span of
+    thousands of years would leave the calendar (or, for `Engine`, fail building it)."""
+
+    def report(path: tuple[PathPart, ...], what: str) -> None:
+        sink.report(
+            span_of(root, path),
+            "RE520",
+            f"{what} is longer than {limits.max_days:,} days",
+            hint="use a realistic span, or raise `Limits.max_days` in the host",
+            path=path,
+        )
+
+    for index, rule in enumerate(model.earning):
+        if rule.pending_days is not None and rule.pending_days > limits.max_days:
+            report(("earning", index, "pending_days"), "`pending_days`")
+    for index, milestone in enumerate(model.milestones):
+        here: tuple[PathPart, ...] = ("milestones", index)
+        requirements = milestone.order_requirements
+        if requirements is not None and requirements.refund_hold_days > limits.max_days:
+            report((*here, "order_requirements", "refund_hold_days"), "`refund_hold_days`")
+        targets = [((*here, "target"), milestone.target)] + [
+            ((*here, "steps", n, "target"), step.target)
+            for n, step in enumerate(milestone.steps or [])
+        ]
+        for path, target in targets:
+            if isinstance(target, str) and _days_in(target) > limits.max_days:
+                report(path, "the target")
+
+
+def _days_in(text: str) -> int:
+    """The most days a duration text can span (a month counted as 31 days); 0 when it is not
+    a duration, which the semantic checks report."""
+    try:
+        duration = Duration.parse(text)
+    except ValueError:
+        return 0
+    return duration.months * 31 + -(-duration.seconds // 86400)
 
 
 def _io_error(name: str, message: str) -> Diagnostic:

@@ -355,6 +355,9 @@ def finish_compose(
     return located, sink.diagnostics
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _node_span(node: Node, source: SourceFile) -> Span:
     start, end = node.start_mark.index, node.end_mark.index
     while end > start and source.text[end - 1] in " \t\r\n":
@@ -365,6 +368,15 @@ def _node_span(node: Node, source: SourceFile) -> Span:
 def _locate(node: Node, source: SourceFile, sink: DiagnosticSink) -> LocatedNode:
     span = _node_span(node, source)
     if isinstance(node, ScalarNode):
+        surrogate = _SURROGATE.search(node.value)
+        if surrogate is not None:  # only an escape (`"\\uD800"`) makes one; no encoding holds it
+            sink.report(
+                span,
+                "RE106",
+                f"`\\u{ord(surrogate.group()):04X}` is half of a surrogate pair, not a character",
+                hint="write the character itself, or both halves of the pair",
+            )
+            node.value = _SURROGATE.sub("\ufffd", node.value)
         return _locate_scalar(node, span, source)
     if isinstance(node, SequenceNode):
         return LocatedSequence(tuple(_locate(item, source, sink) for item in node.value), span)

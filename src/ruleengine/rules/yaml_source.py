@@ -52,11 +52,12 @@ def read_document(
 
     Returns the tree (None when the text is not usable YAML) and every diagnostic found.
     """
-    sink = DiagnosticSink(source)
+    sink = DiagnosticSink(source, limit=limits.max_diagnostics)
     max_depth = limits.max_nesting_depth
     composed = compose_fast(source.text, max_depth) if yaml_compose.FAST_PATH else None
     if composed is None:
         composed = compose_pure(source, sink, max_depth)
         if composed is None:
-            return None, sink.diagnostics
-    return finish_compose(composed, source, sink)
+            return None, sink.finished()
+    root, _ = finish_compose(composed, source, sink)
+    return root, sink.finished()

@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.service.problems import ProblemError
 
 ENVELOPE_BYTES = 4_096  # room around the snapshot for `now`, `explain` and `rule`
@@ -82,6 +83,10 @@ def parse_json(body: bytes) -> Any:
         raise ProblemError(
             400, "invalid-json", "Invalid JSON", "the body is nested too deeply", code="RE614"
         ) from None
+    except ValueError:  # an integer past Python's digit limit: `int` refuses it
+        raise ProblemError(
+            400, "invalid-json", "Invalid JSON", "a number in the body is too long", code="RE614"
+        ) from None
 
 
 def parse_now(value: Any) -> datetime:
@@ -96,6 +101,8 @@ def parse_now(value: Any) -> datetime:
         raise _invalid(f"`now` is not an ISO 8601 timestamp: {value!r}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _invalid(f"`now` has no time zone offset; write it as `{value}Z` or with `+02:00`")
+    if not is_supported(moment):
+        raise _invalid(f"`now` is outside {SUPPORTED_YEARS}: {value!r}")
     return moment
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ruleengine.engine.decisions import Explanation, Progress
+from ruleengine.engine.decisions import Explanation, Progress, key_part
 from ruleengine.engine.milestones.plan import (
     MilestoneContext,
     MilestoneOutcome,
@@ -50,7 +50,7 @@ def evaluate_inactivity(
                 continue
             if not rules.in_window(completes):
                 continue
-            key = f"{milestone.id}/{step.number}/{order.id}"
+            key = f"{milestone.id}/{step.number}/{key_part(order.id)}"
             decided = eligible and key not in shared.granted
             if eligible:
                 decision = make_decision(key, milestone.id, step, completes, order.id)
