@@ -25,11 +25,15 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from typing import Any
 
+from ruleengine.engine.decisions import format_time, money_text
+from ruleengine.engine.milestones.ledgers import CountingRules, OwnPoint, build_ledger
+from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.runtime import add_months
-from ruleengine.rules.models import TierDowngrade, TierPeriod, Tiers
+from ruleengine.rules.models import MilestoneType, TierBasis, TierDowngrade, TierPeriod, Tiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,3 +227,68 @@ def _rolling(
         index += 1
     progress = trailing(now)
     return TierReplay(tuple(changes), TierState(level, since, qualifying, progress, period_end))
+
+
+_METRICS = {
+    TierBasis.AMOUNT_SPENT: MilestoneType.AMOUNT_SPENT,
+    TierBasis.ORDERS_COUNT: MilestoneType.ORDERS_COUNT,
+    TierBasis.POINTS_EARNED: MilestoneType.POINTS_EARNED,
+}
+
+
+def tier_contributions(
+    tiers: Tiers, timeline: Timeline, currency: str, own_points: Sequence[OwnPoint]
+) -> list[Contribution]:
+    """What counts toward the tier, in time order: orders (with the order requirements and
+    refunds, exactly as milestones count them) or points (the ruleset's own when they become
+    active, `points_earned` activity, and adjustments with `affects_tier`)."""
+    requirements = tiers.order_requirements
+    rules = CountingRules(
+        start=None,
+        end=None,
+        min_subtotal=requirements.min_subtotal if requirements else None,
+        min_items=requirements.min_items if requirements else None,
+        hold=timedelta(days=requirements.refund_hold_days if requirements else 0),
+    )
+    metric = _METRICS[tiers.basis]
+    ledger = build_ledger(metric, timeline, rules, currency, explain=False, own_points=own_points)
+    items = [
+        Contribution(max(key[0], confirm_at), Decimal(delta), activity)
+        for key, activity, delta, confirm_at, _group, _source in ledger.contributions
+    ]
+    if metric is MilestoneType.POINTS_EARNED:
+        items.extend(
+            Contribution(a.at, Decimal(a.points), a.id)
+            for a in timeline.adjustments
+            if a.affects_tier
+        )
+    items.sort(key=lambda c: c.at)
+    return items
+
+
+def tier_json(tiers: Tiers, replay: TierReplay, currency: str) -> dict[str, Any]:
+    """The result's `tier` field."""
+    state = replay.state
+    levels = tiers.levels
+    level = levels[state.level]
+    following = levels[state.level + 1] if state.level + 1 < len(levels) else None
+    money = tiers.basis is TierBasis.AMOUNT_SPENT
+    remaining: Decimal | None = None
+    if following is not None:
+        remaining = max(following.threshold - state.progress, Decimal(0))
+
+    def amount(value: Decimal | None) -> int | str | None:
+        if value is None:
+            return None
+        return money_text(value) if money else int(value)
+
+    return {
+        "current": level.id,
+        "name": level.name,
+        "since": None if state.since is None else format_time(state.since),
+        "qualifying": state.qualifying,
+        "tier_points": amount(state.progress),
+        "next": None if following is None else following.id,
+        "remaining": amount(remaining),
+        "period_end": None if state.period_end is None else format_time(state.period_end),
+    }
