@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ruleengine.engine.result_text import tier_lines
 from ruleengine.engine.tiers import Contribution, TierChange, replay_tiers
 from ruleengine.rules.models import Tiers
 
@@ -138,3 +139,38 @@ def test_growing_history_changes_only_by_what_is_new(period: str) -> None:
     for item in items:
         earlier = replay_tiers(tiers, items, item.at, PARIS).changes
         assert final[: len(earlier)] == earlier
+
+
+def test_text_shows_the_tier_and_a_bar_to_the_next_level() -> None:
+    tier = {
+        "current": "gold",
+        "name": "Gold",
+        "since": "2026-02-05T10:00:00Z",
+        "qualifying": "o2",
+        "tier_points": "550.00",
+        "next": "platinum",
+        "remaining": "1450.00",
+        "period_end": None,
+    }
+    assert tier_lines(tier) == [
+        "Tier: Gold (gold) since 2026-02-05T10:00:00Z, qualifying o2",
+        "  [#####---------------] 550.00/2000.00  1450.00 more to platinum",
+    ]
+
+
+def test_text_at_the_top_level_has_no_bar() -> None:
+    tier = {
+        "current": "vip",
+        "name": "VIP",
+        "since": "2026-02-05T10:00:00Z",
+        "qualifying": "o9",
+        "tier_points": 12,
+        "next": None,
+        "remaining": None,
+        "period_end": "2027-01-01T00:00:00Z",
+    }
+    assert tier_lines(tier) == [
+        "Tier: VIP (vip) since 2026-02-05T10:00:00Z, qualifying o9; "
+        "re-assessed 2027-01-01T00:00:00Z",
+        "  12 tier points: the top level",
+    ]
