@@ -465,3 +465,38 @@ def test_fmt_keeps_expiry_and_redeeming() -> None:
     )
     assert result.text == expected
     assert check_source(SourceFile("acme.yaml", result.text)).ok
+
+
+TIERS = """\
+version: 1
+program: acme
+currency: USD
+timezone: Europe/Paris
+tiers:
+  basis: amount_spent    # the "VIP point"
+  period: calendar_year
+  downgrade: end_of_period
+  order_requirements: {min_subtotal: 10}
+  levels:
+  - {id: member, name: Member, threshold: 0}
+  - id: gold
+    name: Gold
+    threshold: 500.50
+    reward: {rewards: [{points: 200}]}
+"""
+
+
+def test_fmt_keeps_tiers() -> None:
+    """The tiers section survives `fmt` with its comments and exact thresholds (`500.50`
+    stays as written); only the list indentation becomes canonical."""
+    result = format_text(TIERS)
+    assert result.text is not None
+    expected = (
+        TIERS.replace("\n  - ", "\n    - ")
+        .replace("\n    name: Gold", "\n      name: Gold")
+        .replace("\n    threshold: 500.50", "\n      threshold: 500.50")
+        .replace("\n    reward:", "\n      reward:")
+    )
+    assert result.text == expected
+    assert check_source(SourceFile("acme.yaml", result.text)).ok
+    assert format_text(result.text).text == result.text

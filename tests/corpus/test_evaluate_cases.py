@@ -52,7 +52,7 @@ def test_evaluate_case(case: dict[str, Any]) -> None:
     for expected in case.get("explanations", []):
         assert any(subset(e, expected) == expected for e in explanations), expected
     assert [p["code"] for p in output["problems"]] == case.get("problems", [])
-    for name in ("balance", "expiring", "redeemable", "coupons"):  # the ledger, compared whole
+    for name in ("balance", "expiring", "redeemable", "coupons", "tier"):  # compared whole
         if name in case:
             assert output[name] == case[name], name
     for expected in case.get("problem_details", []):

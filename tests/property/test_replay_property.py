@@ -260,6 +260,15 @@ EXPIRY_POLICIES = (
     "{policy: per_award, after: 45d, warn_before: [10d]}",
     '{policy: fixed_date, on: "03-31", warn_before: [30d, 1w]}',
 )
+# Each ledger engine has tiers too, one basis and period each, so the replay covers them.
+TIERS = (
+    "{basis: points_earned, period: rolling_12mo, downgrade: end_of_period, levels: "
+    "[{id: member, name: Member, threshold: 0}, {id: gold, name: Gold, threshold: 150}]}",
+    "{basis: amount_spent, period: calendar_year, downgrade: end_of_period, levels: "
+    "[{id: member, name: Member, threshold: 0}, {id: gold, name: Gold, threshold: 120.50}]}",
+    "{basis: orders_count, period: lifetime, order_requirements: {refund_hold_days: 5}, levels: "
+    "[{id: member, name: Member, threshold: 0}, {id: gold, name: Gold, threshold: 2}]}",
+)
 LEDGER_ENGINES = [
     Engine(
         load_ruleset(
@@ -267,9 +276,10 @@ LEDGER_ENGINES = [
             + f"points:\n  expiry: {policy}\n"
             + "redeeming:\n"
             + "  - {id: five-off, name: Five off, cost: 50, reward: {discount_amount: 5}}\n"
+            + f"tiers: {tiers}\n"
         )
     )
-    for policy in EXPIRY_POLICIES
+    for policy, tiers in zip(EXPIRY_POLICIES, TIERS, strict=True)
 ]
 
 
@@ -284,6 +294,7 @@ def ledger_histories(draw: Any) -> list[dict[str, Any]]:
                 "type": "adjustment",
                 "id": f"a{number}",
                 "points": draw(st.integers(-150, 150)),
+                "affects_tier": draw(st.booleans()),
                 "at": (START + timedelta(hours=draw(hours))).isoformat(),
             }
         )
@@ -305,7 +316,7 @@ def ledger_histories(draw: Any) -> list[dict[str, Any]]:
     return activity
 
 
-LEDGER_FIELDS = ("balance", "expiring", "coupons", "problems")
+LEDGER_FIELDS = ("balance", "expiring", "coupons", "problems", "tier")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

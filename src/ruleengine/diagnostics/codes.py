@@ -686,6 +686,30 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "pending_days: 99999999999",
         "Use a realistic span, or raise `Limits.max_days` in the host.",
     ),
+    CodeInfo(
+        "RE521",
+        "invalid-tier-thresholds",
+        "error",
+        "Tier thresholds do not start at 0 or do not increase",
+        "Everyone starts at the first tier level, so its threshold is 0; each further level "
+        "needs more tier progress than the one before, or the engine could not say which "
+        "level a customer is in. `points_earned` and `orders_count` thresholds are whole "
+        "numbers; `amount_spent` thresholds are exact amounts in the ruleset currency.",
+        "tiers:\n  basis: amount_spent\n  levels:\n    - {id: member, name: Member, "
+        "threshold: 0}\n    - {id: gold, name: Gold, threshold: 500}\n"
+        "    - {id: silver, name: Silver, threshold: 200}",
+        "List the levels from the lowest to the highest, starting at `threshold: 0`.",
+    ),
+    CodeInfo(
+        "RE522",
+        "duplicate-tier-id",
+        "error",
+        "Duplicate tier level id",
+        "Every tier level needs its own id: `customer.tier`, tier decisions and manual tier "
+        "changes name the level by its id.",
+        "tiers:\n  levels:\n    - {id: gold, ...}\n    - {id: gold, ...}",
+        "Rename one of the levels.",
+    ),
     # RE6xx: snapshots and evaluation
     CodeInfo(
         "RE601",

@@ -352,6 +352,7 @@ class EvaluationResult:
             "expiring": self.ledger.get("expiring", []),
             "redeemable": self.ledger.get("redeemable", []),
             "coupons": self.ledger.get("coupons", []),
+            "tier": self.ledger.get("tier"),  # engine.tiers; null without `tiers`
         }
         if self.explanations:
             data["explanations"] = [e.to_json() for e in self.explanations]

@@ -36,10 +36,12 @@ from ruleengine.engine.ledger import (
     replay_ledger,
 )
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
+from ruleengine.engine.milestones.ledgers import OwnPoint
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
 from ruleengine.engine.points_history import PointsHistory
 from ruleengine.engine.redeeming import explain_program, redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
+from ruleengine.engine.tiers import replay_tiers, tier_contributions, tier_json
 from ruleengine.engine.timeline import Timeline, window_bounds
 from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
 from ruleengine.expr.checked import path_of
@@ -259,6 +261,7 @@ class _Evaluation:
         decisions.extend(self.ledger.decisions)
         self.problems.extend(self.ledger_problems(self.ledger))
         ledger_fields = self.ledger_json(self.ledger, now_variables)
+        ledger_fields["tier"] = self.tier_json(own_points)
         if explain:
             explanations.extend(self.explain_redeeming(now_variables, excluded))
         return EvaluationResult(
@@ -272,6 +275,16 @@ class _Evaluation:
             explanations=tuple(explanations) if explain else (),
             ledger=ledger_fields,
         )
+
+    def tier_json(self, own_points: list[OwnPoint]) -> dict[str, Any] | None:
+        """The result's `tier` (None without `tiers`): see `engine.tiers`."""
+        tiers = self.ruleset.model.tiers
+        if tiers is None:
+            return None
+        currency = self.ruleset.model.currency
+        contributions = tier_contributions(tiers, self.timeline, currency, own_points)
+        replay = replay_tiers(tiers, contributions, self.ctx.now, self.ctx.tz)
+        return tier_json(tiers, replay, currency)
 
     def ledger_json(self, ledger: LedgerOutcome, variables: dict[str, Any]) -> dict[str, Any]:
         """The result's ledger fields; `redeemable` reads each program's `when` at `now`."""

@@ -143,6 +143,24 @@ class ExplanationOut(_Out):
     reasons: list[str]
 
 
+class TierOut(_Out):
+    """Where the customer stands in the VIP tiers at `now` (docs/engine.md, "VIP tiers")."""
+
+    current: str = Field(description="The level's id.")
+    name: str
+    since: str | None = Field(description="When the level was entered; null for the first.")
+    qualifying: str | None = Field(description="The activity that crossed the threshold.")
+    tier_points: int | MoneyText = Field(
+        description="The progress that counts now: points or orders (integers), or money "
+        "spent (a decimal string)."
+    )
+    next: str | None = Field(description="The next level's id; null at the top.")
+    remaining: int | MoneyText | None = Field(description="Progress still needed for `next`.")
+    period_end: str | None = Field(
+        description="When the level is next re-assessed; null for `lifetime` tiers."
+    )
+
+
 class ResultOut(_Out):
     """The result of evaluating one customer."""
 
@@ -163,6 +181,7 @@ class ResultOut(_Out):
     expiring: list[ExpiringOut]
     redeemable: list[RedeemableOut]
     coupons: list[CouponOut]
+    tier: TierOut | None = Field(description="VIP tiers; null when the ruleset has none.")
     explanations: list[ExplanationOut] | None = None
 
 

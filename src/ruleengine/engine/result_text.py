@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from ruleengine.engine.decisions import (
     Decision,
@@ -75,6 +76,9 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
         width = max(len(p.rule) for p in result.progress)
         for item in result.progress:
             lines.append("  " + _progress_line(item, width))
+    tier = result.ledger.get("tier")
+    if tier is not None:
+        lines += ["", *tier_lines(tier)]
     if result.problems:
         lines += ["", "Problems:"]
         for problem in result.problems:
@@ -88,6 +92,29 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
                 f"error[{problem.code}] {problem.message} (rule `{problem.rule}`)"
             )
     return "\n".join(lines)
+
+
+def tier_lines(tier: dict[str, Any]) -> list[str]:
+    """The result's `tier` in words, with a bar from the tier points to the next level's
+    threshold (`remaining` more than the points already counted)."""
+    head = f"Tier: {tier['name']} ({tier['current']})"
+    if tier["since"] is not None:
+        head += f" since {tier['since']}"
+    if tier["qualifying"] is not None:
+        head += f", qualifying {tier['qualifying']}"
+    if tier["period_end"] is not None:
+        head += f"; re-assessed {tier['period_end']}"
+    if tier["next"] is None:
+        return [head, f"  {tier['tier_points']} tier points: the top level"]
+    points = Decimal(str(tier["tier_points"]))
+    remaining = Decimal(str(tier["remaining"]))
+    target = points + remaining
+    bar = progress_bar(max(points, Decimal(0)), 0, target)
+    shown = money_text(target) if isinstance(tier["remaining"], str) else str(int(target))
+    return [
+        head,
+        f"  {bar} {tier['tier_points']}/{shown}  {tier['remaining']} more to {tier['next']}",
+    ]
 
 
 def _progress_line(item: Progress, width: int) -> str:

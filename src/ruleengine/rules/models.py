@@ -448,6 +448,58 @@ class RedeemingProgram(_Model):
     enabled: Flag = True
 
 
+# -- VIP tiers --------------------------------------------------------------------------------
+
+
+class TierBasis(enum.StrEnum):
+    """What counts toward a tier (the "VIP point")."""
+
+    POINTS_EARNED = "points_earned"
+    AMOUNT_SPENT = "amount_spent"
+    ORDERS_COUNT = "orders_count"
+
+
+class TierPeriod(enum.StrEnum):
+    """Which activity counts toward the tier."""
+
+    LIFETIME = "lifetime"
+    CALENDAR_YEAR = "calendar_year"  # the calendar year in the ruleset's time zone
+    ROLLING_12MO = "rolling_12mo"  # the twelve months up to the moment
+
+
+class TierDowngrade(enum.StrEnum):
+    NEVER = "never"
+    END_OF_PERIOD = "end_of_period"
+
+
+Threshold = Annotated[
+    Decimal,
+    Field(ge=0, allow_inf_nan=False, description="Tier progress needed to enter the level."),
+    BeforeValidator(_number_not_text),
+]
+
+
+class TierLevel(_Model):
+    """One level; the first one's threshold is 0 and thresholds increase (RE521)."""
+
+    id: RuleId
+    name: Annotated[str, Field(min_length=1)]
+    threshold: Threshold
+    reward: RewardSpec | None = Field(
+        None, description="Granted on entering the level, once per level and period."
+    )
+
+
+class Tiers(_Model):
+    """VIP tiers: levels a customer reaches by tier progress (`basis`) within `period`."""
+
+    basis: TierBasis
+    period: TierPeriod = TierPeriod.LIFETIME
+    downgrade: TierDowngrade = TierDowngrade.NEVER
+    levels: Annotated[list[TierLevel], Field(min_length=1)]
+    order_requirements: OrderRequirements | None = None
+
+
 # -- the file ----------------------------------------------------------------------------------
 
 
@@ -473,3 +525,4 @@ class RuleSetFile(_Model):
     milestones: list[Milestone] = Field(default_factory=list)
     points: PointsSettings | None = None
     redeeming: list[RedeemingProgram] = Field(default_factory=list)
+    tiers: Tiers | None = None

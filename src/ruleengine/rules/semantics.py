@@ -42,6 +42,8 @@ from ruleengine.rules.models import (
     RewardSpec,
     RuleSetFile,
     Stacking,
+    TierBasis,
+    Tiers,
     Window,
 )
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS, activity_type, earning_scope
@@ -102,6 +104,60 @@ class _Semantics:
         if ruleset.points is not None and ruleset.points.expiry is not None:
             self.check_expiry(ruleset.points.expiry, ("points", "expiry"))
         self.check_redeeming(ruleset)
+        if ruleset.tiers is not None:
+            self.check_tiers(ruleset.tiers, ("tiers",))
+
+    def check_tiers(self, tiers: Tiers, path: tuple[PathPart, ...]) -> None:
+        """RE521 (thresholds start at 0, increase strictly, counts are whole numbers), RE522
+        (unique level ids), the entry rewards, and RE511 for order requirements on points."""
+        seen: dict[str, tuple[PathPart, ...]] = {}
+        previous: Decimal | None = None
+        for index, level in enumerate(tiers.levels):
+            level_path: tuple[PathPart, ...] = (*path, "levels", index)
+            if level.id in seen:
+                self.report(
+                    (*level_path, "id"),
+                    "RE522",
+                    f"duplicate tier level id `{level.id}`",
+                    f"`{level.id}` is first used on line {self.line_of(seen[level.id])}",
+                )
+            else:
+                seen[level.id] = (*level_path, "id")
+            threshold = level.threshold
+            if index == 0 and threshold != 0:
+                self.report(
+                    (*level_path, "threshold"),
+                    "RE521",
+                    f"the first tier level's threshold is {threshold}, not 0",
+                    "everyone starts at the first level: set `threshold: 0`",
+                )
+            elif previous is not None and threshold <= previous:
+                self.report(
+                    (*level_path, "threshold"),
+                    "RE521",
+                    f"tier level `{level.id}` has threshold {threshold}, "
+                    f"not above the previous level's {previous}",
+                    "order the levels by threshold, each above the one before",
+                )
+            if tiers.basis is not TierBasis.AMOUNT_SPENT and threshold != threshold.to_integral():
+                self.report(
+                    (*level_path, "threshold"),
+                    "RE521",
+                    f"a `{tiers.basis}` threshold is a whole number, not {threshold}",
+                    _round_hint(threshold),
+                )
+            previous = threshold
+            if level.reward is not None:
+                self.check_reward(level.reward, (*level_path, "reward"))
+        if tiers.order_requirements is not None and tiers.basis is TierBasis.POINTS_EARNED:
+            self.report(
+                (*path, "order_requirements"),
+                "RE511",
+                "`order_requirements` have no effect: `points_earned` tiers count no orders",
+                "remove `order_requirements`; they apply to `orders_count` and "
+                "`amount_spent` tiers (earning rules decide which orders earn points)",
+                key=True,
+            )
 
     def check_events(self, ruleset: RuleSetFile) -> None:
         builtin = set(activity_type("custom:_", {}).field_names)  # `id` and `at`

@@ -37,6 +37,7 @@ def result_with(progress: dict[str, Any]) -> dict[str, Any]:
         "expiring": [],
         "redeemable": [],
         "coupons": [],
+        "tier": None,
     }
 
 

@@ -1,0 +1,176 @@
+"""The tier replay alone: levels reached by contributions, per period and downgrade policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ruleengine.engine.result_text import tier_lines
+from ruleengine.engine.tiers import Contribution, TierChange, replay_tiers
+from ruleengine.rules.models import Tiers
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _tiers(period: str, downgrade: str = "never") -> Tiers:
+    return Tiers.model_validate(
+        {
+            "basis": "amount_spent",
+            "period": period,
+            "downgrade": downgrade,
+            "levels": [
+                {"id": "member", "name": "Member", "threshold": 0},
+                {"id": "gold", "name": "Gold", "threshold": 500},
+                {"id": "platinum", "name": "Platinum", "threshold": 2000},
+            ],
+        }
+    )
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _c(at: str, amount: str, activity: str | None) -> Contribution:
+    return Contribution(_at(at), Decimal(amount), activity)
+
+
+def test_lifetime_upgrade_names_the_order_that_crossed_the_threshold() -> None:
+    items = [_c("2026-01-05T10:00Z", "300", "o1"), _c("2026-02-05T10:00Z", "250", "o2")]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2030-01-01T00:00Z"), PARIS)
+    assert replay.changes == (TierChange(1, 0, _at("2026-02-05T10:00Z"), "o2", "lifetime"),)
+    state = replay.state
+    assert (state.level, state.qualifying, state.progress, state.period_end) == (
+        1,
+        "o2",
+        Decimal(550),
+        None,
+    )
+
+
+def test_several_levels_at_once_enter_the_highest() -> None:
+    items = [_c("2026-01-05T10:00Z", "2500", "o1")]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2026-06-01T00:00Z"), PARIS)
+    assert [(c.level, c.previous) for c in replay.changes] == [(2, 0)]
+
+
+def test_a_refund_lowers_progress_but_not_the_level_within_the_period() -> None:
+    items = [_c("2026-01-05T10:00Z", "600", "o1"), _c("2026-01-10T10:00Z", "-400", "o1")]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2026-06-01T00:00Z"), PARIS)
+    assert replay.state.level == 1
+    assert replay.state.progress == Decimal(200)
+
+
+def test_activity_after_now_is_not_known_yet() -> None:
+    items = [_c("2026-01-05T10:00Z", "600", "o1")]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2026-01-01T00:00Z"), PARIS)
+    assert replay.changes == ()
+    assert replay.state.level == 0
+
+
+def test_calendar_year_keeps_the_level_through_the_next_year_then_falls() -> None:
+    items = [_c("2026-03-01T10:00Z", "600", "o1"), _c("2027-03-01T10:00Z", "100", "o2")]
+    tiers = _tiers("calendar_year", "end_of_period")
+    during_2027 = replay_tiers(tiers, items, _at("2027-06-01T00:00Z"), PARIS)
+    assert during_2027.state.level == 1
+    assert during_2027.state.progress == Decimal(100)
+    assert during_2027.state.period_end == _at("2028-01-01T00:00+01:00")
+    after = replay_tiers(tiers, items, _at("2028-06-01T00:00Z"), PARIS)
+    assert after.changes[-1] == TierChange(0, 1, _at("2028-01-01T00:00+01:00"), None, "2028")
+    assert after.state.level == 0
+
+
+def test_calendar_year_never_downgrade_keeps_the_level() -> None:
+    items = [_c("2026-03-01T10:00Z", "600", "o1")]
+    replay = replay_tiers(_tiers("calendar_year"), items, _at("2029-06-01T00:00Z"), PARIS)
+    assert replay.state.level == 1
+    assert replay.state.progress == Decimal(0)
+
+
+def test_the_year_boundary_is_in_the_ruleset_zone() -> None:
+    """23:30 UTC on 31 December is already next year in Paris: the two orders are in
+    different years there, so neither year reaches gold."""
+    items = [_c("2026-12-31T12:00Z", "300", "o1"), _c("2026-12-31T23:30Z", "300", "o2")]
+    paris = replay_tiers(_tiers("calendar_year"), items, _at("2027-02-01T00:00Z"), PARIS)
+    assert paris.state.level == 0
+    utc = replay_tiers(_tiers("calendar_year"), items, _at("2027-02-01T00:00Z"), UTC)
+    assert utc.state.level == 1
+    assert utc.changes[0].period == "2026"
+
+
+def test_rolling_window_counts_twelve_months_and_reassesses_at_the_level_anniversary() -> None:
+    items = [
+        _c("2026-01-10T10:00Z", "300", "o1"),
+        _c("2026-06-10T10:00Z", "300", "o2"),
+        _c("2027-03-10T10:00Z", "100", "o3"),
+    ]
+    tiers = _tiers("rolling_12mo", "end_of_period")
+    replay = replay_tiers(tiers, items, _at("2027-08-01T00:00Z"), PARIS)
+    # Gold on 2026-06-10; at its anniversary the trailing year holds o3 only (o2 leaves
+    # exactly then): 100, so the customer falls to member.
+    assert [(c.level, c.previous, c.qualifying) for c in replay.changes] == [
+        (1, 0, "o2"),
+        (0, 1, None),
+    ]
+    assert replay.changes[1].at == _at("2027-06-10T10:00Z")
+    assert replay.state.progress == Decimal(100)
+
+
+def test_rolling_window_renews_a_level_the_trailing_year_still_reaches() -> None:
+    items = [_c("2026-01-10T10:00Z", "600", "o1"), _c("2026-12-10T10:00Z", "600", "o2")]
+    tiers = _tiers("rolling_12mo", "end_of_period")
+    replay = replay_tiers(tiers, items, _at("2027-06-01T00:00Z"), PARIS)
+    assert replay.state.level == 1
+    assert replay.state.period_end == _at("2028-01-10T10:00Z")
+
+
+@pytest.mark.parametrize("period", ["lifetime", "calendar_year", "rolling_12mo"])
+def test_growing_history_changes_only_by_what_is_new(period: str) -> None:
+    """As it happened: the changes up to an earlier `now` are a prefix of the later ones."""
+    items = [
+        _c(f"20{26 + i // 4}-{1 + 3 * (i % 4):02d}-05T10:00Z", str(150 * (1 + i % 3)), f"o{i}")
+        for i in range(12)
+    ]
+    tiers = _tiers(period, "end_of_period")
+    final = replay_tiers(tiers, items, _at("2030-01-01T00:00Z"), PARIS).changes
+    for item in items:
+        earlier = replay_tiers(tiers, items, item.at, PARIS).changes
+        assert final[: len(earlier)] == earlier
+
+
+def test_text_shows_the_tier_and_a_bar_to_the_next_level() -> None:
+    tier = {
+        "current": "gold",
+        "name": "Gold",
+        "since": "2026-02-05T10:00:00Z",
+        "qualifying": "o2",
+        "tier_points": "550.00",
+        "next": "platinum",
+        "remaining": "1450.00",
+        "period_end": None,
+    }
+    assert tier_lines(tier) == [
+        "Tier: Gold (gold) since 2026-02-05T10:00:00Z, qualifying o2",
+        "  [#####---------------] 550.00/2000.00  1450.00 more to platinum",
+    ]
+
+
+def test_text_at_the_top_level_has_no_bar() -> None:
+    tier = {
+        "current": "vip",
+        "name": "VIP",
+        "since": "2026-02-05T10:00:00Z",
+        "qualifying": "o9",
+        "tier_points": 12,
+        "next": None,
+        "remaining": None,
+        "period_end": "2027-01-01T00:00:00Z",
+    }
+    assert tier_lines(tier) == [
+        "Tier: VIP (vip) since 2026-02-05T10:00:00Z, qualifying o9; "
+        "re-assessed 2027-01-01T00:00:00Z",
+        "  12 tier points: the top level",
+    ]
