@@ -28,12 +28,12 @@ from ruleengine.engine.decisions import (
 )
 from ruleengine.engine.earning import EarningEvaluator
 from ruleengine.engine.earning_plan import EarningPlan
-from ruleengine.engine.ledger import (
+from ruleengine.engine.ledger import replay_ledger
+from ruleengine.engine.ledger_types import (
     LedgerOutcome,
     earning_award,
     milestone_award,
     own_points_of,
-    replay_ledger,
 )
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.ledgers import OwnPoint

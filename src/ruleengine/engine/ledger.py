@@ -34,180 +34,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from ruleengine.engine.activity import Adjustment, PointsEntry, Redemption
-from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant, format_time
-from ruleengine.engine.milestones.ledgers import OwnPoint
+from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant
+from ruleengine.engine.ledger_types import (
+    Award,
+    Balance,
+    Coupon,
+    EntryKind,
+    Expiring,
+    LedgerEntry,
+    LedgerOutcome,
+    LedgerProblem,
+)
 from ruleengine.engine.timeline import Timeline
 from ruleengine.engine.wording import count, day
 from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Expiry, ExpiryPolicy, RuleSetFile
 
-EntryKind = Literal[
-    "earned", "pending", "activated", "reversed", "redeemed", "revoked", "adjusted", "expired"
-]
-
 EXPIRY_RULE = "points.expiry"  # the `rule` of expiry decisions: no rule id looks like it
-
-
-@dataclass(frozen=True, slots=True)
-class Award:
-    """Points the ruleset (or the host) grants: `key` is the decision's key, `active_at` when
-    they become active (after `now`: still pending)."""
-
-    key: str
-    rule: str | None
-    activity: str | None
-    points: int  # negative for a reversal
-    at: datetime  # the activity's moment (the decision's `achieved_at`)
-    active_at: datetime
-    source: Literal["earning", "milestone"]
-
-
-def earning_award(decision: Decision) -> Award:
-    """An earning decision as an award: active at `available_at` when it was pending."""
-    points = decision.rewards[0].value
-    assert isinstance(points, int)
-    active_at = decision.achieved_at
-    if points > 0 and decision.available_at is not None:
-        active_at = decision.available_at
-    return Award(
-        decision.key,
-        decision.rule,
-        decision.qualifying,
-        points,
-        decision.achieved_at,
-        active_at,
-        "earning",
-    )
-
-
-def milestone_award(decision: Decision, decided_at: datetime) -> Award | None:
-    """A decided milestone step's points (its `grant_all` points rewards), active from the
-    moment the step was decided; None when it grants no points (or the customer picks)."""
-    if decision.logic != "grant_all":
-        return None
-    points = sum(
-        r.value for r in decision.rewards if r.type == "points" and isinstance(r.value, int)
-    )
-    if not points:
-        return None
-    return Award(
-        decision.key,
-        decision.rule,
-        decision.qualifying,
-        points,
-        decision.achieved_at,
-        decided_at,
-        "milestone",
-    )
-
-
-def own_points_of(award: Award) -> OwnPoint:
-    """What a `points_earned` milestone counts of an award: (moment, kind, key, points, the
-    activity it was for: a step it completes names that activity as `qualifying`)."""
-    moment = award.at if award.points < 0 else award.active_at
-    return moment, award.source, award.key, award.points, award.activity or award.key
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """One change of the customer's points, in time order, with the active balance after it.
-    `points` is the signed change to the active balance (0 for an award still pending)."""
-
-    at: datetime
-    kind: EntryKind
-    points: int
-    balance: int
-    text: str
-    key: str
-    rule: str | None = None
-    activity: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "at": format_time(self.at),
-            "kind": self.kind,
-            "points": self.points,
-            "balance": self.balance,
-            "key": self.key,
-            "rule": self.rule,
-            "activity": self.activity,
-            "text": self.text,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    active: int = 0
-    pending: int = 0
-    earned: int = 0
-    redeemed: int = 0
-    adjusted: int = 0
-    expired: int = 0
-
-    def to_json(self) -> dict[str, int]:
-        return {
-            "active": self.active,
-            "pending": self.pending,
-            "earned": self.earned,
-            "redeemed": self.redeemed,
-            "adjusted": self.adjusted,
-            "expired": self.expired,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Coupon:
-    coupon: str
-    program: str
-    redemption: str
-    points: int  # what the redemption took (its cost, or less when the balance fell short)
-    at: datetime
-    status: Literal["active", "used", "revoked"]
-    used_at: datetime | None
-    revoked_at: datetime | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "coupon": self.coupon,
-            "program": self.program,
-            "redemption": self.redemption,
-            "points": self.points,
-            "at": format_time(self.at),
-            "status": self.status,
-            "used_at": None if self.used_at is None else format_time(self.used_at),
-            "revoked_at": None if self.revoked_at is None else format_time(self.revoked_at),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Expiring:
-    points: int
-    at: datetime
-
-    def to_json(self) -> dict[str, Any]:
-        return {"points": self.points, "at": format_time(self.at)}
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerProblem:
-    """A draw-down the balance could not cover, or a redemption of an unknown program."""
-
-    code: str
-    subject: str  # the activity or decision key
-    message: str
-    amount: int
-
-
-@dataclass
-class LedgerOutcome:
-    balance: Balance
-    entries: list[LedgerEntry]
-    decisions: list[Decision]  # points_expired and expiry_warning, not yet in `granted`
-    expiring: list[Expiring]
-    coupons: list[Coupon]
-    problems: list[LedgerProblem]
-    last_award_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ruleengine.engine.decisions import format_time
-from ruleengine.engine.ledger import Balance, LedgerEntry
+from ruleengine.engine.ledger_types import Balance, LedgerEntry
 
 
 @dataclass(frozen=True)
