@@ -293,3 +293,22 @@ def test_a_snippet_of_a_long_line_is_a_window_with_carets_in_place() -> None:
     source, carets = frame[2], frame[3]
     assert source.startswith("21 | ...1, 1,") and source.endswith("*a]")
     assert carets.index("^") == source.index("*a]") and carets.endswith("^^")
+
+
+@pytest.mark.parametrize("kind", ["points_earned", "adjustment", "redemption"])
+@pytest.mark.parametrize("points", ["1.5E5000", str(10**30), str(-(10**30))])
+def test_points_entries_of_any_size_end_in_a_snapshot_problem(kind: str, points: str) -> None:
+    # 1.5E5000 read as a whole number of 5,001 digits used to reach the ledger's wording and
+    # raise ValueError (Python's integer-string limit); every points entry is bounded on reading
+    engine = Engine(load_ruleset("version: 1\nprogram: p\ncurrency: USD\ntimezone: UTC\n"))
+    entry = {"type": kind, "id": "e1", "at": "2026-01-01T00:00:00Z", "points": "@N@"}
+    if kind == "redemption":
+        entry.update(program="gift", coupon="C1")
+    snapshot = {"customer": {"id": "c1"}, "activity": [entry]}
+    text = json.dumps(snapshot).replace('"@N@"', points)
+    with pytest.raises(SnapshotError) as raised:
+        engine.read_snapshot_text(text)
+    assert {p.code for p in raised.value.problems} <= {"RE610", "RE614"}
+    from_python = json.loads(text.replace(points, str(10**30)))
+    with pytest.raises(SnapshotError):
+        engine.read_snapshot(from_python)

@@ -48,6 +48,12 @@ DEFAULT_LIMITS = Limits()
 AMOUNT_DIGITS = 30
 
 
+MAX_POINTS = 10**AMOUNT_DIGITS - 1
+"""The most points one snapshot entry (points_earned, adjustment, redemption) may carry: as many
+digits as an amount may have, so a number like `1.5E5000` is a located snapshot problem rather
+than a 5,000-digit integer that no wording or arithmetic should meet."""
+
+
 def is_bounded_decimal(value: Decimal) -> bool:
     """Whether a finite decimal has at most `AMOUNT_DIGITS` digits before and after its point
     (`1E+30` has 31 before it, `1E-31` 31 after it)."""

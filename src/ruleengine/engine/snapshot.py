@@ -29,7 +29,14 @@ from ruleengine.errors import RuleEngineError
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.expr.types import RecordType, parse_type_name
-from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, is_bounded_decimal, json_depth
+from ruleengine.limits import (
+    AMOUNT_DIGITS,
+    DEFAULT_LIMITS,
+    MAX_POINTS,
+    Limits,
+    is_bounded_decimal,
+    json_depth,
+)
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
 
 
@@ -139,14 +146,21 @@ class SubscriptionBillingIn(_ActivityIn):
 
 class PointsEarnedIn(_ActivityIn):
     type: Literal["points_earned"]
-    points: int
+    points: Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
 
 
 class AdjustmentIn(_ActivityIn):
     """A manual correction of the customer's points by the merchant."""
 
     type: Literal["adjustment"]
-    points: Annotated[int, Field(description="Whole points: positive adds, negative takes.")]
+    points: Annotated[
+        int,
+        Field(
+            ge=-MAX_POINTS,
+            le=MAX_POINTS,
+            description="Whole points: positive adds, negative takes.",
+        ),
+    ]
     affects_tier: bool = False
     note: str | None = Field(None, description="Internal: why the merchant adjusted.")
     message: str | None = Field(None, description="Customer-facing message.")
@@ -157,7 +171,7 @@ class RedemptionIn(_ActivityIn):
 
     type: Literal["redemption"]
     program: Annotated[str, Field(min_length=1, description="A `redeeming` program id.")]
-    points: Annotated[int, Field(gt=0, description="The points spent.")]
+    points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent.")]
     coupon: Annotated[str, Field(min_length=1, description="The coupon code.")]
     revoked_at: AwareDatetime | None = Field(
         None, description="When the coupon was revoked (unused): its points return then."

@@ -36,7 +36,7 @@ from ruleengine.engine.activity import (
     utc,
 )
 from ruleengine.expr.runtime import FIRST_YEAR, LAST_YEAR, is_supported
-from ruleengine.limits import AMOUNT_DIGITS, is_bounded_decimal, json_depth
+from ruleengine.limits import AMOUNT_DIGITS, MAX_POINTS, is_bounded_decimal, json_depth
 
 # Stricter than what the models accept, never looser: a value outside these shapes declines.
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)")
@@ -355,7 +355,7 @@ def _billing(value: dict[str, Any], kind: str, billing_id: str, at: datetime) ->
 
 
 def _points(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -> PointsEntry:
-    return PointsEntry(entry_id, at, kind, _whole(value.get("points")))
+    return PointsEntry(entry_id, at, kind, _whole(value.get("points"), -MAX_POINTS, MAX_POINTS))
 
 
 def _adjustment(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -> Adjustment:
@@ -364,7 +364,7 @@ def _adjustment(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -
         entry_id,
         at,
         kind,
-        _whole(get("points")),
+        _whole(get("points"), -MAX_POINTS, MAX_POINTS),
         _flag(get("affects_tier", False)),
         _optional_text(get("note")),
         _optional_text(get("message")),
@@ -378,7 +378,7 @@ def _redemption(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -
         at,
         kind,
         _id(get("program")),
-        _whole(get("points"), 1),
+        _whole(get("points"), 1, MAX_POINTS),
         _id(get("coupon")),
         _optional_timestamp(get("revoked_at")),
         _optional_timestamp(get("used_at")),
