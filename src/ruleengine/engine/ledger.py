@@ -424,19 +424,31 @@ def _apply_award(state: _State, award: Award) -> None:
     state.entry(award.active_at, kind, award.points, detail, award.key, award.rule, award.activity)
 
 
+def _move_points(
+    state: _State, at: datetime, subject: str, key: str, points: int, what: str
+) -> int:
+    """A signed amount the host sent: a positive one becomes a new batch; a negative one is
+    taken from what is active, oldest first, and what could not be taken is a problem (RE618).
+    The signed points that actually moved."""
+    if points >= 0:
+        state.add(key, at, points)
+        return points
+    taken = state.take(-points)
+    state.shortfall(at, subject, -points, taken, what)
+    return -taken
+
+
 def _apply_points_entry(state: _State, entry: PointsEntry, key: str) -> None:
+    moved = _move_points(
+        state, entry.at, entry.id, key, entry.points, f"`points_earned` {entry.id}"
+    )
+    state.earned += moved
     if entry.points >= 0:
-        state.add(key, entry.at, entry.points)
-        state.earned += entry.points
-        text = f"{count(entry.points, 'point')} earned ({entry.id}, sent by the store)"
-        state.entry(entry.at, "earned", entry.points, text, key, None, entry.id)
-        return
-    wanted = -entry.points
-    taken = state.take(wanted)
-    state.earned -= taken
-    state.shortfall(entry.at, entry.id, wanted, taken, f"`points_earned` {entry.id}")
-    text = f"{count(taken, 'point')} taken back ({entry.id}, sent by the store)"
-    state.entry(entry.at, "reversed", -taken, text, key, None, entry.id)
+        text = f"{count(moved, 'point')} earned ({entry.id}, sent by the store)"
+        state.entry(entry.at, "earned", moved, text, key, None, entry.id)
+    else:
+        text = f"{count(-moved, 'point')} taken back ({entry.id}, sent by the store)"
+        state.entry(entry.at, "reversed", moved, text, key, None, entry.id)
 
 
 def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
@@ -446,18 +458,12 @@ def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
     if adjustment.note:
         said.append(f"note: {adjustment.note}")
     detail = f" ({'; '.join(said)})" if said else ""
-    if adjustment.points >= 0:
-        state.add(key, adjustment.at, adjustment.points)
-        state.adjusted += adjustment.points
-        text = f"{count(adjustment.points, 'point')} added by the store{detail}"
-        state.entry(adjustment.at, "adjusted", adjustment.points, text, key, None, adjustment.id)
-        return
-    wanted = -adjustment.points
-    taken = state.take(wanted)
-    state.adjusted -= taken
-    state.shortfall(adjustment.at, adjustment.id, wanted, taken, f"adjustment {adjustment.id}")
-    text = f"{count(taken, 'point')} removed by the store{detail}"
-    state.entry(adjustment.at, "adjusted", -taken, text, key, None, adjustment.id)
+    what = f"adjustment {adjustment.id}"
+    moved = _move_points(state, adjustment.at, adjustment.id, key, adjustment.points, what)
+    state.adjusted += moved
+    verb = "added" if adjustment.points >= 0 else "removed"
+    text = f"{count(abs(moved), 'point')} {verb} by the store{detail}"
+    state.entry(adjustment.at, "adjusted", moved, text, key, None, adjustment.id)
 
 
 def _apply_redemption(
