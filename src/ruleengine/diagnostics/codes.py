@@ -853,6 +853,31 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         '{"type": "adjustment", "id": "a1", "at": "2026-02-01T12:00:00Z", "points": -500}',
         "Check the order of events; a host should not redeem more than `balance.active`.",
     ),
+    CodeInfo(
+        "RE619",
+        "tier-sent-with-tiers",
+        "error",
+        "`customer.tier` sent to a ruleset with tiers",
+        "The snapshot's `customer.tier` is set, but the ruleset has a `tiers` section: then "
+        "the engine computes the tier itself, as it stood at each moment of the replay, and "
+        "a tier the host sends would contradict it. Rather than pick one silently, the "
+        "snapshot is refused (the path is `$.customer.tier`).",
+        '{"customer": {"id": "c1", "tier": "gold"}, "activity": []}',
+        "Leave `tier` out (or send null); to set a customer's tier by hand, send a "
+        '`{"type": "tier_change", "tier": "gold"}` activity at the moment it was changed.',
+    ),
+    CodeInfo(
+        "RE620",
+        "unknown-tier",
+        "error",
+        "Tier activity the ruleset's tiers do not know",
+        "A `tier_change` activity names a `tier` that is not a level id of the ruleset's "
+        "`tiers`, or the snapshot has `tier_change` or `tier_recalculation` activity for a "
+        "ruleset without `tiers`. The engine cannot set a level it does not know, so the "
+        "snapshot is refused (the path is the activity's `tier`, or the activity).",
+        '{"type": "tier_change", "id": "t1", "at": "2026-02-01T12:00:00Z", "tier": "golden"}',
+        "Use one of the level ids of the ruleset's `tiers` (the message lists them).",
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

@@ -21,7 +21,15 @@ from typing import Any
 
 import pydantic
 
-from ruleengine.engine.activity import Activity, Event, Order, from_model, optional_utc
+from ruleengine.engine.activity import (
+    Activity,
+    Event,
+    Order,
+    TierRecalculation,
+    TierSet,
+    from_model,
+    optional_utc,
+)
 from ruleengine.engine.snapshot_models import (
     ACTIVITY_TYPES,
     ActivityIn,
@@ -39,6 +47,8 @@ from ruleengine.engine.snapshot_models import (
     ReviewIn,
     SnapshotIn,
     SubscriptionBillingIn,
+    TierChangeIn,
+    TierRecalculationIn,
 )
 from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
 from ruleengine.errors import RuleEngineError
@@ -68,6 +78,8 @@ __all__ = [
     "SnapshotIn",
     "SnapshotProblem",
     "SubscriptionBillingIn",
+    "TierChangeIn",
+    "TierRecalculationIn",
     "read_snapshot",
     "read_snapshot_text",
     "render_snapshot_problem",
@@ -145,12 +157,15 @@ def read_snapshot(
     events: Mapping[str, Mapping[str, str]],
     name: str = "<snapshot>",
     limits: Limits = DEFAULT_LIMITS,
+    tiers: Sequence[str] | None = None,
 ) -> Snapshot:
     """Validate JSON-like `data` against the snapshot contract and the ruleset's types.
 
     Raises `SnapshotError` with every problem found. `customer_type` is the ruleset's
     `customer` record (attributes included); `events` its declared custom event fields.
-    Sizes are checked first (`limits`), before any work proportional to them.
+    Sizes are checked first (`limits`), before any work proportional to them. `tiers` are
+    the level ids of the ruleset's `tiers` (None without): then the engine computes
+    `customer.tier`, and tier activity must name those levels (RE619, RE620).
 
     Well-formed JSON takes a fast path (`snapshot_reader`); anything it is not sure of is
     validated by the pydantic models, which word every problem. Both give the same
@@ -173,6 +188,7 @@ def read_snapshot(
     if len({(entry.type, entry.id) for entry in activity}) != len(activity):
         problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
     problems.extend(_impossible_refunds(activity))
+    problems.extend(_tier_problems(customer, activity, tiers))
     # Custom events carry the fields the ruleset declares for them, typed (none declared: none).
     custom = [i for i, e in enumerate(activity) if e.type.startswith("custom:")] if events else []
     for index in custom:
@@ -207,6 +223,7 @@ def read_snapshot_text(
     name: str = "<snapshot>",
     line: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    tiers: Sequence[str] | None = None,
 ) -> Snapshot:
     """`read_snapshot` for JSON text: what the command line reads from `--snapshot FILE` and
     from each line of `--snapshots FILE.jsonl`.
@@ -251,7 +268,7 @@ def read_snapshot_text(
         if problems:
             raise SnapshotError(problems, where)
     return read_snapshot(
-        data, customer_type=customer_type, events=events, name=where, limits=limits
+        data, customer_type=customer_type, events=events, name=where, limits=limits, tiers=tiers
     )
 
 
@@ -361,6 +378,46 @@ def _impossible_refunds(activity: Sequence[Activity]) -> Iterator[SnapshotProble
                     "`refunded_amount` is the total refunded so far, at most the order's "
                     "`subtotal` (or its `total`, when that is larger)",
                 )
+
+
+def _tier_problems(
+    customer: Mapping[str, Any], activity: Sequence[Activity], tiers: Sequence[str] | None
+) -> Iterator[SnapshotProblem]:
+    """RE619 for a `customer.tier` sent to a ruleset with tiers (the engine computes it);
+    RE620 for tier activity naming an unknown level, or for a ruleset without tiers."""
+    if tiers is not None and customer.get("tier") is not None:
+        yield SnapshotProblem(
+            "RE619",
+            "$.customer.tier",
+            "`customer.tier` is computed from the ruleset's `tiers`; the snapshot cannot set it",
+            "leave `tier` out; to change a tier by hand, send a `tier_change` activity",
+        )
+    for index, entry in enumerate(activity):
+        if type(entry) is TierSet or type(entry) is TierRecalculation:
+            if tiers is None:
+                yield SnapshotProblem(
+                    "RE620",
+                    format_path(("activity", index)),
+                    f"`{entry.type}` activity `{entry.id}`, but the ruleset has no `tiers`",
+                    "remove the activity, or add a `tiers` section to the ruleset",
+                )
+            elif type(entry) is TierSet and entry.tier not in tiers:
+                yield SnapshotProblem(
+                    "RE620",
+                    format_path(("activity", index, "tier")),
+                    f"tier `{entry.tier}` is not a level of the ruleset's `tiers`",
+                    _did_you_mean(entry.tier, tiers),
+                )
+
+
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    levels = ", ".join(f"`{c}`" for c in choices)
+    return (
+        f"did you mean `{close[0]}`? The levels are {levels}"
+        if close
+        else f"the levels are {levels}"
+    )
 
 
 def _check_depth(data: Any, name: str, limits: Limits) -> None:

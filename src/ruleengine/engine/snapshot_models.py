@@ -160,6 +160,24 @@ class RedemptionIn(_ActivityIn):
     used_at: AwareDatetime | None = None
 
 
+class TierChangeIn(_ActivityIn):
+    """The store set the customer's VIP tier by hand (needs a ruleset with `tiers`)."""
+
+    type: Literal["tier_change"]
+    tier: Annotated[str, Field(min_length=1, description="A level id of the ruleset's `tiers`.")]
+    tier_points: Money | None = Field(
+        None,
+        description="The tier points from this moment (in the basis's unit; whole for points "
+        "and orders); absent: they stay as they were. Later activity adds to them.",
+    )
+
+
+class TierRecalculationIn(_ActivityIn):
+    """Recompute the tier from the history: drops every earlier `tier_change`."""
+
+    type: Literal["tier_recalculation"]
+
+
 class EventIn(_ActivityIn):
     """Actions without a record of their own: signup, newsletter signup, follows, visits..."""
 
@@ -185,6 +203,8 @@ ACTIVITY_TYPES = (
     "points_earned",
     "adjustment",
     "redemption",
+    "tier_change",
+    "tier_recalculation",
     *EVENT_TYPES,
     "custom:<name>",
 )
@@ -209,6 +229,8 @@ ActivityIn = Annotated[
     | Annotated[PointsEarnedIn, Tag("points_earned")]
     | Annotated[AdjustmentIn, Tag("adjustment")]
     | Annotated[RedemptionIn, Tag("redemption")]
+    | Annotated[TierChangeIn, Tag("tier_change")]
+    | Annotated[TierRecalculationIn, Tag("tier_recalculation")]
     | Annotated[EventIn, Tag("event")]
     | Annotated[CustomEventIn, Tag("custom")],
     Discriminator(

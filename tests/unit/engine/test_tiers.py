@@ -79,7 +79,8 @@ def test_calendar_year_keeps_the_level_through_the_next_year_then_falls() -> Non
     assert during_2027.state.progress == Decimal(100)
     assert during_2027.state.period_end == _at("2028-01-01T00:00+01:00")
     after = replay_tiers(tiers, items, _at("2028-06-01T00:00Z"), PARIS)
-    assert after.changes[-1] == TierChange(0, 1, _at("2028-01-01T00:00+01:00"), None, "2028")
+    ended = _at("2028-01-01T00:00+01:00")
+    assert after.changes[-1] == TierChange(0, 1, ended, None, "2028", "downgrade", 0)
     assert after.state.level == 0
 
 
