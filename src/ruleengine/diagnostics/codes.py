@@ -878,6 +878,19 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         '{"type": "tier_change", "id": "t1", "at": "2026-02-01T12:00:00Z", "tier": "golden"}',
         "Use one of the level ids of the ruleset's `tiers` (the message lists them).",
     ),
+    CodeInfo(
+        "RE621",
+        "fractional-tier-points",
+        "error",
+        "Fractional tier points for a points or orders tier",
+        "A `tier_change` activity sets `tier_points` to a number with a fraction, but the "
+        "ruleset's tiers count points earned or orders, which are whole. Rounding it would "
+        "silently move the customer's progress, so the snapshot is refused (the path is the "
+        "activity's `tier_points`).",
+        '{"type": "tier_change", "id": "t1", "at": "2026-02-01T12:00:00Z", "tier": "gold", '
+        '"tier_points": 800.5}',
+        "Send a whole number; only `amount_spent` tiers take amounts such as `800.50`.",
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

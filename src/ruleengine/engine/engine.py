@@ -94,6 +94,7 @@ class Engine:
         self._reads_tier = any("tier" in e.text for e in ruleset.expressions.values())
         tiers = ruleset.model.tiers
         self._tier_ids = tuple(level.id for level in tiers.levels) if tiers else ()
+        self._whole_tier_points = tiers is not None and tiers.basis is not TierBasis.AMOUNT_SPENT
 
     def _tier_customers(self, customer: dict[str, Any]) -> list[dict[str, Any]]:
         """The customer record at each tier level: what `customer.tier` reads then."""
@@ -108,6 +109,7 @@ class Engine:
             name=name,
             limits=self.limits,
             tiers=self._tier_ids if self.ruleset.model.tiers else None,
+            whole_tier_points=self._whole_tier_points,
         )
 
     def read_snapshot_text(
@@ -124,6 +126,7 @@ class Engine:
             line=line,
             limits=self.limits,
             tiers=self._tier_ids if self.ruleset.model.tiers else None,
+            whole_tier_points=self._whole_tier_points,
         )
 
     def evaluate(

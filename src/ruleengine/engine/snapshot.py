@@ -158,6 +158,7 @@ def read_snapshot(
     name: str = "<snapshot>",
     limits: Limits = DEFAULT_LIMITS,
     tiers: Sequence[str] | None = None,
+    whole_tier_points: bool = False,
 ) -> Snapshot:
     """Validate JSON-like `data` against the snapshot contract and the ruleset's types.
 
@@ -165,7 +166,8 @@ def read_snapshot(
     `customer` record (attributes included); `events` its declared custom event fields.
     Sizes are checked first (`limits`), before any work proportional to them. `tiers` are
     the level ids of the ruleset's `tiers` (None without): then the engine computes
-    `customer.tier`, and tier activity must name those levels (RE619, RE620).
+    `customer.tier`, and tier activity must name those levels (RE619, RE620);
+    `whole_tier_points` when its tier points are points or orders (RE621 otherwise).
 
     Well-formed JSON takes a fast path (`snapshot_reader`); anything it is not sure of is
     validated by the pydantic models, which word every problem. Both give the same
@@ -188,7 +190,7 @@ def read_snapshot(
     if len({(entry.type, entry.id) for entry in activity}) != len(activity):
         problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
     problems.extend(_impossible_refunds(activity))
-    problems.extend(_tier_problems(customer, activity, tiers))
+    problems.extend(_tier_problems(customer, activity, tiers, whole_tier_points))
     # Custom events carry the fields the ruleset declares for them, typed (none declared: none).
     custom = [i for i, e in enumerate(activity) if e.type.startswith("custom:")] if events else []
     for index in custom:
@@ -224,6 +226,7 @@ def read_snapshot_text(
     line: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
     tiers: Sequence[str] | None = None,
+    whole_tier_points: bool = False,
 ) -> Snapshot:
     """`read_snapshot` for JSON text: what the command line reads from `--snapshot FILE` and
     from each line of `--snapshots FILE.jsonl`.
@@ -268,7 +271,13 @@ def read_snapshot_text(
         if problems:
             raise SnapshotError(problems, where)
     return read_snapshot(
-        data, customer_type=customer_type, events=events, name=where, limits=limits, tiers=tiers
+        data,
+        customer_type=customer_type,
+        events=events,
+        name=where,
+        limits=limits,
+        tiers=tiers,
+        whole_tier_points=whole_tier_points,
     )
 
 
@@ -381,10 +390,14 @@ def _impossible_refunds(activity: Sequence[Activity]) -> Iterator[SnapshotProble
 
 
 def _tier_problems(
-    customer: Mapping[str, Any], activity: Sequence[Activity], tiers: Sequence[str] | None
+    customer: Mapping[str, Any],
+    activity: Sequence[Activity],
+    tiers: Sequence[str] | None,
+    whole: bool,
 ) -> Iterator[SnapshotProblem]:
     """RE619 for a `customer.tier` sent to a ruleset with tiers (the engine computes it);
-    RE620 for tier activity naming an unknown level, or for a ruleset without tiers."""
+    RE620 for tier activity naming an unknown level, or for a ruleset without tiers; RE621
+    for fractional `tier_points` when the tier counts points or orders."""
     if tiers is not None and customer.get("tier") is not None:
         yield SnapshotProblem(
             "RE619",
@@ -408,6 +421,16 @@ def _tier_problems(
                     f"tier `{entry.tier}` is not a level of the ruleset's `tiers`",
                     _did_you_mean(entry.tier, tiers),
                 )
+            if type(entry) is TierSet and whole and entry.tier_points is not None:
+                points = entry.tier_points
+                if points != points.to_integral_value():
+                    yield SnapshotProblem(
+                        "RE621",
+                        format_path(("activity", index, "tier_points")),
+                        f"`tier_points` is {points}, but the ruleset's tiers count whole "
+                        "points or orders",
+                        "send a whole number",
+                    )
 
 
 def _did_you_mean(name: str, choices: Sequence[str]) -> str:
