@@ -712,6 +712,21 @@ _ENTRIES: tuple[CodeInfo, ...] = (
     ),
     # RE6xx: snapshots and evaluation
     CodeInfo(
+        "RE523",
+        "unknown-tier-literal",
+        "warning",
+        "`customer.tier` compared with a text that is no tier level",
+        "With a `tiers` section, `customer.tier` is the id of the level the engine computed "
+        "for that moment. A comparison with a text that is not a level id (a typo, or the "
+        "level's `name` instead of its `id`) can never be true, so the rule silently never "
+        "applies (or, with `!=`, always does).",
+        "tiers: {basis: amount_spent, levels: [{id: member, name: Member, threshold: 0},\n"
+        "  {id: gold, name: Gold, threshold: 500}]}\n"
+        'earning:\n  - {id: gold-rate, name: Gold, on: order, when: customer.tier == "Gold",\n'
+        "     points: floor(order.subtotal * 2)}",
+        "Compare with a level `id` of `tiers.levels` (the hint names the closest one).",
+    ),
+    CodeInfo(
         "RE601",
         "division-by-zero",
         "error",
