@@ -388,6 +388,8 @@ class _Evaluation:
         if replay is None:
             return customer, None
         customers = self.engine._tier_customers(customer)
+        if not self.engine._reads_tier:  # no expression reads it: no lookup per activity
+            return customers[replay.state.level], None
         level_at = replay.level_at
 
         def customer_at(moment: datetime) -> dict[str, Any]:
