@@ -11,8 +11,9 @@ changes into what a host acts on (docs/engine.md, "VIP tiers"):
   moment instead (`tiers/gold/2026-05-01T10:00:00Z`) and never grants the entry reward again.
 * Entering the first level is not a decision; neither are the store's own changes
   (`tier_change` and `tier_recalculation` activity): the store made them. They appear in the
-  timeline, and they count as entering the level for the once-per-period rule only when an
-  entry reward was granted (they grant none).
+  timeline and grant no entry reward (a store that wants the customer to have it adds an
+  adjustment); a customer set to gold by hand is already gold when their own progress
+  reaches it, so that is no upgrade either.
 * The entry reward (`grant_all` or `customer_picks`, as milestone rewards) comes with the
   upgrade; its `grant_all` points are an award of the points ledger, active at once.
 """
