@@ -155,6 +155,12 @@ def growth_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     ledger = full.run_growth_activities(
         (100, 1000) if quick else (100, 1000, 10000), rounds=3, path=full.LEDGER
     )
+    tiers = full.run_growth_activities(
+        (100, 1000) if quick else (100, 1000, 10000), rounds=3, path=full.TIERS
+    )
+    points_tiers = full.run_growth_activities(
+        (100, 1000) if quick else (100, 1000, 10000), rounds=3, text=full.points_tiers_text()
+    )
     rules = full.run_growth_rules((10, 100) if quick else (10, 100, 1000), rounds=3)
     by_activity = _table(
         ["activities (one customer, acme)", "ms per evaluation", "µs per activity"],
@@ -164,6 +170,14 @@ def growth_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
         ["activities (one customer, maple: the ledger)", "ms per evaluation", "µs per activity"],
         [[f"{r.size:,}", f"{r.seconds * 1e3:.2f}", f"{r.per_unit * 1e6:.1f}"] for r in ledger],
     )
+    for label, rows in (
+        ("activities (one customer, aurora: tiers on amount spent)", tiers),
+        ("activities (one customer, aurora: tiers on points earned)", points_tiers),
+    ):
+        by_activity += "\n\n" + _table(
+            [label, "ms per evaluation", "µs per activity"],
+            [[f"{r.size:,}", f"{r.seconds * 1e3:.2f}", f"{r.per_unit * 1e6:.1f}"] for r in rows],
+        )
     by_rules = _table(
         ["rules (generated)", "ms per customer (~30 activities)", "µs per rule"],
         [[f"{r.size:,}", f"{r.seconds * 1e3:.2f}", f"{r.per_unit * 1e6:.1f}"] for r in rules],

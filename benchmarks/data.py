@@ -278,6 +278,8 @@ def generic_customer(  # noqa: C901  # one branch per kind of activity, on purpo
         "birthday": f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
         "created_at": _iso(moments[0] if moments else START),
     }
+    if model.tiers is not None:  # the engine computes the tier (a sent one is RE619)
+        person["tier"] = None
     for name, type_name in model.attributes.items():
         person[name] = _value(type_name, rng)
     return {"customer": person, "activity": activity, "granted": []}

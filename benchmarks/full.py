@@ -25,6 +25,22 @@ ROOT = Path(__file__).parent.parent
 EXAMPLES = ROOT / "examples" / "rules"
 ACME = EXAMPLES / "acme.yaml"
 LEDGER = EXAMPLES / "maple-loyalty.yaml"  # earning, milestones, redeeming and expiry
+TIERS = EXAMPLES / "aurora-beauty.yaml"  # VIP tiers (amount spent), tier-based earning rates
+
+
+def points_tiers_text() -> str:
+    """aurora-beauty.yaml with tiers on points earned: the points decide the tier and the
+    tier the points, the engine's costliest tier case (rounds until they agree)."""
+    text = TIERS.read_text(encoding="utf-8")
+    text = text.replace("basis: amount_spent", "basis: points_earned")
+    return text.replace(
+        "  order_requirements:\n    min_subtotal: 10               # samples and tiny orders do "
+        "not count toward the tier\n    refund_hold_days: 14           # an order counts once "
+        "its return window has passed\n",
+        "",
+    )
+
+
 _BYTECODE = tempfile.mkdtemp(prefix="ruleengine-bench-pycache-")
 
 
@@ -146,14 +162,17 @@ class GrowthRow:
 
 
 def run_growth_activities(
-    sizes: tuple[int, ...], *, rounds: int, path: Path = ACME
+    sizes: tuple[int, ...], *, rounds: int, path: Path = ACME, text: str | None = None
 ) -> list[GrowthRow]:
     """One customer with `size` pieces of activity: time per evaluation. With acme, its own
-    generated customers; with any other example (the ledger's, `maple-loyalty.yaml`), the
-    generic customers of every kind of activity its rules read."""
+    generated customers; with any other example (the ledger's, `maple-loyalty.yaml`, or the
+    tiers', `aurora-beauty.yaml`; or a rule file's `text`), the generic customers of every
+    kind of activity its rules read."""
     import random
 
-    engine = Engine(load_ruleset(path))
+    engine = Engine(load_ruleset(path if text is None else text))
+    if text is not None:
+        path = Path("<text>")
     rows = []
     for size in sizes:
         rng = random.Random(size)

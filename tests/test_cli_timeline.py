@@ -123,3 +123,31 @@ def test_eval_text_marks_the_ledgers_decisions_and_problems(tmp_path: Path) -> N
         "  <snapshot>: $.activity[0]: error[RE617] redemption r1 is of the program `nope`, "
         "which the ruleset's `redeeming` does not have"
     ) in result.stdout
+
+
+def test_timeline_lists_tier_changes_with_the_qualifying_order() -> None:
+    """Seed 004: tier upgrade entries show the order that triggered them; a downgrade when the
+    year ends (Berlin) is there too, between the points entries, in the timeline schema."""
+    result = run(
+        "timeline",
+        "examples/rules/aurora-beauty.yaml",
+        "--snapshot",
+        "examples/snapshots/aurora-jonas.json",
+        "--now",
+        "2027-02-01T00:00:00Z",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    TIMELINE_SCHEMA.validate(data)
+    tiers = [
+        (e["kind"], e["activity"], e["at"], e["points"])
+        for e in data["entries"]
+        if e["rule"] == "tiers"
+    ]
+    assert tiers == [
+        ("tier_upgrade", "j1", "2025-05-15T10:00:00Z", 0),
+        ("earned", "j1", "2025-05-15T10:00:00Z", 150),  # the gold entry reward
+        ("tier_downgrade", None, "2026-12-31T23:00:00Z", 0),
+    ]

@@ -194,6 +194,32 @@ def test_a_wrong_balance_shows_a_diff(tmp_path: Path) -> None:
     assert last_line(result) == "1 passed, 1 failed"
 
 
+def test_a_wrong_tier_shows_a_diff(tmp_path: Path) -> None:
+    # Lea (examples/rules/aurora-beauty.yaml) is Gold with 850.00 spent on 1 September 2026.
+    shutil.copy(ROOT / "examples/rules/aurora-beauty.yaml", tmp_path / "aurora.yaml")
+    shutil.copy(ROOT / "examples/snapshots/aurora-lea.json", tmp_path / "lea.json")
+    path = tmp_path / "aurora.test.yaml"
+    path.write_text(
+        "rules: aurora.yaml\n"
+        "now: 2026-09-01T00:00:00Z\n"
+        "cases:\n"
+        "  - name: right tier\n"
+        "    snapshot: lea.json\n"
+        "    expect: {tier: {current: gold, tier_points: 850, remaining: '150.00'}}\n"
+        "  - name: wrong tier\n"
+        "    snapshot: lea.json\n"
+        "    expect: {tier: {current: platinum, next: null}}\n",
+        encoding="utf-8",
+    )
+    result = run(str(path))
+    assert result.returncode == 1, result.stdout
+    assert "  tier differ (- expected, + actual):\n" in result.stdout
+    assert "    -{current: platinum, next: null}\n    +{current: gold, next: platinum}\n" in (
+        result.stdout
+    )
+    assert last_line(result) == "1 passed, 1 failed"
+
+
 def test_the_examples_pass() -> None:
     result = run("examples/")
     assert result.returncode == 0, result.stdout

@@ -140,6 +140,7 @@ def test_programs_lists_each_rule_file(client: Any) -> None:
     listing = client.get("/v1/programs").json()["programs"]
     assert [(p["program"], Path(p["file"]).name, p["serving"], p["error"]) for p in listing] == [
         ("acme-rewards", "acme.yaml", True, None),
+        ("aurora-beauty", "aurora-beauty.yaml", True, None),
         ("greenleaf-market", "greenleaf-market.yaml", True, None),
         ("maple-loyalty", "maple-loyalty.yaml", True, None),
         ("northwind-coffee", "northwind-coffee.yaml", True, None),

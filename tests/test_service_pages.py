@@ -132,6 +132,7 @@ def test_index_lists_every_program(server: str, page: Any) -> None:
     programs = page.locator("tr.program").evaluate_all("rows => rows.map(r => r.dataset.program)")
     assert programs == [
         "acme-rewards",
+        "aurora-beauty",
         "greenleaf-market",
         "maple-loyalty",
         "northwind-coffee",

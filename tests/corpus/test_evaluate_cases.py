@@ -12,6 +12,7 @@ import pytest
 from caseio import CASES_ROOT, case_files, load_cases
 from ruleengine import load_ruleset
 from ruleengine.engine.engine import Engine
+from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.schema_export import schema_text
 
 CASES = CASES_ROOT / "evaluate"
@@ -39,6 +40,14 @@ def subset(actual: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
 def test_evaluate_case(case: dict[str, Any]) -> None:
     engine = Engine(load_ruleset(case["rules"]))
     now = datetime.fromisoformat(case["now"])
+    if "snapshot_problems" in case:  # a snapshot the ruleset refuses: its problems, located
+        with pytest.raises(SnapshotError) as refused:
+            engine.evaluate(case["snapshot"], now=now)
+        problems = [p.to_dict() for p in refused.value.problems]
+        assert len(problems) == len(case["snapshot_problems"])
+        for problem, expected in zip(problems, case["snapshot_problems"], strict=True):
+            assert subset(problem, expected) == expected
+        return
     result = engine.evaluate(case["snapshot"], now=now, explain=True)
     output = result.to_json()
     assert [d["key"] for d in output["decisions"]] == case["decisions"]
@@ -62,5 +71,11 @@ def test_evaluate_case(case: dict[str, Any]) -> None:
         balance["earned"] + balance["adjusted"] - balance["redeemed"] - balance["expired"]
     )
     RESULT_SCHEMA.validate(output)
+    if "timeline" in case:  # the tier entries of the customer's timeline, in order
+        entries = engine.timeline(case["snapshot"], now=now).to_json()["entries"]
+        tiers = [e for e in entries if e["kind"].startswith("tier_")]
+        assert len(tiers) == len(case["timeline"]), tiers
+        for entry, expected in zip(tiers, case["timeline"], strict=True):
+            assert subset(entry, expected) == expected
     # Determinism: the same input gives the same output, to the byte.
     assert engine.evaluate(case["snapshot"], now=now, explain=True).dumps() == result.dumps()

@@ -35,6 +35,11 @@ earning:
     on: order
     when: customer.created_at != null and days_since(customer.created_at) <= 30
     points: 20
+  - id: gold-bonus
+    name: Gold members earn 5 more per order (the tier as it happened, with `tiers`)
+    on: order
+    when: customer.tier == "gold"
+    points: 5
   - id: daily-review
     name: One review a day
     on: review
@@ -260,14 +265,17 @@ EXPIRY_POLICIES = (
     "{policy: per_award, after: 45d, warn_before: [10d]}",
     '{policy: fixed_date, on: "03-31", warn_before: [30d, 1w]}',
 )
-# Each ledger engine has tiers too, one basis and period each, so the replay covers them.
+# Each ledger engine has tiers too, one basis and period each, so the replay covers them: the
+# `tier_change` decisions (with an entry reward), and `gold-bonus` reading the tier as it was.
 TIERS = (
     "{basis: points_earned, period: rolling_12mo, downgrade: end_of_period, levels: "
-    "[{id: member, name: Member, threshold: 0}, {id: gold, name: Gold, threshold: 150}]}",
+    "[{id: member, name: Member, threshold: 0}, "
+    "{id: gold, name: Gold, threshold: 150, reward: {rewards: [{points: 15}]}}]}",
     "{basis: amount_spent, period: calendar_year, downgrade: end_of_period, levels: "
     "[{id: member, name: Member, threshold: 0}, {id: gold, name: Gold, threshold: 120.50}]}",
     "{basis: orders_count, period: lifetime, order_requirements: {refund_hold_days: 5}, levels: "
-    "[{id: member, name: Member, threshold: 0}, {id: gold, name: Gold, threshold: 2}]}",
+    "[{id: member, name: Member, threshold: 0}, "
+    "{id: gold, name: Gold, threshold: 2, reward: {rewards: [{points: 20}]}}]}",
 )
 LEDGER_ENGINES = [
     Engine(
@@ -285,8 +293,8 @@ LEDGER_ENGINES = [
 
 @st.composite
 def ledger_histories(draw: Any) -> list[dict[str, Any]]:
-    """Histories with adjustments (both signs) and redemptions (some revoked, some used, some
-    of a program the rules do not have)."""
+    """Histories with adjustments (both signs), redemptions (some revoked, some used, some
+    of a program the rules do not have), and the store's tier changes and recalculations."""
     activity = draw(histories())
     for number in range(draw(st.integers(0, 3))):
         activity.append(
@@ -298,6 +306,19 @@ def ledger_histories(draw: Any) -> list[dict[str, Any]]:
                 "at": (START + timedelta(hours=draw(hours))).isoformat(),
             }
         )
+    for number in range(draw(st.integers(0, 2))):  # the store's own tier changes
+        change: dict[str, Any] = {
+            "type": "tier_change",
+            "id": f"t{number}",
+            "tier": draw(st.sampled_from(["member", "gold"])),
+            "at": (START + timedelta(hours=draw(hours))).isoformat(),
+        }
+        if draw(st.booleans()):
+            change["tier_points"] = draw(st.integers(0, 300))
+        activity.append(change)
+    for number in range(draw(st.integers(0, 1))):
+        at = START + timedelta(hours=draw(hours))
+        activity.append({"type": "tier_recalculation", "id": f"rc{number}", "at": at.isoformat()})
     for number in range(draw(st.integers(0, 4))):
         at = START + timedelta(hours=draw(hours))
         entry: dict[str, Any] = {

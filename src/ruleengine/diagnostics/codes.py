@@ -712,6 +712,21 @@ _ENTRIES: tuple[CodeInfo, ...] = (
     ),
     # RE6xx: snapshots and evaluation
     CodeInfo(
+        "RE523",
+        "unknown-tier-literal",
+        "warning",
+        "`customer.tier` compared with a text that is no tier level",
+        "With a `tiers` section, `customer.tier` is the id of the level the engine computed "
+        "for that moment. A comparison with a text that is not a level id (a typo, or the "
+        "level's `name` instead of its `id`) can never be true, so the rule silently never "
+        "applies (or, with `!=`, always does).",
+        "tiers: {basis: amount_spent, levels: [{id: member, name: Member, threshold: 0},\n"
+        "  {id: gold, name: Gold, threshold: 500}]}\n"
+        'earning:\n  - {id: gold-rate, name: Gold, on: order, when: customer.tier == "Gold",\n'
+        "     points: floor(order.subtotal * 2)}",
+        "Compare with a level `id` of `tiers.levels` (the hint names the closest one).",
+    ),
+    CodeInfo(
         "RE601",
         "division-by-zero",
         "error",
@@ -852,6 +867,44 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "takes what was active and reports the rest, with the amount, as this problem.",
         '{"type": "adjustment", "id": "a1", "at": "2026-02-01T12:00:00Z", "points": -500}',
         "Check the order of events; a host should not redeem more than `balance.active`.",
+    ),
+    CodeInfo(
+        "RE619",
+        "tier-sent-with-tiers",
+        "error",
+        "`customer.tier` sent to a ruleset with tiers",
+        "The snapshot's `customer.tier` is set, but the ruleset has a `tiers` section: then "
+        "the engine computes the tier itself, as it stood at each moment of the replay, and "
+        "a tier the host sends would contradict it. Rather than pick one silently, the "
+        "snapshot is refused (the path is `$.customer.tier`).",
+        '{"customer": {"id": "c1", "tier": "gold"}, "activity": []}',
+        "Leave `tier` out (or send null); to set a customer's tier by hand, send a "
+        '`{"type": "tier_change", "tier": "gold"}` activity at the moment it was changed.',
+    ),
+    CodeInfo(
+        "RE620",
+        "unknown-tier",
+        "error",
+        "Tier activity the ruleset's tiers do not know",
+        "A `tier_change` activity names a `tier` that is not a level id of the ruleset's "
+        "`tiers`, or the snapshot has `tier_change` or `tier_recalculation` activity for a "
+        "ruleset without `tiers`. The engine cannot set a level it does not know, so the "
+        "snapshot is refused (the path is the activity's `tier`, or the activity).",
+        '{"type": "tier_change", "id": "t1", "at": "2026-02-01T12:00:00Z", "tier": "golden"}',
+        "Use one of the level ids of the ruleset's `tiers` (the message lists them).",
+    ),
+    CodeInfo(
+        "RE621",
+        "fractional-tier-points",
+        "error",
+        "Fractional tier points for a points or orders tier",
+        "A `tier_change` activity sets `tier_points` to a number with a fraction, but the "
+        "ruleset's tiers count points earned or orders, which are whole. Rounding it would "
+        "silently move the customer's progress, so the snapshot is refused (the path is the "
+        "activity's `tier_points`).",
+        '{"type": "tier_change", "id": "t1", "at": "2026-02-01T12:00:00Z", "tier": "gold", '
+        '"tier_points": 800.5}',
+        "Send a whole number; only `amount_spent` tiers take amounts such as `800.50`.",
     ),
 )
 

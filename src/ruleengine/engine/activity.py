@@ -108,6 +108,21 @@ class Redemption(Activity):
 
 
 @dataclass(slots=True, eq=True, repr=False)
+class TierSet(Activity):
+    """The store set the customer's VIP tier by hand (`tier_change`): the level from this
+    moment, and the tier points too when `tier_points` is given (None: they stay)."""
+
+    tier: str
+    tier_points: Decimal | None
+
+
+@dataclass(slots=True, eq=True, repr=False)
+class TierRecalculation(Activity):
+    """The store asked for the tier to be recomputed from the history (`tier_recalculation`):
+    every earlier manual change is dropped."""
+
+
+@dataclass(slots=True, eq=True, repr=False)
 class Event(Activity):
     """A built-in event (`signup`, `social_follow`, ...) or a host's `custom:<name>` event;
     a custom event's record carries its declared fields, converted to their types."""
@@ -161,4 +176,8 @@ def from_model(model: Any) -> Activity:
             optional_utc(model.revoked_at),
             optional_utc(model.used_at),
         )
+    if kind == "tier_change":
+        return TierSet(model.id, at, kind, model.tier, model.tier_points)
+    if kind == "tier_recalculation":
+        return TierRecalculation(model.id, at, kind)
     return Event(model.id, at, kind, record)

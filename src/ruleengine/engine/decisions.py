@@ -19,8 +19,9 @@ from typing import Any, Literal
 
 DecisionStatus = Literal["granted", "pending", "reversed"]
 # What a decision does: `reward` grants (or, `reversed`, takes back) a rule's reward;
-# `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger`).
-DecisionKind = Literal["reward", "points_expired", "expiry_warning"]
+# `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger`);
+# `tier_change` from the VIP tiers (`engine.tier_decisions`).
+DecisionKind = Literal["reward", "points_expired", "expiry_warning", "tier_change"]
 
 
 def format_time(moment: datetime) -> str:
@@ -110,6 +111,7 @@ class Decision:
     status: DecisionStatus = "granted"
     available_at: datetime | None = None
     kind: DecisionKind = "reward"
+    tier: tuple[str, str] | None = None  # tier_change: the level ids (from, to)
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class Decision:
         status: DecisionStatus = "granted",
         available_at: datetime | None = None,
         kind: DecisionKind = "reward",
+        tier: tuple[str, str] | None = None,
     ) -> None:
         _set_decision_key(self, key)
         _set_decision_rule(self, rule)
@@ -136,6 +139,7 @@ class Decision:
         _set_decision_status(self, status)
         _set_decision_available_at(self, available_at)
         _set_decision_kind(self, kind)
+        _set_decision_tier(self, tier)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -152,6 +156,8 @@ class Decision:
         }
         if self.available_at is not None:
             data["available_at"] = format_time(self.available_at)
+        if self.tier is not None:
+            data["tier"] = {"from": self.tier[0], "to": self.tier[1]}
         return data
 
 
@@ -167,6 +173,7 @@ class Decision:
     _set_decision_status,
     _set_decision_available_at,
     _set_decision_kind,
+    _set_decision_tier,
 ) = _field_setters(Decision)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -82,8 +82,11 @@ class EarningEvaluator:
         *,
         explain: bool = True,
         max_points: int = DEFAULT_LIMITS.max_points,
+        customer_at: Callable[[datetime], dict[str, Any]] | None = None,
     ) -> None:
         self.plan = plan
+        # With VIP tiers, the customer record as it stood at a moment (`customer.tier` then).
+        self.customer_at = customer_at
         self.max_points = max_points
         self.snapshot = snapshot
         self.timeline = timeline
@@ -224,7 +227,8 @@ class EarningEvaluator:
                     self.explain(rule.id, activity_id, "not_eligible", (reason,))
                     continue
             if variables is None:
-                variables = {"customer": self.customer, group.activity: record}
+                customer = self.customer if self.customer_at is None else self.customer_at(at)
+                variables = {"customer": customer, group.activity: record}
                 if group.reads_stats:  # `stats` costs a lookup per activity: only when read
                     variables["stats"] = self.timeline.stats_at(at)
             points = self.evaluate_points(rule, at, activity_id, variables)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, tzinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ruleengine.engine.activity import utc
@@ -30,6 +31,7 @@ from ruleengine.engine.earning import EarningEvaluator
 from ruleengine.engine.earning_plan import EarningPlan
 from ruleengine.engine.ledger import replay_ledger
 from ruleengine.engine.ledger_types import (
+    Award,
     LedgerOutcome,
     earning_award,
     milestone_award,
@@ -39,16 +41,30 @@ from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.ledgers import OwnPoint
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
 from ruleengine.engine.points_history import PointsHistory
+from ruleengine.engine.reasons import field_values, why_nothing
 from ruleengine.engine.redeeming import explain_program, redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
-from ruleengine.engine.tiers import replay_tiers, tier_contributions, tier_json
-from ruleengine.engine.timeline import Timeline, window_bounds
-from ruleengine.expr.ast import Expr, FieldAccess, child_nodes
-from ruleengine.expr.checked import path_of
+from ruleengine.engine.tier_decisions import (
+    explain_tier,
+    pending_orders,
+    pending_points,
+    tier_actions,
+    tier_decisions,
+    tier_entries,
+    unticked_adjustments,
+)
+from ruleengine.engine.tiers import (
+    TierReplay,
+    replay_tiers,
+    tier_contributions,
+    tier_json,
+    tier_notes,
+)
+from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.program import Env, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.rules.models import EarningRule
+from ruleengine.rules.models import TierBasis, Tiers
 from ruleengine.rules.ruleset import CompiledExpression, RuleSet
 from ruleengine.rules.vocabulary import customer_type
 
@@ -73,6 +89,16 @@ class Engine:
             milestone_plan(milestone, self.zone) for milestone in ruleset.model.milestones
         )
         self._hash = ruleset.hash
+        # Whether any expression may read `customer.tier` (by its text: a cheap, safe over-
+        # estimate): only then can the tier change the points (`decide_with_tiers`).
+        self._reads_tier = any("tier" in e.text for e in ruleset.expressions.values())
+        tiers = ruleset.model.tiers
+        self._tier_ids = tuple(level.id for level in tiers.levels) if tiers else ()
+        self._whole_tier_points = tiers is not None and tiers.basis is not TierBasis.AMOUNT_SPENT
+
+    def _tier_customers(self, customer: dict[str, Any]) -> list[dict[str, Any]]:
+        """The customer record at each tier level: what `customer.tier` reads then."""
+        return [{**customer, "tier": level} for level in self._tier_ids]
 
     def read_snapshot(self, data: Any, *, name: str = "<snapshot>") -> Snapshot:
         """Validate JSON-like data as a snapshot for this ruleset (raises `SnapshotError`)."""
@@ -82,6 +108,8 @@ class Engine:
             events=self.ruleset.model.events,
             name=name,
             limits=self.limits,
+            tiers=self._tier_ids if self.ruleset.model.tiers else None,
+            whole_tier_points=self._whole_tier_points,
         )
 
     def read_snapshot_text(
@@ -97,6 +125,8 @@ class Engine:
             name=name,
             line=line,
             limits=self.limits,
+            tiers=self._tier_ids if self.ruleset.model.tiers else None,
+            whole_tier_points=self._whole_tier_points,
         )
 
     def evaluate(
@@ -140,19 +170,24 @@ class Engine:
         evaluation = _Evaluation(self, snapshot, now)
         evaluation.run(False)
         ledger = evaluation.ledger
+        entries = ledger.entries
+        tiers, replay = self.ruleset.model.tiers, evaluation.tier_replay
+        if tiers is not None and replay is not None:
+            entries = tier_entries(tiers, replay, entries, self.ruleset.model.currency)
         return PointsHistory(
             self.ruleset.program,
             snapshot.customer_id,
             now,
             self.zone,
-            tuple(ledger.entries),
+            tuple(entries),
             ledger.balance,
         )
 
     def explain(
         self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None
     ) -> list[Explanation]:
-        """Why each rule and step did or did not grant (only `rule`'s, when given; an id
+        """Why each rule and step did or did not grant (only `rule`'s, when given; `tiers`
+        asks why the customer is at their VIP level and not the next; an id
         the ruleset does not have raises `ValueError` naming the ids it has). Every rule asked
         about has at least one explanation: one that had nothing to decide says why (disabled,
         the customer excluded, not active yet, or no activity of its trigger before `now`)."""
@@ -161,6 +196,7 @@ class Engine:
             [r.id for r in model.earning]
             + [m.id for m in model.milestones]
             + [p.id for p in model.redeeming]
+            + (["tiers"] if model.tiers is not None else [])
         )
         if rule is not None and rule not in ids:
             raise ValueError(f"no rule `{rule}`; the rules are {', '.join(f'`{i}`' for i in ids)}")
@@ -171,9 +207,21 @@ class Engine:
         said = {e.rule for e in explained}
         for earning in model.earning:
             if (rule is None or earning.id == rule) and earning.id not in said:
-                status, reason = _why_nothing(earning, snapshot, now, self.zone)
+                status, reason = why_nothing(earning, snapshot, now, self.zone)
                 explained.append(Explanation(earning.id, None, status, (reason,)))
         return explained
+
+
+@dataclass
+class _Outcome:
+    """What one round of earning and milestones decided (`_Evaluation.decide`)."""
+
+    variables: dict[str, Any]  # what `when` conditions at `now` read: `customer`, `stats`
+    decisions: list[Decision] = field(default_factory=list)
+    progress: list[Progress] = field(default_factory=list)
+    explanations: list[Explanation] = field(default_factory=list)
+    awards: list[Award] = field(default_factory=list)
+    own_points: list[OwnPoint] = field(default_factory=list)
 
 
 class _Evaluation:
@@ -189,12 +237,84 @@ class _Evaluation:
         self.ctx = EvalContext(utc(now), engine.zone)
         self.timeline = Timeline.build(snapshot, self.ctx.now, engine.zone)
         self.problems: list[RuntimeProblem] = []
+        self.tier_replay: TierReplay | None = None
 
     def run(self, explain: bool) -> EvaluationResult:
-        decisions: list[Decision] = []
-        progress: list[Progress] = []
-        explanations: list[Explanation] = []
         excluded = bool(self.snapshot.customer.get("excluded"))
+        tiers = self.ruleset.model.tiers
+        replay: TierReplay | None = None
+        if tiers is None:
+            outcome = self.decide(explain, excluded, None)
+        else:
+            outcome, replay = self.decide_with_tiers(tiers, explain, excluded)
+        decisions, awards = outcome.decisions, outcome.awards
+        explanations = outcome.explanations
+        if tiers is not None and replay is not None:
+            changes, entry_awards = tier_decisions(tiers, replay, self.snapshot.granted, excluded)
+            decisions.extend(changes)
+            awards.extend(entry_awards)
+        self.tier_replay = replay
+        check_unique_keys(decisions)
+        self.ledger = replay_ledger(
+            self.ruleset.model, awards, self.timeline, self.ctx, self.snapshot.granted
+        )
+        decisions.extend(self.ledger.decisions)
+        self.problems.extend(self.ledger_problems(self.ledger))
+        ledger_fields = self.ledger_json(self.ledger, outcome.variables)
+        ledger_fields["tier"] = None
+        if tiers is not None and replay is not None:
+            currency = self.ruleset.model.currency
+            ledger_fields["tier"] = tier_json(tiers, replay, currency)
+            if explain:
+                explanations.append(self.explain_tier(tiers, replay, awards))
+        if explain:
+            explanations.extend(self.explain_redeeming(outcome.variables, excluded))
+        return EvaluationResult(
+            program=self.ruleset.program,
+            ruleset_hash=self.engine._hash,
+            customer=self.snapshot.customer_id,
+            evaluated_at=self.now,
+            decisions=sort_decisions(decisions),
+            progress=tuple(outcome.progress),
+            problems=tuple(self.problems),
+            explanations=tuple(explanations) if explain else (),
+            ledger=ledger_fields,
+        )
+
+    def decide_with_tiers(
+        self, tiers: Tiers, explain: bool, excluded: bool
+    ) -> tuple[_Outcome, TierReplay]:
+        """Earning and milestones with `customer.tier` as it happened, and the tier replay.
+
+        Orders-based tiers do not depend on the rules' points, so their replay comes first.
+        A `points_earned` tier does, and the points may depend on the tier (a gold rate): the
+        evaluation runs with the tier of the previous round until the tier changes agree with
+        the points that made them. Each round is right up to one more change than the last
+        (everything before a moment depends only on earlier activity), so this ends; a ruleset
+        whose expressions never read the tier needs a single round."""
+        currency, now, zone = self.ruleset.model.currency, self.ctx.now, self.ctx.tz
+        actions = tier_actions(tiers, self.timeline)
+        contributions = tier_contributions(tiers, self.timeline, currency, ())
+        replay = replay_tiers(tiers, contributions, now, zone, actions)
+        if tiers.basis is not TierBasis.POINTS_EARNED:
+            return self.decide(explain, excluded, replay), replay
+        rounds = 2 * len(self.snapshot.activity) + 8  # a guard: each round fixes one change
+        while True:
+            outcome = self.decide(explain, excluded, replay)
+            contributions = tier_contributions(tiers, self.timeline, currency, outcome.own_points)
+            final = replay_tiers(tiers, contributions, now, zone, actions)
+            rounds -= 1
+            if not self.engine._reads_tier or final.changes == replay.changes or not rounds:
+                return outcome, final
+            replay = final
+
+    def decide(self, explain: bool, excluded: bool, replay: TierReplay | None) -> _Outcome:
+        """Earning, then milestones: decisions, progress, explanations and awards. With
+        `replay`, `customer.tier` is the tier as it stood at each moment."""
+        self.problems = []
+        customer, customer_at = self.customer_with_tier(replay)
+        result = _Outcome(variables={"customer": customer})
+        decisions, progress, explanations = result.decisions, result.progress, result.explanations
         shared = MilestoneContext(
             timeline=self.timeline,
             ctx=self.ctx,
@@ -203,7 +323,7 @@ class _Evaluation:
             currency=self.ruleset.model.currency,
             explain=explain,
         )
-        now_variables: dict[str, Any] = {"customer": self.snapshot.customer}
+        now_variables = result.variables
         # Earning first: its points feed `points_earned` milestones and the ledger.
         earning = EarningEvaluator(
             self.engine._earning,
@@ -213,8 +333,10 @@ class _Evaluation:
             self.report,
             explain=explain,
             max_points=self.engine.limits.max_points,
+            customer_at=customer_at,
         ).run(excluded)
-        awards = [earning_award(d) for d in earning.awards]
+        awards = result.awards
+        awards.extend(earning_award(d) for d in earning.awards)
         own_points = sorted(own_points_of(a) for a in awards if a.active_at <= self.ctx.now)
         for index, milestone in enumerate(self.ruleset.model.milestones):
             if not milestone.enabled:
@@ -253,38 +375,40 @@ class _Evaluation:
                     if award.active_at <= self.ctx.now:
                         bisect.insort(own_points, own_points_of(award))
         decisions.extend(earning.decisions)
-        check_unique_keys(decisions)
         explanations.extend(earning.explanations)
-        self.ledger = replay_ledger(
-            self.ruleset.model, awards, self.timeline, self.ctx, self.snapshot.granted
-        )
-        decisions.extend(self.ledger.decisions)
-        self.problems.extend(self.ledger_problems(self.ledger))
-        ledger_fields = self.ledger_json(self.ledger, now_variables)
-        ledger_fields["tier"] = self.tier_json(own_points)
-        if explain:
-            explanations.extend(self.explain_redeeming(now_variables, excluded))
-        return EvaluationResult(
-            program=self.ruleset.program,
-            ruleset_hash=self.engine._hash,
-            customer=self.snapshot.customer_id,
-            evaluated_at=self.now,
-            decisions=sort_decisions(decisions),
-            progress=tuple(progress),
-            problems=tuple(self.problems),
-            explanations=tuple(explanations) if explain else (),
-            ledger=ledger_fields,
-        )
+        result.own_points = own_points
+        return result
 
-    def tier_json(self, own_points: list[OwnPoint]) -> dict[str, Any] | None:
-        """The result's `tier` (None without `tiers`): see `engine.tiers`."""
-        tiers = self.ruleset.model.tiers
-        if tiers is None:
-            return None
+    def customer_with_tier(
+        self, replay: TierReplay | None
+    ) -> tuple[dict[str, Any], Callable[[datetime], dict[str, Any]] | None]:
+        """The customer record at `now`, and at any moment of the replay (None without
+        tiers: the host's record throughout)."""
+        customer = self.snapshot.customer
+        if replay is None:
+            return customer, None
+        customers = self.engine._tier_customers(customer)
+        if not self.engine._reads_tier:  # no expression reads it: no lookup per activity
+            return customers[replay.state.level], None
+        level_at = replay.level_at
+
+        def customer_at(moment: datetime) -> dict[str, Any]:
+            return customers[level_at(moment)]
+
+        return customers[replay.state.level], customer_at
+
+    def explain_tier(self, tiers: Tiers, replay: TierReplay, awards: list[Award]) -> Explanation:
+        """Why the customer is not at the next level: see `tier_decisions.explain_tier`."""
+        timeline, now, zone = self.timeline, self.ctx.now, self.ctx.tz
         currency = self.ruleset.model.currency
-        contributions = tier_contributions(tiers, self.timeline, currency, own_points)
-        replay = replay_tiers(tiers, contributions, self.ctx.now, self.ctx.tz)
-        return tier_json(tiers, replay, currency)
+        notes: list[tuple[datetime, str]] = []
+        if tiers.basis is TierBasis.POINTS_EARNED:
+            pending = pending_points(awards, now, zone) + unticked_adjustments(timeline)
+        else:
+            notes = tier_notes(tiers, timeline, currency)
+            hold = tiers.order_requirements.refund_hold_days if tiers.order_requirements else 0
+            pending = pending_orders(timeline.orders, hold, now, zone)
+        return explain_tier(tiers, replay.state, timeline, currency, notes, pending)
 
     def ledger_json(self, ledger: LedgerOutcome, variables: dict[str, Any]) -> dict[str, Any]:
         """The result's ledger fields; `redeemable` reads each program's `when` at `now`."""
@@ -386,7 +510,7 @@ class _Evaluation:
         text = " ".join(condition.text.split())
         if not explain:
             return False, [f"the condition `{text}` is false"]
-        values = _field_values(condition.checked.root, env)
+        values = field_values(condition.checked.root, env)
         detail = f" ({', '.join(values)})" if values else ""
         return False, [f"the condition `{text}` is false{detail}"]
 
@@ -399,77 +523,10 @@ class _Evaluation:
         )
 
 
-def _why_nothing(
-    rule: EarningRule, snapshot: Snapshot, now: datetime, zone: tzinfo
-) -> tuple[str, str]:
-    """Why an earning rule had nothing to decide for this customer: a status and a reason."""
-    if not rule.enabled:
-        return "disabled", "the rule is disabled (`enabled: false`)"
-    if snapshot.customer.get("excluded"):
-        return "not_eligible", "the customer is excluded from the program"
-    start, end = window_bounds(rule.active, zone)
-    if start is not None and now < start:
-        assert rule.active is not None
-        return "inactive", f"not active until {rule.active.from_}"
-    if rule.on == "birthday":
-        if snapshot.customer.get("birthday") is None:
-            return "no_activity", "the customer has no `birthday` in the snapshot"
-        return "no_activity", "no birthday of the customer's is due for a reward before now"
-    kind = {"subscription_order": "order", "referral_converted": "referral"}.get(rule.on, rule.on)
-    moment = utc(now)
-    if end is not None and end <= moment:
-        assert rule.active is not None
-        ended = f" (the rule ended on {rule.active.until})"
-    else:
-        ended = ""
-    if not any(a.type == kind and a.at <= moment for a in snapshot.activity):
-        return "no_activity", f"no `{kind}` activity in the snapshot before now{ended}"
-    return "no_activity", f"no `{kind}` activity gave the rule anything to decide{ended}"
-
-
 def _reads_stats(expression: CompiledExpression) -> bool:
     """Whether an expression reads `stats` (assumed when its compiled form cannot say)."""
     roots = roots_of(expression.evaluate)
     return roots is None or "stats" in roots
-
-
-def _field_values(root: Expr, env: Env) -> list[str]:
-    """`customer.tags = ["wholesale"]` for each field path a condition reads."""
-    seen: dict[str, str] = {}
-    stack: list[Any] = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, FieldAccess):
-            path = path_of(node)
-            if path is not None and "[" not in path:  # plain field paths only
-                value = _read(env.variables, path)
-                seen.setdefault(path, _show(value))
-                continue
-        stack.extend(child_nodes(node))
-    return [f"{path} = {value}" for path, value in sorted(seen.items())]
-
-
-def _read(variables: Mapping[str, Any], path: str) -> Any:
-    root, *fields = path.split(".")
-    value: Any = variables.get(root)
-    for name in fields:
-        value = value.get(name) if isinstance(value, Mapping) else None
-    return value
-
-
-def _show(value: Any) -> str:
-    import json
-    from datetime import date
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    try:
-        return json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        return repr(value)
 
 
 def compile_engine(text: str, name: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> Engine:

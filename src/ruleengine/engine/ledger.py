@@ -414,6 +414,10 @@ def _apply_award(state: _State, award: Award) -> None:
     what = "milestone reward" if award.source == "milestone" else "earned"
     words = state.rule_words(award)
     detail = f"{count(award.points, 'point')} {what} from {words} for {award.activity}"
+    if award.source == "tier":
+        detail = f"{count(award.points, 'point')} tier reward for {award.label}"
+        if award.activity is not None:
+            detail += f" (from {award.activity})"
     kind: EntryKind = "earned"
     if award.active_at > award.at:
         kind = "activated"

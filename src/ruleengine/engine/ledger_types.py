@@ -16,7 +16,19 @@ from ruleengine.engine.decisions import Decision, format_time
 from ruleengine.engine.milestones.ledgers import OwnPoint
 
 EntryKind = Literal[
-    "earned", "pending", "activated", "reversed", "redeemed", "revoked", "adjusted", "expired"
+    "earned",
+    "pending",
+    "activated",
+    "reversed",
+    "redeemed",
+    "revoked",
+    "adjusted",
+    "expired",
+    # VIP tiers (`engine.tier_decisions`): the level changed; `points` is 0.
+    "tier_upgrade",
+    "tier_downgrade",
+    "tier_change",
+    "tier_recalculation",
 ]
 
 
@@ -31,7 +43,8 @@ class Award:
     points: int  # negative for a reversal
     at: datetime  # the activity's moment (the decision's `achieved_at`)
     active_at: datetime
-    source: Literal["earning", "milestone"]
+    source: Literal["earning", "milestone", "tier"]
+    label: str | None = None  # tier entry rewards: what earned them (`reaching Gold`)
 
 
 def earning_award(decision: Decision) -> Award:

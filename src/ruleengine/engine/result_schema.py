@@ -33,12 +33,18 @@ class RewardOut(_Out):
     product: str | None = None
 
 
+class TierMoveOut(_Out):
+    from_: str = Field(alias="from")
+    to: str
+
+
 class DecisionOut(_Out):
     key: str = Field(description="Unique and stable; pass it back in the snapshot's `granted`.")
-    kind: Literal["reward", "points_expired", "expiry_warning"] = Field(
+    kind: Literal["reward", "points_expired", "expiry_warning", "tier_change"] = Field(
         description="`reward`: a rule's reward (or its reversal); `points_expired` and "
         "`expiry_warning`: from the points ledger (rule `points.expiry`). Points are positive "
-        "magnitudes; the kind says which way they go."
+        "magnitudes; the kind says which way they go. `tier_change`: the customer entered a "
+        "VIP level (rule `tiers`), with its entry reward if it has one (none on a downgrade)."
     )
     rule: str
     step: int | None = Field(description="The milestone step (1-based); null for earning.")
@@ -49,6 +55,7 @@ class DecisionOut(_Out):
     qualifying: str | None = Field(description="The activity that completed the step.")
     status: Literal["granted", "pending", "reversed"]
     available_at: str | None = None
+    tier: TierMoveOut | None = Field(None, description="`tier_change` only: the level ids.")
 
 
 class _ProgressOut(_Out):
@@ -188,9 +195,22 @@ class ResultOut(_Out):
 class TimelineEntryOut(_Out):
     at: str
     kind: Literal[
-        "earned", "pending", "activated", "reversed", "redeemed", "revoked", "adjusted", "expired"
-    ]
-    points: int = Field(description="The signed change to the active balance (0: pending).")
+        "earned",
+        "pending",
+        "activated",
+        "reversed",
+        "redeemed",
+        "revoked",
+        "adjusted",
+        "expired",
+        "tier_upgrade",
+        "tier_downgrade",
+        "tier_change",
+        "tier_recalculation",
+    ] = Field(description="What happened; the `tier_*` kinds: the VIP level changed.")
+    points: int = Field(
+        description="The signed change to the active balance (0: pending, or a tier change)."
+    )
     balance: Annotated[int, Field(ge=0, description="The active balance after the entry.")]
     key: str
     rule: str | None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +35,11 @@ def _number(value: int | Decimal) -> str:
 
 def describe_rewards(decision: Decision, currency: str) -> str:
     parts = []
+    if decision.tier is not None:  # a tier change: the move, then its entry reward if any
+        move = f"tier {decision.tier[0]} → {decision.tier[1]}"
+        if not decision.rewards:
+            return move
+        return f"{move}: {describe_rewards(replace(decision, tier=None), currency)}"
     for reward in decision.rewards:
         if reward.type == "points":
             assert reward.value is not None  # a points reward always has its number
@@ -64,7 +70,7 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
         width = max(len(d.key) for d in result.decisions)
         for decision in result.decisions:
             status = "" if decision.status == "granted" else f"  [{decision.status}]"
-            if decision.kind != "reward":  # the ledger's: say which way the points go
+            if decision.kind in ("points_expired", "expiry_warning"):  # which way they go
                 status += "  [expired]" if decision.kind == "points_expired" else "  [warning]"
             lines.append(
                 f"  {decision.key:<{width}}  {describe_rewards(decision, currency)}{status}"

@@ -15,244 +15,76 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import pydantic
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
-from pydantic_core import PydanticCustomError
 
-from ruleengine.engine.activity import EVENT_TYPES, Activity, Event, Order, from_model, optional_utc
+from ruleengine.engine.activity import (
+    Activity,
+    Event,
+    Order,
+    TierRecalculation,
+    TierSet,
+    from_model,
+    optional_utc,
+)
+from ruleengine.engine.snapshot_models import (
+    ACTIVITY_TYPES,
+    ActivityIn,
+    AdjustmentIn,
+    CustomerIn,
+    CustomEventIn,
+    EventIn,
+    ItemIn,
+    Moment,
+    Money,
+    OrderIn,
+    PointsEarnedIn,
+    RedemptionIn,
+    ReferralIn,
+    ReviewIn,
+    SnapshotIn,
+    SubscriptionBillingIn,
+    TierChangeIn,
+    TierRecalculationIn,
+)
 from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
 from ruleengine.errors import RuleEngineError
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
-from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.expr.types import RecordType, parse_type_name
-from ruleengine.limits import (
-    AMOUNT_DIGITS,
-    DEFAULT_LIMITS,
-    MAX_POINTS,
-    Limits,
-    is_bounded_decimal,
-    json_depth,
-)
+from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, json_depth
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
 
-
-def _bounded(amount: Decimal) -> Decimal:
-    if not is_bounded_decimal(amount):
-        raise PydanticCustomError(
-            "amount_range",
-            f"`{amount:.6}` has more than {AMOUNT_DIGITS} digits before or after its point",
-        )
-    return amount
-
-
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_bounded)]
-
-
-def _supported(moment: datetime) -> datetime:
-    if not is_supported(moment):
-        raise PydanticCustomError(
-            "timestamp_range", f"`{moment.isoformat()}` is outside {SUPPORTED_YEARS}"
-        )
-    return moment
-
-
-# A timestamp in the years the engine computes in (`expr.runtime.SUPPORTED_YEARS`).
-Moment = Annotated[AwareDatetime, AfterValidator(_supported)]
-
-
-class _In(BaseModel):
-    # Hosts send what their platform has; fields we do not know are ignored, not errors.
-    # Validators are built on first use (config is inherited): well-formed snapshots are read
-    # by the fast path and never need them, so a process that only evaluates skips ~45 ms.
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-
-class CustomerIn(_In):
-    model_config = ConfigDict(extra="allow", frozen=True)  # extra fields: the ruleset's attributes
-
-    id: Annotated[str, Field(min_length=1)]
-    email: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    tier: str | None = None
-    excluded: bool = False
-    birthday: date | None = None
-    birthday_set_at: Moment | None = Field(
-        None, description="When the customer last set their birthday (birthday abuse guard)."
-    )
-    created_at: Moment | None = None
-
-
-class ItemIn(_In):
-    product_id: str
-    variant_id: str | None = None
-    sku: str | None = None
-    title: str | None = None
-    vendor: str | None = None
-    product_type: str | None = None
-    quantity: Annotated[int, Field(ge=0)] = 1
-    price: Money
-    tags: list[str] = Field(default_factory=list)
-
-
-class _ActivityIn(_In):
-    id: Annotated[str, Field(min_length=1)]
-    at: Moment
-
-
-class OrderIn(_ActivityIn):
-    type: Literal["order"]
-    subtotal: Money
-    total: Money | None = None
-    channel: str | None = None
-    items: list[ItemIn] = Field(default_factory=list)
-    discount_codes: list[str] = Field(default_factory=list)
-    refunded_at: Moment | None = None
-    refunded_amount: Money | None = Field(
-        None,
-        description="Total amount refunded for the order so far, at most its `subtotal` (or "
-        "its `total`, when larger); absent with `refunded_at` means a full refund.",
-    )
-    subscription_id: str | None = None
-
-
-class ReviewIn(_ActivityIn):
-    type: Literal["review"]
-    rating: Annotated[int, Field(ge=1, le=5)]
-    product_id: str | None = None
-    has_photo: bool = False
-    verified: bool | None = None
-
-
-class ReferralIn(_ActivityIn):
-    type: Literal["referral"]
-    converted_at: Moment | None = Field(
-        None, description="When the referred friend first bought; a referral counts from then."
-    )
-
-
-class SubscriptionBillingIn(_ActivityIn):
-    type: Literal["subscription_billing"]
-    subscription_id: Annotated[str, Field(min_length=1)]
-    order_id: str | None = Field(
-        None,
-        description="The order of this renewal, when the host also sends it as an `order` "
-        "with `subscription_id`: the two are one billing cycle, counted once.",
-    )
-
-
-class PointsEarnedIn(_ActivityIn):
-    type: Literal["points_earned"]
-    points: Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
-
-
-class AdjustmentIn(_ActivityIn):
-    """A manual correction of the customer's points by the merchant."""
-
-    type: Literal["adjustment"]
-    points: Annotated[
-        int,
-        Field(
-            ge=-MAX_POINTS,
-            le=MAX_POINTS,
-            description="Whole points: positive adds, negative takes.",
-        ),
-    ]
-    affects_tier: bool = False
-    note: str | None = Field(None, description="Internal: why the merchant adjusted.")
-    message: str | None = Field(None, description="Customer-facing message.")
-
-
-class RedemptionIn(_ActivityIn):
-    """Points the customer spent on a `redeeming` program, and the coupon they got."""
-
-    type: Literal["redemption"]
-    program: Annotated[str, Field(min_length=1, description="A `redeeming` program id.")]
-    points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent.")]
-    coupon: Annotated[str, Field(min_length=1, description="The coupon code.")]
-    revoked_at: AwareDatetime | None = Field(
-        None, description="When the coupon was revoked (unused): its points return then."
-    )
-    used_at: AwareDatetime | None = None
-
-
-class EventIn(_ActivityIn):
-    """Actions without a record of their own: signup, newsletter signup, follows, visits..."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    type: Literal["signup", "newsletter_signup", "social_follow", "website_visit", "survey"]
-    platform: str | None = None
-    url: str | None = None
-    survey_id: str | None = None
-
-
-class CustomEventIn(_ActivityIn):
-    """A host-defined event (`custom:<name>`); its fields are declared in the ruleset."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    type: Annotated[str, Field(pattern=r"^custom:[a-z_][a-z0-9_]{0,63}$")]
-
-
-ACTIVITY_TYPES = (
-    "order",
-    "review",
-    "referral",
-    "subscription_billing",
-    "points_earned",
-    "adjustment",
-    "redemption",
-    *EVENT_TYPES,
-    "custom:<name>",
-)
-
-
-def _activity_tag(value: Any) -> str | None:
-    kind = value.get("type") if isinstance(value, Mapping) else getattr(value, "type", None)
-    if not isinstance(kind, str):
-        return None
-    if kind.startswith("custom:"):
-        return "custom"
-    if kind in EVENT_TYPES:
-        return "event"
-    return kind if kind in ACTIVITY_TYPES else None
-
-
-ActivityIn = Annotated[
-    Annotated[OrderIn, Tag("order")]
-    | Annotated[ReviewIn, Tag("review")]
-    | Annotated[ReferralIn, Tag("referral")]
-    | Annotated[SubscriptionBillingIn, Tag("subscription_billing")]
-    | Annotated[PointsEarnedIn, Tag("points_earned")]
-    | Annotated[AdjustmentIn, Tag("adjustment")]
-    | Annotated[RedemptionIn, Tag("redemption")]
-    | Annotated[EventIn, Tag("event")]
-    | Annotated[CustomEventIn, Tag("custom")],
-    Discriminator(
-        _activity_tag,
-        custom_error_type="unknown_activity_type",
-        custom_error_message="unknown activity type",
-    ),
+# The input models live in `snapshot_models`; they stay importable from here.
+__all__ = [
+    "ACTIVITY_TYPES",
+    "ActivityIn",
+    "AdjustmentIn",
+    "CustomEventIn",
+    "CustomerIn",
+    "EventIn",
+    "ItemIn",
+    "Moment",
+    "Money",
+    "OrderIn",
+    "PointsEarnedIn",
+    "RedemptionIn",
+    "ReferralIn",
+    "ReviewIn",
+    "Snapshot",
+    "SnapshotError",
+    "SnapshotIn",
+    "SnapshotProblem",
+    "SubscriptionBillingIn",
+    "TierChangeIn",
+    "TierRecalculationIn",
+    "read_snapshot",
+    "read_snapshot_text",
+    "render_snapshot_problem",
+    "snapshot_too_large",
 ]
-
-
-class SnapshotIn(_In):
-    """A customer snapshot: the customer, their activity, and the decisions already granted."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        title="ruleengine customer snapshot",
-        json_schema_extra={"$id": "https://ruleengine.dev/schemas/snapshot.schema.json"},
-    )
-
-    customer: CustomerIn
-    activity: list[ActivityIn] = Field(default_factory=list)
-    granted: list[str] = Field(
-        default_factory=list, description="Decision keys the host has already carried out."
-    )
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -325,12 +157,17 @@ def read_snapshot(
     events: Mapping[str, Mapping[str, str]],
     name: str = "<snapshot>",
     limits: Limits = DEFAULT_LIMITS,
+    tiers: Sequence[str] | None = None,
+    whole_tier_points: bool = False,
 ) -> Snapshot:
     """Validate JSON-like `data` against the snapshot contract and the ruleset's types.
 
     Raises `SnapshotError` with every problem found. `customer_type` is the ruleset's
     `customer` record (attributes included); `events` its declared custom event fields.
-    Sizes are checked first (`limits`), before any work proportional to them.
+    Sizes are checked first (`limits`), before any work proportional to them. `tiers` are
+    the level ids of the ruleset's `tiers` (None without): then the engine computes
+    `customer.tier`, and tier activity must name those levels (RE619, RE620);
+    `whole_tier_points` when its tier points are points or orders (RE621 otherwise).
 
     Well-formed JSON takes a fast path (`snapshot_reader`); anything it is not sure of is
     validated by the pydantic models, which word every problem. Both give the same
@@ -353,6 +190,7 @@ def read_snapshot(
     if len({(entry.type, entry.id) for entry in activity}) != len(activity):
         problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
     problems.extend(_impossible_refunds(activity))
+    problems.extend(_tier_problems(customer, activity, tiers, whole_tier_points))
     # Custom events carry the fields the ruleset declares for them, typed (none declared: none).
     custom = [i for i, e in enumerate(activity) if e.type.startswith("custom:")] if events else []
     for index in custom:
@@ -387,6 +225,8 @@ def read_snapshot_text(
     name: str = "<snapshot>",
     line: int | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    tiers: Sequence[str] | None = None,
+    whole_tier_points: bool = False,
 ) -> Snapshot:
     """`read_snapshot` for JSON text: what the command line reads from `--snapshot FILE` and
     from each line of `--snapshots FILE.jsonl`.
@@ -431,7 +271,13 @@ def read_snapshot_text(
         if problems:
             raise SnapshotError(problems, where)
     return read_snapshot(
-        data, customer_type=customer_type, events=events, name=where, limits=limits
+        data,
+        customer_type=customer_type,
+        events=events,
+        name=where,
+        limits=limits,
+        tiers=tiers,
+        whole_tier_points=whole_tier_points,
     )
 
 
@@ -541,6 +387,60 @@ def _impossible_refunds(activity: Sequence[Activity]) -> Iterator[SnapshotProble
                     "`refunded_amount` is the total refunded so far, at most the order's "
                     "`subtotal` (or its `total`, when that is larger)",
                 )
+
+
+def _tier_problems(
+    customer: Mapping[str, Any],
+    activity: Sequence[Activity],
+    tiers: Sequence[str] | None,
+    whole: bool,
+) -> Iterator[SnapshotProblem]:
+    """RE619 for a `customer.tier` sent to a ruleset with tiers (the engine computes it);
+    RE620 for tier activity naming an unknown level, or for a ruleset without tiers; RE621
+    for fractional `tier_points` when the tier counts points or orders."""
+    if tiers is not None and customer.get("tier") is not None:
+        yield SnapshotProblem(
+            "RE619",
+            "$.customer.tier",
+            "`customer.tier` is computed from the ruleset's `tiers`; the snapshot cannot set it",
+            "leave `tier` out; to change a tier by hand, send a `tier_change` activity",
+        )
+    for index, entry in enumerate(activity):
+        if type(entry) is TierSet or type(entry) is TierRecalculation:
+            if tiers is None:
+                yield SnapshotProblem(
+                    "RE620",
+                    format_path(("activity", index)),
+                    f"`{entry.type}` activity `{entry.id}`, but the ruleset has no `tiers`",
+                    "remove the activity, or add a `tiers` section to the ruleset",
+                )
+            elif type(entry) is TierSet and entry.tier not in tiers:
+                yield SnapshotProblem(
+                    "RE620",
+                    format_path(("activity", index, "tier")),
+                    f"tier `{entry.tier}` is not a level of the ruleset's `tiers`",
+                    _did_you_mean(entry.tier, tiers),
+                )
+            if type(entry) is TierSet and whole and entry.tier_points is not None:
+                points = entry.tier_points
+                if points != points.to_integral_value():
+                    yield SnapshotProblem(
+                        "RE621",
+                        format_path(("activity", index, "tier_points")),
+                        f"`tier_points` is {points}, but the ruleset's tiers count whole "
+                        "points or orders",
+                        "send a whole number",
+                    )
+
+
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    levels = ", ".join(f"`{c}`" for c in choices)
+    return (
+        f"did you mean `{close[0]}`? The levels are {levels}"
+        if close
+        else f"the levels are {levels}"
+    )
 
 
 def _check_depth(data: Any, name: str, limits: Limits) -> None:

@@ -33,6 +33,8 @@ from ruleengine.engine.activity import (
     Redemption,
     Referral,
     Review,
+    TierRecalculation,
+    TierSet,
     utc,
 )
 from ruleengine.expr.runtime import FIRST_YEAR, LAST_YEAR, is_supported
@@ -243,6 +245,8 @@ _ADJUSTMENT_FIELDS = frozenset(("id", "at", "type", "points", "affects_tier", "n
 _REDEMPTION_FIELDS = frozenset(
     ("id", "at", "type", "program", "points", "coupon", "revoked_at", "used_at")
 )
+_TIER_CHANGE_FIELDS = frozenset(("id", "at", "type", "tier", "tier_points"))
+_TIER_RECALCULATION_FIELDS = frozenset(("id", "at", "type"))
 _EVENT_FIELDS = frozenset(("id", "at", "type", "platform", "url", "survey_id"))
 _CUSTOM_FIELDS = frozenset(("id", "at", "type"))
 
@@ -385,6 +389,18 @@ def _redemption(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -
     )
 
 
+def _tier_change(value: dict[str, Any], kind: str, entry_id: str, at: datetime) -> TierSet:
+    tier = _id(value.get("tier"))
+    points = value.get("tier_points")
+    return TierSet(entry_id, at, kind, tier, None if points is None else _money(points))
+
+
+def _tier_recalculation(
+    value: dict[str, Any], kind: str, entry_id: str, at: datetime
+) -> TierRecalculation:
+    return TierRecalculation(entry_id, at, kind)
+
+
 def _event(value: dict[str, Any], kind: str, event_id: str, at: datetime) -> Event:
     """A built-in event: its optional text fields, and any others it carries (kept)."""
     get = value.get
@@ -421,6 +437,8 @@ _KINDS: dict[str, tuple[Reader, frozenset[str]]] = {
     "points_earned": (_points, _POINTS_FIELDS),
     "adjustment": (_adjustment, _ADJUSTMENT_FIELDS),
     "redemption": (_redemption, _REDEMPTION_FIELDS),
+    "tier_change": (_tier_change, _TIER_CHANGE_FIELDS),
+    "tier_recalculation": (_tier_recalculation, _TIER_RECALCULATION_FIELDS),
     **{kind: (_event, _EVENT_FIELDS) for kind in EVENT_TYPES},
 }
 _CUSTOM_KIND: tuple[Reader, frozenset[str]] = (_custom_event, _CUSTOM_FIELDS)

@@ -23,11 +23,12 @@ activity has further to go, but the level already reached stands until the perio
 from __future__ import annotations
 
 import bisect
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from ruleengine.engine.decisions import format_time, money_text
 from ruleengine.engine.milestones.ledgers import CountingRules, OwnPoint, build_ledger
@@ -46,19 +47,45 @@ class Contribution:
     activity: str | None
 
 
+ChangeKind = Literal["upgrade", "downgrade", "manual", "recalculation"]
+
+# What comes first at one moment: a period's end (rank 0), then activity (1), then the store's
+# manual changes (2). An activity at a moment sees the changes ranked before it (`level_at`).
+PERIOD_END, ACTIVITY, BY_HAND = 0, 1, 2
+
+
 @dataclass(frozen=True, slots=True)
 class TierChange:
-    """The customer entered `level` (an index into the levels) at `at`, from `previous`."""
+    """The customer entered `level` (an index into the levels) at `at`, from `previous`.
+
+    `kind`: `upgrade` (tier progress crossed a threshold; `qualifying` is the activity),
+    `downgrade` (at a period's end), `manual` (a `tier_change` activity) or `recalculation`
+    (a `tier_recalculation` activity); `qualifying` names the activity for the last two too,
+    which are listed even when the level stays (`level == previous`: the timeline says so).
+    """
 
     level: int
     previous: int
     at: datetime
     qualifying: str | None
     period: str  # names the period in decision keys: `lifetime`, `2026`, `2026-03-14`
+    kind: ChangeKind = "upgrade"
+    rank: int = ACTIVITY
 
     @property
     def upgrade(self) -> bool:
         return self.level > self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class TierAction:
+    """A store's action on the tier: `level` set by hand (with `tier_points`, or None to keep
+    them), or `level` None for a recalculation."""
+
+    at: datetime
+    activity: str
+    level: int | None
+    tier_points: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +103,14 @@ class TierState:
 class TierReplay:
     changes: tuple[TierChange, ...]
     state: TierState
+
+    def level_at(self, moment: datetime, rank: int = ACTIVITY) -> int:
+        """The level an activity at `moment` sees: after every change before it (those at the
+        same moment only when ranked before `rank`), so the order that causes an upgrade
+        still sees the old level."""
+        changes = self.changes
+        index = bisect.bisect_left(changes, (moment, rank), key=lambda c: (c.at, c.rank))
+        return changes[index - 1].level if index else 0
 
 
 def level_of(tiers: Tiers, progress: Decimal) -> int:
@@ -109,124 +144,168 @@ def twelve_months_before(moment: datetime, zone: tzinfo) -> datetime:
     return datetime.combine(day, local.timetz()).replace(tzinfo=zone).astimezone(UTC)
 
 
+class _Track:
+    """One running assessment: the level, since when and why, the progress that counts, and
+    when the level is next re-assessed. `replay_tiers` runs one for the customer's tier and,
+    when the store changed the tier by hand, a second that ignores those changes (what a
+    recalculation returns to)."""
+
+    def __init__(self, tiers: Tiers, zone: tzinfo) -> None:
+        self.tiers = tiers
+        self.zone = zone
+        self.period = tiers.period
+        self.downgrades = tiers.downgrade is TierDowngrade.END_OF_PERIOD
+        self.thresholds = [level.threshold for level in tiers.levels]
+        self.level = 0
+        self.since: datetime | None = None
+        self.qualifying: str | None = None
+        self.period_end: datetime | None = None
+        self.progress = Decimal(0)  # rolling: the trailing window's total
+        self.window: list[Contribution] = []  # rolling: the contributions, oldest first
+        self.start = 0  # rolling: the first of `window` still inside the twelve months
+        self.changes: list[TierChange] = []
+
+    def copy(self) -> _Track:
+        twin = copy.copy(self)
+        twin.window = self.window[self.start :]
+        twin.start = 0
+        return twin
+
+    def key(self, moment: datetime) -> str:
+        """The period a level entered at `moment` belongs to (decision keys)."""
+        if self.period is TierPeriod.CALENDAR_YEAR:
+            return moment.astimezone(self.zone).strftime("%Y")
+        if self.period is TierPeriod.ROLLING_12MO:
+            return moment.astimezone(self.zone).date().isoformat()
+        return "lifetime"
+
+    def reached(self, progress: Decimal) -> int:
+        """`level_of`, with the thresholds worked out once."""
+        return max(bisect.bisect_right(self.thresholds, progress) - 1, 0)
+
+    def progress_at(self, moment: datetime) -> Decimal:
+        if self.period is TierPeriod.ROLLING_12MO:
+            cut = twelve_months_before(moment, self.zone)
+            window = self.window
+            while self.start < len(window) and window[self.start].at <= cut:
+                self.progress -= window[self.start].amount
+                self.start += 1
+        return self.progress
+
+    def change(
+        self, level: int, at: datetime, qualifying: str | None, kind: ChangeKind, rank: int
+    ) -> None:
+        self.changes.append(TierChange(level, self.level, at, qualifying, self.key(at), kind, rank))
+        self.level, self.since, self.qualifying = level, at, qualifying
+
+    def note(self, at: datetime, activity: str, kind: ChangeKind) -> None:
+        """A store's action that left the level as it was (its tier points may have moved)."""
+        self.changes.append(
+            TierChange(self.level, self.level, at, activity, self.key(at), kind, BY_HAND)
+        )
+
+    def advance(self, until: datetime) -> None:
+        """Re-assess at every period end up to `until`, inclusive."""
+        while self.period_end is not None and self.period_end <= until:
+            end = self.period_end
+            if self.period is TierPeriod.CALENDAR_YEAR:
+                # The year ended: the next one starts at the level this year's progress reached.
+                earned = self.reached(self.progress)
+                if self.downgrades and earned < self.level:
+                    self.change(earned, end, None, "downgrade", PERIOD_END)
+                self.progress = Decimal(0)
+                self.period_end = next_year_start(end, self.zone)
+                continue
+            # Rolling: kept (for twelve more months) while the trailing year still reaches it.
+            earned = self.reached(self.progress_at(end))
+            if self.downgrades and earned < self.level:
+                self.change(earned, end, None, "downgrade", PERIOD_END)
+                self.period_end = twelve_months_after(end, self.zone) if self.level else None
+            else:
+                self.period_end = twelve_months_after(end, self.zone)
+
+    def add(self, item: Contribution) -> None:
+        self.count(item)
+        reached = self.reached(self.progress_at(item.at))
+        if reached > self.level:
+            self.change(reached, item.at, item.activity, "upgrade", ACTIVITY)
+            if self.period is TierPeriod.ROLLING_12MO:
+                self.period_end = twelve_months_after(item.at, self.zone)
+
+    def count(self, item: Contribution) -> None:
+        if self.period is TierPeriod.CALENDAR_YEAR and self.period_end is None:
+            self.period_end = next_year_start(item.at, self.zone)
+        if self.period is TierPeriod.ROLLING_12MO:
+            self.window.append(item)
+        self.progress += item.amount
+
+    def set_by_hand(self, action: TierAction, level: int) -> None:
+        """A manual change: the level (and the tier points, when given) from this moment.
+        With rolling periods the level's twelve months start again."""
+        if action.tier_points is not None:
+            delta = action.tier_points - self.progress_at(action.at)
+            self.count(Contribution(action.at, delta, action.activity))
+        elif self.period is TierPeriod.CALENDAR_YEAR and self.period_end is None:
+            self.period_end = next_year_start(action.at, self.zone)
+        if level != self.level:
+            self.change(level, action.at, action.activity, "manual", BY_HAND)
+        else:  # the same level: said in the timeline, and the level's `since` stays
+            self.note(action.at, action.activity, "manual")
+        if self.period is TierPeriod.ROLLING_12MO:
+            self.period_end = twelve_months_after(action.at, self.zone) if level else None
+
+    def state(self, now: datetime) -> TierState:
+        period_end = self.period_end
+        if self.period is TierPeriod.CALENDAR_YEAR and period_end is None:
+            period_end = next_year_start(now, self.zone)
+        progress = self.progress_at(now)
+        return TierState(self.level, self.since, self.qualifying, progress, period_end)
+
+
 def replay_tiers(
-    tiers: Tiers, contributions: Sequence[Contribution], now: datetime, zone: tzinfo
+    tiers: Tiers,
+    contributions: Sequence[Contribution],
+    now: datetime,
+    zone: tzinfo,
+    actions: Sequence[TierAction] = (),
 ) -> TierReplay:
     """Every level change up to `now`, in time order, and the state at `now`.
 
-    `contributions` are in time order; those after `now` are ignored. Cost is linear in the
-    contributions plus the period ends passed (one per year, or per renewal)."""
-    items = [c for c in contributions if c.at <= now]
-    if tiers.period is TierPeriod.CALENDAR_YEAR:
-        return _calendar_year(tiers, items, now, zone)
-    if tiers.period is TierPeriod.ROLLING_12MO:
-        return _rolling(tiers, items, now, zone)
-    return _lifetime(tiers, items)
-
-
-def _lifetime(tiers: Tiers, items: Sequence[Contribution]) -> TierReplay:
-    changes: list[TierChange] = []
-    progress = Decimal(0)
-    level, since, qualifying = 0, None, None
-    for item in items:
-        progress += item.amount
-        reached = level_of(tiers, progress)
-        if reached > level:
-            changes.append(TierChange(reached, level, item.at, item.activity, "lifetime"))
-            level, since, qualifying = reached, item.at, item.activity
-    return TierReplay(tuple(changes), TierState(level, since, qualifying, progress, None))
-
-
-def _calendar_year(
-    tiers: Tiers, items: Sequence[Contribution], now: datetime, zone: tzinfo
-) -> TierReplay:
-    changes: list[TierChange] = []
-    downgrades = tiers.downgrade is TierDowngrade.END_OF_PERIOD
-    level, since, qualifying = 0, None, None
-    progress = Decimal(0)
-    period_end: datetime | None = None  # the end of the year being counted
-    index = 0
-    while True:
-        upcoming = items[index] if index < len(items) else None
-        if period_end is not None and (upcoming is None or upcoming.at >= period_end):
-            if period_end > now:
-                break
-            # The year ended: the next one starts at the level this year's progress reached.
-            if downgrades:
-                earned = level_of(tiers, progress)
-                if earned < level:
-                    key = period_end.astimezone(zone).strftime("%Y")
-                    changes.append(TierChange(earned, level, period_end, None, key))
-                    level, since, qualifying = earned, period_end, None
-            progress = Decimal(0)
-            start = period_end
-            period_end = next_year_start(start, zone)
-            continue
-        if upcoming is None:
-            break
-        if period_end is None:
-            period_end = next_year_start(upcoming.at, zone)
-        progress += upcoming.amount
-        reached = level_of(tiers, progress)
-        if reached > level:
-            key = upcoming.at.astimezone(zone).strftime("%Y")
-            changes.append(TierChange(reached, level, upcoming.at, upcoming.activity, key))
-            level, since, qualifying = reached, upcoming.at, upcoming.activity
-        index += 1
-    if period_end is None or period_end <= now:
-        period_end = next_year_start(now, zone)
-    return TierReplay(tuple(changes), TierState(level, since, qualifying, progress, period_end))
-
-
-def _rolling(
-    tiers: Tiers, items: Sequence[Contribution], now: datetime, zone: tzinfo
-) -> TierReplay:
-    changes: list[TierChange] = []
-    downgrades = tiers.downgrade is TierDowngrade.END_OF_PERIOD
-    level, since, qualifying = 0, None, None
-    period_end: datetime | None = None  # when the held level is re-assessed
-    window: list[Contribution] = []  # the contributions of the trailing twelve months
-    start = 0  # the first of them still inside the window
-    total = Decimal(0)
-
-    def trailing(moment: datetime) -> Decimal:
-        nonlocal start, total
-        cut = twelve_months_before(moment, zone)
-        while start < len(window) and window[start].at <= cut:
-            total -= window[start].amount
-            start += 1
-        return total
-
-    index = 0
-    while True:
-        upcoming = items[index] if index < len(items) else None
-        if (
-            period_end is not None
-            and period_end <= now
-            and (upcoming is None or upcoming.at >= period_end)
-        ):
-            earned = level_of(tiers, trailing(period_end))
-            if downgrades and earned < level:
-                key = period_end.astimezone(zone).date().isoformat()
-                changes.append(TierChange(earned, level, period_end, None, key))
-                level, since, qualifying = earned, period_end, None
-                period_end = twelve_months_after(period_end, zone) if level > 0 else None
+    `contributions` and `actions` are each in time order; those after `now` are ignored.
+    At one moment, period ends come first, then contributions, then the store's actions. Cost
+    is linear in the contributions plus the period ends passed (one per year, or per renewal);
+    each recalculation adds a copy of the trailing window."""
+    track = _Track(tiers, zone)
+    organic = _Track(tiers, zone) if actions else None  # what a recalculation returns to
+    events: list[tuple[datetime, int, Contribution | TierAction]] = [
+        (c.at, ACTIVITY, c) for c in contributions if c.at <= now
+    ]
+    if actions:
+        events.extend((a.at, BY_HAND, a) for a in actions if a.at <= now)
+        events.sort(key=lambda e: (e[0], e[1]))
+    for at, _, item in events:
+        track.advance(at)
+        if organic is not None:
+            organic.advance(at)
+        if isinstance(item, Contribution):
+            track.add(item)
+            if organic is not None:
+                organic.add(item)
+        elif item.level is not None:
+            track.set_by_hand(item, item.level)
+        else:
+            assert organic is not None
+            changes, level = track.changes, track.level
+            track = organic.copy()
+            track.changes = changes
+            if track.level != level:
+                track.level = level
+                track.change(organic.level, at, item.activity, "recalculation", BY_HAND)
+                track.since, track.qualifying = organic.since, organic.qualifying
             else:
-                period_end = twelve_months_after(period_end, zone)
-            continue
-        if upcoming is None:
-            break
-        window.append(upcoming)
-        total += upcoming.amount
-        reached = level_of(tiers, trailing(upcoming.at))
-        if reached > level:
-            key = upcoming.at.astimezone(zone).date().isoformat()
-            changes.append(TierChange(reached, level, upcoming.at, upcoming.activity, key))
-            level, since, qualifying = reached, upcoming.at, upcoming.activity
-            period_end = twelve_months_after(upcoming.at, zone)
-        index += 1
-    progress = trailing(now)
-    return TierReplay(tuple(changes), TierState(level, since, qualifying, progress, period_end))
+                track.note(at, item.activity, "recalculation")
+    track.advance(now)
+    return TierReplay(tuple(track.changes), track.state(now))
 
 
 _METRICS = {
@@ -236,21 +315,25 @@ _METRICS = {
 }
 
 
-def tier_contributions(
-    tiers: Tiers, timeline: Timeline, currency: str, own_points: Sequence[OwnPoint]
-) -> list[Contribution]:
-    """What counts toward the tier, in time order: orders (with the order requirements and
-    refunds, exactly as milestones count them) or points (the ruleset's own when they become
-    active, `points_earned` activity, and adjustments with `affects_tier`)."""
+def _counting_rules(tiers: Tiers) -> CountingRules:
     requirements = tiers.order_requirements
-    rules = CountingRules(
+    return CountingRules(
         start=None,
         end=None,
         min_subtotal=requirements.min_subtotal if requirements else None,
         min_items=requirements.min_items if requirements else None,
         hold=timedelta(days=requirements.refund_hold_days if requirements else 0),
     )
+
+
+def tier_contributions(
+    tiers: Tiers, timeline: Timeline, currency: str, own_points: Sequence[OwnPoint]
+) -> list[Contribution]:
+    """What counts toward the tier, in time order: orders (with the order requirements and
+    refunds, exactly as milestones count them) or points (the ruleset's own when they become
+    active, `points_earned` activity, and adjustments with `affects_tier`)."""
     metric = _METRICS[tiers.basis]
+    rules = _counting_rules(tiers)
     ledger = build_ledger(metric, timeline, rules, currency, explain=False, own_points=own_points)
     items = [
         Contribution(max(key[0], confirm_at), Decimal(delta), activity)
@@ -264,6 +347,14 @@ def tier_contributions(
         )
     items.sort(key=lambda c: c.at)
     return items
+
+
+def tier_notes(tiers: Tiers, timeline: Timeline, currency: str) -> list[tuple[datetime, str]]:
+    """Orders that do not count toward an orders-based tier, in the counting rules' words
+    (below the minimum, refunded), with the order's moment."""
+    rules = _counting_rules(tiers)
+    ledger = build_ledger(_METRICS[tiers.basis], timeline, rules, currency, explain=True)
+    return [(key[0], text) for key, text in ledger.notes]
 
 
 def tier_json(tiers: Tiers, replay: TierReplay, currency: str) -> dict[str, Any]:

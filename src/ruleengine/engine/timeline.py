@@ -26,6 +26,8 @@ from ruleengine.engine.activity import (
     Redemption,
     Referral,
     Review,
+    TierRecalculation,
+    TierSet,
     utc,
 )
 from ruleengine.engine.snapshot import Snapshot
@@ -84,7 +86,18 @@ class _Series:
         return self.totals[self.count_by(moment)]
 
 
-_KINDS = (Order, Review, Referral, Billing, PointsEntry, Adjustment, Redemption, Event)
+_KINDS = (
+    Order,
+    Review,
+    Referral,
+    Billing,
+    PointsEntry,
+    Adjustment,
+    Redemption,
+    Event,
+    TierSet,
+    TierRecalculation,
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,8 @@ class Timeline:
     events: tuple[Event, ...]  # built-in and custom events
     adjustments: tuple[Adjustment, ...] = ()
     redemptions: tuple[Redemption, ...] = ()
+    # The store's manual tier changes and recalculations, together in time order.
+    tier_actions: tuple[TierSet | TierRecalculation, ...] = ()
     _series: dict[str, _Series] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -127,6 +142,7 @@ class Timeline:
             events=_sorted(kinds[Event]),
             adjustments=_sorted(kinds[Adjustment]),
             redemptions=_sorted(kinds[Redemption]),
+            tier_actions=_sorted([*kinds[TierSet], *kinds[TierRecalculation]]),
         )
 
     def _index(self) -> None:

@@ -43,6 +43,7 @@ from ruleengine.expr.values import Duration
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.models import RuleSetFile
 from ruleengine.rules.semantics import check_semantics
+from ruleengine.rules.semantics_tiers import tier_literal_problems
 from ruleengine.rules.structure import validate_document
 from ruleengine.rules.vocabulary import earning_scope, milestone_scope, redeeming_scope
 from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of
@@ -154,6 +155,9 @@ def check_source(
     if sink.has_errors:
         return CheckResult(None, sink.finished())
     expressions = _compile_expressions(model, root, sink, limits)
+    if model.tiers is not None and not sink.has_errors:
+        checked = [expression.checked for expression in expressions.values()]
+        sink.diagnostics.extend(tier_literal_problems(model.tiers, checked))
     found = sink.finished()
     if sink.has_errors:
         return CheckResult(None, found)

@@ -24,6 +24,7 @@ from ruleengine.testing.format import (
     _DECISION_FIELDS,
     _PROBLEM_FIELDS,
     _PROGRESS_FIELDS,
+    _TIER_FIELDS,
 )
 from ruleengine.testing.loader import CaseExpectation, Partial
 
@@ -32,7 +33,7 @@ from ruleengine.testing.loader import CaseExpectation, Partial
 class Mismatch:
     """One compared part of a case that differs: its rendering, expected and actual."""
 
-    part: str  # "decisions", "progress", "balance" or "problems"
+    part: str  # "decisions", "progress", "balance", "tier" or "problems"
     expected: tuple[str, ...]
     actual: tuple[str, ...]
 
@@ -68,11 +69,29 @@ def compare(expect: CaseExpectation, result: EvaluationResult) -> list[Mismatch]
         mismatch = _compare_items("balance", (expect.balance,), [actual_balance], _BALANCE_FIELDS)
         if mismatch is not None:
             mismatches.append(mismatch)
+    if expect.tier is not None:
+        mismatches.extend(_compare_tier(expect.tier, result))
     problems = [{"code": p.code, "rule": p.rule} for p in result.problems]
     mismatch = _compare_items("problems", expect.problems, problems, _PROBLEM_FIELDS)
     if mismatch is not None:
         mismatches.append(mismatch)
     return mismatches
+
+
+def _compare_tier(expected: Partial, result: EvaluationResult) -> list[Mismatch]:
+    """The VIP tier at `now`: amounts and moments compared as values (`550` is `"550.00"`)."""
+    tier = result.ledger.get("tier")
+    actual: dict[str, Any] = {}
+    if tier is not None:
+        actual = dict(tier)
+        for name in ("tier_points", "remaining"):
+            if actual[name] is not None:
+                actual[name] = Decimal(str(actual[name]))
+        for name in ("since", "period_end"):
+            if actual[name] is not None:
+                actual[name] = datetime.fromisoformat(actual[name])
+    mismatch = _compare_items("tier", (expected,), [actual], _TIER_FIELDS)
+    return [] if mismatch is None else [mismatch]
 
 
 def _decision_fields(decision: Decision) -> dict[str, Any]:

@@ -118,7 +118,7 @@ class DecisionExpectation(_Strict):
     """Some fields of one decision; the fields left out are not compared."""
 
     key: Text | None = None
-    kind: Literal["reward", "points_expired", "expiry_warning"] | None = None
+    kind: Literal["reward", "points_expired", "expiry_warning", "tier_change"] | None = None
     rule: Text | None = None
     step: WholeNumber | None = None
     status: Literal["granted", "pending", "reversed"] | None = None
@@ -157,6 +157,18 @@ class BalanceExpectation(_Strict):
     expired: WholeNumber | None = None
 
 
+class TierExpectation(_Strict):
+    """Some fields of the customer's VIP tier at `now` (the result's `tier`)."""
+
+    current: Text | None = None
+    since: Timestamp | None = None
+    qualifying: Text | None = None
+    tier_points: Number | None = None
+    next: Text | None = None
+    remaining: Number | None = None
+    period_end: Timestamp | None = None
+
+
 class ProblemExpectation(_Strict):
     code: Annotated[str, Field(pattern=r"^RE[0-9]{3}$")]
     rule: Text | None = None
@@ -174,6 +186,7 @@ class Expectation(_Strict):
     ) = None
     progress: list[ProgressExpectation] | None = None
     balance: BalanceExpectation | None = None
+    tier: TierExpectation | None = None
     problems: (
         list[
             Annotated[
@@ -217,6 +230,15 @@ _DECISION_FIELDS = (
     "available_at",
 )
 _BALANCE_FIELDS = ("active", "pending", "earned", "redeemed", "adjusted", "expired")
+_TIER_FIELDS = (
+    "current",
+    "since",
+    "qualifying",
+    "tier_points",
+    "next",
+    "remaining",
+    "period_end",
+)
 _PROGRESS_FIELDS = (
     "rule",
     "step",

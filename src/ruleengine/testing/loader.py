@@ -40,6 +40,7 @@ from ruleengine.testing.format import (
     _PROBLEM_FIELDS,
     _PROGRESS_FIELDS,
     _TEST_FILE,
+    _TIER_FIELDS,
     DecisionExpectation,
     Expectation,
     ExpectedReward,
@@ -72,6 +73,7 @@ class CaseExpectation:
     progress: tuple[Partial, ...] | None
     problems: tuple[Partial, ...]
     balance: Partial | None = None  # the points balance, when the case checks it
+    tier: Partial | None = None  # the VIP tier, when the case checks it
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ class _CaseChecker:
         self.diagnostics: list[Diagnostic] = []
         model = ruleset.model
         self.rule_ids = [r.id for r in model.earning] + [m.id for m in model.milestones]
+        if model.tiers is not None:
+            self.rule_ids.append("tiers")  # `tier_change` decisions: keys `tiers/<level>/...`
         self.milestones = [m.id for m in model.milestones if m.enabled]
 
     def report(
@@ -245,11 +249,13 @@ class _CaseChecker:
             and expect.progress is None
             and expect.problems is None
             and expect.balance is None
+            and expect.tier is None
         ):
             self.report(
                 at,
                 "RE202",
-                "`expect` needs at least one of `decisions`, `progress`, `balance`, `problems`",
+                "`expect` needs at least one of `decisions`, `progress`, `balance`, `tier`, "
+                "`problems`",
                 "a case that expects nothing would always pass",
             )
             return None
@@ -274,7 +280,12 @@ class _CaseChecker:
             node = find_node(self.root, (*at, "balance"))
             fields = expect.balance.model_dump(exclude_unset=True)
             balance = _partial(fields, _order(node, _BALANCE_FIELDS))
-        return CaseExpectation(decisions, progress, problems, balance)
+        tier = None
+        if expect.tier is not None:
+            node = find_node(self.root, (*at, "tier"))
+            fields = expect.tier.model_dump(exclude_unset=True)
+            tier = _partial(fields, _order(node, _TIER_FIELDS))
+        return CaseExpectation(decisions, progress, problems, balance, tier)
 
     def decision(self, item: DecisionExpectation, at: tuple[PathPart, ...]) -> Partial:
         node = find_node(self.root, at)

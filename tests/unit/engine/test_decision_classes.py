@@ -32,7 +32,8 @@ VALUES: dict[type, dict[str, Any]] = {
         "qualifying": "o1",
         "status": "pending",
         "available_at": datetime(2026, 7, 1, tzinfo=UTC),
-        "kind": "points_expired",
+        "kind": "tier_change",
+        "tier": ("member", "gold"),
     },
     Progress: {
         "rule": "journey",

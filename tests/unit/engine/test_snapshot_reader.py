@@ -77,7 +77,7 @@ def assert_agree(snapshot: Any, limits: Limits = DEFAULT_LIMITS) -> bool:
 
 def corpus_snapshots() -> list[Any]:
     found = []
-    for name in ("milestones.yaml", "earning.yaml", "time.yaml"):
+    for name in ("milestones.yaml", "earning.yaml", "time.yaml", "tiers.yaml", "tier_changes.yaml"):
         found.extend(case["snapshot"] for case in load_cases(CASES / name))
     return found
 
@@ -359,6 +359,15 @@ BASE: dict[str, Any] = {
             "message": "We corrected your points",
         },
         {"type": "adjustment", "id": "a2", "at": "2026-01-07T12:00:00Z", "points": 40},
+        {"type": "tier_change", "id": "t1", "at": "2026-01-07T13:00:00Z", "tier": "gold"},
+        {
+            "type": "tier_change",
+            "id": "t2",
+            "at": "2026-01-07T14:00:00Z",
+            "tier": "member",
+            "tier_points": "800.50",
+        },
+        {"type": "tier_recalculation", "id": "rc1", "at": "2026-01-07T15:00:00Z"},
         {
             "type": "redemption",
             "id": "rd1",

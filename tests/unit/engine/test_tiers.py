@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from ruleengine.engine.result_text import tier_lines
-from ruleengine.engine.tiers import Contribution, TierChange, replay_tiers
+from ruleengine.engine.tiers import Contribution, TierAction, TierChange, replay_tiers
 from ruleengine.rules.models import Tiers
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -79,7 +79,8 @@ def test_calendar_year_keeps_the_level_through_the_next_year_then_falls() -> Non
     assert during_2027.state.progress == Decimal(100)
     assert during_2027.state.period_end == _at("2028-01-01T00:00+01:00")
     after = replay_tiers(tiers, items, _at("2028-06-01T00:00Z"), PARIS)
-    assert after.changes[-1] == TierChange(0, 1, _at("2028-01-01T00:00+01:00"), None, "2028")
+    ended = _at("2028-01-01T00:00+01:00")
+    assert after.changes[-1] == TierChange(0, 1, ended, None, "2028", "downgrade", 0)
     assert after.state.level == 0
 
 
@@ -173,4 +174,83 @@ def test_text_at_the_top_level_has_no_bar() -> None:
         "Tier: VIP (vip) since 2026-02-05T10:00:00Z, qualifying o9; "
         "re-assessed 2027-01-01T00:00:00Z",
         "  12 tier points: the top level",
+    ]
+
+
+def _set(at: str, activity: str, level: int | None, points: str | None = None) -> TierAction:
+    return TierAction(_at(at), activity, level, None if points is None else Decimal(points))
+
+
+def test_the_order_that_upgrades_sees_the_old_level_and_the_next_one_the_new() -> None:
+    items = [_c("2026-01-05T10:00Z", "600", "o1")]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2026-06-01T00:00Z"), PARIS)
+    assert replay.level_at(_at("2026-01-05T10:00Z")) == 0
+    assert replay.level_at(_at("2026-01-05T10:00:01Z")) == 1
+
+
+def test_an_order_at_a_period_end_sees_the_downgrade() -> None:
+    """Period ends come first at one moment: an order placed exactly as the year ends is the
+    new year's, at the level the new year starts with."""
+    items = [_c("2026-03-01T10:00Z", "600", "o1")]
+    tiers = _tiers("calendar_year", "end_of_period")
+    replay = replay_tiers(tiers, items, _at("2028-06-01T00:00Z"), PARIS)
+    ends = _at("2028-01-01T00:00+01:00")
+    assert replay.changes[-1].at == ends
+    assert replay.level_at(ends) == 0
+    assert replay.level_at(ends - timedelta(microseconds=1)) == 1
+
+
+def test_a_manual_change_sets_the_level_and_the_tier_points() -> None:
+    items = [_c("2026-01-05T10:00Z", "100", "o1"), _c("2026-03-05T10:00Z", "1500", "o2")]
+    actions = [_set("2026-02-01T09:00Z", "t1", 1, "800")]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2026-06-01T00:00Z"), PARIS, actions)
+    # 800 from the store, then o2's 1500: 2300 reaches platinum.
+    assert [(c.kind, c.level, c.qualifying) for c in replay.changes] == [
+        ("manual", 1, "t1"),
+        ("upgrade", 2, "o2"),
+    ]
+    assert replay.state.progress == Decimal(2300)
+
+
+def test_manual_tier_points_leave_a_rolling_window_like_any_contribution() -> None:
+    actions = [_set("2026-01-05T10:00Z", "t1", 1, "800")]
+    tiers = _tiers("rolling_12mo", "end_of_period")
+    during = replay_tiers(tiers, [], _at("2026-06-01T00:00Z"), PARIS, actions)
+    assert (during.state.level, during.state.progress) == (1, Decimal(800))
+    assert during.state.period_end == _at("2027-01-05T10:00Z")
+    after = replay_tiers(tiers, [], _at("2027-02-01T00:00Z"), PARIS, actions)
+    assert (after.state.level, after.state.progress) == (0, Decimal(0))
+    assert after.changes[-1].kind == "downgrade"
+
+
+def test_a_recalculation_returns_to_what_the_history_gives() -> None:
+    items = [_c("2026-01-05T10:00Z", "600", "o1")]
+    actions = [
+        _set("2026-02-01T09:00Z", "t1", 2, "5000"),
+        _set("2026-03-01T09:00Z", "t2", 0),
+        _set("2026-04-01T09:00Z", "rc1", None),
+    ]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2026-06-01T00:00Z"), PARIS, actions)
+    assert [(c.kind, c.previous, c.level) for c in replay.changes] == [
+        ("upgrade", 0, 1),
+        ("manual", 1, 2),
+        ("manual", 2, 0),
+        ("recalculation", 0, 1),
+    ]
+    state = replay.state
+    assert (state.level, state.progress, state.since, state.qualifying) == (
+        1,
+        Decimal(600),
+        _at("2026-01-05T10:00Z"),
+        "o1",
+    )
+
+
+def test_a_recalculation_that_changes_nothing_is_still_listed() -> None:
+    items = [_c("2026-01-05T10:00Z", "600", "o1")]
+    actions = [_set("2026-04-01T09:00Z", "rc1", None)]
+    replay = replay_tiers(_tiers("lifetime"), items, _at("2026-06-01T00:00Z"), PARIS, actions)
+    assert [(c.kind, c.previous, c.level) for c in replay.changes] == [
+        ("upgrade", 0, 1),
+        ("recalculation", 1, 1),
     ]
