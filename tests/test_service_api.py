@@ -26,9 +26,12 @@ SNAPSHOTS = sorted(p.name for p in EXAMPLE_SNAPSHOTS.glob("*.json"))
 NOWS = ["2026-04-10T00:00:00Z", "2026-06-01T00:00:00Z", "2026-11-15T09:30:00-05:00"]
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return make_client(copy_rules(tmp_path_factory.mktemp("api")))
+@pytest.fixture(scope="module", params=["thread_pool", "event_loop"])
+def client(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Any:
+    """Every answer is checked on both paths: with reloads due on each request, everything
+    goes to the thread pool; with none due, small bodies are answered on the event loop."""
+    interval = 0.0 if request.param == "thread_pool" else 3600.0
+    return make_client(copy_rules(tmp_path_factory.mktemp("api")), reload_interval=interval)
 
 
 def cli_output(capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -87,6 +90,21 @@ def test_explain_gives_the_bytes_of_ruleengine_explain(
     )
     response = client.post(f"/v1/programs/{program_of(rules)}/explain", content=envelope(name, NOW))
     assert (response.status_code, response.text) == (200, expected)
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_timeline_gives_the_bytes_of_ruleengine_timeline(
+    client: Any, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    rules = rule_file_for(name)
+    snapshot_file = str(EXAMPLE_SNAPSHOTS / name)
+    args = ("timeline", str(rules), "--snapshot", snapshot_file, "--now", NOW, "--format", "json")
+    expected = cli_output(capsys, *args)
+    response = client.post(
+        f"/v1/programs/{program_of(rules)}/timeline", content=envelope(name, NOW)
+    )
+    assert (response.status_code, response.text) == (200, expected)
+    assert response.headers["content-type"] == "application/json"
 
 
 def test_explain_one_rule_and_evaluate_with_explanations(client: Any) -> None:
@@ -200,6 +218,16 @@ def test_bad_requests_are_problems(client: Any, name: str) -> None:
     body, status, code = BAD_BODIES[name]
     response = client.post("/v1/programs/acme-rewards/evaluate", content=body)
     assert problem(response) == {"code": code, "status": status}
+
+
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [("explain", "explain"), ("timeline", "explain"), ("timeline", "rule"), ("evaluate", "rule")],
+)
+def test_each_endpoint_takes_only_its_own_fields(client: Any, action: str, field: str) -> None:
+    body = envelope("acme-maria.json", NOW, **{field: "x" if field == "rule" else True})
+    response = client.post(f"/v1/programs/acme-rewards/{action}", content=body)
+    assert problem(response) == {"code": "invalid-request", "status": 422}
 
 
 def test_bad_snapshot_reports_codes_and_json_paths_like_the_cli(client: Any) -> None:

@@ -85,6 +85,15 @@ class Registry:
                 self._reload(self._files.setdefault(name, RuleFileState(name)), path)
             self._check_duplicates()
 
+    def reload_due(self) -> bool:
+        """Whether the next lookup looks at the rule files again (and may check some)."""
+        checked_at = self._checked_at
+        return checked_at is None or time.monotonic() - checked_at >= self.interval
+
+    def serving(self) -> list[str]:
+        """The program ids served now, sorted."""
+        return sorted(s.program for s in self.files() if s.serving and s.program is not None)
+
     def files(self) -> list[RuleFileState]:
         self.refresh()
         return [self._files[name] for name in sorted(self._files)]

@@ -8,6 +8,8 @@ than the limit in memory. JSON numbers with a fraction become `Decimal`, as in `
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +17,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem
+from ruleengine.expr.coerce import format_path
 from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.service.problems import ProblemError
 
@@ -106,16 +110,17 @@ def parse_now(value: Any) -> datetime:
     return moment
 
 
-def parse_evaluate_request(body: bytes, *, with_rule: bool) -> EvaluateRequest:
+def parse_evaluate_request(body: bytes, *, fields: frozenset[str]) -> EvaluateRequest:
+    """The body of evaluate, explain or timeline: a JSON object with `snapshot`, `now` and
+    the optional ones of `fields`; anything else is a 422 problem."""
     data = parse_json(body)
     if not isinstance(data, dict):
         raise _invalid('the body must be a JSON object: {"snapshot": {...}, "now": "..."}')
-    allowed = (
-        {"snapshot", "now", "explain", "rule"} if with_rule else {"snapshot", "now", "explain"}
-    )
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(set(data) - fields)
     if unknown:
-        raise _invalid(f"unknown field `{unknown[0]}`; the fields are {', '.join(sorted(allowed))}")
+        raise _invalid(
+            f"unknown field {_quoted(unknown[0])}; the fields are {', '.join(sorted(fields))}"
+        )
     if "snapshot" not in data:
         raise _invalid(
             "`snapshot` is required: the customer snapshot (schemas/snapshot.schema.json)"
@@ -126,4 +131,45 @@ def parse_evaluate_request(body: bytes, *, with_rule: bool) -> EvaluateRequest:
     rule = data.get("rule")
     if rule is not None and not isinstance(rule, str):
         raise _invalid("`rule` must be a rule id (a string)")
+    if rule is not None and _SURROGATE.search(rule):
+        raise _invalid(f"`rule` holds half of a surrogate pair: {rule!a}")
+    if _ESCAPED_SURROGATE.search(body):
+        problems = list(surrogate_problems(data["snapshot"]))
+        if problems:
+            raise SnapshotError(problems, "<request>")
     return EvaluateRequest(data["snapshot"], parse_now(data.get("now")), explain, rule)
+
+
+def _quoted(text: str) -> str:
+    """`text` in backticks, with anything no encoding can write (half a surrogate pair)
+    escaped, so a problem can always be sent."""
+    return f"`{text}`" if _SURROGATE.search(text) is None else ascii(text)
+
+
+# Half of a surrogate pair can only come from a JSON escape (`"\\uD800"`); UTF-8 has no bytes
+# for one. Only a body with such an escape is searched, so the common case costs one scan.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_problems(data: Any) -> Iterator[SnapshotProblem]:
+    """RE610, as `ruleengine eval` reports it, for every text or key in the snapshot holding
+    half of a surrogate pair (paired halves join up when JSON is read): no encoding can write
+    one, so the result or a problem naming it could not be sent."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found is not None:
+                yield SnapshotProblem(
+                    "RE610",
+                    format_path(path),
+                    f"`\\u{ord(found.group()):04X}` is half of a surrogate pair, not a character",
+                    "write the character itself, or both halves of the pair",
+                )
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack.append((key, path) if _SURROGATE.search(key) else (item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index)) for index, item in reversed(list(enumerate(value))))
