@@ -222,3 +222,30 @@ def test_envelope_text_of_any_code_point_is_answered_or_refused(
         envelope[field] = text
     response = post(shared_client(), action, json.dumps(envelope).encode())
     assert response.status_code in (200, 422), response.text
+
+
+class HeldLock:
+    """A lock another thread holds (a reload in progress): waiting on it would hang."""
+
+    def __init__(self) -> None:
+        self.tries: list[bool] = []
+
+    def acquire(self, blocking: bool = True) -> bool:
+        self.tries.append(blocking)
+        assert not blocking, "a request waited for another thread's reload"
+        return False
+
+    def release(self) -> None:
+        raise AssertionError("never acquired")
+
+
+def test_a_request_never_waits_for_a_reload_in_another_thread(tmp_path: Path) -> None:
+    from ruleengine.service.registry import Registry
+
+    registry = Registry(copy_rules(tmp_path), interval=0)
+    registry.refresh(force=True)
+    held = HeldLock()
+    registry._lock = held  # type: ignore[assignment]  # a reload is under way elsewhere
+    engine = registry.engine("acme-rewards")  # answered from what is loaded
+    assert engine is not None and engine.ruleset.program == "acme-rewards"
+    assert held.tries == [False]

@@ -66,15 +66,20 @@ class Registry:
         self._checked_at: float | None = None
 
     def refresh(self, *, force: bool = False) -> None:
-        """Reload every file whose (mtime, size) changed since it was last checked."""
-        with self._lock:
+        """Reload every file whose (mtime, size) changed since it was last checked.
+
+        Unless forced, a refresh never waits: when another thread is reloading (checking and
+        compiling files takes a while), this request is answered from what is loaded now,
+        so a request answered on the event loop cannot be held up by a reload.
+        """
+        if not force and not self.reload_due():
+            return
+        if not self._lock.acquire(blocking=force):
+            return
+        try:
             clock = time.monotonic()
-            if (
-                not force
-                and self._checked_at is not None
-                and clock - self._checked_at < self.interval
-            ):
-                return
+            if not force and not self.reload_due():
+                return  # another thread reloaded while this one waited for the lock
             self._checked_at = clock
             paths = files_below(self.folder, is_rule_file) if self.folder.is_dir() else []
             names = {str(path): path for path in paths}
@@ -84,6 +89,8 @@ class Registry:
             for name, path in names.items():
                 self._reload(self._files.setdefault(name, RuleFileState(name)), path)
             self._check_duplicates()
+        finally:
+            self._lock.release()
 
     def reload_due(self) -> bool:
         """Whether the next lookup looks at the rule files again (and may check some)."""
@@ -96,7 +103,8 @@ class Registry:
 
     def files(self) -> list[RuleFileState]:
         self.refresh()
-        return [self._files[name] for name in sorted(self._files)]
+        files = dict(self._files)  # one copy: a reload in another thread may change the dict
+        return [files[name] for name in sorted(files)]
 
     def engine(self, program: str) -> Engine | None:
         for state in self.files():
