@@ -259,6 +259,29 @@ def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(client.get("/v1/validate")) == {"code": "method-not-allowed", "status": 405}
 
 
+def test_other_methods_on_a_program_endpoint_are_405(client: Any) -> None:
+    response = client.get("/v1/programs/acme-rewards/evaluate")
+    assert problem(response) == {"code": "method-not-allowed", "status": 405}
+    assert response.headers["allow"] == "POST"
+
+
+def test_a_bug_is_a_500_problem_and_logged(
+    client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ruleengine.service import routes
+
+    def broken(*args: Any) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(routes, "answer", broken)
+    response = client.post(
+        "/v1/programs/acme-rewards/evaluate", content=envelope("acme-maria.json", NOW)
+    )
+    assert problem(response) == {"code": "internal", "status": 500}
+    assert "a bug" not in response.text
+    assert any("internal error" in r.message for r in caplog.records)
+
+
 def test_body_limit_is_enforced_before_reading(tmp_path: Path) -> None:
     small = make_client(copy_rules(tmp_path), limits=Limits(max_snapshot_bytes=1_000))
     big = envelope("acme-maria.json", NOW).replace(b"{", b"{" + b" " * 5_000, 1)
@@ -282,6 +305,17 @@ def test_token_is_required_for_all_but_health(tmp_path: Path) -> None:
         response = guarded.get(path)
         assert problem(response) == {"code": "unauthorized", "status": 401}, path
         assert response.headers["www-authenticate"].startswith("Bearer")
+    for action in ("evaluate", "explain", "timeline"):
+        response = guarded.post(
+            f"/v1/programs/acme-rewards/{action}", content=envelope("acme-maria.json", NOW)
+        )
+        assert problem(response) == {"code": "unauthorized", "status": 401}, action
+    signed = guarded.post(
+        "/v1/programs/acme-rewards/evaluate",
+        content=envelope("acme-maria.json", NOW),
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert signed.status_code == 200
     wrong = guarded.get("/v1/programs", headers={"Authorization": "Bearer wrong"})
     assert wrong.status_code == 401
     right = guarded.get("/v1/programs", headers={"Authorization": f"Bearer {TOKEN}"})

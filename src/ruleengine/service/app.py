@@ -22,9 +22,10 @@ from ruleengine import __version__
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.schema_export import SCHEMAS
 from ruleengine.service.config import ServeConfig
-from ruleengine.service.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, ProblemError
+from ruleengine.service.problems import PROBLEM_SCHEMA, ProblemError, problem_response
 from ruleengine.service.registry import Registry
-from ruleengine.service.routes import PROGRAM_CALLS, build_router, program_paths
+from ruleengine.service.requests import ENVELOPE_BYTES
+from ruleengine.service.routes import PROGRAM_CALLS, ProgramEndpoints, build_router, program_paths
 
 log = logging.getLogger("ruleengine.service")
 
@@ -38,15 +39,6 @@ _STATUS_SLUGS = {
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
 }
-
-
-def problem_response(problem: ProblemError) -> Response:
-    return Response(
-        problem.body(),
-        status_code=problem.status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=problem.headers,
-    )
 
 
 class BearerAuth:
@@ -298,6 +290,12 @@ def create_app(config: ServeConfig, *, limits: Limits = DEFAULT_LIMITS) -> FastA
             ProblemError(500, "internal", "Internal error", "an internal error; see the server log")
         )
 
+    # The hot path, in front of the framework; the bearer check (added last) comes before it.
+    app.add_middleware(
+        ProgramEndpoints,
+        registry=registry,
+        body_limit=limits.max_snapshot_bytes + ENVELOPE_BYTES,
+    )
     if config.token is not None:
         app.add_middleware(BearerAuth, token=config.token)
     return app
