@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from ruleengine import cli
+from ruleengine import Engine, cli, load_ruleset
+from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.limits import Limits
 from service_support import (
     EXAMPLE_RULES,
@@ -244,6 +245,21 @@ def test_bad_snapshot_reports_codes_and_json_paths_like_the_cli(client: Any) -> 
         ("RE610", "$.activity[0].at"),
         ("RE610", "$.activity[0].subtotal"),
     ]
+
+
+def test_integers_of_40_digits_are_re614_like_the_cli(client: Any) -> None:
+    text = (EXAMPLE_SNAPSHOTS / "acme-maria.json").read_text(encoding="utf-8")
+    long = text.replace('"subtotal": "42.50"', '"subtotal": ' + "9" * 40, 1)
+    assert long != text
+    with pytest.raises(SnapshotError) as caught:  # what `ruleengine eval` reports
+        Engine(load_ruleset(EXAMPLE_RULES / "acme.yaml")).read_snapshot_text(long)
+    assert [p.code for p in caught.value.problems] == ["RE614"]
+    body = f'{{"snapshot": {long}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert problem(response) == {"code": "RE614", "status": 400}
+    offset = body.index("9" * 40)
+    line, column = body.count("\n", 0, offset) + 1, offset - body.rfind("\n", 0, offset)
+    assert response.json()["detail"].startswith(f"{line}:{column}: ")
 
 
 def test_unknown_program_rule_and_route(client: Any) -> None:

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem
 from ruleengine.expr.coerce import format_path
 from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
+from ruleengine.limits import AMOUNT_DIGITS
 from ruleengine.service.problems import ProblemError
 
 ENVELOPE_BYTES = 4_096  # room around the snapshot for `now`, `explain` and `rule`
@@ -74,7 +75,18 @@ def parse_json(body: bytes) -> Any:
             400, "invalid-json", "Invalid JSON", "the body is not UTF-8 text", code="RE611"
         ) from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, parse_int=_integer)
+    except _LongIntegerError as error:  # as `ruleengine eval` refuses it, before `int` would
+        offset = max(text.find(error.digits), 0)
+        line = text.count("\n", 0, offset) + 1
+        column = offset - text.rfind("\n", 0, offset)
+        raise ProblemError(
+            400,
+            "invalid-json",
+            "Invalid JSON",
+            f"{line}:{column}: a number in the body has more than {AMOUNT_DIGITS} digits",
+            code="RE614",
+        ) from None
     except json.JSONDecodeError as error:
         raise ProblemError(
             400,
@@ -87,10 +99,20 @@ def parse_json(body: bytes) -> Any:
         raise ProblemError(
             400, "invalid-json", "Invalid JSON", "the body is nested too deeply", code="RE614"
         ) from None
-    except ValueError:  # an integer past Python's digit limit: `int` refuses it
-        raise ProblemError(
-            400, "invalid-json", "Invalid JSON", "a number in the body is too long", code="RE614"
-        ) from None
+
+
+class _LongIntegerError(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _integer(text: str) -> int:
+    """A JSON integer, refused past `AMOUNT_DIGITS` digits as `ruleengine eval` refuses it (RE614):
+    no snapshot value needs more, and past 4,300 digits `int` itself raises `ValueError`."""
+    if len(text) > AMOUNT_DIGITS + 1 and len(text.lstrip("-")) > AMOUNT_DIGITS:
+        raise _LongIntegerError(text)
+    return int(text)
 
 
 def parse_now(value: Any) -> datetime:
