@@ -22,6 +22,7 @@ PAGES = {
     "program": "/programs/acme-rewards",
     "customer": "/programs/acme-rewards/customer?snapshot=acme-maria.json&now=2026-06-01T00:00:00Z",
     "check": "/check",
+    "points": "/programs/maple-loyalty/customer?snapshot=maple-nadia.json&now=2026-05-10T00:00:00Z",
 }
 
 
@@ -30,13 +31,15 @@ def main() -> None:
 
     out = ROOT / "docs" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
-    process, base, _ = start_server(EXAMPLE_RULES, "--snapshots", str(EXAMPLE_SNAPSHOTS))
+    process, base = start_server(EXAMPLE_RULES, "--snapshots", str(EXAMPLE_SNAPSHOTS))
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1000, "height": 760})
             for name, path in PAGES.items():
                 page.goto(base + path)
+                if name == "points":  # the balance, coupons and history, below the form
+                    page.locator("#points").scroll_into_view_if_needed()
                 page.screenshot(path=str(out / f"{name}.png"))
                 print(out / f"{name}.png")
             page.goto(base + "/check/scratch?file=0")

@@ -37,6 +37,7 @@ import test_fuzz_edges  # noqa: E402
 import test_fuzz_engine  # noqa: E402
 import test_fuzz_expressions  # noqa: E402
 import test_replay_property  # noqa: E402
+import test_service_robustness  # noqa: E402  # the HTTP API with any code point
 
 MODULES = [
     test_fuzz_expressions,
@@ -45,6 +46,7 @@ MODULES = [
     test_replay_property,
     test_compiler_reference,
     test_fmt,
+    test_service_robustness,
 ]
 CLI = Path(sys.executable).parent / "ruleengine"  # the installed entry point
 

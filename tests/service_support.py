@@ -26,7 +26,15 @@ def copy_rules(folder: Path) -> Path:
     return rules
 
 
-def make_client(rules: Path, *, token: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Any:
+def make_client(
+    rules: Path,
+    *,
+    token: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    reload_interval: float = 0,
+) -> Any:
+    """A test client of the app over `rules`; `reload_interval` 0 (a reload due on every
+    request) sends every program request to the thread pool."""
     from fastapi.testclient import TestClient
 
     from ruleengine.service.app import create_app
@@ -36,7 +44,7 @@ def make_client(rules: Path, *, token: str | None = None, limits: Limits = DEFAU
         rules_dir=str(rules),
         snapshots_dir=str(EXAMPLE_SNAPSHOTS),
         token=token,
-        reload_interval=0,
+        reload_interval=reload_interval,
     )
     return TestClient(create_app(config, limits=limits), raise_server_exceptions=False)
 

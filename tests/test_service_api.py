@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from ruleengine import cli
+from ruleengine import Engine, cli, load_ruleset
+from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.limits import Limits
 from service_support import (
     EXAMPLE_RULES,
@@ -26,9 +27,12 @@ SNAPSHOTS = sorted(p.name for p in EXAMPLE_SNAPSHOTS.glob("*.json"))
 NOWS = ["2026-04-10T00:00:00Z", "2026-06-01T00:00:00Z", "2026-11-15T09:30:00-05:00"]
 
 
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return make_client(copy_rules(tmp_path_factory.mktemp("api")))
+@pytest.fixture(scope="module", params=["thread_pool", "event_loop"])
+def client(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Any:
+    """Every answer is checked on both paths: with reloads due on each request, everything
+    goes to the thread pool; with none due, small bodies are answered on the event loop."""
+    interval = 0.0 if request.param == "thread_pool" else 3600.0
+    return make_client(copy_rules(tmp_path_factory.mktemp("api")), reload_interval=interval)
 
 
 def cli_output(capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -87,6 +91,21 @@ def test_explain_gives_the_bytes_of_ruleengine_explain(
     )
     response = client.post(f"/v1/programs/{program_of(rules)}/explain", content=envelope(name, NOW))
     assert (response.status_code, response.text) == (200, expected)
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_timeline_gives_the_bytes_of_ruleengine_timeline(
+    client: Any, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    rules = rule_file_for(name)
+    snapshot_file = str(EXAMPLE_SNAPSHOTS / name)
+    args = ("timeline", str(rules), "--snapshot", snapshot_file, "--now", NOW, "--format", "json")
+    expected = cli_output(capsys, *args)
+    response = client.post(
+        f"/v1/programs/{program_of(rules)}/timeline", content=envelope(name, NOW)
+    )
+    assert (response.status_code, response.text) == (200, expected)
+    assert response.headers["content-type"] == "application/json"
 
 
 def test_explain_one_rule_and_evaluate_with_explanations(client: Any) -> None:
@@ -203,6 +222,16 @@ def test_bad_requests_are_problems(client: Any, name: str) -> None:
     assert problem(response) == {"code": code, "status": status}
 
 
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [("explain", "explain"), ("timeline", "explain"), ("timeline", "rule"), ("evaluate", "rule")],
+)
+def test_each_endpoint_takes_only_its_own_fields(client: Any, action: str, field: str) -> None:
+    body = envelope("acme-maria.json", NOW, **{field: "x" if field == "rule" else True})
+    response = client.post(f"/v1/programs/acme-rewards/{action}", content=body)
+    assert problem(response) == {"code": "invalid-request", "status": 422}
+
+
 def test_bad_snapshot_reports_codes_and_json_paths_like_the_cli(client: Any) -> None:
     body = (
         b'{"snapshot": {"customer": {"id": 5}, "activity": [{"type": "order"}]},'
@@ -219,6 +248,21 @@ def test_bad_snapshot_reports_codes_and_json_paths_like_the_cli(client: Any) -> 
     ]
 
 
+def test_integers_of_40_digits_are_re614_like_the_cli(client: Any) -> None:
+    text = (EXAMPLE_SNAPSHOTS / "acme-maria.json").read_text(encoding="utf-8")
+    long = text.replace('"subtotal": "42.50"', '"subtotal": ' + "9" * 40, 1)
+    assert long != text
+    with pytest.raises(SnapshotError) as caught:  # what `ruleengine eval` reports
+        Engine(load_ruleset(EXAMPLE_RULES / "acme.yaml")).read_snapshot_text(long)
+    assert [p.code for p in caught.value.problems] == ["RE614"]
+    body = f'{{"snapshot": {long}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert problem(response) == {"code": "RE614", "status": 400}
+    offset = body.index("9" * 40)
+    line, column = body.count("\n", 0, offset) + 1, offset - body.rfind("\n", 0, offset)
+    assert response.json()["detail"].startswith(f"{line}:{column}: ")
+
+
 def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(client.post("/v1/programs/nope/evaluate", content=b"{}")) == {
         "code": "unknown-program",
@@ -230,6 +274,29 @@ def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(response) == {"code": "unknown-rule", "status": 422}
     assert problem(client.get("/v1/nothing-here")) == {"code": "not-found", "status": 404}
     assert problem(client.get("/v1/validate")) == {"code": "method-not-allowed", "status": 405}
+
+
+def test_other_methods_on_a_program_endpoint_are_405(client: Any) -> None:
+    response = client.get("/v1/programs/acme-rewards/evaluate")
+    assert problem(response) == {"code": "method-not-allowed", "status": 405}
+    assert response.headers["allow"] == "POST"
+
+
+def test_a_bug_is_a_500_problem_and_logged(
+    client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ruleengine.service import routes
+
+    def broken(*args: Any) -> str:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(routes, "answer", broken)
+    response = client.post(
+        "/v1/programs/acme-rewards/evaluate", content=envelope("acme-maria.json", NOW)
+    )
+    assert problem(response) == {"code": "internal", "status": 500}
+    assert "a bug" not in response.text
+    assert any("internal error" in r.message for r in caplog.records)
 
 
 def test_body_limit_is_enforced_before_reading(tmp_path: Path) -> None:
@@ -255,6 +322,17 @@ def test_token_is_required_for_all_but_health(tmp_path: Path) -> None:
         response = guarded.get(path)
         assert problem(response) == {"code": "unauthorized", "status": 401}, path
         assert response.headers["www-authenticate"].startswith("Bearer")
+    for action in ("evaluate", "explain", "timeline"):
+        response = guarded.post(
+            f"/v1/programs/acme-rewards/{action}", content=envelope("acme-maria.json", NOW)
+        )
+        assert problem(response) == {"code": "unauthorized", "status": 401}, action
+    signed = guarded.post(
+        "/v1/programs/acme-rewards/evaluate",
+        content=envelope("acme-maria.json", NOW),
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert signed.status_code == 200
     wrong = guarded.get("/v1/programs", headers={"Authorization": "Bearer wrong"})
     assert wrong.status_code == 401
     right = guarded.get("/v1/programs", headers={"Authorization": f"Bearer {TOKEN}"})

@@ -188,6 +188,43 @@ def test_customer_view_follows_now(server: str, page: Any) -> None:
     assert "pick 1 of" in page.inner_text("tr.decision[data-key='loyalty-journey/2'] .rewards")
 
 
+def api_timeline(base: str, program: str, snapshot: str, now: str) -> dict[str, Any]:
+    text = (EXAMPLE_SNAPSHOTS / snapshot).read_text(encoding="utf-8")
+    body = f'{{"snapshot": {text}, "now": "{now}"}}'.encode()
+    request = urllib.request.Request(f"{base}/v1/programs/{program}/timeline", data=body)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        data: dict[str, Any] = json.loads(response.read())
+        return data
+
+
+def test_customer_view_shows_balance_coupons_and_the_points_history(server: str, page: Any) -> None:
+    now = "2026-05-10T00:00:00Z"
+    page.goto(server + f"/programs/maple-loyalty/customer?snapshot=maple-nadia.json&now={now}")
+    result = api_result(server, "maple-loyalty", "maple-nadia.json", now)
+    assert page.inner_text("#balance-active") == f"{result['balance']['active']:,}"
+    assert page.inner_text("#balance-pending") == f"{result['balance']['pending']:,}"
+    redeemable = page.locator("li.redeemable").evaluate_all(
+        "items => items.map(i => i.dataset.program)"
+    )
+    assert redeemable == [r["program"] for r in result["redeemable"]]
+    coupons = page.locator("tr.coupon").evaluate_all("rows => rows.map(r => r.dataset.coupon)")
+    assert coupons == [c["coupon"] for c in result["coupons"]]
+    history = api_timeline(server, "maple-loyalty", "maple-nadia.json", now)
+    kinds = page.locator("#timeline tr.entry").evaluate_all("rows => rows.map(r => r.dataset.kind)")
+    assert kinds == [entry["kind"] for entry in history["entries"]]
+    last = page.locator("#timeline tr.entry").last.inner_text()
+    assert history["entries"][-1]["text"] in last
+
+
+def test_program_preview_shows_ways_to_redeem(server: str, page: Any) -> None:
+    page.goto(server + "/programs/maple-loyalty")
+    five_off = page.inner_text("li.redeem-option[data-program=five-off]")
+    assert five_off.startswith("$5 off your order: 500 points for CA$5.00 off")
+    assert "up to 2 times per month" in five_off
+    per_100 = page.inner_text("li.redeem-option[data-program=dollars-off]")
+    assert "100 points for each CA$1.00 off (at least 200, at most 5,000 points)" in per_100
+
+
 def test_pasted_snapshot_problems_are_shown(server: str, page: Any) -> None:
     page.goto(server + "/programs/acme-rewards/customer?now=2026-06-01T00:00:00Z")
     page.fill("#paste textarea", '{"customer": {"id": 5}, "activity": []}')

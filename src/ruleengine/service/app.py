@@ -7,6 +7,7 @@ processes call (`--workers N`), reading the config the parent put in the environ
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,15 @@ from ruleengine import __version__
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.schema_export import SCHEMAS
 from ruleengine.service.config import ServeConfig
-from ruleengine.service.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, ProblemError
+from ruleengine.service.problems import PROBLEM_SCHEMA, ProblemError, problem_response
 from ruleengine.service.registry import Registry
-from ruleengine.service.routes import build_router
+from ruleengine.service.requests import ENVELOPE_BYTES
+from ruleengine.service.routes import PROGRAM_CALLS, ProgramEndpoints, build_router, program_paths
 
 log = logging.getLogger("ruleengine.service")
 
 OPEN_PATHS = frozenset({"/healthz"})
+EXAMPLE_NOW = "2026-06-01T00:00:00Z"
 TOKEN_COOKIE = "ruleengine_token"
 
 _STATUS_SLUGS = {
@@ -36,15 +39,6 @@ _STATUS_SLUGS = {
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
 }
-
-
-def problem_response(problem: ProblemError) -> Response:
-    return Response(
-        problem.body(),
-        status_code=problem.status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=problem.headers,
-    )
 
 
 class BearerAuth:
@@ -107,7 +101,7 @@ def add_schema(components: dict[str, Any], name: str, schema: dict[str, Any]) ->
     components[name] = _rebase_refs(body)
 
 
-def _request_schema(with_rule: bool) -> dict[str, Any]:
+def _request_schema(action: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "snapshot": {"$ref": "#/components/schemas/Snapshot"},
         "now": {
@@ -122,12 +116,13 @@ def _request_schema(with_rule: bool) -> dict[str, Any]:
             "description": "Add `explanations` to the result",
         },
     }
-    if with_rule:
+    if action == "explain":
         properties["rule"] = {
             "type": ["string", "null"],
             "description": "Explain only this rule (as `--rule`)",
         }
-        del properties["explain"]
+    fields = PROGRAM_CALLS[action][1]
+    properties = {name: schema for name, schema in properties.items() if name in fields}
     return {
         "type": "object",
         "required": ["snapshot", "now"],
@@ -167,20 +162,42 @@ _DIAGNOSTIC_SCHEMA: dict[str, Any] = {
 }
 
 
-def build_openapi(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document; snapshot and result are the very schemas in `schemas/`."""
+def example_requests(snapshots_dir: str | None) -> dict[str, Any]:
+    """Request bodies for the document: each `--snapshots` example with a fixed `now`."""
+    folder = Path(snapshots_dir) if snapshots_dir is not None else None
+    if folder is None or not folder.is_dir():
+        return {}
+    examples: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.json"))[:20]:
+        try:
+            snapshot = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            continue  # the customer page reports it; the document just leaves it out
+        examples[path.stem] = {
+            "summary": path.name,
+            "value": {"snapshot": snapshot, "now": EXAMPLE_NOW},
+        }
+    return examples
+
+
+def build_openapi(app: FastAPI, programs: list[str], examples: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document; snapshot, result and timeline are the very schemas in `schemas/`.
+    `programs` are the programs served now, `examples` example request bodies."""
     document = get_openapi(
         title="ruleengine",
         version=__version__,
         description="Evaluate loyalty rules over HTTP. See docs/service.md.",
         routes=[route for route in app.routes if getattr(route, "include_in_schema", True)],
     )
+    document["paths"].update(program_paths(programs, examples))
+    document["paths"] = dict(sorted(document["paths"].items()))
     components: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     add_schema(components, "Snapshot", SCHEMAS["snapshot"]())
     add_schema(components, "Result", SCHEMAS["result"]())
+    add_schema(components, "Timeline", SCHEMAS["timeline"]())
     components["Problem"] = PROBLEM_SCHEMA
-    components["EvaluateRequest"] = _request_schema(with_rule=False)
-    components["ExplainRequest"] = _request_schema(with_rule=True)
+    for action in PROGRAM_CALLS:
+        components[f"{action.capitalize()}Request"] = _request_schema(action)
     components["Diagnostic"] = _DIAGNOSTIC_SCHEMA
     components["ValidateReport"] = {
         "type": "object",
@@ -242,10 +259,15 @@ def create_app(config: ServeConfig, *, limits: Limits = DEFAULT_LIMITS) -> FastA
 
     app.include_router(build_pages(registry, config, limits))
 
+    documents: dict[tuple[str, ...], dict[str, Any]] = {}  # by the programs served
+
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = build_openapi(app)
-        return app.openapi_schema
+        programs = registry.serving()
+        key = tuple(programs)
+        if key not in documents:
+            documents.clear()
+            documents[key] = build_openapi(app, programs, example_requests(config.snapshots_dir))
+        return documents[key]
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
 
@@ -268,6 +290,12 @@ def create_app(config: ServeConfig, *, limits: Limits = DEFAULT_LIMITS) -> FastA
             ProblemError(500, "internal", "Internal error", "an internal error; see the server log")
         )
 
+    # The hot path, in front of the framework; the bearer check (added last) comes before it.
+    app.add_middleware(
+        ProgramEndpoints,
+        registry=registry,
+        body_limit=limits.max_snapshot_bytes + ENVELOPE_BYTES,
+    )
     if config.token is not None:
         app.add_middleware(BearerAuth, token=config.token)
     return app

@@ -9,7 +9,6 @@ browser sends is looked up among the files the server listed, never joined to a 
 from __future__ import annotations
 
 import hmac
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,14 +27,14 @@ from ruleengine.diagnostics.source import SourceFile
 from ruleengine.engine.decisions import EvaluationResult, Progress, money_text
 from ruleengine.engine.engine import Engine
 from ruleengine.engine.result_text import describe_rewards
-from ruleengine.engine.snapshot import SnapshotError
+from ruleengine.engine.snapshot import Snapshot, SnapshotError
 from ruleengine.limits import Limits
 from ruleengine.rules.ruleset import check_source
 from ruleengine.service.config import ServeConfig
 from ruleengine.service.problems import ProblemError
 from ruleengine.service.registry import Registry, RuleFileState
 from ruleengine.service.requests import parse_now, read_body
-from ruleengine.service.wording import amount_words, program_view
+from ruleengine.service.wording import amount_words, program_view, spending_view
 
 SCRATCH_NAME = "<scratch>"
 TOKEN_COOKIE = "ruleengine_token"
@@ -118,10 +117,23 @@ def journey_steps(engine: Engine, item: Progress) -> list[dict[str, Any]]:
     return steps
 
 
-def customer_context(engine: Engine, result: EvaluationResult) -> dict[str, Any]:
+def points_context(engine: Engine, snapshot: Snapshot, now: datetime) -> dict[str, Any] | None:
+    """Balance, coupons, tier and the points history, for a program that keeps points."""
+    model = engine.ruleset.model
+    if model.points is None and not model.redeeming and model.tiers is None:
+        return None
+    history = engine.timeline(snapshot, now=now).to_json()
+    names = {option.id: option.name for option in model.redeeming}
+    return {"timeline": history["entries"], "names": names}
+
+
+def customer_context(
+    engine: Engine, result: EvaluationResult, points: dict[str, Any] | None = None
+) -> dict[str, Any]:
     names = {m.id: m.name for m in engine.ruleset.model.milestones}
     currency = engine.ruleset.model.currency
     return {
+        "points": points,
         "result": result.to_json(),
         "journeys": [
             {"rule": p.rule, "name": names.get(p.rule, p.rule), "steps": journey_steps(engine, p)}
@@ -145,16 +157,15 @@ def customer_context(engine: Engine, result: EvaluationResult) -> dict[str, Any]
 
 
 def evaluate_for_page(engine: Engine, text: str, now: datetime) -> dict[str, Any]:
+    """A pasted or chosen snapshot's text, read as `ruleengine eval` reads a file: JSON that
+    does not parse (RE611 at its line and column), numbers too long (RE614) and text holding
+    half a surrogate pair (RE610) come back as problems, like every snapshot problem."""
     try:
-        data = json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, RecursionError) as error:
-        message = error.msg if isinstance(error, json.JSONDecodeError) else "nested too deeply"
-        return {"problems": [{"code": "RE611", "path": "$", "message": message, "hint": None}]}
-    try:
-        snapshot = engine.read_snapshot(data, name="<page>")
+        snapshot = engine.read_snapshot_text(text, name="<page>")
     except SnapshotError as error:
         return {"problems": [p.to_dict() for p in error.problems]}
-    return customer_context(engine, engine.evaluate(snapshot, now=now, explain=True))
+    result = engine.evaluate(snapshot, now=now, explain=True)
+    return customer_context(engine, result, points_context(engine, snapshot, now))
 
 
 class SnapshotShelf:
@@ -215,6 +226,7 @@ def build_pages(registry: Registry, config: ServeConfig, limits: Limits) -> APIR
         state = await run_in_threadpool(_program_state, registry, program)
         assert state.engine is not None
         earning, milestones = program_view(state.engine.ruleset.model)
+        redeeming, tiers = spending_view(state.engine.ruleset.model)
         return render(
             "program.html",
             title=state.engine.ruleset.model.name or program,
@@ -223,6 +235,8 @@ def build_pages(registry: Registry, config: ServeConfig, limits: Limits) -> APIR
             ruleset_hash=state.engine.ruleset.hash,
             earning=earning,
             milestones=milestones,
+            redeeming=redeeming,
+            tiers=tiers,
         )
 
     _add_customer_pages(router, registry, shelf, form_limit)
@@ -302,9 +316,10 @@ def _add_check_pages(
         text = text if text is not None else (state.text or "")
         source = SourceFile(SCRATCH_NAME, text)
         result = check_source(source, today=today, now=datetime.now(UTC), limits=limits)
-        earning = milestones = None
+        earning = milestones = redeeming = tiers = None
         if result.ruleset is not None:
             earning, milestones = program_view(result.ruleset.model)
+            redeeming, tiers = spending_view(result.ruleset.model)
         return {
             "file": state.file,
             "index": index,
@@ -312,6 +327,8 @@ def _add_check_pages(
             "found": shown(result.diagnostics),
             "earning": earning,
             "milestones": milestones,
+            "redeeming": redeeming,
+            "tiers": tiers,
         }
 
     def _index(text: str) -> int:

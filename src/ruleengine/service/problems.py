@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.responses import Response
+
 PROBLEM_TYPE_BASE = "https://ruleengine.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -54,6 +56,15 @@ class ProblemError(Exception):
 
     def body(self) -> bytes:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def problem_response(problem: ProblemError) -> Response:
+    return Response(
+        problem.body(),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

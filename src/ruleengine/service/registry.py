@@ -66,15 +66,20 @@ class Registry:
         self._checked_at: float | None = None
 
     def refresh(self, *, force: bool = False) -> None:
-        """Reload every file whose (mtime, size) changed since it was last checked."""
-        with self._lock:
+        """Reload every file whose (mtime, size) changed since it was last checked.
+
+        Unless forced, a refresh never waits: when another thread is reloading (checking and
+        compiling files takes a while), this request is answered from what is loaded now,
+        so a request answered on the event loop cannot be held up by a reload.
+        """
+        if not force and not self.reload_due():
+            return
+        if not self._lock.acquire(blocking=force):
+            return
+        try:
             clock = time.monotonic()
-            if (
-                not force
-                and self._checked_at is not None
-                and clock - self._checked_at < self.interval
-            ):
-                return
+            if not force and not self.reload_due():
+                return  # another thread reloaded while this one waited for the lock
             self._checked_at = clock
             paths = files_below(self.folder, is_rule_file) if self.folder.is_dir() else []
             names = {str(path): path for path in paths}
@@ -84,10 +89,22 @@ class Registry:
             for name, path in names.items():
                 self._reload(self._files.setdefault(name, RuleFileState(name)), path)
             self._check_duplicates()
+        finally:
+            self._lock.release()
+
+    def reload_due(self) -> bool:
+        """Whether the next lookup looks at the rule files again (and may check some)."""
+        checked_at = self._checked_at
+        return checked_at is None or time.monotonic() - checked_at >= self.interval
+
+    def serving(self) -> list[str]:
+        """The program ids served now, sorted."""
+        return sorted(s.program for s in self.files() if s.serving and s.program is not None)
 
     def files(self) -> list[RuleFileState]:
         self.refresh()
-        return [self._files[name] for name in sorted(self._files)]
+        files = dict(self._files)  # one copy: a reload in another thread may change the dict
+        return [files[name] for name in sorted(files)]
 
     def engine(self, program: str) -> Engine | None:
         for state in self.files():

@@ -8,6 +8,8 @@ than the limit in memory. JSON numbers with a fraction become `Decimal`, as in `
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,7 +17,10 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem
+from ruleengine.expr.coerce import format_path
 from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
+from ruleengine.limits import AMOUNT_DIGITS
 from ruleengine.service.problems import ProblemError
 
 ENVELOPE_BYTES = 4_096  # room around the snapshot for `now`, `explain` and `rule`
@@ -70,7 +75,18 @@ def parse_json(body: bytes) -> Any:
             400, "invalid-json", "Invalid JSON", "the body is not UTF-8 text", code="RE611"
         ) from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=Decimal, parse_int=_integer)
+    except _LongIntegerError as error:  # as `ruleengine eval` refuses it, before `int` would
+        offset = max(text.find(error.digits), 0)
+        line = text.count("\n", 0, offset) + 1
+        column = offset - text.rfind("\n", 0, offset)
+        raise ProblemError(
+            400,
+            "invalid-json",
+            "Invalid JSON",
+            f"{line}:{column}: a number in the body has more than {AMOUNT_DIGITS} digits",
+            code="RE614",
+        ) from None
     except json.JSONDecodeError as error:
         raise ProblemError(
             400,
@@ -83,10 +99,20 @@ def parse_json(body: bytes) -> Any:
         raise ProblemError(
             400, "invalid-json", "Invalid JSON", "the body is nested too deeply", code="RE614"
         ) from None
-    except ValueError:  # an integer past Python's digit limit: `int` refuses it
-        raise ProblemError(
-            400, "invalid-json", "Invalid JSON", "a number in the body is too long", code="RE614"
-        ) from None
+
+
+class _LongIntegerError(ValueError):
+    def __init__(self, digits: str) -> None:
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _integer(text: str) -> int:
+    """A JSON integer, refused past `AMOUNT_DIGITS` digits as `ruleengine eval` refuses it (RE614):
+    no snapshot value needs more, and past 4,300 digits `int` itself raises `ValueError`."""
+    if len(text) > AMOUNT_DIGITS + 1 and len(text.lstrip("-")) > AMOUNT_DIGITS:
+        raise _LongIntegerError(text)
+    return int(text)
 
 
 def parse_now(value: Any) -> datetime:
@@ -106,16 +132,17 @@ def parse_now(value: Any) -> datetime:
     return moment
 
 
-def parse_evaluate_request(body: bytes, *, with_rule: bool) -> EvaluateRequest:
+def parse_evaluate_request(body: bytes, *, fields: frozenset[str]) -> EvaluateRequest:
+    """The body of evaluate, explain or timeline: a JSON object with `snapshot`, `now` and
+    the optional ones of `fields`; anything else is a 422 problem."""
     data = parse_json(body)
     if not isinstance(data, dict):
         raise _invalid('the body must be a JSON object: {"snapshot": {...}, "now": "..."}')
-    allowed = (
-        {"snapshot", "now", "explain", "rule"} if with_rule else {"snapshot", "now", "explain"}
-    )
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(set(data) - fields)
     if unknown:
-        raise _invalid(f"unknown field `{unknown[0]}`; the fields are {', '.join(sorted(allowed))}")
+        raise _invalid(
+            f"unknown field {_quoted(unknown[0])}; the fields are {', '.join(sorted(fields))}"
+        )
     if "snapshot" not in data:
         raise _invalid(
             "`snapshot` is required: the customer snapshot (schemas/snapshot.schema.json)"
@@ -126,4 +153,45 @@ def parse_evaluate_request(body: bytes, *, with_rule: bool) -> EvaluateRequest:
     rule = data.get("rule")
     if rule is not None and not isinstance(rule, str):
         raise _invalid("`rule` must be a rule id (a string)")
+    if rule is not None and _SURROGATE.search(rule):
+        raise _invalid(f"`rule` holds half of a surrogate pair: {rule!a}")
+    if _ESCAPED_SURROGATE.search(body):
+        problems = list(surrogate_problems(data["snapshot"]))
+        if problems:
+            raise SnapshotError(problems, "<request>")
     return EvaluateRequest(data["snapshot"], parse_now(data.get("now")), explain, rule)
+
+
+def _quoted(text: str) -> str:
+    """`text` in backticks, with anything no encoding can write (half a surrogate pair)
+    escaped, so a problem can always be sent."""
+    return f"`{text}`" if _SURROGATE.search(text) is None else ascii(text)
+
+
+# Half of a surrogate pair can only come from a JSON escape (`"\\uD800"`); UTF-8 has no bytes
+# for one. Only a body with such an escape is searched, so the common case costs one scan.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_problems(data: Any) -> Iterator[SnapshotProblem]:
+    """RE610, as `ruleengine eval` reports it, for every text or key in the snapshot holding
+    half of a surrogate pair (paired halves join up when JSON is read): no encoding can write
+    one, so the result or a problem naming it could not be sent."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found is not None:
+                yield SnapshotProblem(
+                    "RE610",
+                    format_path(path),
+                    f"`\\u{ord(found.group()):04X}` is half of a surrogate pair, not a character",
+                    "write the character itself, or both halves of the pair",
+                )
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack.append((key, path) if _SURROGATE.search(key) else (item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, index)) for index, item in reversed(list(enumerate(value))))

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ruleengine.engine.wording import money
-from ruleengine.rules.models import EarningRule, Milestone, Reward, RewardSpec, RuleSetFile
+from ruleengine.rules.models import (
+    EarningRule,
+    Milestone,
+    RedeemingProgram,
+    Reward,
+    RewardSpec,
+    RuleSetFile,
+    TierBasis,
+    Tiers,
+)
 
 TRIGGERS = {
     "order": "Place an order",
@@ -180,3 +189,81 @@ def program_view(model: RuleSetFile) -> tuple[list[EarningView], list[MilestoneV
         [earning_view(rule) for rule in model.earning],
         [milestone_view(m, model.currency) for m in model.milestones],
     )
+
+
+# -- spending points and VIP tiers ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemView:
+    id: str
+    name: str
+    cost: str  # "500 points" or "100 points per $1.00 off, 200 to 5,000 points"
+    when: str | None
+    limit: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TierView:
+    id: str
+    name: str
+    threshold: str  # "$250.00 spent", "1,000 points earned", "from the start"
+    reward: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TiersView:
+    basis: str  # "money spent, in the calendar year"
+    levels: tuple[TierView, ...]
+
+
+def redeem_view(option: RedeemingProgram, currency: str) -> RedeemView:
+    reward = reward_words(option.reward, currency)
+    if option.cost is not None:
+        cost = f"{option.cost:,} points for {reward}"
+    else:
+        cost = f"{option.points_per or 0:,} points for each {reward}"
+        bounds = [
+            f"at least {option.min_points:,}" if option.min_points else "",
+            f"at most {option.max_points:,}" if option.max_points else "",
+        ]
+        if any(bounds):
+            cost += f" ({', '.join(b for b in bounds if b)} points)"
+    limit = (
+        f"up to {option.limit.times} times per {option.limit.per.value}" if option.limit else None
+    )
+    return RedeemView(option.id, option.name, cost, _text(option.when), limit, option.enabled)
+
+
+_BASIS = {
+    TierBasis.POINTS_EARNED: "points earned",
+    TierBasis.AMOUNT_SPENT: "money spent",
+    TierBasis.ORDERS_COUNT: "orders placed",
+}
+_PERIOD = {
+    "lifetime": "since joining",
+    "calendar_year": "in the calendar year",
+    "rolling_12mo": "in the last twelve months",
+}
+
+
+def tiers_view(tiers: Tiers, currency: str) -> TiersView:
+    levels = tuple(
+        TierView(
+            level.id,
+            level.name,
+            "from the start"
+            if level.threshold == 0
+            else amount_words(tiers.basis.value, level.threshold, currency),
+            offer_words(level.reward, currency) if level.reward is not None else None,
+        )
+        for level in tiers.levels
+    )
+    return TiersView(f"{_BASIS[tiers.basis]}, {_PERIOD[tiers.period.value]}", levels)
+
+
+def spending_view(model: RuleSetFile) -> tuple[list[RedeemView], TiersView | None]:
+    """Ways to spend points and the tier ladder, for the program preview."""
+    tiers = tiers_view(model.tiers, model.currency) if model.tiers is not None else None
+    return [redeem_view(option, model.currency) for option in model.redeeming], tiers
