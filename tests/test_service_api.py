@@ -108,6 +108,24 @@ def test_timeline_gives_the_bytes_of_ruleengine_timeline(
     assert response.headers["content-type"] == "application/json"
 
 
+@pytest.mark.parametrize(
+    ("name", "rule"), [("aurora-lea.json", "tiers"), ("aurora-lea.json", "ten-off")]
+)
+def test_explain_takes_every_id_the_cli_takes(
+    client: Any, capsys: pytest.CaptureFixture[str], name: str, rule: str
+) -> None:
+    """`tiers` ("why didn't I level up?") and redeeming options, as `explain --rule` takes them."""
+    rules = rule_file_for(name)
+    snapshot_file = str(EXAMPLE_SNAPSHOTS / name)
+    args = ("explain", str(rules), "--snapshot", snapshot_file, "--now", NOW, "--rule", rule)
+    expected = cli_output(capsys, *args, "--format", "json")
+    response = client.post(
+        f"/v1/programs/{program_of(rules)}/explain", content=envelope(name, NOW, rule=rule)
+    )
+    assert (response.status_code, response.text) == (200, expected)
+    assert {e["rule"] for e in response.json()} == {rule}
+
+
 def test_explain_one_rule_and_evaluate_with_explanations(client: Any) -> None:
     one = client.post(
         "/v1/programs/acme-rewards/explain",

@@ -143,10 +143,7 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
 def command_explain(args: argparse.Namespace) -> int:
     engine = load_engine(args.rules, args)
     snapshot = read_snapshot(engine, args.snapshot if args.snapshot is not None else "-")
-    model = engine.ruleset.model
-    ids = [r.id for r in [*model.earning, *model.milestones, *model.redeeming]]
-    if model.tiers is not None:
-        ids.append("tiers")  # "why didn't I level up?"
+    ids = engine.explainable_rules()  # `tiers` asks "why didn't I level up?"
     if args.rule is not None and args.rule not in ids:
         known = ", ".join(f"`{i}`" for i in ids) or "none"
         raise UsageError(f"no rule `{args.rule}` in {args.rules}; its rules are {known}")

@@ -183,6 +183,17 @@ class Engine:
             ledger.balance,
         )
 
+    def explainable_rules(self) -> list[str]:
+        """The ids `explain(rule=...)` takes, in rule-file order: earning rules, milestones,
+        redeeming options, and `tiers` when the ruleset has them."""
+        model = self.ruleset.model
+        return (
+            [r.id for r in model.earning]
+            + [m.id for m in model.milestones]
+            + [p.id for p in model.redeeming]
+            + (["tiers"] if model.tiers is not None else [])
+        )
+
     def explain(
         self, snapshot: Snapshot | Mapping[str, Any], *, now: datetime, rule: str | None = None
     ) -> list[Explanation]:
@@ -192,12 +203,7 @@ class Engine:
         about has at least one explanation: one that had nothing to decide says why (disabled,
         the customer excluded, not active yet, or no activity of its trigger before `now`)."""
         model = self.ruleset.model
-        ids = (
-            [r.id for r in model.earning]
-            + [m.id for m in model.milestones]
-            + [p.id for p in model.redeeming]
-            + (["tiers"] if model.tiers is not None else [])
-        )
+        ids = self.explainable_rules()
         if rule is not None and rule not in ids:
             raise ValueError(f"no rule `{rule}`; the rules are {', '.join(f'`{i}`' for i in ids)}")
         if not isinstance(snapshot, Snapshot):

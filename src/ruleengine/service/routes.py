@@ -161,11 +161,10 @@ def evaluate_text(engine: Engine, request: EvaluateRequest) -> str:
 
 def explain_text(engine: Engine, request: EvaluateRequest) -> str:
     """What `ruleengine explain --format json [--rule ID]` prints."""
-    model = engine.ruleset.model
-    rule_ids = {rule.id for rule in model.earning} | {rule.id for rule in model.milestones}
-    if request.rule is not None and request.rule not in rule_ids:
+    if request.rule is not None and request.rule not in engine.explainable_rules():
+        program = engine.ruleset.model.program
         raise ProblemError(
-            422, "unknown-rule", "Unknown rule", f"no rule `{request.rule}` in {model.program}"
+            422, "unknown-rule", "Unknown rule", f"no rule `{request.rule}` in {program}"
         )
     snapshot = read_snapshot(engine, request.snapshot)
     explanations = engine.explain(snapshot, now=request.now, rule=request.rule)
