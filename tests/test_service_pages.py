@@ -216,6 +216,19 @@ def test_customer_view_shows_balance_coupons_and_the_points_history(server: str,
     assert history["entries"][-1]["text"] in last
 
 
+def test_customer_view_shows_the_vip_tier_and_the_way_to_the_next(server: str, page: Any) -> None:
+    now = "2026-06-01T00:00:00Z"
+    page.goto(server + f"/programs/aurora-beauty/customer?snapshot=aurora-lea.json&now={now}")
+    tier = api_result(server, "aurora-beauty", "aurora-lea.json", now)["tier"]
+    assert page.get_attribute("#tier", "data-tier") == tier["current"] == "gold"
+    assert page.inner_text("#tier-name") == tier["name"]
+    assert f"order {tier['qualifying']}" in page.inner_text("#tier")
+    assert page.inner_text("#tier-amount") == "€330.00 of €1,000.00 spent"
+    assert page.inner_text("#tier-next").startswith("spend €670.00 more to reach Platinum")
+    bar = page.locator("#tier-progress")
+    assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("330.00", "1000.00")
+
+
 def test_program_preview_shows_ways_to_redeem(server: str, page: Any) -> None:
     page.goto(server + "/programs/maple-loyalty")
     five_off = page.inner_text("li.redeem-option[data-program=five-off]")

@@ -34,7 +34,7 @@ from ruleengine.service.config import ServeConfig
 from ruleengine.service.problems import ProblemError
 from ruleengine.service.registry import Registry, RuleFileState
 from ruleengine.service.requests import parse_now, read_body
-from ruleengine.service.wording import amount_words, program_view, spending_view
+from ruleengine.service.wording import amount_words, program_view, spending_view, tier_progress
 
 SCRATCH_NAME = "<scratch>"
 TOKEN_COOKIE = "ruleengine_token"
@@ -131,10 +131,14 @@ def customer_context(
     engine: Engine, result: EvaluationResult, points: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     names = {m.id: m.name for m in engine.ruleset.model.milestones}
-    currency = engine.ruleset.model.currency
+    model = engine.ruleset.model
+    currency = model.currency
+    shown = result.to_json()
+    tier = shown.get("tier")
     return {
         "points": points,
-        "result": result.to_json(),
+        "tier": tier_progress(model.tiers, tier, currency) if model.tiers and tier else None,
+        "result": shown,
         "journeys": [
             {"rule": p.rule, "name": names.get(p.rule, p.rule), "steps": journey_steps(engine, p)}
             for p in result.progress

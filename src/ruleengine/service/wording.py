@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from ruleengine.engine.wording import money
 from ruleengine.rules.models import (
@@ -267,3 +268,54 @@ def spending_view(model: RuleSetFile) -> tuple[list[RedeemView], TiersView | Non
     """Ways to spend points and the tier ladder, for the program preview."""
     tiers = tiers_view(model.tiers, model.currency) if model.tiers is not None else None
     return [redeem_view(option, model.currency) for option in model.redeeming], tiers
+
+
+@dataclass(frozen=True, slots=True)
+class TierProgress:
+    """A customer's VIP tier as the customer view shows it: the level, since when and why,
+    and a bar from the tier points counted so far to the next level's threshold."""
+
+    current: str
+    name: str
+    since: str | None  # the local day the level was reached; None for the first level
+    qualifying: str | None
+    value: Decimal  # the bar: tier points so far, capped at `maximum`
+    maximum: Decimal
+    amount: str  # "€330.00 of €1,000.00 spent", or "3 orders: the top level"
+    next: str | None  # "€670.00 more to reach Platinum"
+    period_end: str | None
+
+
+def tier_progress(tiers: Tiers, tier: dict[str, Any], currency: str) -> TierProgress:
+    """The result's `tier` field in a customer's words (money in the ruleset currency)."""
+    metric = tiers.basis.value
+    names = {level.id: level.name for level in tiers.levels}
+    points = Decimal(str(tier["tier_points"]))
+    since = tier["since"][:10] if tier["since"] else None
+    period_end = tier["period_end"]
+    if tier["next"] is None:
+        amount = f"{amount_words(metric, _shown(points), currency)}: the top level"
+        return TierProgress(
+            tier["current"], tier["name"], since, tier["qualifying"], Decimal(1), Decimal(1),
+            amount, None, period_end,
+        )  # fmt: skip
+    remaining = Decimal(str(tier["remaining"]))
+    target = points + remaining
+    done = amount_words(metric, _shown(points), currency)
+    amount = f"{done.split(' ', 1)[0]} of {amount_words(metric, _shown(target), currency)}"
+    more = {
+        TierBasis.AMOUNT_SPENT: f"spend {money(remaining, currency)} more",
+        TierBasis.POINTS_EARNED: f"earn {_shown(remaining):,} more points",
+        TierBasis.ORDERS_COUNT: f"place {_shown(remaining):,} more "
+        + ("order" if remaining == 1 else "orders"),
+    }[tiers.basis]
+    return TierProgress(
+        tier["current"], tier["name"], since, tier["qualifying"],
+        max(min(points, target), Decimal(0)), target, amount,
+        f"{more} to reach {names.get(tier['next'], tier['next'])}", period_end,
+    )  # fmt: skip
+
+
+def _shown(amount: Decimal) -> Decimal | int:
+    """Whole counts as integers (`3 orders`), money as it is."""
+    return int(amount) if amount == amount.to_integral_value() else amount
