@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import pydantic
@@ -29,6 +27,14 @@ from ruleengine.engine.activity import (
     TierSet,
     from_model,
     optional_utc,
+)
+from ruleengine.engine.snapshot_json import (
+    LongIntegerError,
+    SnapshotError,
+    SnapshotProblem,
+    loads_exact,
+    may_hold_surrogates,
+    surrogate_problems,
 )
 from ruleengine.engine.snapshot_models import (
     ACTIVITY_TYPES,
@@ -51,7 +57,6 @@ from ruleengine.engine.snapshot_models import (
     TierRecalculationIn,
 )
 from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
-from ruleengine.errors import RuleEngineError
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, json_depth
@@ -88,51 +93,6 @@ __all__ = [
 
 
 # -- reading --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SnapshotProblem:
-    """One thing wrong with a snapshot, at a JSON path (`$` for the snapshot as a whole).
-
-    `line` and `column` (1-based) are set when the problem is at a place in the snapshot's
-    text rather than at a value: JSON that does not parse (RE611).
-    """
-
-    code: str
-    path: str
-    message: str
-    hint: str | None = None
-    line: int | None = None
-    column: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "path": self.path, "message": self.message, "hint": self.hint}
-
-    def to_json(self) -> dict[str, Any]:
-        """The problem as JSON output gives it (`eval --snapshots`): `code`, `path` and
-        `message`, then `hint`, `line` and `column` when there are any."""
-        data: dict[str, Any] = {"code": self.code, "path": self.path, "message": self.message}
-        if self.hint is not None:
-            data["hint"] = self.hint
-        if self.line is not None:
-            data["line"] = self.line
-            data["column"] = self.column
-        return data
-
-
-class SnapshotError(RuleEngineError, ValueError):
-    """A snapshot that does not fit the contract; carries every problem found. It pickles
-    (with its problems), so worker processes can return it."""
-
-    def __init__(self, problems: Sequence[SnapshotProblem], name: str = "<snapshot>") -> None:
-        self.problems = list(problems)
-        self.name = name
-        first = self.problems[0]
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__(f"{name}: {first.path}: {first.code} {first.message}{more}")
-
-    def __reduce__(self) -> tuple[type[SnapshotError], tuple[list[SnapshotProblem], str]]:
-        return type(self), (self.problems, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,15 +203,15 @@ def read_snapshot_text(
     if len(text) > limit:  # characters, at least as many bytes: refused before parsing
         raise SnapshotError([snapshot_too_large(limits)], where)
     try:
-        data = json.loads(text, parse_float=Decimal, parse_int=_integer)
-    except _LongIntegerError as error:  # before Python's own digit limit raises ValueError
-        offset = max(text.find(error.digits), 0)
+        data = loads_exact(text)
+    except LongIntegerError as error:  # before Python's own digit limit raises ValueError
+        at_line, column = error.position(text, line or 1)
         problem = SnapshotProblem(
             "RE614",
             "$",
             f"a number in the snapshot has more than {AMOUNT_DIGITS} digits",
-            line=(line or 1) + text.count("\n", 0, offset),
-            column=offset - text.rfind("\n", 0, offset),
+            line=at_line,
+            column=column,
         )
         raise SnapshotError([problem], where) from None
     except json.JSONDecodeError as error:
@@ -266,8 +226,8 @@ def read_snapshot_text(
     except RecursionError:  # the standard parser recurses once per nesting level
         problem = SnapshotProblem("RE614", "$", "the snapshot is nested too deeply")
         raise SnapshotError([problem], where) from None
-    if _ESCAPED_SURROGATE.search(text):  # only an escape makes one; paired halves join up
-        problems = list(_surrogates(data))
+    if may_hold_surrogates(text):
+        problems = list(surrogate_problems(data))
         if problems:
             raise SnapshotError(problems, where)
     return read_snapshot(
@@ -279,49 +239,6 @@ def read_snapshot_text(
         tiers=tiers,
         whole_tier_points=whole_tier_points,
     )
-
-
-_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _surrogates(data: Any) -> Iterator[SnapshotProblem]:
-    """RE610 for every text (or key) holding half of a surrogate pair: no encoding can write
-    it, so an id or a tag holding one would fail every output that names it."""
-    stack: list[tuple[Any, JsonPath]] = [(data, ())]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, str):
-            found = _SURROGATE.search(value)
-            if found is not None:
-                yield SnapshotProblem(
-                    "RE610",
-                    format_path(path),
-                    f"`\\u{ord(found.group()):04X}` is half of a surrogate pair, not a character",
-                    "write the character itself, or both halves of the pair",
-                )
-        elif isinstance(value, dict):
-            for key, item in reversed(value.items()):
-                if _SURROGATE.search(key):
-                    stack.append((key, path))
-                else:
-                    stack.append((item, (*path, key)))
-        elif isinstance(value, list):
-            stack.extend((item, (*path, index)) for index, item in reversed(list(enumerate(value))))
-
-
-class _LongIntegerError(Exception):
-    def __init__(self, digits: str) -> None:
-        super().__init__(digits)
-        self.digits = digits
-
-
-def _integer(text: str) -> int:
-    """A JSON integer, refused past `AMOUNT_DIGITS` digits: no snapshot value needs more, and
-    past 4,300 digits `int` itself raises `ValueError`."""
-    if len(text) > AMOUNT_DIGITS + 1 and len(text.lstrip("-")) > AMOUNT_DIGITS:
-        raise _LongIntegerError(text)
-    return int(text)
 
 
 def _read_with_models(

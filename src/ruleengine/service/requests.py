@@ -8,17 +8,20 @@ than the limit in memory. JSON numbers with a fraction become `Decimal`, as in `
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
 
-from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem
-from ruleengine.expr.coerce import format_path
+from ruleengine.engine.snapshot_json import (
+    SURROGATE,
+    LongIntegerError,
+    SnapshotError,
+    loads_exact,
+    may_hold_surrogates,
+    surrogate_problems,
+)
 from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.limits import AMOUNT_DIGITS
 from ruleengine.service.problems import ProblemError
@@ -75,11 +78,9 @@ def parse_json(body: bytes) -> Any:
             400, "invalid-json", "Invalid JSON", "the body is not UTF-8 text", code="RE611"
         ) from None
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=_integer)
-    except _LongIntegerError as error:  # as `ruleengine eval` refuses it, before `int` would
-        offset = max(text.find(error.digits), 0)
-        line = text.count("\n", 0, offset) + 1
-        column = offset - text.rfind("\n", 0, offset)
+        return loads_exact(text)
+    except LongIntegerError as error:  # as `ruleengine eval` refuses it, before `int` would
+        line, column = error.position(text)
         raise ProblemError(
             400,
             "invalid-json",
@@ -99,20 +100,6 @@ def parse_json(body: bytes) -> Any:
         raise ProblemError(
             400, "invalid-json", "Invalid JSON", "the body is nested too deeply", code="RE614"
         ) from None
-
-
-class _LongIntegerError(ValueError):
-    def __init__(self, digits: str) -> None:
-        super().__init__(digits)
-        self.digits = digits
-
-
-def _integer(text: str) -> int:
-    """A JSON integer, refused past `AMOUNT_DIGITS` digits as `ruleengine eval` refuses it (RE614):
-    no snapshot value needs more, and past 4,300 digits `int` itself raises `ValueError`."""
-    if len(text) > AMOUNT_DIGITS + 1 and len(text.lstrip("-")) > AMOUNT_DIGITS:
-        raise _LongIntegerError(text)
-    return int(text)
 
 
 def parse_now(value: Any) -> datetime:
@@ -153,9 +140,9 @@ def parse_evaluate_request(body: bytes, *, fields: frozenset[str]) -> EvaluateRe
     rule = data.get("rule")
     if rule is not None and not isinstance(rule, str):
         raise _invalid("`rule` must be a rule id (a string)")
-    if rule is not None and _SURROGATE.search(rule):
+    if rule is not None and SURROGATE.search(rule):
         raise _invalid(f"`rule` holds half of a surrogate pair: {rule!a}")
-    if _ESCAPED_SURROGATE.search(body):
+    if may_hold_surrogates(body):
         problems = list(surrogate_problems(data["snapshot"]))
         if problems:
             raise SnapshotError(problems, "<request>")
@@ -165,33 +152,4 @@ def parse_evaluate_request(body: bytes, *, fields: frozenset[str]) -> EvaluateRe
 def _quoted(text: str) -> str:
     """`text` in backticks, with anything no encoding can write (half a surrogate pair)
     escaped, so a problem can always be sent."""
-    return f"`{text}`" if _SURROGATE.search(text) is None else ascii(text)
-
-
-# Half of a surrogate pair can only come from a JSON escape (`"\\uD800"`); UTF-8 has no bytes
-# for one. Only a body with such an escape is searched, so the common case costs one scan.
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def surrogate_problems(data: Any) -> Iterator[SnapshotProblem]:
-    """RE610, as `ruleengine eval` reports it, for every text or key in the snapshot holding
-    half of a surrogate pair (paired halves join up when JSON is read): no encoding can write
-    one, so the result or a problem naming it could not be sent."""
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
-    while stack:
-        value, path = stack.pop()
-        if isinstance(value, str):
-            found = _SURROGATE.search(value)
-            if found is not None:
-                yield SnapshotProblem(
-                    "RE610",
-                    format_path(path),
-                    f"`\\u{ord(found.group()):04X}` is half of a surrogate pair, not a character",
-                    "write the character itself, or both halves of the pair",
-                )
-        elif isinstance(value, dict):
-            for key, item in reversed(value.items()):
-                stack.append((key, path) if _SURROGATE.search(key) else (item, (*path, key)))
-        elif isinstance(value, list):
-            stack.extend((item, (*path, index)) for index, item in reversed(list(enumerate(value))))
+    return f"`{text}`" if SURROGATE.search(text) is None else ascii(text)
