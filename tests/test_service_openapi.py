@@ -94,6 +94,7 @@ def test_program_parameter_names_the_programs_served(document: dict[str, Any]) -
     (parameter,) = operation["parameters"]
     assert parameter["schema"]["enum"] == [
         "acme-rewards",
+        "aurora-beauty",
         "greenleaf-market",
         "maple-loyalty",
         "northwind-coffee",
