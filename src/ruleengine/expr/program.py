@@ -29,7 +29,8 @@ from ruleengine.expr.ast import (
 )
 from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.closures import _DECIMAL_OPERATIONS, Fail, Fn, same_error
-from ruleengine.expr.compiler import CONTEXT, DYNAMIC, Compiler, NeedsContextError
+from ruleengine.expr.compiler import Compiler
+from ruleengine.expr.compiler_base import CONTEXT, DYNAMIC, NeedsContextError
 from ruleengine.expr.functions import FUNCTIONS
 from ruleengine.expr.runtime import EvalContext
 from ruleengine.expr.types import (

@@ -123,6 +123,23 @@ def _mark(reads: Reads, path: tuple[str, ...], *, whole: bool) -> None:
         level[last] = {}
 
 
+def lazy_reader(roots: Mapping[str, Type], nodes: list[Expr]) -> Reader:
+    """`compile_reader(roots, reads_of(nodes))`, built on the first call rather than now.
+
+    Compiling an expression (what `validate` and an editor do many times) then does not pay
+    for the reader, which only a host's `evaluate`, `read` or `bind(convert=True)` use; the
+    cost is one list lookup per call. Building twice in a race gives the same function.
+    """
+    built: list[Reader] = []
+
+    def read(variables: Mapping[str, Any]) -> dict[str, Any]:
+        if not built:
+            built.append(compile_reader(roots, reads_of(nodes)))
+        return built[0](variables)
+
+    return read
+
+
 def compile_reader(roots: Mapping[str, Type], reads: Reads) -> Reader:
     """One function converting the values `reads` names, from the host's variables.
 
