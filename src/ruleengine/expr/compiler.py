@@ -309,12 +309,12 @@ class Compiler(CompilerBase):
         op = node.op
         left_type, right_type = self.type_of(node.left), self.type_of(node.right)
         a, b = left.fn, right.fn
-        if isinstance(left_type, DateType | DateTimeType) and isinstance(right_type, DurationType):
+        if isinstance(left_type, (DateType, DateTimeType)) and isinstance(right_type, DurationType):
             sign = 1 if op is BinaryOperator.ADD else -1
             return self._shift(node, a, b, sign, left, right)
-        if isinstance(left_type, DurationType) and isinstance(right_type, DateType | DateTimeType):
+        if isinstance(left_type, DurationType) and isinstance(right_type, (DateType, DateTimeType)):
             return self._shift(node, b, a, 1, left, right)
-        if isinstance(left_type, DateType | DateTimeType):  # difference of two days or instants
+        if isinstance(left_type, (DateType, DateTimeType)):  # difference of two days or instants
             return self._fold(lambda v: _difference(a(v), b(v)), left, right)
         if isinstance(right_type, DurationType) and op is BinaryOperator.MUL:
             return self._fold(_duration_arithmetic(op, b, a), left, right)  # `2 * 90d`

@@ -70,7 +70,7 @@ class CompilerBase:
 
     def compile(self, node: Expr) -> Code:
         code = self._compile(node)
-        if isinstance(node, Call | Conditional | ListExpr) and self._needs_decimal(node):
+        if isinstance(node, (Call, Conditional, ListExpr)) and self._needs_decimal(node):
             # A whole-number literal that joined money or decimals (`min(order.subtotal, 40)`,
             # `if c then 1 else 2.5`, `[1, 2.5]`) becomes a Decimal, as its type says.
             if code.constant:
@@ -90,7 +90,7 @@ class CompilerBase:
         if isinstance(node, Conditional):
             # Both branches already give Decimals (or null): nothing to convert.
             return not all(
-                _is_decimal(t) or isinstance(t, NullType | NeverType)
+                _is_decimal(t) or isinstance(t, (NullType, NeverType))
                 for t in (self.type_of(node.then_branch), self.type_of(node.else_branch))
             )
         if isinstance(node, Call):
@@ -145,7 +145,7 @@ class CompilerBase:
                 return self._fold(lambda v: len(x(v)), only)
             if name in ("days_since", "days_until"):
                 return self._days(name, x, arg_type, only)
-            if name == "round" and isinstance(arg_type, DecimalType | MoneyType):
+            if name == "round" and isinstance(arg_type, (DecimalType, MoneyType)):
                 half_up = decimal.ROUND_HALF_UP
                 return self._fold(lambda v: int(x(v).to_integral_value(rounding=half_up)), only)
             ctx = self.ctx if isinstance(self.ctx, EvalContext) else None  # not read by these

@@ -103,7 +103,7 @@ def _walk(node: Expr, item: tuple[str, ...] | None, reads: Reads) -> None:
 
 def _walk_indices(node: Expr, item: tuple[str, ...] | None, reads: Reads) -> None:
     """The index expressions inside a path (`order.items[i].sku` reads `i` too)."""
-    while isinstance(node, FieldAccess | Index):
+    while isinstance(node, (FieldAccess, Index)):
         if isinstance(node, Index):
             _walk(node.index, item, reads)
         node = node.target
@@ -187,7 +187,7 @@ def _converter(t: Type, reads: Reads | None, suffix: JsonPath) -> Converter:
         return lambda value, at: value if type(value) is int else slow(value, at)
     if isinstance(t, BoolType):
         return lambda value, at: value if type(value) is bool else slow(value, at)
-    if isinstance(t, MoneyType | DecimalType):
+    if isinstance(t, (MoneyType, DecimalType)):
         return _amount(slow)
     return slow
 
