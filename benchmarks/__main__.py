@@ -329,7 +329,7 @@ def startup_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
 
     del quick, rounds
     table = _table(["what", "seconds"], [[k, f"{v:.3f}"] for k, v in full.startup().items()])
-    return [("Start-up (fresh interpreter, best of 3)", table)]
+    return [("Start-up (fresh interpreter, best of 5)", table)]
 
 
 BACKTEST_CUSTOMERS = {"quick": 2_000, "full": 20_000}
