@@ -1,8 +1,10 @@
-"""The compiled expression grammar, built once per process and only when first needed.
+"""The expression grammar: lark's parser for it, and the generated tables made from it.
 
-Building an LALR table takes a noticeable fraction of a second, and most commands (formatting a
-snapshot, printing the error reference) never parse an expression, so `lark` is imported and the
-table built lazily, then cached for the life of the process.
+Text that parses is parsed on `parse_tables`, lark's LALR(1) tables for this grammar written
+out as Python literals by `generate_tables` (`python -m ruleengine.expr.grammar`), by the
+small driver in `lalr.py`, with no lark at all. Lark itself (imported, and its tables built,
+lazily, then cached for the process) parses only text the driver declines, to word the
+diagnostic, and generates the tables.
 """
 
 from __future__ import annotations
