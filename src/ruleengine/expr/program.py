@@ -104,8 +104,7 @@ class Program:
 
     def __init__(self, checked: CheckedExpr) -> None:
         self.checked = checked
-        self.may_fail = can_fail(checked.root, checked)
-        self.roots = names_in(checked.root)
+        self.may_fail, self.roots = facts(checked.root, checked)
         self._dynamic: Fn | None = None
         try:
             self._free: Fn | None = Compiler(checked, None, same_error).compile_root()
@@ -134,37 +133,18 @@ class Program:
 def can_fail(node: Expr, checked: CheckedExpr) -> bool:
     """Whether evaluating `node` can raise an `EvaluationError` (division, decimal arithmetic,
     functions of several arguments); only then does a binding's `fail` matter."""
-    stack: list[Expr] = [node]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is BinaryOp:
-            assert isinstance(item, BinaryOp)
-            op = item.op
-            if op in _DECIMAL_OPERATIONS and not (
-                op in _EXACT_OPERATIONS
-                and isinstance(checked.type_of(item.left), _EXACT_TYPES)
-                and isinstance(checked.type_of(item.right), _EXACT_TYPES)
-            ):
-                return True
-            stack += (item.left, item.right)
-        elif kind is Call:
-            assert isinstance(item, Call)
-            if len(item.args) > 1 and not FUNCTIONS[item.name].binds_item:
-                return True
-            stack += item.args
-        elif kind is not Constant and kind is not Name:
-            stack += child_nodes(item)
-    return False
+    return facts(node, checked)[0]
 
 
-_EXACT_OPERATIONS = (BinaryOperator.ADD, BinaryOperator.SUB, BinaryOperator.MUL)
-_EXACT_TYPES = (IntType, StrType, DurationType)  # a tuple: `isinstance` on it is the fastest
-
-
-def names_in(node: Expr) -> frozenset[str]:
+def names_in(node: Expr, checked: CheckedExpr) -> frozenset[str]:
     """Every name an expression mentions (roots, and `item` inside quantifiers)."""
+    return facts(node, checked)[1]
+
+
+def facts(node: Expr, checked: CheckedExpr) -> tuple[bool, frozenset[str]]:
+    """`can_fail` and `names_in` in one walk of the tree (compiling pays for one, not two)."""
     names: set[str] = set()
+    fails = False
     stack: list[Expr] = [node]
     while stack:
         item = stack.pop()
@@ -172,6 +152,29 @@ def names_in(node: Expr) -> frozenset[str]:
         if kind is Name:
             assert isinstance(item, Name)
             names.add(item.name)
+        elif kind is BinaryOp:
+            assert isinstance(item, BinaryOp)
+            op = item.op
+            if (
+                not fails
+                and op in _DECIMAL_OPERATIONS
+                and not (
+                    op in _EXACT_OPERATIONS
+                    and isinstance(checked.type_of(item.left), _EXACT_TYPES)
+                    and isinstance(checked.type_of(item.right), _EXACT_TYPES)
+                )
+            ):
+                fails = True
+            stack += (item.left, item.right)
+        elif kind is Call:
+            assert isinstance(item, Call)
+            if len(item.args) > 1 and not FUNCTIONS[item.name].binds_item:
+                fails = True
+            stack += item.args
         elif kind is not Constant:
             stack += child_nodes(item)
-    return frozenset(names)
+    return fails, frozenset(names)
+
+
+_EXACT_OPERATIONS = (BinaryOperator.ADD, BinaryOperator.SUB, BinaryOperator.MUL)
+_EXACT_TYPES = (IntType, StrType, DurationType)  # a tuple: `isinstance` on it is the fastest
