@@ -146,3 +146,17 @@ def test_committed_tables_are_generated_from_the_grammar() -> None:
         f"stale: run `python -m ruleengine.expr.grammar > {grammar.TABLES_MODULE}`"
     )
     assert Path(parse_tables.__file__).resolve() == (ROOT / grammar.TABLES_MODULE).resolve()
+
+
+def test_long_runs_of_blanks_lex_in_one_pass() -> None:
+    """Blanks before a character no terminal matches are taken whole, once: as a plain
+    `(?:[ \\t\\r\\n]+)*` prefix the lexer backtracked through every way of splitting them
+    (24 blanks took 30 s), so a host's `compile_expression("a" + " " * 40 + "@")` hung."""
+    blanks = " \t\r\n" * 2_500
+    assert tokenize("a" + blanks + "@") is None
+    assert tokenize("a" + blanks + "b" + blanks) == [
+        ("NAME", "a", 0, 1),
+        ("NAME", "b", 1 + len(blanks), 2 + len(blanks)),
+    ]
+    same_as_lark("a" + " " * 40 + "@")
+    same_as_lark("order.channel ==" + " " * 40 + '"pos"')
