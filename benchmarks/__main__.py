@@ -6,9 +6,9 @@
 
     python -m benchmarks --only backtest --customers 100000   # the backtest section, its size
 
-Sections: host (the headline: conditions from the host's own dict), conditions, rules50, full,
-examples, growth, batch, memory, validate, startup, backtest. Peers that are not installed are
-skipped with a note (`pip install -e '.[bench]'` installs them).
+Sections: host (the headline: conditions from the host's own dict), conditions, rules50,
+compile, full, results, readers, examples, growth, batch, memory, validate, startup, backtest.
+Peers that are not installed are skipped with a note (`pip install -e '.[bench]'` installs them).
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ SECTIONS = (
     "host",
     "conditions",
     "rules50",
+    "compile",
     "full",
+    "results",
+    "readers",
     "examples",
     "growth",
     "batch",
@@ -290,12 +293,57 @@ def validate_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     return [("Validating a folder of rule files", table)]
 
 
+def compile_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
+    from benchmarks import compiling
+
+    rows = compiling.run_compile(400 if quick else 2000, rounds=rounds)
+    whats = list(rows[0].rates)
+    table = _table(
+        ["condition", "tokens", *[f"{w} (per s)" for w in whats], "speed-up, compile"],
+        [
+            [
+                row.workload,
+                str(row.tokens),
+                *[f"{row.rates[w]:,.0f}" for w in whats],
+                f"{row.rates[whats[0]] / row.rates[whats[1]]:.2f}x",
+            ]
+            for row in rows
+        ],
+    )
+    note = (
+        "\n\nEach text distinct (the last constant varied); best of interleaved rounds, CPU "
+        "time, garbage collector paused. `lark parse (as before)`: lark's parse and tree builder, "
+        "then today's checker and closures and the reader built at once, in the same process."
+    )
+    return [("Compile speed: distinct condition texts", table + note)]
+
+
+def results_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
+    from benchmarks import encoding
+
+    timings, notes = encoding.run_results(100 if quick else 400, rounds=rounds)
+    table = _table(["what, per acme result", "µs"], [[w, f"{us:.1f}"] for w, us in timings])
+    return [
+        ("Result JSON: today's writer vs orjson and msgspec", table + "\n\n" + "; ".join(notes))
+    ]
+
+
+def readers_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
+    from benchmarks import encoding
+
+    timings, notes = encoding.run_readers(100 if quick else 400, rounds=rounds)
+    table = _table(
+        ["reader, per acme snapshot (JSON text in)", "µs"], [[w, f"{us:.1f}"] for w, us in timings]
+    )
+    return [("Snapshot readers: engine vs pydantic vs msgspec", table + "\n\n" + "; ".join(notes))]
+
+
 def startup_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     from benchmarks import full
 
     del quick, rounds
     table = _table(["what", "seconds"], [[k, f"{v:.3f}"] for k, v in full.startup().items()])
-    return [("Start-up (fresh interpreter, best of 3)", table)]
+    return [("Start-up (fresh interpreter, best of 5)", table)]
 
 
 BACKTEST_CUSTOMERS = {"quick": 2_000, "full": 20_000}
@@ -343,7 +391,10 @@ REPORTS: dict[str, Callable[[bool, int], list[tuple[str, str]]]] = {
     "host": host_report,
     "conditions": conditions_report,
     "rules50": rules50_report,
+    "compile": compile_report,
     "full": full_report,
+    "results": results_report,
+    "readers": readers_report,
     "examples": examples_report,
     "growth": growth_report,
     "batch": batch_report,

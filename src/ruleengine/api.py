@@ -17,7 +17,7 @@ from ruleengine.expr.conditions import ProgramSet
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.program import Env, Program, ProgramLike, context_free
 from ruleengine.expr.program import compile_program as compile_checked
-from ruleengine.expr.reader import Reader, compile_reader, reads_of
+from ruleengine.expr.reader import Reader, lazy_reader
 from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import ListType, RecordType, Type, parse_type_name
@@ -201,7 +201,7 @@ def compile_expression(
         diagnostics += problems
         if checked is not None and not diagnostics:
             program = compile_checked(checked)
-            reader = compile_reader(names.roots, reads_of([checked.root]))
+            reader = lazy_reader(names.roots, [checked.root])
             return Expression(text, checked, names, program, reader)
     raise RuleSetError(diagnostics)
 
@@ -300,7 +300,7 @@ def compile_conditions(
     if diagnostics:
         raise RuleSetError(diagnostics)
     program = ProgramSet(tuple(e.checked for e in expressions))
-    reader = compile_reader(names.roots, reads_of([e.checked.root for e in expressions]))
+    reader = lazy_reader(names.roots, [e.checked.root for e in expressions])
     return Conditions(tuple(expressions), names, program, reader)
 
 

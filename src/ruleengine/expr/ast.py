@@ -36,10 +36,18 @@ class BinaryOperator(enum.Enum):
     DIV = "/"
     MOD = "%"
 
+    # `Enum.__hash__` is a Python function (`hash(self._name_)`); the checker and the
+    # compiler look operators up in sets and dicts dozens of times per expression. Members
+    # are singletons compared by identity, so identity's C-level hash is equally valid (and,
+    # like the name's string hash, differs between processes).
+    __hash__ = object.__hash__
+
 
 class UnaryOperator(enum.Enum):
     NOT = "not"
     NEG = "-"
+
+    __hash__ = object.__hash__  # as `BinaryOperator`
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,7 +215,7 @@ class _Checker(CheckerBase):
         if target is None or index is None:
             return None
         indexed = strip_optional(target)
-        if not isinstance(indexed, ListType | StrType):
+        if not isinstance(indexed, (ListType, StrType)):
             self.error(
                 node.target.span,
                 "RE412",

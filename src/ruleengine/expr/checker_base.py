@@ -323,8 +323,8 @@ class CheckerBase:
             hint = f"compare its length: `len({self.text(side)})`"
         elif {type(left), type(right)} == {StrType, IntType} and node.op is BinaryOperator.ADD:
             hint = "text and numbers cannot be added"
-        elif (isinstance(left, DateType | DateTimeType) and is_numeric(right)) or (
-            isinstance(right, DateType | DateTimeType) and is_numeric(left)
+        elif (isinstance(left, (DateType, DateTimeType)) and is_numeric(right)) or (
+            isinstance(right, (DateType, DateTimeType)) and is_numeric(left)
         ):
             hint = 'compare dates with dates (`date("2026-01-01")`) or use `days_since(...)`'
         preposition = "with" if verb in ("compare", "search") else "and"

@@ -127,7 +127,7 @@ def _is_decimal(t: Type) -> bool:
     """Whether values of `t` (or the elements of a list `t`) are Decimals."""
     inner = t.element if isinstance(t, ListType) else t
     inner = inner.inner if isinstance(inner, OptionalType) else inner
-    return isinstance(inner, DecimalType | MoneyType)
+    return isinstance(inner, (DecimalType, MoneyType))
 
 
 def _decimal(value: Any) -> Any:

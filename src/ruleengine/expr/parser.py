@@ -19,6 +19,7 @@ from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart, make_diagnos
 from ruleengine.diagnostics.source import OffsetMap, SourceFile, Span
 from ruleengine.expr.ast import Expr
 from ruleengine.expr.grammar import expression_parser
+from ruleengine.expr.lalr import parse_fast
 
 if TYPE_CHECKING:
     from lark import Token, Tree
@@ -83,6 +84,11 @@ def parse_expression(src: ExpressionSource) -> tuple[Expr | None, list[Diagnosti
 
 
 def _parse(src: ExpressionSource) -> tuple[Expr | None, list[Diagnostic]]:
+    """The generated tables' parser (`lalr.py`) for text that parses cleanly; lark for the
+    rest, whose exceptions and parse trees the diagnostics are made from."""
+    expr = parse_fast(src.text, MAX_DEPTH)
+    if expr is not None:
+        return expr, []
     from lark.exceptions import UnexpectedInput
 
     from ruleengine.expr.build import build_ast

@@ -29,7 +29,7 @@ from ruleengine.expr.ast import (
     UnaryOp,
     UnaryOperator,
 )
-from ruleengine.expr.grammar import expression_parser
+from ruleengine.expr.lalr import tokenize
 from ruleengine.expr.values import Duration
 
 
@@ -231,12 +231,15 @@ _VALUES = {"NAME", "NUMBER", "STRING", "DURATION", "TRUE", "FALSE", "NULL", "_RP
 
 def normalise_spacing(text: str) -> str:
     """The expression with canonical spacing between its tokens (it must already parse): what
-    `fmt` writes, and what `ruleset_hash` hashes, so respacing changes neither meaning nor hash."""
+    `fmt` writes, and what `ruleset_hash` hashes, so respacing changes neither meaning nor hash.
+    Text that does not lex is returned as it is."""
     pieces: list[str] = []
     previous: str | None = None
     previous_unary = False
-    for token in expression_parser().lex(text):
-        kind = token.type
+    tokens = tokenize(text)  # the generated tables' lexer: no lark to import
+    if tokens is None:  # text that does not lex (only ever called on text that parses)
+        return text
+    for kind, value, _, _ in tokens:
         unary = kind == "MINUS" and (previous is None or previous in _OPENS_OPERAND)
         if previous is not None:
             glue = (
@@ -246,6 +249,6 @@ def normalise_spacing(text: str) -> str:
                 or (kind in {"_LPAR", "_LSQB"} and previous in _VALUES)
             )
             pieces.append("" if glue else " ")
-        pieces.append(str(token))
+        pieces.append(value)
         previous, previous_unary = kind, unary
     return "".join(pieces)

@@ -12,24 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, assert_never
+from typing import Any
 
 from ruleengine.expr.ast import (
     BinaryOp,
     BinaryOperator,
     Call,
-    Conditional,
     Constant,
     Expr,
-    FieldAccess,
-    Index,
-    ListExpr,
     Name,
-    UnaryOp,
+    child_nodes,
 )
 from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.closures import _DECIMAL_OPERATIONS, Fail, Fn, same_error
-from ruleengine.expr.compiler import CONTEXT, DYNAMIC, Compiler, NeedsContextError
+from ruleengine.expr.compiler import Compiler
+from ruleengine.expr.compiler_base import CONTEXT, DYNAMIC, NeedsContextError
 from ruleengine.expr.functions import FUNCTIONS
 from ruleengine.expr.runtime import EvalContext
 from ruleengine.expr.types import (
@@ -107,8 +104,7 @@ class Program:
 
     def __init__(self, checked: CheckedExpr) -> None:
         self.checked = checked
-        self.may_fail = can_fail(checked.root, checked)
-        self.roots = names_in(checked.root)
+        self.may_fail, self.roots = facts(checked.root, checked)
         self._dynamic: Fn | None = None
         try:
             self._free: Fn | None = Compiler(checked, None, same_error).compile_root()
@@ -137,59 +133,48 @@ class Program:
 def can_fail(node: Expr, checked: CheckedExpr) -> bool:
     """Whether evaluating `node` can raise an `EvaluationError` (division, decimal arithmetic,
     functions of several arguments); only then does a binding's `fail` matter."""
+    return facts(node, checked)[0]
+
+
+def names_in(node: Expr, checked: CheckedExpr) -> frozenset[str]:
+    """Every name an expression mentions (roots, and `item` inside quantifiers)."""
+    return facts(node, checked)[1]
+
+
+def facts(node: Expr, checked: CheckedExpr) -> tuple[bool, frozenset[str]]:
+    """`can_fail` and `names_in` in one walk of the tree (compiling pays for one, not two)."""
+    names: set[str] = set()
+    fails = False
     stack: list[Expr] = [node]
     while stack:
         item = stack.pop()
-        match item:
-            case BinaryOp(op=op, left=left, right=right):
-                if op in _DECIMAL_OPERATIONS and not (
-                    op in (BinaryOperator.ADD, BinaryOperator.SUB, BinaryOperator.MUL)
-                    and isinstance(checked.type_of(left), IntType | StrType | DurationType)
-                    and isinstance(checked.type_of(right), IntType | StrType | DurationType)
-                ):
-                    return True
-                stack += [left, right]
-            case Call(name=name, args=args):
-                if len(args) > 1 and not FUNCTIONS[name].binds_item:
-                    return True
-                stack.extend(args)
-            case UnaryOp(operand=operand):
-                stack.append(operand)
-            case FieldAccess(target=target):
-                stack.append(target)
-            case Index(target=target, index=index):
-                stack += [target, index]
-            case ListExpr(items=items):
-                stack.extend(items)
-            case Conditional(condition=c, then_branch=t, else_branch=e):
-                stack += [c, t, e]
-            case Constant() | Name():
-                pass
-            case _:
-                assert_never(item)
-    return False
-
-
-def names_in(node: Expr) -> frozenset[str]:
-    """Every name an expression mentions (roots, and `item` inside quantifiers)."""
-    names: set[str] = set()
-    stack: list[Any] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Name):
+        kind = type(item)
+        if kind is Name:
+            assert isinstance(item, Name)
             names.add(item.name)
-        elif isinstance(item, FieldAccess):
-            stack.append(item.target)
-        elif isinstance(item, Index):
-            stack += [item.target, item.index]
-        elif isinstance(item, BinaryOp):
-            stack += [item.left, item.right]
-        elif isinstance(item, UnaryOp):
-            stack.append(item.operand)
-        elif isinstance(item, Call):
-            stack.extend(item.args)
-        elif isinstance(item, ListExpr):
-            stack.extend(item.items)
-        elif isinstance(item, Conditional):
-            stack += [item.condition, item.then_branch, item.else_branch]
-    return frozenset(names)
+        elif kind is BinaryOp:
+            assert isinstance(item, BinaryOp)
+            op = item.op
+            if (
+                not fails
+                and op in _DECIMAL_OPERATIONS
+                and not (
+                    op in _EXACT_OPERATIONS
+                    and isinstance(checked.type_of(item.left), _EXACT_TYPES)
+                    and isinstance(checked.type_of(item.right), _EXACT_TYPES)
+                )
+            ):
+                fails = True
+            stack += (item.left, item.right)
+        elif kind is Call:
+            assert isinstance(item, Call)
+            if len(item.args) > 1 and not FUNCTIONS[item.name].binds_item:
+                fails = True
+            stack += item.args
+        elif kind is not Constant:
+            stack += child_nodes(item)
+    return fails, frozenset(names)
+
+
+_EXACT_OPERATIONS = (BinaryOperator.ADD, BinaryOperator.SUB, BinaryOperator.MUL)
+_EXACT_TYPES = (IntType, StrType, DurationType)  # a tuple: `isinstance` on it is the fastest

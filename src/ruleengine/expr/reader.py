@@ -103,7 +103,7 @@ def _walk(node: Expr, item: tuple[str, ...] | None, reads: Reads) -> None:
 
 def _walk_indices(node: Expr, item: tuple[str, ...] | None, reads: Reads) -> None:
     """The index expressions inside a path (`order.items[i].sku` reads `i` too)."""
-    while isinstance(node, FieldAccess | Index):
+    while isinstance(node, (FieldAccess, Index)):
         if isinstance(node, Index):
             _walk(node.index, item, reads)
         node = node.target
@@ -121,6 +121,23 @@ def _mark(reads: Reads, path: tuple[str, ...], *, whole: bool) -> None:
         level[last] = None
     elif last not in level:
         level[last] = {}
+
+
+def lazy_reader(roots: Mapping[str, Type], nodes: list[Expr]) -> Reader:
+    """`compile_reader(roots, reads_of(nodes))`, built on the first call rather than now.
+
+    Compiling an expression (what `validate` and an editor do many times) then does not pay
+    for the reader, which only a host's `evaluate`, `read` or `bind(convert=True)` use; the
+    cost is one list lookup per call. Building twice in a race gives the same function.
+    """
+    built: list[Reader] = []
+
+    def read(variables: Mapping[str, Any]) -> dict[str, Any]:
+        if not built:
+            built.append(compile_reader(roots, reads_of(nodes)))
+        return built[0](variables)
+
+    return read
 
 
 def compile_reader(roots: Mapping[str, Type], reads: Reads) -> Reader:
@@ -170,7 +187,7 @@ def _converter(t: Type, reads: Reads | None, suffix: JsonPath) -> Converter:
         return lambda value, at: value if type(value) is int else slow(value, at)
     if isinstance(t, BoolType):
         return lambda value, at: value if type(value) is bool else slow(value, at)
-    if isinstance(t, MoneyType | DecimalType):
+    if isinstance(t, (MoneyType, DecimalType)):
         return _amount(slow)
     return slow
 

@@ -71,7 +71,7 @@ VERB = {
 def is_number_literal(node: Expr) -> bool:
     return (
         isinstance(node, Constant)
-        and isinstance(node.value, int | Decimal)
+        and isinstance(node.value, (int, Decimal))
         and not isinstance(node.value, bool)
     )
 
@@ -106,7 +106,7 @@ def arithmetic_type(
     if isinstance(left, MoneyType) or isinstance(right, MoneyType):
         literal = is_number_literal(right_node if isinstance(left, MoneyType) else left_node)
         return _money_arithmetic(op, left, right, literal)
-    if isinstance(left, DateType | DateTimeType | DurationType) or isinstance(
+    if isinstance(left, (DateType, DateTimeType, DurationType)) or isinstance(
         right, DateType | DateTimeType | DurationType
     ):
         return _time_arithmetic(op, left, right)

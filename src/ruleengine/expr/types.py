@@ -158,7 +158,7 @@ NEVER = NeverType()
 
 def optional(t: Type) -> Type:
     """`t?`, without stacking (`t??` is `t?`) and with `null?` staying `null`."""
-    if isinstance(t, OptionalType | NullType):
+    if isinstance(t, (OptionalType, NullType)):
         return t
     return OptionalType(t)
 
@@ -168,17 +168,17 @@ def strip_optional(t: Type) -> Type:
 
 
 def is_optional(t: Type) -> bool:
-    return isinstance(t, OptionalType | NullType)
+    return isinstance(t, (OptionalType, NullType))
 
 
 def is_numeric(t: Type) -> bool:
     """Plain numbers: points, counts and decimals (not money)."""
-    return isinstance(t, IntType | DecimalType)
+    return isinstance(t, (IntType, DecimalType))
 
 
 def is_amount(t: Type) -> bool:
     """Numbers of any kind, money included."""
-    return isinstance(t, IntType | DecimalType | MoneyType)
+    return isinstance(t, (IntType, DecimalType, MoneyType))
 
 
 def parse_type_name(text: str) -> Type:
@@ -255,19 +255,19 @@ def comparable(
         return True
     if isinstance(right, MoneyType) and is_numeric(left) and left_literal:
         return True
-    if isinstance(left, DateType | DateTimeType) and isinstance(right, DateType | DateTimeType):
+    if isinstance(left, (DateType, DateTimeType)) and isinstance(right, (DateType, DateTimeType)):
         return True
     if isinstance(left, DurationType) and isinstance(right, DurationType):
         if ordering:
             return not left.calendar and not right.calendar
         return left.calendar == right.calendar
-    if isinstance(left, StrType | BoolType) and type(left) is type(right):
+    if isinstance(left, (StrType, BoolType)) and type(left) is type(right):
         return not ordering or isinstance(left, StrType)
     if isinstance(left, ListType) and isinstance(right, ListType) and not ordering:
         if join(left, right) is None:
             return False
         a, b = strip_optional(left.element), strip_optional(right.element)
-        if isinstance(a, NeverType | NullType) or isinstance(b, NeverType | NullType):
+        if isinstance(a, (NeverType, NullType)) or isinstance(b, (NeverType, NullType)):
             return True
         return comparable(a, b, ordering=False)
     return False

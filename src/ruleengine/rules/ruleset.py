@@ -8,7 +8,6 @@ problem in other words. Warnings never stop it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Iterator
@@ -18,8 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
-
-from lark.exceptions import LarkError
 
 from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
@@ -108,8 +105,7 @@ def content_hash(model: RuleSetFile) -> str:
         for rule in data.get(section) or ():
             text = rule.get(key)
             if isinstance(text, str):
-                with contextlib.suppress(LarkError):  # no expression to lex: hashed as written
-                    rule[key] = normalise_spacing(text)
+                rule[key] = normalise_spacing(text)  # as written if it does not lex
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
