@@ -149,9 +149,9 @@ def command_explain(args: argparse.Namespace) -> int:
         raise UsageError(f"no rule `{args.rule}` in {args.rules}; its rules are {known}")
     explanations = engine.explain(snapshot, now=now_of(args), rule=args.rule)
     if args.format == "json":
-        import json
+        from ruleengine.engine.json_text import dumps_indented
 
-        print(json.dumps([e.to_json() for e in explanations], indent=2, ensure_ascii=False))
+        print(dumps_indented([e.to_json() for e in explanations]))
     else:
         from ruleengine.engine.result_text import render_explanations_text
 

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from ruleengine.engine.json_text import dumps_indented
+
 DecisionStatus = Literal["granted", "pending", "reversed"]
 # What a decision does: `reward` grants (or, `reversed`, takes back) a rule's reward;
 # `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger`);
@@ -368,6 +370,8 @@ class EvaluationResult:
     def dumps(self, *, indent: int | None = 2) -> str:
         if indent is None:  # a batch line: one encoder, made once (docs/performance.md)
             return _encode_line(self.to_json())
+        if indent == 2:  # what the command line prints: the fast writer, same text
+            return dumps_indented(self.to_json())
         return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
 
 

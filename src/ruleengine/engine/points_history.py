@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ruleengine.engine.decisions import format_time
+from ruleengine.engine.json_text import dumps_indented
 from ruleengine.engine.ledger_types import Balance, LedgerEntry
 
 
@@ -42,6 +43,8 @@ class PointsHistory:
         }
 
     def dumps(self, *, indent: int | None = 2) -> str:
+        if indent == 2:  # what the command line prints: the fast writer, same text
+            return dumps_indented(self.to_json())
         return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
 
     def render_text(self) -> str:

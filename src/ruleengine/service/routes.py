@@ -18,7 +18,6 @@ others.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -33,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ruleengine.diagnostics.diagnostic import Diagnostic
 from ruleengine.diagnostics.render import render_json
 from ruleengine.engine.engine import Engine
+from ruleengine.engine.json_text import dumps_indented
 from ruleengine.engine.snapshot import SnapshotError
 from ruleengine.limits import Limits
 from ruleengine.rules.ruleset import check_source
@@ -168,7 +168,7 @@ def explain_text(engine: Engine, request: EvaluateRequest) -> str:
         )
     snapshot = read_snapshot(engine, request.snapshot)
     explanations = engine.explain(snapshot, now=request.now, rule=request.rule)
-    return json.dumps([e.to_json() for e in explanations], indent=2, ensure_ascii=False) + "\n"
+    return dumps_indented([e.to_json() for e in explanations]) + "\n"
 
 
 def timeline_text(engine: Engine, request: EvaluateRequest) -> str:
