@@ -25,10 +25,12 @@ scalars = (
 )
 json_like = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.tuples(inner, inner)
-    | st.dictionaries(st.text(), inner, max_size=5)
-    | st.dictionaries(st.integers() | st.booleans() | st.none(), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(), inner, max_size=5)
+        | st.dictionaries(st.integers() | st.booleans() | st.none(), inner, max_size=3)
+    ),
     max_leaves=40,
 )
 
