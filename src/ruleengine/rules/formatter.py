@@ -90,7 +90,7 @@ def format_text(text: str) -> FormatResult:
 
 def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> FormatResult:
     """Format one rule file; a file the reader of `validate` reports errors in is left alone,
-    with those errors. (A file that is not a mapping, RE105, is still laid out.) The reader
+    with those errors, and one that is not a mapping (RE105) is left as it is. The reader
     runs first, so ruamel, whose composer recurses too, never sees a file nested too deeply.
 
     ruamel lays the file out; where its layout would read differently (ruamel and our reader
@@ -104,6 +104,8 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
     if blocking:
         return _refused(*blocking)
     text = source.text
+    if root is None:  # not a mapping (RE105): no rule file to lay out, and none to compare
+        return FormatResult(text)
     laid_out = _ruamel_layout(text)
     if isinstance(laid_out, _Unparsed):
         return FormatResult(None, laid_out.problem)
