@@ -11,7 +11,9 @@ does not parse, is never rewritten — fmt only formats what `validate` can read
 A formatter changes layout, never what a value says: every plain scalar is loaded as its own
 text (no timestamps, floats or booleans), so it is written back exactly as it was read.
 `2026-11-27 9:00:00` stays as written (ruamel's timestamp would write `09:00:00`), and a date
-that does not exist (`2026-02-30`) is left for `validate` to report.
+that does not exist (`2026-02-30`) is left for `validate` to report. ruamel and our reader
+still part on a few corners of YAML; where ruamel's layout would read differently, the
+author's layout is kept and only the expressions are respaced, in place (`format_source`).
 """
 
 from __future__ import annotations
