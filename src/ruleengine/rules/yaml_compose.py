@@ -239,6 +239,8 @@ class _EventComposer:
         self._resolver = _CoreResolver()
         self._anchors: set[str] = set()
         self._flow = 0  # how many `[...]` and `{...}` enclose the current node
+        self._blocks: list[int] = []  # the columns of the block collections around the node
+        self._lines = text.split("\n")
         self._depth = _Depth(max_depth)  # too deep: the pure path reports it (RE109)
         self.aliases: list[Span] = []
         self.tags: list[tuple[Span, str]] = []  # always empty: a tag declines the fast path
@@ -322,9 +324,7 @@ class _EventComposer:
         ):
             raise _DeclinedError("`[-]` or `{?foo}`: the strict scanner refuses them")
         if style in ("'", '"') and start.line != end.line:
-            raise _DeclinedError(
-                "quoted text over lines: the strict scanner checks its indentation"
-            )
+            self._check_lines(start.line, end.line, "")
         if style in ("|", ">") and _spaces_above_text(self._text, start.index):
             raise _DeclinedError("lines of spaces above a block scalar's text")
         if style in ("|", ">") and not _BLOCK_HEADER.match(self._text, event.start_mark.index):
@@ -336,6 +336,16 @@ class _EventComposer:
         )
         return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=style)
 
+    def _check_lines(self, first: int, last: int, exempt: str) -> None:
+        """Decline a flow collection or quoted text whose lines after the first start at or
+        left of the enclosing block's column (the strict scanner refuses them; a line that
+        starts with a character of `exempt` it lets pass)."""
+        indent = self._blocks[-1] if self._blocks else -1
+        for line in self._lines[first + 1 : last + 1]:
+            text = line.lstrip(" ")
+            if text and text[0] not in exempt and len(line) - len(text) <= indent:
+                raise _DeclinedError("a line left of its block: the strict scanner refuses it")
+
     def _collection(self, event: Any) -> Node:
         mapping = isinstance(event, yaml.MappingStartEvent)
         kind = MappingNode if mapping else SequenceNode
@@ -343,12 +353,16 @@ class _EventComposer:
         end_kind = yaml.MappingEndEvent if mapping else yaml.SequenceEndEvent
         items: list[Node] = []
         self._flow += bool(event.flow_style)
+        if not event.flow_style:
+            self._blocks.append(event.start_mark.column)
         while not isinstance(self._peek(), end_kind):
             items.append(self._node())
+        if not event.flow_style:
+            self._blocks.pop()
         self._flow -= bool(event.flow_style)
         closed: Any = self._next()
-        if event.flow_style and closed.end_mark.line != event.start_mark.line:
-            raise _DeclinedError("a flow collection over lines: the strict scanner checks them")
+        if event.flow_style and not self._flow:
+            self._check_lines(event.start_mark.line, closed.end_mark.line, "]}#")
         if mapping:
             pairs = list(zip(items[::2], items[1::2], strict=True))
             return MappingNode(tag, pairs, event.start_mark, closed.end_mark, event.flow_style)

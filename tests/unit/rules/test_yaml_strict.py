@@ -101,3 +101,12 @@ def test_a_last_line_of_spaces_without_a_line_break_stays_in_block_text() -> Non
 def test_valid_yaml_near_those_corners_still_reads(text: str) -> None:
     root, located = read_both(text)
     assert located == [] and root is not None
+
+
+@pytest.mark.skipif(not yaml_compose.FAST_PATH, reason="PyYAML built without libyaml")
+def test_well_indented_flow_lists_and_quoted_text_over_lines_keep_the_fast_path() -> None:
+    """Rule test files write snapshots as flow mappings over many lines: the fast path checks
+    their indentation itself instead of leaving every such file to the pure path."""
+    text = HEAD + "tags: [vip,\n  gold,\n]\nname: 'Spring\n  sale'\n"
+    assert yaml_compose.compose_fast(text) is not None
+    assert yaml_compose.compose_fast(HEAD + "tags: [vip,\ngold]\n") is None
