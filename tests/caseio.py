@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -74,26 +75,73 @@ def case_files(kind: str) -> list[Path]:
 def update_golden(path: Path, name: str, key: str, value: Any) -> None:
     """Set case `name`'s `key` in `path` to `value`, rewriting only that key's lines: the
     comments, order and layout of everything else in the file stay as they were. A list is
-    written an item a line, each mapping in flow style, as the corpus writes its records."""
+    written an item a line, each mapping in flow style, as the corpus writes its records. A
+    case written on one line (`- {name: x, expr: ..., type: int}`) stays on one line."""
     lines = path.read_text(encoding="utf-8").split("\n")
+    one_line = re.compile(rf"- \{{name: {re.escape(name)}[,}}].*")
+    for i, line in enumerate(lines):
+        if one_line.fullmatch(line):
+            case = yaml.load(line[2:], Loader=CaseLoader)  # a SafeLoader subclass
+            case[key] = value
+            lines[i] = f"- {_flow(case)}"
+            path.write_text("\n".join(lines), encoding="utf-8")
+            return
     start = next(
         i for i, line in enumerate(lines) if re.fullmatch(rf"- name: {re.escape(name)}\s*", line)
     )
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("- ")), len(lines))
-    at = next(i for i in range(start, end) if re.match(rf"  {re.escape(key)}:", lines[i]))
+    at = next((i for i in range(start, end) if re.match(rf"  {re.escape(key)}:", lines[i])), None)
+    if at is None:  # a key the case left at its default: added after the case's last line
+        at = max(i for i in range(start, end) if lines[i].strip() and not lines[i].startswith("#"))
+        at += 1
+        lines.insert(at, f"  {key}:")
+        end += 1
     stop = at + 1
     while stop < end and (lines[stop].startswith("   ") or lines[stop].startswith("  - ")):
         stop += 1
-
-    def flow(item: Any) -> str:
-        text = yaml.safe_dump(
-            item, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False
-        )
-        return text.strip().removesuffix("...").strip()
-
     if isinstance(value, list):
-        block = [f"  {key}:" if value else f"  {key}: []"] + [f"    - {flow(v)}" for v in value]
+        block = [f"  {key}:" if value else f"  {key}: []"] + [f"    - {_flow(v)}" for v in value]
     else:
-        block = [f"  {key}: {flow(value)}"]
+        block = [f"  {key}: {_flow(value)}"]
     lines[at:stop] = block
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _flow(item: Any) -> str:
+    text = yaml.safe_dump(
+        item, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False
+    )
+    return text.strip().removesuffix("...").strip()
+
+
+def golden_file(kind: str, name: str, root: Path = CASES_ROOT) -> Path:
+    """The case file of `kind` that holds the case `name`."""
+    pattern = re.compile(rf"^- (?:name: |\{{name: ){re.escape(name)}(?:[,}}]|\s*$)", re.MULTILINE)
+    found = [
+        p for p in sorted((root / kind).glob("*.yaml")) if pattern.search(p.read_text("utf-8"))
+    ]
+    assert len(found) == 1, f"case {name!r} is in {len(found)} files of tests/cases/{kind}"
+    return found[0]
+
+
+def expect_golden(
+    kind: str,
+    name: str,
+    key: str,
+    actual: Any,
+    expected: Any,
+    *,
+    root: Path = CASES_ROOT,
+    update: bool = True,
+) -> None:
+    """Assert that the output `actual` equals the case's `key` (compared as JSON text, so `1`
+    is not `true` and `1.0` is not `1`). Under `RULEENGINE_UPDATE_GOLDEN=1` a case that
+    differs gets `actual` written into its file instead: every kind of golden case (check,
+    evaluate, parse, types, values) is updated the same way; `update=False` keeps a case
+    whose expectation is right though the code disagrees (a strict xfail)."""
+    if json.dumps(actual, default=str) == json.dumps(expected, default=str):
+        return
+    if UPDATE_GOLDEN and update:
+        update_golden(golden_file(kind, name, root), name, key, actual)
+        return
+    raise AssertionError(f"{kind}/{name}: {key} is {actual!r}, the case says {expected!r}")

@@ -7,13 +7,16 @@ inputs that once crashed, kept as plain examples.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from ruleengine import Engine, check_ruleset, load_ruleset
+from ruleengine.api import compile_conditions, compile_expression
 from ruleengine.engine.snapshot import SnapshotError
+from ruleengine.expr.coerce import CoercionError
 from ruleengine.limits import Limits
 from test_cli import run, write
 
@@ -115,6 +118,30 @@ def test_now_at_the_ends_of_the_supported_years_evaluates(now: datetime) -> None
     data = snapshot(at=now.isoformat())
     data["customer"] = {"id": "c1", "birthday": "0001-01-01", "created_at": now.isoformat()}
     engine.evaluate(data, now=now)
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(1, 1, 1, 2, tzinfo=timezone(timedelta(hours=5))),
+        datetime(9999, 12, 31, 22, tzinfo=timezone(timedelta(hours=-3))),
+    ],
+)
+@pytest.mark.parametrize("text", ["days_since(order.at) < 30", "days_until(order.at) > 1"])
+def test_bind_refuses_a_raw_timestamp_outside_the_years_as_evaluate_does(
+    at: datetime, text: str
+) -> None:
+    expression = compile_expression(text)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    order = {"id": "o7", "at": at, "subtotal": Decimal("12.50"), "items": []}
+    with pytest.raises(CoercionError, match=r"order\.at.*1900 to 9000") as evaluated:
+        expression.evaluate({"order": order}, now=now, timezone="Europe/Paris")
+    with pytest.raises(CoercionError) as bound:
+        expression.bind(now=now, timezone="Europe/Paris")({"order": order})
+    assert str(bound.value) == str(evaluated.value)
+    conditions = compile_conditions([text, "order.subtotal > 10"])
+    with pytest.raises(CoercionError):
+        conditions.bind(now=now, timezone="Europe/Paris")({"order": order})
 
 
 def test_cli_now_outside_the_supported_years_is_a_usage_error(tmp_path: Path) -> None:

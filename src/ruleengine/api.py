@@ -20,7 +20,14 @@ from ruleengine.expr.program import compile_program as compile_checked
 from ruleengine.expr.reader import Reader, lazy_reader
 from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.expr.scope import Scope
-from ruleengine.expr.types import ListType, RecordType, Type, parse_type_name
+from ruleengine.expr.types import (
+    DateTimeType,
+    ListType,
+    OptionalType,
+    RecordType,
+    Type,
+    parse_type_name,
+)
 from ruleengine.rules.vocabulary import earning_scope
 
 _UNBUILT: Any = object()
@@ -124,7 +131,8 @@ class Expression:
         if isinstance(evaluate, Program):
             # The compiled function itself: no wrapper, no `Env` per call; the few nodes that
             # can fail raise the located `RuleSetError` directly.
-            return evaluate.bind(ctx, located)
+            bound = evaluate.bind(ctx, located)
+            return _calendar_checked(bound, self._read) if _reads_moments(self.checked) else bound
 
         def run(variables: dict[str, Any]) -> Any:
             try:
@@ -133,6 +141,36 @@ class Expression:
                 raise RuleSetError([source.report(error.span, error.code, error.message)]) from None
 
         return run
+
+
+def _reads_moments(checked: CheckedExpr) -> bool:
+    """Whether any node of the expression is a timestamp (or a list or optional of one)."""
+
+    def moment(kind: Type) -> bool:
+        while isinstance(kind, ListType | OptionalType):
+            kind = kind.element if isinstance(kind, ListType) else kind.inner
+        return isinstance(kind, DateTimeType)
+
+    return any(moment(kind) for kind in checked.types.values())
+
+
+def _calendar_checked(bound: Callable[[dict[str, Any]], Any], read: Reader) -> Any:
+    """`bound`, with the error `evaluate` gives for a timestamp outside the supported years.
+
+    Values converted beforehand are not checked per call; a raw `datetime` at the calendar's
+    ends (year 1 with an offset) overflows Python's own date arithmetic when it is moved to
+    the local zone. On that failure, and only then, the values are read as `evaluate` reads
+    them, so the `CoercionError` naming the value's path is raised instead.
+    """
+
+    def run(variables: dict[str, Any]) -> Any:
+        try:
+            return bound(variables)
+        except (OverflowError, ValueError):
+            read(variables)  # raises the `CoercionError` that names the value
+            raise
+
+    return run
 
 
 Declaration = str | Mapping[str, "Declaration"] | Sequence["Declaration"]
@@ -251,7 +289,9 @@ class Conditions:
         def located(source: ExpressionSource) -> Callable[[EvaluationError], BaseException]:
             return lambda e: RuleSetError([source.report(e.span, e.code, e.message)])
 
-        return self._program.bind(ctx, [located(e.checked.source) for e in self.expressions])
+        bound = self._program.bind(ctx, [located(e.checked.source) for e in self.expressions])
+        moments = any(_reads_moments(e.checked) for e in self.expressions)
+        return _calendar_checked(bound, self._read) if moments else bound
 
     def evaluate(
         self, variables: Mapping[str, Any], *, now: datetime, timezone: str | tzinfo = "UTC"

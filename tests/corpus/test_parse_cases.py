@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from caseio import CASES_ROOT, case_files
+from caseio import CASES_ROOT, case_files, expect_golden
 from ruleengine.expr.ast import Expr
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.printer import to_sexpr, to_source
@@ -75,7 +75,8 @@ def test_parse_case(case: Case) -> None:
     if case.error is None:
         assert diagnostics == []
         assert expr is not None
-        assert to_sexpr(expr) == " ".join(str(case.sexpr).split())
+        name = case.id.split("::", 1)[1]
+        expect_golden("parse", name, "sexpr", to_sexpr(expr), " ".join(str(case.sexpr).split()))
         source = to_source(expr)
         if case.source is not None:
             assert source == case.source

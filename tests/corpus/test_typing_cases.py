@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from caseio import CASES_ROOT, case_files
+from caseio import CASES_ROOT, case_files, expect_golden
 from ruleengine.api import compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.scope import Scope
@@ -33,7 +33,8 @@ def scope_of(case: dict[str, Any]) -> Scope:
 @pytest.mark.parametrize("case", load_cases())
 def test_typing_case(case: dict[str, Any]) -> None:
     if "type" in case:
-        assert str(compile_expression(case["expr"], scope_of(case)).type) == case["type"]
+        actual = str(compile_expression(case["expr"], scope_of(case)).type)
+        expect_golden("types", case["name"], "type", actual, case["type"])
         return
     with pytest.raises(RuleSetError) as raised:
         compile_expression(case["expr"], scope_of(case))

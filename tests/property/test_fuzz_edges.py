@@ -12,15 +12,20 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ruleengine import Engine, check_ruleset, load_ruleset
+from ruleengine.api import compile_conditions, compile_expression
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.diagnostics.render import render_json, render_text
 from ruleengine.engine.result_text import render_explanations_text, render_result_text
 from ruleengine.engine.snapshot import SnapshotError, render_snapshot_problem
+from ruleengine.expr.coerce import CoercionError
 from ruleengine.limits import Limits
 
 EXAMPLES = max(20, int(os.environ.get("RULEENGINE_FUZZ_EXAMPLES", "300")) // 3)
@@ -188,6 +193,57 @@ def test_timestamps_anywhere_end_in_a_value_or_a_problem(
         write_out(engine, snapshot, now)
     except ValueError as error:  # `now` outside the supported years, and only that
         assert "1900 to 9000" in str(error), error
+
+
+HOST_EXPRESSIONS = [
+    "days_since(order.at) < 30",
+    "days_until(order.at) > 1",
+    "order.at > now() - 7d",
+    "order.at + 1mo > now()",
+    "today() - 1d < now()",
+]
+
+
+@fuzz_settings
+@given(
+    at=edge_moments,
+    now=supported_nows,
+    zone=st.sampled_from(ZONES),
+    texts=st.lists(st.sampled_from(HOST_EXPRESSIONS), min_size=1, max_size=3),
+)
+def test_host_timestamps_anywhere_end_in_a_value_or_a_documented_error(
+    at: datetime, now: datetime, zone: str, texts: list[str]
+) -> None:
+    """`bind` takes values converted beforehand and checks nothing per call; a raw timestamp
+    outside the supported years still ends as `evaluate` ends: a value, a `CoercionError`
+    naming it, or a located `RuleSetError` (RE604)."""
+    order = {"id": "o1", "at": at, "subtotal": Decimal("10"), "items": []}
+    functions = [
+        (e.evaluate, e.bind(now=now, timezone=zone))
+        for e in (compile_expression(text) for text in texts)
+    ]
+    conditions = compile_conditions(texts).bind(now=now, timezone=zone)
+    values = []
+    for evaluate, bound in functions:
+        checked = _outcome(partial(evaluate, {"order": order}, now=now, timezone=zone))
+        unchecked = _outcome(partial(bound, {"order": order}))
+        if checked[0] == "value":  # inside the years both agree; outside, bind may answer
+            assert unchecked == checked, (checked, unchecked)
+        values.append(unchecked)
+    together = _outcome(partial(conditions, {"order": order}))
+    if all(kind == "value" for kind, _ in values):
+        assert together == ("value", [value for _, value in values]), (together, values)
+
+
+def _outcome(run: Any) -> tuple[str, Any]:
+    try:
+        return "value", run()
+    except CoercionError as error:
+        assert "order.at" in str(error), error
+        return "CoercionError", None
+    except RuleSetError as error:
+        assert [d.code for d in error.diagnostics] == ["RE604"], error
+        return "RE604", None
 
 
 # -- numbers of any length and exponent (items 4 and 5) ----------------------------------------

@@ -132,6 +132,18 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "y: [*a, *a, *a, ... 20,000 aliases]",
         "Fix the problems reported and check again, or raise `Limits.max_diagnostics`.",
     ),
+    CodeInfo(
+        "RE111",
+        "yaml-versions-differ",
+        "error",
+        "YAML that versions 1.1 and 1.2 read differently",
+        "Some YAML means one thing to a YAML 1.1 reader and another to a YAML 1.2 reader "
+        "(`{?foo: bar}` is the key `?foo` in 1.2 and `foo` in 1.1). Rather than guess which "
+        "the author meant, and so read a value other tools read differently, the reader "
+        "refuses it.",
+        "limits: {?max: 5}",
+        "Write what you mean unambiguously: `? key` with a space for a key, or quote the text.",
+    ),
     # RE2xx: file structure
     CodeInfo(
         "RE201",

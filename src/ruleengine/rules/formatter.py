@@ -11,7 +11,9 @@ does not parse, is never rewritten — fmt only formats what `validate` can read
 A formatter changes layout, never what a value says: every plain scalar is loaded as its own
 text (no timestamps, floats or booleans), so it is written back exactly as it was read.
 `2026-11-27 9:00:00` stays as written (ruamel's timestamp would write `09:00:00`), and a date
-that does not exist (`2026-02-30`) is left for `validate` to report.
+that does not exist (`2026-02-30`) is left for `validate` to report. ruamel and our reader
+still part on a few corners of YAML; where ruamel's layout would read differently, the
+author's layout is kept and only the expressions are respaced, in place (`format_source`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,40 +92,101 @@ def format_text(text: str) -> FormatResult:
 
 def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> FormatResult:
     """Format one rule file; a file the reader of `validate` reports errors in is left alone,
-    with those errors. (A file that is not a mapping, RE105, is still laid out.) The reader
-    runs first, so ruamel, whose composer recurses too, never sees a file nested too deeply."""
+    with those errors, and one that is not a mapping (RE105) is left as it is. The reader
+    runs first, so ruamel, whose composer recurses too, never sees a file nested too deeply.
+
+    ruamel lays the file out; where its layout would read differently (ruamel and our reader
+    disagree on some corners of YAML: explicit `? key` entries, some block scalars, comments
+    it cannot place) or would not format to itself, or ruamel cannot read the file at all,
+    fmt keeps the author's layout and only respaces the expressions, in place."""
     if len(source.text) > limits.max_file_bytes:
         return _refused(file_too_large(source, limits))
-    _, problems = read_document(source, limits)
+    root, problems = read_document(source, limits)
     blocking = [d for d in problems if d.is_error and d.code != "RE105"]
     if blocking:
         return _refused(*blocking)
     text = source.text
+    if root is None:  # not a mapping (RE105): no rule file to lay out, and none to compare
+        return FormatResult(text)
+    laid_out = _ruamel_layout(text)
+    if isinstance(laid_out, _Unparsed):
+        return FormatResult(None, laid_out.problem)
+    if isinstance(laid_out, str) and laid_out != text:
+        again = _ruamel_layout(laid_out)
+        if again != laid_out or _first_change(source, laid_out, limits) is not None:
+            laid_out = None  # ruamel would change a value, or lay its own output out again
+    if laid_out is not None:
+        return FormatResult(laid_out)
+    respaced = _respace_in_place(text, root)
+    if isinstance(respaced, _Unparsed):
+        return FormatResult(None, respaced.problem)
+    if respaced != text and _first_change(source, respaced, limits) is not None:
+        return FormatResult(text)
+    return FormatResult(respaced)
+
+
+@dataclass(frozen=True)
+class _Unparsed:
+    """An expression that does not parse: fmt stops and says which."""
+
+    problem: str
+
+
+# What ruamel writes before the document for `version = (1, 2)`: rule files carry neither a
+# directive nor a document marker (a mapping at the top needs neither).
+_DOCUMENT_START = re.compile(r"\A(?:%YAML 1\.[12]\n)?(?:---\n|--- (?=[{\[]))?")
+
+
+def _ruamel_layout(text: str) -> str | _Unparsed | None:
+    """ruamel's layout of `text` with expressions respaced; None when ruamel cannot read or
+    write it."""
     yaml = _yaml()
     try:
         document = yaml.load(text)
-    except Exception as error:  # ruamel raises more than YAMLError (TypeError, AssertionError)
-        return _refused(_ruamel_error(source, error))
+    except Exception:  # ruamel raises more than YAMLError (TypeError, AssertionError)
+        return None
     if document is None:
-        return FormatResult(text)
+        return text
     problem = _normalise_expressions(document)
     if problem is not None:
-        return FormatResult(None, problem)
+        return _Unparsed(problem)
     out = io.StringIO()
     try:
         yaml.dump(document, out)
-    except Exception as error:  # what ruamel loaded, it should dump; if not, say so
-        return _refused(_ruamel_error(source, error))
-    formatted = out.getvalue()
-    # ruamel writes the `%YAML 1.2` directive for version (1, 2); rule files do not carry it.
-    if formatted.startswith("%YAML 1.2\n---\n") and not text.startswith("%YAML"):
-        formatted = formatted[len("%YAML 1.2\n---\n") :]
-    formatted = formatted.rstrip("\n") + "\n"
-    if formatted != text:
-        changed = _first_change(source, formatted, limits)
-        if changed is not None:
-            return _refused(changed)
-    return FormatResult(formatted)
+    except Exception:  # what ruamel loaded, it should dump; if not, the layout stays
+        return None
+    formatted = _DOCUMENT_START.sub("", out.getvalue(), count=1)
+    return formatted.rstrip("\n") + "\n"
+
+
+def _respace_in_place(text: str, root: LocatedMapping | None) -> str | _Unparsed:
+    """`text` with each plain single-line expression respaced where it stands, and nothing
+    else changed: the layout of a file ruamel would lay out wrongly."""
+    if root is None:
+        return text
+    edits: list[tuple[Span, str]] = []
+    for section, key in sorted(_EXPRESSION_KEYS):
+        found = root.get(section)
+        rules = found[1] if found is not None else None
+        if not isinstance(rules, LocatedSequence):
+            continue
+        for index, rule in enumerate(rules.items):
+            entry = rule.get(key) if isinstance(rule, LocatedMapping) else None
+            value = entry[1] if entry is not None else None
+            if not isinstance(value, LocatedScalar) or not isinstance(value.value, str):
+                continue
+            if value.style is not None or "\n" in value.text:
+                continue  # quoted and block expressions keep their text
+            expr, problems = parse_expression(ExpressionSource.standalone(value.value))
+            if expr is None:
+                detail = problems[0].message if problems else "does not parse"
+                return _Unparsed(f"{section}[{index}].{key}: {detail}; fix it before formatting")
+            canonical = normalise_spacing(value.value)
+            if canonical != value.value and text[value.span.start : value.span.end] == value.text:
+                edits.append((value.span, canonical))
+    for span, canonical in sorted(edits, key=lambda edit: -edit[0].start):
+        text = text[: span.start] + canonical + text[span.end :]
+    return text
 
 
 def _first_change(source: SourceFile, formatted: str, limits: Limits) -> Diagnostic | None:
@@ -173,23 +237,6 @@ def _refused(*diagnostics: Diagnostic) -> FormatResult:
     first = diagnostics[0]
     reason = f"{first.code} at line {first.line}, column {first.column}: {first.message}"
     return FormatResult(None, reason, diagnostics)
-
-
-def _ruamel_error(source: SourceFile, error: Exception) -> Diagnostic:
-    """What ruamel refused in a file the reader accepted (`%YAML 1.3`, say), located at its
-    mark when it has one, else at the start of the file."""
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    index = getattr(mark, "index", 0)
-    offset = max(0, min(index if isinstance(index, int) else 0, len(source.text)))
-    lines = str(error).strip().splitlines()
-    detail = lines[0] if lines else "no detail"
-    return make_diagnostic(
-        source,
-        Span(offset, min(offset + 1, len(source.text))),
-        "RE101",
-        f"the formatter cannot read this file: {detail} ({type(error).__name__})",
-        hint="`validate` reads it; format it by hand, and report the file to the maintainers",
-    )
 
 
 def _normalise_expressions(document: Any) -> str | None:

@@ -15,7 +15,6 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink
 from ruleengine.diagnostics.source import SourceFile, Span, align_value
@@ -28,6 +27,7 @@ from ruleengine.rules.yaml_nodes import (
     LocatedSequence,
     ScalarValue,
 )
+from ruleengine.rules.yaml_scanner import StrictScanner, UnsupportedYamlError
 from ruleengine.rules.yaml_wording import (
     first_line,
     report_reader_error,
@@ -98,12 +98,12 @@ class _Depth:
         self.current -= 1
 
 
-class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
+class _Loader(Reader, StrictScanner, Parser, Composer, _CoreResolver):
     """A composer that records aliases and explicit tags instead of honouring them."""
 
     def __init__(self, text: str, max_depth: int) -> None:
         Reader.__init__(self, text)
-        Scanner.__init__(self)
+        StrictScanner.__init__(self)
         Parser.__init__(self)
         Composer.__init__(self)
         _CoreResolver.__init__(self)
@@ -120,7 +120,7 @@ class _Loader(Reader, Scanner, Parser, Composer, _CoreResolver):
             # A placeholder instead of the anchored node: aliases are never expanded.
             return _placeholder(event)
         tag = getattr(event, "tag", None)
-        if tag not in (None, "!"):
+        if tag is not None:  # `!` too: it makes `! 12` text where `12` is a number
             self.tags.append((span, str(tag).replace(TAG, "!!")))
         if not isinstance(event, yaml.CollectionStartEvent):
             return super().compose_node(parent, index)
@@ -146,11 +146,18 @@ class _Composed:
     tags: list[tuple[Span, str]]
 
 
+def _line_ended(text: str) -> str:
+    """`text` ending in a line break. Both parsers drop the last line of a block scalar when
+    it has spaces and no line break (`foo: |\n  x\n   ` read as `x\n ` instead of `x\n \n`);
+    the break they need comes after every offset of the text, so spans stay as they are."""
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
 def compose_pure(source: SourceFile, sink: DiagnosticSink, max_depth: int) -> _Composed | None:
     """Compose with PyYAML's pure-Python parser; syntax errors become diagnostics (and None)."""
     try:
         # The Reader checks the whole text for characters YAML forbids as it is constructed.
-        loader = _Loader(source.text, max_depth)
+        loader = _Loader(_line_ended(source.text), max_depth)
     except yaml.reader.ReaderError as error:
         report_reader_error(sink, error)
         return None
@@ -166,6 +173,9 @@ def compose_pure(source: SourceFile, sink: DiagnosticSink, max_depth: int) -> _C
     except yaml.composer.ComposerError as error:
         report_yaml_error(sink, error, code="RE107")
         return None
+    except UnsupportedYamlError as error:
+        report_yaml_error(sink, error, code="RE111")
+        return None
     except yaml.MarkedYAMLError as error:
         report_yaml_error(sink, error)
         return None
@@ -177,6 +187,9 @@ def compose_pure(source: SourceFile, sink: DiagnosticSink, max_depth: int) -> _C
         return None
     finally:
         loader.dispose()
+    if loader.late:
+        report_yaml_error(sink, loader.late[0])
+        return None
     return _Composed(root, loader.aliases, loader.tags)
 
 
@@ -197,12 +210,19 @@ _DECLINE = re.compile("[\t\r\x85\u2028\u2029\ufeff]")
 _BLOCK_HEADER = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ \n]|\Z)")
 
 
+# Where libyaml is as lenient as PyYAML's own scanner and `yaml_scanner.StrictScanner` is
+# not: a comment right after a quoted value or a flow indicator (`"a"#x`, `]#x`), directives.
+_DECLINE_STRICT = re.compile(r"[\"'\]},]#|^%", re.MULTILINE)
+
+
 def compose_fast(text: str, max_depth: int = DEFAULT_LIMITS.max_nesting_depth) -> _Composed | None:
     """Compose `text` with libyaml, or None when the pure-Python path must decide."""
     if Reader.NON_PRINTABLE.search(text) or _DECLINE.search(text):
         return None
+    if _DECLINE_STRICT.search(text):
+        return None
     try:
-        return _EventComposer(text, max_depth).compose()
+        return _EventComposer(_line_ended(text), max_depth).compose()
     except Exception:  # any surprise: the pure path is the reference
         return None
 
@@ -219,6 +239,8 @@ class _EventComposer:
         self._resolver = _CoreResolver()
         self._anchors: set[str] = set()
         self._flow = 0  # how many `[...]` and `{...}` enclose the current node
+        self._blocks: list[int] = []  # the columns of the block collections around the node
+        self._lines = text.split("\n")
         self._depth = _Depth(max_depth)  # too deep: the pure path reports it (RE109)
         self.aliases: list[Span] = []
         self.tags: list[tuple[Span, str]] = []  # always empty: a tag declines the fast path
@@ -259,12 +281,16 @@ class _EventComposer:
         event: Any = self._next()
         start, end = event.start_mark, event.end_mark
         span = Span(start.index, max(start.index, end.index))
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            after = start.index + 1 + len(anchor)  # libyaml ends `&an:chor` at the `:`
+            if after < len(self._text) and self._text[after] not in " \n,[]{}":
+                raise _DeclinedError("an anchor name the strict scanner reads further")
         if isinstance(event, yaml.AliasEvent):
             self.aliases.append(span)
             return _placeholder(event)
         if not isinstance(event, yaml.NodeEvent):
             raise _DeclinedError(f"expected a node, found {type(event).__name__}")
-        anchor = event.anchor
         if anchor is not None:
             if anchor in self._anchors:  # the pure Composer's error: let it report it
                 raise _DeclinedError("duplicate anchor")
@@ -290,6 +316,17 @@ class _EventComposer:
             # as a key indicator after `int` (an error the diagnostics explain). And libyaml
             # puts the empty value of `{a: , b: 1}` at the `,`, the pure parser after the `:`.
             raise _DeclinedError("`?` or an empty plain scalar inside a flow collection")
+        start, end = event.start_mark, event.end_mark
+        if (
+            self._flow
+            and style is None
+            and (event.value == "-" or self._text[start.index - 1] == "?")
+        ):
+            raise _DeclinedError("`[-]` or `{?foo}`: the strict scanner refuses them")
+        if style in ("'", '"') and start.line != end.line:
+            self._check_lines(start.line, end.line, "")
+        if style in ("|", ">") and _spaces_above_text(self._text, start.index):
+            raise _DeclinedError("lines of spaces above a block scalar's text")
         if style in ("|", ">") and not _BLOCK_HEADER.match(self._text, event.start_mark.index):
             # libyaml takes `|#` as a block header and a comment; the pure scanner wants a space
             # between them.
@@ -299,6 +336,16 @@ class _EventComposer:
         )
         return ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=style)
 
+    def _check_lines(self, first: int, last: int, exempt: str) -> None:
+        """Decline a flow collection or quoted text whose lines after the first start at or
+        left of the enclosing block's column (the strict scanner refuses them; a line that
+        starts with a character of `exempt` it lets pass)."""
+        indent = self._blocks[-1] if self._blocks else -1
+        for line in self._lines[first + 1 : last + 1]:
+            text = line.lstrip(" ")
+            if text and text[0] not in exempt and len(line) - len(text) <= indent:
+                raise _DeclinedError("a line left of its block: the strict scanner refuses it")
+
     def _collection(self, event: Any) -> Node:
         mapping = isinstance(event, yaml.MappingStartEvent)
         kind = MappingNode if mapping else SequenceNode
@@ -306,14 +353,26 @@ class _EventComposer:
         end_kind = yaml.MappingEndEvent if mapping else yaml.SequenceEndEvent
         items: list[Node] = []
         self._flow += bool(event.flow_style)
+        if not event.flow_style:
+            self._blocks.append(event.start_mark.column)
         while not isinstance(self._peek(), end_kind):
             items.append(self._node())
+        if not event.flow_style:
+            self._blocks.pop()
         self._flow -= bool(event.flow_style)
         closed: Any = self._next()
+        if event.flow_style and not self._flow:
+            self._check_lines(event.start_mark.line, closed.end_mark.line, "]}#")
         if mapping:
             pairs = list(zip(items[::2], items[1::2], strict=True))
             return MappingNode(tag, pairs, event.start_mark, closed.end_mark, event.flow_style)
         return SequenceNode(tag, items, event.start_mark, closed.end_mark, event.flow_style)
+
+
+def _spaces_above_text(text: str, header: int) -> bool:
+    """Whether a block scalar whose header is at `header` starts with a line of spaces."""
+    end = text.find("\n", header)
+    return end >= 0 and text.startswith(" ", end + 1) and text[end + 1 :].lstrip(" ")[:1] in "\n"
 
 
 def finish_compose(
@@ -359,7 +418,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _node_span(node: Node, source: SourceFile) -> Span:
-    start, end = node.start_mark.index, node.end_mark.index
+    # Clamped: the line break `_line_ended` adds lies past the text, and so may an empty value.
+    start = min(node.start_mark.index, len(source.text))
+    end = min(max(start, node.end_mark.index), len(source.text))
     while end > start and source.text[end - 1] in " \t\r\n":
         end -= 1
     return Span(start, end)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from caseio import CASES_ROOT, ROOT
+from caseio import CASES_ROOT, ROOT, expect_golden
 from ruleengine.api import compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.values import Duration
@@ -87,7 +86,7 @@ def test_expression_value(case: dict[str, Any]) -> None:
         assert [d.code for d in raised.value.diagnostics] == [case["error"]]
         return
     result = expression.evaluate(variables(case), now=now, timezone=zone)
-    assert json.dumps(show(result)) == json.dumps(case["value"])
+    expect_golden("values", case["name"], "value", show(result), case["value"])
 
 
 def test_money_never_goes_through_float() -> None:

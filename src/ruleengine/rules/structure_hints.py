@@ -1,0 +1,136 @@
+"""The hints of structure diagnostics: what to write instead of a value the format refuses.
+
+Split from `rules.structure` (which maps pydantic's errors to diagnostics) so each stays a
+size one can read: this module knows the vocabulary an author gets wrong (time zone
+abbreviations, currency symbols, trigger and type names, quoted numbers) and suggests the
+closest right spelling.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from pydantic_core import ErrorDetails
+
+from ruleengine.rules.models import (
+    ATTRIBUTE_TYPES,
+    BUILTIN_TRIGGERS,
+    REWARD_TYPES,
+    available_timezones,
+    suggest_currency,
+)
+
+
+def type_hint(expected_kinds: Sequence[str], value: Any) -> str | None:
+    """The fix for a value of the wrong type, when it is obvious (a quoted number)."""
+    if not isinstance(value, str):
+        return None
+    if any("number" in kind for kind in expected_kinds):
+        try:
+            number = Decimal(value.strip())
+        except ArithmeticError:
+            return None
+        if number.is_finite():
+            return "write the number without quotes"
+    return None
+
+
+# Common time zone abbreviations and the IANA zone an author most likely means. Several of
+# them (EST, MST, CET, GMT) are zone names in the IANA database too, and never get here.
+_TIMEZONE_ABBREVIATIONS = {
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "CET": "Europe/Paris",
+    "CEST": "Europe/Paris",
+    "GMT": "Europe/London",
+    "BST": "Europe/London",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+}
+_TIMEZONE_HINT = "use an IANA name such as `America/New_York` or `UTC`"
+# Currency symbols an author may write instead of the code; only the unambiguous ones.
+_CURRENCY_SYMBOLS = {"US$": "USD", "€": "EUR", "£": "GBP", "C$": "CAD", "A$": "AUD"}
+_CUSTOM_EVENT_RULE = (
+    "custom event names use lower-case letters, digits and `_`, and start with a letter or `_`"
+)
+
+
+def _custom_hint(code: str, value: str) -> str | None:
+    """The hint for a value our own validators refused (codes RE207 to RE212)."""
+    if code == "RE207":
+        return _timezone_hint(value)
+    if code == "RE208":
+        suggestion = suggest_currency(value) or _CURRENCY_SYMBOLS.get(value.strip())
+        if suggestion is not None:
+            return f"did you mean `{suggestion}`?"
+        if re.fullmatch(r"[A-Z]{3}", value):
+            return "use an existing ISO 4217 code, such as `USD` or `EUR`"
+        return "write the code in capitals, such as `USD` or `EUR`"
+    if code == "RE211":
+        if value.startswith("custom:"):
+            fixed = re.sub(r"[^a-z0-9_]+", "_", value.removeprefix("custom:").lower()).strip("_")
+            if re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", fixed):
+                return f"did you mean `custom:{fixed}`? {_CUSTOM_EVENT_RULE}"
+            return _CUSTOM_EVENT_RULE
+        return did_you_mean(value, BUILTIN_TRIGGERS) or (
+            "use a built-in trigger or `custom:<name>` for a host-defined event"
+        )
+    if code == "RE212":
+        optional = "?" if value.endswith("?") else ""
+        match = did_you_mean(value.removesuffix("?"), ATTRIBUTE_TYPES, quote=False)
+        if match is not None:
+            return f"did you mean `{match}{optional}`?"
+        return "types: " + ", ".join(f"`{t}`" for t in ATTRIBUTE_TYPES)
+    return None
+
+
+def own_hint(error: ErrorDetails) -> str | None:
+    """The hint for an error our own validators raised (the codes RE207 to RE212)."""
+    value = error.get("input")
+    if isinstance(value, str):
+        return _custom_hint(error["type"], value)
+    if error["type"] == "RE209":
+        if error.get("ctx", {}).get("found") == "none":
+            return "give the reward one of: " + ", ".join(f"`{t}`" for t in REWARD_TYPES)
+        return (
+            "give each reward a list item of its own: `rewards: [{points: 5}, {store_credit: 10}]`"
+        )
+    return None
+
+
+def _timezone_hint(value: str) -> str:
+    """Suggest a zone: abbreviations by table (difflib would turn `PST` into `MST`, another
+    zone), anything else by spelling."""
+    zone = _TIMEZONE_ABBREVIATIONS.get(value.upper())
+    if zone is not None:
+        return f"use the IANA name `{zone}` (`{value}` is an abbreviation)"
+    if re.fullmatch(r"[A-Za-z]{2,5}", value) and value.upper() not in available_timezones():
+        return _TIMEZONE_HINT
+    match = did_you_mean(value, available_timezones(), quote=False)
+    return f"did you mean `{match}`?" if match is not None else _TIMEZONE_HINT
+
+
+def did_you_mean(name: str, choices: Iterable[str], *, quote: bool = True) -> str | None:
+    """`did you mean `x`?` for the closest choice, or None; with `quote=False`, the bare
+    choice, for callers that word the hint themselves."""
+    candidates = list(choices)
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:  # only the case differs: that is the match, whatever difflib says
+        matches = [lowered[name.lower()]]
+    else:
+        matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    if not matches:
+        return None
+    return f"did you mean `{matches[0]}`?" if quote else matches[0]

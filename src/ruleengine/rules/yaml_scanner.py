@@ -1,0 +1,181 @@
+"""PyYAML's scanner where YAML 1.2 (and the YAML test suite) says it reads wrongly.
+
+PyYAML scans YAML 1.1 and is lenient where 1.2 is strict. Each change here makes the reader
+either read what 1.2 says or refuse with a located diagnostic, never read something else:
+
+* a comment needs white space before its `#` (`"value"# note`, `[a]#note`, `%YAML 1.1#x`);
+* the lines of a flow collection (other than its closing bracket) and the continuation lines
+  of a quoted scalar are indented more than the block they sit in;
+* lines of spaces above a block scalar's first line are no longer than that line is indented;
+* `-` followed by `,`, `]` or `}` in a flow collection is not a value (`[-]`);
+* an anchor ends at white space or a flow indicator (`&an:chor value` is the anchor `an:chor`);
+* `?` directly followed by text in a flow collection (`{?foo: bar}`) is the text `?foo` in
+  1.2 and the key `foo` in 1.1: refused with RE111, which asks for a space or quotes.
+
+The fast path (libyaml) has the same leniencies; `yaml_compose.compose_fast` declines the
+texts where they could matter, so the pure path, with these changes, decides.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from yaml.scanner import Scanner, ScannerError
+
+_BLANK = "\0 \t\r\n\x85\u2028\u2029"
+_BREAKS = "\0\r\n\x85\u2028\u2029"
+_FLOW_INDICATORS = ",[]{}"
+
+
+class UnsupportedYamlError(ScannerError):
+    """Valid YAML that YAML 1.1 and 1.2 read differently: refused (RE111), not guessed."""
+
+
+class StrictScanner(Scanner):
+    """`yaml.scanner.Scanner` with the YAML 1.2 rules above."""
+
+    # The Reader's state and methods the Scanner uses (a `Reader` comes first in the loader's
+    # bases); typed here for mypy.
+    buffer: str
+    pointer: int
+    index: int
+    column: int
+    indent: int
+    flow_level: int
+    allow_simple_key: bool
+
+    if TYPE_CHECKING:
+
+        def peek(self, index: int = 0) -> str: ...
+        def prefix(self, length: int = 1) -> str: ...
+        def forward(self, length: int = 1) -> None: ...
+        def get_mark(self) -> Any: ...
+        def scan_line_break(self) -> str: ...
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.late: list[ScannerError] = []  # problems to report if the file parses otherwise
+
+    def _after_blank(self) -> bool:
+        return self.pointer == 0 or self.buffer[self.pointer - 1] in _BLANK + "\ufeff"
+
+    def _comment_needs_space(self) -> None:
+        if self.peek() == "#" and not self._after_blank():
+            mark = self.get_mark()
+            raise ScannerError(
+                None, None, "a comment needs a space before its `#`; write ` #`", mark
+            )
+
+    def scan_to_next_token(self) -> None:
+        if self.index == 0 and self.peek() == "\ufeff":
+            self.forward()
+        crossed = False
+        while True:
+            while self.peek() == " ":
+                self.forward()
+            ch = self.peek()
+            if ch == "#":
+                self._comment_needs_space()
+                while self.peek() not in _BREAKS:
+                    self.forward()
+            if self.scan_line_break():
+                crossed = True
+                if not self.flow_level:
+                    self.allow_simple_key = True
+                continue
+            if crossed and self.flow_level and self.column <= self.indent:
+                ahead = 0
+                while self.peek(ahead) in " \t":
+                    ahead += 1
+                if self.peek(ahead) not in _BREAKS + "]}#":
+                    self._too_little_indented("a line inside `[...]` or `{...}`")
+            return
+
+    def _too_little_indented(self, what: str) -> None:
+        raise self._indent_error(what)
+
+    def _indent_error(self, what: str) -> ScannerError:
+        message = f"{what} must be indented more than the key it belongs to"
+        return ScannerError(None, None, message, self.get_mark())
+
+    def scan_directive_ignored_line(self, start_mark: Any) -> None:
+        while self.peek() == " ":
+            self.forward()
+        self._comment_needs_space()
+        super().scan_directive_ignored_line(start_mark)
+
+    def scan_flow_scalar_breaks(self, double: bool, start_mark: Any) -> list[str]:
+        chunks: list[str] = []
+        while True:
+            prefix = self.prefix(3)
+            if prefix in ("---", "...") and self.peek(3) in _BLANK:
+                raise ScannerError(
+                    "while scanning a quoted scalar",
+                    start_mark,
+                    "found unexpected document separator",
+                    self.get_mark(),
+                )
+            while self.peek() == " ":
+                self.forward()
+            ahead = 0  # tabs are no indentation: look past them for the line's text
+            while self.peek(ahead) in " \t":
+                ahead += 1
+            if self.peek(ahead) not in _BREAKS and self.column <= self.indent and not self.late:
+                # Reported only if the file parses otherwise: an unclosed quote, the usual
+                # cause, has its own, better diagnostic (`yaml_wording`).
+                self.late.append(self._indent_error("a line of quoted text"))
+            while self.peek() in " \t":
+                self.forward()
+            if self.peek() in "\r\n\x85\u2028\u2029":
+                chunks.append(self.scan_line_break())
+            else:
+                return chunks
+
+    def scan_block_scalar_indentation(self) -> tuple[list[str], int, Any]:
+        chunks, max_indent, end_mark = super().scan_block_scalar_indentation()
+        first = self.column  # the first line with text, or the end
+        if self.peek() not in _BREAKS and max(self.indent + 1, 1) <= first < max_indent:
+            raise ScannerError(
+                None,
+                None,
+                "a line of spaces above the first line of this block text is longer than "
+                "that line's indentation; remove the spaces",
+                self.get_mark(),
+            )
+        return chunks, max_indent, end_mark
+
+    def check_key(self) -> bool:
+        after = self.peek(1)
+        if self.flow_level and after not in _BLANK and after not in _FLOW_INDICATORS:
+            raise UnsupportedYamlError(
+                None,
+                None,
+                "`?` followed by text inside `[...]` or `{...}` is text in YAML 1.2 and a key "
+                "in YAML 1.1; write `? key` for a key, or quote the text",
+                self.get_mark(),
+            )
+        return bool(super().check_key())
+
+    def check_plain(self) -> bool:
+        ch, after = self.peek(), self.peek(1)
+        if self.flow_level and ch == "-" and after in _FLOW_INDICATORS:
+            return False  # `[-]`: a lone `-` is no value
+        return bool(super().check_plain())
+
+    def scan_anchor(self, TokenClass: Any) -> Any:  # noqa: N803  # PyYAML's name
+        start_mark = self.get_mark()
+        name = "alias" if self.peek() == "*" else "anchor"
+        self.forward()
+        length = 0
+        while self.peek(length) not in _BLANK + _FLOW_INDICATORS:
+            length += 1
+        if not length:
+            raise ScannerError(
+                f"while scanning an {name}",
+                start_mark,
+                f"expected a name, but found {self.peek()!r}",
+                self.get_mark(),
+            )
+        value = self.prefix(length)
+        self.forward(length)
+        return TokenClass(value, start_mark, self.get_mark())

@@ -1,0 +1,117 @@
+"""YAML fuzzing: rule files built from the corners where YAML parsers part ways.
+
+The pieces are the classes the YAML test suite found (`python -m tests.yaml_suite`): comments
+glued to a value, flow and quoted lines at or left of their key's column, lines of spaces or
+tabs above and below block text, lone `-` and `?x` in flow collections, anchors with
+punctuation, the non-specific tag `!`, a last line with no line break, directives. For every
+file: the libyaml and the pure-Python path give the same tree and the same diagnostics; every
+error is located in the file; `validate` ends in diagnostics; `fmt` keeps what the file says
+and formats its own output to itself. The budget is small in CI; `python -m tests.fuzz` runs it
+for as long as it is given.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ruleengine.diagnostics.source import SourceFile
+from ruleengine.rules import yaml_compose
+from ruleengine.rules.formatter import format_source
+from ruleengine.rules.ruleset import check_source
+from ruleengine.rules.yaml_nodes import to_plain
+from ruleengine.rules.yaml_source import read_document
+
+EXAMPLES = max(20, int(os.environ.get("RULEENGINE_FUZZ_EXAMPLES", "300")) // 3)
+fuzz_settings = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+HEAD = "version: 1\nprogram: corners\ncurrency: EUR\n"
+RULE = "earning:\n  - id: r\n    name: R\n    on: order\n    points: floor(order.subtotal)\n"
+
+gaps = st.sampled_from(["", " ", "  ", "\t", "\n", "\n ", "\n\t", "\n  ", "\n    "])
+words = st.sampled_from(["vip", "gold", "-", "?x", "? x", "-x", "a:b", "#x", "'q'", '"d"', "!", ""])
+comments = st.sampled_from(["", "#c", " #c", "\t#c"])
+
+
+@st.composite
+def flow_values(draw: Any) -> str:
+    """A flow list or mapping whose items, commas and brackets sit anywhere on its lines."""
+    items = draw(st.lists(words, max_size=4))
+    if draw(st.booleans()):
+        inner = ",".join(draw(gaps) + item + draw(gaps) for item in items)
+        return "[" + inner + draw(gaps) + "]" + draw(comments)
+    pairs = ",".join(f"{draw(gaps)}{item or 'k'}:{draw(gaps)}{draw(words)}" for item in items)
+    return "{" + pairs + draw(gaps) + "}" + draw(comments)
+
+
+@st.composite
+def quoted_values(draw: Any) -> str:
+    quote = draw(st.sampled_from(["'", '"']))
+    parts = draw(st.lists(st.sampled_from(["Spring", "sale", "", " ", "\t"]), max_size=3))
+    return quote + "".join(p + draw(gaps) for p in parts) + quote + draw(comments)
+
+
+@st.composite
+def block_values(draw: Any) -> str:
+    header = draw(st.sampled_from(["|", ">", "|-", ">+", "|2", ">1-"]))
+    lines = draw(
+        st.lists(st.sampled_from(["", " ", "   ", "\t", "  text", "   more", " #c"]), max_size=5)
+    )
+    return header + draw(comments) + "\n" + "\n".join(f"  {line}" if line else "" for line in lines)
+
+
+@st.composite
+def corner_files(draw: Any) -> str:
+    value = draw(st.one_of(flow_values(), quoted_values(), block_values(), words))
+    prop = draw(st.sampled_from(["", "&a ", "&a:b ", "&a, ", "! ", "*a "]))
+    key = draw(st.sampled_from(["description:", "tags:", "? description\n    :"]))
+    head = draw(st.sampled_from(["", "%YAML 1.2\n---\n", "%YAML 1.1#x\n---\n", "---\n"]))
+    tail = draw(st.sampled_from(["\n", "", "\n# end\n", "\n   "]))
+    return f"{head}{HEAD}{RULE}    {key} {prop}{value}{tail}"
+
+
+def _read(text: str, fast: bool) -> tuple[Any, list[tuple[str, int, int]]]:
+    saved = yaml_compose.FAST_PATH
+    yaml_compose.FAST_PATH = fast
+    try:
+        root, diagnostics = read_document(SourceFile("t.yaml", text))
+    finally:
+        yaml_compose.FAST_PATH = saved
+    return (None if root is None else to_plain(root)), [
+        (d.code, d.line, d.column) for d in diagnostics
+    ]
+
+
+@fuzz_settings
+@given(text=corner_files())
+def test_yaml_corners_read_alike_on_both_paths_and_format_faithfully(text: str) -> None:
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    lines = text.count("\n") + 1
+    for _, line, column in pure[1]:
+        assert 1 <= line <= lines and column >= 1, (text, pure[1])
+    check_source(SourceFile("t.yaml", text))  # diagnostics, never an exception
+    result = format_source(SourceFile("t.yaml", text))
+    if result.text is None:
+        assert any(code.startswith("RE1") for code, _, _ in pure[1]) or result.error, text
+        return
+    assert _read(result.text, fast=False)[0] == pure[0], (text, result.text)
+    again = format_source(SourceFile("t.yaml", result.text))
+    assert again.text == result.text, (text, result.text)
+
+
+@pytest.mark.parametrize("text", ['description: "a"#b\n', "tags: [-]\n", "tags: {?x: 1}\n"])
+def test_the_generator_reaches_the_corners(text: str) -> None:
+    """Texts the strict scanner refuses; the generator above writes each of them."""
+    assert _read(HEAD + RULE + "    " + text, fast=False)[0] is None
