@@ -8,7 +8,7 @@
 layout `ruleengine backtest` reads from Parquet, CSV or DuckDB). Each customer's activity is
 gathered next to its customers row (a `collect_list` of structs, grouped by `customer_id`),
 and `mapInArrow` hands the rows to Python a record batch at a time; each batch is assembled
-into snapshots by the very function the DuckDB path uses (`sources.assemble_customer`), so
+into snapshots by the very function the DuckDB path uses (`layout.assemble_customer`), so
 both paths read a row alike. The ruleset travels as its text and is compiled once per
 executor process (`batch.engine_for_text` caches it by content; Python workers are reused).
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruleengine.backtest.output import decision_columns, decision_schema
 from ruleengine.backtest.run import read
-from ruleengine.backtest.sources import (
+from ruleengine.backtest.layout import (
     ACTIVITY_COLUMNS,
     CUSTOMER_COLUMNS,
     ROW_COLUMN,

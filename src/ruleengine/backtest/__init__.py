@@ -6,6 +6,8 @@ DATA` evaluates two rulesets on each customer in one pass and reports who gains 
 
 The pieces, each a module with one job (imports point down the list):
 
+* `layout`: the tables' columns, and a customers row with its activity rows as snapshot
+  data (shared with `ruleengine.spark`), with located `SourceError`s.
 * `sources`: customers in, as snapshot data: JSON Lines (the `eval --snapshots` format), or
   a customers table and an activity table (Parquet, CSV or a DuckDB file) read and assembled
   by DuckDB in record batches ordered by customer id. Needs `ruleengine[batch]` for tables.
