@@ -27,8 +27,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ruleengine.backtest.output import decision_columns, decision_schema
-from ruleengine.backtest.run import read
 from ruleengine.backtest.layout import (
     ACTIVITY_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -38,6 +36,8 @@ from ruleengine.backtest.layout import (
     assemble_customer,
     attribute_kinds,
 )
+from ruleengine.backtest.output import decision_columns, decision_schema
+from ruleengine.backtest.parallel import read
 from ruleengine.backtest.tally import Totals
 
 if TYPE_CHECKING:

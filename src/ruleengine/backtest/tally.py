@@ -169,6 +169,21 @@ class Tally:
             self.customers_with_decisions += 1
             self.total.customers += 1
 
+    def merge(self, other: Tally) -> None:
+        """Add another tally's customers (of the same ruleset, grouped alike): sums of whole
+        numbers and exact decimals, so merging chunks gives what adding them one by one gives
+        (`--jobs N` tallies each chunk in a worker)."""
+        for key, totals in other.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                mine = self.groups[key] = Totals()
+            mine.merge(totals)
+        self.customers += other.customers
+        self.customers_with_decisions += other.customers_with_decisions
+        for problem, count in other.problems.items():
+            self.problems[problem] = self.problems.get(problem, 0) + count
+        self.total.merge(other.total)
+
     def rows(self) -> list[tuple[GroupKey, Totals]]:
         return sorted(self.groups.items(), key=lambda item: group_sort_key(item[0]))
 
