@@ -116,3 +116,35 @@ def test_negative_jobs_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFi
     )
     assert (code, out) == (2, "")
     assert "--jobs must be 0 (one per CPU) or more, not -1" in err
+
+
+def test_passes_over_id_ranges_read_what_one_pass_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large history is read in passes over ranges of customer ids (bounded memory); the
+    customers, their order and so the report and `--out` are those of a single pass."""
+    from ruleengine.backtest import sources
+
+    data = write_tables(tmp_path / "t", history(150, seed=6), "parquet")
+    outputs = []
+    for pass_rows in (sources.PASS_ROWS, 300):  # one pass; then about ten
+        monkeypatch.setattr(sources, "PASS_ROWS", pass_rows)
+        out = tmp_path / f"out-{pass_rows}"
+        code, text, err = run(
+            "backtest",
+            str(RULES / "acme.yaml"),
+            "--customers",
+            str(data),
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            capsys=capsys,
+        )
+        assert (code, err) == (0, "")
+        outputs.append((text, _files(out)))
+    assert outputs[1] == outputs[0]
+    source = sources.open_source(data, {"region": "string", "lifetime_value": "decimal?"})
+    assert len(source._ranges()) > 5

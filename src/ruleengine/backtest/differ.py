@@ -42,6 +42,8 @@ class CustomerDiff:
 
 
 def compare(customer: str, old: EvaluationResult, new: EvaluationResult) -> CustomerDiff:
+    if old.decisions == new.decisions:  # most customers, for most rule changes
+        return CustomerDiff(customer, (), (), ())
     before = {d.key: d for d in old.decisions}
     after = {d.key: d for d in new.decisions}
     gained = tuple(d for d in new.decisions if d.key not in before)

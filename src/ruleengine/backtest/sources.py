@@ -148,9 +148,10 @@ def connect() -> duckdb.DuckDBPyConnection:
     except ImportError:
         raise SourceError(f"reading tables needs {BATCH_EXTRA}", usage=True) from None
     connection = duckdb.connect(":memory:")
-    connection.execute("SET preserve_insertion_order = true")
+    connection.execute("SET preserve_insertion_order = true")  # CSV rows numbered in order
     # DuckDB's memory is bounded (its default is 80% of RAM), and a sort larger than that
-    # spills to a private folder, removed at exit.
+    # spills to a private folder, removed at exit; one thread (see THREADS).
+    connection.execute(f"SET threads = {THREADS}")
     limit = os.environ.get("RULEENGINE_DUCKDB_MEMORY", MEMORY_LIMIT)
     try:
         connection.execute(f"SET memory_limit = '{_quote(limit)}'")
@@ -180,9 +181,16 @@ class TableSource:
         self.connection = connect()
         import duckdb
 
+        for table, where in (
+            ("customers", self.tables.customers),
+            ("activity", self.tables.activity),
+        ):
+            try:
+                self._relation(table, where)
+            except duckdb.Error as error:
+                raise _read_error(where, error) from None
+        self._customers_view, self._activity_view = "customers_rows", "activity_rows"
         try:
-            self._customers_view = self._relation("customers", self.tables.customers)
-            self._activity_view = self._relation("activity", self.tables.activity)
             self._customer_kinds = self._check_columns(
                 self.tables.customers, self._customers_view, CUSTOMER_COLUMNS, REQUIRED_CUSTOMER
             )
@@ -191,7 +199,7 @@ class TableSource:
             )
             self._check_keys()
         except duckdb.Error as error:
-            raise SourceError(f"cannot read `{self.name}`: {_first_line(error)}") from None
+            raise _read_error(self.name, error) from None
 
     # -- reading the tables
 
@@ -209,9 +217,14 @@ class TableSource:
             source = f"source.main.{table}"
             select = f"SELECT *, row_number() OVER () AS {_ROW} FROM {source}"
         elif where.endswith(".csv"):
+            # The header is read here and the dialect given, not guessed: DuckDB's sniffer
+            # takes a file with one ragged row for a one-column file, or its first data
+            # row for the header, and the error would name the wrong problem.
+            columns = ", ".join(f"'{_quote(c)}': 'VARCHAR'" for c in _csv_header(where))
             select = (
                 f"SELECT *, row_number() OVER () AS {_ROW} FROM read_csv('{_quote(where)}', "
-                "all_varchar = true, header = true)"
+                "header = true, auto_detect = false, delim = ',', quote = '\"', "
+                f"escape = '\"', strict_mode = true, columns = {{{columns}}})"
             )
         else:
             select = (
@@ -300,16 +313,54 @@ class TableSource:
         """Customers in record batches, ordered by `customer_id`, each with its activity.
 
         Two streams sorted by DuckDB, customers and activity rows both by `customer_id`, are
-        merged here: nothing is grouped in memory, and DuckDB's sort spills to disk beyond
-        its memory limit, so neither side holds the whole history. (Grouping activity into a
-        list per customer in DuckDB held every activity row at once: 500 MiB for 400,000.)
-        Ids are compared as text on both sides, so both sorts agree."""
+        merged here: nothing is grouped in memory. (Grouping activity into a list per
+        customer in DuckDB held every activity row at once: 500 MiB for 400,000.) Ids are
+        compared as text on both sides, so both sorts agree.
+
+        The history is read in passes over ranges of customer ids, each holding about
+        `PASS_ROWS` activity rows, so that each sort fits DuckDB's memory limit whatever the
+        history's size: one sort of everything made memory grow with the history, and
+        beyond a few million rows its merge ran out of a small limit. The ranges come from
+        a sample of ids; the order of the customers is the same, by id, whatever they are."""
         import duckdb
 
-        key = "CAST(customer_id AS VARCHAR)"
-        customers = f"SELECT * REPLACE ({key} AS customer_id) FROM customers_rows ORDER BY 1"
+        try:
+            ranges = self._ranges()
+            for low, high in ranges:
+                yield from self._batches_between(low, high, rows)
+        except duckdb.Error as error:
+            raise _read_error(self.name, error) from None
+
+    def _ranges(self) -> list[tuple[str | None, str | None]]:
+        """Ranges of customer ids (from, below), about `PASS_ROWS` activity rows each."""
+        ((total,),) = self.connection.execute("SELECT count(*) FROM activity_rows").fetchall()
+        parts = -(-int(total) // PASS_ROWS)
+        if parts <= 1:
+            return [(None, None)]
+        sample = sorted(
+            str(row[0])
+            for row in self.connection.execute(
+                f"SELECT {_KEY} FROM customers_rows "
+                f"USING SAMPLE reservoir({SAMPLE_IDS} ROWS) REPEATABLE (15)"
+            ).fetchall()
+        )
+        bounds = sorted({sample[len(sample) * i // parts] for i in range(1, parts)})
+        return list(zip([None, *bounds], [*bounds, None], strict=True))
+
+    def _batches_between(
+        self, low: str | None, high: str | None, rows: int
+    ) -> Iterator[list[Customer]]:
+        conditions = []
+        if low is not None:
+            conditions.append(f"{_KEY} >= '{_quote(low)}'")
+        if high is not None:
+            conditions.append(f"{_KEY} < '{_quote(high)}'")
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        customers = (
+            f"SELECT * REPLACE ({_KEY} AS customer_id) FROM customers_rows {where} ORDER BY 1"
+        )
         activity = (
-            f"SELECT * REPLACE ({key} AS customer_id) FROM activity_rows "
+            f"SELECT * REPLACE ({_KEY} AS customer_id) FROM activity_rows {where} "
             f"ORDER BY customer_id, {_ROW}"
         )
         other = self.connection.cursor()  # a second connection: two results stream at once
@@ -335,16 +386,32 @@ class TableSource:
                         )
                     )
                 yield customers_batch
-        except duckdb.Error as error:
-            raise SourceError(f"cannot read `{self.name}`: {_first_line(error)}") from None
         finally:
             other.close()
 
 
-MEMORY_LIMIT = "1GB"
-"""DuckDB's memory limit (`RULEENGINE_DUCKDB_MEMORY` overrides it): sorting the activity of a
-large history spills to disk beyond it, so the peak grows with the history up to about this
-much (plus ~100 MiB of DuckDB and pyarrow, and the Python side's batch) and no further."""
+_KEY = "CAST(customer_id AS VARCHAR)"
+
+PASS_ROWS = 1_000_000
+"""Activity rows per pass (see `TableSource.batches`): sorting them takes ~150 MiB in
+DuckDB, under `MEMORY_LIMIT`; a history of 1M customers x 20 activities is read in 20
+passes, each scanning the activity table again (a second or two for 20M Parquet rows, and
+less when the export is sorted by customer, as row-group statistics then skip the rest)."""
+
+SAMPLE_IDS = 10_000
+"""Customer ids sampled to cut the history into passes of about equal size."""
+
+
+MEMORY_LIMIT = "256MB"
+"""DuckDB's memory limit (`RULEENGINE_DUCKDB_MEMORY` overrides it): room for one pass's sort
+(`PASS_ROWS`), beyond which DuckDB spills to disk. The peak no longer follows the history's
+size (docs/performance.md, "Backtests")."""
+
+THREADS = 1
+"""DuckDB's threads. One: the evaluation, not DuckDB, is what keeps a CPU busy (`--jobs`
+spreads that), and each thread's sort buffers count against the memory limit: with two
+threads the two sorted streams of one sort of everything ran out of 64 MB at 100,000
+customers."""
 
 ACTIVITY_ROWS = 8192
 """Activity rows per record batch of the activity stream."""
@@ -372,8 +439,49 @@ def _quote(text: str) -> str:
     return text.replace("'", "''")
 
 
+def _csv_header(where: str) -> list[str]:
+    """The column names on a CSV file's first line (RFC 4180, UTF-8)."""
+    import csv
+
+    try:
+        with open(where, encoding="utf-8", newline="") as stream:
+            header = next(csv.reader(stream), None)
+    except UnicodeDecodeError:
+        raise SourceError(f"`{where}` line 1: the file is not UTF-8 text") from None
+    except csv.Error as error:
+        raise SourceError(f"`{where}` line 1: not a CSV header: {error}") from None
+    if not header or not any(header):
+        raise SourceError(f"`{where}`: the file is empty; its first line must name the columns")
+    if len(set(header)) != len(header):
+        twice = next(name for name in header if header.count(name) > 1)
+        raise SourceError(f"`{where}` line 1: column `{twice}` appears twice")
+    return header
+
+
+def _read_error(where: str, error: BaseException) -> SourceError:
+    """A DuckDB error as a `SourceError`: bad data (exit 1), or DuckDB's memory limit, which
+    is the machine's setting, not the data's fault (exit 2, with the setting to change)."""
+    message = f"cannot read `{where}`: {_first_line(error)}"
+    if "Out of Memory" in str(error):
+        limit = os.environ.get("RULEENGINE_DUCKDB_MEMORY", MEMORY_LIMIT)
+        return SourceError(
+            f"{message}; raise DuckDB's memory limit with RULEENGINE_DUCKDB_MEMORY (now {limit})",
+            usage=True,
+        )
+    return SourceError(message)
+
+
+_DETAILS = ("Expected Number of Columns", "Invalid unicode", "Value with unterminated quote")
+
+
 def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    """DuckDB's message, shortened to its first line and the line that says what is wrong
+    (`CSV Error on Line: 3; Expected Number of Columns: 4 Found: 3`)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    details = [line for line in lines[1:6] if line.startswith(_DETAILS)]
+    return "; ".join(lines[:1] + details[:1])
 
 
 def open_source(path: Path, attributes: Mapping[str, str]) -> JsonLinesSource | TableSource:
