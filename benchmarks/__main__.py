@@ -363,7 +363,7 @@ def backtest_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
         ["command (whole, wall clock)", "seconds", "customers/s", "peak RSS (MiB)"], rows
     )
     one = next(t for t in timings if t.what.startswith("`backtest`, Parquet"))
-    diff = next(t for t in timings if t.what.startswith("`diff`"))
+    diff = next(t for t in timings if t.what.startswith("`diff` old"))
     note = (
         f"{count:,} generated acme customers, {activity:,} activity rows "
         f"({activity / count:.1f} per customer). `diff` costs {diff.seconds / one.seconds:.2f}x "

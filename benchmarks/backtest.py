@@ -180,6 +180,13 @@ def run_commands(count: int) -> tuple[list[Timing], int]:
                 count,
             ),
             measure(
+                "`backtest --jobs 2`, Parquet tables through DuckDB",
+                _ruleengine(
+                    "backtest", acme, "--customers", str(tables), "--now", NOW, "--jobs", "2"
+                ),
+                count,
+            ),
+            measure(
                 "`backtest`, the same customers as JSON Lines",
                 _ruleengine("backtest", acme, "--customers", str(jsonl), "--now", NOW),
                 count,
@@ -212,6 +219,13 @@ def run_commands(count: int) -> tuple[list[Timing], int]:
             measure(
                 "`diff` old vs new acme, Parquet tables through DuckDB",
                 _ruleengine("diff", acme, str(new), "--customers", str(tables), "--now", NOW),
+                count,
+            ),
+            measure(
+                "`diff --jobs 2` old vs new acme, Parquet tables through DuckDB",
+                _ruleengine(
+                    "diff", acme, str(new), "--customers", str(tables), "--now", NOW, "--jobs", "2"
+                ),
                 count,
             ),
         ]

@@ -175,3 +175,55 @@ def test_spark_diff_matches_the_local_diff(spark: Any, tmp_path: Path) -> None:
     assert report["rows"] == differ.rows()
     assert report["totals"] == differ.totals()
     assert report["customers_changed"] == differ.customers_changed
+
+
+def test_spark_carries_the_runtime_problems_the_local_path_reports(
+    spark: Any, tmp_path: Path
+) -> None:
+    """A points formula that divides by zero for one order: the local result has an RE601
+    problem for that customer and no decision for the order; Spark's results have the same
+    decisions and the same problem, and its report counts it as the local tally does."""
+    from ruleengine.spark import decisions_of, evaluate_results, problems_of, tally_decisions
+
+    text = (RULES / "acme.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "floor(order.subtotal * 5)", "floor(order.subtotal / (order.subtotal - 20))"
+    )
+    rules = tmp_path / "acme-divides.yaml"
+    rules.write_text(text, encoding="utf-8")
+    data = history(40, seed=3)
+    broken = next(s for s in data if any(a["type"] == "order" for a in s["activity"]))
+    order = next(a for a in broken["activity"] if a["type"] == "order")
+    order.update(subtotal="20.00", channel="online")
+    order.pop("refunded_at", None)
+    order.pop("refunded_amount", None)
+
+    engine = Engine(load_ruleset(rules))
+    local = [engine.evaluate(s, now=NOW) for s in data]
+    expected_problems = sorted(
+        (r.customer, p.rule, p.code, p.message, p.file, p.line, p.column)
+        for r in local
+        for p in r.problems
+    )
+    assert [(c, code) for c, _, code, *_ in expected_problems] == [
+        (broken["customer"]["id"], "RE601")
+    ]
+
+    folder = write_tables(tmp_path / "t", data, "parquet")
+    customers, activity = frames(spark, folder)
+    results = evaluate_results(customers, activity, text, now=NOW, name=str(rules)).cache()
+    assert spark_rows(decisions_of(results)) == local_rows(rules, data)
+    problems = sorted(
+        (r["customer_id"], r["rule"], r["code"], r["message"], r["file"], r["line"], r["column"])
+        for r in problems_of(results).collect()
+    )
+    assert problems == expected_problems
+
+    tally = Tally()
+    for result in local:
+        tally.add(result)
+    report = tally_decisions(
+        decisions_of(results), customers=len(data), problems=problems_of(results)
+    )
+    assert report["problems"] == tally.to_json()["problems"]
+    assert report["totals"] == tally.to_json()["totals"]

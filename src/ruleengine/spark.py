@@ -1,19 +1,23 @@
 """Backtests on Apache Spark: the same decisions as the local path, over a cluster's data.
 
-    from ruleengine.spark import evaluate_dataframe, tally_decisions
-    decisions = evaluate_dataframe(customers, activity, rules_text, now=now, name="acme.yaml")
-    report = tally_decisions(decisions, customers=customers.count(), by_month=True)
+    from ruleengine.spark import decisions_of, evaluate_results, problems_of, tally_decisions
+    results = evaluate_results(customers, activity, rules_text, now=now, name="acme.yaml")
+    results = results.cache()  # decisions and problems come from one evaluation
+    report = tally_decisions(decisions_of(results), customers=customers.count(),
+                             by_month=True, problems=problems_of(results))
 
 `customers` and `activity` are Spark DataFrames in the table layout of docs/batch.md (the
 layout `ruleengine backtest` reads from Parquet, CSV or DuckDB). Each customer's activity is
 gathered next to its customers row (a `collect_list` of structs, grouped by `customer_id`),
 and `mapInArrow` hands the rows to Python a record batch at a time; each batch is assembled
-into snapshots by the very function the DuckDB path uses (`sources.assemble_customer`), so
+into snapshots by the very function the DuckDB path uses (`layout.assemble_customer`), so
 both paths read a row alike. The ruleset travels as its text and is compiled once per
 executor process (`batch.engine_for_text` caches it by content; Python workers are reused).
 
-The result is a DataFrame of decisions, one row per decision, with the columns of
-`decisions.parquet` (`output.DECISION_COLUMNS`); `tally_decisions` adds them up with Spark SQL
+The results are one row per decision, with the columns of `decisions.parquet`
+(`output.DecisionColumns.NAMES`), and one row per runtime problem (the `RuntimeProblem`
+fields: a division by zero in a points formula is data, as in the local result, not a failed
+job); `evaluate_dataframe` gives the decisions alone. `tally_decisions` adds them up with Spark SQL
 into the same document as `Tally.to_json`: money summed as exact decimals and written with the
 scale the local path gives, so the two reports are equal, not just close.
 
@@ -27,9 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ruleengine.backtest.output import decision_columns, decision_schema
-from ruleengine.backtest.run import read
-from ruleengine.backtest.sources import (
+from ruleengine.backtest.layout import (
     ACTIVITY_COLUMNS,
     CUSTOMER_COLUMNS,
     ROW_COLUMN,
@@ -38,6 +40,8 @@ from ruleengine.backtest.sources import (
     assemble_customer,
     attribute_kinds,
 )
+from ruleengine.backtest.output import DecisionColumns, decision_columns, decision_schema
+from ruleengine.backtest.parallel import read
 from ruleengine.backtest.tally import Totals
 
 if TYPE_CHECKING:
@@ -46,7 +50,11 @@ if TYPE_CHECKING:
 _ACTIVITY = "_activity"
 
 
-def evaluate_dataframe(
+PROBLEM_COLUMNS = ("code", "message", "file", "line", "column", "path", "amount")
+"""A runtime problem's fields (`RuntimeProblem`), beside `ruleset`, `customer_id` and `rule`."""
+
+
+def evaluate_results(
     customers: DataFrame,
     activity: DataFrame,
     rules_text: str,
@@ -55,7 +63,11 @@ def evaluate_dataframe(
     name: str = "<rules>",
     ruleset: str = "rules",
 ) -> DataFrame:
-    """A DataFrame of decisions, one row per decision, of every customer in `customers`.
+    """Everything the rules decided for every customer in `customers`: one row per decision
+    (`kind = 'decision'`, the columns of `decisions.parquet`) and one per runtime problem
+    (`kind = 'problem'`: `rule` and `PROBLEM_COLUMNS`, such as a division by zero in a
+    points formula, RE601), in one pass. `decisions_of` and `problems_of` split it; cache it
+    (`.cache()`) to use both without evaluating twice.
 
     Raises `SourceError` at once for a missing or unknown column; a customer whose data breaks
     the snapshot contract fails the Spark job with the same located message as the local path.
@@ -82,15 +94,15 @@ def evaluate_dataframe(
     rows = customers.withColumn(ROW_COLUMN, f.lit(0).cast("long")).join(
         grouped, "customer_id", "left"
     )
-    schema = _spark_schema()
 
     def evaluate(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
         local = engine_for_text(rules_text, name)  # once per executor process
-        arrow_schema = decision_schema()
+        arrow_schema = _arrow_results_schema()
         for batch in batches:
             columns = decision_columns()
+            problems: dict[str, list[Any]] = {c: [] for c in (*_SHARED, *PROBLEM_COLUMNS)}
             for row in arrow_rows(batch):
                 # nested activity structs keep their null cells: drop them, as arrow_rows does
                 row[_ACTIVITY] = [
@@ -102,9 +114,53 @@ def evaluate_dataframe(
                 )
                 result = local.evaluate(read(local, customer), now=now)
                 columns.add(ruleset, customer.id, result.decisions)
-            yield pa.RecordBatch.from_pydict(columns.rows, schema=arrow_schema)
+                for problem in result.problems:
+                    problems["ruleset"].append(ruleset)
+                    problems["customer_id"].append(customer.id)
+                    problems["rule"].append(problem.rule)
+                    for column in PROBLEM_COLUMNS:
+                        problems[column].append(getattr(problem, column))
+            found, decided = len(problems["rule"]), len(columns)
+            data = {
+                k: v + (problems[k] if k in _SHARED else [None] * found)
+                for k, v in columns.rows.items()
+            }
+            data.update({k: [None] * decided + problems[k] for k in PROBLEM_COLUMNS})
+            data["kind"] = ["decision"] * decided + ["problem"] * found
+            yield pa.RecordBatch.from_pydict(data, schema=arrow_schema)
 
-    return rows.mapInArrow(evaluate, schema)
+    return rows.mapInArrow(evaluate, _spark_results_schema())
+
+
+_SHARED = ("ruleset", "customer_id", "rule")  # decision and problem rows both fill these
+
+
+def decisions_of(results: DataFrame) -> DataFrame:
+    """The decisions of `evaluate_results`: the columns of `decisions.parquet`."""
+    return results.where("kind = 'decision'").select(*DecisionColumns.NAMES)
+
+
+def problems_of(results: DataFrame) -> DataFrame:
+    """The runtime problems of `evaluate_results`: one row per problem and customer."""
+    return results.where("kind = 'problem'").select(
+        "ruleset", "customer_id", "rule", *PROBLEM_COLUMNS
+    )
+
+
+def evaluate_dataframe(
+    customers: DataFrame,
+    activity: DataFrame,
+    rules_text: str,
+    *,
+    now: datetime,
+    name: str = "<rules>",
+    ruleset: str = "rules",
+) -> DataFrame:
+    """A DataFrame of decisions, one row per decision, of every customer in `customers`
+    (`decisions_of(evaluate_results(...))`; use `evaluate_results` for the runtime problems
+    too)."""
+    results = evaluate_results(customers, activity, rules_text, now=now, name=name, ruleset=ruleset)
+    return decisions_of(results)
 
 
 def _kinds(
@@ -122,7 +178,22 @@ def _kinds(
     return kinds
 
 
-def _spark_schema() -> Any:
+def _arrow_results_schema() -> Any:
+    import pyarrow as pa
+
+    problem = [
+        ("code", pa.string()),
+        ("message", pa.string()),
+        ("file", pa.string()),
+        ("line", pa.int64()),
+        ("column", pa.int64()),
+        ("path", pa.string()),
+        ("amount", pa.int64()),
+    ]
+    return pa.schema([*decision_schema(), *problem, ("kind", pa.string())])
+
+
+def _spark_results_schema() -> Any:
     from pyspark.sql.types import (
         IntegerType,
         LongType,
@@ -150,6 +221,14 @@ def _spark_schema() -> Any:
             StructField("store_credit", text),
             StructField("discount_amount", text),
             StructField("rewards", text),
+            StructField("code", text),
+            StructField("message", text),
+            StructField("file", text),
+            StructField("line", LongType()),
+            StructField("column", LongType()),
+            StructField("path", text),
+            StructField("amount", LongType()),
+            StructField("kind", text),
         ]
     )
 
@@ -167,11 +246,15 @@ _SCALE = "CASE WHEN instr({c}, '.') > 0 THEN length({c}) - instr({c}, '.') ELSE 
 
 
 def tally_decisions(
-    decisions: DataFrame, *, customers: int, by_month: bool = False
+    decisions: DataFrame,
+    *,
+    customers: int,
+    by_month: bool = False,
+    problems: DataFrame | None = None,
 ) -> dict[str, Any]:
     """The decisions added up per rule and step (and UTC month of `achieved_at`), as
-    `Tally.to_json` gives them for the same decisions (runtime problems are not carried by
-    the decisions DataFrame, so `problems` is empty)."""
+    `Tally.to_json` gives them for the same customers; `problems` (`problems_of`) fills the
+    report's `problems`: customers per rule and problem code, as the local path counts them."""
     decisions.createOrReplaceTempView("ruleengine_decisions")
     session = decisions.sparkSession
     month = "date_format(from_utc_timestamp(achieved_at, 'UTC'), 'yyyy-MM')" if by_month else "''"
@@ -213,8 +296,24 @@ def tally_decisions(
         "customers_with_decisions": int(total["customers"]),
         "rows": rows,
         "totals": _totals(total).to_json() if total["decisions"] else Totals().to_json(),
-        "problems": [],
+        "problems": _problem_counts(problems),
     }
+
+
+def _problem_counts(problems: DataFrame | None) -> list[dict[str, Any]]:
+    if problems is None:
+        return []
+    from pyspark.sql import functions as f
+
+    rows = (
+        problems.groupBy("rule", "code")
+        .agg(f.countDistinct("customer_id").alias("customers"))
+        .collect()
+    )
+    return [
+        {"rule": r["rule"], "code": r["code"], "customers": int(r["customers"])}
+        for r in sorted(rows, key=lambda r: (r["rule"], r["code"]))
+    ]
 
 
 def _totals(row: Any) -> Totals:
@@ -354,4 +453,11 @@ def _all(groups: dict[tuple[str, int | None, str], Totals]) -> Totals:
     return total
 
 
-__all__ = ["diff_decisions", "evaluate_dataframe", "tally_decisions"]
+__all__ = [
+    "decisions_of",
+    "diff_decisions",
+    "evaluate_dataframe",
+    "evaluate_results",
+    "problems_of",
+    "tally_decisions",
+]

@@ -63,6 +63,14 @@ def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--format", choices=("text", "json", "markdown"), default="text", help="report format"
     )
+    command.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="evaluate in N worker processes (0: one per CPU; default 1); the report and "
+        "--out are the same whatever N",
+    )
 
 
 def add_backtest_commands(commands: Any) -> None:
@@ -146,6 +154,12 @@ def _run(args: argparse.Namespace, loaded: tuple[Any, ...]) -> int:
     from ruleengine.backtest.sources import SourceError, open_source
 
     out = Path(args.out) if args.out else None
+    if args.jobs < 0:
+        return _fail(f"--jobs must be 0 (one per CPU) or more, not {args.jobs}", EXIT_USAGE)
+    if args.jobs == 0:
+        from ruleengine.backtest.parallel import default_jobs
+
+        args.jobs = default_jobs()
     try:
         if out is not None:
             check_out(out)
@@ -186,7 +200,13 @@ def _evaluate(
         (rules,) = loaded
         tally = Tally(by_month=by_month)
         run_backtest(
-            rules.engine, source, now=args.now, tally=tally, writer=writer, progress=progress
+            rules.engine,
+            source,
+            now=args.now,
+            tally=tally,
+            writer=writer,
+            progress=progress,
+            jobs=args.jobs,
         )
         document = backtest_document(
             rules=rules.name,
@@ -210,6 +230,7 @@ def _evaluate(
         differ=differ,
         writer=writer,
         progress=progress,
+        jobs=args.jobs,
     )
     examples = [
         explain_example(diff, data, old.engine, new.engine, args.now)

@@ -42,6 +42,8 @@ class CustomerDiff:
 
 
 def compare(customer: str, old: EvaluationResult, new: EvaluationResult) -> CustomerDiff:
+    if old.decisions == new.decisions:  # most customers, for most rule changes
+        return CustomerDiff(customer, (), (), ())
     before = {d.key: d for d in old.decisions}
     after = {d.key: d for d in new.decisions}
     gained = tuple(d for d in new.decisions if d.key not in before)
@@ -120,12 +122,31 @@ class Differ:
             movement.customers_gaining += "gained" in kinds
             movement.customers_losing += "lost" in kinds
             movement.customers_changed += "changed" in kinds
-        example = _Example(customer, data, diff)
+        self._keep(_Example(customer, data, diff))
+        return diff
+
+    def _keep(self, example: _Example) -> None:
         if len(self._examples) < EXAMPLES:
             heapq.heappush(self._examples, example)
-        elif customer < self._examples[0].customer:
+        elif example.customer < self._examples[0].customer:
             heapq.heapreplace(self._examples, example)
-        return diff
+
+    def merge(self, other: Differ) -> None:
+        """Add another differ's customers (`--jobs N` compares each chunk in a worker): the
+        sums and counts add up, and the examples stay the first customers by id."""
+        self.old.merge(other.old)
+        self.new.merge(other.new)
+        for key, movement in other.movements.items():
+            mine = self.movements.setdefault(key, Movement())
+            mine.gained += movement.gained
+            mine.lost += movement.lost
+            mine.changed += movement.changed
+            mine.customers_gaining += movement.customers_gaining
+            mine.customers_losing += movement.customers_losing
+            mine.customers_changed += movement.customers_changed
+        self.customers_changed += other.customers_changed
+        for example in other._examples:
+            self._keep(example)
 
     def examples(self) -> list[tuple[str, Mapping[str, Any], CustomerDiff]]:
         ordered = sorted(self._examples, key=lambda e: e.customer)

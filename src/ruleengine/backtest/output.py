@@ -167,15 +167,26 @@ class DecisionWriter:
         if len(self.columns) >= FLUSH_ROWS:
             self.flush()
 
-    def flush(self) -> None:
+    def extend(self, columns: DecisionColumns) -> None:
+        """Append decisions already in columns (a chunk of `--jobs N`)."""
+        for name, values in columns.rows.items():
+            self.columns.rows[name].extend(values)
+        self.count += len(columns)
+        if len(self.columns) >= FLUSH_ROWS:
+            self.flush()
+
+    def flush(self, *, last: bool = False) -> None:
+        """Write row groups of exactly `FLUSH_ROWS` rows (and, `last`, the rest): the file
+        is the same whether decisions came a customer or a chunk at a time."""
         import pyarrow as pa
 
-        if not len(self.columns):
-            return
-        table = pa.Table.from_pydict(self.columns.rows, schema=self.schema)
-        self.writer.write_table(table)
-        self.columns = DecisionColumns()
+        rows = self.columns.rows
+        while len(self.columns) >= FLUSH_ROWS or (last and len(self.columns)):
+            part = {name: values[:FLUSH_ROWS] for name, values in rows.items()}
+            self.writer.write_table(pa.Table.from_pydict(part, schema=self.schema))
+            for values in rows.values():
+                del values[:FLUSH_ROWS]
 
     def close(self) -> None:
-        self.flush()
+        self.flush(last=True)
         self.writer.close()

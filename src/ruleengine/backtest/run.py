@@ -10,17 +10,26 @@ skipped customers would report wrong totals without a word.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Protocol, TextIO
 
 from ruleengine.backtest.differ import Differ
+from ruleengine.backtest.layout import Customer
 from ruleengine.backtest.output import DecisionWriter
-from ruleengine.backtest.sources import Customer, SourceError
+from ruleengine.backtest.parallel import (
+    Aggregate,
+    SnapshotDataError,
+    evaluate_customer,
+    evaluate_parallel,
+    merge,
+    read,
+    reads_alike,
+    record,
+)
 from ruleengine.backtest.tally import Tally
-from ruleengine.engine.decisions import EvaluationResult
 from ruleengine.engine.engine import Engine
-from ruleengine.engine.snapshot import Snapshot, SnapshotError
 from ruleengine.progress import Progress
 
 
@@ -32,36 +41,6 @@ class Source(Protocol):
     def size(self) -> int | None: ...
 
     def batches(self, rows: int = ...) -> Iterator[list[Customer]]: ...
-
-
-class SnapshotDataError(SourceError):
-    """A customer's data breaks the snapshot contract; one line per problem."""
-
-
-def read(engine: Engine, customer: Customer) -> Snapshot:
-    """The customer's snapshot for `engine`, or `SnapshotDataError` naming where in the
-    source each problem is."""
-    try:
-        return engine.read_snapshot(customer.data, name=customer.id)
-    except SnapshotError as error:
-        lines = [
-            f"{customer.origin.locate(p.path)}: error[{p.code}] {p.message}"
-            + (f" (hint: {p.hint})" if p.hint else "")
-            + f" [customer `{customer.id}`]"
-            for p in error.problems
-        ]
-        raise SnapshotDataError("\n".join(lines)) from None
-
-
-def reads_alike(old: Engine, new: Engine) -> bool:
-    """Whether a snapshot validated by `old` is what `new` would make of the same data: a
-    snapshot depends only on the ruleset's attributes, custom events and limits, which a rule
-    change rarely touches, and validating costs about as much as evaluating."""
-    return (
-        old.ruleset.model.attributes == new.ruleset.model.attributes
-        and old.ruleset.model.events == new.ruleset.model.events
-        and old.limits == new.limits
-    )
 
 
 class CustomerProgress(Progress):
@@ -97,11 +76,47 @@ def progress_for(source: Source, stream: TextIO | None = None) -> CustomerProgre
     return CustomerProgress(stream, source.count(), source.size())
 
 
-def _customers(source: Source, progress: CustomerProgress | None) -> Iterator[Customer]:
-    for batch in source.batches():
-        yield from batch
-        if progress is not None:
-            progress.advance(len(batch))
+def run(
+    engines: Sequence[Engine],
+    source: Source,
+    *,
+    now: datetime,
+    aggregate: Aggregate,
+    writer: DecisionWriter | None = None,
+    progress: CustomerProgress | None = None,
+    jobs: int = 1,
+) -> None:
+    """Every customer of `source` through each engine, added to `aggregate` (and `writer`)
+    in source order; with `jobs > 1` in that many worker processes (`backtest.parallel`),
+    with the same outcome."""
+    batches = source.batches()
+    if jobs > 1:
+        by_month = aggregate.by_month
+        fresh = (
+            partial(Differ, by_month)
+            if isinstance(aggregate, Differ)
+            else partial(Tally, by_month=by_month)
+        )
+        for count, part, columns in evaluate_parallel(
+            engines, batches, now=now, jobs=jobs, fresh=fresh, out=writer is not None
+        ):
+            merge(aggregate, part)
+            if writer is not None and columns is not None:
+                writer.extend(columns)
+            if progress is not None:
+                progress.advance(count)
+    else:
+        same_input = all(reads_alike(engines[0], other) for other in engines[1:])
+        for batch in batches:
+            for customer in batch:
+                record(
+                    aggregate,
+                    writer,
+                    customer,
+                    evaluate_customer(engines, customer, now, same_input),
+                )
+            if progress is not None:
+                progress.advance(len(batch))
     if progress is not None:
         progress.finish()
 
@@ -114,13 +129,10 @@ def run_backtest(
     tally: Tally,
     writer: DecisionWriter | None = None,
     progress: CustomerProgress | None = None,
+    jobs: int = 1,
 ) -> None:
     """Evaluate every customer of `source` and add their decisions to `tally` (and `writer`)."""
-    for customer in _customers(source, progress):
-        result = engine.evaluate(read(engine, customer), now=now)
-        tally.add(result)
-        if writer is not None:
-            writer.add("rules", customer.id, result.decisions)
+    run((engine,), source, now=now, aggregate=tally, writer=writer, progress=progress, jobs=jobs)
 
 
 def run_diff(
@@ -132,16 +144,10 @@ def run_diff(
     differ: Differ,
     writer: DecisionWriter | None = None,
     progress: CustomerProgress | None = None,
+    jobs: int = 1,
 ) -> None:
     """Evaluate both rulesets on each customer of `source`, in one pass over the data."""
-    same_input = reads_alike(old, new)
-    for customer in _customers(source, progress):
-        snapshot = read(old, customer)
-        before: EvaluationResult = old.evaluate(snapshot, now=now)
-        after: EvaluationResult = new.evaluate(
-            snapshot if same_input else read(new, customer), now=now
-        )
-        differ.add(customer.id, customer.data, before, after)
-        if writer is not None:
-            writer.add("old", customer.id, before.decisions)
-            writer.add("new", customer.id, after.decisions)
+    run((old, new), source, now=now, aggregate=differ, writer=writer, progress=progress, jobs=jobs)
+
+
+__all__ = ["SnapshotDataError", "read", "run", "run_backtest", "run_diff"]

@@ -26,75 +26,36 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ruleengine.backtest.layout import (
+    ACTIVITY_COLUMNS,
+    CUSTOMER_COLUMNS,
+    REQUIRED_ACTIVITY,
+    REQUIRED_CUSTOMER,
+    ROW_COLUMN,
+    Customer,
+    Origin,
+    SourceError,
+    arrow_rows,
+    assemble_customer,
+    attribute_kinds,
+    split_snapshot,
+)
+
 if TYPE_CHECKING:
     import duckdb
+
+_ROW = ROW_COLUMN
 
 BATCH_ROWS = 1024
 """Customers per record batch fetched from DuckDB: enough to amortise the hand-over, small
 enough that a batch of long histories stays a few megabytes."""
 
 BATCH_EXTRA = "the `ruleengine[batch]` extra: pip install 'ruleengine[batch]'"
-
-
-class SourceError(Exception):
-    """Customer data that cannot be read: the message names the file, row and column."""
-
-    def __init__(self, message: str, *, usage: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.usage = usage  # a missing file or extra (exit 2) rather than bad data (exit 1)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _rebuild_source_error, (self.message, self.usage)
-
-
-def _rebuild_source_error(message: str, usage: bool) -> SourceError:
-    return SourceError(message, usage=usage)
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where a customer's data came from: the file, and the row of each part (1-based data
-    rows; for JSON Lines, the line)."""
-
-    customers: str
-    row: int
-    activity: str | None = None
-    activity_rows: tuple[int, ...] = ()
-
-    def locate(self, path: str) -> str:
-        """A snapshot problem's JSON path (`$.activity[3].subtotal`) as a place in the source:
-        `` `activity.parquet` row 12, column `subtotal` ``."""
-        if self.activity is None:
-            return f"{self.customers}:{self.row}: {path}"
-        parts = path.removeprefix("$.").replace("[", ".").replace("]", "").split(".")
-        if parts[0] == "activity" and len(parts) > 1 and parts[1].isdigit():
-            index = int(parts[1])
-            row = self.activity_rows[index] if index < len(self.activity_rows) else "?"
-            column = parts[2] if len(parts) > 2 else "type"
-            if len(parts) > 3 or column not in ACTIVITY_COLUMNS:
-                column = ACTIVITY_JSON_OWNER.get(column, column)
-            return f"`{self.activity}` row {row}, column `{column}`"
-        column = parts[1] if len(parts) > 1 else "customer_id"
-        column = "customer_id" if column == "id" else column
-        if parts[0] == "granted":
-            column = "granted"
-        return f"`{self.customers}` row {self.row}, column `{column}`"
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    """One customer's snapshot data, ready for `Engine.read_snapshot`."""
-
-    id: str
-    data: Mapping[str, Any]
-    origin: Origin = field(compare=False)
 
 
 # -- JSON Lines ---------------------------------------------------------------------------------
@@ -145,62 +106,6 @@ class JsonLinesSource:
 
 # -- tables -------------------------------------------------------------------------------------
 
-# Column kinds: how a CSV cell (text) becomes a value; other sources' typed values pass as is.
-TEXT, INT, BOOL, JSON = "text", "int", "bool", "json"
-
-CUSTOMER_COLUMNS: dict[str, str] = {
-    "customer_id": TEXT,
-    "email": TEXT,
-    "tags": JSON,  # a list of strings: a LIST column, or JSON text (`["vip"]`)
-    "tier": TEXT,
-    "excluded": BOOL,
-    "birthday": TEXT,  # a DATE column, or `YYYY-MM-DD` text
-    "birthday_set_at": TEXT,  # TIMESTAMPTZ, or ISO 8601 text with an offset
-    "created_at": TEXT,
-    "granted": JSON,  # decision keys already carried out: a LIST column, or JSON text
-}
-"""The built-in customer columns; any other column must be one of the ruleset's attributes."""
-
-ACTIVITY_COLUMNS: dict[str, str] = {
-    "customer_id": TEXT,
-    "type": TEXT,
-    "id": TEXT,
-    "at": TEXT,
-    # order
-    "subtotal": TEXT,  # money: DECIMAL, or decimal text (exact; never through a float)
-    "total": TEXT,
-    "channel": TEXT,
-    "items": JSON,
-    "discount_codes": JSON,
-    "refunded_at": TEXT,
-    "refunded_amount": TEXT,
-    "subscription_id": TEXT,  # order, subscription_billing
-    # review
-    "rating": INT,
-    "product_id": TEXT,
-    "has_photo": BOOL,
-    "verified": BOOL,
-    # referral
-    "converted_at": TEXT,
-    # points_earned
-    "points": INT,
-    # signup, newsletter_signup, social_follow, website_visit, survey
-    "platform": TEXT,
-    "url": TEXT,
-    "survey_id": TEXT,
-    # custom:<name>: the event's declared fields, as a JSON object (or a STRUCT/MAP column)
-    "fields": JSON,
-}
-"""Every activity column: one row per activity, the columns of other types left null."""
-
-REQUIRED_CUSTOMER = ("customer_id",)
-REQUIRED_ACTIVITY = ("customer_id", "type", "id", "at")
-
-# A snapshot path below one of these names a field inside a JSON column.
-ACTIVITY_JSON_OWNER = {"product_id": "items", "price": "items", "quantity": "items"}
-
-ROW_COLUMN = _ROW = "_ruleengine_row"  # the source row number DuckDB adds
-
 
 @dataclass(frozen=True, slots=True)
 class TablePaths:
@@ -243,9 +148,10 @@ def connect() -> duckdb.DuckDBPyConnection:
     except ImportError:
         raise SourceError(f"reading tables needs {BATCH_EXTRA}", usage=True) from None
     connection = duckdb.connect(":memory:")
-    connection.execute("SET preserve_insertion_order = true")
+    connection.execute("SET preserve_insertion_order = true")  # CSV rows numbered in order
     # DuckDB's memory is bounded (its default is 80% of RAM), and a sort larger than that
-    # spills to a private folder, removed at exit.
+    # spills to a private folder, removed at exit; one thread (see THREADS).
+    connection.execute(f"SET threads = {THREADS}")
     limit = os.environ.get("RULEENGINE_DUCKDB_MEMORY", MEMORY_LIMIT)
     try:
         connection.execute(f"SET memory_limit = '{_quote(limit)}'")
@@ -275,9 +181,16 @@ class TableSource:
         self.connection = connect()
         import duckdb
 
+        for table, where in (
+            ("customers", self.tables.customers),
+            ("activity", self.tables.activity),
+        ):
+            try:
+                self._relation(table, where)
+            except duckdb.Error as error:
+                raise _read_error(where, error) from None
+        self._customers_view, self._activity_view = "customers_rows", "activity_rows"
         try:
-            self._customers_view = self._relation("customers", self.tables.customers)
-            self._activity_view = self._relation("activity", self.tables.activity)
             self._customer_kinds = self._check_columns(
                 self.tables.customers, self._customers_view, CUSTOMER_COLUMNS, REQUIRED_CUSTOMER
             )
@@ -286,7 +199,7 @@ class TableSource:
             )
             self._check_keys()
         except duckdb.Error as error:
-            raise SourceError(f"cannot read `{self.name}`: {_first_line(error)}") from None
+            raise _read_error(self.name, error) from None
 
     # -- reading the tables
 
@@ -304,9 +217,14 @@ class TableSource:
             source = f"source.main.{table}"
             select = f"SELECT *, row_number() OVER () AS {_ROW} FROM {source}"
         elif where.endswith(".csv"):
+            # The header is read here and the dialect given, not guessed: DuckDB's sniffer
+            # takes a file with one ragged row for a one-column file, or its first data
+            # row for the header, and the error would name the wrong problem.
+            columns = ", ".join(f"'{_quote(c)}': 'VARCHAR'" for c in _csv_header(where))
             select = (
                 f"SELECT *, row_number() OVER () AS {_ROW} FROM read_csv('{_quote(where)}', "
-                "all_varchar = true, header = true)"
+                "header = true, auto_detect = false, delim = ',', quote = '\"', "
+                f"escape = '\"', strict_mode = true, columns = {{{columns}}})"
             )
         else:
             select = (
@@ -395,16 +313,54 @@ class TableSource:
         """Customers in record batches, ordered by `customer_id`, each with its activity.
 
         Two streams sorted by DuckDB, customers and activity rows both by `customer_id`, are
-        merged here: nothing is grouped in memory, and DuckDB's sort spills to disk beyond
-        its memory limit, so neither side holds the whole history. (Grouping activity into a
-        list per customer in DuckDB held every activity row at once: 500 MiB for 400,000.)
-        Ids are compared as text on both sides, so both sorts agree."""
+        merged here: nothing is grouped in memory. (Grouping activity into a list per
+        customer in DuckDB held every activity row at once: 500 MiB for 400,000.) Ids are
+        compared as text on both sides, so both sorts agree.
+
+        The history is read in passes over ranges of customer ids, each holding about
+        `PASS_ROWS` activity rows, so that each sort fits DuckDB's memory limit whatever the
+        history's size: one sort of everything made memory grow with the history, and
+        beyond a few million rows its merge ran out of a small limit. The ranges come from
+        a sample of ids; the order of the customers is the same, by id, whatever they are."""
         import duckdb
 
-        key = "CAST(customer_id AS VARCHAR)"
-        customers = f"SELECT * REPLACE ({key} AS customer_id) FROM customers_rows ORDER BY 1"
+        try:
+            ranges = self._ranges()
+            for low, high in ranges:
+                yield from self._batches_between(low, high, rows)
+        except duckdb.Error as error:
+            raise _read_error(self.name, error) from None
+
+    def _ranges(self) -> list[tuple[str | None, str | None]]:
+        """Ranges of customer ids (from, below), about `PASS_ROWS` activity rows each."""
+        ((total,),) = self.connection.execute("SELECT count(*) FROM activity_rows").fetchall()
+        parts = -(-int(total) // PASS_ROWS)
+        if parts <= 1:
+            return [(None, None)]
+        sample = sorted(
+            str(row[0])
+            for row in self.connection.execute(
+                f"SELECT {_KEY} FROM customers_rows "
+                f"USING SAMPLE reservoir({SAMPLE_IDS} ROWS) REPEATABLE (15)"
+            ).fetchall()
+        )
+        bounds = sorted({sample[len(sample) * i // parts] for i in range(1, parts)})
+        return list(zip([None, *bounds], [*bounds, None], strict=True))
+
+    def _batches_between(
+        self, low: str | None, high: str | None, rows: int
+    ) -> Iterator[list[Customer]]:
+        conditions = []
+        if low is not None:
+            conditions.append(f"{_KEY} >= '{_quote(low)}'")
+        if high is not None:
+            conditions.append(f"{_KEY} < '{_quote(high)}'")
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        customers = (
+            f"SELECT * REPLACE ({_KEY} AS customer_id) FROM customers_rows {where} ORDER BY 1"
+        )
         activity = (
-            f"SELECT * REPLACE ({key} AS customer_id) FROM activity_rows "
+            f"SELECT * REPLACE ({_KEY} AS customer_id) FROM activity_rows {where} "
             f"ORDER BY customer_id, {_ROW}"
         )
         other = self.connection.cursor()  # a second connection: two results stream at once
@@ -430,16 +386,32 @@ class TableSource:
                         )
                     )
                 yield customers_batch
-        except duckdb.Error as error:
-            raise SourceError(f"cannot read `{self.name}`: {_first_line(error)}") from None
         finally:
             other.close()
 
 
-MEMORY_LIMIT = "1GB"
-"""DuckDB's memory limit (`RULEENGINE_DUCKDB_MEMORY` overrides it): sorting the activity of a
-large history spills to disk beyond it, so the peak grows with the history up to about this
-much (plus ~100 MiB of DuckDB and pyarrow, and the Python side's batch) and no further."""
+_KEY = "CAST(customer_id AS VARCHAR)"
+
+PASS_ROWS = 1_000_000
+"""Activity rows per pass (see `TableSource.batches`): sorting them takes ~150 MiB in
+DuckDB, under `MEMORY_LIMIT`; a history of 1M customers x 20 activities is read in 20
+passes, each scanning the activity table again (a second or two for 20M Parquet rows, and
+less when the export is sorted by customer, as row-group statistics then skip the rest)."""
+
+SAMPLE_IDS = 10_000
+"""Customer ids sampled to cut the history into passes of about equal size."""
+
+
+MEMORY_LIMIT = "256MB"
+"""DuckDB's memory limit (`RULEENGINE_DUCKDB_MEMORY` overrides it): room for one pass's sort
+(`PASS_ROWS`), beyond which DuckDB spills to disk. The peak no longer follows the history's
+size (docs/performance.md, "Backtests")."""
+
+THREADS = 1
+"""DuckDB's threads. One: the evaluation, not DuckDB, is what keeps a CPU busy (`--jobs`
+spreads that), and each thread's sort buffers count against the memory limit: with two
+threads the two sorted streams of one sort of everything ran out of 64 MB at 100,000
+customers."""
 
 ACTIVITY_ROWS = 8192
 """Activity rows per record batch of the activity stream."""
@@ -456,143 +428,6 @@ def _rows(reader: Any) -> Iterator[dict[str, Any]]:
         yield from arrow_rows(batch)
 
 
-def arrow_rows(batch: Any) -> list[dict[str, Any]]:
-    """A record batch's rows as dicts of their non-null values, converted a column at a time:
-    twice as fast as `to_pylist`, mostly because zone-aware timestamps are read as UTC wall
-    times and labelled UTC (instead of a zone lookup per value) and decimals as their exact
-    text (which the snapshot reader parses as it parses JSON)."""
-    import pyarrow as pa
-
-    columns = []
-    for column in batch.columns:
-        kind = column.type
-        if pa.types.is_timestamp(kind) and kind.tz is not None:
-            naive = column.cast(pa.timestamp(kind.unit)).to_pylist()
-            columns.append([None if v is None else v.replace(tzinfo=UTC) for v in naive])
-        elif pa.types.is_decimal(kind):
-            columns.append(column.cast(pa.string()).to_pylist())
-        else:
-            columns.append(column.to_pylist())
-    names = batch.schema.names
-    return [
-        {name: value for name, value in zip(names, values, strict=True) if value is not None}
-        for values in zip(*columns, strict=True)
-    ]
-
-
-def _convert(value: Any, kind: str, where: str, row: int, column: str) -> Any:
-    """A cell as snapshot JSON would carry it. Typed values (DuckDB's, Parquet's) pass as they
-    are; text is converted where the kind needs it."""
-    if not isinstance(value, str) or kind == TEXT:
-        return _plain(value)
-    place = f"`{where}` row {row}, column `{column}`"
-    if kind == INT:
-        text = value.strip()
-        if text.lstrip("-").isdigit():
-            return int(text)
-        raise SourceError(f"{place}: `{value}` is not a whole number")
-    if kind == BOOL:
-        lowered = value.strip().lower()
-        if lowered in ("true", "1"):
-            return True
-        if lowered in ("false", "0"):
-            return False
-        raise SourceError(f"{place}: `{value}` is not `true` or `false`")
-    try:
-        return json.loads(value, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise SourceError(f"{place}: not valid JSON: {error.msg}") from None
-    except RecursionError:
-        raise SourceError(f"{place}: nested too deeply") from None
-
-
-def _plain(value: Any) -> Any:
-    """Nested typed values (a LIST of STRUCTs for `items`, a MAP for `fields`) as JSON-like
-    lists and dicts; DuckDB gives a MAP as a list of (key, value) pairs."""
-    if isinstance(value, list):
-        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
-            return {k: _plain(v) for k, v in value}
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    return value
-
-
-def attribute_kinds(attributes: Mapping[str, str]) -> dict[str, str]:
-    """The column kind of each attribute, from its declared type (`int?`, `list[string]`)."""
-    kinds = {}
-    for name, type_name in attributes.items():
-        base = type_name.removesuffix("?").strip()
-        if base == "int":
-            kinds[name] = INT
-        elif base == "bool":
-            kinds[name] = BOOL
-        elif base.startswith("list"):
-            kinds[name] = JSON
-        else:
-            kinds[name] = TEXT
-    return kinds
-
-
-def assemble_customer(
-    row: dict[str, Any],
-    customer_kinds: Mapping[str, str],
-    activity_kinds: Mapping[str, str],
-    customers_name: str,
-    activity_name: str,
-) -> Customer:
-    """A customers row, with its activity rows as a list under `_activity`, as a snapshot.
-    Shared by the DuckDB and Spark paths, so both read a row alike."""
-    entries = row.pop("_activity", None) or []
-    number = row.pop(_ROW, 0)
-    customer: dict[str, Any] = {}
-    granted: Any = []
-    for column, value in row.items():
-        if value is None:
-            continue
-        value = _convert(value, customer_kinds[column], customers_name, number, column)
-        if column == "customer_id":
-            customer["id"] = value
-        elif column == "granted":
-            granted = value
-        else:
-            customer[column] = value
-    activity: list[dict[str, Any]] = []
-    rows: list[int] = []
-    for entry in entries:
-        rows.append(entry.get(_ROW, 0))
-        activity.append(_assemble_activity(entry, activity_kinds, activity_name))
-    origin = Origin(customers_name, number, activity_name, tuple(rows))
-    data = {"customer": customer, "activity": activity, "granted": granted}
-    return Customer(str(customer.get("id", "")), data, origin)
-
-
-_NOT_TEXT = frozenset(name for name, kind in ACTIVITY_COLUMNS.items() if kind != TEXT)
-
-
-def _assemble_activity(
-    entry: dict[str, Any], kinds: Mapping[str, str], where: str
-) -> dict[str, Any]:
-    """An activity row (its non-null cells, from `arrow_rows`; changed in place) as a
-    snapshot entry: text columns hold text or a typed value the snapshot reader takes, so
-    only the other columns are visited."""
-    record = entry
-    number = record.pop(_ROW, 0)
-    record.pop("customer_id", None)
-    for column in _NOT_TEXT.intersection(record):
-        record[column] = _convert(record[column], kinds[column], where, number, column)
-    fields = record.pop("fields", None)
-    if fields is not None:
-        if not isinstance(fields, dict):
-            raise SourceError(
-                f"`{where}` row {number}, column `fields`: expected a JSON object "
-                "of the event's fields"
-            )
-        for key, inner in fields.items():
-            record.setdefault(key, inner)
-    return record
-
-
 def _suggest(name: str, candidates: Sequence[str]) -> str | None:
     import difflib
 
@@ -604,8 +439,49 @@ def _quote(text: str) -> str:
     return text.replace("'", "''")
 
 
+def _csv_header(where: str) -> list[str]:
+    """The column names on a CSV file's first line (RFC 4180, UTF-8)."""
+    import csv
+
+    try:
+        with open(where, encoding="utf-8", newline="") as stream:
+            header = next(csv.reader(stream), None)
+    except UnicodeDecodeError:
+        raise SourceError(f"`{where}` line 1: the file is not UTF-8 text") from None
+    except csv.Error as error:
+        raise SourceError(f"`{where}` line 1: not a CSV header: {error}") from None
+    if not header or not any(header):
+        raise SourceError(f"`{where}`: the file is empty; its first line must name the columns")
+    if len(set(header)) != len(header):
+        twice = next(name for name in header if header.count(name) > 1)
+        raise SourceError(f"`{where}` line 1: column `{twice}` appears twice")
+    return header
+
+
+def _read_error(where: str, error: BaseException) -> SourceError:
+    """A DuckDB error as a `SourceError`: bad data (exit 1), or DuckDB's memory limit, which
+    is the machine's setting, not the data's fault (exit 2, with the setting to change)."""
+    message = f"cannot read `{where}`: {_first_line(error)}"
+    if "Out of Memory" in str(error):
+        limit = os.environ.get("RULEENGINE_DUCKDB_MEMORY", MEMORY_LIMIT)
+        return SourceError(
+            f"{message}; raise DuckDB's memory limit with RULEENGINE_DUCKDB_MEMORY (now {limit})",
+            usage=True,
+        )
+    return SourceError(message)
+
+
+_DETAILS = ("Expected Number of Columns", "Invalid unicode", "Value with unterminated quote")
+
+
 def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    """DuckDB's message, shortened to its first line and the line that says what is wrong
+    (`CSV Error on Line: 3; Expected Number of Columns: 4 Found: 3`)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    details = [line for line in lines[1:6] if line.startswith(_DETAILS)]
+    return "; ".join(lines[:1] + details[:1])
 
 
 def open_source(path: Path, attributes: Mapping[str, str]) -> JsonLinesSource | TableSource:
@@ -617,34 +493,17 @@ def open_source(path: Path, attributes: Mapping[str, str]) -> JsonLinesSource | 
     return TableSource(path, attributes)
 
 
-def split_snapshot(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A snapshot as table rows: its customers row and its activity rows, in the layout this
-    module reads (lists and objects as JSON text, amounts as exact decimal text, a custom
-    event's own fields in `fields`). The inverse of what `TableSource` assembles; tests and
-    benchmarks use it to export JSON snapshots as tables."""
-
-    def text(value: Any) -> Any:
-        if isinstance(value, list | dict):
-            return json.dumps(value, default=str, separators=(",", ":"), sort_keys=True)
-        if isinstance(value, Decimal):
-            return format(value, "f")
-        return value
-
-    customer = dict(data["customer"])
-    row: dict[str, Any] = {"customer_id": customer.pop("id")}
-    row.update({k: text(v) for k, v in customer.items()})
-    if data.get("granted"):
-        row["granted"] = text(list(data["granted"]))
-    activity = []
-    for entry in data.get("activity", []):
-        record: dict[str, Any] = {"customer_id": row["customer_id"]}
-        extra: dict[str, Any] = {}
-        for key, value in entry.items():
-            if key in ACTIVITY_COLUMNS and key not in ("customer_id", "fields"):
-                record[key] = text(value)
-            else:
-                extra[key] = value
-        if extra:
-            record["fields"] = text(extra)
-        activity.append(record)
-    return row, activity
+__all__ = [
+    "ACTIVITY_COLUMNS",
+    "CUSTOMER_COLUMNS",
+    "Customer",
+    "JsonLinesSource",
+    "Origin",
+    "SourceError",
+    "TableSource",
+    "arrow_rows",
+    "assemble_customer",
+    "attribute_kinds",
+    "open_source",
+    "split_snapshot",
+]

@@ -141,7 +141,6 @@ class Tally:
         self.customers = 0
         self.customers_with_decisions = 0
         self.problems: dict[tuple[str, str], int] = {}  # (rule, code) -> customers
-        self.total = Totals()
 
     def key(self, decision: Decision) -> GroupKey:
         return decision.rule, decision.step, month_of(decision) if self.by_month else ""
@@ -161,13 +160,36 @@ class Tally:
                 totals = self.groups[key] = Totals()
             value = value_of(decision)
             totals.add(decision, value)
-            self.total.add(decision, value)
             if key not in seen:
                 seen.add(key)
                 totals.customers += 1
         if seen:
             self.customers_with_decisions += 1
-            self.total.customers += 1
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's customers (of the same ruleset, grouped alike): sums of whole
+        numbers and exact decimals, so merging chunks gives what adding them one by one gives
+        (`--jobs N` tallies each chunk in a worker)."""
+        for key, totals in other.groups.items():
+            mine = self.groups.get(key)
+            if mine is None:
+                mine = self.groups[key] = Totals()
+            mine.merge(totals)
+        self.customers += other.customers
+        self.customers_with_decisions += other.customers_with_decisions
+        for problem, count in other.problems.items():
+            self.problems[problem] = self.problems.get(problem, 0) + count
+
+    @property
+    def total(self) -> Totals:
+        """The sums over every group (exact: whole numbers and decimals add up alike in any
+        order), counting the customers with any decision; summed once, at the end, rather
+        than a second `Totals.add` per decision."""
+        total = Totals()
+        for totals in self.groups.values():
+            total.merge(totals)
+        total.customers = self.customers_with_decisions
+        return total
 
     def rows(self) -> list[tuple[GroupKey, Totals]]:
         return sorted(self.groups.items(), key=lambda item: group_sort_key(item[0]))
