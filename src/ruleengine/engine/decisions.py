@@ -83,7 +83,9 @@ class RewardGrant:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type}
-        if self.type in ("store_credit", "discount_amount") and isinstance(self.value, Decimal):
+        if type(self.value) is int:  # points, the usual reward: first
+            data["value"] = self.value
+        elif self.type in ("store_credit", "discount_amount") and isinstance(self.value, Decimal):
             data["value"] = money_text(self.value)
         elif isinstance(self.value, Decimal):
             data["value"] = json_number(self.value)
