@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -112,7 +113,52 @@ def run_full(count: int, *, rounds: int) -> list[Row]:
         rounds=rounds,
         target=0.1,
     )
-    return _rows(timings)
+    texts = [json.dumps(s) for s in snapshots]
+
+    def engine_text(text: str) -> str:
+        return engine.evaluate(engine.read_snapshot_text(text), now=now).dumps(indent=None)
+
+    def hand_text(text: str) -> str:
+        return hand_result_text(*acme_hand.evaluate(json.loads(text), now))
+
+    # Issue #18's target: JSON text in, result JSON out, on both sides; medians.
+    io = compare(
+        [
+            ("hand-written acme program, JSON text in, JSON out", hand_text, texts),
+            (
+                "ruleengine, JSON text in, result JSON out (`dumps(indent=None)`)",
+                engine_text,
+                texts,
+            ),
+        ],
+        rounds=rounds,
+        target=0.1,
+        statistic="median",
+    )
+    return _rows(timings) + _rows(io)
+
+
+def hand_result_text(decisions: list[Any], progress: list[Any]) -> str:
+    """What the hand-written program would write: its decisions and progress as JSON
+    (amounts as text, moments in UTC with a `Z`), through the standard library."""
+    return json.dumps(
+        {
+            "decisions": [
+                {
+                    "key": key,
+                    "rewards": [{"type": t, "value": _plain(v)} for t, v in rewards],
+                    "achieved_at": at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                    "status": status,
+                }
+                for key, rewards, at, status in decisions
+            ],
+            "progress": [
+                {"rule": r, "step": n, "current": _plain(c), "pending": _plain(p)}
+                | {"target": _plain(t), "completed": done}
+                for r, n, c, p, t, done in progress
+            ],
+        }
+    )
 
 
 def _evaluator(engine: Engine) -> Callable[[Any], EvaluationResult]:

@@ -28,9 +28,9 @@ DecisionKind = Literal["reward", "points_expired", "expiry_warning", "tier_chang
 
 def format_time(moment: datetime) -> str:
     """`2026-06-01T00:00:00Z`: UTC, seconds precision unless the input had more."""
-    utc = moment.astimezone(UTC)
-    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    # `isoformat()` writes microseconds only when there are some; most moments are in UTC.
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    return utc.isoformat().replace("+00:00", "Z")
 
 
 def money_text(amount: Decimal) -> str:
@@ -83,7 +83,9 @@ class RewardGrant:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.type}
-        if self.type in ("store_credit", "discount_amount") and isinstance(self.value, Decimal):
+        if type(self.value) is int:  # points, the usual reward: first
+            data["value"] = self.value
+        elif self.type in ("store_credit", "discount_amount") and isinstance(self.value, Decimal):
             data["value"] = money_text(self.value)
         elif isinstance(self.value, Decimal):
             data["value"] = json_number(self.value)

@@ -381,7 +381,7 @@ class EarningEvaluator:
     ) -> None:
         status: DecisionStatus = "granted"
         available_at = None
-        detail = count(points, "point")
+        detail = ""  # the explanation's words, written only when explaining
         # A refund known at `now` that falls in the pending period: the award is net of it.
         refunded_in_period = False
         if order is not None and rule.pending_days:
@@ -407,16 +407,18 @@ class EarningEvaluator:
                 # points that become available count the refunded share, and no reversal is
                 # dated before the points were available. `granted` is only ever the net award.
                 taken = refunded_points(points, order, now)
-                if taken:
+                if taken and self.explaining:
                     detail = (
                         f"{count(points - taken, 'point')}: {points} less {taken} for the "
                         f"refund of order {order.id} on {day(refunded_at, self.ctx.tz)}"
                     )
+                if taken:
                     points -= taken
             if available_at > now:
                 status = "pending"
         # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
-        self.grants.setdefault(rule.index, []).append(at)
+        if rule.limit is not None:  # only `limit_reached` reads them
+            self.grants.setdefault(rule.index, []).append(at)
         decision_key = f"{rule.id}/{key_part(key)}"  # ids may hold `/`: escaped
         decision = _points_decision(
             decision_key, rule, points, at, activity_id, status, available_at
@@ -427,6 +429,7 @@ class EarningEvaluator:
         else:
             self.decisions.append(decision)
             if self.explaining:
+                detail = detail or count(points, "point")
                 if status == "pending" and available_at is not None:
                     detail += f", pending until {day(available_at, self.ctx.tz)}"
                 self.explain(rule.id, activity_id, status, (detail,))

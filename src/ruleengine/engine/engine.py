@@ -64,7 +64,7 @@ from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.program import Env, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
-from ruleengine.rules.models import TierBasis, Tiers
+from ruleengine.rules.models import MilestoneType, TierBasis, Tiers
 from ruleengine.rules.ruleset import CompiledExpression, RuleSet
 from ruleengine.rules.vocabulary import customer_type
 
@@ -89,10 +89,17 @@ class Engine:
             milestone_plan(milestone, self.zone) for milestone in ruleset.model.milestones
         )
         self._hash = ruleset.hash
+        # Whether anything counts the ruleset's own points (a `points_earned` step, or tiers
+        # on points earned): only then are they collected, in time order, as milestones decide.
+        tiers = ruleset.model.tiers
+        self._counts_points = any(
+            step.metric is MilestoneType.POINTS_EARNED
+            for plan in self._milestone_plans
+            for step in plan.steps
+        ) or (tiers is not None and tiers.basis is TierBasis.POINTS_EARNED)
         # Whether any expression may read `customer.tier` (by its text: a cheap, safe over-
         # estimate): only then can the tier change the points (`decide_with_tiers`).
         self._reads_tier = any("tier" in e.text for e in ruleset.expressions.values())
-        tiers = ruleset.model.tiers
         self._tier_ids = tuple(level.id for level in tiers.levels) if tiers else ()
         self._whole_tier_points = tiers is not None and tiers.basis is not TierBasis.AMOUNT_SPENT
 
@@ -167,7 +174,7 @@ class Engine:
         check_now(now)
         if not isinstance(snapshot, Snapshot):
             snapshot = self.read_snapshot(snapshot)
-        evaluation = _Evaluation(self, snapshot, now)
+        evaluation = _Evaluation(self, snapshot, now, entries=True)
         evaluation.run(False)
         ledger = evaluation.ledger
         entries = ledger.entries
@@ -233,8 +240,11 @@ class _Outcome:
 class _Evaluation:
     """The work of one `Engine.evaluate` call: state lives here, never on the engine."""
 
-    def __init__(self, engine: Engine, snapshot: Snapshot, now: datetime) -> None:
+    def __init__(
+        self, engine: Engine, snapshot: Snapshot, now: datetime, *, entries: bool = False
+    ) -> None:
         self.engine = engine
+        self.entries = entries  # the ledger's entries, in words: only `Engine.timeline` reads them
         self.ruleset = engine.ruleset
         self.snapshot = snapshot
         self.now = now  # as given, for the result
@@ -262,7 +272,12 @@ class _Evaluation:
         self.tier_replay = replay
         check_unique_keys(decisions)
         self.ledger = replay_ledger(
-            self.ruleset.model, awards, self.timeline, self.ctx, self.snapshot.granted
+            self.ruleset.model,
+            awards,
+            self.timeline,
+            self.ctx,
+            self.snapshot.granted,
+            entries=self.entries,
         )
         decisions.extend(self.ledger.decisions)
         self.problems.extend(self.ledger_problems(self.ledger))
@@ -343,7 +358,13 @@ class _Evaluation:
         ).run(excluded)
         awards = result.awards
         awards.extend(earning_award(d) for d in earning.awards)
-        own_points = sorted(own_points_of(a) for a in awards if a.active_at <= self.ctx.now)
+        counts_points = self.engine._counts_points
+        own_points = (
+            sorted(own_points_of(a) for a in awards if a.active_at <= self.ctx.now)
+            if counts_points
+            else []
+        )
+        counted = 0  # how many of `own_points` the shared context holds
         for index, milestone in enumerate(self.ruleset.model.milestones):
             if not milestone.enabled:
                 if explain:
@@ -367,8 +388,9 @@ class _Evaluation:
                 if not holds:
                     blockers.extend(reasons)
             plan = self.engine._milestone_plans[index]
-            if own_points:
+            if len(own_points) != counted:  # the list only grows
                 shared = dataclasses.replace(shared, own_points=tuple(own_points))
+                counted = len(own_points)
             outcome = evaluate_milestone(milestone, plan, shared, not blockers, blockers)
             decisions.extend(outcome.decisions)
             if outcome.progress is not None:
@@ -378,7 +400,7 @@ class _Evaluation:
                 award = milestone_award(decision, decided_at)
                 if award is not None:
                     awards.append(award)
-                    if award.active_at <= self.ctx.now:
+                    if counts_points and award.active_at <= self.ctx.now:
                         bisect.insort(own_points, own_points_of(award))
         decisions.extend(earning.decisions)
         explanations.extend(earning.explanations)

@@ -75,6 +75,9 @@ class _State:
     ctx: EvalContext
     expiry: Expiry | None
     granted: frozenset[str]
+    # Whether to write the timeline's entries (`Engine.timeline`): their words cost more than
+    # the replay itself, and a plain evaluation never reads them.
+    record: bool = True
     batches: deque[_Batch] = field(default_factory=deque)
     active: int = 0
     earned: int = 0
@@ -107,7 +110,8 @@ class _State:
     # -- changes -------------------------------------------------------------------------
 
     def add(self, key: str, at: datetime, points: int) -> None:
-        self.batches.append(_Batch(key, at, points))
+        if self.expiry is not None:  # batches matter only to expiry (see `take`)
+            self.batches.append(_Batch(key, at, points))
         self.active += points
         if self.first_award is None:
             self.first_award = at
@@ -115,6 +119,11 @@ class _State:
 
     def take(self, points: int) -> int:
         """Draw `points` down, oldest batch first; returns what was taken (at most active)."""
+        if self.expiry is None:
+            # Without expiry no batch is kept: the batches would only ever add up to `active`.
+            taken = min(points, self.active)
+            self.active -= taken
+            return taken
         wanted = points
         while wanted and self.batches:
             batch = self.batches[0]
@@ -241,7 +250,8 @@ class _State:
             self.fixed_done = at
         if not points:
             return
-        self.entry(at, "expired", -points, f"{count(points, 'point')} expired", key)
+        if self.record:
+            self.entry(at, "expired", -points, f"{count(points, 'point')} expired", key)
         if key not in self.granted:
             self.decisions.append(_ledger_decision(key, "points_expired", points, at, None))
 
@@ -283,9 +293,10 @@ def fixed_date_after(moment: datetime, month_day: str, ctx: EvalContext) -> date
 
 
 def _events(
-    awards: Iterable[Award], timeline: Timeline, now: datetime
+    awards: Iterable[Award], timeline: Timeline, now: datetime, earned_events: bool
 ) -> tuple[list[tuple[datetime, int, str, Any]], int]:
-    """What the replay visits, in order, and the points still pending at `now`."""
+    """What the replay visits, in order, and the points still pending at `now`. The moments
+    pending awards are earned (`earned_events`) matter only to entries and to expiry."""
     # (moment, rank, key, what): ranks order what happens at one moment: awards first,
     # then adjustments, redemptions, revokes, and reversals last.
     events: list[tuple[datetime, int, str, Any]] = []
@@ -294,7 +305,7 @@ def _events(
         if award.points < 0:
             events.append((award.at, 5, award.key, award))
             continue
-        if award.active_at > award.at:  # earned now, active later: said when it is earned
+        if earned_events and award.active_at > award.at:  # earned now, active later
             events.append((award.at, 0, award.key, _Pending(award)))
         if award.active_at > now:
             pending += award.points
@@ -316,17 +327,27 @@ def replay_ledger(
     timeline: Timeline,
     ctx: EvalContext,
     granted: frozenset[str],
+    *,
+    entries: bool = True,
 ) -> LedgerOutcome:
-    """Replay the customer's points up to `ctx.now` (see the module docstring)."""
+    """Replay the customer's points up to `ctx.now` (see the module docstring). Without
+    `entries`, the outcome's `entries` are left empty (everything else is the same)."""
     now = ctx.now
-    state = _State(ctx, model.points.expiry if model.points else None, granted)
-    state.names = {r.id: r.name for r in model.earning} | {m.id: m.name for m in model.milestones}
+    state = _State(ctx, model.points.expiry if model.points else None, granted, entries)
+    if entries:
+        state.names = {r.id: r.name for r in model.earning} | {
+            m.id: m.name for m in model.milestones
+        }
     programs = {program.id: program for program in model.redeeming}
-    events, pending = _events(awards, timeline, now)
+    expires = state.expiry is not None
+    events, pending = _events(awards, timeline, now, entries or expires)
     taken_by: dict[str, int] = {}
     for at, rank, key, what in events:
-        state.advance(at)
+        if expires:  # without expiry there is nothing to expire or warn of
+            state.advance(at)
         if isinstance(what, _Pending):
+            if not state.record:
+                continue
             award = what.award
             text = (
                 f"{count(award.points, 'point')} earned from {state.rule_words(award)} for "
@@ -393,6 +414,8 @@ def _apply_award(state: _State, award: Award) -> None:
         taken = state.take(wanted)
         state.earned -= taken
         state.shortfall(award.at, award.key, wanted, taken, f"the reversal `{award.key}`")
+        if not state.record:
+            return
         state.entry(
             award.at,
             "reversed",
@@ -411,6 +434,8 @@ def _apply_award(state: _State, award: Award) -> None:
         return
     state.add(award.key, award.active_at, award.points)
     state.earned += award.points
+    if not state.record:
+        return
     what = "milestone reward" if award.source == "milestone" else "earned"
     words = state.rule_words(award)
     detail = f"{count(award.points, 'point')} {what} from {words} for {award.activity}"
@@ -447,6 +472,8 @@ def _apply_points_entry(state: _State, entry: PointsEntry, key: str) -> None:
         state, entry.at, entry.id, key, entry.points, f"`points_earned` {entry.id}"
     )
     state.earned += moved
+    if not state.record:
+        return
     if entry.points >= 0:
         text = f"{count(moved, 'point')} earned ({entry.id}, sent by the store)"
         state.entry(entry.at, "earned", moved, text, key, None, entry.id)
@@ -456,15 +483,17 @@ def _apply_points_entry(state: _State, entry: PointsEntry, key: str) -> None:
 
 
 def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
+    what = f"adjustment {adjustment.id}"
+    moved = _move_points(state, adjustment.at, adjustment.id, key, adjustment.points, what)
+    state.adjusted += moved
+    if not state.record:
+        return
     said = []
     if adjustment.message:
         said.append(f'message: "{adjustment.message}"')
     if adjustment.note:
         said.append(f"note: {adjustment.note}")
     detail = f" ({'; '.join(said)})" if said else ""
-    what = f"adjustment {adjustment.id}"
-    moved = _move_points(state, adjustment.at, adjustment.id, key, adjustment.points, what)
-    state.adjusted += moved
     verb = "added" if adjustment.points >= 0 else "removed"
     text = f"{count(abs(moved), 'point')} {verb} by the store{detail}"
     state.entry(adjustment.at, "adjusted", moved, text, key, None, adjustment.id)
@@ -489,6 +518,8 @@ def _apply_redemption(
     state.shortfall(
         redemption.at, redemption.id, redemption.points, taken, f"redemption {redemption.id}"
     )
+    if not state.record:
+        return taken
     name = program.name if program is not None else f"`{redemption.program}`"
     text = f"{count(taken, 'point')} redeemed for {name}: coupon {redemption.coupon}"
     state.entry(redemption.at, "redeemed", -taken, text, key, redemption.program, redemption.id)
@@ -501,6 +532,8 @@ def _apply_revoke(state: _State, redemption: Redemption, key: str, taken: int) -
     if taken:
         state.add(key, revoked, taken)
         state.redeemed -= taken
+    if not state.record:
+        return
     text = f"coupon {redemption.coupon} revoked: {count(taken, 'point')} returned"
     state.entry(revoked, "revoked", taken, text, key, redemption.program, redemption.id)
 

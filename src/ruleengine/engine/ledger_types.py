@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from ruleengine.engine.decisions import Decision, format_time
+from ruleengine.engine.decisions import Decision, _field_setters, format_time
 from ruleengine.engine.milestones.ledgers import OwnPoint
 
 EntryKind = Literal[
@@ -32,10 +32,11 @@ EntryKind = Literal[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Award:
     """Points the ruleset (or the host) grants: `key` is the decision's key, `active_at` when
-    they become active (after `now`: still pending)."""
+    they become active (after `now`: still pending). One per earning decision: stored
+    through its slots, as `Decision` is (see `decisions._field_setters`)."""
 
     key: str
     rule: str | None
@@ -45,6 +46,38 @@ class Award:
     active_at: datetime
     source: Literal["earning", "milestone", "tier"]
     label: str | None = None  # tier entry rewards: what earned them (`reaching Gold`)
+
+    def __init__(
+        self,
+        key: str,
+        rule: str | None,
+        activity: str | None,
+        points: int,
+        at: datetime,
+        active_at: datetime,
+        source: Literal["earning", "milestone", "tier"],
+        label: str | None = None,
+    ) -> None:
+        _set_key(self, key)
+        _set_rule(self, rule)
+        _set_activity(self, activity)
+        _set_points(self, points)
+        _set_at(self, at)
+        _set_active_at(self, active_at)
+        _set_source(self, source)
+        _set_label(self, label)
+
+
+(
+    _set_key,
+    _set_rule,
+    _set_activity,
+    _set_points,
+    _set_at,
+    _set_active_at,
+    _set_source,
+    _set_label,
+) = _field_setters(Award)
 
 
 def earning_award(decision: Decision) -> Award:

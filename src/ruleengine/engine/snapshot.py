@@ -15,9 +15,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import pydantic
+from typing import TYPE_CHECKING, Any
 
 from ruleengine.engine.activity import (
     Activity,
@@ -36,31 +34,33 @@ from ruleengine.engine.snapshot_json import (
     may_hold_surrogates,
     surrogate_problems,
 )
-from ruleengine.engine.snapshot_models import (
-    ACTIVITY_TYPES,
-    ActivityIn,
-    AdjustmentIn,
-    CustomerIn,
-    CustomEventIn,
-    EventIn,
-    ItemIn,
-    Moment,
-    Money,
-    OrderIn,
-    PointsEarnedIn,
-    RedemptionIn,
-    ReferralIn,
-    ReviewIn,
-    SnapshotIn,
-    SubscriptionBillingIn,
-    TierChangeIn,
-    TierRecalculationIn,
-)
 from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, json_depth
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
+
+if TYPE_CHECKING:  # at run time, loaded on first use: see `__getattr__`
+    from ruleengine.engine.snapshot_models import (
+        ACTIVITY_TYPES,
+        ActivityIn,
+        AdjustmentIn,
+        CustomerIn,
+        CustomEventIn,
+        EventIn,
+        ItemIn,
+        Moment,
+        Money,
+        OrderIn,
+        PointsEarnedIn,
+        RedemptionIn,
+        ReferralIn,
+        ReviewIn,
+        SnapshotIn,
+        SubscriptionBillingIn,
+        TierChangeIn,
+        TierRecalculationIn,
+    )
 
 # The input models live in `snapshot_models`; they stay importable from here.
 __all__ = [
@@ -90,6 +90,27 @@ __all__ = [
     "render_snapshot_problem",
     "snapshot_too_large",
 ]
+
+# The models (and pydantic under them) cost a command's start-up more than evaluating a
+# customer; only snapshots the fast reader declines need them, so they load on first use.
+_MODEL_NAMES = frozenset(__all__) - {
+    "Snapshot",
+    "SnapshotError",
+    "SnapshotProblem",
+    "read_snapshot",
+    "read_snapshot_text",
+    "render_snapshot_problem",
+    "snapshot_too_large",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The input models, importable from here as before, loaded when first asked for."""
+    if name in _MODEL_NAMES:
+        from ruleengine.engine import snapshot_models
+
+        return getattr(snapshot_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -245,6 +266,10 @@ def _read_with_models(
     data: Any, name: str, limits: Limits
 ) -> tuple[dict[str, Any], list[Activity], list[str]]:
     """The slow, thorough path: the pydantic models, with the depth limit checked first."""
+    import pydantic
+
+    from ruleengine.engine.snapshot_models import SnapshotIn
+
     _check_depth(data, name, limits)
     try:
         model = SnapshotIn.model_validate(data)
@@ -453,6 +478,8 @@ def _problem(error: Any) -> SnapshotProblem:
     kind = error["type"]
     value = error.get("input")
     if kind == "unknown_activity_type":
+        from ruleengine.engine.snapshot_models import ACTIVITY_TYPES
+
         kind_value = value.get("type") if isinstance(value, Mapping) else None
         names = [t for t in ACTIVITY_TYPES if not t.startswith("custom")]
         close = difflib.get_close_matches(str(kind_value), names, n=1)

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from ruleengine.engine.decisions import Decision, Explanation, Progress, RewardGrant
+from ruleengine.engine.decisions import Decision, Explanation, Progress, RewardGrant, format_time
+from ruleengine.engine.ledger_types import Award
 
 AT = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
 GRANT = RewardGrant("store_credit", Decimal("10.00"))
@@ -46,6 +47,16 @@ VALUES: dict[type, dict[str, Any]] = {
         "completed": False,
         "description": "Spend $100",
         "remaining": "spend $87.50 more",
+    },
+    Award: {
+        "key": "rule/o1",
+        "rule": "rule",
+        "activity": "o1",
+        "points": -40,
+        "at": AT,
+        "active_at": datetime(2026, 6, 15, tzinfo=UTC),
+        "source": "tier",
+        "label": "reaching Gold",
     },
     Explanation: {
         "rule": "rule",
@@ -121,3 +132,18 @@ def test_defaults_and_json_of_a_points_decision() -> None:
         "qualifying": "o1",
         "status": "granted",
     }
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (datetime(2026, 6, 1, 12, 30, tzinfo=UTC), "2026-06-01T12:30:00Z"),
+        (datetime(2026, 6, 1, 12, 30, 0, 5, tzinfo=UTC), "2026-06-01T12:30:00.000005Z"),
+        (datetime.fromisoformat("2026-06-01T08:30:00-04:00"), "2026-06-01T12:30:00Z"),
+        (datetime.fromisoformat("2026-06-01T14:30:00.25+02:00"), "2026-06-01T12:30:00.250000Z"),
+    ],
+)
+def test_format_time(moment: datetime, text: str) -> None:
+    # UTC with a `Z`; microseconds only when there are some (the fast path skips the
+    # conversion for moments already in UTC, as the readers give them).
+    assert format_time(moment) == text

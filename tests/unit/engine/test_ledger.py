@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from ruleengine.engine.ledger import fixed_date_after
+from ruleengine import Engine, load_ruleset
+from ruleengine.engine.ledger import fixed_date_after, replay_ledger
+from ruleengine.engine.ledger_types import Award
 from ruleengine.engine.redeeming import most_points
+from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.runtime import EvalContext
 from ruleengine.rules.models import RedeemingProgram
 
@@ -56,3 +60,62 @@ def program(**fields: object) -> RedeemingProgram:
 )
 def test_most_points(fields: dict[str, object], active: int, expected: int) -> None:
     assert most_points(program(**fields), active) == expected
+
+
+MAPLE = Path(__file__).parents[3] / "examples" / "rules" / "maple-loyalty.yaml"
+EXPIRY_BLOCK = """points:
+  expiry:
+    policy: rolling                # every new award restarts the clock
+    after: 12mo
+    warn_before: [30d, 7d]         # the host emails each warning once (its decision key)
+"""
+PER_AWARD = "points:\n  expiry: {policy: per_award, after: 3mo, warn_before: [30d]}\n"
+FIXED = "points:\n  expiry: {policy: fixed_date, on: 12-31, warn_before: [30d]}\n"
+
+
+@pytest.mark.parametrize("points", ["", EXPIRY_BLOCK, PER_AWARD, FIXED])
+def test_a_replay_without_entries_moves_the_same_points(points: str) -> None:
+    # An evaluation replays the ledger without writing its entries (only `Engine.timeline`
+    # reads them), and without expiry keeps no batches: the balance, decisions, problems,
+    # expiring points and coupons must be exactly those of the replay that writes them, on
+    # a history whose refund reversal and redemption ask for more than is active (RE618).
+    text = MAPLE.read_text(encoding="utf-8")
+    assert EXPIRY_BLOCK in text
+    engine = Engine(load_ruleset(text.replace(EXPIRY_BLOCK, points)))
+    model = engine.ruleset.model
+    snapshot = engine.read_snapshot(
+        {
+            "customer": {"id": "theo", "created_at": "2025-02-01T14:00:00Z"},
+            "activity": [
+                {"type": "order", "id": "t1", "at": "2025-03-03T18:00:00Z", "subtotal": "30"},
+                {"type": "redemption", "id": "rd1", "at": "2025-04-01T12:00:00Z"}
+                | {"program": "dollars-off", "points": 400, "coupon": "M-1"},
+                {"type": "adjustment", "id": "adj1", "at": "2025-05-01T12:00:00Z", "points": 90},
+                {"type": "redemption", "id": "rd2", "at": "2025-06-01T12:00:00Z"}
+                | {"program": "five-off", "points": 500, "coupon": "M-2"}
+                | {"revoked_at": "2025-06-03T12:00:00Z"},
+            ],
+            "granted": [],
+        }
+    )
+    day = datetime(2025, 3, 3, 18, tzinfo=UTC)
+    refund = day + timedelta(days=40)
+    awards = [
+        Award("order-points/t1", "order-points", "t1", 300, day, day, "earning"),
+        Award("welcome/su", "welcome", None, 100, day, day + timedelta(days=14), "earning"),
+        Award("order-points/t1/reversal", "order-points", "t1", -350, refund, refund, "earning"),
+    ]
+    for now in (datetime(2025, 5, 15, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)):
+        ctx = EvalContext(now, engine.zone)
+        timeline = Timeline.build(snapshot, now, engine.zone)
+        written = replay_ledger(model, awards, timeline, ctx, frozenset())
+        quiet = replay_ledger(model, awards, timeline, ctx, frozenset(), entries=False)
+        assert written.entries and not quiet.entries
+        assert quiet.balance == written.balance
+        assert quiet.decisions == written.decisions
+        assert quiet.problems == written.problems
+        assert any(p.code == "RE618" for p in quiet.problems)
+        assert quiet.expiring == written.expiring
+        assert quiet.coupons == written.coupons
+        assert quiet.last_award_at == written.last_award_at
+        assert written.entries[-1].balance == written.balance.active
