@@ -454,32 +454,21 @@ def _coercion_problem(error: CoercionError) -> SnapshotProblem:
 
 
 def _problem(error: Any) -> SnapshotProblem:
+    from ruleengine.engine.snapshot_models import ACTIVITY_TAGS, ACTIVITY_TYPES
+
     loc = list(error["loc"])
     # Drop the union member tag pydantic puts after an activity's index.
     if (
         len(loc) > 2
         and loc[0] == "activity"
         and isinstance(loc[1], int)
-        and loc[2]
-        in (
-            "order",
-            "review",
-            "referral",
-            "subscription_billing",
-            "points_earned",
-            "adjustment",
-            "redemption",
-            "event",
-            "custom",
-        )
+        and loc[2] in ACTIVITY_TAGS
     ):
         del loc[2]
     path = format_path(tuple(loc))
     kind = error["type"]
     value = error.get("input")
     if kind == "unknown_activity_type":
-        from ruleengine.engine.snapshot_models import ACTIVITY_TYPES
-
         kind_value = value.get("type") if isinstance(value, Mapping) else None
         names = [t for t in ACTIVITY_TYPES if not t.startswith("custom")]
         close = difflib.get_close_matches(str(kind_value), names, n=1)

@@ -210,6 +210,14 @@ ACTIVITY_TYPES = (
 )
 
 
+# The tags of the activity union (`_activity_tag`): pydantic puts one after an activity's index
+# in every error's location, which problems drop from their JSON paths.
+ACTIVITY_TAGS = frozenset(
+    [t for t in ACTIVITY_TYPES if t not in EVENT_TYPES and not t.startswith("custom")]
+    + ["event", "custom"]
+)
+
+
 def _activity_tag(value: Any) -> str | None:
     kind = value.get("type") if isinstance(value, Mapping) else getattr(value, "type", None)
     if not isinstance(kind, str):
