@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ruleengine.engine.ledger_types import EntryKind
+
 MoneyText = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="An exact amount.")]
 
 
@@ -194,20 +196,7 @@ class ResultOut(_Out):
 
 class TimelineEntryOut(_Out):
     at: str
-    kind: Literal[
-        "earned",
-        "pending",
-        "activated",
-        "reversed",
-        "redeemed",
-        "revoked",
-        "adjusted",
-        "expired",
-        "tier_upgrade",
-        "tier_downgrade",
-        "tier_change",
-        "tier_recalculation",
-    ] = Field(description="What happened; the `tier_*` kinds: the VIP level changed.")
+    kind: EntryKind = Field(description="What happened; the `tier_*` kinds: the VIP level changed.")
     points: int = Field(
         description="The signed change to the active balance (0: pending, or a tier change)."
     )
