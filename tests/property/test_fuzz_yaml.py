@@ -115,3 +115,54 @@ def test_yaml_corners_read_alike_on_both_paths_and_format_faithfully(text: str) 
 def test_the_generator_reaches_the_corners(text: str) -> None:
     """Texts the strict scanner refuses; the generator above writes each of them."""
     assert _read(HEAD + RULE + "    " + text, fast=False)[0] is None
+
+
+# Separation that YAML 1.2 lets a tab stand in for: after `:`, `-` and `,`, before a comment,
+# at the end of a line, on a blank line, and after the spaces that indent a value.
+separators = st.sampled_from([" ", "\t", " \t", "\t "])
+line_ends = st.sampled_from(["", "\t", " \t", "\t# note", " # note"])
+blank_lines = st.sampled_from(["", "\n", "\n\t", "\n \t", "\n\t# note"])
+
+
+@st.composite
+def tab_separated_files(draw: Any) -> tuple[str, str]:
+    """(a rule file with tabs in separating places, the same file with single spaces)."""
+
+    def sep() -> str:
+        return str(draw(separators))
+
+    def end() -> str:
+        return str(draw(line_ends))
+
+    pieces = [
+        f"version:{sep()}1{end()}\n",
+        f"program:{sep()}tabs{end()}{draw(blank_lines)}\n",
+        f"currency:{sep()}EUR{end()}\n",
+        "earning:\n",
+        f"  - id:{sep()}r{end()}\n",  # a tab before `id:` would start a mapping: an error
+        f"    name:{sep()}Spring sale{end()}\n",
+        f"    on:\n     {sep()}order{end()}\n",
+        f"    points:{sep()}floor(order.subtotal){end()}\n",
+        f"    tags:{sep()}[vip,{sep()}gold]{end()}\n",
+        f"    segments:\n      -{sep()}new{end()}\n      -{sep()}lapsed{end()}\n",
+    ]
+    tabbed = "".join(pieces)
+    spaced = "".join(
+        line.split("#")[0].replace("\t", " ").rstrip() + "\n"
+        for line in tabbed.split("\n")[:-1]
+        if line.split("#")[0].strip()
+    )
+    return tabbed, spaced
+
+
+@fuzz_settings
+@given(texts=tab_separated_files())
+def test_tabs_that_separate_read_as_spaces_would(texts: tuple[str, str]) -> None:
+    tabbed, spaced = texts
+    pure = _read(tabbed, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(tabbed, fast=True) == pure, tabbed
+    assert pure == _read(spaced, fast=False), (tabbed, spaced)
+    assert pure[1] == [] and pure[0] is not None, tabbed
+    result = format_source(SourceFile("t.yaml", tabbed))
+    assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], tabbed

@@ -24,6 +24,7 @@ from yaml.scanner import Scanner, ScannerError
 
 _BLANK = "\0 \t\r\n\x85\u2028\u2029"
 _BREAKS = "\0\r\n\x85\u2028\u2029"
+_LINE_BREAKS = "\r\n\x85\u2028\u2029"
 _FLOW_INDICATORS = ",[]{}"
 
 
@@ -55,6 +56,8 @@ class StrictScanner(Scanner):
     def __init__(self) -> None:
         super().__init__()
         self.late: list[ScannerError] = []  # problems to report if the file parses otherwise
+        self.after_tab: set[int] = set()  # where a token follows a separating tab on its line
+        self.block_text_above = False  # a block text (`|`, `>`) ended just above
 
     def _after_blank(self) -> bool:
         return self.pointer == 0 or self.buffer[self.pointer - 1] in _BLANK + "\ufeff"
@@ -73,6 +76,8 @@ class StrictScanner(Scanner):
         while True:
             while self.peek() == " ":
                 self.forward()
+            spaces_end = self.column  # tabs are never indentation
+            tabbed = self.peek() == "\t" and self._skip_separating_tabs()
             ch = self.peek()
             if ch == "#":
                 self._comment_needs_space()
@@ -83,13 +88,103 @@ class StrictScanner(Scanner):
                 if not self.flow_level:
                     self.allow_simple_key = True
                 continue
-            if crossed and self.flow_level and self.column <= self.indent:
+            if crossed and self.flow_level and spaces_end <= self.indent:
                 ahead = 0
                 while self.peek(ahead) in " \t":
                     ahead += 1
                 if self.peek(ahead) not in _BREAKS + "]}#":
                     self._too_little_indented("a line inside `[...]` or `{...}`")
+            if tabbed:
+                self.after_tab.add(self.index)
+            self.block_text_above = False
             return
+
+    def _skip_separating_tabs(self) -> bool:
+        """Skip the blanks ahead when YAML 1.2 reads their tabs as separation, not indentation.
+
+        That is: after text on the same line (`key:\tvalue`, `- a\t# note`), on a line of
+        nothing but blanks or a comment, and after the spaces that indent a line enough
+        (` \tvalue` below `key:`). A tab where indentation is still due stays PyYAML's error.
+        """
+        ahead = 0
+        while self.peek(ahead) in " \t":
+            ahead += 1
+        at = self.pointer - 1
+        while at >= 0 and self.buffer[at] == " ":
+            at -= 1
+        after_text = at >= 0 and self.buffer[at] not in _BREAKS + "\ufeff"
+        # Below a block text, a line of blanks with a tab is neither the text's nor empty.
+        blank_line = self.peek(ahead) in _BREAKS + "#" and not self.block_text_above
+        if after_text or blank_line or self.column > self.indent:
+            self.forward(ahead)
+            return True
+        return False
+
+    def _no_collection_after_tab(self, index: int, column: int, mark: Any) -> None:
+        """A list or mapping cannot start after a tab on its line: YAML 1.2 indents it with
+        spaces only (`-\t- a`, `?\tkey: a`), so a tab there is an error, as in 1.2."""
+        if not self.flow_level and index in self.after_tab and self.indent < column:
+            raise ScannerError(
+                None,
+                None,
+                "a tab before a nested list or mapping on the same line; YAML does not allow "
+                "it: start the list or mapping on the next line, indented with spaces",
+                mark,
+            )
+
+    def fetch_block_entry(self) -> None:
+        self._no_collection_after_tab(self.index, self.column, self.get_mark())
+        super().fetch_block_entry()
+
+    def fetch_key(self) -> None:
+        self._no_collection_after_tab(self.index, self.column, self.get_mark())
+        super().fetch_key()
+
+    def fetch_value(self) -> None:
+        key = self.possible_simple_keys.get(self.flow_level)
+        if key is not None:
+            self._no_collection_after_tab(key.index, key.column, key.mark)
+        super().fetch_value()
+
+    def scan_plain_spaces(self, indent: int, start_mark: Any) -> list[str] | None:
+        """PyYAML's, with tabs read as YAML 1.2 reads them: inside a line and after the
+        spaces that indent a continuation line enough (`key: a\tb`), never as indentation."""
+        chunks: list[str] = []
+        length = 0
+        while self.peek(length) in " \t":
+            length += 1
+        whitespaces = self.prefix(length)
+        self.forward(length)
+        if self.peek() not in _LINE_BREAKS:
+            if whitespaces:
+                chunks.append(whitespaces)
+            return chunks
+        line_break = self.scan_line_break()
+        self.allow_simple_key = True
+        breaks: list[str] = []
+        while True:
+            if self._document_marker():
+                return None
+            while self.peek() == " ":
+                self.forward()
+            if self.peek() == "\t":
+                ahead = 0
+                while self.peek(ahead) in " \t":
+                    ahead += 1
+                if self.column >= indent:
+                    self.forward(ahead)
+            if self.peek() not in _LINE_BREAKS:
+                break
+            breaks.append(self.scan_line_break())
+        if line_break != "\n":
+            chunks.append(line_break)
+        elif not breaks:
+            chunks.append(" ")
+        chunks.extend(breaks)
+        return chunks
+
+    def _document_marker(self) -> bool:
+        return self.prefix(3) in ("---", "...") and self.peek(3) in _BLANK
 
     def _too_little_indented(self, what: str) -> None:
         raise self._indent_error(what)
@@ -130,6 +225,11 @@ class StrictScanner(Scanner):
                 chunks.append(self.scan_line_break())
             else:
                 return chunks
+
+    def scan_block_scalar(self, style: str) -> Any:
+        token = super().scan_block_scalar(style)
+        self.block_text_above = True
+        return token
 
     def scan_block_scalar_indentation(self) -> tuple[list[str], int, Any]:
         chunks, max_indent, end_mark = super().scan_block_scalar_indentation()

@@ -110,3 +110,48 @@ def test_well_indented_flow_lists_and_quoted_text_over_lines_keep_the_fast_path(
     text = HEAD + "tags: [vip,\n  gold,\n]\nname: 'Spring\n  sale'\n"
     assert yaml_compose.compose_fast(text) is not None
     assert yaml_compose.compose_fast(HEAD + "tags: [vip,\ngold]\n") is None
+
+
+# YAML 1.2 separates with tabs inside a line, on blank lines and after a line's indentation:
+# these used to be refused (RE101, "a tab character where YAML expects indentation").
+TABS_THAT_SEPARATE = {
+    "after a key's colon": (HEAD + "name:\tSpring sale\n", {"name": "Spring sale"}),
+    "after a list dash": (HEAD + "tags:\n  -\tvip\n  - gold\n", {"tags": ["vip", "gold"]}),
+    "after a comma": (HEAD + "tags: [vip,\tgold]\n", {"tags": ["vip", "gold"]}),
+    "before a comment": (HEAD + "points: 5\t# per euro\n", {"points": 5}),
+    "at the end of a line": (HEAD + "currency: EUR\t\n", {"currency": "EUR"}),
+    "on a blank line": (HEAD + "currency: EUR\n\t\nname: Spring\n", {"name": "Spring"}),
+    "inside plain text": (HEAD + "name: Spring\tsale\n", {"name": "Spring\tsale"}),
+    "after the indentation of a value": (HEAD + "name:\n  \tSpring\n", {"name": "Spring"}),
+    "after the indentation of a continued line": (
+        HEAD + "name: Spring\n  \tsale\n",
+        {"name": "Spring sale"},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), TABS_THAT_SEPARATE.values(), ids=list(TABS_THAT_SEPARATE)
+)
+def test_a_tab_that_separates_reads_as_a_space(text: str, expected: dict[str, Any]) -> None:
+    root, located = read_both(text)
+    assert located == [], located
+    assert root is not None and expected.items() <= root.items(), root
+
+
+# Where a tab stands for indentation, YAML 1.2 refuses it too: still RE101, at the tab or at
+# the list or mapping it would indent.
+TABS_THAT_INDENT = {
+    "indenting a value": (HEAD + "name:\n\tSpring\n", (4, 1)),
+    "indenting a list item": (HEAD + "tags:\n\t- vip\n", (4, 1)),
+    "before a nested list on its line": (HEAD + "tags:\n  -\t- vip\n", (4, 5)),
+    "before a nested mapping on its line": (HEAD + "limits:\n  -\tmax: 5\n", (4, 5)),
+    "on a blank line below block text": (HEAD + "description: |\n\t\ncurrency: EUR\n", (4, 1)),
+}
+
+
+@pytest.mark.parametrize(("text", "where"), TABS_THAT_INDENT.values(), ids=list(TABS_THAT_INDENT))
+def test_a_tab_that_would_indent_is_still_refused(text: str, where: tuple[int, int]) -> None:
+    root, located = read_both(text)
+    assert root is None
+    assert located[0][0] == "RE101" and located[0][1:] == where, located
