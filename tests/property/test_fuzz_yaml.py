@@ -166,3 +166,50 @@ def test_tabs_that_separate_read_as_spaces_would(texts: tuple[str, str]) -> None
     assert pure[1] == [] and pure[0] is not None, tabbed
     result = format_source(SourceFile("t.yaml", tabbed))
     assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], tabbed
+
+
+@st.composite
+def empty_key_files(draw: Any) -> tuple[str, tuple[int, int] | None, bool]:
+    """(a rule file whose `limits` may have empty keys, where the first one's `:` is, whether
+    the file is broken below it too)."""
+    keys = draw(st.lists(st.sampled_from(["max", "min", ""]), min_size=1, max_size=3, unique=True))
+    style = draw(st.sampled_from(["block", "flow mapping", "flow list"]))
+    text = HEAD + RULE + "    limits:"
+    colon = None  # the offset of the first empty key's `:`
+    if style != "block":
+        text += " {" if style == "flow mapping" else " ["
+    for n, key in enumerate(keys):
+        if style == "block":
+            text += "\n      " + key
+        else:
+            text += (", " if n else "") + key + draw(st.sampled_from(["", " ", "\t"]))
+        if not key and colon is None:
+            colon = len(text)
+        text += f": {n}"
+    if style != "block":
+        text += "}" if style == "flow mapping" else "]"
+    broken = draw(st.booleans())
+    text += "\n" + ("    tags: [vip\n" if broken else "")
+    where = None
+    if colon is not None:
+        before = text[:colon]
+        where = (before.count("\n") + 1, colon - before.rfind("\n"))
+    return text, where, broken
+
+
+@fuzz_settings
+@given(case=empty_key_files())
+def test_an_empty_key_is_re112_at_its_colon_unless_the_file_is_broken(
+    case: tuple[str, tuple[int, int] | None, bool],
+) -> None:
+    text, where, broken = case
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    codes = [code for code, _, _ in pure[1]]
+    if broken:
+        assert "RE112" not in codes and codes and codes[0] == "RE101", (text, pure[1])
+    elif where is not None:
+        assert pure[0] is None and pure[1] == [("RE112", *where)], (text, pure[1])
+    else:
+        assert not any(code.startswith("RE1") for code in codes), (text, pure[1])

@@ -1,4 +1,4 @@
-"""PyYAML's scanner where YAML 1.2 (and the YAML test suite) says it reads wrongly.
+"""PyYAML's scanner (and parser) where YAML 1.2 (and the YAML test suite) says it reads wrongly.
 
 PyYAML scans YAML 1.1 and is lenient where 1.2 is strict. Each change here makes the reader
 either read what 1.2 says or refuse with a located diagnostic, never read something else:
@@ -11,6 +11,10 @@ either read what 1.2 says or refuse with a located diagnostic, never read someth
 * an anchor ends at white space or a flow indicator (`&an:chor value` is the anchor `an:chor`);
 * `?` directly followed by text in a flow collection (`{?foo: bar}`) is the text `?foo` in
   1.2 and the key `foo` in 1.1: refused with RE111, which asks for a space or quotes.
+* a tab separates where 1.2 lets it (inside a line, on a blank line, after a line's
+  indentation) and is never indentation: not before a list or mapping that starts on its line;
+* an empty key (`: value`) is read as 1.2 reads it by `StrictParser`, then refused by name
+  (RE112) if nothing else in the file is wrong.
 
 The fast path (libyaml) has the same leniencies; `yaml_compose.compose_fast` declines the
 texts where they could matter, so the pure path, with these changes, decides.
@@ -20,7 +24,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yaml.error import MarkedYAMLError
+from yaml.events import MappingStartEvent
+from yaml.parser import Parser
 from yaml.scanner import Scanner, ScannerError
+from yaml.tokens import FlowEntryToken, ValueToken
 
 _BLANK = "\0 \t\r\n\x85\u2028\u2029"
 _BREAKS = "\0\r\n\x85\u2028\u2029"
@@ -144,6 +152,8 @@ class StrictScanner(Scanner):
         key = self.possible_simple_keys.get(self.flow_level)
         if key is not None:
             self._no_collection_after_tab(key.index, key.column, key.mark)
+        else:  # an empty key
+            self._no_collection_after_tab(self.index, self.column, self.get_mark())
         super().fetch_value()
 
     def scan_plain_spaces(self, indent: int, start_mark: Any) -> list[str] | None:
@@ -279,3 +289,77 @@ class StrictScanner(Scanner):
         value = self.prefix(length)
         self.forward(length)
         return TokenClass(value, start_mark, self.get_mark())
+
+
+class UnusedYamlError(MarkedYAMLError):
+    """Valid YAML 1.2 that a rule file cannot hold (RE112): said only of a file that is
+    otherwise well formed."""
+
+
+_EMPTY_KEY = (
+    "YAML 1.2 allows an empty key here (a `:` with no key before it), but rule files cannot "
+    "have one: give the key a name, as in `name: value`"
+)
+
+
+class StrictParser(Parser):
+    """`yaml.parser.Parser` that reads an empty key (`: value`, `[ : value ]`) as YAML 1.2
+    does, and notes it: the loader refuses it with RE112 if nothing else is wrong."""
+
+    if TYPE_CHECKING:
+
+        def check_token(self, *choices: Any) -> bool: ...
+        def peek_token(self) -> Any: ...
+        def get_token(self) -> Any: ...
+        def process_empty_scalar(self, mark: Any) -> Any: ...
+
+        buffer: str
+        state: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unused: list[UnusedYamlError] = []
+
+    def _empty_key(self, flow: bool) -> bool:
+        """Whether the next token is a `:` where a key is due, itself a value indicator (a
+        blank, or in `[...]`/`{...}` a `,` or bracket, after it: `:x` is other YAML)."""
+        if not self.check_token(ValueToken):
+            return False
+        token = self.peek_token()
+        after = self.buffer[token.end_mark.index : token.end_mark.index + 1] or "\0"
+        if after not in _BLANK + (_FLOW_INDICATORS if flow else ""):
+            return False
+        if not self.unused:
+            self.unused.append(UnusedYamlError(None, None, _EMPTY_KEY, token.start_mark))
+        return True
+
+    def parse_block_mapping_key(self) -> Any:
+        if self._empty_key(flow=False):
+            self.state = self.parse_block_mapping_value
+            return self.process_empty_scalar(self.peek_token().start_mark)
+        return super().parse_block_mapping_key()  # type: ignore[no-untyped-call]  # PyYAML
+
+    def parse_flow_mapping_key(self, first: bool = False) -> Any:
+        if not first and self.check_token(FlowEntryToken):
+            self.get_token()
+            first = True
+        if first and self._empty_key(flow=True):
+            self.state = self.parse_flow_mapping_value
+            return self.process_empty_scalar(self.peek_token().start_mark)
+        return super().parse_flow_mapping_key(first)
+
+    def parse_flow_sequence_entry(self, first: bool = False) -> Any:
+        if not first and self.check_token(FlowEntryToken):
+            self.get_token()
+            first = True
+        if first and self._empty_key(flow=True):
+            token = self.peek_token()
+            self.state = self._parse_flow_pair_empty_key
+            return MappingStartEvent(
+                None, None, True, token.start_mark, token.start_mark, flow_style=True
+            )
+        return super().parse_flow_sequence_entry(first)
+
+    def _parse_flow_pair_empty_key(self) -> Any:
+        self.state = self.parse_flow_sequence_entry_mapping_value
+        return self.process_empty_scalar(self.peek_token().start_mark)

@@ -147,6 +147,7 @@ TABS_THAT_INDENT = {
     "before a nested list on its line": (HEAD + "tags:\n  -\t- vip\n", (4, 5)),
     "before a nested mapping on its line": (HEAD + "limits:\n  -\tmax: 5\n", (4, 5)),
     "on a blank line below block text": (HEAD + "description: |\n\t\ncurrency: EUR\n", (4, 1)),
+    "before an empty key that would start a mapping": (HEAD + "limits:\n  \t: 5\n", (4, 4)),
 }
 
 
@@ -155,3 +156,36 @@ def test_a_tab_that_would_indent_is_still_refused(text: str, where: tuple[int, i
     root, located = read_both(text)
     assert root is None
     assert located[0][0] == "RE101" and located[0][1:] == where, located
+
+
+# An empty key is valid YAML 1.2 that no rule file can hold: refused by name (RE112) at its
+# `:`, where it used to be a syntax error (RE101) that said nothing about keys.
+EMPTY_KEYS = {
+    "in a block mapping": (HEAD + "limits:\n  max: 5\n  : 6\n", (5, 3)),
+    "as the only key of a list item": (HEAD + "tags:\n  - :\n", (4, 5)),
+    "in a flow mapping": (HEAD + "limits: {max: 5, : 6}\n", (3, 18)),
+    "in a flow list": (HEAD + "tags: [vip, : gold]\n", (3, 13)),
+    "as an explicit key's content": (HEAD + "limits:\n  ? : x\n", (4, 5)),
+}
+
+
+@pytest.mark.parametrize(("text", "where"), EMPTY_KEYS.values(), ids=list(EMPTY_KEYS))
+def test_an_empty_key_is_refused_by_name(text: str, where: tuple[int, int]) -> None:
+    root, located = read_both(text)
+    assert root is None
+    assert located == [("RE112", *where)], located
+    _, diagnostics = read_document(SourceFile("t.yaml", text))
+    assert "empty key" in diagnostics[0].message and "give the key a name" in diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEAD + "limits:\n  : 5\nname: [Spring\n",  # an unclosed `[` below the empty key
+        HEAD + "tags: [:vip]\n",  # `:vip` is text in YAML 1.2, not an empty key
+        HEAD + "limits: : 5\n",  # a mapping cannot start after `limits:` on its line
+    ],
+)
+def test_re112_is_not_said_of_text_broken_otherwise(text: str) -> None:
+    root, located = read_both(text)
+    assert root is None and located and located[0][0] == "RE101", located
