@@ -213,3 +213,20 @@ def test_an_empty_key_is_re112_at_its_colon_unless_the_file_is_broken(
         assert pure[0] is None and pure[1] == [("RE112", *where)], (text, pure[1])
     else:
         assert not any(code.startswith("RE1") for code in codes), (text, pure[1])
+
+
+glued = st.sampled_from([":vip", "::vip", ":5", "a:b", "vip", "a::b", ":-"])
+
+
+@fuzz_settings
+@given(items=st.lists(glued, min_size=1, max_size=4), spaced=st.booleans())
+def test_a_colon_glued_to_text_in_a_flow_list_is_text(items: list[str], spaced: bool) -> None:
+    """`[:vip, a:b]` holds the texts `:vip` and `a:b` (YAML 1.2), on both paths and after fmt."""
+    sep = ", " if spaced else ","
+    text = HEAD + RULE + "    tags: [" + sep.join(items) + "]\n"
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    assert pure[1] == [] and pure[0]["earning"][0]["tags"] == items, (text, pure)
+    result = format_source(SourceFile("t.yaml", text))
+    assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], text

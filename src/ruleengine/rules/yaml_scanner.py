@@ -66,6 +66,8 @@ class StrictScanner(Scanner):
         self.late: list[ScannerError] = []  # problems to report if the file parses otherwise
         self.after_tab: set[int] = set()  # where a token follows a separating tab on its line
         self.block_text_above = False  # a block text (`|`, `>`) ended just above
+        self.json_key = False  # the last token was a quoted scalar or a closing bracket
+        self.json_key_before = False  # ... the one before the token being fetched
 
     def _after_blank(self) -> bool:
         return self.pointer == 0 or self.buffer[self.pointer - 1] in _BLANK + "\ufeff"
@@ -270,7 +272,28 @@ class StrictScanner(Scanner):
         ch, after = self.peek(), self.peek(1)
         if self.flow_level and ch == "-" and after in _FLOW_INDICATORS:
             return False  # `[-]`: a lone `-` is no value
+        if self.flow_level and ch == ":" and after not in _BLANK + _FLOW_INDICATORS:
+            return True  # `[:x]`: text, as `check_value` says
         return bool(super().check_plain())
+
+    def fetch_more_tokens(self) -> None:
+        self.json_key_before, self.json_key = self.json_key, False
+        super().fetch_more_tokens()
+
+    def fetch_flow_scalar(self, style: str) -> None:
+        super().fetch_flow_scalar(style)
+        self.json_key = True
+
+    def fetch_flow_collection_end(self, TokenClass: Any) -> None:  # noqa: N803  # PyYAML's
+        super().fetch_flow_collection_end(TokenClass)
+        self.json_key = True
+
+    def check_value(self) -> bool:
+        """In `[...]` and `{...}`, a `:` glued to the text after it is a value indicator only
+        after a quoted key or a bracket (`{"a":b}`); elsewhere it starts text (`{x: :x}`)."""
+        if self.flow_level and self.peek(1) not in _BLANK + _FLOW_INDICATORS:
+            return self.json_key_before
+        return bool(super().check_value())
 
     def scan_anchor(self, TokenClass: Any) -> Any:  # noqa: N803  # PyYAML's name
         start_mark = self.get_mark()

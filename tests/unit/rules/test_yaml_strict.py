@@ -182,10 +182,27 @@ def test_an_empty_key_is_refused_by_name(text: str, where: tuple[int, int]) -> N
     "text",
     [
         HEAD + "limits:\n  : 5\nname: [Spring\n",  # an unclosed `[` below the empty key
-        HEAD + "tags: [:vip]\n",  # `:vip` is text in YAML 1.2, not an empty key
         HEAD + "limits: : 5\n",  # a mapping cannot start after `limits:` on its line
     ],
 )
 def test_re112_is_not_said_of_text_broken_otherwise(text: str) -> None:
     root, located = read_both(text)
     assert root is None and located and located[0][0] == "RE101", located
+
+
+# In `[...]` and `{...}`, a `:` glued to the text after it starts text in YAML 1.2, unless it
+# follows a quoted key or a bracket: these used to be RE101 ("expected the node content").
+GLUED_COLONS = {
+    "starting a list item": (HEAD + "tags: [:vip]\n", {"tags": [":vip"]}),
+    "starting a value": (HEAD + "limits: {max: :5}\n", {"limits": {"max": ":5"}}),
+    "twice": (HEAD + "tags: [ ::vip, gold ]\n", {"tags": ["::vip", "gold"]}),
+    "after a quoted key": (HEAD + 'limits: {"max":5}\n', {"limits": {"max": 5}}),
+    "after a quoted key, then text": (HEAD + 'limits: {"max"::5}\n', {"limits": {"max": ":5"}}),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), GLUED_COLONS.values(), ids=list(GLUED_COLONS))
+def test_a_colon_glued_to_text_in_a_flow_collection(text: str, expected: dict[str, Any]) -> None:
+    root, located = read_both(text)
+    assert located == [], located
+    assert root is not None and expected.items() <= root.items(), root
