@@ -230,3 +230,25 @@ def test_a_colon_glued_to_text_in_a_flow_list_is_text(items: list[str], spaced: 
     assert pure[1] == [] and pure[0]["earning"][0]["tags"] == items, (text, pure)
     result = format_source(SourceFile("t.yaml", text))
     assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], text
+
+
+@fuzz_settings
+@given(
+    prefix=st.lists(st.sampled_from(["...", "# note", "", "... # end"]), max_size=4),
+    marker=st.booleans(),
+)
+def test_document_ends_before_the_first_document_are_skipped(
+    prefix: list[str], marker: bool
+) -> None:
+    """`...` lines before the first `---` end no document: the file reads as it would
+    without them, and a stream of nothing else has no document (RE105)."""
+    lines = "".join(line + "\n" for line in prefix)
+    body = HEAD + RULE
+    text = lines + ("---\n" + body if marker else "")
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    if marker:
+        assert pure == _read(body, fast=False), (text, pure)
+    else:
+        assert pure[0] is None and [code for code, _, _ in pure[1]] == ["RE105"], (text, pure)

@@ -28,7 +28,7 @@ from yaml.error import MarkedYAMLError
 from yaml.events import MappingStartEvent
 from yaml.parser import Parser
 from yaml.scanner import Scanner, ScannerError
-from yaml.tokens import FlowEntryToken, ValueToken
+from yaml.tokens import DocumentEndToken, FlowEntryToken, ValueToken
 
 _BLANK = "\0 \t\r\n\x85\u2028\u2029"
 _BREAKS = "\0\r\n\x85\u2028\u2029"
@@ -355,6 +355,11 @@ class StrictParser(Parser):
         if not self.unused:
             self.unused.append(UnusedYamlError(None, None, _EMPTY_KEY, token.start_mark))
         return True
+
+    def parse_implicit_document_start(self) -> Any:
+        if self.check_token(DocumentEndToken):  # `...` before any document: no document
+            return self.parse_document_start()  # type: ignore[no-untyped-call]  # PyYAML
+        return super().parse_implicit_document_start()  # type: ignore[no-untyped-call]
 
     def parse_block_mapping_key(self) -> Any:
         if self._empty_key(flow=False):

@@ -206,3 +206,16 @@ def test_a_colon_glued_to_text_in_a_flow_collection(text: str, expected: dict[st
     root, located = read_both(text)
     assert located == [], located
     assert root is not None and expected.items() <= root.items(), root
+
+
+@pytest.mark.parametrize("text", ["...\n", "# no rules yet\n...\n"])
+def test_a_document_end_with_no_document_is_no_document(text: str) -> None:
+    """A stream of only `...` (and comments) holds no document in YAML 1.2: RE105, as an
+    empty file is, where it used to be RE101 ("expected the node content")."""
+    root, located = read_both(text)
+    assert root is None and [code for code, _, _ in located] == ["RE105"], located
+
+
+def test_a_document_end_before_the_first_document_is_skipped() -> None:
+    root, located = read_both("...\n---\n" + HEAD)
+    assert located == [] and root == {"version": 1, "program": "strict"}
