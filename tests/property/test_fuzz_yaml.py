@@ -252,3 +252,28 @@ def test_document_ends_before_the_first_document_are_skipped(
         assert pure == _read(body, fast=False), (text, pure)
     else:
         assert pure[0] is None and [code for code, _, _ in pure[1]] == ["RE105"], (text, pure)
+
+
+@fuzz_settings
+@given(
+    keys=st.lists(st.sampled_from(["max", '"min"', "'cap'", "spring sale"]), unique=True),
+    breaks=st.lists(
+        st.sampled_from(["", " ", "\n      ", " # note\n      ", "\n\n      "]), min_size=6
+    ),
+)
+def test_a_key_in_braces_reads_alike_over_lines(keys: list[str], breaks: list[str]) -> None:
+    """`{key\\n  : value}` and `{spring\\n  sale: 1}` read as their one-line forms do."""
+    entries, flat = [], []
+    for n, key in enumerate(keys):
+        gap = breaks[n % len(breaks)]
+        shown = key.replace(" ", "\n      ") if "\n" in gap and " " in key else key
+        entries.append(f"{shown}{gap}: {n}")
+        flat.append(f"{key}: {n}")
+    text = HEAD + RULE + "    limits: {" + ", ".join(entries) + "}\n"
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    one_line = _read(HEAD + RULE + "    limits: {" + ", ".join(flat) + "}\n", fast=False)
+    assert pure[1] == [] and pure[0] == one_line[0], (text, pure)
+    result = format_source(SourceFile("t.yaml", text))
+    assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], text

@@ -28,7 +28,7 @@ from yaml.error import MarkedYAMLError
 from yaml.events import MappingStartEvent
 from yaml.parser import Parser
 from yaml.scanner import Scanner, ScannerError
-from yaml.tokens import DocumentEndToken, FlowEntryToken, ValueToken
+from yaml.tokens import DocumentEndToken, FlowEntryToken, FlowMappingStartToken, ValueToken
 
 _BLANK = "\0 \t\r\n\x85\u2028\u2029"
 _BREAKS = "\0\r\n\x85\u2028\u2029"
@@ -49,6 +49,7 @@ class StrictScanner(Scanner):
     pointer: int
     index: int
     column: int
+    line: int
     indent: int
     flow_level: int
     allow_simple_key: bool
@@ -67,6 +68,7 @@ class StrictScanner(Scanner):
         self.after_tab: set[int] = set()  # where a token follows a separating tab on its line
         self.block_text_above = False  # a block text (`|`, `>`) ended just above
         self.json_key = False  # the last token was a quoted scalar or a closing bracket
+        self.flow_mappings: list[bool] = []  # for each open `[` or `{`: whether it is `{`
         self.json_key_before = False  # ... the one before the token being fetched
 
     def _after_blank(self) -> bool:
@@ -284,9 +286,30 @@ class StrictScanner(Scanner):
         super().fetch_flow_scalar(style)
         self.json_key = True
 
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803  # PyYAML's
+        super().fetch_flow_collection_start(TokenClass)
+        self.flow_mappings.append(TokenClass is FlowMappingStartToken)
+
     def fetch_flow_collection_end(self, TokenClass: Any) -> None:  # noqa: N803  # PyYAML's
         super().fetch_flow_collection_end(TokenClass)
+        if self.flow_mappings:
+            self.flow_mappings.pop()
         self.json_key = True
+
+    def stale_possible_simple_keys(self) -> None:
+        """PyYAML's, except that a key directly inside `{...}` may span lines and have its
+        `:` on a later line (`{"a"\n: b}`), as YAML 1.2 allows there (not in `[...]`)."""
+        for level, key in list(self.possible_simple_keys.items()):
+            in_mapping = 0 < level <= len(self.flow_mappings) and self.flow_mappings[level - 1]
+            if (key.line != self.line and not in_mapping) or self.index - key.index > 1024:
+                if key.required:
+                    raise ScannerError(
+                        "while scanning a simple key",
+                        key.mark,
+                        "could not find expected ':'",
+                        self.get_mark(),
+                    )
+                del self.possible_simple_keys[level]
 
     def check_value(self) -> bool:
         """In `[...]` and `{...}`, a `:` glued to the text after it is a value indicator only

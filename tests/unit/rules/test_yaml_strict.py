@@ -219,3 +219,26 @@ def test_a_document_end_with_no_document_is_no_document(text: str) -> None:
 def test_a_document_end_before_the_first_document_is_skipped() -> None:
     root, located = read_both("...\n---\n" + HEAD)
     assert located == [] and root == {"version": 1, "program": "strict"}
+
+
+# Inside `{...}` a key may span lines and its `:` may stand on a later line (YAML 1.2); PyYAML
+# holds every key to one line, so these were RE101 ("not closed before the next key").
+KEYS_OVER_LINES = {
+    "a quoted key, its `:` below": (HEAD + 'limits: {"max"\n  : 5}\n', {"max": 5}),
+    "a plain key, its `:` below": (HEAD + "limits: {max\n  : 5}\n", {"max": 5}),
+    "a plain key over two lines": (HEAD + "limits: {spring\n  sale: 5}\n", {"spring sale": 5}),
+    "a comment between key and `:`": (HEAD + 'limits: {"max" # cap\n  : 5}\n', {"max": 5}),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), KEYS_OVER_LINES.values(), ids=list(KEYS_OVER_LINES))
+def test_a_key_in_braces_may_span_lines(text: str, expected: dict[str, Any]) -> None:
+    root, located = read_both(text)
+    assert located == [], located
+    assert root is not None and root["limits"] == expected, root
+
+
+def test_a_key_in_brackets_still_has_its_colon_on_its_line() -> None:
+    """`[a: b]` holds a one-pair mapping whose key is one line long, in YAML 1.2 too."""
+    root, located = read_both(HEAD + "tags: [vip\n  : gold]\n")
+    assert root is None and located[0][0] == "RE101", located
