@@ -75,7 +75,11 @@ def corner_files(draw: Any) -> str:
     value = draw(st.one_of(flow_values(), quoted_values(), block_values(), words))
     prop = draw(st.sampled_from(["", "&a ", "&a:b ", "&a, ", "! ", "*a "]))
     key = draw(st.sampled_from(["description:", "tags:", "? description\n    :"]))
-    head = draw(st.sampled_from(["", "%YAML 1.2\n---\n", "%YAML 1.1#x\n---\n", "---\n"]))
+    head = draw(
+        st.sampled_from(
+            ["", "%YAML 1.2\n---\n", "%YAML \t1.2\n---\n", "%YAML 1.1#x\n---\n", "---\n"]
+        )
+    )
     tail = draw(st.sampled_from(["\n", "", "\n# end\n", "\n   "]))
     return f"{head}{HEAD}{RULE}    {key} {prop}{value}{tail}"
 

@@ -207,8 +207,13 @@ class StrictScanner(Scanner):
         message = f"{what} must be indented more than the key it belongs to"
         return ScannerError(None, None, message, self.get_mark())
 
+    def scan_yaml_directive_value(self, start_mark: Any) -> Any:
+        while self.peek() in " \t":  # `%YAML \t1.2`: a tab separates here too
+            self.forward()
+        return super().scan_yaml_directive_value(start_mark)
+
     def scan_directive_ignored_line(self, start_mark: Any) -> None:
-        while self.peek() == " ":
+        while self.peek() in " \t":
             self.forward()
         self._comment_needs_space()
         super().scan_directive_ignored_line(start_mark)

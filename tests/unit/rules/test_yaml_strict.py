@@ -242,3 +242,8 @@ def test_a_key_in_brackets_still_has_its_colon_on_its_line() -> None:
     """`[a: b]` holds a one-pair mapping whose key is one line long, in YAML 1.2 too."""
     root, located = read_both(HEAD + "tags: [vip\n  : gold]\n")
     assert root is None and located[0][0] == "RE101", located
+
+
+def test_a_tab_separates_a_yaml_directive_from_its_version() -> None:
+    root, located = read_both("%YAML \t1.2\n---\n" + HEAD)
+    assert located == [] and root == {"version": 1, "program": "strict"}
