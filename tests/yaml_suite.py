@@ -52,6 +52,7 @@ REFUSALS = {
     "RE107": "more than one document",
     "RE109": "nesting past the limit",
     "RE111": "a YAML feature rule files do not use (directives, complex keys, ...)",
+    "RE112": "valid YAML 1.2 rule files cannot hold: an empty key",
     "RE203": "a mapping key that is not plain text",
 }
 

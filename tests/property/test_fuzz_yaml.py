@@ -75,7 +75,11 @@ def corner_files(draw: Any) -> str:
     value = draw(st.one_of(flow_values(), quoted_values(), block_values(), words))
     prop = draw(st.sampled_from(["", "&a ", "&a:b ", "&a, ", "! ", "*a "]))
     key = draw(st.sampled_from(["description:", "tags:", "? description\n    :"]))
-    head = draw(st.sampled_from(["", "%YAML 1.2\n---\n", "%YAML 1.1#x\n---\n", "---\n"]))
+    head = draw(
+        st.sampled_from(
+            ["", "%YAML 1.2\n---\n", "%YAML \t1.2\n---\n", "%YAML 1.1#x\n---\n", "---\n"]
+        )
+    )
     tail = draw(st.sampled_from(["\n", "", "\n# end\n", "\n   "]))
     return f"{head}{HEAD}{RULE}    {key} {prop}{value}{tail}"
 
@@ -115,3 +119,165 @@ def test_yaml_corners_read_alike_on_both_paths_and_format_faithfully(text: str) 
 def test_the_generator_reaches_the_corners(text: str) -> None:
     """Texts the strict scanner refuses; the generator above writes each of them."""
     assert _read(HEAD + RULE + "    " + text, fast=False)[0] is None
+
+
+# Separation that YAML 1.2 lets a tab stand in for: after `:`, `-` and `,`, before a comment,
+# at the end of a line, on a blank line, and after the spaces that indent a value.
+separators = st.sampled_from([" ", "\t", " \t", "\t "])
+line_ends = st.sampled_from(["", "\t", " \t", "\t# note", " # note"])
+blank_lines = st.sampled_from(["", "\n", "\n\t", "\n \t", "\n\t# note"])
+
+
+@st.composite
+def tab_separated_files(draw: Any) -> tuple[str, str]:
+    """(a rule file with tabs in separating places, the same file with single spaces)."""
+
+    def sep() -> str:
+        return str(draw(separators))
+
+    def end() -> str:
+        return str(draw(line_ends))
+
+    pieces = [
+        f"version:{sep()}1{end()}\n",
+        f"program:{sep()}tabs{end()}{draw(blank_lines)}\n",
+        f"currency:{sep()}EUR{end()}\n",
+        "earning:\n",
+        f"  - id:{sep()}r{end()}\n",  # a tab before `id:` would start a mapping: an error
+        f"    name:{sep()}Spring sale{end()}\n",
+        f"    on:\n     {sep()}order{end()}\n",
+        f"    points:{sep()}floor(order.subtotal){end()}\n",
+        f"    tags:{sep()}[vip,{sep()}gold]{end()}\n",
+        f"    segments:\n      -{sep()}new{end()}\n      -{sep()}lapsed{end()}\n",
+    ]
+    tabbed = "".join(pieces)
+    spaced = "".join(
+        line.split("#")[0].replace("\t", " ").rstrip() + "\n"
+        for line in tabbed.split("\n")[:-1]
+        if line.split("#")[0].strip()
+    )
+    return tabbed, spaced
+
+
+@fuzz_settings
+@given(texts=tab_separated_files())
+def test_tabs_that_separate_read_as_spaces_would(texts: tuple[str, str]) -> None:
+    tabbed, spaced = texts
+    pure = _read(tabbed, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(tabbed, fast=True) == pure, tabbed
+    assert pure == _read(spaced, fast=False), (tabbed, spaced)
+    assert pure[1] == [] and pure[0] is not None, tabbed
+    result = format_source(SourceFile("t.yaml", tabbed))
+    assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], tabbed
+
+
+@st.composite
+def empty_key_files(draw: Any) -> tuple[str, tuple[int, int] | None, bool]:
+    """(a rule file whose `limits` may have empty keys, where the first one's `:` is, whether
+    the file is broken below it too)."""
+    keys = draw(st.lists(st.sampled_from(["max", "min", ""]), min_size=1, max_size=3, unique=True))
+    style = draw(st.sampled_from(["block", "flow mapping", "flow list"]))
+    text = HEAD + RULE + "    limits:"
+    colon = None  # the offset of the first empty key's `:`
+    if style != "block":
+        text += " {" if style == "flow mapping" else " ["
+    for n, key in enumerate(keys):
+        if style == "block":
+            text += "\n      " + key
+        else:
+            text += (", " if n else "") + key + draw(st.sampled_from(["", " ", "\t"]))
+        if not key and colon is None:
+            colon = len(text)
+        text += f": {n}"
+    if style != "block":
+        text += "}" if style == "flow mapping" else "]"
+    broken = draw(st.booleans())
+    text += "\n" + ("    tags: [vip\n" if broken else "")
+    where = None
+    if colon is not None:
+        before = text[:colon]
+        where = (before.count("\n") + 1, colon - before.rfind("\n"))
+    return text, where, broken
+
+
+@fuzz_settings
+@given(case=empty_key_files())
+def test_an_empty_key_is_re112_at_its_colon_unless_the_file_is_broken(
+    case: tuple[str, tuple[int, int] | None, bool],
+) -> None:
+    text, where, broken = case
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    codes = [code for code, _, _ in pure[1]]
+    if broken:
+        assert "RE112" not in codes and codes and codes[0] == "RE101", (text, pure[1])
+    elif where is not None:
+        assert pure[0] is None and pure[1] == [("RE112", *where)], (text, pure[1])
+    else:
+        assert not any(code.startswith("RE1") for code in codes), (text, pure[1])
+
+
+glued = st.sampled_from([":vip", "::vip", ":5", "a:b", "vip", "a::b", ":-"])
+
+
+@fuzz_settings
+@given(items=st.lists(glued, min_size=1, max_size=4), spaced=st.booleans())
+def test_a_colon_glued_to_text_in_a_flow_list_is_text(items: list[str], spaced: bool) -> None:
+    """`[:vip, a:b]` holds the texts `:vip` and `a:b` (YAML 1.2), on both paths and after fmt."""
+    sep = ", " if spaced else ","
+    text = HEAD + RULE + "    tags: [" + sep.join(items) + "]\n"
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    assert pure[1] == [] and pure[0]["earning"][0]["tags"] == items, (text, pure)
+    result = format_source(SourceFile("t.yaml", text))
+    assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], text
+
+
+@fuzz_settings
+@given(
+    prefix=st.lists(st.sampled_from(["...", "# note", "", "... # end"]), max_size=4),
+    marker=st.booleans(),
+)
+def test_document_ends_before_the_first_document_are_skipped(
+    prefix: list[str], marker: bool
+) -> None:
+    """`...` lines before the first `---` end no document: the file reads as it would
+    without them, and a stream of nothing else has no document (RE105)."""
+    lines = "".join(line + "\n" for line in prefix)
+    body = HEAD + RULE
+    text = lines + ("---\n" + body if marker else "")
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    if marker:
+        assert pure == _read(body, fast=False), (text, pure)
+    else:
+        assert pure[0] is None and [code for code, _, _ in pure[1]] == ["RE105"], (text, pure)
+
+
+@fuzz_settings
+@given(
+    keys=st.lists(st.sampled_from(["max", '"min"', "'cap'", "spring sale"]), unique=True),
+    breaks=st.lists(
+        st.sampled_from(["", " ", "\n      ", " # note\n      ", "\n\n      "]), min_size=6
+    ),
+)
+def test_a_key_in_braces_reads_alike_over_lines(keys: list[str], breaks: list[str]) -> None:
+    """`{key\\n  : value}` and `{spring\\n  sale: 1}` read as their one-line forms do."""
+    entries, flat = [], []
+    for n, key in enumerate(keys):
+        gap = breaks[n % len(breaks)]
+        shown = key.replace(" ", "\n      ") if "\n" in gap and " " in key else key
+        entries.append(f"{shown}{gap}: {n}")
+        flat.append(f"{key}: {n}")
+    text = HEAD + RULE + "    limits: {" + ", ".join(entries) + "}\n"
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    one_line = _read(HEAD + RULE + "    limits: {" + ", ".join(flat) + "}\n", fast=False)
+    assert pure[1] == [] and pure[0] == one_line[0], (text, pure)
+    result = format_source(SourceFile("t.yaml", text))
+    assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], text

@@ -144,6 +144,18 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "limits: {?max: 5}",
         "Write what you mean unambiguously: `? key` with a space for a key, or quote the text.",
     ),
+    CodeInfo(
+        "RE112",
+        "yaml-unused-construct",
+        "error",
+        "valid YAML that rule files cannot hold",
+        "Some valid YAML 1.2 has no place in a rule file, whose keys are names: an empty key "
+        "(`: value`, with no key before the `:`, or `[ : value ]`) is one. The reader reads it "
+        "as YAML 1.2 does and, when nothing else in the file is wrong, refuses it by name "
+        "rather than with a syntax error.",
+        "limits:\n  : 5",
+        "Give the key a name: `max: 5`.",
+    ),
     # RE2xx: file structure
     CodeInfo(
         "RE201",

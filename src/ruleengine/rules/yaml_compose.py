@@ -12,7 +12,6 @@ from typing import Any
 import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.parser import Parser
 from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 
@@ -27,7 +26,11 @@ from ruleengine.rules.yaml_nodes import (
     LocatedSequence,
     ScalarValue,
 )
-from ruleengine.rules.yaml_scanner import StrictScanner, UnsupportedYamlError
+from ruleengine.rules.yaml_scanner import (
+    StrictParser,
+    StrictScanner,
+    UnsupportedYamlError,
+)
 from ruleengine.rules.yaml_wording import (
     first_line,
     report_reader_error,
@@ -98,13 +101,13 @@ class _Depth:
         self.current -= 1
 
 
-class _Loader(Reader, StrictScanner, Parser, Composer, _CoreResolver):
+class _Loader(Reader, StrictScanner, StrictParser, Composer, _CoreResolver):
     """A composer that records aliases and explicit tags instead of honouring them."""
 
     def __init__(self, text: str, max_depth: int) -> None:
         Reader.__init__(self, text)
         StrictScanner.__init__(self)
-        Parser.__init__(self)
+        StrictParser.__init__(self)
         Composer.__init__(self)
         _CoreResolver.__init__(self)
         self.aliases: list[Span] = []
@@ -189,6 +192,9 @@ def compose_pure(source: SourceFile, sink: DiagnosticSink, max_depth: int) -> _C
         loader.dispose()
     if loader.late:
         report_yaml_error(sink, loader.late[0])
+        return None
+    if loader.unused:  # valid YAML 1.2, and nothing else wrong: refused in its own words
+        report_yaml_error(sink, loader.unused[0], code="RE112")
         return None
     return _Composed(root, loader.aliases, loader.tags)
 

@@ -1,4 +1,4 @@
-"""PyYAML's scanner where YAML 1.2 (and the YAML test suite) says it reads wrongly.
+"""PyYAML's scanner (and parser) where YAML 1.2 (and the YAML test suite) says it reads wrongly.
 
 PyYAML scans YAML 1.1 and is lenient where 1.2 is strict. Each change here makes the reader
 either read what 1.2 says or refuse with a located diagnostic, never read something else:
@@ -11,6 +11,10 @@ either read what 1.2 says or refuse with a located diagnostic, never read someth
 * an anchor ends at white space or a flow indicator (`&an:chor value` is the anchor `an:chor`);
 * `?` directly followed by text in a flow collection (`{?foo: bar}`) is the text `?foo` in
   1.2 and the key `foo` in 1.1: refused with RE111, which asks for a space or quotes.
+* a tab separates where 1.2 lets it (inside a line, on a blank line, after a line's
+  indentation) and is never indentation: not before a list or mapping that starts on its line;
+* an empty key (`: value`) is read as 1.2 reads it by `StrictParser`, then refused by name
+  (RE112) if nothing else in the file is wrong.
 
 The fast path (libyaml) has the same leniencies; `yaml_compose.compose_fast` declines the
 texts where they could matter, so the pure path, with these changes, decides.
@@ -20,10 +24,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yaml.error import MarkedYAMLError
+from yaml.events import MappingStartEvent
+from yaml.parser import Parser
 from yaml.scanner import Scanner, ScannerError
+from yaml.tokens import DocumentEndToken, FlowEntryToken, FlowMappingStartToken, ValueToken
 
 _BLANK = "\0 \t\r\n\x85\u2028\u2029"
 _BREAKS = "\0\r\n\x85\u2028\u2029"
+_LINE_BREAKS = "\r\n\x85\u2028\u2029"
 _FLOW_INDICATORS = ",[]{}"
 
 
@@ -40,6 +49,7 @@ class StrictScanner(Scanner):
     pointer: int
     index: int
     column: int
+    line: int
     indent: int
     flow_level: int
     allow_simple_key: bool
@@ -55,6 +65,11 @@ class StrictScanner(Scanner):
     def __init__(self) -> None:
         super().__init__()
         self.late: list[ScannerError] = []  # problems to report if the file parses otherwise
+        self.after_tab: set[int] = set()  # where a token follows a separating tab on its line
+        self.block_text_above = False  # a block text (`|`, `>`) ended just above
+        self.json_key = False  # the last token was a quoted scalar or a closing bracket
+        self.flow_mappings: list[bool] = []  # for each open `[` or `{`: whether it is `{`
+        self.json_key_before = False  # ... the one before the token being fetched
 
     def _after_blank(self) -> bool:
         return self.pointer == 0 or self.buffer[self.pointer - 1] in _BLANK + "\ufeff"
@@ -73,6 +88,8 @@ class StrictScanner(Scanner):
         while True:
             while self.peek() == " ":
                 self.forward()
+            spaces_end = self.column  # tabs are never indentation
+            tabbed = self.peek() == "\t" and self._skip_separating_tabs()
             ch = self.peek()
             if ch == "#":
                 self._comment_needs_space()
@@ -83,13 +100,105 @@ class StrictScanner(Scanner):
                 if not self.flow_level:
                     self.allow_simple_key = True
                 continue
-            if crossed and self.flow_level and self.column <= self.indent:
+            if crossed and self.flow_level and spaces_end <= self.indent:
                 ahead = 0
                 while self.peek(ahead) in " \t":
                     ahead += 1
                 if self.peek(ahead) not in _BREAKS + "]}#":
                     self._too_little_indented("a line inside `[...]` or `{...}`")
+            if tabbed:
+                self.after_tab.add(self.index)
+            self.block_text_above = False
             return
+
+    def _skip_separating_tabs(self) -> bool:
+        """Skip the blanks ahead when YAML 1.2 reads their tabs as separation, not indentation.
+
+        That is: after text on the same line (`key:\tvalue`, `- a\t# note`), on a line of
+        nothing but blanks or a comment, and after the spaces that indent a line enough
+        (` \tvalue` below `key:`). A tab where indentation is still due stays PyYAML's error.
+        """
+        ahead = 0
+        while self.peek(ahead) in " \t":
+            ahead += 1
+        at = self.pointer - 1
+        while at >= 0 and self.buffer[at] == " ":
+            at -= 1
+        after_text = at >= 0 and self.buffer[at] not in _BREAKS + "\ufeff"
+        # Below a block text, a line of blanks with a tab is neither the text's nor empty.
+        blank_line = self.peek(ahead) in _BREAKS + "#" and not self.block_text_above
+        if after_text or blank_line or self.column > self.indent:
+            self.forward(ahead)
+            return True
+        return False
+
+    def _no_collection_after_tab(self, index: int, column: int, mark: Any) -> None:
+        """A list or mapping cannot start after a tab on its line: YAML 1.2 indents it with
+        spaces only (`-\t- a`, `?\tkey: a`), so a tab there is an error, as in 1.2."""
+        if not self.flow_level and index in self.after_tab and self.indent < column:
+            raise ScannerError(
+                None,
+                None,
+                "a tab before a nested list or mapping on the same line; YAML does not allow "
+                "it: start the list or mapping on the next line, indented with spaces",
+                mark,
+            )
+
+    def fetch_block_entry(self) -> None:
+        self._no_collection_after_tab(self.index, self.column, self.get_mark())
+        super().fetch_block_entry()
+
+    def fetch_key(self) -> None:
+        self._no_collection_after_tab(self.index, self.column, self.get_mark())
+        super().fetch_key()
+
+    def fetch_value(self) -> None:
+        key = self.possible_simple_keys.get(self.flow_level)
+        if key is not None:
+            self._no_collection_after_tab(key.index, key.column, key.mark)
+        else:  # an empty key
+            self._no_collection_after_tab(self.index, self.column, self.get_mark())
+        super().fetch_value()
+
+    def scan_plain_spaces(self, indent: int, start_mark: Any) -> list[str] | None:
+        """PyYAML's, with tabs read as YAML 1.2 reads them: inside a line and after the
+        spaces that indent a continuation line enough (`key: a\tb`), never as indentation."""
+        chunks: list[str] = []
+        length = 0
+        while self.peek(length) in " \t":
+            length += 1
+        whitespaces = self.prefix(length)
+        self.forward(length)
+        if self.peek() not in _LINE_BREAKS:
+            if whitespaces:
+                chunks.append(whitespaces)
+            return chunks
+        line_break = self.scan_line_break()
+        self.allow_simple_key = True
+        breaks: list[str] = []
+        while True:
+            if self._document_marker():
+                return None
+            while self.peek() == " ":
+                self.forward()
+            if self.peek() == "\t":
+                ahead = 0
+                while self.peek(ahead) in " \t":
+                    ahead += 1
+                if self.column >= indent:
+                    self.forward(ahead)
+            if self.peek() not in _LINE_BREAKS:
+                break
+            breaks.append(self.scan_line_break())
+        if line_break != "\n":
+            chunks.append(line_break)
+        elif not breaks:
+            chunks.append(" ")
+        chunks.extend(breaks)
+        return chunks
+
+    def _document_marker(self) -> bool:
+        return self.prefix(3) in ("---", "...") and self.peek(3) in _BLANK
 
     def _too_little_indented(self, what: str) -> None:
         raise self._indent_error(what)
@@ -98,8 +207,13 @@ class StrictScanner(Scanner):
         message = f"{what} must be indented more than the key it belongs to"
         return ScannerError(None, None, message, self.get_mark())
 
+    def scan_yaml_directive_value(self, start_mark: Any) -> Any:
+        while self.peek() in " \t":  # `%YAML \t1.2`: a tab separates here too
+            self.forward()
+        return super().scan_yaml_directive_value(start_mark)
+
     def scan_directive_ignored_line(self, start_mark: Any) -> None:
-        while self.peek() == " ":
+        while self.peek() in " \t":
             self.forward()
         self._comment_needs_space()
         super().scan_directive_ignored_line(start_mark)
@@ -131,6 +245,11 @@ class StrictScanner(Scanner):
             else:
                 return chunks
 
+    def scan_block_scalar(self, style: str) -> Any:
+        token = super().scan_block_scalar(style)
+        self.block_text_above = True
+        return token
+
     def scan_block_scalar_indentation(self) -> tuple[list[str], int, Any]:
         chunks, max_indent, end_mark = super().scan_block_scalar_indentation()
         first = self.column  # the first line with text, or the end
@@ -160,7 +279,49 @@ class StrictScanner(Scanner):
         ch, after = self.peek(), self.peek(1)
         if self.flow_level and ch == "-" and after in _FLOW_INDICATORS:
             return False  # `[-]`: a lone `-` is no value
+        if self.flow_level and ch == ":" and after not in _BLANK + _FLOW_INDICATORS:
+            return True  # `[:x]`: text, as `check_value` says
         return bool(super().check_plain())
+
+    def fetch_more_tokens(self) -> None:
+        self.json_key_before, self.json_key = self.json_key, False
+        super().fetch_more_tokens()
+
+    def fetch_flow_scalar(self, style: str) -> None:
+        super().fetch_flow_scalar(style)
+        self.json_key = True
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803  # PyYAML's
+        super().fetch_flow_collection_start(TokenClass)
+        self.flow_mappings.append(TokenClass is FlowMappingStartToken)
+
+    def fetch_flow_collection_end(self, TokenClass: Any) -> None:  # noqa: N803  # PyYAML's
+        super().fetch_flow_collection_end(TokenClass)
+        if self.flow_mappings:
+            self.flow_mappings.pop()
+        self.json_key = True
+
+    def stale_possible_simple_keys(self) -> None:
+        """PyYAML's, except that a key directly inside `{...}` may span lines and have its
+        `:` on a later line (`{"a"\n: b}`), as YAML 1.2 allows there (not in `[...]`)."""
+        for level, key in list(self.possible_simple_keys.items()):
+            in_mapping = 0 < level <= len(self.flow_mappings) and self.flow_mappings[level - 1]
+            if (key.line != self.line and not in_mapping) or self.index - key.index > 1024:
+                if key.required:
+                    raise ScannerError(
+                        "while scanning a simple key",
+                        key.mark,
+                        "could not find expected ':'",
+                        self.get_mark(),
+                    )
+                del self.possible_simple_keys[level]
+
+    def check_value(self) -> bool:
+        """In `[...]` and `{...}`, a `:` glued to the text after it is a value indicator only
+        after a quoted key or a bracket (`{"a":b}`); elsewhere it starts text (`{x: :x}`)."""
+        if self.flow_level and self.peek(1) not in _BLANK + _FLOW_INDICATORS:
+            return self.json_key_before
+        return bool(super().check_value())
 
     def scan_anchor(self, TokenClass: Any) -> Any:  # noqa: N803  # PyYAML's name
         start_mark = self.get_mark()
@@ -179,3 +340,82 @@ class StrictScanner(Scanner):
         value = self.prefix(length)
         self.forward(length)
         return TokenClass(value, start_mark, self.get_mark())
+
+
+class UnusedYamlError(MarkedYAMLError):
+    """Valid YAML 1.2 that a rule file cannot hold (RE112): said only of a file that is
+    otherwise well formed."""
+
+
+_EMPTY_KEY = (
+    "YAML 1.2 allows an empty key here (a `:` with no key before it), but rule files cannot "
+    "have one: give the key a name, as in `name: value`"
+)
+
+
+class StrictParser(Parser):
+    """`yaml.parser.Parser` that reads an empty key (`: value`, `[ : value ]`) as YAML 1.2
+    does, and notes it: the loader refuses it with RE112 if nothing else is wrong."""
+
+    if TYPE_CHECKING:
+
+        def check_token(self, *choices: Any) -> bool: ...
+        def peek_token(self) -> Any: ...
+        def get_token(self) -> Any: ...
+        def process_empty_scalar(self, mark: Any) -> Any: ...
+
+        buffer: str
+        state: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unused: list[UnusedYamlError] = []
+
+    def _empty_key(self, flow: bool) -> bool:
+        """Whether the next token is a `:` where a key is due, itself a value indicator (a
+        blank, or in `[...]`/`{...}` a `,` or bracket, after it: `:x` is other YAML)."""
+        if not self.check_token(ValueToken):
+            return False
+        token = self.peek_token()
+        after = self.buffer[token.end_mark.index : token.end_mark.index + 1] or "\0"
+        if after not in _BLANK + (_FLOW_INDICATORS if flow else ""):
+            return False
+        if not self.unused:
+            self.unused.append(UnusedYamlError(None, None, _EMPTY_KEY, token.start_mark))
+        return True
+
+    def parse_implicit_document_start(self) -> Any:
+        if self.check_token(DocumentEndToken):  # `...` before any document: no document
+            return self.parse_document_start()  # type: ignore[no-untyped-call]  # PyYAML
+        return super().parse_implicit_document_start()  # type: ignore[no-untyped-call]
+
+    def parse_block_mapping_key(self) -> Any:
+        if self._empty_key(flow=False):
+            self.state = self.parse_block_mapping_value
+            return self.process_empty_scalar(self.peek_token().start_mark)
+        return super().parse_block_mapping_key()  # type: ignore[no-untyped-call]  # PyYAML
+
+    def parse_flow_mapping_key(self, first: bool = False) -> Any:
+        if not first and self.check_token(FlowEntryToken):
+            self.get_token()
+            first = True
+        if first and self._empty_key(flow=True):
+            self.state = self.parse_flow_mapping_value
+            return self.process_empty_scalar(self.peek_token().start_mark)
+        return super().parse_flow_mapping_key(first)
+
+    def parse_flow_sequence_entry(self, first: bool = False) -> Any:
+        if not first and self.check_token(FlowEntryToken):
+            self.get_token()
+            first = True
+        if first and self._empty_key(flow=True):
+            token = self.peek_token()
+            self.state = self._parse_flow_pair_empty_key
+            return MappingStartEvent(
+                None, None, True, token.start_mark, token.start_mark, flow_style=True
+            )
+        return super().parse_flow_sequence_entry(first)
+
+    def _parse_flow_pair_empty_key(self) -> Any:
+        self.state = self.parse_flow_sequence_entry_mapping_value
+        return self.process_empty_scalar(self.peek_token().start_mark)

@@ -110,3 +110,140 @@ def test_well_indented_flow_lists_and_quoted_text_over_lines_keep_the_fast_path(
     text = HEAD + "tags: [vip,\n  gold,\n]\nname: 'Spring\n  sale'\n"
     assert yaml_compose.compose_fast(text) is not None
     assert yaml_compose.compose_fast(HEAD + "tags: [vip,\ngold]\n") is None
+
+
+# YAML 1.2 separates with tabs inside a line, on blank lines and after a line's indentation:
+# these used to be refused (RE101, "a tab character where YAML expects indentation").
+TABS_THAT_SEPARATE = {
+    "after a key's colon": (HEAD + "name:\tSpring sale\n", {"name": "Spring sale"}),
+    "after a list dash": (HEAD + "tags:\n  -\tvip\n  - gold\n", {"tags": ["vip", "gold"]}),
+    "after a comma": (HEAD + "tags: [vip,\tgold]\n", {"tags": ["vip", "gold"]}),
+    "before a comment": (HEAD + "points: 5\t# per euro\n", {"points": 5}),
+    "at the end of a line": (HEAD + "currency: EUR\t\n", {"currency": "EUR"}),
+    "on a blank line": (HEAD + "currency: EUR\n\t\nname: Spring\n", {"name": "Spring"}),
+    "inside plain text": (HEAD + "name: Spring\tsale\n", {"name": "Spring\tsale"}),
+    "after the indentation of a value": (HEAD + "name:\n  \tSpring\n", {"name": "Spring"}),
+    "after the indentation of a continued line": (
+        HEAD + "name: Spring\n  \tsale\n",
+        {"name": "Spring sale"},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), TABS_THAT_SEPARATE.values(), ids=list(TABS_THAT_SEPARATE)
+)
+def test_a_tab_that_separates_reads_as_a_space(text: str, expected: dict[str, Any]) -> None:
+    root, located = read_both(text)
+    assert located == [], located
+    assert root is not None and expected.items() <= root.items(), root
+
+
+# Where a tab stands for indentation, YAML 1.2 refuses it too: still RE101, at the tab or at
+# the list or mapping it would indent.
+TABS_THAT_INDENT = {
+    "indenting a value": (HEAD + "name:\n\tSpring\n", (4, 1)),
+    "indenting a list item": (HEAD + "tags:\n\t- vip\n", (4, 1)),
+    "before a nested list on its line": (HEAD + "tags:\n  -\t- vip\n", (4, 5)),
+    "before a nested mapping on its line": (HEAD + "limits:\n  -\tmax: 5\n", (4, 5)),
+    "on a blank line below block text": (HEAD + "description: |\n\t\ncurrency: EUR\n", (4, 1)),
+    "before an empty key that would start a mapping": (HEAD + "limits:\n  \t: 5\n", (4, 4)),
+}
+
+
+@pytest.mark.parametrize(("text", "where"), TABS_THAT_INDENT.values(), ids=list(TABS_THAT_INDENT))
+def test_a_tab_that_would_indent_is_still_refused(text: str, where: tuple[int, int]) -> None:
+    root, located = read_both(text)
+    assert root is None
+    assert located[0][0] == "RE101" and located[0][1:] == where, located
+
+
+# An empty key is valid YAML 1.2 that no rule file can hold: refused by name (RE112) at its
+# `:`, where it used to be a syntax error (RE101) that said nothing about keys.
+EMPTY_KEYS = {
+    "in a block mapping": (HEAD + "limits:\n  max: 5\n  : 6\n", (5, 3)),
+    "as the only key of a list item": (HEAD + "tags:\n  - :\n", (4, 5)),
+    "in a flow mapping": (HEAD + "limits: {max: 5, : 6}\n", (3, 18)),
+    "in a flow list": (HEAD + "tags: [vip, : gold]\n", (3, 13)),
+    "as an explicit key's content": (HEAD + "limits:\n  ? : x\n", (4, 5)),
+}
+
+
+@pytest.mark.parametrize(("text", "where"), EMPTY_KEYS.values(), ids=list(EMPTY_KEYS))
+def test_an_empty_key_is_refused_by_name(text: str, where: tuple[int, int]) -> None:
+    root, located = read_both(text)
+    assert root is None
+    assert located == [("RE112", *where)], located
+    _, diagnostics = read_document(SourceFile("t.yaml", text))
+    assert "empty key" in diagnostics[0].message and "give the key a name" in diagnostics[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEAD + "limits:\n  : 5\nname: [Spring\n",  # an unclosed `[` below the empty key
+        HEAD + "limits: : 5\n",  # a mapping cannot start after `limits:` on its line
+    ],
+)
+def test_re112_is_not_said_of_text_broken_otherwise(text: str) -> None:
+    root, located = read_both(text)
+    assert root is None and located and located[0][0] == "RE101", located
+
+
+# In `[...]` and `{...}`, a `:` glued to the text after it starts text in YAML 1.2, unless it
+# follows a quoted key or a bracket: these used to be RE101 ("expected the node content").
+GLUED_COLONS = {
+    "starting a list item": (HEAD + "tags: [:vip]\n", {"tags": [":vip"]}),
+    "starting a value": (HEAD + "limits: {max: :5}\n", {"limits": {"max": ":5"}}),
+    "twice": (HEAD + "tags: [ ::vip, gold ]\n", {"tags": ["::vip", "gold"]}),
+    "after a quoted key": (HEAD + 'limits: {"max":5}\n', {"limits": {"max": 5}}),
+    "after a quoted key, then text": (HEAD + 'limits: {"max"::5}\n', {"limits": {"max": ":5"}}),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), GLUED_COLONS.values(), ids=list(GLUED_COLONS))
+def test_a_colon_glued_to_text_in_a_flow_collection(text: str, expected: dict[str, Any]) -> None:
+    root, located = read_both(text)
+    assert located == [], located
+    assert root is not None and expected.items() <= root.items(), root
+
+
+@pytest.mark.parametrize("text", ["...\n", "# no rules yet\n...\n"])
+def test_a_document_end_with_no_document_is_no_document(text: str) -> None:
+    """A stream of only `...` (and comments) holds no document in YAML 1.2: RE105, as an
+    empty file is, where it used to be RE101 ("expected the node content")."""
+    root, located = read_both(text)
+    assert root is None and [code for code, _, _ in located] == ["RE105"], located
+
+
+def test_a_document_end_before_the_first_document_is_skipped() -> None:
+    root, located = read_both("...\n---\n" + HEAD)
+    assert located == [] and root == {"version": 1, "program": "strict"}
+
+
+# Inside `{...}` a key may span lines and its `:` may stand on a later line (YAML 1.2); PyYAML
+# holds every key to one line, so these were RE101 ("not closed before the next key").
+KEYS_OVER_LINES = {
+    "a quoted key, its `:` below": (HEAD + 'limits: {"max"\n  : 5}\n', {"max": 5}),
+    "a plain key, its `:` below": (HEAD + "limits: {max\n  : 5}\n", {"max": 5}),
+    "a plain key over two lines": (HEAD + "limits: {spring\n  sale: 5}\n", {"spring sale": 5}),
+    "a comment between key and `:`": (HEAD + 'limits: {"max" # cap\n  : 5}\n', {"max": 5}),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), KEYS_OVER_LINES.values(), ids=list(KEYS_OVER_LINES))
+def test_a_key_in_braces_may_span_lines(text: str, expected: dict[str, Any]) -> None:
+    root, located = read_both(text)
+    assert located == [], located
+    assert root is not None and root["limits"] == expected, root
+
+
+def test_a_key_in_brackets_still_has_its_colon_on_its_line() -> None:
+    """`[a: b]` holds a one-pair mapping whose key is one line long, in YAML 1.2 too."""
+    root, located = read_both(HEAD + "tags: [vip\n  : gold]\n")
+    assert root is None and located[0][0] == "RE101", located
+
+
+def test_a_tab_separates_a_yaml_directive_from_its_version() -> None:
+    root, located = read_both("%YAML \t1.2\n---\n" + HEAD)
+    assert located == [] and root == {"version": 1, "program": "strict"}
