@@ -110,6 +110,16 @@ def run(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def backtest_acme(
+    customers: Path | str, *more: str, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """`ruleengine backtest examples/rules/acme.yaml --customers CUSTOMERS --now NOW MORE...`."""
+    return run(
+        "backtest", str(RULES / "acme.yaml"), "--customers", str(customers), "--now", NOW, *more,
+        capsys=capsys,
+    )  # fmt: skip
+
+
 def expected_tally(rules: Path, snapshots: list[dict[str, Any]], by_month: bool) -> dict[str, Any]:
     """What the report must say: each customer evaluated on its own, added up."""
     engine = Engine(load_ruleset(rules))
@@ -257,17 +267,7 @@ def test_typed_parquet_columns_read_like_text(
         typed.schema.get_field_index("at"), "at", pa.array(moments, pa.timestamp("us", "UTC"))
     )
     pq.write_table(typed, folder / "activity.parquet")
-    code, out, _ = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        "--format",
-        "json",
-        capsys=capsys,
-    )
+    code, out, _ = backtest_acme(folder, "--format", "json", capsys=capsys)
     assert code == 0
     expected = expected_tally(RULES / "acme.yaml", snapshots, by_month=False)
     assert json.loads(out)["totals"] == expected["totals"]
@@ -277,19 +277,7 @@ def test_reports_are_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture
     data = write_tables(tmp_path / "t", history(60), "parquet")
     outputs = set()
     for form in ("text", "markdown", "json", "text"):
-        code, out, _ = run(
-            "backtest",
-            str(RULES / "acme.yaml"),
-            "--customers",
-            str(data),
-            "--now",
-            NOW,
-            "--by",
-            "month",
-            "--format",
-            form,
-            capsys=capsys,
-        )
+        code, out, _ = backtest_acme(data, "--by", "month", "--format", form, capsys=capsys)
         assert code == 0
         outputs.add((form, out))
     assert len(outputs) == 3
@@ -304,17 +292,7 @@ def test_out_writes_one_row_per_decision(
     snapshots = history(50)
     data = write_jsonl(tmp_path / "h.jsonl", snapshots)
     out = tmp_path / "out"
-    code, _, _ = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(data),
-        "--now",
-        NOW,
-        "--out",
-        str(out),
-        capsys=capsys,
-    )
+    code, _, _ = backtest_acme(data, "--out", str(out), capsys=capsys)
     assert code == 0
     assert sorted(p.name for p in out.iterdir()) == ["decisions.parquet", "report.json"]
     table = pq.read_table(out / "decisions.parquet")
@@ -337,17 +315,7 @@ def test_out_that_is_not_empty_is_refused(
     data = write_jsonl(tmp_path / "h.jsonl", history(3))
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "old.txt").write_text("keep", encoding="utf-8")
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(data),
-        "--now",
-        NOW,
-        "--out",
-        str(tmp_path / "out"),
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(data, "--out", str(tmp_path / "out"), capsys=capsys)
     assert (code, out) == (2, "")
     assert "not an empty folder" in err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["old.txt"]
@@ -383,17 +351,7 @@ def test_a_bad_row_is_named_and_nothing_is_written(
     snapshots = [s for s in history(20) if len(s["activity"]) > 3]
     folder = write_tables(tmp_path / "t", snapshots, "parquet")
     row = _bad_activity(folder, column, value)
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        "--out",
-        str(tmp_path / "out"),
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(folder, "--out", str(tmp_path / "out"), capsys=capsys)
     assert (code, out) == (1, "")
     assert f"activity.parquet` row {row}, column `{column}`: " in err, err
     assert message in err
@@ -405,27 +363,11 @@ def test_unknown_and_missing_columns(tmp_path: Path, capsys: pytest.CaptureFixtu
     folder = write_tables(tmp_path / "t", history(5), "csv")
     text = (folder / "activity.csv").read_text(encoding="utf-8")
     (folder / "activity.csv").write_text(text.replace('"subtotal"', '"subtotl"', 1), "utf-8")
-    code, _, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        capsys=capsys,
-    )
+    code, _, err = backtest_acme(folder, capsys=capsys)
     assert code == 1
     assert "unknown column `subtotl` (did you mean `subtotal`?)" in err
     (folder / "activity.csv").write_text(text.replace('"at"', '"when"', 1), "utf-8")
-    code, _, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        capsys=capsys,
-    )
+    code, _, err = backtest_acme(folder, capsys=capsys)
     assert code == 1
     assert "missing column `at`" in err
 
@@ -433,15 +375,7 @@ def test_unknown_and_missing_columns(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_malformed_parquet_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = write_tables(tmp_path / "t", history(5), "parquet")
     (folder / "activity.parquet").write_bytes(b"PAR1 not really")
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(folder, capsys=capsys)
     assert (code, out) == (1, "")
     assert err.startswith("ruleengine: error: cannot read")
     assert "Traceback" not in err
@@ -460,29 +394,13 @@ def test_a_bad_csv_cell(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     folder = write_tables(tmp_path / "t", snapshots, "csv")
     text = (folder / "activity.csv").read_text(encoding="utf-8")
     (folder / "activity.csv").write_text(text.replace('"4"', '"four"'), "utf-8")
-    code, _, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        capsys=capsys,
-    )
+    code, _, err = backtest_acme(folder, capsys=capsys)
     assert code == 1
     assert "activity.csv` row 2, column `rating`: `four` is not a whole number" in err
 
 
 def test_missing_data_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(tmp_path / "none"),
-        "--now",
-        NOW,
-        capsys=capsys,
-    )
+    code, _, err = backtest_acme(tmp_path / "none", capsys=capsys)
     assert code == 2
     assert "no such file or folder" in err
 
@@ -592,15 +510,7 @@ def test_without_the_batch_extra_tables_say_what_to_install(
 ) -> None:
     folder = write_tables(tmp_path / "t", history(2), "parquet")
     monkeypatch.setitem(sys.modules, "duckdb", None)  # import duckdb -> ImportError
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(folder, capsys=capsys)
     assert (code, out) == (2, "")
     assert "pip install 'ruleengine[batch]'" in err
 
@@ -641,15 +551,7 @@ def test_json_lines_bad_line_is_located(tmp_path: Path, capsys: pytest.CaptureFi
     )
     path = tmp_path / "h.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(path),
-        "--now",
-        NOW,
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(path, capsys=capsys)
     assert (code, out) == (1, "")
     assert f"{path}:2: " in err
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_backtest import NOW, RULES, history, run, write_tables
+from test_backtest import NOW, RULES, backtest_acme, history, run, write_tables
 
 HEADER = '"customer_id","type","id","at","subtotal","channel"\n'
 ROW = '"c1","order","o1","2026-01-02T00:00:00Z","25.00","online"\n'
@@ -54,17 +54,7 @@ def test_a_malformed_csv_file_is_named_with_its_line(
     activity: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = _csv_tables(tmp_path / "t", activity.encode("latin-1"))
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        "--out",
-        str(tmp_path / "out"),
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(folder, "--out", str(tmp_path / "out"), capsys=capsys)
     assert (code, out) == (1, "")
     assert err == f"ruleengine: error: {message.format(folder=folder)}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t"]
@@ -75,17 +65,7 @@ def test_a_well_formed_csv_still_reads(tmp_path: Path, capsys: pytest.CaptureFix
     CRLF line ends."""
     lines = HEADER + ROW.replace('"', "") + ROW.replace("o1", "o2").replace("25.00", "30")
     folder = _csv_tables(tmp_path / "t", lines.replace("\n", "\r\n").encode("utf-8"))
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        "--format",
-        "json",
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(folder, "--format", "json", capsys=capsys)
     assert (code, err) == (0, "")
     assert '"points": 275' in out  # floor(25.00 * 5) + floor(30 * 5)
 
@@ -156,17 +136,7 @@ def test_duckdb_out_of_memory_names_the_setting(
     the message says which setting to raise."""
     folder = write_tables(tmp_path / "t", history(300), "parquet")
     monkeypatch.setenv("RULEENGINE_DUCKDB_MEMORY", "1MB")
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        "--out",
-        str(tmp_path / "out"),
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(folder, "--out", str(tmp_path / "out"), capsys=capsys)
     assert (code, out) == (2, "")
     assert "Out of Memory Error" in err
     assert err.endswith("raise DuckDB's memory limit with RULEENGINE_DUCKDB_MEMORY (now 1MB)\n")

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ruleengine.backtest.parallel import CHUNK
-from test_backtest import NOW, RULES, changed_acme, history, run, write_tables
+from test_backtest import NOW, RULES, backtest_acme, changed_acme, history, run, write_tables
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -80,18 +80,8 @@ def test_jobs_stop_at_the_first_bad_customer_in_source_order(
     pq.write_table(table, folder / "activity.parquet")
     errors = {}
     for jobs in ("1", "2"):
-        code, out, err = run(
-            "backtest",
-            str(RULES / "acme.yaml"),
-            "--customers",
-            str(folder),
-            "--now",
-            NOW,
-            "--out",
-            str(tmp_path / f"out-{jobs}"),
-            "--jobs",
-            jobs,
-            capsys=capsys,
+        code, out, err = backtest_acme(
+            folder, "--out", str(tmp_path / f"out-{jobs}"), "--jobs", jobs, capsys=capsys
         )
         assert (code, out) == (1, "")
         errors[jobs] = err
@@ -103,17 +93,7 @@ def test_jobs_stop_at_the_first_bad_customer_in_source_order(
 
 def test_negative_jobs_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = write_tables(tmp_path / "t", history(3), "parquet")
-    code, out, err = run(
-        "backtest",
-        str(RULES / "acme.yaml"),
-        "--customers",
-        str(folder),
-        "--now",
-        NOW,
-        "--jobs",
-        "-1",
-        capsys=capsys,
-    )
+    code, out, err = backtest_acme(folder, "--jobs", "-1", capsys=capsys)
     assert (code, out) == (2, "")
     assert "--jobs must be 0 (one per CPU) or more, not -1" in err
 
@@ -130,19 +110,7 @@ def test_passes_over_id_ranges_read_what_one_pass_reads(
     for pass_rows in (sources.PASS_ROWS, 300):  # one pass; then about ten
         monkeypatch.setattr(sources, "PASS_ROWS", pass_rows)
         out = tmp_path / f"out-{pass_rows}"
-        code, text, err = run(
-            "backtest",
-            str(RULES / "acme.yaml"),
-            "--customers",
-            str(data),
-            "--now",
-            NOW,
-            "--format",
-            "json",
-            "--out",
-            str(out),
-            capsys=capsys,
-        )
+        code, text, err = backtest_acme(data, "--format", "json", "--out", str(out), capsys=capsys)
         assert (code, err) == (0, "")
         outputs.append((text, _files(out)))
     assert outputs[1] == outputs[0]
