@@ -141,3 +141,25 @@ def test_duckdb_out_of_memory_names_the_setting(
     assert "Out of Memory Error" in err
     assert err.endswith("raise DuckDB's memory limit with RULEENGINE_DUCKDB_MEMORY (now 1MB)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t"]
+
+
+@pytest.mark.parametrize("command", ["backtest", "diff"])
+@pytest.mark.parametrize(
+    ("now", "message"),
+    [
+        ("0001-01-01T00:00:00Z", "is outside the years 1900 to 9000"),
+        ("9999-12-31T23:00:00+00:00", "is outside the years 1900 to 9000"),
+        ("2026-06-01", "has no time zone offset"),
+        ("June 1st", "is not an ISO 8601 timestamp"),
+    ],
+)
+def test_now_is_read_as_eval_reads_it(
+    command: str, now: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--now` outside the supported years is a usage error, as for `eval`, not exit 101."""
+    rules = [str(RULES / "acme.yaml")] * (2 if command == "diff" else 1)
+    folder = write_tables(tmp_path / "t", history(3), "parquet")
+    with pytest.raises(SystemExit) as exited:
+        run(command, *rules, "--customers", str(folder), "--now", now, capsys=capsys)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err

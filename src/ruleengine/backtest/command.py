@@ -15,21 +15,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ruleengine.expr.runtime import parse_moment
+
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 
 def _moment(text: str) -> datetime:
+    """`--now`, as `ruleengine eval` reads it (`cli.common.iso_datetime`, which an edge
+    package may not import): with its offset, in the supported years."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"`{text}` has no time zone offset; write it as `2026-06-01T00:00:00Z`"
-        )
-    return moment
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _common(command: argparse.ArgumentParser) -> None:

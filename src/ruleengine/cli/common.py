@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
+from ruleengine.expr.runtime import parse_moment
 from ruleengine.rules.discovery import files_below, is_rule_file
 
 EXIT_OK = 0
@@ -69,13 +69,6 @@ def iso_date(text: str) -> date:
 
 def iso_datetime(text: str) -> datetime:
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not an ISO 8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"`{text}` has no time zone offset; write it as `2026-06-01T00:00:00Z`"
-        )
-    if not is_supported(moment):
-        raise argparse.ArgumentTypeError(f"`{text}` is outside {SUPPORTED_YEARS}")
-    return moment
+        return parse_moment(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

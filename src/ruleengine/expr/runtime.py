@@ -48,6 +48,20 @@ LAST_YEAR = 9000
 SUPPORTED_YEARS = f"the years {FIRST_YEAR} to {LAST_YEAR}"
 
 
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 timestamp with its offset, in the supported years (a command's `--now`);
+    `ValueError` says what is wrong in words a command line can show."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"`{text}` is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"`{text}` has no time zone offset; write it as `2026-06-01T00:00:00Z`")
+    if not is_supported(moment):
+        raise ValueError(f"`{text}` is outside {SUPPORTED_YEARS}")
+    return moment
+
+
 def is_supported(moment: date) -> bool:
     """Whether a day, or an aware timestamp in UTC, lies in the supported years."""
     if isinstance(moment, datetime) and moment.utcoffset():
