@@ -93,6 +93,9 @@ cli_snapshots = st.fixed_dictionaries(
             target=test_fuzz_edges.durations,
             zone=st.sampled_from(test_fuzz_edges.ZONES),
         ),
+        # streams of documents and empty tagged nodes: `validate` and `fmt` from the shell
+        test_fuzz_yaml.document_streams().map(lambda stream: stream[0]),
+        test_fuzz_yaml.empty_tagged_files().map(lambda files: files[0]),
     ),
     snapshot=cli_snapshots,
     now=test_fuzz_edges.edge_moments,

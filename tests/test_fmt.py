@@ -558,3 +558,23 @@ def test_fmt_keeps_tiers() -> None:
     assert result.text == expected
     assert check_source(SourceFile("acme.yaml", result.text)).ok
     assert format_text(result.text).text == result.text
+
+
+@pytest.mark.parametrize(
+    ("end", "kept"),
+    [("...\n# archived below\n", "# archived below\n"), ("...\n", ""), ("... # end\n", "# end\n")],
+    ids=["a comment below `...`", "no comment", "a comment on the `...` line"],
+)
+def test_fmt_keeps_the_comments_below_a_document_end(end: str, kept: str) -> None:
+    """ruamel drops a `...` marker and every comment below it; fmt drops the marker (as it
+    drops `---` on top) and keeps the comments."""
+    formatted = format_text(MESSY + end).text
+    assert formatted == str(format_text(MESSY).text) + kept, formatted
+    assert format_text(formatted).text == formatted
+
+
+def test_fmt_keeps_a_document_end_ruamel_cannot_read_as_written() -> None:
+    end = "... # the end\n\n# archived\n...\n"
+    formatted = format_text(MESSY + end).text
+    assert formatted is not None and formatted.endswith("\n" + end), formatted
+    assert format_text(formatted).text == formatted

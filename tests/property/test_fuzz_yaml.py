@@ -281,3 +281,153 @@ def test_a_key_in_braces_reads_alike_over_lines(keys: list[str], breaks: list[st
     assert pure[1] == [] and pure[0] == one_line[0], (text, pure)
     result = format_source(SourceFile("t.yaml", text))
     assert result.text is not None and _read(result.text, fast=False)[0] == pure[0], text
+
+
+# Streams of documents: directives, `---`, `...` and comments around rule files, block text
+# at the top (its lines in column 0), bare words and empty documents. YAML 1.2 lets any
+# document follow `...` (a bare one too) and directives follow only `...`; the reader reads
+# the one document of a rule file, refuses a second one with RE107 where it starts, and a
+# directive that no `...` precedes with RE101 on its line.
+DIRECTIVES = ["%YAML 1.2", "%TAG !e! tag:example.com,2000:app/"]
+TEXT_LINES = ["line", "# not a comment", "%not a directive", "", "  indented", "- not a list"]
+
+
+@st.composite
+def document_streams(draw: Any) -> tuple[str, Any]:
+    """(a stream of 1-3 documents, what the reader must say: ("read", tree), ("RE105",),
+    ("RE107", line) or ("RE101", line))."""
+    text, line = "", 1  # the stream so far, and the line the next piece starts on
+    ended, absorbs = True, False  # after `...` (or at the start); the last content takes lines
+    documents: list[int] = []  # the line each document starts on
+    kinds: list[str] = []
+    error: int | None = None
+    for n in range(draw(st.integers(1, 3))):
+        directives = draw(st.lists(st.sampled_from(DIRECTIVES), unique=True, max_size=2))
+        kind = draw(st.sampled_from(["rules", "empty", "text", "words"]))
+        start = bool(directives) or (n > 0 and not ended) or draw(st.booleans())
+        begins = line
+        if directives and not ended and not absorbs and error is None and len(documents) < 2:
+            error = line  # a directive right after a document's last line (and read so far)
+        text += "".join(d + "\n" for d in directives)
+        line += len(directives)
+        header = {"rules": "", "empty": "", "text": "|", "words": ""}[kind]
+        if start:
+            text += "---" + (" " + header if header else "") + "\n"
+            line += 1
+        elif header:
+            text += header + "\n"
+            line += 1
+        if kind == "rules":
+            body = HEAD + RULE
+        elif kind == "text":
+            rest = draw(st.lists(st.sampled_from(TEXT_LINES), max_size=3))
+            body = "".join(f"{piece}\n" for piece in ["line", *rest])
+        else:
+            body = "bare\nwords\n" if kind == "words" else ""
+        text += body
+        line += body.count("\n")
+        exists = bool(directives or start or header or body)
+        if exists:
+            if not (documents and not ended and absorbs and directives):
+                documents.append(begins)
+            else:  # the directives became lines of the text or words above
+                documents.append(begins + len(directives))
+            kinds.append(kind)
+            absorbs = kind in ("text", "words")
+        marked = draw(st.booleans())
+        ended = marked or (ended and not exists)
+        if marked:
+            after = draw(st.sampled_from(["...\n", "... # end\n", "...\n# note\n", "...\n...\n"]))
+            text += after
+            line += after.count("\n")
+    if error is not None:
+        return text, ("RE101", error)
+    if not documents:
+        return text, ("RE105",)
+    if len(documents) > 1:
+        return text, ("RE107", documents[1])
+    if kinds[0] == "rules":
+        return text, ("read", _read(HEAD + RULE, fast=False)[0])
+    return text, ("RE105",)
+
+
+@fuzz_settings
+@given(stream=document_streams())
+def test_a_stream_is_read_as_one_document_or_refused_where_the_next_begins(
+    stream: tuple[str, Any],
+) -> None:
+    text, expected = stream
+    pure = _read(text, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(text, fast=True) == pure, text
+    errors = [(code, line) for code, line, _ in pure[1]]
+    if expected[0] == "read":
+        assert pure == (expected[1], []), (text, pure)
+    elif expected[0] == "RE105":
+        assert pure[0] is None and [code for code, _ in errors] == ["RE105"], (text, pure)
+    else:
+        assert pure[0] is None and errors[:1] == [expected], (text, expected, pure)
+    result = format_source(SourceFile("t.yaml", text))
+    if expected[0] in ("RE101", "RE107"):
+        assert result.text is None, text
+        return
+    assert result.text is not None, (text, result.error)
+    assert _read(result.text, fast=False) == pure, (text, result.text)
+    for comment in ("# end", "# note"):  # comments on and below `...` lines stay
+        assert text.count(comment) <= result.text.count(comment), (text, result.text)
+    assert format_source(SourceFile("t.yaml", result.text)).text == result.text, text
+
+
+# A tag with no value, in every place a value or a key can be empty: YAML 1.2 ends a tag's
+# name at a flow indicator, so `{a: !!str, b: 1}` holds an empty tagged value. Tags are RE104
+# where they stand; the rest of the file reads as if each tagged value were "".
+TAGS = ["!!str", "!", "!e", "!!int", "!<tag:yaml.org,2002:str>"]
+
+
+@st.composite
+def empty_tagged_files(draw: Any) -> tuple[str, str, list[tuple[int, int]]]:
+    """(a rule file with empty tagged nodes, the same with each written as the empty value it
+    reads as, where the tags are)."""
+    tagged, plain = HEAD + RULE, HEAD + RULE
+    where: list[tuple[int, int]] = []
+    places = draw(
+        st.lists(
+            st.sampled_from(["flow value", "flow key", "flow item", "block value", "block item"]),
+            min_size=1,
+            max_size=4,
+            unique=True,
+        )
+    )
+    for n, place in enumerate(places):
+        tag = draw(st.sampled_from(TAGS))
+        empty = '""' if place == "flow key" or tag != "!" else "null"  # `!` leaves it implicit
+        lead, rest = {
+            "flow value": (" {a: ", draw(st.sampled_from([", b: 1}", "}", " , b: 1}"]))),
+            "flow key": (" {", " : 5}"),
+            "flow item": (" [", draw(st.sampled_from([", vip]", "]", ",vip]"]))),
+            "block value": (" ", draw(st.sampled_from(["", " ", "\t", " #c"]))),
+            "block item": (
+                "\n      - ",
+                draw(st.sampled_from(["", "\t", " #c"])) + "\n      - vip",
+            ),
+        }[place]
+        tagged += f"    x{n}:{lead}"
+        where.append((tagged.count("\n") + 1, len(tagged) - tagged.rfind("\n")))
+        tagged += f"{tag}{rest}\n"
+        plain += f"    x{n}:{lead}{empty}{rest}\n"
+    return tagged, plain, where
+
+
+@fuzz_settings
+@given(files=empty_tagged_files())
+def test_an_empty_tagged_node_is_re104_at_its_tag_and_reads_as_an_empty_value(
+    files: tuple[str, str, list[tuple[int, int]]],
+) -> None:
+    tagged, plain, where = files
+    pure = _read(tagged, fast=False)
+    if yaml.__with_libyaml__:
+        assert _read(tagged, fast=True) == pure, tagged
+    assert pure[1] == [("RE104", line, column) for line, column in where], (tagged, pure)
+    untagged = _read(plain, fast=False)
+    assert untagged[1] == [] and pure[0] == untagged[0], (tagged, plain, pure, untagged)
+    assert format_source(SourceFile("t.yaml", tagged)).text is None, tagged

@@ -96,7 +96,8 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "multiple-documents",
         "error",
         "More than one YAML document",
-        "A rule file holds exactly one document; a `---` separator starts a second one.",
+        "A rule file holds exactly one document; a `---` separator starts a second one, and so "
+        "does anything but comments after `...`, the line that ends a document.",
         "version: 1\n---\nversion: 1",
         "Split the documents into separate files.",
     ),

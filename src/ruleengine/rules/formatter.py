@@ -111,6 +111,8 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
     laid_out = _ruamel_layout(text)
     if isinstance(laid_out, _Unparsed):
         return FormatResult(None, laid_out.problem)
+    if isinstance(laid_out, str):
+        laid_out += _comments_after_end(text, root, laid_out)
     if isinstance(laid_out, str) and laid_out != text:
         again = _ruamel_layout(laid_out)
         if again != laid_out or _first_change(source, laid_out, limits) is not None:
@@ -157,6 +159,27 @@ def _ruamel_layout(text: str) -> str | _Unparsed | None:
         return None
     formatted = _DOCUMENT_START.sub("", out.getvalue(), count=1)
     return formatted.rstrip("\n") + "\n"
+
+
+# A `...` line (a document end marker) in column 0; in a rule file, whose root is a mapping,
+# every such line is a marker (block text there is indented).
+_DOCUMENT_END = re.compile(r"^\.\.\.(?=[ \t]|$)", re.MULTILINE)
+
+
+def _comments_after_end(text: str, root: LocatedMapping, laid_out: str) -> str:
+    """The comments below the `...` that ends the document, which ruamel drops with the
+    marker: kept, in column 0, below the laid-out document (as the `---` on top, the marker
+    goes)."""
+    end = _DOCUMENT_END.search(text, root.span.end)
+    if end is None:
+        return ""
+    comments = []
+    for line in text[end.start() :].split("\n"):
+        body = (line[3:] if _DOCUMENT_END.match(line) else line).strip()
+        if body.startswith("#"):
+            comments.append(body + "\n")
+    kept = "".join(comments)
+    return "" if laid_out.endswith(kept) else kept
 
 
 def _respace_in_place(text: str, root: LocatedMapping | None) -> str | _Unparsed:

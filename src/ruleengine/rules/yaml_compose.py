@@ -26,11 +26,8 @@ from ruleengine.rules.yaml_nodes import (
     LocatedSequence,
     ScalarValue,
 )
-from ruleengine.rules.yaml_scanner import (
-    StrictParser,
-    StrictScanner,
-    UnsupportedYamlError,
-)
+from ruleengine.rules.yaml_parser import StrictParser
+from ruleengine.rules.yaml_scanner import StrictScanner, UnsupportedYamlError
 from ruleengine.rules.yaml_wording import (
     first_line,
     report_reader_error,
@@ -331,6 +328,10 @@ class _EventComposer:
             raise _DeclinedError("`[-]` or `{?foo}`: the strict scanner refuses them")
         if style in ("'", '"') and start.line != end.line:
             self._check_lines(start.line, end.line, "")
+        if style in ("|", ">") and not self._blocks and not self._flow:
+            # libyaml wants block text at the top of a document indented (`--- >` then
+            # `# x` is "" to it); YAML 1.2, and the strict scanner, let it start in column 0.
+            raise _DeclinedError("block text at the top of a document")
         if style in ("|", ">") and _spaces_above_text(self._text, start.index):
             raise _DeclinedError("lines of spaces above a block scalar's text")
         if style in ("|", ">") and not _BLOCK_HEADER.match(self._text, event.start_mark.index):

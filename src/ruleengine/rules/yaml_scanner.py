@@ -1,4 +1,4 @@
-"""PyYAML's scanner (and parser) where YAML 1.2 (and the YAML test suite) says it reads wrongly.
+"""PyYAML's scanner where YAML 1.2 (and the YAML test suite) says it reads wrongly.
 
 PyYAML scans YAML 1.1 and is lenient where 1.2 is strict. Each change here makes the reader
 either read what 1.2 says or refuse with a located diagnostic, never read something else:
@@ -13,8 +13,12 @@ either read what 1.2 says or refuse with a located diagnostic, never read someth
   1.2 and the key `foo` in 1.1: refused with RE111, which asks for a space or quotes.
 * a tab separates where 1.2 lets it (inside a line, on a blank line, after a line's
   indentation) and is never indentation: not before a list or mapping that starts on its line;
-* an empty key (`: value`) is read as 1.2 reads it by `StrictParser`, then refused by name
-  (RE112) if nothing else in the file is wrong.
+* a tag's name ends at a blank, a tab or a flow indicator, so `{a: !!str, b: 1}` holds an
+  empty tagged value (PyYAML read the tag `str,`);
+* the text of a block scalar at the top of a document may start in column 0, and ends at
+  `---` or `...` there.
+
+Its parser, `yaml_parser.StrictParser`, reads empty keys and streams of documents as 1.2 does.
 
 The fast path (libyaml) has the same leniencies; `yaml_compose.compose_fast` declines the
 texts where they could matter, so the pure path, with these changes, decides.
@@ -24,16 +28,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from yaml.error import MarkedYAMLError
-from yaml.events import MappingStartEvent
-from yaml.parser import Parser
 from yaml.scanner import Scanner, ScannerError
-from yaml.tokens import DocumentEndToken, FlowEntryToken, FlowMappingStartToken, ValueToken
+from yaml.tokens import FlowMappingStartToken, ScalarToken, TagToken
 
-_BLANK = "\0 \t\r\n\x85\u2028\u2029"
+BLANK = "\0 \t\r\n\x85\u2028\u2029"  # what ends a word (`yaml_parser` reads them too)
 _BREAKS = "\0\r\n\x85\u2028\u2029"
 _LINE_BREAKS = "\r\n\x85\u2028\u2029"
-_FLOW_INDICATORS = ",[]{}"
+FLOW_INDICATORS = ",[]{}"
+_TAG_CHARS = frozenset(
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-;/?:@&=+$_.~*'()%"
+)
 
 
 class UnsupportedYamlError(ScannerError):
@@ -72,7 +76,7 @@ class StrictScanner(Scanner):
         self.json_key_before = False  # ... the one before the token being fetched
 
     def _after_blank(self) -> bool:
-        return self.pointer == 0 or self.buffer[self.pointer - 1] in _BLANK + "\ufeff"
+        return self.pointer == 0 or self.buffer[self.pointer - 1] in BLANK + "\ufeff"
 
     def _comment_needs_space(self) -> None:
         if self.peek() == "#" and not self._after_blank():
@@ -198,7 +202,7 @@ class StrictScanner(Scanner):
         return chunks
 
     def _document_marker(self) -> bool:
-        return self.prefix(3) in ("---", "...") and self.peek(3) in _BLANK
+        return self.prefix(3) in ("---", "...") and self.peek(3) in BLANK
 
     def _too_little_indented(self, what: str) -> None:
         raise self._indent_error(what)
@@ -222,7 +226,7 @@ class StrictScanner(Scanner):
         chunks: list[str] = []
         while True:
             prefix = self.prefix(3)
-            if prefix in ("---", "...") and self.peek(3) in _BLANK:
+            if prefix in ("---", "...") and self.peek(3) in BLANK:
                 raise ScannerError(
                     "while scanning a quoted scalar",
                     start_mark,
@@ -246,14 +250,60 @@ class StrictScanner(Scanner):
                 return chunks
 
     def scan_block_scalar(self, style: str) -> Any:
-        token = super().scan_block_scalar(style)
+        """PyYAML's, except that the text of a block scalar at the top of a document may start
+        in column 0 (`--- |` then `text`), as YAML 1.2 says (the indentation of the top node
+        is -1), and then ends at the next `---` or `...`. PyYAML wants column 1 there."""
+        folded = style == ">"
+        chunks: list[str] = []
+        start_mark = self.get_mark()
+        self.forward()
+        chomping, increment = self.scan_block_scalar_indicators(start_mark)
+        self.scan_block_scalar_ignored_line(start_mark)
+        min_indent = self.indent + 1  # 0 at the top of a document, where PyYAML says 1
+        breaks: list[str]
+        if increment is None:
+            breaks, max_indent, end_mark = self.scan_block_scalar_indentation()
+            indent = max(min_indent, max_indent)
+        else:
+            indent = min_indent + increment - 1
+            breaks, end_mark = self.scan_block_scalar_breaks(indent)
+        line_break = ""
+        while self._in_block_text(indent):
+            chunks.extend(breaks)
+            leading_non_space = self.peek() not in " \t"
+            length = 0
+            while self.peek(length) not in _BREAKS:
+                length += 1
+            chunks.append(self.prefix(length))
+            self.forward(length)
+            line_break = self.scan_line_break()
+            breaks, end_mark = self.scan_block_scalar_breaks(indent)
+            if not self._in_block_text(indent):
+                break
+            if folded and line_break == "\n" and leading_non_space and self.peek() not in " \t":
+                if not breaks:
+                    chunks.append(" ")
+            else:
+                chunks.append(line_break)
+        if chomping is not False:
+            chunks.append(line_break)
+        if chomping is True:
+            chunks.extend(breaks)
         self.block_text_above = True
-        return token
+        return ScalarToken("".join(chunks), False, start_mark, end_mark, style)
+
+    def _in_block_text(self, indent: int) -> bool:
+        """Whether the line ahead (its indentation skipped) is one more line of block text."""
+        if self.column != indent or self.peek() == "\0":
+            return False
+        return indent > 0 or not self._document_marker()
 
     def scan_block_scalar_indentation(self) -> tuple[list[str], int, Any]:
         chunks, max_indent, end_mark = super().scan_block_scalar_indentation()
         first = self.column  # the first line with text, or the end
-        if self.peek() not in _BREAKS and max(self.indent + 1, 1) <= first < max_indent:
+        if first == 0 and self._document_marker():
+            return chunks, max_indent, end_mark  # no text: the document ends here
+        if self.peek() not in _BREAKS and self.indent + 1 <= first < max_indent:
             raise ScannerError(
                 None,
                 None,
@@ -265,7 +315,7 @@ class StrictScanner(Scanner):
 
     def check_key(self) -> bool:
         after = self.peek(1)
-        if self.flow_level and after not in _BLANK and after not in _FLOW_INDICATORS:
+        if self.flow_level and after not in BLANK and after not in FLOW_INDICATORS:
             raise UnsupportedYamlError(
                 None,
                 None,
@@ -277,9 +327,9 @@ class StrictScanner(Scanner):
 
     def check_plain(self) -> bool:
         ch, after = self.peek(), self.peek(1)
-        if self.flow_level and ch == "-" and after in _FLOW_INDICATORS:
+        if self.flow_level and ch == "-" and after in FLOW_INDICATORS:
             return False  # `[-]`: a lone `-` is no value
-        if self.flow_level and ch == ":" and after not in _BLANK + _FLOW_INDICATORS:
+        if self.flow_level and ch == ":" and after not in BLANK + FLOW_INDICATORS:
             return True  # `[:x]`: text, as `check_value` says
         return bool(super().check_plain())
 
@@ -319,16 +369,87 @@ class StrictScanner(Scanner):
     def check_value(self) -> bool:
         """In `[...]` and `{...}`, a `:` glued to the text after it is a value indicator only
         after a quoted key or a bracket (`{"a":b}`); elsewhere it starts text (`{x: :x}`)."""
-        if self.flow_level and self.peek(1) not in _BLANK + _FLOW_INDICATORS:
+        if self.flow_level and self.peek(1) not in BLANK + FLOW_INDICATORS:
             return self.json_key_before
         return bool(super().check_value())
+
+    def scan_tag(self) -> Any:
+        """PyYAML's, with a tag's name ending where YAML 1.2 ends it (`ns-tag-char`): at a
+        blank, a tab, a flow indicator or a `!`. So in `[...]` and `{...}` a tag may stand
+        with no value before `,`, `]` or `}` (`{a: !!str, b: 1}`; PyYAML read the tag
+        `str,`), and `!a,b` in a block is a tag and an error, not the tag `a,b`."""
+        start_mark = self.get_mark()
+        after = BLANK + ("],}" if self.flow_level else "")  # what may follow a tag
+        ch = self.peek(1)
+        handle: str | None
+        if ch == "<":  # verbatim: `!<tag:example.com,2000:x>` keeps every URI character
+            handle = None
+            self.forward(2)
+            suffix = self.scan_tag_uri("tag", start_mark)
+            if self.peek() != ">":
+                raise ScannerError(
+                    "while parsing a tag",
+                    start_mark,
+                    f"expected '>', but found {self.peek()!r}",
+                    self.get_mark(),
+                )
+            self.forward()
+        elif ch in after:  # `!` alone: the non-specific tag
+            handle, suffix = None, "!"
+            self.forward()
+        else:
+            length = 1
+            while ch not in BLANK + FLOW_INDICATORS + "!":
+                length += 1
+                ch = self.peek(length)
+            if ch == "!":
+                handle = self.scan_tag_handle("tag", start_mark)  # type: ignore[no-untyped-call]
+            else:
+                handle = "!"
+                self.forward()
+            suffix = self._scan_tag_suffix(start_mark)
+        if self.peek() not in after:
+            raise ScannerError(
+                "while scanning a tag",
+                start_mark,
+                f"expected a space after the tag, but found `{self.peek()}`",
+                self.get_mark(),
+            )
+        return TagToken((handle, suffix), start_mark, self.get_mark())
+
+    def _scan_tag_suffix(self, start_mark: Any) -> str:
+        """`scan_tag_uri` without the characters YAML 1.2 keeps out of a tag's name: `!`,
+        `,`, `[` and `]`."""
+        chunks: list[str] = []
+        length = 0
+        ch = self.peek()
+        while ch in _TAG_CHARS:
+            if ch == "%":
+                chunks.append(self.prefix(length))
+                self.forward(length)
+                length = 0
+                chunks.append(self.scan_uri_escapes("tag", start_mark))
+            else:
+                length += 1
+            ch = self.peek(length)
+        if length:
+            chunks.append(self.prefix(length))
+            self.forward(length)
+        if not chunks:
+            raise ScannerError(
+                "while parsing a tag",
+                start_mark,
+                f"expected URI, but found {ch!r}",
+                self.get_mark(),
+            )
+        return "".join(chunks)
 
     def scan_anchor(self, TokenClass: Any) -> Any:  # noqa: N803  # PyYAML's name
         start_mark = self.get_mark()
         name = "alias" if self.peek() == "*" else "anchor"
         self.forward()
         length = 0
-        while self.peek(length) not in _BLANK + _FLOW_INDICATORS:
+        while self.peek(length) not in BLANK + FLOW_INDICATORS:
             length += 1
         if not length:
             raise ScannerError(
@@ -340,82 +461,3 @@ class StrictScanner(Scanner):
         value = self.prefix(length)
         self.forward(length)
         return TokenClass(value, start_mark, self.get_mark())
-
-
-class UnusedYamlError(MarkedYAMLError):
-    """Valid YAML 1.2 that a rule file cannot hold (RE112): said only of a file that is
-    otherwise well formed."""
-
-
-_EMPTY_KEY = (
-    "YAML 1.2 allows an empty key here (a `:` with no key before it), but rule files cannot "
-    "have one: give the key a name, as in `name: value`"
-)
-
-
-class StrictParser(Parser):
-    """`yaml.parser.Parser` that reads an empty key (`: value`, `[ : value ]`) as YAML 1.2
-    does, and notes it: the loader refuses it with RE112 if nothing else is wrong."""
-
-    if TYPE_CHECKING:
-
-        def check_token(self, *choices: Any) -> bool: ...
-        def peek_token(self) -> Any: ...
-        def get_token(self) -> Any: ...
-        def process_empty_scalar(self, mark: Any) -> Any: ...
-
-        buffer: str
-        state: Any
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.unused: list[UnusedYamlError] = []
-
-    def _empty_key(self, flow: bool) -> bool:
-        """Whether the next token is a `:` where a key is due, itself a value indicator (a
-        blank, or in `[...]`/`{...}` a `,` or bracket, after it: `:x` is other YAML)."""
-        if not self.check_token(ValueToken):
-            return False
-        token = self.peek_token()
-        after = self.buffer[token.end_mark.index : token.end_mark.index + 1] or "\0"
-        if after not in _BLANK + (_FLOW_INDICATORS if flow else ""):
-            return False
-        if not self.unused:
-            self.unused.append(UnusedYamlError(None, None, _EMPTY_KEY, token.start_mark))
-        return True
-
-    def parse_implicit_document_start(self) -> Any:
-        if self.check_token(DocumentEndToken):  # `...` before any document: no document
-            return self.parse_document_start()  # type: ignore[no-untyped-call]  # PyYAML
-        return super().parse_implicit_document_start()  # type: ignore[no-untyped-call]
-
-    def parse_block_mapping_key(self) -> Any:
-        if self._empty_key(flow=False):
-            self.state = self.parse_block_mapping_value
-            return self.process_empty_scalar(self.peek_token().start_mark)
-        return super().parse_block_mapping_key()  # type: ignore[no-untyped-call]  # PyYAML
-
-    def parse_flow_mapping_key(self, first: bool = False) -> Any:
-        if not first and self.check_token(FlowEntryToken):
-            self.get_token()
-            first = True
-        if first and self._empty_key(flow=True):
-            self.state = self.parse_flow_mapping_value
-            return self.process_empty_scalar(self.peek_token().start_mark)
-        return super().parse_flow_mapping_key(first)
-
-    def parse_flow_sequence_entry(self, first: bool = False) -> Any:
-        if not first and self.check_token(FlowEntryToken):
-            self.get_token()
-            first = True
-        if first and self._empty_key(flow=True):
-            token = self.peek_token()
-            self.state = self._parse_flow_pair_empty_key
-            return MappingStartEvent(
-                None, None, True, token.start_mark, token.start_mark, flow_style=True
-            )
-        return super().parse_flow_sequence_entry(first)
-
-    def _parse_flow_pair_empty_key(self) -> Any:
-        self.state = self.parse_flow_sequence_entry_mapping_value
-        return self.process_empty_scalar(self.peek_token().start_mark)

@@ -31,12 +31,15 @@ def report_yaml_error(
     mark = error.problem_mark or error.context_mark
     offset = max(0, min(mark.index if mark is not None else 0, len(sink.source.text)))
     if code == "RE107":
+        if sink.source.text.startswith("---", offset):
+            remove = "a rule file is one document: remove the `---` line and what follows it"
+        else:  # a bare document or a directive after `...`, which ends the one above
+            remove = "a rule file is one document, and `...` ends it: remove what follows `...`"
         sink.report(
             _char_span(sink.source, offset),
             code,
             "the file has more than one YAML document",
-            hint="a rule file is one document: remove the `---` line and what follows it, "
-            "or move the other document to a file of its own",
+            hint=f"{remove}, or move the other document to a file of its own",
         )
         return
     explained = _explain_yaml_error(sink.source, error, offset)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ruleengine.diagnostics.diagnostic import DiagnosticSink
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules import yaml_compose
 from ruleengine.rules.formatter import format_text
@@ -247,3 +248,150 @@ def test_a_key_in_brackets_still_has_its_colon_on_its_line() -> None:
 def test_a_tab_separates_a_yaml_directive_from_its_version() -> None:
     root, located = read_both("%YAML \t1.2\n---\n" + HEAD)
     assert located == [] and root == {"version": 1, "program": "strict"}
+
+
+# After `...` any document may follow in YAML 1.2: a bare one (no `---`), or one with
+# directives. PyYAML wanted `---` there, so these were RE101 ("does not line up"). A rule file
+# is one document, so a second one is RE107, as it is after `---`; the first still reads.
+STREAMS = {
+    "a bare document after `...`": (HEAD + "...\nprogram: other\n", (4, 1)),
+    "a bare document after `...` and comments": (HEAD + "...\n# next\n\nmore: 1\n", (6, 1)),
+    "a bare document after two `...`": (HEAD + "...\n...\nmore: 1\n", (5, 1)),
+    "a directive after `...`": (HEAD + "...\n%YAML 1.2\n---\nmore: 1\n", (4, 1)),
+    "`---` after `...`": (HEAD + "...\n---\nmore: 1\n", (4, 1)),
+}
+
+
+@pytest.mark.parametrize(("text", "where"), STREAMS.values(), ids=list(STREAMS))
+def test_a_document_after_a_document_end_is_a_second_document(
+    text: str, where: tuple[int, int]
+) -> None:
+    root, located = read_both(text)
+    assert root is None and located == [("RE107", *where)], located
+    assert format_text(text).text is None
+    hint = read_document(SourceFile("t.yaml", text))[1][0].hint
+    marker = "`---` line" if text.splitlines()[where[0] - 1] == "---" else "what follows `...`"
+    assert hint is not None and marker in hint, hint
+
+
+@pytest.mark.parametrize(
+    "text", [HEAD + "... more: 1\n", "--- |\n  text\n... %YAML 1.2\n"], ids=["a key", "a directive"]
+)
+def test_nothing_but_a_comment_follows_a_document_end_on_its_line(text: str) -> None:
+    root, located = read_both(text)
+    line = text.count("\n")
+    assert root is None and located == [("RE101", line, 5)], located
+
+
+def test_a_comment_may_follow_a_document_end() -> None:
+    root, located = read_both(HEAD + "... # the end\n# more notes\n")
+    assert located == [] and root == {"version": 1, "program": "strict"}
+
+
+def test_a_bare_document_after_a_leading_document_end_is_the_document() -> None:
+    root, located = read_both("...\n" + HEAD)
+    assert located == [] and root == {"version": 1, "program": "strict"}
+
+
+def test_a_document_with_only_an_end_marker_still_reads() -> None:
+    text = "%YAML 1.2\n---\n" + HEAD + "...\n# the end\n"
+    root, located = read_both(text)
+    assert located == [] and root == {"version": 1, "program": "strict"}
+    assert format_text(text).text is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [HEAD + "%YAML 1.2\n---\nmore: 1\n", "--- |\n  text\n%YAML 1.2\n---\nmore: 1\n"],
+    ids=["after a mapping", "after block text"],
+)
+def test_a_directive_without_a_document_end_above_it_is_refused_there(text: str) -> None:
+    """YAML 1.2 lets directives follow only `...` (or start the file)."""
+    root, located = read_both(text)
+    line = text[: text.index("%")].count("\n") + 1
+    assert root is None and located == [("RE101", line, 1)], located
+
+
+# The text of a block scalar at the top of a document may start in column 0 (YAML 1.2; PyYAML
+# and libyaml want column 1 and read `--- |\nline` as an empty text, then fail on `line`).
+# Such a file is no mapping (RE105), but it must be read as 1.2 says, never another way.
+TOP_BLOCK_TEXT = {
+    "literal": ("--- |\nline one\n  line two\n", "line one\n  line two\n"),
+    "folded, with a `#` line": ("--- >\nline one\n# not a comment\n", "line one # not a comment\n"),
+    "ended by `...`": ("--- |\nline\n...\n", "line\n"),
+    "ended by `---`": ("--- |\nline\n---\nkey: 1\n", None),  # two documents: RE107
+    "a `%` line is text": ("--- |\n%text\n", "%text\n"),
+    "explicit indentation 1 means column 0": ("--- |1\n text\n", " text\n"),
+    "indented as usual": ("--- |\n  text\n", "text\n"),
+    "nothing": ("--- |\n...\n", ""),
+}
+
+
+@pytest.mark.parametrize(("text", "value"), TOP_BLOCK_TEXT.values(), ids=list(TOP_BLOCK_TEXT))
+def test_block_text_at_the_top_may_start_in_column_zero(text: str, value: str | None) -> None:
+    root, located = read_both(text)
+    assert root is None
+    assert [code for code, _, _ in located] == (["RE105"] if value is not None else ["RE107"])
+    if value is not None:
+        assert read_value(text) == value
+    assert format_text(text).text == (text if value is not None else None)
+
+
+def test_spaces_above_top_block_text_are_no_longer_than_its_indentation() -> None:
+    root, located = read_both("--- |\n  \nline\n")
+    assert root is None and located == [("RE101", 3, 1)], located
+
+
+def read_value(text: str) -> Any:
+    """The value at the root of `text`, whatever it is (the reader only keeps mappings)."""
+    source = SourceFile("t.yaml", text)
+    sink = DiagnosticSink(source)
+    composed = yaml_compose.compose_pure(source, sink, 64)
+    assert composed is not None and composed.root is not None, sink.diagnostics
+    return composed.root.value
+
+
+# A tag's name ends at a flow indicator (YAML 1.2 `ns-tag-char`), so a tag with no value may
+# stand before `,`, `]` or `}` (PyYAML read `!!str,` as the tag `str,`). Tags are refused
+# (RE104) either way, but at the tag, and with the rest of the file read as 1.2 reads it.
+EMPTY_TAGGED = {
+    "a value in braces": (HEAD + "limits: {max: !!str, min: 1}\n", [(3, 15)]),
+    "a key in braces": (HEAD + "limits: {!!str : 5, max: 1}\n", [(3, 10)]),
+    "before a closing brace": (HEAD + "limits: {max: !!str}\n", [(3, 15)]),
+    "items in brackets": (HEAD + "tags: [!!str, !a,!b]\n", [(3, 8), (3, 15), (3, 18)]),
+    "a non-specific tag in brackets": (HEAD + "tags: [!, vip]\n", [(3, 8)]),
+    "over lines": (HEAD + "limits: {\n  max : !!str,\n  !!str : bar,\n}\n", [(4, 9), (5, 3)]),
+    "a block value": (HEAD + "name: !!str\n", [(3, 7)]),
+    "a block list item": (HEAD + "tags:\n  - !!str\n  - vip\n", [(4, 5)]),
+    "a tab after the tag": (HEAD + "name: !!str\tSpring\n", [(3, 7)]),
+}
+
+
+@pytest.mark.parametrize(("text", "tags"), EMPTY_TAGGED.values(), ids=list(EMPTY_TAGGED))
+def test_a_tag_with_no_value_is_refused_as_a_tag(text: str, tags: list[tuple[int, int]]) -> None:
+    _, located = read_both(text)
+    assert located == [("RE104", *where) for where in tags], located
+    assert format_text(text).text is None
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [(HEAD + "name: !a,b Spring\n", (3, 9)), (HEAD + "tags: [!a[b]]\n", (3, 10))],
+    ids=["a comma in a block tag", "a bracket after a tag in brackets"],
+)
+def test_a_flow_indicator_glued_to_a_tag_is_not_part_of_it(
+    text: str, where: tuple[int, int]
+) -> None:
+    root, located = read_both(text)
+    assert root is None and located[0] == ("RE101", *where), located
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("--- >\n# not a comment\n", "# not a comment\n"), ("--- |1\n  text\n", "  text\n")],
+    ids=["a `#` line", "an indentation indicator"],
+)
+def test_top_block_text_is_read_by_the_strict_scanner_on_both_paths(text: str, value: str) -> None:
+    """libyaml reads these without an error, but as 1.1 would (`""`, `" text"`)."""
+    assert yaml_compose.compose_fast(text) is None
+    assert read_value(text) == value
