@@ -26,12 +26,20 @@ the closures run, as before.
 tokens of the source are only those listed), and that the generated function agrees with the
 reference interpreter on every case.
 
+**Reading on the path taken.** Each path is read, checked and converted where evaluation
+first reaches it, as a hand-written function does: the right operand of `and`/`or` and the
+branches of `if` are written as statements under an `if`, so a path they read is loaded only
+when they run (and loaded again, not reused, after the branch: a load inside a branch that
+did not run holds nothing). A malformed value where evaluation does not go is never looked
+at; one that is read gives the `CoercionError` it always gave.
+
 **Declining.** The generated function converts what it reads with exact type checks (`str` is
-`str`, amounts from `int`, `str`, `float` or finite `Decimal`), and reads every path up front,
-as the reader does. Anything unexpected (a missing field, a wrong type, division by zero, a
-decimal out of range) raises inside it, and then the slow path (the reader and the closures)
-runs on the same data and gives the value, or raises exactly the error it always raised.
-Expressions are pure, so evaluating twice changes nothing but time.
+`str`, amounts from `int`, `str`, `float` or finite `Decimal`, within `AMOUNT_DIGITS`).
+Anything unexpected (a missing field, a wrong type, division by zero, a decimal out of range)
+raises inside it, and then the slow path (`reader.view_reader` and the closures, which also
+read a value only when evaluation reaches it) runs on the same data and gives the value, or
+raises the error for the first bad value on the path taken. Expressions are pure, so
+evaluating twice changes nothing but time.
 """
 
 from __future__ import annotations
@@ -75,6 +83,7 @@ from ruleengine.expr.types import (
     StrType,
     Type,
 )
+from ruleengine.limits import AMOUNT_DIGITS, is_bounded_decimal
 
 
 class _UnsupportedError(Exception):
@@ -88,7 +97,9 @@ class _DeclineError(Exception):
 def _amount(value: Any) -> Decimal:
     """An amount that is not a `str`, `int` or `Decimal`: floats as `coerce` reads them."""
     if type(value) is float:
-        return Decimal(repr(value))
+        number = Decimal(repr(value))
+        if number.is_finite() and is_bounded_decimal(number):
+            return number
     raise _DeclineError
 
 
@@ -110,6 +121,8 @@ _HELPERS: dict[str, Any] = {
     "_Decimal": Decimal,
     "_DeclineError": _DeclineError,
     "_amount": _amount,
+    "_bounded": is_bounded_decimal,
+    "_BOUND": 10**AMOUNT_DIGITS,
     "_join": "".join,
     "_field": _field,
     "_NO_LIST": _NO_LIST,
@@ -150,6 +163,7 @@ VOCABULARY = frozenset(
         "len",
         "get",
         "is_finite",
+        "adjusted",
         "isinstance",
         "list",
         "dict",
@@ -192,6 +206,56 @@ class _Writer:
         self.loaded: dict[tuple[str, ...], str] = {}
         self.checked: CheckedExpr | None = None
         self.count = 0
+        self.indent = ""
+        self.results: set[str] = set()  # locals holding an `and`/`or`/`if` value
+
+    def emit(self, line: str) -> None:
+        self.lines.append(self.indent + line)
+
+    def block(self, node: Expr) -> tuple[list[str], str]:
+        """The statements and the value of `node` on a branch that may not run: loaded
+        there, a path is not loaded after it (its loads are forgotten when the block ends)."""
+        lines, loaded, indent = self.lines, dict(self.loaded), self.indent
+        self.lines, self.indent = [], indent + "    "
+        try:
+            value = self.expr(node)
+            return self.lines, value
+        finally:
+            self.lines, self.loaded, self.indent = lines, loaded, indent
+
+    def short_circuit(self, left: str, right: Expr, run_on: str) -> str:
+        """`left and right` (`run_on` "") or `left or right` (`run_on` "not "): inline when
+        `right` reads nothing new, else as statements, so that `right`'s paths are read (and
+        checked) only when it runs."""
+        lines, value = self.block(right)
+        if not lines:
+            return f"({left} {'and' if not run_on else 'or'} {value})"
+        if left in self.results:
+            result = left  # the value of an `and`/`or` before it, used nowhere else
+        else:
+            result = self.local("v")
+            self.results.add(result)
+            self.emit(f"{result} = {left}")
+        self.emit(f"if {run_on}{result}:")
+        self.lines += lines
+        self.emit(f"    {result} = {value}")
+        return result
+
+    def conditional(self, condition: str, then: Expr, other: Expr) -> str:
+        """`if condition then a else b`: each branch's paths read only when it runs."""
+        then_lines, then_value = self.block(then)
+        other_lines, other_value = self.block(other)
+        if not then_lines and not other_lines:
+            return f"({then_value} if {condition} else {other_value})"
+        result = self.local("v")
+        self.results.add(result)
+        self.emit(f"if {condition}:")
+        self.lines += then_lines
+        self.emit(f"    {result} = {then_value}")
+        self.emit("else:")
+        self.lines += other_lines
+        self.emit(f"    {result} = {other_value}")
+        return result
 
     def constant(self, value: Any) -> str:
         if value is None or type(value) in (bool, int, str):
@@ -216,7 +280,7 @@ class _Writer:
             if isinstance(t, RecordType):
                 raise _UnsupportedError  # a whole record: the reader converts those
             variable = self.local("v")
-            self.lines.append(f"{variable} = data[{root!r}]")
+            self.emit(f"{variable} = data[{root!r}]")
             self._convert(variable, t)
         else:
             if not isinstance(t, RecordType):
@@ -243,11 +307,11 @@ class _Writer:
             return self.loaded[path]
         variable = self.local("r")
         if len(path) == 1:
-            self.lines.append(f"{variable} = data[{path[0]!r}]")
+            self.emit(f"{variable} = data[{path[0]!r}]")
         else:
             parent = self.load_record(path[:-1])
-            self.lines.append(f"{variable} = {parent}[{path[-1]!r}]")
-        self.lines.append(
+            self.emit(f"{variable} = {parent}[{path[-1]!r}]")
+        self.emit(
             f"if type({variable}) is not dict and not isinstance({variable}, _Mapping): "
             "raise _DeclineError"
         )
@@ -260,22 +324,18 @@ class _Writer:
         inner = t.inner if isinstance(t, OptionalType) else t
         if isinstance(inner, StrType | IntType | BoolType | DecimalType | MoneyType):
             getter = f"{record}.get({name!r})" if isinstance(t, OptionalType) else None
-            self.lines.append(f"{variable} = {getter or f'{record}[{name!r}]'}")
+            self.emit(f"{variable} = {getter or f'{record}[{name!r}]'}")
             self._convert(variable, t)
         elif isinstance(t, ListType) and isinstance(t.element, StrType):
-            self.lines.append(f"{variable} = {record}.get({name!r}, _NO_LIST)")
+            self.emit(f"{variable} = {record}.get({name!r}, _NO_LIST)")
             # `"".join` checks in C that every element is text (as `coerce` does, subclasses
             # too); the host's list is used as it is, since expressions never change a list.
-            self.lines += [
-                f"if {variable} is _NO_LIST: {variable} = []",
-                f"elif type({variable}) is not list: raise _DeclineError",
-                f"else: _join({variable})",
-            ]
+            self.emit(f"if {variable} is _NO_LIST: {variable} = []")
+            self.emit(f"elif type({variable}) is not list: raise _DeclineError")
+            self.emit(f"else: _join({variable})")
         else:
             field_type, field_path = self.constant(t), self.constant(path)
-            self.lines.append(
-                f"{variable} = _field({record}, {name!r}, {field_type}, {field_path})"
-            )
+            self.emit(f"{variable} = _field({record}, {name!r}, {field_type}, {field_path})")
 
     def _convert(self, variable: str, t: Type) -> None:
         """Check (and for amounts, convert) the value in `variable`, or decline."""
@@ -284,21 +344,38 @@ class _Writer:
         guard = f"{variable} is not None and " if optional else ""
         if isinstance(inner, StrType | IntType | BoolType):
             kind = {StrType: "str", IntType: "int", BoolType: "bool"}[type(inner)]
-            self.lines.append(f"if {guard}type({variable}) is not {kind}: raise _DeclineError")
+            self.emit(f"if {guard}type({variable}) is not {kind}: raise _DeclineError")
         elif isinstance(inner, DecimalType | MoneyType):
+            # `coerce`'s checks: finite, and at most AMOUNT_DIGITS digits before and after the
+            # point. Text of n characters has at most n digits, so its exponent is at least
+            # `adjusted() - n + 1`: a cheap test decides almost every amount, `_bounded` the
+            # rest (and every `Decimal` the host made itself).
             indent = ""
             if optional:
-                self.lines.append(f"if {variable} is not None:")
+                self.emit(f"if {variable} is not None:")
                 indent = "    "
-            self.lines += [
-                f"{indent}if type({variable}) is str or type({variable}) is int: "
-                f"{variable} = _D({variable})",
-                f"{indent}elif type({variable}) is not _Decimal: {variable} = _amount({variable})",
-                f"{indent}if not {variable}.is_finite(): raise _DeclineError",
-            ]
+            size = self.local("v")
+            digits = AMOUNT_DIGITS
+            self.emit(f"{indent}if type({variable}) is str:")
+            self.emit(f"{indent}    {size} = len({variable})")
+            self.emit(f"{indent}    {variable} = _D({variable})")
+            self.emit(
+                f"{indent}    if not {variable}.is_finite() or not ({variable}.adjusted() < "
+                f"{digits} and {variable}.adjusted() - {size} >= {-digits - 1} or "
+                f"_bounded({variable})): raise _DeclineError"
+            )
+            self.emit(f"{indent}elif type({variable}) is int:")
+            self.emit(f"{indent}    if not -_BOUND < {variable} < _BOUND: raise _DeclineError")
+            self.emit(f"{indent}    {variable} = _D({variable})")
+            self.emit(f"{indent}elif type({variable}) is _Decimal:")
+            self.emit(
+                f"{indent}    if not {variable}.is_finite() or not _bounded({variable}): "
+                "raise _DeclineError"
+            )
+            self.emit(f"{indent}else: {variable} = _amount({variable})")
         else:
             field_type, field_path = self.constant(t), self.constant(())
-            self.lines.append(f"{variable} = _coerce({variable}, {field_type}, {field_path})")
+            self.emit(f"{variable} = _coerce({variable}, {field_type}, {field_path})")
 
     # -- expressions -----------------------------------------------------------------------------
 
@@ -336,7 +413,7 @@ class _Writer:
                     isinstance(self.type_of(branch), IntType) for branch in (then, other)
                 ):
                     raise _UnsupportedError  # a whole number that joined decimals: closures convert
-                return f"({self.expr(then)} if {self.expr(condition)} else {self.expr(other)})"
+                return self.conditional(self.expr(condition), then, other)
             case Index() | ListExpr():
                 raise _UnsupportedError
             case _:
@@ -355,7 +432,9 @@ class _Writer:
     def binary(self, node: BinaryOp) -> str:  # noqa: C901  # one branch per operator kind
         op, left, right = node.op, node.left, node.right
         if op is BinaryOperator.AND or op is BinaryOperator.OR:
-            return f"({self.expr(left)} {op.value} {self.expr(right)})"
+            return self.short_circuit(
+                self.expr(left), right, "" if op is BinaryOperator.AND else "not "
+            )
         if op is BinaryOperator.IN or op is BinaryOperator.NOT_IN:
             needle = self.expr(left)
             if isinstance(right, ListExpr):
