@@ -45,6 +45,7 @@ evaluating twice changes nothing but time.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -98,9 +99,16 @@ def _amount(value: Any) -> Decimal:
     """An amount that is not a `str`, `int` or `Decimal`: floats as `coerce` reads them."""
     if type(value) is float:
         number = Decimal(repr(value))
-        if number.is_finite() and is_bounded_decimal(number):
+        # A float's shortest text has at most 17 digits, so its exponent is at least
+        # `adjusted() - 16`: inside these bounds it has at most AMOUNT_DIGITS on either side.
+        if number.is_finite() and (
+            _FLOAT_LOW <= number.adjusted() < AMOUNT_DIGITS or is_bounded_decimal(number)
+        ):
             return number
     raise _DeclineError
+
+
+_FLOAT_LOW = 16 - AMOUNT_DIGITS
 
 
 def _field(record: Mapping[str, Any], name: str, t: Type, path: tuple[str, ...]) -> Any:
@@ -115,6 +123,9 @@ def _field(record: Mapping[str, Any], name: str, t: Type, path: tuple[str, ...])
 
 
 _NO_LIST: Any = object()
+NUMBERED_LOCAL = re.compile(r"_[rvk][0-9]+")
+"""The generator's own names: locals `_r1`, `_v2` and constants `_k0`."""
+_UNREAD: Any = object()  # a path's local before evaluation has reached the path
 
 _HELPERS: dict[str, Any] = {
     "_D": Decimal,
@@ -126,6 +137,7 @@ _HELPERS: dict[str, Any] = {
     "_join": "".join,
     "_field": _field,
     "_NO_LIST": _NO_LIST,
+    "_UNREAD": _UNREAD,
     "_floor": math.floor,
     "_ceil": math.ceil,
     "_add": ARITHMETIC.add,
@@ -208,6 +220,8 @@ class _Writer:
         self.count = 0
         self.indent = ""
         self.results: set[str] = set()  # locals holding an `and`/`or`/`if` value
+        self.slots: dict[tuple[str, ...], str] = {}  # every path loaded anywhere: its local
+        self.unread: set[str] = set()  # locals tested for `_UNREAD`: set to it first
 
     def emit(self, line: str) -> None:
         self.lines.append(self.indent + line)
@@ -269,9 +283,37 @@ class _Writer:
         return f"_{prefix}{self.count}"
 
     def load(self, path: tuple[str, ...]) -> str:
-        """The local holding the converted value at `path`, loading it on first use."""
+        """The local holding the converted value at `path`, loading it where evaluation first
+        reaches it: known loaded here (earlier on every way to this point), the local; loaded
+        before only on some branch, the same local behind `if local is _UNREAD:`, so a value is
+        read once per call whichever branches ran; else a new local."""
+        return self._slot(path, self._load_value)
+
+    def load_record(self, path: tuple[str, ...]) -> str:
+        return self._slot(path, self._load_record)
+
+    def _slot(self, path: tuple[str, ...], load: Callable[[str, tuple[str, ...]], None]) -> str:
         if path in self.loaded:
             return self.loaded[path]
+        variable = self.slots.get(path)
+        if variable is None:
+            variable = self.slots[path] = self.local("v" if load == self._load_value else "r")
+            load(variable, path)
+        else:
+            self.unread.add(variable)
+            self.emit(f"if {variable} is _UNREAD:")
+            indent, self.indent = self.indent, self.indent + "    "
+            try:
+                load(variable, path)
+            finally:
+                self.indent = indent
+            for size in range(1, len(path)):  # its records were loaded with it, either way
+                if path[:size] in self.slots:
+                    self.loaded[path[:size]] = self.slots[path[:size]]
+        self.loaded[path] = variable
+        return variable
+
+    def _load_value(self, variable: str, path: tuple[str, ...]) -> None:
         root = path[0]
         if root not in self.roots:
             raise _UnsupportedError
@@ -279,33 +321,26 @@ class _Writer:
         if len(path) == 1:
             if isinstance(t, RecordType):
                 raise _UnsupportedError  # a whole record: the reader converts those
-            variable = self.local("v")
             self.emit(f"{variable} = data[{root!r}]")
             self._convert(variable, t)
-        else:
-            if not isinstance(t, RecordType):
-                raise _UnsupportedError
-            record_path: tuple[str, ...] = (root,)
+            return
+        if not isinstance(t, RecordType):
+            raise _UnsupportedError
+        record_path: tuple[str, ...] = (root,)
+        record = self.load_record(record_path)
+        for name in path[1:-1]:
+            field = t.field(name)
+            if not isinstance(field, RecordType):
+                raise _UnsupportedError  # only required records in between
+            t, record_path = field, (*record_path, name)
             record = self.load_record(record_path)
-            for name in path[1:-1]:
-                field = t.field(name)
-                if not isinstance(field, RecordType):
-                    raise _UnsupportedError  # only required records in between
-                t, record_path = field, (*record_path, name)
-                record = self.load_record(record_path)
-            name = path[-1]
-            field_type = t.field(name)
-            if field_type is None:
-                raise _UnsupportedError
-            variable = self.local("v")
-            self._read_field(variable, record, name, field_type, path)
-        self.loaded[path] = variable
-        return variable
+        name = path[-1]
+        field_type = t.field(name)
+        if field_type is None:
+            raise _UnsupportedError
+        self._read_field(variable, record, name, field_type, path)
 
-    def load_record(self, path: tuple[str, ...]) -> str:
-        if path in self.loaded:
-            return self.loaded[path]
-        variable = self.local("r")
+    def _load_record(self, variable: str, path: tuple[str, ...]) -> None:
         if len(path) == 1:
             self.emit(f"{variable} = data[{path[0]!r}]")
         else:
@@ -315,8 +350,6 @@ class _Writer:
             f"if type({variable}) is not dict and not isinstance({variable}, _Mapping): "
             "raise _DeclineError"
         )
-        self.loaded[path] = variable
-        return variable
 
     def _read_field(
         self, variable: str, record: str, name: str, t: Type, path: tuple[str, ...]
@@ -379,9 +412,34 @@ class _Writer:
 
     # -- expressions -----------------------------------------------------------------------------
 
-    def write(self, checked: CheckedExpr) -> str:
+    def write(self, checked: CheckedExpr, *, alone: bool = False) -> str:
+        """The Python expression for `checked`; `alone` (the function's only value), a root
+        chain of `and` (or of `or`) returns as soon as an operand decides, as a hand-written
+        `return a and b` does, so the operands after it are written straight, not in blocks."""
         self.checked = checked
-        return self.expr(checked.root)
+        node = checked.root
+        if not alone or not isinstance(node, BinaryOp):
+            return self.expr(node)
+        op = node.op
+        if op is not BinaryOperator.AND and op is not BinaryOperator.OR:
+            return self.expr(node)
+        operands: list[Expr] = []
+        while isinstance(node, BinaryOp) and node.op is op:
+            operands.insert(0, node.right)
+            node = node.left
+        operands.insert(0, node)
+        decided = "not " if op is BinaryOperator.AND else ""
+        for operand in operands[:-1]:
+            value = self.expr(operand)
+            if isinstance(self.type_of(operand), BoolType):  # never null: the value is known
+                self.emit(f"if {decided}{value}: return {'False' if decided else 'True'}")
+                continue
+            if not NUMBERED_LOCAL.fullmatch(value):
+                local = self.local("v")
+                self.emit(f"{local} = {value}")
+                value = local
+            self.emit(f"if {decided}{value}: return {value}")
+        return self.expr(operands[-1])
 
     def type_of(self, node: Expr) -> Type:
         assert self.checked is not None
@@ -530,11 +588,12 @@ def generate(
     (`now()`); without one, an expression that reads the context is not generated."""
     writer = _Writer(roots, ctx)
     try:
-        values = [writer.write(c) for c in checked]
+        values = [writer.write(c, alone=not together) for c in checked]
     except _UnsupportedError:
         return None
     result = f"[{', '.join(values)}]" if together else values[0]
-    body = [*writer.lines, f"return {result}"]
+    unread = [f"{variable} = _UNREAD" for variable in sorted(writer.unread)]
+    body = [*unread, *writer.lines, f"return {result}"]
     source = "\n".join(
         [
             "def _evaluate(data):",
