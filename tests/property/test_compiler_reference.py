@@ -6,11 +6,7 @@ corpora that checks (and mutations of them, through hypothesis) is evaluated by 
 with values, nulls, missing fields and empty lists; the values, or the errors, must be the same.
 This is what lets the compiler specialise freely: any shortcut that changes a result fails here.
 
-On malformed data (one value of the wrong type, out of range, or missing), the host's paths
-(`evaluate`, `bind(convert=True)`, a condition set) read a value when evaluation reaches it
-(`check_malformed`): the reference then evaluates on a view converting what it reads, and
-the host's value must be the reference's unless the reference failed on a value the host
-did not read, and the host's error must be the `CoercionError` of the value it read.
+On malformed data, the host's paths are compared with this reference in `test_host_reads.py`.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ from __future__ import annotations
 import copy
 import decimal
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import partial
@@ -30,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseio import CASES_ROOT, load_cases
-from ruleengine.api import Expression, compile_conditions, compile_expression
+from ruleengine.api import Expression, compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.ast import (
     BinaryOp,
@@ -47,7 +43,6 @@ from ruleengine.expr.ast import (
     UnaryOperator,
 )
 from ruleengine.expr.checked import CheckedExpr
-from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, coerce_record
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
 from ruleengine.expr.program import Program
 from ruleengine.expr.runtime import ARITHMETIC, EvalContext, EvaluationError, shift
@@ -60,7 +55,6 @@ from ruleengine.expr.types import (
     ListType,
     MoneyType,
     OptionalType,
-    RecordType,
     StrType,
     Type,
 )
@@ -466,270 +460,3 @@ def mutated(draw: Any) -> str:
 @given(text=mutated())
 def test_mutated_expressions_match_the_reference(text: str) -> None:
     check_same(text)
-
-
-# -- malformed data: the host's path reads a value when evaluation reaches it --------------------
-
-
-class Recorded(Mapping[str, Any]):
-    """A host's record that notes every key it is asked about (read, looked up, tested), so
-    a test knows which paths a host's evaluation read. Lists stay lists (their records are
-    wrapped), as the host's path tests for `list` exactly."""
-
-    def __init__(self, value: Mapping[str, Any], path: JsonPath, reads: set[JsonPath]) -> None:
-        self._value, self._path, self._reads = value, path, reads
-
-    def _note(self, key: str) -> None:
-        self._reads.add((*self._path, key))
-
-    def __getitem__(self, key: str) -> Any:
-        self._note(key)
-        return recorded(self._value[key], (*self._path, key), self._reads)
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self._note(key)
-        return key in self._value
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._value)
-
-    def __len__(self) -> int:
-        return len(self._value)
-
-
-def recorded(value: Any, path: JsonPath, reads: set[JsonPath]) -> Any:
-    if isinstance(value, dict):
-        return Recorded(value, path, reads)
-    if isinstance(value, list):
-        return [recorded(item, (*path, i), reads) for i, item in enumerate(value)]
-    return value
-
-
-BAD_VALUES: list[Any] = [
-    "abc",
-    None,
-    7,
-    True,
-    [],
-    {},
-    "2026-05-01T10:00:00",  # no offset
-    "1e40",  # an amount out of range
-    10**31,
-    "NaN",
-    [None],
-    "MISSING",  # the key removed
-]
-FIELDS: list[tuple[str | int, ...]] = [
-    (root, name) for root, record in BASE.items() for name in record if root != "order"
-] + [("order", name) for name in BASE["order"]]
-FIELDS += [("order", "items", i, name) for i in (0, 1) for name in BASE["order"]["items"][i]]
-FIELDS += [("customer",), ("stats",), ("order",), ("order", "items", 1)]
-
-
-def corrupt(data: dict[str, Any], path: tuple[str | int, ...], bad: Any) -> None:
-    parent: Any = data
-    for part in path[:-1]:
-        parent = parent[part]
-    if bad == "MISSING" and isinstance(parent, dict):
-        parent.pop(path[-1], None)
-    else:
-        parent[path[-1]] = copy.deepcopy(bad)
-
-
-def error_at(expression: Expression, raw: dict[str, Any], path: JsonPath) -> tuple[JsonPath, str]:
-    """The `CoercionError` converting the value at `path` alone gives (its path and message):
-    what the reference, which converts everything first, raises for that read."""
-    t: Type = expression.scope.roots[str(path[0])]
-    parent: Any = raw
-    for depth, part in enumerate(path):
-        if depth:
-            t = t.inner if isinstance(t, OptionalType) else t
-            if isinstance(part, int):
-                assert isinstance(t, ListType)
-                t = t.element
-            else:
-                assert isinstance(t, RecordType)
-                field = t.field(part)
-                assert field is not None
-                t = field
-        if depth < len(path) - 1:
-            parent = parent[part]
-    name = path[-1]
-    try:
-        if isinstance(name, str) and isinstance(parent, Mapping):
-            alone = {name: parent[name]} if name in parent else {}
-            coerce_record(alone, RecordType("alone", ((name, t),)), path[:-1])
-        else:
-            coerce(parent[name], t, path)
-    except CoercionError as error:
-        return error.path, error.message
-    raise AssertionError(f"the value at {path} converts: the host should not have raised")
-
-
-class Reaching(dict[str, Any]):
-    """The reference's own view of a host's record: a field is converted (`coerce`) when the
-    reference reads it, so the reference fails exactly on the values its evaluation reaches.
-    Independent of `ruleengine.expr.reader` on purpose."""
-
-    def __init__(self, value: Mapping[str, Any], t: RecordType, path: JsonPath) -> None:
-        super().__init__()
-        self.value, self.t, self.path = value, t, path
-
-    def get(self, name: str, default: Any = None) -> Any:
-        field = self.t.field(name)
-        assert field is not None
-        alone = {name: self.value[name]} if name in self.value else {}
-        converted = coerce_record(alone, RecordType("alone", ((name, field),)), self.path)
-        return reach(converted[name], self.value.get(name), field, (*self.path, name))
-
-    def __eq__(self, other: object) -> bool:
-        mine = coerce_record(self.value, self.t, self.path)
-        return mine == (
-            coerce_record(other.value, other.t, other.path)
-            if isinstance(other, Reaching)
-            else other
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def reach(converted: Any, raw: Any, t: Type, path: JsonPath) -> Any:
-    """A converted value, with the records in it (and in its lists) read as `Reaching`."""
-    inner = t.inner if isinstance(t, OptionalType) else t
-    if converted is None:
-        return None
-    if isinstance(inner, RecordType):
-        return Reaching(raw, inner, path)
-    if isinstance(inner, ListType) and isinstance(inner.element, RecordType):
-        return [Reaching(item, inner.element, (*path, i)) for i, item in enumerate(raw or [])]
-    return converted
-
-
-def whole(value: Any) -> Any:
-    """A result as the host gets it: a record returned is read whole."""
-    if isinstance(value, Reaching):
-        return coerce_record(value.value, value.t, value.path)
-    if isinstance(value, list):
-        return [whole(item) for item in value]
-    return value
-
-
-class ReachingRoots(dict[str, Any]):
-    """The roots of the reference's view, each converted when first read (`v[name]`); a copy
-    (`{**v, item: ...}`) converts every root, the records among them still field by field."""
-
-    def __init__(self, raw: Mapping[str, Any], roots: Mapping[str, Type]) -> None:
-        super().__init__()
-        self.raw, self.roots = raw, roots
-
-    def __missing__(self, name: str) -> Any:
-        t = self.roots[name]
-        if isinstance(t, RecordType) and not isinstance(self.raw[name], Mapping):
-            coerce(self.raw[name], t, (name,))  # raises
-        if isinstance(t, RecordType):
-            value: Any = Reaching(self.raw[name], t, (name,))
-        else:
-            value = coerce(self.raw[name], t, (name,))
-        self[name] = value
-        return value
-
-    def keys(self) -> Any:
-        return [name for name in self.roots if name in self.raw]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-
-def check_malformed(text: str, path: tuple[str | int, ...], bad: Any) -> None:
-    """On data with one bad value, compare the host's path with the reference evaluating on
-    a view that converts what it reads (`Reaching`): a value from the host's path is the
-    reference's, unless the reference failed on a value the host did not read (the reference
-    evaluates every element of `any`, every argument of `coalesce`); an error from the host's
-    path is the `CoercionError` converting the value it read gives, and the reference raises
-    it too (or an earlier one, on a value the host did not read)."""
-    try:
-        expression = compile_expression(text)
-    except RuleSetError:
-        return
-    raw = copy.deepcopy(BASE)
-    corrupt(raw, path, bad)
-    zone_ctx = EvalContext(NOW, ZoneInfo(ZONE))
-    view = ReachingRoots(raw, expression.scope.roots)
-    reached: CoercionError | None = None
-
-    def evaluate() -> Any:
-        return whole(reference(expression.checked, expression.checked.root, view, zone_ctx))
-
-    expected: tuple[str, Any] = ("none", None)
-    try:
-        expected = ("value", evaluate())
-    except CoercionError as error:
-        reached = error
-    except Exception:
-        expected = outcome(evaluate)
-    alone = compile_conditions([text]).bind(now=NOW, timezone=ZONE, convert=True)
-    hosts = (
-        expression.bind(now=NOW, timezone=ZONE, convert=True),
-        partial(expression.evaluate, now=NOW, timezone=ZONE),
-        lambda d: alone(d)[0],  # a condition set's one function
-    )
-    for host in hosts:
-        reads: set[JsonPath] = set()
-        data = Recorded(raw, (), reads)
-        try:
-            actual: tuple[str, Any] = ("value", host(data))
-        except CoercionError as error:
-            where = error.path
-            assert any(where[:n] in reads for n in range(1, len(where) + 1)), (text, error, reads)
-            assert (where, error.message) == error_at(expression, raw, where)
-            assert reached is not None, (text, path, bad, error, expected)
-            if (reached.path, reached.message) != (where, error.message):
-                assert reached.path not in reads, (text, path, bad, error, reached)
-            continue
-        except Exception:
-            actual = outcome(lambda h=host, d=data: h(d))  # type: ignore[misc]
-        if reached is not None:
-            # The reference failed on a value; the host's path must not have read it.
-            assert reached.path not in reads, (text, path, bad, actual, reached)
-            continue
-        assert same_value(actual, expected), (text, path, bad, actual, expected)
-
-
-@pytest.mark.parametrize(
-    ("text", "path", "bad"),
-    [
-        ('customer.tier == "gold" or order.subtotal > 50', ("order", "subtotal"), "abc"),
-        ('customer.tier == "silver" and order.subtotal > 50', ("order", "subtotal"), "abc"),
-        ('customer.tier == "gold" and order.subtotal > 50', ("order", "subtotal"), "MISSING"),
-        ("any(order.items, item.price > 10)", ("order", "items", 1, "price"), "abc"),
-        ("if stats.orders_count > 1 then 1 else stats.points_earned", ("stats",), "MISSING"),
-        # The closures (no generated code for quantifiers) read the same way:
-        ("any(order.items, item.quantity > 1) or stats.amount_spent > 1", ("stats",), 7),
-        ('all(order.items, item.price > 99) and customer.tier == "x"', ("customer", "tier"), 7),
-        ("any(order.items, item.price > 10)", ("order", "items", 1, "price"), "abc"),
-        ("all(order.items, item.price > 15)", ("order", "items", 1, "price"), "MISSING"),
-        ("count(order.items) > 5 and stats.orders_count > 1", ("stats", "orders_count"), "x"),
-    ],
-)
-def test_a_malformed_value_is_reported_when_it_is_read(
-    text: str, path: tuple[str | int, ...], bad: Any
-) -> None:
-    check_malformed(text, path, bad)
-
-
-@settings(
-    max_examples=300,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(
-    text=st.one_of(st.sampled_from(CORPUS + EXTRA), mutated()),
-    path=st.sampled_from(FIELDS),
-    bad=st.sampled_from(BAD_VALUES),
-)
-def test_the_host_path_reads_what_evaluation_reaches(
-    text: str, path: tuple[str | int, ...], bad: Any
-) -> None:
-    check_malformed(text, path, bad)
