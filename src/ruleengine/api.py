@@ -65,10 +65,12 @@ class Expression:
         """Evaluate with `variables` (the host's own data for each root name it uses).
 
         Only the values the expression reads are converted (decimal strings and numbers to
-        `Decimal`, ISO timestamps to `datetime`), so a call costs what the expression reads,
-        not the size of `variables`; a value read that does not fit raises `CoercionError`
-        naming its JSON path, and a failure such as division by zero raises `RuleSetError`
-        with a located diagnostic. To evaluate many records at one moment, bind once:
+        `Decimal`, ISO timestamps to `datetime`), each when evaluation reaches it, so a call
+        costs what the expression reads, not the size of `variables`. A value read that does
+        not fit raises `CoercionError` naming its JSON path; one on a branch not taken
+        (`customer.tier == "gold" or order.subtotal > 50` for a gold customer) is not read,
+        so not reported. A failure such as division by zero raises `RuleSetError` with a
+        located diagnostic. To evaluate many records at one moment, bind once:
         `bind(now=..., convert=True)`.
         """
         fast = self._host[0]
@@ -106,8 +108,9 @@ class Expression:
         }
 
     def read(self, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """The values the expression reads, converted from the host's data (as `convert`
-        would convert them, with the same errors), and nothing else."""
+        """The values the expression can read, converted from the host's data (as `convert`
+        would convert them, with the same errors), and nothing else: every one of them,
+        whichever branch would run, for `bind()` on converted data."""
         return self._read(variables)
 
     def bind(
@@ -116,8 +119,9 @@ class Expression:
         """A plain function for evaluating many records at one moment.
 
         With `convert=True` it takes the host's own data, as `evaluate` does, and converts
-        only what the expression reads; without, it takes variables converted beforehand
-        (`convert` or `read`) and does no conversion or checks per call.
+        only what the expression reads, when evaluation reaches it; without, it takes
+        variables converted beforehand (`convert` or `read`) and does no conversion or checks
+        per call.
         """
         zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         ctx = EvalContext(now, zone)

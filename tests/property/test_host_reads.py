@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from ruleengine.api import Expression, compile_conditions, compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, coerce_record
+from ruleengine.expr.reader import ELEMENT, Reads, reads_of
 from ruleengine.expr.runtime import EvalContext
 from ruleengine.expr.types import ListType, OptionalType, RecordType, Type
 from test_compiler_reference import (
@@ -141,18 +142,35 @@ def error_at(expression: Expression, raw: dict[str, Any], path: JsonPath) -> tup
 class Reaching(dict[str, Any]):
     """The reference's own view of a host's record: a field is converted (`coerce`) when the
     reference reads it, so the reference fails exactly on the values its evaluation reaches.
-    Independent of `ruleengine.expr.reader` on purpose."""
+    A value the expression takes whole (`count(order.items)`, `order.items[0]`: the static
+    reads, `reads_of`, say which) is converted whole when reached; the conversion itself is
+    `coerce`, independent of `ruleengine.expr.reader`'s converters on purpose."""
 
-    def __init__(self, value: Mapping[str, Any], t: RecordType, path: JsonPath) -> None:
+    def __init__(self, value: Any, t: RecordType, path: JsonPath, reads: Reads) -> None:
         super().__init__()
-        self.value, self.t, self.path = value, t, path
+        self.value, self.t, self.path, self.reads = value, t, path, reads
 
     def get(self, name: str, default: Any = None) -> Any:
         field = self.t.field(name)
         assert field is not None
-        alone = {name: self.value[name]} if name in self.value else {}
-        converted = coerce_record(alone, RecordType("alone", ((name, field),)), self.path)
-        return reach(converted[name], self.value.get(name), field, (*self.path, name))
+        if not isinstance(self.value, Mapping):
+            coerce(self.value, self.t, self.path)  # raises: not a record
+        path = (*self.path, name)
+        inner = field.inner if isinstance(field, OptionalType) else field
+        raw = self.value.get(name)
+        below = self.reads.get(name)  # None: the expression takes this value whole
+        if name in self.value and raw is not None and below is not None:
+            if isinstance(inner, RecordType):
+                return Reaching(raw, inner, path, below)  # checked when a field is read
+            records = isinstance(inner, ListType) and isinstance(inner.element, RecordType)
+            element = below.get(ELEMENT)
+            if records and element is not None and isinstance(raw, list | tuple):
+                assert isinstance(inner, ListType) and isinstance(inner.element, RecordType)
+                return [
+                    Reaching(item, inner.element, (*path, i), element) for i, item in enumerate(raw)
+                ]
+        alone = {name: raw} if name in self.value else {}
+        return coerce_record(alone, RecordType("alone", ((name, field),)), self.path)[name]
 
     def __eq__(self, other: object) -> bool:
         mine = coerce_record(self.value, self.t, self.path)
@@ -163,18 +181,6 @@ class Reaching(dict[str, Any]):
         )
 
     __hash__ = None  # type: ignore[assignment]
-
-
-def reach(converted: Any, raw: Any, t: Type, path: JsonPath) -> Any:
-    """A converted value, with the records in it (and in its lists) read as `Reaching`."""
-    inner = t.inner if isinstance(t, OptionalType) else t
-    if converted is None:
-        return None
-    if isinstance(inner, RecordType):
-        return Reaching(raw, inner, path)
-    if isinstance(inner, ListType) and isinstance(inner.element, RecordType):
-        return [Reaching(item, inner.element, (*path, i)) for i, item in enumerate(raw or [])]
-    return converted
 
 
 def whole(value: Any) -> Any:
@@ -190,16 +196,14 @@ class ReachingRoots(dict[str, Any]):
     """The roots of the reference's view, each converted when first read (`v[name]`); a copy
     (`{**v, item: ...}`) converts every root, the records among them still field by field."""
 
-    def __init__(self, raw: Mapping[str, Any], roots: Mapping[str, Type]) -> None:
+    def __init__(self, raw: Mapping[str, Any], roots: Mapping[str, Type], reads: Reads) -> None:
         super().__init__()
-        self.raw, self.roots = raw, roots
+        self.raw, self.roots, self.reads = raw, roots, reads
 
     def __missing__(self, name: str) -> Any:
-        t = self.roots[name]
-        if isinstance(t, RecordType) and not isinstance(self.raw[name], Mapping):
-            coerce(self.raw[name], t, (name,))  # raises
-        if isinstance(t, RecordType):
-            value: Any = Reaching(self.raw[name], t, (name,))
+        t, below = self.roots[name], self.reads.get(name)
+        if isinstance(t, RecordType) and below is not None:
+            value: Any = Reaching(self.raw[name], t, (name,), below)
         else:
             value = coerce(self.raw[name], t, (name,))
         self[name] = value
@@ -226,7 +230,7 @@ def check_malformed(text: str, path: tuple[str | int, ...], bad: Any) -> None:
     raw = copy.deepcopy(BASE)
     corrupt(raw, path, bad)
     zone_ctx = EvalContext(NOW, ZoneInfo(ZONE))
-    view = ReachingRoots(raw, expression.scope.roots)
+    view = ReachingRoots(raw, expression.scope.roots, reads_of([expression.checked.root]))
     reached: CoercionError | None = None
 
     def evaluate() -> Any:

@@ -22,24 +22,18 @@ the closures run, as before.
   other constant (`Decimal`, durations, days, the frozen sets of `in`) is passed in the
   function's namespace under a numbered name, never as text.
 
-`tests/property/test_codegen.py` checks this on every corpus expression and fuzzed ones (the
-tokens of the source are only those listed), and that the generated function agrees with the
-reference interpreter on every case.
+`tests/property/test_codegen.py` checks this on corpus and fuzzed expressions.
 
-**Reading on the path taken.** Each path is read, checked and converted where evaluation
-first reaches it, as a hand-written function does: the right operand of `and`/`or` and the
-branches of `if` are written as statements under an `if`, so a path they read is loaded only
-when they run (and loaded again, not reused, after the branch: a load inside a branch that
-did not run holds nothing). A malformed value where evaluation does not go is never looked
-at; one that is read gives the `CoercionError` it always gave.
+**Reading on the path taken.** A path is read, checked and converted where evaluation first
+reaches it: the right side of `and`/`or` and the branches of `if` are statements under an
+`if`; a path loaded on a branch is loaded again elsewhere behind `if local is _UNREAD:`, into
+the same local (once per call). A malformed value where evaluation does not go is never read.
 
-**Declining.** The generated function converts what it reads with exact type checks (`str` is
-`str`, amounts from `int`, `str`, `float` or finite `Decimal`, within `AMOUNT_DIGITS`).
-Anything unexpected (a missing field, a wrong type, division by zero, a decimal out of range)
-raises inside it, and then the slow path (`reader.view_reader` and the closures, which also
-read a value only when evaluation reaches it) runs on the same data and gives the value, or
-raises the error for the first bad value on the path taken. Expressions are pure, so
-evaluating twice changes nothing but time.
+**Declining.** Values are checked exactly (`str` is `str`; amounts from `int`, `str`, `float`
+or finite `Decimal`, within `AMOUNT_DIGITS`). Anything unexpected (a missing field, a wrong
+type, division by zero) raises inside the function, and the slow path (`reader.view_reader`
+and the closures, reading the same way) runs on the same data: the value, or the error of the
+first bad value on the path taken. Expressions are pure: evaluating twice changes only time.
 """
 
 from __future__ import annotations

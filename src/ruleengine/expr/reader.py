@@ -311,25 +311,32 @@ class LazyRoots(dict[str, Any]):
 
 class LazyRecord(dict[str, Any]):
     """A host's record whose fields are converted on first `.get(name)` (how the closures
-    read a field), with `coerce_record`'s rules for a missing one."""
+    read a field), with `coerce_record`'s rules for a missing one. That the value is a
+    record at all is checked then too: a copy of the roots (a quantifier's scope) reads
+    nothing."""
 
-    __slots__ = ("_at", "_fields", "_value")
+    __slots__ = ("_at", "_fields", "_type", "_value")
 
     def __init__(
         self,
-        value: Mapping[str, Any],
+        value: Any,
         fields: dict[str, tuple[Converter, Callable[[JsonPath], Any]]],
         at: JsonPath,
+        record: tuple[RecordType, JsonPath],
     ) -> None:
         super().__init__()
         self._value = value
         self._fields = fields
         self._at = at
+        self._type = record
 
     def __missing__(self, name: str) -> Any:
         field = self._fields.get(name)
         if field is None:
             raise KeyError(name)
+        if not isinstance(self._value, Mapping):
+            t, suffix = self._type
+            coerce(self._value, t, (*self._at, *suffix))  # raises what `coerce` raises
         convert, absent = field
         value = convert(self._value[name], self._at) if name in self._value else absent(self._at)
         self[name] = value
@@ -355,12 +362,8 @@ def _lazy(t: Type, reads: Reads | None, suffix: JsonPath) -> Converter:
                 path = (*suffix, name)
                 fields[name] = (_lazy(field_type, below, path), _absent(field_type, path))
 
-        def convert_record(value: Any, at: JsonPath) -> Any:
-            if not isinstance(value, Mapping):
-                return coerce(value, t, (*at, *suffix))  # raises what `coerce` raises
-            return LazyRecord(value, fields, at)
-
-        return convert_record
+        record = (t, suffix)
+        return lambda value, at: LazyRecord(value, fields, at, record)
     if isinstance(t, ListType) and reads is not None and ELEMENT in reads:
         element = _lazy(t.element, reads[ELEMENT], ())
 
