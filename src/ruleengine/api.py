@@ -17,7 +17,7 @@ from ruleengine.expr.conditions import ProgramSet
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.program import Env, Program, ProgramLike, context_free
 from ruleengine.expr.program import compile_program as compile_checked
-from ruleengine.expr.reader import Reader, lazy_reader
+from ruleengine.expr.reader import Reader, lazy_reader, view_reader
 from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import (
@@ -43,6 +43,9 @@ class Expression:
     scope: Scope
     _evaluate: ProgramLike
     _read: Reader
+    # The host's path reads through this view: each value converted when evaluation reaches
+    # it (`reader.view_reader`), so a malformed value on a branch not taken is not reported.
+    _view: Reader
     # `evaluate`'s function of the host's data, made on first use (so compiling, which an
     # editor or `validate` does many times, does not pay for generating code), and the last
     # moment and zone it checked, so a host calling it with the same `now` checks it once.
@@ -62,17 +65,19 @@ class Expression:
         """Evaluate with `variables` (the host's own data for each root name it uses).
 
         Only the values the expression reads are converted (decimal strings and numbers to
-        `Decimal`, ISO timestamps to `datetime`), so a call costs what the expression reads,
-        not the size of `variables`; a value read that does not fit raises `CoercionError`
-        naming its JSON path, and a failure such as division by zero raises `RuleSetError`
-        with a located diagnostic. To evaluate many records at one moment, bind once:
+        `Decimal`, ISO timestamps to `datetime`), each when evaluation reaches it, so a call
+        costs what the expression reads, not the size of `variables`. A value read that does
+        not fit raises `CoercionError` naming its JSON path; one on a branch not taken
+        (`customer.tier == "gold" or order.subtotal > 50` for a gold customer) is not read,
+        so not reported. A failure such as division by zero raises `RuleSetError` with a
+        located diagnostic. To evaluate many records at one moment, bind once:
         `bind(now=..., convert=True)`.
         """
         fast = self._host[0]
         if fast is _UNBUILT:
             program = self._evaluate
             fast = self._host[0] = (
-                _host_function(program, self.scope, self._read)
+                _host_function(program, self.scope, self._view)
                 if isinstance(program, Program)
                 else None
             )
@@ -85,7 +90,7 @@ class Expression:
                 self._checked[0] = (now, timezone)
             return fast(variables)
         ctx = EvalContext(now, ZoneInfo(timezone) if isinstance(timezone, str) else timezone)
-        values = self._read(variables)
+        values = self._view(variables)
         try:
             return self._evaluate(Env(ctx, values))
         except EvaluationError as error:
@@ -103,8 +108,9 @@ class Expression:
         }
 
     def read(self, variables: Mapping[str, Any]) -> dict[str, Any]:
-        """The values the expression reads, converted from the host's data (as `convert`
-        would convert them, with the same errors), and nothing else."""
+        """The values the expression can read, converted from the host's data (as `convert`
+        would convert them, with the same errors), and nothing else: every one of them,
+        whichever branch would run, for `bind()` on converted data."""
         return self._read(variables)
 
     def bind(
@@ -113,15 +119,24 @@ class Expression:
         """A plain function for evaluating many records at one moment.
 
         With `convert=True` it takes the host's own data, as `evaluate` does, and converts
-        only what the expression reads; without, it takes variables converted beforehand
-        (`convert` or `read`) and does no conversion or checks per call.
+        only what the expression reads, when evaluation reaches it; without, it takes
+        variables converted beforehand (`convert` or `read`) and does no conversion or checks
+        per call.
         """
         zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         ctx = EvalContext(now, zone)
         if convert:
-            slow = _composed(self._read, self.bind(now=now, timezone=zone))
+            slow = _composed(self._view, self._bound(ctx))
             generated = generate([self.checked], self.scope.roots, ctx, slow)
             return generated[0] if generated is not None else slow
+        bound = self._bound(ctx)
+        if isinstance(self._evaluate, Program) and _reads_moments(self.checked):
+            checked: Callable[[dict[str, Any]], Any] = _calendar_checked(bound, self._read)
+            return checked
+        return bound
+
+    def _bound(self, ctx: EvalContext) -> Callable[[dict[str, Any]], Any]:
+        """`bind`'s function of converted variables, without the calendar check."""
         evaluate = self._evaluate
         source = self.checked.source
 
@@ -131,8 +146,7 @@ class Expression:
         if isinstance(evaluate, Program):
             # The compiled function itself: no wrapper, no `Env` per call; the few nodes that
             # can fail raise the located `RuleSetError` directly.
-            bound = evaluate.bind(ctx, located)
-            return _calendar_checked(bound, self._read) if _reads_moments(self.checked) else bound
+            return evaluate.bind(ctx, located)
 
         def run(variables: dict[str, Any]) -> Any:
             try:
@@ -239,8 +253,9 @@ def compile_expression(
         diagnostics += problems
         if checked is not None and not diagnostics:
             program = compile_checked(checked)
-            reader = lazy_reader(names.roots, [checked.root])
-            return Expression(text, checked, names, program, reader)
+            nodes = [checked.root]
+            reader, view = lazy_reader(names.roots, nodes), view_reader(names.roots, nodes)
+            return Expression(text, checked, names, program, reader, view)
     raise RuleSetError(diagnostics)
 
 
@@ -253,6 +268,7 @@ class Conditions:
     scope: Scope
     _program: ProgramSet
     _read: Reader
+    _view: Reader  # as `Expression._view`
     # `evaluate`'s function of the host's data when no condition reads the context (made on
     # first use; None otherwise), as `Expression._host`.
     _host: list[Any] = field(default_factory=lambda: [_UNBUILT], compare=False, repr=False)
@@ -281,17 +297,22 @@ class Conditions:
         zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         ctx = EvalContext(now, zone)
         if convert:
-            slow = _composed(self._read, self.bind(now=now, timezone=zone))
+            slow = _composed(self._view, self._bound(ctx))
             checked = [e.checked for e in self.expressions]
             generated = generate(checked, self.scope.roots, ctx, slow, together=True)
             return generated[0] if generated is not None else slow
 
+        bound = self._bound(ctx)
+        moments = any(_reads_moments(e.checked) for e in self.expressions)
+        return _calendar_checked(bound, self._read) if moments else bound
+
+    def _bound(self, ctx: EvalContext) -> Callable[[dict[str, Any]], list[Any]]:
+        """`bind`'s function of converted variables, without the calendar check."""
+
         def located(source: ExpressionSource) -> Callable[[EvaluationError], BaseException]:
             return lambda e: RuleSetError([source.report(e.span, e.code, e.message)])
 
-        bound = self._program.bind(ctx, [located(e.checked.source) for e in self.expressions])
-        moments = any(_reads_moments(e.checked) for e in self.expressions)
-        return _calendar_checked(bound, self._read) if moments else bound
+        return self._program.bind(ctx, [located(e.checked.source) for e in self.expressions])
 
     def evaluate(
         self, variables: Mapping[str, Any], *, now: datetime, timezone: str | tzinfo = "UTC"
@@ -304,19 +325,21 @@ class Conditions:
         if fast is _UNBUILT:
             fast = self._host[0] = self._context_free()
         if fast is None:
-            return self.bind(now=now, timezone=timezone)(self._read(variables))
+            zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+            result: list[Any] = self._bound(EvalContext(now, zone))(self._view(variables))
+            return result
         check_now(now)
         if isinstance(timezone, str):
             ZoneInfo(timezone)  # an unknown zone is an error here too
-        result: list[Any] = fast(variables)
-        return result
+        values: list[Any] = fast(variables)
+        return values
 
     def _context_free(self) -> Callable[[Mapping[str, Any]], Any] | None:
         programs = [e._evaluate for e in self.expressions]
         if not all(isinstance(p, Program) and not p.contextual for p in programs):
             return None
         # No condition reads the context, so any moment binds them to the same functions.
-        slow = _composed(self._read, self.bind(now=_ANY_MOMENT))
+        slow = _composed(self._view, self._bound(EvalContext(_ANY_MOMENT, UTC)))
         checked = [e.checked for e in self.expressions]
         generated = generate(checked, self.scope.roots, None, slow, together=True)
         return generated[0] if generated is not None else slow
@@ -340,15 +363,16 @@ def compile_conditions(
     if diagnostics:
         raise RuleSetError(diagnostics)
     program = ProgramSet(tuple(e.checked for e in expressions))
-    reader = lazy_reader(names.roots, [e.checked.root for e in expressions])
-    return Conditions(tuple(expressions), names, program, reader)
+    nodes = [e.checked.root for e in expressions]
+    reader, view = lazy_reader(names.roots, nodes), view_reader(names.roots, nodes)
+    return Conditions(tuple(expressions), names, program, reader, view)
 
 
 def _host_function(
     program: Program, scope: Scope, read: Reader
 ) -> Callable[[Mapping[str, Any]], Any] | None:
     """`evaluate`'s function of the host's data, for a program that never reads the context
-    (the same at every `now`): generated code, falling back to the reader and the closures,
+    (the same at every `now`): generated code, falling back to the view and the closures,
     which raise the located `RuleSetError`. None for a program that reads the context."""
     free = context_free(program)
     if free is None:

@@ -195,3 +195,57 @@ def test_generated_code_decides_most_cases_itself() -> None:
             decided += 1
             assert value == expression.bind(now=NOW, timezone=CTX.tz)(expression.convert(BASE))
     assert decided > 100 and len(declined) < decided / 10, declined
+
+
+def changed(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    root, field = path.split(".")
+    return {**data, root: {**data[root], field: value}}
+
+
+BRANCHES = [
+    # (condition, the value made malformed, its value then, the path deciding, what takes it)
+    (
+        'customer.tier == "gold" or order.subtotal > 50',
+        "order.subtotal",
+        True,
+        "customer.tier",
+        "x",
+    ),
+    (
+        'customer.tier == "x" and stats.amount_spent > 1',
+        "stats.amount_spent",
+        False,
+        "customer.tier",
+        "x",
+    ),
+    (
+        "if stats.orders_count > 1 then 1 else stats.points_earned",
+        "stats.points_earned",
+        1,
+        "stats.orders_count",
+        0,
+    ),
+    (
+        'not ("vip" in customer.tags) and order.channel == "a"',
+        "order.channel",
+        False,
+        "customer.tags",
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "bad", "value", "reach", "taken"), BRANCHES)
+def test_the_generated_function_reads_only_the_branch_taken(
+    text: str, bad: str, value: Any, reach: str, taken: Any
+) -> None:
+    """The generated function itself (not its fallback) decides when a value it does not
+    reach is malformed: a path is loaded and checked where evaluation first reaches it; when
+    evaluation reaches it, the function declines and the fallback raises its error."""
+    expression = compile_expression(text)
+    declined: list[Any] = []
+    generated = generate([expression.checked], expression.scope.roots, CTX, lambda d: declined)
+    assert generated is not None
+    data = changed(BASE, bad, {"abc"})  # no type the host's data can hold
+    assert generated[0](data) == value
+    assert generated[0](changed(data, reach, taken)) is declined

@@ -22,21 +22,24 @@ the closures run, as before.
   other constant (`Decimal`, durations, days, the frozen sets of `in`) is passed in the
   function's namespace under a numbered name, never as text.
 
-`tests/property/test_codegen.py` checks this on every corpus expression and fuzzed ones (the
-tokens of the source are only those listed), and that the generated function agrees with the
-reference interpreter on every case.
+`tests/property/test_codegen.py` checks this on corpus and fuzzed expressions.
 
-**Declining.** The generated function converts what it reads with exact type checks (`str` is
-`str`, amounts from `int`, `str`, `float` or finite `Decimal`), and reads every path up front,
-as the reader does. Anything unexpected (a missing field, a wrong type, division by zero, a
-decimal out of range) raises inside it, and then the slow path (the reader and the closures)
-runs on the same data and gives the value, or raises exactly the error it always raised.
-Expressions are pure, so evaluating twice changes nothing but time.
+**Reading on the path taken.** A path is read, checked and converted where evaluation first
+reaches it: the right side of `and`/`or` and the branches of `if` are statements under an
+`if`; a path loaded on a branch is loaded again elsewhere behind `if local is _UNREAD:`, into
+the same local (once per call). A malformed value where evaluation does not go is never read.
+
+**Declining.** Values are checked exactly (`str` is `str`; amounts from `int`, `str`, `float`
+or finite `Decimal`, within `AMOUNT_DIGITS`). Anything unexpected (a missing field, a wrong
+type, division by zero) raises inside the function, and the slow path (`reader.view_reader`
+and the closures, reading the same way) runs on the same data: the value, or the error of the
+first bad value on the path taken. Expressions are pure: evaluating twice changes only time.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -75,6 +78,7 @@ from ruleengine.expr.types import (
     StrType,
     Type,
 )
+from ruleengine.limits import AMOUNT_DIGITS, is_bounded_decimal
 
 
 class _UnsupportedError(Exception):
@@ -88,8 +92,17 @@ class _DeclineError(Exception):
 def _amount(value: Any) -> Decimal:
     """An amount that is not a `str`, `int` or `Decimal`: floats as `coerce` reads them."""
     if type(value) is float:
-        return Decimal(repr(value))
+        number = Decimal(repr(value))
+        # A float's shortest text has at most 17 digits, so its exponent is at least
+        # `adjusted() - 16`: inside these bounds it has at most AMOUNT_DIGITS on either side.
+        if number.is_finite() and (
+            _FLOAT_LOW <= number.adjusted() < AMOUNT_DIGITS or is_bounded_decimal(number)
+        ):
+            return number
     raise _DeclineError
+
+
+_FLOAT_LOW = 16 - AMOUNT_DIGITS
 
 
 def _field(record: Mapping[str, Any], name: str, t: Type, path: tuple[str, ...]) -> Any:
@@ -104,15 +117,21 @@ def _field(record: Mapping[str, Any], name: str, t: Type, path: tuple[str, ...])
 
 
 _NO_LIST: Any = object()
+NUMBERED_LOCAL = re.compile(r"_[rvk][0-9]+")
+"""The generator's own names: locals `_r1`, `_v2` and constants `_k0`."""
+_UNREAD: Any = object()  # a path's local before evaluation has reached the path
 
 _HELPERS: dict[str, Any] = {
     "_D": Decimal,
     "_Decimal": Decimal,
     "_DeclineError": _DeclineError,
     "_amount": _amount,
+    "_bounded": is_bounded_decimal,
+    "_BOUND": 10**AMOUNT_DIGITS,
     "_join": "".join,
     "_field": _field,
     "_NO_LIST": _NO_LIST,
+    "_UNREAD": _UNREAD,
     "_floor": math.floor,
     "_ceil": math.ceil,
     "_add": ARITHMETIC.add,
@@ -150,6 +169,7 @@ VOCABULARY = frozenset(
         "len",
         "get",
         "is_finite",
+        "adjusted",
         "isinstance",
         "list",
         "dict",
@@ -192,6 +212,58 @@ class _Writer:
         self.loaded: dict[tuple[str, ...], str] = {}
         self.checked: CheckedExpr | None = None
         self.count = 0
+        self.indent = ""
+        self.results: set[str] = set()  # locals holding an `and`/`or`/`if` value
+        self.slots: dict[tuple[str, ...], str] = {}  # every path loaded anywhere: its local
+        self.unread: set[str] = set()  # locals tested for `_UNREAD`: set to it first
+
+    def emit(self, line: str) -> None:
+        self.lines.append(self.indent + line)
+
+    def block(self, node: Expr) -> tuple[list[str], str]:
+        """The statements and the value of `node` on a branch that may not run: loaded
+        there, a path is not loaded after it (its loads are forgotten when the block ends)."""
+        lines, loaded, indent = self.lines, dict(self.loaded), self.indent
+        self.lines, self.indent = [], indent + "    "
+        try:
+            value = self.expr(node)
+            return self.lines, value
+        finally:
+            self.lines, self.loaded, self.indent = lines, loaded, indent
+
+    def short_circuit(self, left: str, right: Expr, run_on: str) -> str:
+        """`left and right` (`run_on` "") or `left or right` (`run_on` "not "): inline when
+        `right` reads nothing new, else as statements, so that `right`'s paths are read (and
+        checked) only when it runs."""
+        lines, value = self.block(right)
+        if not lines:
+            return f"({left} {'and' if not run_on else 'or'} {value})"
+        if left in self.results:
+            result = left  # the value of an `and`/`or` before it, used nowhere else
+        else:
+            result = self.local("v")
+            self.results.add(result)
+            self.emit(f"{result} = {left}")
+        self.emit(f"if {run_on}{result}:")
+        self.lines += lines
+        self.emit(f"    {result} = {value}")
+        return result
+
+    def conditional(self, condition: str, then: Expr, other: Expr) -> str:
+        """`if condition then a else b`: each branch's paths read only when it runs."""
+        then_lines, then_value = self.block(then)
+        other_lines, other_value = self.block(other)
+        if not then_lines and not other_lines:
+            return f"({then_value} if {condition} else {other_value})"
+        result = self.local("v")
+        self.results.add(result)
+        self.emit(f"if {condition}:")
+        self.lines += then_lines
+        self.emit(f"    {result} = {then_value}")
+        self.emit("else:")
+        self.lines += other_lines
+        self.emit(f"    {result} = {other_value}")
+        return result
 
     def constant(self, value: Any) -> str:
         if value is None or type(value) in (bool, int, str):
@@ -205,9 +277,37 @@ class _Writer:
         return f"_{prefix}{self.count}"
 
     def load(self, path: tuple[str, ...]) -> str:
-        """The local holding the converted value at `path`, loading it on first use."""
+        """The local holding the converted value at `path`, loading it where evaluation first
+        reaches it: known loaded here (earlier on every way to this point), the local; loaded
+        before only on some branch, the same local behind `if local is _UNREAD:`, so a value is
+        read once per call whichever branches ran; else a new local."""
+        return self._slot(path, self._load_value)
+
+    def load_record(self, path: tuple[str, ...]) -> str:
+        return self._slot(path, self._load_record)
+
+    def _slot(self, path: tuple[str, ...], load: Callable[[str, tuple[str, ...]], None]) -> str:
         if path in self.loaded:
             return self.loaded[path]
+        variable = self.slots.get(path)
+        if variable is None:
+            variable = self.slots[path] = self.local("v" if load == self._load_value else "r")
+            load(variable, path)
+        else:
+            self.unread.add(variable)
+            self.emit(f"if {variable} is _UNREAD:")
+            indent, self.indent = self.indent, self.indent + "    "
+            try:
+                load(variable, path)
+            finally:
+                self.indent = indent
+            for size in range(1, len(path)):  # its records were loaded with it, either way
+                if path[:size] in self.slots:
+                    self.loaded[path[:size]] = self.slots[path[:size]]
+        self.loaded[path] = variable
+        return variable
+
+    def _load_value(self, variable: str, path: tuple[str, ...]) -> None:
         root = path[0]
         if root not in self.roots:
             raise _UnsupportedError
@@ -215,44 +315,35 @@ class _Writer:
         if len(path) == 1:
             if isinstance(t, RecordType):
                 raise _UnsupportedError  # a whole record: the reader converts those
-            variable = self.local("v")
-            self.lines.append(f"{variable} = data[{root!r}]")
+            self.emit(f"{variable} = data[{root!r}]")
             self._convert(variable, t)
-        else:
-            if not isinstance(t, RecordType):
-                raise _UnsupportedError
-            record_path: tuple[str, ...] = (root,)
+            return
+        if not isinstance(t, RecordType):
+            raise _UnsupportedError
+        record_path: tuple[str, ...] = (root,)
+        record = self.load_record(record_path)
+        for name in path[1:-1]:
+            field = t.field(name)
+            if not isinstance(field, RecordType):
+                raise _UnsupportedError  # only required records in between
+            t, record_path = field, (*record_path, name)
             record = self.load_record(record_path)
-            for name in path[1:-1]:
-                field = t.field(name)
-                if not isinstance(field, RecordType):
-                    raise _UnsupportedError  # only required records in between
-                t, record_path = field, (*record_path, name)
-                record = self.load_record(record_path)
-            name = path[-1]
-            field_type = t.field(name)
-            if field_type is None:
-                raise _UnsupportedError
-            variable = self.local("v")
-            self._read_field(variable, record, name, field_type, path)
-        self.loaded[path] = variable
-        return variable
+        name = path[-1]
+        field_type = t.field(name)
+        if field_type is None:
+            raise _UnsupportedError
+        self._read_field(variable, record, name, field_type, path)
 
-    def load_record(self, path: tuple[str, ...]) -> str:
-        if path in self.loaded:
-            return self.loaded[path]
-        variable = self.local("r")
+    def _load_record(self, variable: str, path: tuple[str, ...]) -> None:
         if len(path) == 1:
-            self.lines.append(f"{variable} = data[{path[0]!r}]")
+            self.emit(f"{variable} = data[{path[0]!r}]")
         else:
             parent = self.load_record(path[:-1])
-            self.lines.append(f"{variable} = {parent}[{path[-1]!r}]")
-        self.lines.append(
+            self.emit(f"{variable} = {parent}[{path[-1]!r}]")
+        self.emit(
             f"if type({variable}) is not dict and not isinstance({variable}, _Mapping): "
             "raise _DeclineError"
         )
-        self.loaded[path] = variable
-        return variable
 
     def _read_field(
         self, variable: str, record: str, name: str, t: Type, path: tuple[str, ...]
@@ -260,22 +351,18 @@ class _Writer:
         inner = t.inner if isinstance(t, OptionalType) else t
         if isinstance(inner, StrType | IntType | BoolType | DecimalType | MoneyType):
             getter = f"{record}.get({name!r})" if isinstance(t, OptionalType) else None
-            self.lines.append(f"{variable} = {getter or f'{record}[{name!r}]'}")
+            self.emit(f"{variable} = {getter or f'{record}[{name!r}]'}")
             self._convert(variable, t)
         elif isinstance(t, ListType) and isinstance(t.element, StrType):
-            self.lines.append(f"{variable} = {record}.get({name!r}, _NO_LIST)")
+            self.emit(f"{variable} = {record}.get({name!r}, _NO_LIST)")
             # `"".join` checks in C that every element is text (as `coerce` does, subclasses
             # too); the host's list is used as it is, since expressions never change a list.
-            self.lines += [
-                f"if {variable} is _NO_LIST: {variable} = []",
-                f"elif type({variable}) is not list: raise _DeclineError",
-                f"else: _join({variable})",
-            ]
+            self.emit(f"if {variable} is _NO_LIST: {variable} = []")
+            self.emit(f"elif type({variable}) is not list: raise _DeclineError")
+            self.emit(f"else: _join({variable})")
         else:
             field_type, field_path = self.constant(t), self.constant(path)
-            self.lines.append(
-                f"{variable} = _field({record}, {name!r}, {field_type}, {field_path})"
-            )
+            self.emit(f"{variable} = _field({record}, {name!r}, {field_type}, {field_path})")
 
     def _convert(self, variable: str, t: Type) -> None:
         """Check (and for amounts, convert) the value in `variable`, or decline."""
@@ -284,27 +371,69 @@ class _Writer:
         guard = f"{variable} is not None and " if optional else ""
         if isinstance(inner, StrType | IntType | BoolType):
             kind = {StrType: "str", IntType: "int", BoolType: "bool"}[type(inner)]
-            self.lines.append(f"if {guard}type({variable}) is not {kind}: raise _DeclineError")
+            self.emit(f"if {guard}type({variable}) is not {kind}: raise _DeclineError")
         elif isinstance(inner, DecimalType | MoneyType):
+            # `coerce`'s checks: finite, and at most AMOUNT_DIGITS digits before and after the
+            # point. Text of n characters has at most n digits, so its exponent is at least
+            # `adjusted() - n + 1`: a cheap test decides almost every amount, `_bounded` the
+            # rest (and every `Decimal` the host made itself).
             indent = ""
             if optional:
-                self.lines.append(f"if {variable} is not None:")
+                self.emit(f"if {variable} is not None:")
                 indent = "    "
-            self.lines += [
-                f"{indent}if type({variable}) is str or type({variable}) is int: "
-                f"{variable} = _D({variable})",
-                f"{indent}elif type({variable}) is not _Decimal: {variable} = _amount({variable})",
-                f"{indent}if not {variable}.is_finite(): raise _DeclineError",
-            ]
+            size = self.local("v")
+            digits = AMOUNT_DIGITS
+            self.emit(f"{indent}if type({variable}) is str:")
+            self.emit(f"{indent}    {size} = len({variable})")
+            self.emit(f"{indent}    {variable} = _D({variable})")
+            self.emit(
+                f"{indent}    if not {variable}.is_finite() or not ({variable}.adjusted() < "
+                f"{digits} and {variable}.adjusted() - {size} >= {-digits - 1} or "
+                f"_bounded({variable})): raise _DeclineError"
+            )
+            self.emit(f"{indent}elif type({variable}) is int:")
+            self.emit(f"{indent}    if not -_BOUND < {variable} < _BOUND: raise _DeclineError")
+            self.emit(f"{indent}    {variable} = _D({variable})")
+            self.emit(f"{indent}elif type({variable}) is _Decimal:")
+            self.emit(
+                f"{indent}    if not {variable}.is_finite() or not _bounded({variable}): "
+                "raise _DeclineError"
+            )
+            self.emit(f"{indent}else: {variable} = _amount({variable})")
         else:
             field_type, field_path = self.constant(t), self.constant(())
-            self.lines.append(f"{variable} = _coerce({variable}, {field_type}, {field_path})")
+            self.emit(f"{variable} = _coerce({variable}, {field_type}, {field_path})")
 
     # -- expressions -----------------------------------------------------------------------------
 
-    def write(self, checked: CheckedExpr) -> str:
+    def write(self, checked: CheckedExpr, *, alone: bool = False) -> str:
+        """The Python expression for `checked`; `alone` (the function's only value), a root
+        chain of `and` (or of `or`) returns as soon as an operand decides, as a hand-written
+        `return a and b` does, so the operands after it are written straight, not in blocks."""
         self.checked = checked
-        return self.expr(checked.root)
+        node = checked.root
+        if not alone or not isinstance(node, BinaryOp):
+            return self.expr(node)
+        op = node.op
+        if op is not BinaryOperator.AND and op is not BinaryOperator.OR:
+            return self.expr(node)
+        operands: list[Expr] = []
+        while isinstance(node, BinaryOp) and node.op is op:
+            operands.insert(0, node.right)
+            node = node.left
+        operands.insert(0, node)
+        decided = "not " if op is BinaryOperator.AND else ""
+        for operand in operands[:-1]:
+            value = self.expr(operand)
+            if isinstance(self.type_of(operand), BoolType):  # never null: the value is known
+                self.emit(f"if {decided}{value}: return {'False' if decided else 'True'}")
+                continue
+            if not NUMBERED_LOCAL.fullmatch(value):
+                local = self.local("v")
+                self.emit(f"{local} = {value}")
+                value = local
+            self.emit(f"if {decided}{value}: return {value}")
+        return self.expr(operands[-1])
 
     def type_of(self, node: Expr) -> Type:
         assert self.checked is not None
@@ -336,7 +465,7 @@ class _Writer:
                     isinstance(self.type_of(branch), IntType) for branch in (then, other)
                 ):
                     raise _UnsupportedError  # a whole number that joined decimals: closures convert
-                return f"({self.expr(then)} if {self.expr(condition)} else {self.expr(other)})"
+                return self.conditional(self.expr(condition), then, other)
             case Index() | ListExpr():
                 raise _UnsupportedError
             case _:
@@ -355,7 +484,9 @@ class _Writer:
     def binary(self, node: BinaryOp) -> str:  # noqa: C901  # one branch per operator kind
         op, left, right = node.op, node.left, node.right
         if op is BinaryOperator.AND or op is BinaryOperator.OR:
-            return f"({self.expr(left)} {op.value} {self.expr(right)})"
+            return self.short_circuit(
+                self.expr(left), right, "" if op is BinaryOperator.AND else "not "
+            )
         if op is BinaryOperator.IN or op is BinaryOperator.NOT_IN:
             needle = self.expr(left)
             if isinstance(right, ListExpr):
@@ -451,11 +582,12 @@ def generate(
     (`now()`); without one, an expression that reads the context is not generated."""
     writer = _Writer(roots, ctx)
     try:
-        values = [writer.write(c) for c in checked]
+        values = [writer.write(c, alone=not together) for c in checked]
     except _UnsupportedError:
         return None
     result = f"[{', '.join(values)}]" if together else values[0]
-    body = [*writer.lines, f"return {result}"]
+    unread = [f"{variable} = _UNREAD" for variable in sorted(writer.unread)]
+    body = [*unread, *writer.lines, f"return {result}"]
     source = "\n".join(
         [
             "def _evaluate(data):",

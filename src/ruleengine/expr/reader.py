@@ -41,6 +41,9 @@ from ruleengine.expr.types import (
     StrType,
     Type,
 )
+from ruleengine.limits import AMOUNT_DIGITS, is_bounded_decimal
+
+_BOUND = 10**AMOUNT_DIGITS  # whole numbers below it have at most AMOUNT_DIGITS digits
 
 ELEMENT = "[]"
 """The trie key for "every element of this list" (not a field name: names are identifiers)."""
@@ -198,11 +201,11 @@ def _amount(slow: Converter) -> Converter:
 
     def convert(value: Any, at: JsonPath) -> Any:
         kind = type(value)
-        if kind is int:
+        if kind is int and -_BOUND < value < _BOUND:
             return Decimal(value)
-        if kind is Decimal and value.is_finite():
+        if kind is Decimal and value.is_finite() and is_bounded_decimal(value):
             return value
-        return slow(value, at)
+        return slow(value, at)  # `coerce` converts or raises, range checked
 
     return convert
 
@@ -245,4 +248,142 @@ def _absent(t: Type, suffix: JsonPath) -> Callable[[JsonPath], Any]:
     return missing
 
 
-__all__ = ["ELEMENT", "Reader", "Reads", "compile_reader", "reads_of"]
+# -- reading as evaluation reaches a value ---------------------------------------------------------
+
+
+def view_reader(roots: Mapping[str, Type], nodes: list[Expr]) -> Reader:
+    """Like `lazy_reader`, but each value is converted when evaluation reaches it.
+
+    The result is a view of the host's variables for the closures: a root is converted on
+    first access (`v[root]`), a record the expressions read field by field is a `LazyRecord`
+    whose fields are converted on first `.get(name)`, and everything else (a value read
+    whole, a list of scalars) is converted by `coerce` when it is reached. So a malformed
+    value on a branch that does not run is never looked at, and one that is read raises the
+    `CoercionError` (same path, same message) that `compile_reader` would raise for it.
+    """
+    built: list[Callable[[Mapping[str, Any]], dict[str, Any]]] = []
+
+    def read(variables: Mapping[str, Any]) -> dict[str, Any]:
+        if not built:
+            reads = reads_of(nodes)
+            converters = {
+                name: _lazy(roots[name], below, ())
+                for name, below in reads.items()
+                if name in roots
+            }
+            built.append(lambda variables: LazyRoots(variables, converters))
+        return built[0](variables)
+
+    return read
+
+
+class LazyRoots(dict[str, Any]):
+    """The roots of a host's variables, each converted on first access.
+
+    Only converted values are ever stored, so a copy (`dict(v)`, `{**v}`: a quantifier's
+    scope, the dynamic context) never sees an unconverted one: copying lists every root the
+    expressions read (`keys`), which converts each root as it is reached; a record root only
+    becomes a `LazyRecord`, so its fields still wait for their first use.
+    """
+
+    __slots__ = ("_converters", "_variables")
+
+    def __init__(self, variables: Mapping[str, Any], converters: dict[str, Converter]) -> None:
+        super().__init__()
+        self._variables = variables
+        self._converters = converters
+
+    def __missing__(self, name: str) -> Any:
+        convert = self._converters.get(name)
+        if convert is None or name not in self._variables:
+            raise KeyError(name)  # a root the host left out, or not read: as before
+        value = convert(self._variables[name], (name,))
+        self[name] = value
+        return value
+
+    def keys(self) -> Any:  # a copy converts each root it lists (see the class docstring)
+        present = [n for n in self._converters if n in self._variables]
+        return [*present, *(k for k in dict.keys(self) if k not in self._converters)]
+
+    def __iter__(self) -> Any:
+        return iter(self.keys())
+
+
+class LazyRecord(dict[str, Any]):
+    """A host's record whose fields are converted on first `.get(name)` (how the closures
+    read a field), with `coerce_record`'s rules for a missing one. That the value is a
+    record at all is checked then too: a copy of the roots (a quantifier's scope) reads
+    nothing."""
+
+    __slots__ = ("_at", "_fields", "_type", "_value")
+
+    def __init__(
+        self,
+        value: Any,
+        fields: dict[str, tuple[Converter, Callable[[JsonPath], Any]]],
+        at: JsonPath,
+        record: tuple[RecordType, JsonPath],
+    ) -> None:
+        super().__init__()
+        self._value = value
+        self._fields = fields
+        self._at = at
+        self._type = record
+
+    def __missing__(self, name: str) -> Any:
+        field = self._fields.get(name)
+        if field is None:
+            raise KeyError(name)
+        if not isinstance(self._value, Mapping):
+            t, suffix = self._type
+            coerce(self._value, t, (*self._at, *suffix))  # raises what `coerce` raises
+        convert, absent = field
+        value = convert(self._value[name], self._at) if name in self._value else absent(self._at)
+        self[name] = value
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+
+def _lazy(t: Type, reads: Reads | None, suffix: JsonPath) -> Converter:
+    """`_converter`, with records read field by field as `LazyRecord`s."""
+    if isinstance(t, OptionalType):
+        inner = _lazy(t.inner, reads, suffix)
+        return lambda value, at: None if value is None else inner(value, at)
+    if isinstance(t, RecordType) and reads is not None:
+        fields: dict[str, tuple[Converter, Callable[[JsonPath], Any]]] = {}
+        for name, below in reads.items():
+            field_type = t.field(name)
+            if field_type is not None:
+                path = (*suffix, name)
+                fields[name] = (_lazy(field_type, below, path), _absent(field_type, path))
+
+        record = (t, suffix)
+        return lambda value, at: LazyRecord(value, fields, at, record)
+    if isinstance(t, ListType) and reads is not None and ELEMENT in reads:
+        element = _lazy(t.element, reads[ELEMENT], ())
+
+        def convert_list(value: Any, at: JsonPath) -> Any:
+            if type(value) is not list and type(value) is not tuple:
+                return coerce(value, t, (*at, *suffix))  # raises what `coerce` raises
+            base = (*at, *suffix)
+            return [element(item, (*base, i)) for i, item in enumerate(value)]
+
+        return convert_list
+    return _converter(t, reads, suffix)
+
+
+__all__ = [
+    "ELEMENT",
+    "LazyRecord",
+    "LazyRoots",
+    "Reader",
+    "Reads",
+    "compile_reader",
+    "reads_of",
+    "view_reader",
+]
