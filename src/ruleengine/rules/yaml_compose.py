@@ -214,8 +214,8 @@ _BLOCK_HEADER = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)?(?:[ \n]|\Z)")
 
 
 # Where libyaml is as lenient as PyYAML's own scanner and `yaml_scanner.StrictScanner` is
-# not: a comment right after a quoted value or a flow indicator (`"a"#x`, `]#x`), directives.
-_DECLINE_STRICT = re.compile(r"[\"'\]},]#|^%", re.MULTILINE)
+# not: a comment right after a quoted value or a flow indicator (`"a"#x`, `[#x`, `]#x`), directives.
+_DECLINE_STRICT = re.compile(r"[\"'\[\]{},]#|^%", re.MULTILINE)
 
 
 def compose_fast(text: str, max_depth: int = DEFAULT_LIMITS.max_nesting_depth) -> _Composed | None:

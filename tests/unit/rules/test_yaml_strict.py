@@ -42,6 +42,8 @@ INVALID = {
     "a comment glued to a quoted value": (HEAD + 'currency: "EUR"# euros\n', (3, 16)),
     "a comment glued to a flow list": (HEAD + "tags: [a, b]#note\n", (3, 13)),
     "a comment glued to a comma": (HEAD + "tags: [a,#note\n  b]\n", (3, 10)),
+    "a comment glued to an opening bracket": (HEAD + "tags: [#note\n  b]\n", (3, 8)),
+    "a comment glued to an opening brace": (HEAD + "tags: {#note\n  b: 1}\n", (3, 8)),
     "a flow list line at the key's column": (HEAD + "tags: [vip,\ngold]\n", (4, 1)),
     "quoted text continued at the key's column": (HEAD + 'name: "Spring\nsale"\n', (4, 1)),
     "quoted text continued after a tab": (HEAD + 'name: "Spring\n\tsale"\n', (4, 1)),
