@@ -40,7 +40,6 @@ from ruleengine.engine.ledger_types import (
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.ledgers import OwnPoint
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
-from ruleengine.engine.redeeming import explain_program, redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.program import Env, roots_of
@@ -52,10 +51,11 @@ from ruleengine.rules.vocabulary import customer_type
 
 if TYPE_CHECKING:
     from ruleengine.engine.points_history import PointsHistory
+    from ruleengine.engine.redeeming import Redeemable
     from ruleengine.engine.tiers import TierReplay
 
-# Loaded when used: the tiers (a ruleset with `tiers`), explanations and the points
-# history (their commands), so `ruleengine eval` of a ruleset without them skips them.
+# Loaded when used: the tiers and redeeming (a ruleset with them), explanations and the
+# points history (their commands), so `ruleengine eval` of a ruleset without them skips them.
 
 
 class Engine:
@@ -455,17 +455,17 @@ class _Evaluation:
             return self.redeeming_allows(index, variables)
 
         excluded = bool(self.snapshot.customer.get("excluded"))
-        redeemable = (
-            []
-            if excluded
-            else redeemable_programs(
+        redeemable: list[Redeemable] = []
+        if model.redeeming and not excluded:
+            from ruleengine.engine.redeeming import redeemable_programs
+
+            redeemable = redeemable_programs(
                 model.redeeming,
                 ledger.balance.active,
                 self.timeline.redemptions,
                 self.ctx,
                 allows,
             )
-        )
         return {
             "balance": ledger.balance.to_json(),
             "expiring": [e.to_json() for e in ledger.expiring],
@@ -486,6 +486,8 @@ class _Evaluation:
 
     def explain_redeeming(self, variables: dict[str, Any], excluded: bool) -> list[Explanation]:
         """Why the customer may or may not redeem each program now."""
+        from ruleengine.engine.redeeming import explain_program
+
         found = []
         for index, program in enumerate(self.ruleset.model.redeeming):
             if excluded:

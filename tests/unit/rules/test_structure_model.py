@@ -18,7 +18,15 @@ import pytest
 
 from caseio import CASES_ROOT, example_rule_files, load_cases
 from ruleengine.diagnostics.source import SourceFile
-from ruleengine.rules.models import Limit, LimitPeriod, RuleSetFile, Tiers, Window
+from ruleengine.rules.models import (
+    Limit,
+    LimitPeriod,
+    RuleSetFile,
+    Tiers,
+    Window,
+    _packaged_timezones,
+    available_timezones,
+)
 from ruleengine.rules.structure_model import (
     Model,
     from_pydantic,
@@ -228,8 +236,20 @@ def test_eval_of_a_valid_rule_file_does_not_import_what_it_does_not_need() -> No
         for name in loaded
         if name.split(".")[0] in {"pydantic", "pydantic_core", "lark"}
         or (name.startswith(_EDGES) and name not in _COMMAND_LINES)
+        or name in _NOT_FOR_ACME
     }
     assert unwanted == set()
+
+
+# acme has no tiers and no redeeming, and the command has nothing to report.
+_NOT_FOR_ACME = {
+    "ruleengine.engine.tiers",
+    "ruleengine.engine.tier_decisions",
+    "ruleengine.engine.redeeming",
+    "ruleengine.engine.points_history",
+    "ruleengine.diagnostics.render",
+    "ruleengine.diagnostics.codes",
+}
 
 
 _EDGES = ("ruleengine.service", "ruleengine.backtest", "ruleengine.testing")
@@ -241,3 +261,11 @@ _COMMAND_LINES = {
     "ruleengine.backtest",
     "ruleengine.backtest.command",
 }
+
+
+def test_the_time_zones_read_first_are_available_ones() -> None:
+    # The zone check reads tzdata's list before zoneinfo's search of every zone file: every
+    # zone of that list must be one the search finds, or a file could load that did not.
+    packaged = _packaged_timezones()
+    assert "America/New_York" in packaged
+    assert packaged <= available_timezones()
