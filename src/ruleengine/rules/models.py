@@ -7,10 +7,10 @@ fields hold the expression *text*; its location comes from the located YAML tree
 
 They are written as pydantic models are, on `structure_model.Model`: a valid file loads
 without importing pydantic, whose models are built from these declarations when a file has
-an error or the JSON Schema is exported (see `structure_model`).
+an error or the JSON Schema is exported (see `structure_model`). The annotations are
+evaluated as the classes are made (no `from __future__ import annotations`): reading them
+back as text would compile each one again in every process (~2 ms).
 """
-
-from __future__ import annotations
 
 import enum
 import os
@@ -279,7 +279,7 @@ class Reward(_Model):
     free_gift: FreeGift | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Reward:
+    def _exactly_one(self) -> "Reward":
         require_one_reward_type(self)
         return self
 
