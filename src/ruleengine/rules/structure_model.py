@@ -119,7 +119,7 @@ class Model:
         found = validate_model(cls, data)
         if found is not None:
             return found
-        return from_pydantic(cls, pydantic_model(cls).model_validate(data))
+        return from_pydantic(cls, pydantic_model(cls).model_validate(_as_pydantic_data(data)))
 
     @classmethod
     def model_json_schema(cls, **options: Any) -> dict[str, Any]:
@@ -218,8 +218,9 @@ def _plans(cls: type[Model]) -> tuple[_Plan, ...]:
                 factory = declared.options.get("default_factory")
                 key = declared.options.get("alias", name)
             found.append(_Plan(name, key, default, factory, _checker(hint)))
-        plans = _PLANS[cls] = tuple(found)
-        _KEYS[cls] = {plan.key: plan for plan in plans}
+        plans = tuple(found)
+        _KEYS[cls] = {plan.key: plan for plan in plans}  # first: `_build` reads it after
+        _PLANS[cls] = plans
     return plans
 
 
@@ -245,6 +246,8 @@ def validate_model(cls: type[ModelT], data: Any) -> ModelT | None:
 
 
 def _build(cls: type[ModelT], data: Any) -> ModelT:
+    if type(data) is cls:  # an instance is valid as it is (pydantic: revalidate "never")
+        return data
     if type(data) is not dict:
         raise _DeclinedError
     plans = _plans(cls)
@@ -454,8 +457,9 @@ def pydantic_model(cls: type[Model]) -> Any:
                 namespace[name] = pydantic.model_validator(mode="after")(value)
             elif isinstance(value, property):
                 namespace[name] = value
-    built = _PYDANTIC[cls] = type(cls.__name__, (pydantic.BaseModel,), namespace)
-    _LIGHT[built] = cls
+    built = type(cls.__name__, (pydantic.BaseModel,), namespace)
+    _LIGHT[built] = cls  # first: a thread that finds `built` converts its instances
+    _PYDANTIC[cls] = built
     return built
 
 
@@ -500,6 +504,19 @@ def from_pydantic(cls: type[ModelT], value: Any) -> ModelT:
         object.__setattr__(instance, plan.name, _converted(getattr(value, plan.name)))
     object.__setattr__(instance, "model_fields_set", set(value.model_fields_set))
     return instance
+
+
+def _as_pydantic_data(value: Any) -> Any:
+    """`value` with our instances in it as pydantic's (which pydantic takes as they are)."""
+    if isinstance(value, Model):
+        values = {p.name: _as_pydantic_data(getattr(value, p.name)) for p in _plans(type(value))}
+        fields_set = value.model_fields_set
+        return pydantic_model(type(value)).model_construct(fields_set, **values)
+    if isinstance(value, list):
+        return [_as_pydantic_data(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_pydantic_data(item) for key, item in value.items()}
+    return value
 
 
 def _converted(value: Any) -> Any:

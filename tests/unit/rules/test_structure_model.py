@@ -21,6 +21,8 @@ from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.models import (
     Limit,
     LimitPeriod,
+    Reward,
+    RewardSpec,
     RuleSetFile,
     Tiers,
     Window,
@@ -189,6 +191,18 @@ def test_models_compare_hash_and_refuse_changes_as_pydantic_models_do() -> None:
     with pytest.raises(pydantic.ValidationError) as raised:
         Limit(times=0, per="lifetime")
     assert [e["type"] for e in raised.value.errors()] == ["greater_than"]
+
+
+def test_a_model_instance_is_a_valid_value_as_it_is() -> None:
+    # As pydantic takes an instance of a field's model class (without validating it again).
+    reward = Reward(points=5)
+    spec = RewardSpec(rewards=[reward])
+    assert spec.rewards[0] is reward
+    assert spec.model_fields_set == {"rewards"}
+    # When pydantic decides, the instance is still taken as it is: only `pick` is wrong.
+    with pytest.raises(pydantic.ValidationError) as raised:
+        RewardSpec(rewards=[reward], pick="two")
+    assert [e["loc"] for e in raised.value.errors()] == [("pick",)]
 
 
 def test_a_spelling_only_pydantic_reads_still_loads() -> None:
