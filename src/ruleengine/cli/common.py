@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TextIO
 
 from ruleengine.expr.runtime import parse_moment
-from ruleengine.rules.discovery import files_below, is_rule_file
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -42,6 +41,8 @@ def use_color(stream: TextIO, choice: str) -> bool:
 def discover_rule_files(paths: Sequence[str]) -> list[Path]:
     """Rule files named by `paths`: files as given, folders searched recursively for
     `*.yaml`/`*.yml` (rule test files, `*.test.yaml`, and hidden folders are skipped)."""
+    from ruleengine.rules.discovery import files_below, is_rule_file
+
     found: list[Path] = []
     for text in paths:
         path = Path(text)

@@ -25,16 +25,19 @@ from ruleengine.cli.common import (
 def load_engine(rules: str, args: argparse.Namespace) -> Any:
     """The engine for a rule file, or exit 1/2 with the rule file's diagnostics."""
     from ruleengine.diagnostics.diagnostic import Diagnostic
-    from ruleengine.diagnostics.render import render_text
     from ruleengine.engine.engine import Engine
     from ruleengine.rules.ruleset import check_source, read_source
 
     source = read_source(Path(rules), rules)
     if isinstance(source, Diagnostic):
+        from ruleengine.diagnostics.render import render_text
+
         print(render_text(source), file=sys.stderr)
         raise ExitError(EXIT_USAGE if source.code == "RE100" else EXIT_FINDINGS)
     result = check_source(source)
     if result.ruleset is None:
+        from ruleengine.diagnostics.render import render_text
+
         color = use_color(sys.stderr, getattr(args, "color", "auto"))
         for diagnostic in result.diagnostics:
             print(render_text(diagnostic, color=color) + "\n", file=sys.stderr)

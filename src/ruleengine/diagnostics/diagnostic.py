@@ -6,7 +6,6 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ruleengine.diagnostics.codes import CODES
 from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.errors import RuleEngineError
 from ruleengine.limits import DEFAULT_LIMITS
@@ -90,6 +89,8 @@ def make_diagnostic(
     severity: Severity | None = None,
 ) -> Diagnostic:
     """Build a diagnostic at `span` of `source`; the severity defaults to the code's."""
+    from ruleengine.diagnostics.codes import CODES  # the catalogue: only when there is a problem
+
     info = CODES[code]
     start = source.location(span.start)
     end = source.location(span.end)
@@ -138,6 +139,8 @@ class DiagnosticSink:
         path: Sequence[PathPart] = (),
         severity: Severity | None = None,
     ) -> None:
+        from ruleengine.diagnostics.codes import CODES  # the catalogue: only for a problem
+
         level = severity or Severity(CODES[code].severity)
         if len(self.diagnostics) >= self.limit:  # counted, not built: no work past the limit
             self.dropped[_RANK[level]] += 1

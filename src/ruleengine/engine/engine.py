@@ -15,7 +15,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruleengine.engine.activity import utc
 from ruleengine.engine.decisions import (
@@ -40,26 +40,7 @@ from ruleengine.engine.ledger_types import (
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.ledgers import OwnPoint
 from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
-from ruleengine.engine.points_history import PointsHistory
-from ruleengine.engine.reasons import field_values, why_nothing
-from ruleengine.engine.redeeming import explain_program, redeemable_programs
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
-from ruleengine.engine.tier_decisions import (
-    explain_tier,
-    pending_orders,
-    pending_points,
-    tier_actions,
-    tier_decisions,
-    tier_entries,
-    unticked_adjustments,
-)
-from ruleengine.engine.tiers import (
-    TierReplay,
-    replay_tiers,
-    tier_contributions,
-    tier_json,
-    tier_notes,
-)
 from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.program import Env, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
@@ -67,6 +48,14 @@ from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.models import MilestoneType, TierBasis, Tiers
 from ruleengine.rules.ruleset import CompiledExpression, RuleSet
 from ruleengine.rules.vocabulary import customer_type
+
+if TYPE_CHECKING:
+    from ruleengine.engine.points_history import PointsHistory
+    from ruleengine.engine.redeeming import Redeemable
+    from ruleengine.engine.tiers import TierReplay
+
+# Loaded when used: the tiers and redeeming (a ruleset with them), explanations and the
+# points history (their commands), so `ruleengine eval` of a ruleset without them skips them.
 
 
 class Engine:
@@ -171,6 +160,9 @@ class Engine:
         """The customer's points history at `now`: every ledger entry in time order (earned,
         pending, became active, reversed, redeemed, revoked, adjusted, expired), with the
         points and the balance after each, in words a support agent can paste."""
+        from ruleengine.engine.points_history import PointsHistory
+        from ruleengine.engine.tier_decisions import tier_entries
+
         check_now(now)
         if not isinstance(snapshot, Snapshot):
             snapshot = self.read_snapshot(snapshot)
@@ -209,6 +201,8 @@ class Engine:
         the ruleset does not have raises `ValueError` naming the ids it has). Every rule asked
         about has at least one explanation: one that had nothing to decide says why (disabled,
         the customer excluded, not active yet, or no activity of its trigger before `now`)."""
+        from ruleengine.engine.reasons import why_nothing
+
         model = self.ruleset.model
         ids = self.explainable_rules()
         if rule is not None and rule not in ids:
@@ -266,6 +260,8 @@ class _Evaluation:
         decisions, awards = outcome.decisions, outcome.awards
         explanations = outcome.explanations
         if tiers is not None and replay is not None:
+            from ruleengine.engine.tier_decisions import tier_decisions
+
             changes, entry_awards = tier_decisions(tiers, replay, self.snapshot.granted, excluded)
             decisions.extend(changes)
             awards.extend(entry_awards)
@@ -284,6 +280,8 @@ class _Evaluation:
         ledger_fields = self.ledger_json(self.ledger, outcome.variables)
         ledger_fields["tier"] = None
         if tiers is not None and replay is not None:
+            from ruleengine.engine.tiers import tier_json
+
             currency = self.ruleset.model.currency
             ledger_fields["tier"] = tier_json(tiers, replay, currency)
             if explain:
@@ -313,6 +311,9 @@ class _Evaluation:
         the points that made them. Each round is right up to one more change than the last
         (everything before a moment depends only on earlier activity), so this ends; a ruleset
         whose expressions never read the tier needs a single round."""
+        from ruleengine.engine.tier_decisions import tier_actions
+        from ruleengine.engine.tiers import replay_tiers, tier_contributions
+
         currency, now, zone = self.ruleset.model.currency, self.ctx.now, self.ctx.tz
         actions = tier_actions(tiers, self.timeline)
         contributions = tier_contributions(tiers, self.timeline, currency, ())
@@ -427,6 +428,14 @@ class _Evaluation:
 
     def explain_tier(self, tiers: Tiers, replay: TierReplay, awards: list[Award]) -> Explanation:
         """Why the customer is not at the next level: see `tier_decisions.explain_tier`."""
+        from ruleengine.engine.tier_decisions import (
+            explain_tier,
+            pending_orders,
+            pending_points,
+            unticked_adjustments,
+        )
+        from ruleengine.engine.tiers import tier_notes
+
         timeline, now, zone = self.timeline, self.ctx.now, self.ctx.tz
         currency = self.ruleset.model.currency
         notes: list[tuple[datetime, str]] = []
@@ -446,17 +455,17 @@ class _Evaluation:
             return self.redeeming_allows(index, variables)
 
         excluded = bool(self.snapshot.customer.get("excluded"))
-        redeemable = (
-            []
-            if excluded
-            else redeemable_programs(
+        redeemable: list[Redeemable] = []
+        if model.redeeming and not excluded:
+            from ruleengine.engine.redeeming import redeemable_programs
+
+            redeemable = redeemable_programs(
                 model.redeeming,
                 ledger.balance.active,
                 self.timeline.redemptions,
                 self.ctx,
                 allows,
             )
-        )
         return {
             "balance": ledger.balance.to_json(),
             "expiring": [e.to_json() for e in ledger.expiring],
@@ -477,6 +486,8 @@ class _Evaluation:
 
     def explain_redeeming(self, variables: dict[str, Any], excluded: bool) -> list[Explanation]:
         """Why the customer may or may not redeem each program now."""
+        from ruleengine.engine.redeeming import explain_program
+
         found = []
         for index, program in enumerate(self.ruleset.model.redeeming):
             if excluded:
@@ -538,6 +549,8 @@ class _Evaluation:
         text = " ".join(condition.text.split())
         if not explain:
             return False, [f"the condition `{text}` is false"]
+        from ruleengine.engine.reasons import field_values
+
         values = field_values(condition.checked.root, env)
         detail = f" ({', '.join(values)})" if values else ""
         return False, [f"the condition `{text}` is false{detail}"]

@@ -10,7 +10,6 @@ Activity dated after `now` is left out when the engine evaluates, not here.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -376,6 +375,8 @@ def _tier_problems(
 
 
 def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    import difflib  # only for a problem's hint: not loaded on the valid path
+
     close = difflib.get_close_matches(name, choices, n=1)
     levels = ", ".join(f"`{c}`" for c in choices)
     return (
@@ -471,6 +472,8 @@ def _problem(error: Any) -> SnapshotProblem:
     if kind == "unknown_activity_type":
         kind_value = value.get("type") if isinstance(value, Mapping) else None
         names = [t for t in ACTIVITY_TYPES if not t.startswith("custom")]
+        import difflib  # only for a problem's hint: not loaded on the valid path
+
         close = difflib.get_close_matches(str(kind_value), names, n=1)
         hint = (
             f"did you mean `{close[0]}`?"

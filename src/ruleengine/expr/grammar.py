@@ -10,7 +10,6 @@ diagnostic, and generates the tables.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +26,8 @@ def grammar_text() -> str:
     through `pkgutil.get_data`, which returns nothing for a namespace package; `ruleengine` may
     be one while the project is run from a source checkout.
     """
+    from importlib import resources  # only lark reads the grammar: not on the common path
+
     resource = resources.files(GRAMMAR_PACKAGE)
     for part in GRAMMAR_RESOURCE:
         resource = resource.joinpath(part)

@@ -5,7 +5,6 @@ uses for suggestions and arities.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -201,5 +200,7 @@ def arity(low: int, high: int | None) -> str:
 def suggest(
     name: str, choices: Mapping[str, object] | list[str], *, prefix: str = "", suffix: str = ""
 ) -> str | None:
+    import difflib  # only for a problem's hint: not loaded on the valid path
+
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f"did you mean `{prefix}{matches[0]}{suffix}`?" if matches else None

@@ -9,7 +9,6 @@ points. It reports everything it finds, each at the span of the value at fault.
 
 from __future__ import annotations
 
-import difflib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -184,6 +183,8 @@ class _Semantics(MilestoneChecks):
         name = rule.on.removeprefix("custom:")
         if name in ruleset.events:
             return
+        import difflib  # only for a problem's hint: not loaded on the valid path
+
         close = difflib.get_close_matches(name, list(ruleset.events), n=1, cutoff=0.6)
         if close:
             hint = f"did you mean `custom:{close[0]}`? `events` declares `{close[0]}`"

@@ -8,7 +8,6 @@ the rule still runs) at the text, with the closest level id.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from ruleengine.diagnostics.diagnostic import Diagnostic
@@ -32,6 +31,8 @@ def tier_literal_problems(tiers: Tiers, expressions: Iterable[CheckedExpr]) -> l
             text = constant.value
             if not isinstance(text, str) or text in levels:
                 continue
+            import difflib  # only for a problem's hint: not loaded on the valid path
+
             close = difflib.get_close_matches(text, levels, n=1)
             names = ", ".join(f"`{level}`" for level in levels)
             hint = f"did you mean `{close[0]}`?" if close else f"the levels are {names}"

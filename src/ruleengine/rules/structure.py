@@ -19,15 +19,17 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-import pydantic
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING, Any
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.models import FIELD_NAME_PATTERN, RULE_ID_PATTERN, RuleSetFile
-from ruleengine.rules.structure_hints import did_you_mean, own_hint, type_hint
+from ruleengine.rules.structure_model import (
+    as_pydantic,
+    from_pydantic,
+    pydantic_model,
+    validate_model,
+)
 from ruleengine.rules.yaml_nodes import (
     LocatedMapping,
     LocatedNode,
@@ -36,10 +38,13 @@ from ruleengine.rules.yaml_nodes import (
     to_plain,
 )
 
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
 Finding = tuple[str, str, str | None]
 """A diagnostic before it is located: its code, its message and its hint."""
 
-SpecialCase = Callable[[ErrorDetails, tuple[PathPart, ...], str], Finding | None]
+SpecialCase = Callable[["ErrorDetails", tuple[PathPart, ...], str], Finding | None]
 """A format's own reading of one error, given the error, its path through the data and the
 words saying where that is (" in case 2"); None leaves the error to the shared mapping."""
 
@@ -52,8 +57,9 @@ class FileFormat:
     an unknown key or a wrong type reads the same in a rule file and in a rule test file, and an
     improvement reaches both. A format supplies only what is its own:
 
-    * `model`: the root model class, walked to find the keys an unknown-key hint suggests or
-      lists (each format forbids unknown keys, so a misspelt key is an error, not ignored);
+    * `model`: the root model class (pydantic's, or a `structure_model.Model`), walked to find
+      the keys an unknown-key hint suggests or lists (each format forbids unknown keys, so a
+      misspelt key is an error, not ignored);
     * `places`: the words for the items of its lists, since an index means nothing to an author:
       with `{"earning": "earning rule"}`, the path `("earning", 1, "per")` is "in earning rule 2";
     * `special`: the errors only this format has or words its own way (the test file's
@@ -69,7 +75,7 @@ class FileFormat:
       prints money), so there the hint would contradict the format.
     """
 
-    model: type[pydantic.BaseModel]
+    model: type[Any]
     places: Mapping[str, str]
     special: SpecialCase | None = None
     sort_allowed_keys: bool = True
@@ -78,9 +84,18 @@ class FileFormat:
 
 
 def validate_document(root: LocatedMapping, sink: DiagnosticSink) -> RuleSetFile | None:
-    """Validate the located tree; reports into `sink` and returns None on any error."""
+    """Validate the located tree; reports into `sink` and returns None on any error.
+
+    A valid file is read by the fast reader, without pydantic; pydantic's models (built on
+    first use) decide whenever it is not sure, and word every error of the file."""
+    data = to_plain(root)
+    model = validate_model(RuleSetFile, data)
+    if model is not None:
+        return model
+    import pydantic
+
     try:
-        return RuleSetFile.model_validate(to_plain(root))
+        return from_pydantic(RuleSetFile, pydantic_model(RuleSetFile).model_validate(data))
     except pydantic.ValidationError as error:
         errors = error.errors(include_url=False)
         sink.diagnostics += structure_diagnostics(errors, root, sink.source, RULE_FILE)
@@ -216,6 +231,8 @@ def _diagnostic(
     source: SourceFile,
     fmt: FileFormat,
 ) -> Diagnostic:
+    from ruleengine.rules.structure_hints import did_you_mean, own_hint, type_hint
+
     first = group[0]
     kind = first["type"]
     where = _where(path, fmt.places)
@@ -424,10 +441,12 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _allowed_keys(path: Sequence[PathPart], model: type[pydantic.BaseModel]) -> list[str]:
+def _allowed_keys(path: Sequence[PathPart], model: type[Any]) -> list[str]:
     """The keys `model` allows at `path` (by alias, in the model's order), found by walking the
     model types."""
-    annotation: Any = model
+    import pydantic
+
+    annotation: Any = as_pydantic(model)
     for part in path:
         annotation = _unwrap(annotation)
         if isinstance(part, int):

@@ -8,13 +8,10 @@ closest right spelling.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
-
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING, Any
 
 from ruleengine.rules.models import (
     ATTRIBUTE_TYPES,
@@ -23,6 +20,9 @@ from ruleengine.rules.models import (
     available_timezones,
     suggest_currency,
 )
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 
 def type_hint(expected_kinds: Sequence[str], value: Any) -> str | None:
@@ -130,6 +130,8 @@ def did_you_mean(name: str, choices: Iterable[str], *, quote: bool = True) -> st
     if name.lower() in lowered:  # only the case differs: that is the match, whatever difflib says
         matches = [lowered[name.lower()]]
     else:
+        import difflib  # only for a problem's hint: not loaded on the valid path
+
         matches = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     if not matches:
         return None

@@ -28,12 +28,6 @@ from ruleengine.rules.yaml_nodes import (
 )
 from ruleengine.rules.yaml_parser import StrictParser
 from ruleengine.rules.yaml_scanner import StrictScanner, UnsupportedYamlError
-from ruleengine.rules.yaml_wording import (
-    first_line,
-    report_reader_error,
-    report_too_deep,
-    report_yaml_error,
-)
 
 
 class _CoreResolver(BaseResolver):
@@ -155,6 +149,13 @@ def _line_ended(text: str) -> str:
 
 def compose_pure(source: SourceFile, sink: DiagnosticSink, max_depth: int) -> _Composed | None:
     """Compose with PyYAML's pure-Python parser; syntax errors become diagnostics (and None)."""
+    from ruleengine.rules.yaml_wording import (  # the words for YAML errors: only on this path
+        first_line,
+        report_reader_error,
+        report_too_deep,
+        report_yaml_error,
+    )
+
     try:
         # The Reader checks the whole text for characters YAML forbids as it is constructed.
         loader = _Loader(_line_ended(source.text), max_depth)

@@ -25,16 +25,19 @@ from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules import yaml_compose
 from ruleengine.rules.yaml_compose import compose_fast, compose_pure, finish_compose
 from ruleengine.rules.yaml_nodes import LocatedMapping
-from ruleengine.rules.yaml_wording import encoding_error
 
 
 def decode_source(name: str, data: bytes) -> SourceFile | Diagnostic:
     """Decode a rule file's bytes as UTF-8 (a UTF-8 byte-order mark is allowed)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        from ruleengine.rules.yaml_wording import encoding_error  # only for a problem
+
         return encoding_error(name, "", 0, "the file is UTF-16 encoded; rule files are UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
+        from ruleengine.rules.yaml_wording import encoding_error
+
         good = data[: error.start].decode("utf-8-sig", errors="replace")
         return encoding_error(
             name,
