@@ -36,6 +36,7 @@ import test_fmt  # noqa: E402
 import test_fuzz_edges  # noqa: E402
 import test_fuzz_engine  # noqa: E402
 import test_fuzz_expressions  # noqa: E402
+import test_fuzz_models  # noqa: E402
 import test_fuzz_yaml  # noqa: E402
 import test_replay_property  # noqa: E402
 import test_service_robustness  # noqa: E402  # the HTTP API with any code point
@@ -45,6 +46,7 @@ MODULES = [
     test_fuzz_engine,
     test_fuzz_edges,
     test_fuzz_yaml,
+    test_fuzz_models,
     test_replay_property,
     test_compiler_reference,
     test_fmt,

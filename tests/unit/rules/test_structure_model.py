@@ -17,22 +17,19 @@ import pydantic
 import pytest
 
 from caseio import CASES_ROOT, example_rule_files, load_cases
+from model_readers import agree as _agree
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.models import (
     Limit,
     LimitPeriod,
     Reward,
     RewardSpec,
-    RuleSetFile,
     Tiers,
     Window,
     _packaged_timezones,
     available_timezones,
 )
 from ruleengine.rules.structure_model import (
-    Model,
-    from_pydantic,
-    pydantic_model,
     validate_model,
 )
 from ruleengine.rules.yaml_nodes import to_plain
@@ -54,40 +51,6 @@ def _texts() -> list[tuple[str, str]]:
 def _data(text: str) -> Any:
     root, _ = read_document(SourceFile("rules.yaml", text))
     return None if root is None else to_plain(root)
-
-
-def _typed(value: Any) -> Any:
-    """A value with the type of every part spelt out (`Decimal(5) == 5`, `True == 1`)."""
-    if isinstance(value, Model):
-        fields = [
-            (name, _typed(item))
-            for name, item in vars(value).items()
-            if name != "model_fields_set"  # compared sorted
-        ]
-        return (type(value).__name__, sorted(value.model_fields_set), fields)
-    if isinstance(value, list):
-        return [_typed(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _typed(item) for key, item in value.items()}
-    return (type(value).__name__, repr(value))
-
-
-def _agree(data: Any) -> bool:
-    """Assert the two readers agree on `data`; whether the fast one accepted it."""
-    fast = validate_model(RuleSetFile, data)
-    try:
-        reference = pydantic_model(RuleSetFile).model_validate(data)
-    except pydantic.ValidationError:
-        assert fast is None, "the fast reader accepted a file pydantic refuses"
-        return False
-    if fast is None:
-        return False
-    assert _typed(fast) == _typed(from_pydantic(RuleSetFile, reference))
-    for mode in ("python", "json"):
-        assert fast.model_dump(mode=mode, by_alias=True) == reference.model_dump(
-            mode=mode, by_alias=True
-        )
-    return True
 
 
 TEXTS = _texts()
