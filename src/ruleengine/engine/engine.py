@@ -28,7 +28,7 @@ from ruleengine.engine.decisions import (
     sort_decisions,
 )
 from ruleengine.engine.earning import EarningEvaluator
-from ruleengine.engine.earning_plan import EarningPlan
+from ruleengine.engine.earning_plan import EarningOutcome, EarningPlan
 from ruleengine.engine.ledger import replay_ledger
 from ruleengine.engine.ledger_types import (
     Award,
@@ -39,7 +39,13 @@ from ruleengine.engine.ledger_types import (
 )
 from ruleengine.engine.milestones.evaluate import evaluate_milestone
 from ruleengine.engine.milestones.ledgers import OwnPoint
-from ruleengine.engine.milestones.plan import MilestoneContext, milestone_plan
+from ruleengine.engine.milestones.plan import (
+    MilestoneContext,
+    MilestoneOutcome,
+    MilestonePlan,
+    milestone_plan,
+)
+from ruleengine.engine.reuse import Reuse, Trace
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.program import Env, roots_of
@@ -134,6 +140,20 @@ class Engine:
         if not isinstance(snapshot, Snapshot):
             snapshot = self.read_snapshot(snapshot)
         return _Evaluation(self, snapshot, now).run(explain)
+
+    def evaluate_sharing(
+        self,
+        snapshot: Snapshot,
+        *,
+        now: datetime,
+        trace: Trace | None = None,
+        reuse: Reuse | None = None,
+    ) -> EvaluationResult:
+        """`evaluate` (no explanations) for two rulesets on one snapshot at one `now`
+        (`ruleengine diff`): the first records in `trace` what the second may take, and the
+        second takes from `reuse` what its pairing allows (`engine.reuse` says what and why)."""
+        check_now(now)
+        return _Evaluation(self, snapshot, now, trace=trace, reuse=reuse).run(False)
 
     def evaluate_many(
         self,
@@ -235,7 +255,14 @@ class _Evaluation:
     """The work of one `Engine.evaluate` call: state lives here, never on the engine."""
 
     def __init__(
-        self, engine: Engine, snapshot: Snapshot, now: datetime, *, entries: bool = False
+        self,
+        engine: Engine,
+        snapshot: Snapshot,
+        now: datetime,
+        *,
+        entries: bool = False,
+        trace: Trace | None = None,
+        reuse: Reuse | None = None,
     ) -> None:
         self.engine = engine
         self.entries = entries  # the ledger's entries, in words: only `Engine.timeline` reads them
@@ -245,7 +272,11 @@ class _Evaluation:
         # Internally `now` is in UTC, as every activity timestamp is: comparisons between
         # datetimes of one tzinfo are several times faster than across zones.
         self.ctx = EvalContext(utc(now), engine.zone)
-        self.timeline = Timeline.build(snapshot, self.ctx.now, engine.zone)
+        self.trace, self.reuse = trace, reuse  # see `Engine.evaluate_sharing`
+        shared = reuse.timeline() if reuse is not None else None
+        self.timeline = shared or Timeline.build(snapshot, self.ctx.now, engine.zone)
+        if trace is not None:
+            trace.timeline = self.timeline
         self.problems: list[RuntimeProblem] = []
         self.tier_replay: TierReplay | None = None
 
@@ -347,16 +378,7 @@ class _Evaluation:
         )
         now_variables = result.variables
         # Earning first: its points feed `points_earned` milestones and the ledger.
-        earning = EarningEvaluator(
-            self.engine._earning,
-            self.snapshot,
-            self.timeline,
-            self.ctx,
-            self.report,
-            explain=explain,
-            max_points=self.engine.limits.max_points,
-            customer_at=customer_at,
-        ).run(excluded)
+        earning = self.earn(explain, excluded, customer_at)
         awards = result.awards
         awards.extend(earning_award(d) for d in earning.awards)
         counts_points = self.engine._counts_points
@@ -392,7 +414,7 @@ class _Evaluation:
             if len(own_points) != counted:  # the list only grows
                 shared = dataclasses.replace(shared, own_points=tuple(own_points))
                 counted = len(own_points)
-            outcome = evaluate_milestone(milestone, plan, shared, not blockers, blockers)
+            outcome = self.milestone(index, plan, shared, blockers)
             decisions.extend(outcome.decisions)
             if outcome.progress is not None:
                 progress.append(outcome.progress)
@@ -407,6 +429,41 @@ class _Evaluation:
         explanations.extend(earning.explanations)
         result.own_points = own_points
         return result
+
+    def earn(
+        self,
+        explain: bool,
+        excluded: bool,
+        customer_at: Callable[[datetime], dict[str, Any]] | None,
+    ) -> EarningOutcome:
+        """The earning rules' decisions and awards (a first ruleset's, when `reuse` has them)."""
+        earning = self.reuse.earning() if self.reuse is not None else None
+        if earning is None:
+            earning = EarningEvaluator(
+                self.engine._earning,
+                self.snapshot,
+                self.timeline,
+                self.ctx,
+                self.report,
+                explain=explain,
+                max_points=self.engine.limits.max_points,
+                customer_at=customer_at,
+            ).run(excluded)
+        if self.trace is not None:  # problems name this ruleset's file: not to be reused
+            self.trace.earning = None if self.problems else earning
+        return earning
+
+    def milestone(
+        self, index: int, plan: MilestonePlan, shared: MilestoneContext, blockers: list[str]
+    ) -> MilestoneOutcome:
+        """Milestone `index` decided (a first ruleset's outcome, when `reuse` allows)."""
+        outcome = self.reuse.milestone(index, blockers) if self.reuse is not None else None
+        if outcome is None:
+            milestone = self.ruleset.model.milestones[index]
+            outcome = evaluate_milestone(milestone, plan, shared, not blockers, blockers)
+        if self.trace is not None:
+            self.trace.milestones[index] = (tuple(blockers), outcome)
+        return outcome
 
     def customer_with_tier(
         self, replay: TierReplay | None
