@@ -8,12 +8,24 @@ key order, separators and non-ASCII text included, for every bundled example cus
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ruleengine import Engine, load_ruleset
+from ruleengine.engine.decisions import (
+    Decision,
+    EvaluationResult,
+    Explanation,
+    Progress,
+    RewardGrant,
+    RuntimeProblem,
+    format_time,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -35,3 +47,133 @@ def test_batch_line_bytes_are_json_dumps_bytes(path: Path) -> None:
     assert line == json.dumps(result.to_json(), ensure_ascii=False)
     assert result.dumps() == json.dumps(result.to_json(), indent=2, ensure_ascii=False)
     assert json.loads(line) == result.to_json()
+
+
+# The batch line is written straight from the result's objects (no dictionaries, no encoder
+# walk); whatever the objects hold, its text must be `json.dumps(result.to_json())`'s.
+# Field values beyond the declared types (bools, floats, text where a number goes) take the
+# writer's fallback, which must give the same text too.
+text = st.text()  # any code point: quotes, controls, emoji, lone surrogates
+whole = st.integers() | st.integers(min_value=-(10**30), max_value=10**30)
+decimals = st.decimals(allow_nan=False, allow_infinity=False) | st.decimals(places=2)
+moments = st.datetimes(
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9999, 12, 30),
+    timezones=st.sampled_from(
+        [
+            UTC,
+            timezone(timedelta(hours=-5)),
+            timezone(timedelta(hours=5, minutes=30)),
+            ZoneInfo("America/New_York"),
+            ZoneInfo("Europe/Berlin"),
+        ]
+    ),
+)
+odd = st.booleans() | st.floats() | st.text(max_size=3)  # not what the types declare
+json_like = st.recursive(
+    st.none() | st.booleans() | whole | st.floats() | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=12,
+)
+grants = st.builds(
+    RewardGrant,
+    type=st.sampled_from(
+        ["points", "store_credit", "discount_amount", "discount_percentage", "free_gift"]
+    )
+    | text,
+    value=st.none() | whole | decimals | odd,
+    product=st.none() | text,
+)
+decisions = st.builds(
+    Decision,
+    key=text,
+    rule=text,
+    step=st.none() | whole | odd,
+    logic=st.sampled_from(["grant_all", "customer_picks"]) | text,
+    pick=st.none() | whole | odd,
+    rewards=st.lists(grants, max_size=3).map(tuple),
+    achieved_at=moments,
+    qualifying=st.none() | text,
+    status=st.sampled_from(["granted", "pending", "reversed"]),
+    available_at=st.none() | moments,
+    kind=st.sampled_from(["reward", "points_expired", "expiry_warning", "tier_change"]),
+    tier=st.none() | st.tuples(text, text),
+)
+progress = st.builds(
+    Progress,
+    rule=text,
+    step=whole | odd,
+    steps=whole,
+    metric=st.sampled_from(["amount_spent", "orders_count", "days"]) | text,
+    current=whole | decimals,
+    pending=whole | decimals | odd,
+    target=whole | decimals,
+    completed=st.booleans(),
+    description=st.none() | text,
+    remaining=st.none() | text,
+)
+problems = st.builds(
+    RuntimeProblem,
+    code=text,
+    rule=text,
+    message=text,
+    file=text,
+    line=whole,
+    column=whole | odd,
+    path=st.none() | text,
+    amount=st.none() | whole,
+)
+explanations = st.builds(
+    Explanation,
+    rule=text,
+    step=st.none() | whole,
+    status=text,
+    reasons=st.lists(text, max_size=3).map(tuple),
+    activity=st.none() | text,
+)
+ledgers = st.fixed_dictionaries(
+    {},
+    optional={
+        "balance": st.dictionaries(text, whole, max_size=6),
+        "expiring": st.lists(json_like, max_size=2),
+        "redeemable": st.lists(json_like, max_size=2),
+        "coupons": st.lists(json_like, max_size=2),
+        "tier": json_like,
+    },
+)
+results = st.builds(
+    EvaluationResult,
+    program=text,
+    ruleset_hash=text,
+    customer=text,
+    evaluated_at=moments,
+    decisions=st.lists(decisions, max_size=4).map(tuple),
+    progress=st.lists(progress, max_size=3).map(tuple),
+    problems=st.lists(problems, max_size=2).map(tuple),
+    explanations=st.lists(explanations, max_size=2).map(tuple),
+    ledger=ledgers,
+)
+
+
+def _expected_line(result: EvaluationResult) -> str | type[Exception]:
+    try:
+        return json.dumps(result.to_json(), ensure_ascii=False)
+    except (AssertionError, ArithmeticError) as error:  # `to_json` refuses some odd values
+        return type(error)
+
+
+@settings(max_examples=400, deadline=None)
+@given(results)
+def test_batch_line_is_json_dumps_of_to_json_for_any_result(result: EvaluationResult) -> None:
+    expected = _expected_line(result)
+    if isinstance(expected, str):
+        assert result.dumps(indent=None) == expected
+    else:  # the line fails as `to_json` does
+        with pytest.raises(expected):
+            result.dumps(indent=None)
+
+
+@settings(max_examples=300)
+@given(moments)
+def test_format_time_is_utc_isoformat_with_z(moment: datetime) -> None:
+    assert format_time(moment) == moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
