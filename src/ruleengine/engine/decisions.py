@@ -18,7 +18,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring  # the C implementation when available
 from typing import Any, Literal
 
-from ruleengine.engine.json_text import dumps_indented
+from ruleengine.engine.json_text import dumps_indented, dumps_line
 
 DecisionStatus = Literal["granted", "pending", "reversed"]
 # What a decision does: `reward` grants (or, `reversed`, takes back) a rule's reward;
@@ -385,18 +385,19 @@ class EvaluationResult:
 
 
 # `json.dumps(x, ensure_ascii=False)`'s bytes, without a new encoder per call or the walk
-# that looks for cycles (`to_json()` builds a fresh tree): ~13% less encoding time.
-_encode_line = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+# that looks for cycles (`to_json()` builds a fresh tree).
+_encode_line = dumps_line
 
 # A batch line, `json.dumps(result.to_json(), ensure_ascii=False)` byte for byte, written
 # straight from the result's objects: no dictionaries, and each object is one f-string with
 # its keys and separators as constant text. Text goes through the standard library's C
 # string encoder; whole numbers through `int.__repr__`, as the encoder writes them; anything
-# else (a float, a bool where a number is expected) through the encoder itself. A value whose
-# type the writer does not expect raises `TypeError` (the C string encoder refuses anything
-# but text), and `dumps` then encodes `to_json()`. The ledger's parts are dictionaries already
-# (the engine makes them while evaluating): one call of the encoder writes them all.
-# `tests/unit/engine/test_result_json.py` holds the two texts equal.
+# else (a float, a bool where a number is expected) through the encoder itself. Timestamps
+# (`format_time`) are digits, `-`, `:`, `.`, `T` and `Z`, which JSON writes as they are. A
+# value whose type the writer does not expect raises `TypeError` (the C string encoder
+# refuses anything but text), and `dumps` then encodes `to_json()`. The ledger's parts are
+# dictionaries already (the engine makes them while evaluating): one encoder call writes
+# them all. `tests/unit/engine/test_result_json.py` holds the two texts equal.
 
 _text = encode_basestring
 
@@ -414,6 +415,8 @@ def _scalar_text(value: object) -> str:
 
 def _grant_line(grant: RewardGrant) -> str:
     value = grant.value
+    if type(value) is int and grant.type == "points" and grant.product is None:  # most
+        return '{"type": "points", "value": ' + int.__repr__(value) + "}"
     if type(value) is int:
         shown = ', "value": ' + int.__repr__(value)
     elif isinstance(value, Decimal):
@@ -442,7 +445,7 @@ def _decision_line(decision: Decision) -> str:
     if decision.tier is not None:
         tail = f', "tier": {{"from": {_text(decision.tier[0])}, "to": {_text(decision.tier[1])}}}}}'
     if decision.available_at is not None:
-        tail = f', "available_at": {_text(format_time(decision.available_at))}{tail}'
+        tail = f', "available_at": "{format_time(decision.available_at)}"{tail}'
     return (
         f'{{"key": {_text(decision.key)}, "kind": {_text(decision.kind)}, '
         f'"rule": {_text(decision.rule)}, '
@@ -450,7 +453,7 @@ def _decision_line(decision: Decision) -> str:
         f'"logic": {_text(decision.logic)}, '
         f'"pick": {"null" if pick is None else _scalar_text(pick)}, '
         f'"rewards": [{_grants_text(decision.rewards)}], '
-        f'"achieved_at": {_text(format_time(decision.achieved_at))}, '
+        f'"achieved_at": "{format_time(decision.achieved_at)}", '
         f'"qualifying": {"null" if qualifying is None else _text(qualifying)}, '
         f'"status": {_text(decision.status)}{tail}'
     )
@@ -518,7 +521,7 @@ def _result_line(result: EvaluationResult) -> str:
     return (
         f'{{"program": {_text(result.program)}, "ruleset_hash": {_text(result.ruleset_hash)}, '
         f'"customer": {_text(result.customer)}, '
-        f'"evaluated_at": {_text(format_time(result.evaluated_at))}, '
+        f'"evaluated_at": "{format_time(result.evaluated_at)}", '
         f'"decisions": [{", ".join([_decision_line(d) for d in result.decisions])}], '
         f'"progress": [{", ".join([_progress_line(p) for p in result.progress])}], '
         f'"problems": [{", ".join([_problem_line(p) for p in result.problems])}], '
