@@ -13,45 +13,21 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from json.encoder import encode_basestring  # the C implementation when available
 from typing import Any, Literal
 
 from ruleengine.engine.json_text import dumps_indented, dumps_line
+from ruleengine.engine.result_json import format_time as format_time
+from ruleengine.engine.result_json import json_number as json_number
+from ruleengine.engine.result_json import money_text as money_text
+from ruleengine.engine.result_json import result_text
 
 DecisionStatus = Literal["granted", "pending", "reversed"]
 # What a decision does: `reward` grants (or, `reversed`, takes back) a rule's reward;
 # `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger`);
 # `tier_change` from the VIP tiers (`engine.tier_decisions`).
 DecisionKind = Literal["reward", "points_expired", "expiry_warning", "tier_change"]
-
-
-def format_time(moment: datetime) -> str:
-    """`2026-06-01T00:00:00Z`: UTC, seconds precision unless the input had more."""
-    # The text of `utc.isoformat()` with `Z` for `+00:00` (microseconds only when there are
-    # some), made from the date's and the time's own `isoformat`: a third faster than the
-    # aware datetime's, which formats the offset only for it to be replaced. Most moments
-    # are in UTC already. A result formats one or two per decision.
-    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return f"{utc.date().isoformat()}T{utc.time().isoformat()}Z"
-
-
-def money_text(amount: Decimal) -> str:
-    """An exact amount as text, without exponent (`1E+2` -> `100`)."""
-    return format(amount, "f")
-
-
-def json_number(value: Decimal) -> int | float | str:
-    """A non-money decimal as a JSON number with exactly its digits (`15`, `12.5`).
-
-    A float whose shortest text is the decimal's own text is written as that number; a decimal
-    too long for that (more than 15 significant digits) is written as text rather than rounded.
-    """
-    if value == value.to_integral_value():
-        return int(value)
-    as_float = float(value)
-    return as_float if Decimal(repr(as_float)) == value else format(value, "f")
 
 
 FieldSetter = Callable[[Any, Any], None]
@@ -363,170 +339,34 @@ class EvaluationResult:
             "decisions": [d.to_json() for d in self.decisions],
             "progress": [p.to_json() for p in self.progress],
             "problems": [p.to_json() for p in self.problems],
-            "balance": self.ledger.get("balance", dict.fromkeys(BALANCE_FIELDS, 0)),
-            "expiring": self.ledger.get("expiring", []),
-            "redeemable": self.ledger.get("redeemable", []),
-            "coupons": self.ledger.get("coupons", []),
-            "tier": self.ledger.get("tier"),  # engine.tiers; null without `tiers`
+            **self.ledger_json(),
         }
         if self.explanations:
             data["explanations"] = [e.to_json() for e in self.explanations]
         return data
 
-    def dumps(self, *, indent: int | None = 2) -> str:
-        if indent is None:  # a batch line: written straight from the result (see below)
-            try:
-                return _result_line(self)
-            except TypeError:  # a value of a type the writer leaves to the standard library
-                return _encode_line(self.to_json())
-        if indent == 2:  # what the command line prints: the fast writer, same text
-            return dumps_indented(self.to_json())
-        return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
-
-
-# `json.dumps(x, ensure_ascii=False)`'s bytes, without a new encoder per call or the walk
-# that looks for cycles (`to_json()` builds a fresh tree).
-_encode_line = dumps_line
-
-# A batch line, `json.dumps(result.to_json(), ensure_ascii=False)` byte for byte, written
-# straight from the result's objects: no dictionaries, and each object is one f-string with
-# its keys and separators as constant text. Text goes through the standard library's C
-# string encoder; whole numbers through `int.__repr__`, as the encoder writes them; anything
-# else (a float, a bool where a number is expected) through the encoder itself. Timestamps
-# (`format_time`) are digits, `-`, `:`, `.`, `T` and `Z`, which JSON writes as they are. A
-# value whose type the writer does not expect raises `TypeError` (the C string encoder
-# refuses anything but text), and `dumps` then encodes `to_json()`. The ledger's parts are
-# dictionaries already (the engine makes them while evaluating): one encoder call writes
-# them all. `tests/unit/engine/test_result_json.py` holds the two texts equal.
-
-_text = encode_basestring
-
-
-def _scalar_text(value: object) -> str:
-    """A JSON scalar (or anything) as `json.dumps` writes it."""
-    if isinstance(value, str):  # a subclass too: the encoder writes any `str` as text
-        return _text(value)
-    if type(value) is int:  # not a bool: the encoder writes `true`
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    return _encode_line(value)
-
-
-def _grant_line(grant: RewardGrant) -> str:
-    value = grant.value
-    if type(value) is int and grant.type == "points" and grant.product is None:  # most
-        return '{"type": "points", "value": ' + int.__repr__(value) + "}"
-    if type(value) is int:
-        shown = ', "value": ' + int.__repr__(value)
-    elif isinstance(value, Decimal):
-        if grant.type in ("store_credit", "discount_amount"):
-            shown = ', "value": ' + _text(money_text(value))
-        else:
-            shown = ', "value": ' + _scalar_text(json_number(value))
-    elif value is not None:
-        shown = ', "value": ' + _scalar_text(value)
-    else:
-        shown = ""
-    if grant.product is not None:
-        shown += ', "product": ' + _text(grant.product)
-    return f'{{"type": {_text(grant.type)}{shown}}}'
-
-
-def _grants_text(grants: tuple[RewardGrant, ...]) -> str:
-    if len(grants) == 1:  # most decisions: no list to make and join
-        return _grant_line(grants[0])
-    return ", ".join([_grant_line(grant) for grant in grants])
-
-
-def _decision_line(decision: Decision) -> str:
-    step, pick, qualifying = decision.step, decision.pick, decision.qualifying
-    tail = "}"
-    if decision.tier is not None:
-        tail = f', "tier": {{"from": {_text(decision.tier[0])}, "to": {_text(decision.tier[1])}}}}}'
-    if decision.available_at is not None:
-        tail = f', "available_at": "{format_time(decision.available_at)}"{tail}'
-    return (
-        f'{{"key": {_text(decision.key)}, "kind": {_text(decision.kind)}, '
-        f'"rule": {_text(decision.rule)}, '
-        f'"step": {"null" if step is None else _scalar_text(step)}, '
-        f'"logic": {_text(decision.logic)}, '
-        f'"pick": {"null" if pick is None else _scalar_text(pick)}, '
-        f'"rewards": [{_grants_text(decision.rewards)}], '
-        f'"achieved_at": "{format_time(decision.achieved_at)}", '
-        f'"qualifying": {"null" if qualifying is None else _text(qualifying)}, '
-        f'"status": {_text(decision.status)}{tail}'
-    )
-
-
-def _progress_number(value: int | Decimal, money: bool) -> str:
-    if money:
-        return _text(money_text(Decimal(value)))
-    if type(value) is not int:  # `to_json` decides (its assertion, or a bool as `true`)
-        raise TypeError
-    return int.__repr__(value)
-
-
-def _progress_line(item: Progress) -> str:
-    money = item.metric == "amount_spent"
-    description, remaining = item.description, item.remaining
-    return (
-        f'{{"rule": {_text(item.rule)}, "step": {_scalar_text(item.step)}, '
-        f'"steps": {_scalar_text(item.steps)}, "metric": {_text(item.metric)}, '
-        f'"current": {_progress_number(item.current, money)}, '
-        f'"pending": {_progress_number(item.pending, money)}, '
-        f'"target": {_progress_number(item.target, money)}, '
-        f'"completed": {_scalar_text(item.completed)}, '
-        f'"description": {"null" if description is None else _text(description)}, '
-        f'"remaining": {"null" if remaining is None else _text(remaining)}}}'
-    )
-
-
-def _problem_line(problem: RuntimeProblem) -> str:
-    tail = "}"
-    if problem.path is not None:
-        tail = f', "path": {_text(problem.path)}, "amount": {_scalar_text(problem.amount)}}}'
-    return (
-        f'{{"code": {_text(problem.code)}, "rule": {_text(problem.rule)}, '
-        f'"message": {_text(problem.message)}, "file": {_text(problem.file)}, '
-        f'"line": {_scalar_text(problem.line)}, "column": {_scalar_text(problem.column)}{tail}'
-    )
-
-
-def _explanation_line(item: Explanation) -> str:
-    step, activity = item.step, item.activity
-    return (
-        f'{{"rule": {_text(item.rule)}, "step": {"null" if step is None else _scalar_text(step)}, '
-        f'"activity": {"null" if activity is None else _text(activity)}, '
-        f'"status": {_text(item.status)}, '
-        f'"reasons": [{", ".join([_text(reason) for reason in item.reasons])}]}}'
-    )
-
-
-def _result_line(result: EvaluationResult) -> str:
-    ledger = result.ledger
-    ledger_text = _encode_line(  # `{"balance": ..., "tier": ...}`: its inside is the line's end
-        {
+    def ledger_json(self) -> dict[str, Any]:
+        """The ledger's part of `to_json()`, in its order; an empty balance is all zeros."""
+        ledger = self.ledger
+        return {
             "balance": ledger.get("balance", dict.fromkeys(BALANCE_FIELDS, 0)),
             "expiring": ledger.get("expiring", []),
             "redeemable": ledger.get("redeemable", []),
             "coupons": ledger.get("coupons", []),
-            "tier": ledger.get("tier"),
+            "tier": ledger.get("tier"),  # engine.tiers; null without `tiers`
         }
-    )
-    explanations = ""
-    if result.explanations:
-        explained = ", ".join([_explanation_line(item) for item in result.explanations])
-        explanations = f', "explanations": [{explained}]'
-    return (
-        f'{{"program": {_text(result.program)}, "ruleset_hash": {_text(result.ruleset_hash)}, '
-        f'"customer": {_text(result.customer)}, '
-        f'"evaluated_at": "{format_time(result.evaluated_at)}", '
-        f'"decisions": [{", ".join([_decision_line(d) for d in result.decisions])}], '
-        f'"progress": [{", ".join([_progress_line(p) for p in result.progress])}], '
-        f'"problems": [{", ".join([_problem_line(p) for p in result.problems])}], '
-        f"{ledger_text[1:-1]}{explanations}}}"
-    )
+
+    def dumps(self, *, indent: int | None = 2) -> str:
+        """`json.dumps(self.to_json(), indent=indent, ensure_ascii=False)`, byte for byte: a
+        batch line (`indent=None`) and what `eval` and the service write (`indent=2`) are
+        written straight from the result's objects (`engine.result_json`)."""
+        if indent is None or indent == 2:
+            try:
+                return result_text(self, indented=indent == 2)
+            except TypeError:  # a value of a type the writer leaves to the standard library
+                json_ready = self.to_json()
+                return dumps_line(json_ready) if indent is None else dumps_indented(json_ready)
+        return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
 
 
 BALANCE_FIELDS = ("active", "pending", "earned", "redeemed", "adjusted", "expired")

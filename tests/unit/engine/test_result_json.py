@@ -1,8 +1,8 @@
-"""Result JSON keeps its bytes: the batch line's encoder is `json.dumps`'s, made once.
-
-`EvaluationResult.dumps(indent=None)` (every `--snapshots` line) encodes with one shared
-encoder instead of `json.dumps` per call; the text must be exactly what `json.dumps` writes,
-key order, separators and non-ASCII text included, for every bundled example customer.
+"""Result JSON keeps its bytes: `EvaluationResult.dumps` writes the text straight from the
+result's objects (`engine.result_json`), and it must be exactly what `json.dumps` writes of
+`to_json()`, key order, separators, indentation and non-ASCII text included: for every
+bundled example customer (`indent=None`, every `--snapshots` line; `indent=2`, `eval` and
+the service), and for any result hypothesis makes.
 """
 
 from __future__ import annotations
@@ -41,12 +41,14 @@ def test_batch_line_bytes_are_json_dumps_bytes(path: Path) -> None:
     engine = Engine(load_ruleset(rules))
     snapshot = json.loads(path.read_text(encoding="utf-8"))
     snapshot["customer"]["email"] = "zoë@例え.jp"  # non-ASCII text stays as it is
-    result = engine.evaluate(snapshot, now=NOW)
-    assert result.decisions or result.progress or result.to_json()["tier"]  # something in it
-    line = result.dumps(indent=None)
-    assert line == json.dumps(result.to_json(), ensure_ascii=False)
-    assert result.dumps() == json.dumps(result.to_json(), indent=2, ensure_ascii=False)
-    assert json.loads(line) == result.to_json()
+    for explain in (False, True):  # the service's `explain` adds the explanations
+        result = engine.evaluate(snapshot, now=NOW, explain=explain)
+        assert result.decisions or result.progress or result.to_json()["tier"]  # something
+        assert bool(result.explanations) == explain
+        line = result.dumps(indent=None)
+        assert line == json.dumps(result.to_json(), ensure_ascii=False)
+        assert result.dumps() == json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+        assert json.loads(line) == result.to_json()
 
 
 # The batch line is written straight from the result's objects (no dictionaries, no encoder
@@ -70,6 +72,13 @@ moments = st.datetimes(
     ),
 )
 odd = st.booleans() | st.floats() | st.text(max_size=3)  # not what the types declare
+
+
+def rarely_odd(declared: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+    """A declared value, or one time in eight an odd one (the writer's fallback)."""
+    return st.integers(0, 7).flatmap(lambda n: odd if n == 0 else declared)
+
+
 json_like = st.recursive(
     st.none() | st.booleans() | whole | st.floats() | text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
@@ -81,16 +90,16 @@ grants = st.builds(
         ["points", "store_credit", "discount_amount", "discount_percentage", "free_gift"]
     )
     | text,
-    value=st.none() | whole | decimals | odd,
+    value=rarely_odd(st.none() | whole | decimals),
     product=st.none() | text,
 )
 decisions = st.builds(
     Decision,
     key=text,
     rule=text,
-    step=st.none() | whole | odd,
+    step=rarely_odd(st.none() | whole),
     logic=st.sampled_from(["grant_all", "customer_picks"]) | text,
-    pick=st.none() | whole | odd,
+    pick=rarely_odd(st.none() | whole),
     rewards=st.lists(grants, max_size=3).map(tuple),
     achieved_at=moments,
     qualifying=st.none() | text,
@@ -99,18 +108,30 @@ decisions = st.builds(
     kind=st.sampled_from(["reward", "points_expired", "expiry_warning", "tier_change"]),
     tier=st.none() | st.tuples(text, text),
 )
-progress = st.builds(
-    Progress,
-    rule=text,
-    step=whole | odd,
-    steps=whole,
-    metric=st.sampled_from(["amount_spent", "orders_count", "days"]) | text,
-    current=whole | decimals,
-    pending=whole | decimals | odd,
-    target=whole | decimals,
-    completed=st.booleans(),
-    description=st.none() | text,
-    remaining=st.none() | text,
+
+
+def _progress(
+    metric: st.SearchStrategy[str], number: st.SearchStrategy[object]
+) -> st.SearchStrategy[Progress]:
+    return st.builds(
+        Progress,
+        rule=text,
+        step=rarely_odd(whole),
+        steps=whole,
+        metric=metric,
+        current=number,
+        pending=rarely_odd(number),
+        target=number,
+        completed=st.booleans(),
+        description=st.none() | text,
+        remaining=st.none() | text,
+    )
+
+
+progress = (
+    _progress(st.just("amount_spent"), whole | decimals)  # money: amounts as text
+    | _progress(st.sampled_from(["orders_count", "days"]) | text, whole)  # counts
+    | _progress(st.text(), rarely_odd(decimals))  # a count that is not whole: `to_json` refuses
 )
 problems = st.builds(
     RuntimeProblem,
@@ -119,7 +140,7 @@ problems = st.builds(
     message=text,
     file=text,
     line=whole,
-    column=whole | odd,
+    column=rarely_odd(whole),
     path=st.none() | text,
     amount=st.none() | whole,
 )
@@ -155,22 +176,23 @@ results = st.builds(
 )
 
 
-def _expected_line(result: EvaluationResult) -> str | type[Exception]:
+def _expected(result: EvaluationResult, indent: int | None) -> str | type[Exception]:
     try:
-        return json.dumps(result.to_json(), ensure_ascii=False)
+        return json.dumps(result.to_json(), indent=indent, ensure_ascii=False)
     except (AssertionError, ArithmeticError) as error:  # `to_json` refuses some odd values
         return type(error)
 
 
 @settings(max_examples=400, deadline=None)
 @given(results)
-def test_batch_line_is_json_dumps_of_to_json_for_any_result(result: EvaluationResult) -> None:
-    expected = _expected_line(result)
-    if isinstance(expected, str):
-        assert result.dumps(indent=None) == expected
-    else:  # the line fails as `to_json` does
-        with pytest.raises(expected):
-            result.dumps(indent=None)
+def test_result_text_is_json_dumps_of_to_json_for_any_result(result: EvaluationResult) -> None:
+    for indent in (None, 2):  # a batch line; what `eval` and the service write
+        expected = _expected(result, indent)
+        if isinstance(expected, str):
+            assert result.dumps(indent=indent) == expected
+        else:  # the text fails as `to_json` does
+            with pytest.raises(expected):
+                result.dumps(indent=indent)
 
 
 @settings(max_examples=300)
