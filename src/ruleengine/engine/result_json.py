@@ -30,7 +30,7 @@ from ruleengine.engine.json_text import dumps_indented, dumps_line
 # module, and no import may go back, not even for type checking (tests/test_layering.py). The
 # tests compare every field the writers read with `to_json()`, which is typed.
 
-__all__ = ["format_time", "json_number", "money_text", "result_text"]
+__all__ = ["format_time", "history_text", "json_number", "money_text", "result_text"]
 
 
 def format_time(moment: datetime) -> str:
@@ -94,6 +94,9 @@ class Layout:
     progress: tuple[str, ...]
     problem: tuple[str, ...]
     explanation: tuple[str, ...]
+    history: tuple[str, ...]  # the points history (`Engine.timeline`)
+    entry: tuple[str, ...]
+    balance: tuple[str, ...]
     items: tuple[Level, ...]  # lists by level: `[` and the opening, the separator, `]`
     ledger_cut: tuple[int, int]  # what to cut off the ledger's own text at each end
 
@@ -104,6 +107,8 @@ class Layout:
         progress = ("rule", "step", "steps", "metric", "current", "pending", "target")
         problem = ("code", "rule", "message", "file", "line", "column", "path", "amount")
         tier = _keyed(levels[4], "from", "to")
+        entry = ("at", "kind", "points", "balance", "key", "rule", "activity", "text")
+        balance = ("active", "pending", "earned", "redeemed", "adjusted", "expired")
         return cls(
             separator=levels[1][1],
             result=_keyed(levels[1], *result, "problems", "explanations"),
@@ -114,6 +119,9 @@ class Layout:
             progress=_keyed(levels[3], *progress, "completed", "description", "remaining"),
             problem=_keyed(levels[3], *problem),
             explanation=_keyed(levels[3], "rule", "step", "activity", "status", "reasons"),
+            history=_keyed(levels[1], "program", "customer", "evaluated_at", "entries", "balance"),
+            entry=_keyed(levels[3], *entry),
+            balance=_keyed(levels[2], *balance),
             items=tuple(("[" + opening, sep, closing + "]") for opening, sep, closing in levels),
             ledger_cut=(1 + len(levels[1][0]), -1 - len(levels[1][2])),
         )
@@ -295,4 +303,39 @@ def _explanation_text(item: Any, layout: Layout) -> str:
         f"{k_rule}{_text(item.rule)}{k_step}{'null' if step is None else _scalar_text(step)}"
         f"{k_activity}{'null' if activity is None else _text(activity)}"
         f"{k_status}{_text(item.status)}{k_reasons}{reasons}{close}"
+    )
+
+
+def history_text(history: Any, *, indented: bool) -> str:
+    """`json.dumps(history.to_json(), ensure_ascii=False)` of a `PointsHistory`, with
+    `indent=2` if `indented`."""
+    layout = INDENTED if indented else LINE
+    k_program, k_customer, k_at, k_entries, k_balance, close = layout.history
+    entries = [_entry_text(entry, layout) for entry in history.entries]
+    return (
+        f"{k_program}{_text(history.program)}{k_customer}{_text(history.customer)}"
+        f'{k_at}"{format_time(history.now)}"{k_entries}{_items(entries, layout.items[2])}'
+        f"{k_balance}{_balance_text(history.balance, layout)}{close}"
+    )
+
+
+def _entry_text(entry: Any, layout: Layout) -> str:
+    (k_at, k_kind, k_points, k_balance, k_key, k_rule, k_activity, k_text, close) = layout.entry
+    rule, activity = entry.rule, entry.activity
+    return (
+        f'{k_at}"{format_time(entry.at)}"{k_kind}{_text(entry.kind)}'
+        f"{k_points}{_scalar_text(entry.points)}{k_balance}{_scalar_text(entry.balance)}"
+        f"{k_key}{_text(entry.key)}{k_rule}{'null' if rule is None else _text(rule)}"
+        f"{k_activity}{'null' if activity is None else _text(activity)}"
+        f"{k_text}{_text(entry.text)}{close}"
+    )
+
+
+def _balance_text(balance: Any, layout: Layout) -> str:
+    k_active, k_pending, k_earned, k_redeemed, k_adjusted, k_expired, close = layout.balance
+    return (
+        f"{k_active}{_scalar_text(balance.active)}{k_pending}{_scalar_text(balance.pending)}"
+        f"{k_earned}{_scalar_text(balance.earned)}{k_redeemed}{_scalar_text(balance.redeemed)}"
+        f"{k_adjusted}{_scalar_text(balance.adjusted)}{k_expired}{_scalar_text(balance.expired)}"
+        f"{close}"
     )

@@ -26,6 +26,8 @@ from ruleengine.engine.decisions import (
     RuntimeProblem,
     format_time,
 )
+from ruleengine.engine.ledger_types import Balance, LedgerEntry
+from ruleengine.engine.points_history import PointsHistory
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -199,3 +201,48 @@ def test_result_text_is_json_dumps_of_to_json_for_any_result(result: EvaluationR
 @given(moments)
 def test_format_time_is_utc_isoformat_with_z(moment: datetime) -> None:
     assert format_time(moment) == moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+histories = st.builds(
+    PointsHistory,
+    program=text,
+    customer=text,
+    now=moments,
+    zone=st.just(UTC),
+    entries=st.lists(
+        st.builds(
+            LedgerEntry,
+            at=moments,
+            kind=st.sampled_from(["earned", "redeemed", "expired"]) | text,
+            points=rarely_odd(whole),
+            balance=whole,
+            text=text,
+            key=text,
+            rule=st.none() | text,
+            activity=st.none() | text,
+        ),
+        max_size=4,
+    ).map(tuple),
+    balance=st.builds(Balance, active=whole, pending=whole, earned=rarely_odd(whole)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories)
+def test_points_history_text_is_json_dumps_of_to_json(history: PointsHistory) -> None:
+    assert history.dumps() == json.dumps(history.to_json(), indent=2, ensure_ascii=False)
+    assert history.dumps(indent=None) == json.dumps(history.to_json(), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("path", SNAPSHOTS, ids=[p.stem for p in SNAPSHOTS])
+def test_points_history_bytes_are_json_dumps_bytes(path: Path) -> None:
+    prefix = path.stem.split("-")[0]
+    (rules,) = [
+        p for p in (EXAMPLES / "rules").glob(f"{prefix}*.yaml") if not p.name.endswith(".test.yaml")
+    ]
+    snapshot = json.loads(path.read_text(encoding="utf-8"))
+    snapshot["customer"]["email"] = "zoë@例え.jp"
+    history = Engine(load_ruleset(rules)).timeline(snapshot, now=NOW)
+    expected = json.dumps(history.to_json(), indent=2, ensure_ascii=False)
+    assert history.dumps() == expected
+    assert history.dumps(indent=None) == json.dumps(history.to_json(), ensure_ascii=False)
