@@ -1,5 +1,5 @@
-"""Results as JSON text straight from the result objects, and the formats of the JSON
-contract's values (`format_time`, `money_text`, `json_number`).
+"""Results (and points histories) as JSON text straight from their objects, and the formats
+of the JSON contract's values (`format_time`, `money_text`, `json_number`).
 
 `EvaluationResult.dumps` writes `json.dumps(result.to_json(), ensure_ascii=False)` (a batch
 line) or the same with `indent=2` (what `eval` and the service write), byte for byte, without
@@ -182,7 +182,9 @@ def _scalar_text(value: object) -> str:
         return int.__repr__(value)
     if value is None:
         return "null"
-    return dumps_line(value)  # raises TypeError for a list or dict: `dumps` falls back
+    if isinstance(value, list | tuple | dict):  # indented, a container spans lines
+        raise TypeError("a container: `dumps` encodes `to_json()`")
+    return dumps_line(value)  # a float, a bool; TypeError for what JSON cannot hold
 
 
 def _grant_text(grant: Any, layout: Layout) -> str:

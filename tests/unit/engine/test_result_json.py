@@ -73,7 +73,9 @@ moments = st.datetimes(
         ]
     ),
 )
-odd = st.booleans() | st.floats() | st.text(max_size=3)  # not what the types declare
+odd = (  # not what the types declare
+    st.booleans() | st.floats() | st.text(max_size=3) | st.lists(st.integers(), max_size=2)
+)
 
 
 def rarely_odd(declared: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
