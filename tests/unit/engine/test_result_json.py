@@ -183,7 +183,7 @@ results = st.builds(
 def _expected(result: EvaluationResult, indent: int | None) -> str | type[Exception]:
     try:
         return json.dumps(result.to_json(), indent=indent, ensure_ascii=False)
-    except (AssertionError, ArithmeticError) as error:  # `to_json` refuses some odd values
+    except (AssertionError, ArithmeticError, ValueError) as error:  # `to_json` refuses some
         return type(error)
 
 
