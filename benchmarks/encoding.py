@@ -3,9 +3,10 @@
 Two measured decisions, each against today's code in the same process, interleaved:
 
 * **Results** (`run_results`): the result JSON of `examples/rules/acme.yaml` on generated
-  customers, written as today (`EvaluationResult.dumps`: `to_json()` dictionaries, then the
-  standard library's encoder) against orjson and msgspec encoding the same dictionaries, and
-  whether their bytes are today's bytes.
+  customers, written by `EvaluationResult.dumps` (straight from the result objects,
+  `engine.result_json`) against the standard library on `to_json()`'s dictionaries (the text
+  it must equal, checked), and orjson and msgspec encoding the same dictionaries, and
+  whether their bytes are the same.
 * **Snapshot readers** (`run_readers`): JSON text to a snapshot by the engine's reader
   (`Engine.read_snapshot_text`: `json.loads`, then the hand-written fast reader building the
   engine's objects), by the pydantic models alone (`SnapshotIn.model_validate_json`, what the
@@ -44,10 +45,37 @@ def run_results(count: int, *, rounds: int) -> tuple[list[tuple[str, float]], li
     candidates: list[tuple[str, Any, Any]] = [
         ("evaluate (JSON in), for scale", lambda s: engine.evaluate(s, now=data.NOW), snapshots),
         ("`to_json()` alone (the dictionaries)", lambda r: r.to_json(), results),
-        ("`dumps(indent=None)`, today's batch line", lambda r: r.dumps(indent=None), results),
-        ("`dumps(indent=2)`, today's `eval` output", lambda r: r.dumps(), results),
+        (
+            "`json.dumps(to_json())`: the standard library on the dictionaries",
+            lambda r: json.dumps(r.to_json(), ensure_ascii=False),
+            results,
+        ),
+        (
+            "`dumps(indent=None)`, a batch line (written directly)",
+            lambda r: r.dumps(indent=None),
+            results,
+        ),
+        (
+            "`json.dumps(to_json(), indent=2)`: the standard library, indented",
+            lambda r: json.dumps(r.to_json(), indent=2, ensure_ascii=False),
+            results,
+        ),
+        (
+            "`dumps(indent=2)`, `eval` and the service (written directly)",
+            lambda r: r.dumps(),
+            results,
+        ),
     ]
-    notes: list[str] = []
+    same_line = all(
+        r.dumps(indent=None) == json.dumps(r.to_json(), ensure_ascii=False) for r in results
+    )
+    same_indented = all(
+        r.dumps() == json.dumps(r.to_json(), indent=2, ensure_ascii=False) for r in results
+    )
+    notes: list[str] = [
+        "`dumps` bytes identical to `json.dumps(to_json())`: "
+        f"one line {'yes' if same_line else 'NO'}, indented {'yes' if same_indented else 'NO'}"
+    ]
     orjson, msgspec = _optional("orjson"), _optional("msgspec")
     if orjson is not None:
         candidates.append(("orjson.dumps(to_json())", lambda r: orjson.dumps(r.to_json()), results))

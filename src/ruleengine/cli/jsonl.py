@@ -11,7 +11,6 @@ text.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -21,6 +20,7 @@ from typing import TextIO
 
 from ruleengine.engine.batch import ordered_map, source_of, worker_engine
 from ruleengine.engine.engine import Engine, compile_engine
+from ruleengine.engine.json_text import dumps_line
 from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem, render_snapshot_problem
 from ruleengine.progress import Progress, is_terminal
 
@@ -53,13 +53,12 @@ def evaluate_line(engine: Engine, text: str, name: str, number: int, now: dateti
 def invalid_line(number: int, problems: Iterable[SnapshotProblem]) -> str:
     """The output line for input line `number` when it is not a valid snapshot: `error` says
     so (as it always has), `problems` says why, in the shape `SnapshotProblem.to_json` gives."""
-    return json.dumps(
+    return dumps_line(  # `json.dumps(..., ensure_ascii=False)`, with its encoder made once
         {
             "line": number,
             "error": "invalid snapshot",
             "problems": [problem.to_json() for problem in problems],
-        },
-        ensure_ascii=False,
+        }
     )
 
 

@@ -13,41 +13,21 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from ruleengine.engine.json_text import dumps_indented
+from ruleengine.engine.json_text import dumps_indented, dumps_line
+from ruleengine.engine.result_json import format_time as format_time
+from ruleengine.engine.result_json import json_number as json_number
+from ruleengine.engine.result_json import money_text as money_text
+from ruleengine.engine.result_json import result_text
 
 DecisionStatus = Literal["granted", "pending", "reversed"]
 # What a decision does: `reward` grants (or, `reversed`, takes back) a rule's reward;
 # `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger`);
 # `tier_change` from the VIP tiers (`engine.tier_decisions`).
 DecisionKind = Literal["reward", "points_expired", "expiry_warning", "tier_change"]
-
-
-def format_time(moment: datetime) -> str:
-    """`2026-06-01T00:00:00Z`: UTC, seconds precision unless the input had more."""
-    # `isoformat()` writes microseconds only when there are some; most moments are in UTC.
-    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    return utc.isoformat().replace("+00:00", "Z")
-
-
-def money_text(amount: Decimal) -> str:
-    """An exact amount as text, without exponent (`1E+2` -> `100`)."""
-    return format(amount, "f")
-
-
-def json_number(value: Decimal) -> int | float | str:
-    """A non-money decimal as a JSON number with exactly its digits (`15`, `12.5`).
-
-    A float whose shortest text is the decimal's own text is written as that number; a decimal
-    too long for that (more than 15 significant digits) is written as text rather than rounded.
-    """
-    if value == value.to_integral_value():
-        return int(value)
-    as_float = float(value)
-    return as_float if Decimal(repr(as_float)) == value else format(value, "f")
 
 
 FieldSetter = Callable[[Any, Any], None]
@@ -359,27 +339,35 @@ class EvaluationResult:
             "decisions": [d.to_json() for d in self.decisions],
             "progress": [p.to_json() for p in self.progress],
             "problems": [p.to_json() for p in self.problems],
-            "balance": self.ledger.get("balance", dict.fromkeys(BALANCE_FIELDS, 0)),
-            "expiring": self.ledger.get("expiring", []),
-            "redeemable": self.ledger.get("redeemable", []),
-            "coupons": self.ledger.get("coupons", []),
-            "tier": self.ledger.get("tier"),  # engine.tiers; null without `tiers`
+            **self.ledger_json(),
         }
         if self.explanations:
             data["explanations"] = [e.to_json() for e in self.explanations]
         return data
 
+    def ledger_json(self) -> dict[str, Any]:
+        """The ledger's part of `to_json()`, in its order; an empty balance is all zeros."""
+        ledger = self.ledger
+        return {
+            "balance": ledger.get("balance", dict.fromkeys(BALANCE_FIELDS, 0)),
+            "expiring": ledger.get("expiring", []),
+            "redeemable": ledger.get("redeemable", []),
+            "coupons": ledger.get("coupons", []),
+            "tier": ledger.get("tier"),  # engine.tiers; null without `tiers`
+        }
+
     def dumps(self, *, indent: int | None = 2) -> str:
-        if indent is None:  # a batch line: one encoder, made once (docs/performance.md)
-            return _encode_line(self.to_json())
-        if indent == 2:  # what the command line prints: the fast writer, same text
-            return dumps_indented(self.to_json())
+        """`json.dumps(self.to_json(), indent=indent, ensure_ascii=False)`, byte for byte: a
+        batch line (`indent=None`) and what `eval` and the service write (`indent=2`) are
+        written straight from the result's objects (`engine.result_json`)."""
+        if indent is None or indent == 2:
+            try:
+                return result_text(self, indented=indent == 2)
+            except TypeError:  # a value of a type the writer leaves to the standard library
+                json_ready = self.to_json()
+                return dumps_line(json_ready) if indent is None else dumps_indented(json_ready)
         return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
 
-
-# `json.dumps(x, ensure_ascii=False)`'s bytes, without a new encoder per call or the walk
-# that looks for cycles (`to_json()` builds a fresh tree): ~13% less encoding time.
-_encode_line = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 BALANCE_FIELDS = ("active", "pending", "earned", "redeemed", "adjusted", "expired")
 

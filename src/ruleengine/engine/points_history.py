@@ -18,8 +18,9 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from ruleengine.engine.decisions import format_time
-from ruleengine.engine.json_text import dumps_indented
+from ruleengine.engine.json_text import dumps_indented, dumps_line
 from ruleengine.engine.ledger_types import Balance, LedgerEntry
+from ruleengine.engine.result_json import history_text
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,15 @@ class PointsHistory:
         }
 
     def dumps(self, *, indent: int | None = 2) -> str:
-        if indent == 2:  # what the command line prints: the fast writer, same text
-            return dumps_indented(self.to_json())
+        """`json.dumps(self.to_json(), indent=indent, ensure_ascii=False)`, byte for byte; one
+        line and `indent=2` (the command line, the service) are written straight from the
+        history's objects (`engine.result_json`)."""
+        if indent is None or indent == 2:
+            try:
+                return history_text(self, indented=indent == 2)
+            except TypeError:  # a value of a type the writer leaves to the standard library
+                json_ready = self.to_json()
+                return dumps_line(json_ready) if indent is None else dumps_indented(json_ready)
         return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
 
     def render_text(self) -> str:

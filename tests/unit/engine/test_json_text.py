@@ -1,4 +1,5 @@
-"""The fast result writer gives `json.dumps(indent=2, ensure_ascii=False)`'s text exactly."""
+"""The fast result writers give `json.dumps(..., ensure_ascii=False)`'s text exactly, indented
+(`dumps_indented`) or on one line (`dumps_line`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruleengine import Engine, load_ruleset
-from ruleengine.engine.json_text import dumps_indented
+from ruleengine.engine.json_text import dumps_indented, dumps_line
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,6 +43,20 @@ def test_same_text_as_the_standard_library_for_any_json_like_value(value: Any) -
     assert dumps_indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
 
 
+@settings(max_examples=600)
+@given(json_like)
+def test_one_line_is_the_standard_library_text_for_any_json_like_value(value: Any) -> None:
+    assert dumps_line(value) == json.dumps(value, ensure_ascii=False)
+
+
+def test_one_line_refuses_what_the_standard_library_refuses() -> None:
+    for value in ({"at": object()}, {(1, 2): 3}):
+        with pytest.raises(TypeError):
+            json.dumps(value, ensure_ascii=False)
+        with pytest.raises(TypeError):
+            dumps_line(value)
+
+
 def test_same_text_on_every_example_customer() -> None:
     now = datetime(2026, 6, 1, tzinfo=UTC)
     checked = 0
@@ -53,6 +69,7 @@ def test_same_text_on_every_example_customer() -> None:
             data = json.loads(snapshot.read_text(encoding="utf-8"))
             result = engine.evaluate(data, now=now, explain=True).to_json()
             assert dumps_indented(result) == json.dumps(result, indent=2, ensure_ascii=False)
+            assert dumps_line(result) == json.dumps(result, ensure_ascii=False)
             timeline = engine.timeline(data, now=now).to_json()
             assert dumps_indented(timeline) == json.dumps(timeline, indent=2, ensure_ascii=False)
             checked += 1
