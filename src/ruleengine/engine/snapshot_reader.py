@@ -218,23 +218,32 @@ def read_text(text: str | bytes, max_depth: int, max_activity: int) -> Read:
         raise RefusedError from None
     if len(snapshot.activity) > max_activity:
         raise RefusedError  # the models' path words it (RE614), after the depth
+    customer, activity = _decoded(snapshot, max_depth, text=True)
+    return customer, activity, snapshot.granted
+
+
+def _decoded(snapshot: _Text, max_depth: int, text: bool) -> tuple[Customer, list[Activity]]:
+    """The customer and activity of a decoded snapshot, its built-in events made `Event`s;
+    from `text`, no integer longer than JSON text may give (`loads_exact` words it)."""
     raw = snapshot.customer
     try:
         customer = _customer(raw, max_depth)
     except msgspec.ValidationError:
         raise RefusedError from None
-    for value in raw.values():  # within the depth limit now
-        if _holds_long_integer(value):
-            raise RefusedError  # RE614 with its line and column, from `loads_exact`
+    if text:
+        for value in raw.values():  # within the depth limit now
+            if _holds_long_integer(value):
+                raise RefusedError  # RE614 with its line and column
     activity: list[Activity] = snapshot.activity  # type: ignore[assignment]  # events below
     for index, entry in enumerate(activity):
         if type(entry) is Order:
-            for item in entry.items:
-                if item.quantity >= _LONG:
-                    raise RefusedError  # RE614 from `loads_exact`, as for any long integer
+            if text:
+                for item in entry.items:
+                    if item.quantity >= _LONG:
+                        raise RefusedError  # RE614, as for any long integer
         elif isinstance(entry, _BuiltInEvent):
             activity[index] = _event_of(entry)
-    return customer, activity, snapshot.granted
+    return customer, activity
 
 
 def read_data(data: Any, max_depth: int) -> Read:
@@ -249,6 +258,13 @@ def read_data(data: Any, max_depth: int) -> Read:
     granted = data.get("granted", [])
     if type(entries) is not list or type(granted) is not list:
         raise RefusedError
+    if type(data.get("customer")) is dict:
+        try:  # most snapshots: converted in one call, as text is decoded
+            snapshot = msgspec.convert(data, _Text)
+        except msgspec.ValidationError:
+            pass  # a custom event, an event's own fields, or a problem: entry by entry
+        else:
+            return (*_decoded(snapshot, max_depth, text=False), snapshot.granted)
     try:
         customer = _customer(data.get("customer"), max_depth)
         activity = [_entry(value, max_depth) for value in entries]
