@@ -33,7 +33,6 @@ from ruleengine.limits import AMOUNT_DIGITS, MAX_POINTS, is_bounded_decimal
 EVENT_TYPES = ("signup", "newsletter_signup", "social_follow", "website_visit", "survey")
 
 
-
 def utc(moment: datetime) -> datetime:
     """The same instant with the `timezone.utc` tzinfo (unchanged at the ends of the calendar,
     where UTC would fall outside the years 1-9999)."""
@@ -47,6 +46,9 @@ def utc(moment: datetime) -> datetime:
 
 def optional_utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else utc(moment)
+
+
+_FIRST, _LAST = FIRST_YEAR, LAST_YEAR
 
 
 def moment(value: datetime) -> datetime:
@@ -105,7 +107,9 @@ class Activity(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     at: Aware
 
     def __post_init__(self) -> None:
-        self.at = moment(self.at)
+        at = self.at
+        if at.tzinfo is not UTC or not _FIRST <= at.year <= _LAST:  # rare: the call is not
+            self.at = moment(at)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.type} {self.id} at {self.at.isoformat()}>"
@@ -145,7 +149,9 @@ class Order(Activity, tag_field="type", tag="order"):
         record: _Written | None = None  # the order as expressions read it: made below
 
     def __post_init__(self) -> None:
-        self.at = moment(self.at)
+        at = self.at
+        if at.tzinfo is not UTC or not _FIRST <= at.year <= _LAST:
+            self.at = moment(at)
         money(self.subtotal)
         if self.total is not None:
             money(self.total)
@@ -168,7 +174,9 @@ class Review(Activity, tag_field="type", tag="review"):
         record: _Written | None = None  # the review as expressions read it: made below
 
     def __post_init__(self) -> None:
-        self.at = moment(self.at)
+        at = self.at
+        if at.tzinfo is not UTC or not _FIRST <= at.year <= _LAST:
+            self.at = moment(at)
         self.record = _record(self)
 
 

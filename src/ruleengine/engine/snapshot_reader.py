@@ -142,6 +142,7 @@ class _Survey(_BuiltInEvent, tag_field="type", tag="survey"):
 
 
 _BUILT_IN = (_Signup, _NewsletterSignup, _SocialFollow, _WebsiteVisit, _Survey)
+_BUILT_IN_TYPES = frozenset(_BUILT_IN)
 assert tuple(cls.type for cls in _BUILT_IN) == EVENT_TYPES
 
 
@@ -232,17 +233,19 @@ def _decoded(snapshot: _Text, max_depth: int, text: bool) -> tuple[Customer, lis
         raise RefusedError from None
     if text:
         for value in raw.values():  # within the depth limit now
-            if _holds_long_integer(value):
+            if type(value) is not str and _holds_long_integer(value):
                 raise RefusedError  # RE614 with its line and column
     activity: list[Activity] = snapshot.activity  # type: ignore[assignment]  # events below
+    built_in = _BUILT_IN_TYPES
     for index, entry in enumerate(activity):
-        if type(entry) is Order:
+        kind = type(entry)
+        if kind is Order:
             if text:
-                for item in entry.items:
+                for item in entry.items:  # type: ignore[attr-defined]  # an Order
                     if item.quantity >= _LONG:
                         raise RefusedError  # RE614, as for any long integer
-        elif isinstance(entry, _BuiltInEvent):
-            activity[index] = _event_of(entry)
+        elif kind in built_in:  # a type test: `isinstance` on structs costs ~10x more
+            activity[index] = _event_of(entry)  # type: ignore[arg-type]  # a built-in event
     return customer, activity
 
 
