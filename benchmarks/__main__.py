@@ -332,9 +332,7 @@ def readers_report(quick: bool, rounds: int) -> list[tuple[str, str]]:
     from benchmarks import encoding
 
     timings, notes = encoding.run_readers(100 if quick else 400, rounds=rounds)
-    table = _table(
-        ["reader, per acme snapshot (JSON text in)", "µs"], [[w, f"{us:.1f}"] for w, us in timings]
-    )
+    table = _table(["reader, per acme snapshot", "µs"], [[w, f"{us:.1f}"] for w, us in timings])
     return [("Snapshot readers: engine vs pydantic vs msgspec", table + "\n\n" + "; ".join(notes))]
 
 

@@ -8,12 +8,14 @@ Two measured decisions, each against today's code in the same process, interleav
   it must equal, checked), and orjson and msgspec encoding the same dictionaries, and
   whether their bytes are the same.
 * **Snapshot readers** (`run_readers`): JSON text to a snapshot by the engine's reader
-  (`Engine.read_snapshot_text`: `json.loads`, then the hand-written fast reader building the
-  engine's objects), by the pydantic models alone (`SnapshotIn.model_validate_json`, what the
-  fast reader declines to), and by a msgspec typed decoder into structs of the same shape
-  (`SnapshotStruct` below, the activity kinds acme customers have). The last two stop at
-  validated structures: the engine's objects are not built, so they are lower bounds of a
-  reader that would replace today's.
+  (`Engine.read_snapshot_text`: msgspec decodes the text straight into the engine's activity
+  structs), a host's dict to a snapshot by the same reader (`Engine.read_snapshot`:
+  `msgspec.convert`, the dict parsed beforehand and not timed), by the pydantic models alone
+  (`SnapshotIn.model_validate_json`, what words the problems of a snapshot the reader refuses),
+  and by a msgspec typed decoder into plain structs of the same shape (`SnapshotStruct` below,
+  the activity kinds acme customers have): the floor of decoding, without the engine's checks
+  and objects. The reader before msgspec is measured by running this section on that code
+  (docs/performance.md).
 
 The optional libraries are skipped, with a note, when not installed.
 """
@@ -164,14 +166,16 @@ def _snapshot_decoder(msgspec: Any) -> Any:
 
 
 def run_readers(count: int, *, rounds: int) -> tuple[list[tuple[str, float]], list[str]]:
-    """(reader, µs per snapshot) from JSON text, and notes."""
+    """(reader, µs per snapshot) from JSON text or a host's dict, and notes."""
     engine = Engine(load_ruleset(ACME))
     texts = [json.dumps(data.as_json(s)) for s in data.customers(count)]
+    dicts = [json.loads(text, parse_float=Decimal) for text in texts]
     SnapshotIn.model_rebuild()  # built on first use anyway; not timed
     validate = SnapshotIn.model_validate_json
     candidates: list[tuple[str, Any, Any]] = [
         ("json.loads alone (reference)", json.loads, texts),
-        ("engine reader: read_snapshot_text (fast path)", engine.read_snapshot_text, texts),
+        ("engine reader: read_snapshot_text (JSON text)", engine.read_snapshot_text, texts),
+        ("engine reader: read_snapshot (a host's dict)", engine.read_snapshot, dicts),
         ("pydantic models alone: SnapshotIn.model_validate_json", validate, texts),
     ]
     notes = []
@@ -180,7 +184,7 @@ def run_readers(count: int, *, rounds: int) -> tuple[list[tuple[str, float]], li
         decode = _snapshot_decoder(msgspec).decode
         decoded = decode(texts[0])
         assert decoded.customer.id == json.loads(texts[0])["customer"]["id"]
-        candidates.append(("msgspec typed decoder (structs only)", decode, texts))
+        candidates.append(("msgspec typed decoder (plain structs only)", decode, texts))
         bad = texts[0].replace('"subtotal": "', '"subtotal": "x', 1)
         try:
             decode(bad)

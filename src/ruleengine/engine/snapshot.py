@@ -3,8 +3,9 @@
 The structure is a pydantic model (the source of `schemas/snapshot.schema.json`); the
 ruleset's typed `attributes` and custom `events` are checked on top of it. Every problem is
 reported with its JSON path (`$.activity[3].at`) and a stable code; nothing is guessed.
-The engine reads the result as `ruleengine.engine.activity` objects, made straight from well-formed
-JSON by `ruleengine.engine.snapshot_reader` (the fast path) or from the validated models.
+The engine reads the result as `ruleengine.engine.activity` objects, made by msgspec in
+`ruleengine.engine.snapshot_reader` from JSON text or a host's mapping; what it refuses, the
+models word (or, for a lenient form they accept, validate into data the reader then reads).
 Activity dated after `now` is left out when the engine evaluates, not here.
 """
 
@@ -16,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from ruleengine.engine.activity import (
     Activity,
     Event,
     Order,
     TierRecalculation,
     TierSet,
-    from_model,
-    optional_utc,
 )
 from ruleengine.engine.snapshot_json import (
     LongIntegerError,
@@ -33,7 +34,7 @@ from ruleengine.engine.snapshot_json import (
     may_hold_surrogates,
     surrogate_problems,
 )
-from ruleengine.engine.snapshot_reader import DeclinedError, read_fast
+from ruleengine.engine.snapshot_reader import RefusedError, read_data, read_text, suspect
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, json_depth
@@ -91,7 +92,7 @@ __all__ = [
 ]
 
 # The models (and pydantic under them) cost a command's start-up more than evaluating a
-# customer; only snapshots the fast reader declines need them, so they load on first use.
+# customer; only snapshots the reader refuses need them, so they load on first use.
 _MODEL_NAMES = frozenset(__all__) - {
     "Snapshot",
     "SnapshotError",
@@ -149,18 +150,72 @@ def read_snapshot(
     `customer.tier`, and tier activity must name those levels (RE619, RE620);
     `whole_tier_points` when its tier points are points or orders (RE621 otherwise).
 
-    Well-formed JSON takes a fast path (`snapshot_reader`); anything it is not sure of is
-    validated by the pydantic models, which word every problem. Both give the same
-    snapshot for the same input.
+    The snapshot is read by msgspec (`snapshot_reader`); what it refuses is validated by the
+    pydantic models, which word every problem (or, for a lenient form they accept, give the
+    validated data the reader then reads).
     """
+    return _read(data, name, limits, customer_type, events, tiers, whole_tier_points, None)
+
+
+def _read(
+    data: Any,
+    name: str,
+    limits: Limits,
+    customer_type: RecordType,
+    events: Mapping[str, Mapping[str, str]],
+    tiers: Sequence[str] | None,
+    whole_tier_points: bool,
+    text: str | None,
+) -> Snapshot:
+    """`read_snapshot`; `text` is the JSON text `data` was read from, if any."""
     entries = data.get("activity") if isinstance(data, Mapping) else None
     if isinstance(entries, list) and len(entries) > limits.max_activity:
         _check_depth(data, name, limits)  # the deeper problem is reported first, as always
         raise SnapshotError([_too_much_activity(len(entries), limits)], name)
+    raw_customer, activity, granted = _read_parts(data, name, limits, text)
+    return _snapshot(
+        raw_customer, activity, granted, customer_type, events, name, tiers, whole_tier_points
+    )
+
+
+def _read_parts(
+    data: Any, name: str, limits: Limits, text: str | None
+) -> tuple[dict[str, Any], list[Activity], list[str]]:
+    """The customer, activity and granted keys: by the reader, or by the models when the
+    reader refuses (they word the problems)."""
     try:
-        raw_customer, activity, granted = read_fast(data, limits.max_json_depth)
-    except DeclinedError:
-        raw_customer, activity, granted = _read_with_models(data, name, limits)
+        if _suspect(data) if text is None else suspect(text):
+            raise RefusedError
+        return read_data(data, limits.max_json_depth)
+    except RefusedError:
+        return _read_with_models(data, name, limits)
+
+
+def _suspect(data: Any) -> bool:
+    """Whether a host's `data` holds text msgspec would read differently from the models
+    (`snapshot_reader.suspect`): found in its JSON, which msgspec writes in C."""
+    try:
+        return suspect(_ENCODER.encode(data))
+    except (msgspec.EncodeError, TypeError, ValueError, OverflowError, RecursionError):
+        return True  # not JSON-like: the models decide
+
+
+_ENCODER = msgspec.json.Encoder()
+_CHECKED_DEPTH = 2**31  # a depth limit already checked by `_check_depth`
+
+
+def _snapshot(
+    raw_customer: dict[str, Any],
+    activity: list[Activity],
+    granted: list[str],
+    customer_type: RecordType,
+    events: Mapping[str, Mapping[str, str]],
+    name: str,
+    tiers: Sequence[str] | None,
+    whole_tier_points: bool,
+) -> Snapshot:
+    """The snapshot from what the reader gave, with the problems only a whole snapshot shows
+    (attribute types, duplicate ids, impossible refunds, tier activity, custom event fields)."""
     problems: list[SnapshotProblem] = []
     customer: dict[str, Any] = {}
     try:
@@ -223,6 +278,16 @@ def read_snapshot_text(
     if len(text) > limit:  # characters, at least as many bytes: refused before parsing
         raise SnapshotError([snapshot_too_large(limits)], where)
     try:
+        raw_customer, activity, granted = read_text(
+            text, limits.max_json_depth, limits.max_activity
+        )
+    except RefusedError:
+        pass  # read as data below: custom events, event fields, or a problem to word
+    else:
+        return _snapshot(
+            raw_customer, activity, granted, customer_type, events, where, tiers, whole_tier_points
+        )
+    try:
         data = loads_exact(text)
     except LongIntegerError as error:  # before Python's own digit limit raises ValueError
         at_line, column = error.position(text, line or 1)
@@ -250,21 +315,16 @@ def read_snapshot_text(
         problems = list(surrogate_problems(data))
         if problems:
             raise SnapshotError(problems, where)
-    return read_snapshot(
-        data,
-        customer_type=customer_type,
-        events=events,
-        name=where,
-        limits=limits,
-        tiers=tiers,
-        whole_tier_points=whole_tier_points,
-    )
+    return _read(data, where, limits, customer_type, events, tiers, whole_tier_points, text)
 
 
 def _read_with_models(
     data: Any, name: str, limits: Limits
 ) -> tuple[dict[str, Any], list[Activity], list[str]]:
-    """The slow, thorough path: the pydantic models, with the depth limit checked first."""
+    """A snapshot the reader refused: the pydantic models word every problem (the depth
+    limit checked first). A snapshot they accept uses a lenient form the reader does not
+    (`"5"` for a rating, a field the contract ignores); their validated data, in the
+    contract's own types, is then what the reader reads."""
     import pydantic
 
     from ruleengine.engine.snapshot_models import SnapshotIn
@@ -274,11 +334,12 @@ def _read_with_models(
         model = SnapshotIn.model_validate(data)
     except pydantic.ValidationError as error:
         raise SnapshotError([_problem(e) for e in error.errors(include_url=False)], name) from None
-    raw_customer = model.customer.model_dump()
-    raw_customer.update(model.customer.model_extra or {})
-    raw_customer["birthday_set_at"] = optional_utc(model.customer.birthday_set_at)
-    raw_customer["created_at"] = optional_utc(model.customer.created_at)
-    return raw_customer, [from_model(entry) for entry in model.activity], list(model.granted)
+    # `model_dump` keeps the fields the customer and events carry besides the contract's; its
+    # depth is the data's, checked above (so the reader's own check of depth is not repeated).
+    try:
+        return read_data(model.model_dump(), _CHECKED_DEPTH)
+    except RefusedError:  # a bug: what the models accept, the reader reads
+        raise AssertionError("the snapshot reader refused the models' validated data") from None
 
 
 def _duplicates(keys: list[tuple[str, str]]) -> list[SnapshotProblem]:

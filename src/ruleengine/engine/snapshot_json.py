@@ -65,7 +65,8 @@ class SnapshotError(RuleEngineError, ValueError):
 
 
 class LongIntegerError(ValueError):
-    """A JSON integer with more than `AMOUNT_DIGITS` digits (RE614); `digits` is its text."""
+    """A JSON integer with more than `AMOUNT_DIGITS` digits, or a number with an exponent too
+    large to hold (RE614); `digits` is its text."""
 
     def __init__(self, digits: str) -> None:
         super().__init__(digits)
@@ -79,9 +80,17 @@ class LongIntegerError(ValueError):
 
 def loads_exact(text: str) -> Any:
     """`json.loads` with every number exact: raises `LongIntegerError` for an integer past
-    `AMOUNT_DIGITS` digits (past 4,300, `int` itself would raise a bare `ValueError`), and
+    `AMOUNT_DIGITS` digits (past 4,300, `int` itself would raise a bare `ValueError`) or a
+    number whose exponent no `Decimal` holds (`1e9999999999999999999`), and
     `json.JSONDecodeError` or `RecursionError` as `json.loads` does."""
-    return json.loads(text, parse_float=Decimal, parse_int=_integer)
+    return json.loads(text, parse_float=_decimal, parse_int=_integer)
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent past the module's range
+        raise LongIntegerError(text) from None
 
 
 def _integer(text: str) -> int:
