@@ -3,10 +3,12 @@
 The `customers` and `activity` tables (docs/batch.md) hold one row per customer and one row
 per activity. This module knows their columns (`CUSTOMER_COLUMNS`, `ACTIVITY_COLUMNS`), turns
 a record batch into rows (`arrow_rows`), a customers row and its activity rows into a
-`Customer` (`assemble_customer`, shared by the DuckDB path in `sources` and the Spark path in
-`ruleengine.spark`, so both read a row alike) and a snapshot back into rows
-(`split_snapshot`, for tests and benchmarks). A problem is a `SourceError` naming the file,
-row and column. Nothing here imports DuckDB; pyarrow loads only in `arrow_rows`.
+`Customer` (`assemble_customer`, shared by the Spark path in `ruleengine.spark` and the
+DuckDB path for column types without a JSON rendering) and a snapshot back into rows
+(`split_snapshot`, for tests and benchmarks). The DuckDB path has DuckDB render each row as
+JSON text instead (`cell_json_sql`, `object_json_sql`), which a `Customer` holds and reads
+(`TextForm`) with the same conversions. A problem is a `SourceError` naming the file, row
+and column. Nothing here imports DuckDB; pyarrow loads only in `arrow_rows`.
 """
 
 from __future__ import annotations

@@ -8,14 +8,18 @@ from, so a problem can name the file, row and column) in batches, in a determini
 * **Tables** (`ruleengine[batch]`): a `customers` table and an `activity` table, one row per
   activity (the layout is in docs/batch.md), as a folder holding `customers.parquet` and
   `activity.parquet` (or `.csv`), or a DuckDB database file holding both tables. DuckDB reads
-  them, checks the columns and sorts customers and activity rows by `customer_id`; the two
-  streams come out in record batches and are merged here: memory is a batch of customers,
-  whatever the size of the history.
+  them, checks the columns, sorts customers and activity rows by `customer_id` and renders
+  each row as JSON text (`layout.cell_json_sql`); the two streams come out in record batches
+  and are merged here into each customer's snapshot text, read where it is evaluated
+  (`Customer.data`; in a worker with `--jobs`): memory is a batch of customers, whatever the
+  size of the history.
 
-Values are passed on as DuckDB gives them (Decimal amounts, aware timestamps, dates...), and
+The texts hold the values the rows hold (exact decimal text, moments in UTC, dates...), and
 the engine's snapshot reader validates them exactly as it validates JSON; CSV cells are text,
-converted here only where text cannot stand for the value (whole numbers, booleans, lists as
-JSON text). A problem becomes a `SourceError` naming the file, row and column.
+converted only where text cannot stand for the value (whole numbers, booleans, lists as JSON
+text). Column types without a JSON rendering (LIST, STRUCT, DOUBLE...) are read as values
+and assembled here instead (`layout.assemble_customer`), with the same result. A problem
+becomes a `SourceError` naming the file, row and column.
 """
 
 from __future__ import annotations
