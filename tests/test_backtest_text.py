@@ -24,7 +24,7 @@ from ruleengine import Engine, load_ruleset
 from ruleengine.backtest.layout import SourceError
 from ruleengine.backtest.sources import TableSource, split_snapshot
 from ruleengine.engine.snapshot import Snapshot
-from test_backtest import PROGRAMS, RULES, example_snapshots, history, write_tables
+from test_backtest import PROGRAMS, RULES, backtest_acme, example_snapshots, history, write_tables
 
 
 def _engine(program: str) -> Engine:
@@ -240,3 +240,29 @@ def test_a_timestamp_is_read_as_the_same_instant() -> None:
     assert json.loads(rendered) == "2026-03-08T06:30:00.250000Z"
     moment = datetime.fromisoformat(json.loads(rendered))
     assert moment == datetime(2026, 3, 8, 6, 30, 0, 250000, tzinfo=UTC)
+
+
+def test_a_moment_outside_the_years_is_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB's `infinity` and the year 5 are text the reader refuses with a place; as Arrow
+    values, `infinity` ended the command with an internal error."""
+    folder = tmp_path / "t"
+    folder.mkdir()
+    with duckdb.connect() as connection:
+        connection.execute(f"COPY (SELECT 'c1' AS customer_id) TO '{folder}/customers.parquet'")
+        connection.execute(
+            "COPY (SELECT 'c1' AS customer_id, 'order' AS type, id, moment AS \"at\", "
+            "CAST(10 AS DECIMAL(12, 2)) AS subtotal FROM (VALUES "
+            "('o1', TIMESTAMPTZ 'infinity'), ('o2', TIMESTAMPTZ '0005-01-01 00:00:00+00')) "
+            f"v(id, moment)) TO '{folder}/activity.parquet'"
+        )
+    code, out, err = backtest_acme(folder, capsys=capsys)
+    where = f"`{folder}/activity.parquet`"
+    assert (code, out) == (1, "")
+    assert err == (
+        f"ruleengine: error: {where} row 1, column `at`: error[RE610] input should be a valid "
+        "datetime or date, input is too short [customer `c1`]\n"
+        f"{where} row 2, column `at`: error[RE610] `0005-01-01T00:00:00+00:00` is outside the "
+        "years 1900 to 9000 [customer `c1`]\n"
+    )
