@@ -38,7 +38,8 @@ done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess
 seconds = time.monotonic() - started
 if done.returncode:
     sys.exit(done.stderr.decode())
-print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 """
 
 
@@ -48,10 +49,17 @@ class Timing:
     customers: int
     seconds: float
     peak: float  # MiB
+    cpu: float = 0.0  # CPU seconds of the command and its workers
+    load: float = 0.0  # the 1-minute load average after the run
 
     @property
     def rate(self) -> float:
         return self.customers / self.seconds
+
+    @property
+    def cpu_rate(self) -> float:
+        """Customers per CPU second: the figure a shared machine's load disturbs least."""
+        return self.customers / self.cpu if self.cpu else 0.0
 
 
 def _typed(snapshot: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -130,23 +138,52 @@ def write_history(folder: Path, count: int, *, seed: int = 15) -> tuple[Path, Pa
     return tables, jsonl, activity_rows
 
 
+def measure_once(what: str, command: list[str], customers: int) -> Timing:
+    """One run of `command`, timed whole under a fresh wrapper process."""
+    import os
+
+    shown = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=child_environment(),
+    )
+    seconds, peak, cpu = shown.stdout.split()
+    return Timing(what, customers, float(seconds), float(peak), float(cpu), os.getloadavg()[0])
+
+
 def measure(what: str, command: list[str], customers: int, rounds: int = 2) -> Timing:
     """The best of `rounds` runs (the machine is shared: the best is the least disturbed)."""
-    best: Timing | None = None
+    runs = [measure_once(what, command, customers) for _ in range(rounds)]
+    return min(runs, key=lambda t: t.seconds)
+
+
+def interleaved(commands: list[tuple[str, list[str]]], customers: int, rounds: int) -> list[Timing]:
+    """Each command `rounds` times, the commands taking turns (so a change in the machine's
+    load falls on all of them alike): the median run of each (by wall clock), with the
+    median CPU time and the largest peak."""
+    import statistics
+
+    runs: dict[str, list[Timing]] = {what: [] for what, _ in commands}
     for _ in range(rounds):
-        shown = subprocess.run(
-            [sys.executable, "-c", _MEASURE, *command],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=child_environment(),
+        for what, command in commands:
+            runs[what].append(measure_once(what, command, customers))
+    timings = []
+    for what, timed in runs.items():
+        ordered = sorted(timed, key=lambda t: t.seconds)
+        middle = ordered[(len(ordered) - 1) // 2]
+        timings.append(
+            Timing(
+                what,
+                customers,
+                middle.seconds,
+                max(t.peak for t in timed),
+                statistics.median(t.cpu for t in timed),
+                max(t.load for t in timed),
+            )
         )
-        seconds, peak = shown.stdout.split()
-        timing = Timing(what, customers, float(seconds), float(peak))
-        if best is None or timing.seconds < best.seconds:
-            best = timing
-    assert best is not None
-    return best
+    return timings
 
 
 def _ruleengine(*args: str) -> list[str]:
@@ -163,8 +200,37 @@ def changed_acme(folder: Path) -> Path:
     return path
 
 
-def run_commands(count: int) -> tuple[list[Timing], int]:
-    """The command-line timings on `count` customers, and the activity rows they had."""
+def commands(tables: Path, jsonl: Path, new: Path) -> list[tuple[str, list[str]]]:
+    """The commands compared: reading through DuckDB against the same customers as JSON Lines,
+    at `--jobs 1` and `--jobs 2`, and the diff."""
+    acme = str(ACME)
+
+    def backtest(data: Path, *more: str) -> list[str]:
+        return _ruleengine("backtest", acme, "--customers", str(data), "--now", NOW, *more)
+
+    def evaluate(jobs: int) -> list[str]:
+        return _ruleengine(
+            "eval", acme, "--snapshots", str(jsonl), "--jobs", str(jobs), "--now", NOW
+        )
+
+    def diff(*more: str) -> list[str]:
+        return _ruleengine("diff", acme, str(new), "--customers", str(tables), "--now", NOW, *more)
+
+    return [
+        ("`backtest`, Parquet tables through DuckDB", backtest(tables)),
+        ("`backtest --jobs 2`, Parquet tables through DuckDB", backtest(tables, "--jobs", "2")),
+        ("`backtest`, the same customers as JSON Lines", backtest(jsonl)),
+        ("`backtest --jobs 2`, the same customers as JSON Lines", backtest(jsonl, "--jobs", "2")),
+        ("`eval --snapshots` JSON Lines, `--jobs 1` (results to /dev/null)", evaluate(1)),
+        ("`eval --snapshots` JSON Lines, `--jobs 2` (results to /dev/null)", evaluate(2)),
+        ("`diff` old vs new acme, Parquet tables through DuckDB", diff()),
+        ("`diff --jobs 2` old vs new acme, Parquet tables through DuckDB", diff("--jobs", "2")),
+    ]
+
+
+def run_commands(count: int, rounds: int = 2) -> tuple[list[Timing], int]:
+    """The command-line timings on `count` customers (`rounds` interleaved runs of each,
+    medians), and the activity rows they had."""
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         tables, jsonl, activity = write_history(folder, count)
@@ -172,63 +238,17 @@ def run_commands(count: int) -> tuple[list[Timing], int]:
         acme = str(ACME)
         # A first, discarded run: the timed ones find the imports in the page cache.
         warm = _ruleengine("backtest", acme, "--customers", str(tables), "--now", NOW)
-        measure("warm-up", warm, count, rounds=1)
-        timings = [
-            measure(
-                "`backtest`, Parquet tables through DuckDB",
-                _ruleengine("backtest", acme, "--customers", str(tables), "--now", NOW),
-                count,
-            ),
-            measure(
-                "`backtest --jobs 2`, Parquet tables through DuckDB",
-                _ruleengine(
-                    "backtest", acme, "--customers", str(tables), "--now", NOW, "--jobs", "2"
-                ),
-                count,
-            ),
-            measure(
-                "`backtest`, the same customers as JSON Lines",
-                _ruleengine("backtest", acme, "--customers", str(jsonl), "--now", NOW),
-                count,
-            ),
-            measure(
-                "`backtest --out DIR` (Parquet tables, decisions.parquet written)",
-                _ruleengine(
-                    "backtest",
-                    acme,
-                    "--customers",
-                    str(tables),
-                    "--now",
-                    NOW,
-                    "--out",
-                    str(folder / "out"),
-                ),
-                count,
-                rounds=1,  # --out must be new
-            ),
-            *(
-                measure(
-                    f"`eval --snapshots` JSON Lines, `--jobs {jobs}` (results to /dev/null)",
-                    _ruleengine(
-                        "eval", acme, "--snapshots", str(jsonl), "--jobs", str(jobs), "--now", NOW
-                    ),
-                    count,
-                )
-                for jobs in (1, 2)
-            ),
-            measure(
-                "`diff` old vs new acme, Parquet tables through DuckDB",
-                _ruleengine("diff", acme, str(new), "--customers", str(tables), "--now", NOW),
-                count,
-            ),
-            measure(
-                "`diff --jobs 2` old vs new acme, Parquet tables through DuckDB",
-                _ruleengine(
-                    "diff", acme, str(new), "--customers", str(tables), "--now", NOW, "--jobs", "2"
-                ),
-                count,
-            ),
-        ]
+        measure_once("warm-up", warm, count)
+        timings = interleaved(commands(tables, jsonl, new), count, rounds)
+        out = _ruleengine(
+            "backtest", acme, "--customers", str(tables), "--now", NOW,
+            "--out", str(folder / "out"),
+        )  # fmt: skip
+        timings.append(  # --out must be new: one run
+            measure_once(
+                "`backtest --out DIR` (Parquet tables, decisions.parquet written)", out, count
+            )
+        )
         return timings, activity
 
 

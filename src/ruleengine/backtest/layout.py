@@ -3,17 +3,20 @@
 The `customers` and `activity` tables (docs/batch.md) hold one row per customer and one row
 per activity. This module knows their columns (`CUSTOMER_COLUMNS`, `ACTIVITY_COLUMNS`), turns
 a record batch into rows (`arrow_rows`), a customers row and its activity rows into a
-`Customer` (`assemble_customer`, shared by the DuckDB path in `sources` and the Spark path in
-`ruleengine.spark`, so both read a row alike) and a snapshot back into rows
-(`split_snapshot`, for tests and benchmarks). A problem is a `SourceError` naming the file,
-row and column. Nothing here imports DuckDB; pyarrow loads only in `arrow_rows`.
+`Customer` (`assemble_customer`, shared by the Spark path in `ruleengine.spark` and the
+DuckDB path for column types without a JSON rendering) and a snapshot back into rows
+(`split_snapshot`, for tests and benchmarks). The DuckDB path has DuckDB render each row as
+JSON text instead (`cell_json_sql`, `object_json_sql`), which a `Customer` holds and reads
+(`TextForm`) with the same conversions. A problem is a `SourceError` naming the file, row
+and column. Nothing here imports DuckDB; pyarrow loads only in `arrow_rows`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -65,13 +68,62 @@ class Origin:
         return f"`{self.customers}` row {self.row}, column `{column}`"
 
 
-@dataclass(frozen=True, slots=True)
 class Customer:
-    """One customer's snapshot data, ready for `Engine.read_snapshot`."""
+    """One customer's snapshot data, ready for `Engine.read_snapshot`: the data itself, or
+    the JSON text DuckDB assembled (`text`, read the way `form` says), which `data` reads on
+    first use. A text travels to a `--jobs` worker for the price of a string, and the worker
+    reads it: the parent is left only DuckDB's part."""
 
-    id: str
-    data: Mapping[str, Any]
-    origin: Origin = field(compare=False)
+    __slots__ = ("_data", "form", "id", "origin", "text")
+
+    def __init__(
+        self,
+        id: str,
+        data: Mapping[str, Any] | None,
+        origin: Origin,
+        *,
+        text: str | None = None,
+        form: TextForm | None = None,
+    ) -> None:
+        self.id = id
+        self.origin = origin
+        self.text = text
+        self.form = form
+        self._data = data
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The snapshot as JSON-like data; a located `SourceError` when a cell of the text
+        does not convert (a CSV `rating` of `five`, `tags` that are not JSON)."""
+        if self._data is None:
+            assert self.text is not None and self.form is not None
+            self._data = self.form.read(self.text, self.origin)
+        return self._data
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if self.text is not None:  # the text, unread: the worker reads it
+            return _rebuild_customer, (self.id, None, self.origin, self.text, self.form)
+        return _rebuild_customer, (self.id, self._data, self.origin, None, None)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Customer):
+            return NotImplemented
+        return (self.id, self.data) == (other.id, other.data)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable cache, compared by value
+
+    def __repr__(self) -> str:
+        return f"Customer({self.id!r}, {self.origin!r})"
+
+
+def _rebuild_customer(
+    id: str,
+    data: Mapping[str, Any] | None,
+    origin: Origin,
+    text: str | None,
+    form: TextForm | None,
+) -> Customer:
+    return Customer(id, data, origin, text=text, form=form)
 
 
 # Column kinds: how a CSV cell (text) becomes a value; other sources' typed values pass as is.
@@ -155,6 +207,9 @@ def arrow_rows(batch: Any) -> list[dict[str, Any]]:
     ]
 
 
+_WHOLE = re.compile(r"-?[0-9]+").fullmatch  # `str.isdigit` takes `²`, and `--5` past lstrip
+
+
 def _convert(value: Any, kind: str, where: str, row: int, column: str) -> Any:
     """A cell as snapshot JSON would carry it. Typed values (DuckDB's, Parquet's) pass as they
     are; text is converted where the kind needs it."""
@@ -163,7 +218,7 @@ def _convert(value: Any, kind: str, where: str, row: int, column: str) -> Any:
     place = f"`{where}` row {row}, column `{column}`"
     if kind == INT:
         text = value.strip()
-        if text.lstrip("-").isdigit():
+        if _WHOLE(text):
             return int(text)
         raise SourceError(f"{place}: `{value}` is not a whole number")
     if kind == BOOL:
@@ -235,8 +290,9 @@ def assemble_customer(
     activity: list[dict[str, Any]] = []
     rows: list[int] = []
     for entry in entries:
-        rows.append(entry.get(_ROW, 0))
-        activity.append(_assemble_activity(entry, activity_kinds, activity_name))
+        at = entry.pop(_ROW, 0)
+        rows.append(at)
+        activity.append(_assemble_activity(entry, activity_kinds, activity_name, at))
     origin = Origin(customers_name, number, activity_name, tuple(rows))
     data = {"customer": customer, "activity": activity, "granted": granted}
     return Customer(str(customer.get("id", "")), data, origin)
@@ -246,13 +302,12 @@ _NOT_TEXT = frozenset(name for name, kind in ACTIVITY_COLUMNS.items() if kind !=
 
 
 def _assemble_activity(
-    entry: dict[str, Any], kinds: Mapping[str, str], where: str
+    entry: dict[str, Any], kinds: Mapping[str, str], where: str, number: int
 ) -> dict[str, Any]:
-    """An activity row (its non-null cells, from `arrow_rows`; changed in place) as a
-    snapshot entry: text columns hold text or a typed value the snapshot reader takes, so
-    only the other columns are visited."""
+    """An activity row (its non-null cells, from `arrow_rows` or the row's JSON text; changed
+    in place), row `number` of `where`, as a snapshot entry: text columns hold text or a
+    typed value the snapshot reader takes, so only the other columns are visited."""
     record = entry
-    number = record.pop(_ROW, 0)
     record.pop("customer_id", None)
     for column in _NOT_TEXT.intersection(record):
         record[column] = _convert(record[column], kinds[column], where, number, column)
@@ -266,6 +321,100 @@ def _assemble_activity(
         for key, inner in fields.items():
             record.setdefault(key, inner)
     return record
+
+
+# -- snapshots as JSON text, assembled by DuckDB --------------------------------------------------
+
+_INTEGERS = frozenset(
+    f"{sign}{name}"
+    for sign in ("", "U")
+    for name in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+)
+_MOMENT, _DAY = "TIMESTAMP WITH TIME ZONE", "DATE"
+
+
+def cell_json_sql(column: str, column_type: str, kind: str) -> str | None:
+    """SQL that renders a non-null cell of `column` (of DuckDB type `column_type`) as JSON
+    text, the value the row path (`arrow_rows`) gives the snapshot reader: text and decimals
+    as JSON strings (decimals as their exact text), whole numbers and booleans as themselves,
+    moments as ISO 8601 text in UTC and dates as `YYYY-MM-DD`, which the reader reads as it
+    reads the typed values. None for any other type (a DOUBLE, a LIST, a naive TIMESTAMP...)
+    or a moment in a column that is not text: the source then takes the row path."""
+    name = _identifier(column)
+    if column_type in ("VARCHAR", "BOOLEAN"):
+        return f"CAST(to_json({name}) AS VARCHAR)"
+    if column_type in _INTEGERS:
+        return f"CAST({name} AS VARCHAR)"
+    if column_type.startswith("DECIMAL") or (column_type == _DAY and kind == TEXT):
+        return f"CAST(to_json(CAST({name} AS VARCHAR)) AS VARCHAR)"
+    if column_type == _MOMENT and kind == TEXT:
+        return f"'\"' || strftime({name} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') || '\"'"
+    return None
+
+
+def object_json_sql(cells: list[tuple[str, str, str]]) -> str:
+    """SQL for a JSON object of a row's non-null cells: `(key, column, cell SQL)` each."""
+    pairs = ", ".join(
+        f"CASE WHEN {_identifier(column)} IS NOT NULL THEN {_literal(json.dumps(key) + ':')} "
+        f"|| {sql} END"
+        for key, column, sql in cells
+    )
+    return f"'{{' || concat_ws(',', {pairs}) || '}}'" if pairs else "'{}'"
+
+
+def _identifier(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def converts(column_type: str, kind: str) -> bool:
+    """Whether a cell, rendered by `cell_json_sql`, is text that `_convert` still turns into
+    the column's kind (CSV's `5` for a rating, `["vip"]` for tags): as on the row path, text
+    and decimals are text there."""
+    return kind != TEXT and (column_type == "VARCHAR" or column_type.startswith("DECIMAL"))
+
+
+@dataclass(frozen=True, slots=True)
+class TextForm:
+    """How to read the snapshot texts of a table source: the tables' names (for messages),
+    the customer columns whose text converts (`converts`), and the activity columns' kinds
+    when some activity cell converts or rows carry `fields` (None: entries are final)."""
+
+    customers: str
+    activity: str
+    customer_converts: tuple[tuple[str, str], ...]  # (column, kind); `granted` included
+    activity_kinds: Mapping[str, str] | None
+
+    def read(self, text: str, origin: Origin) -> dict[str, Any]:
+        """`{"customer": {...}, "activity": [...], "granted": ...}` as the row path builds
+        it: the same values, the same located `SourceError`s."""
+        data: dict[str, Any] = json.loads(text)
+        customer = data["customer"]
+        for column, kind in self.customer_converts:
+            holder = data if column == "granted" else customer
+            value = holder.get(column)
+            if value is not None:
+                holder[column] = _convert(value, kind, self.customers, origin.row, column)
+        if data["granted"] is None:
+            data["granted"] = []
+        kinds = self.activity_kinds
+        if kinds is not None:
+            name = self.activity
+            data["activity"] = [
+                _assemble_activity(entry, kinds, name, number)
+                for entry, number in zip(data["activity"], origin.activity_rows, strict=True)
+            ]
+        return data
+
+
+def snapshot_text(customer: str, activity: list[str], granted: str | None) -> str:
+    """A snapshot's JSON text from its parts' texts, as DuckDB rendered them."""
+    return (
+        f'{{"customer":{customer},"activity":[{",".join(activity)}],"granted":{granted or "null"}}}'
+    )
 
 
 def split_snapshot(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

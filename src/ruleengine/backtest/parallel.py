@@ -3,7 +3,8 @@
 `evaluate_customer` puts one customer through every ruleset and `record` adds the results to
 the run's aggregate (a `Tally` for a backtest, a `Differ` for a diff) and to `--out`'s
 columns. With one job `run` calls both for each customer; with more, `evaluate_parallel`
-sends chunks of customers to workers through `ruleengine.engine.batch.ordered_map` (the pool
+sends chunks of customers (from tables, the JSON text DuckDB rendered, read in the worker:
+`layout.Customer`) to workers through `ruleengine.engine.batch.ordered_map` (the pool
 `eval --snapshots --jobs` uses: input order, a bounded number of chunks in flight, so memory
 stays that of a few chunks whatever the history's size). A worker compiles the rulesets once
 from their text (`engine_for_text` caches them per process; a forked worker finds the

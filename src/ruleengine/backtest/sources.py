@@ -8,14 +8,18 @@ from, so a problem can name the file, row and column) in batches, in a determini
 * **Tables** (`ruleengine[batch]`): a `customers` table and an `activity` table, one row per
   activity (the layout is in docs/batch.md), as a folder holding `customers.parquet` and
   `activity.parquet` (or `.csv`), or a DuckDB database file holding both tables. DuckDB reads
-  them, checks the columns and sorts customers and activity rows by `customer_id`; the two
-  streams come out in record batches and are merged here: memory is a batch of customers,
-  whatever the size of the history.
+  them, checks the columns, sorts customers and activity rows by `customer_id` and renders
+  each row as JSON text (`layout.cell_json_sql`); the two streams come out in record batches
+  and are merged here into each customer's snapshot text, read where it is evaluated
+  (`Customer.data`; in a worker with `--jobs`): memory is a batch of customers, whatever the
+  size of the history.
 
-Values are passed on as DuckDB gives them (Decimal amounts, aware timestamps, dates...), and
+The texts hold the values the rows hold (exact decimal text, moments in UTC, dates...), and
 the engine's snapshot reader validates them exactly as it validates JSON; CSV cells are text,
-converted here only where text cannot stand for the value (whole numbers, booleans, lists as
-JSON text). A problem becomes a `SourceError` naming the file, row and column.
+converted only where text cannot stand for the value (whole numbers, booleans, lists as JSON
+text). Column types without a JSON rendering (LIST, STRUCT, DOUBLE...) are read as values
+and assembled here instead (`layout.assemble_customer`), with the same result. A problem
+becomes a `SourceError` naming the file, row and column.
 """
 
 from __future__ import annotations
@@ -40,9 +44,14 @@ from ruleengine.backtest.layout import (
     Customer,
     Origin,
     SourceError,
+    TextForm,
     arrow_rows,
     assemble_customer,
     attribute_kinds,
+    cell_json_sql,
+    converts,
+    object_json_sql,
+    snapshot_text,
     split_snapshot,
 )
 
@@ -190,6 +199,7 @@ class TableSource:
             except duckdb.Error as error:
                 raise _read_error(where, error) from None
         self._customers_view, self._activity_view = "customers_rows", "activity_rows"
+        self._types: dict[str, dict[str, str]] = {}
         try:
             self._customer_kinds = self._check_columns(
                 self.tables.customers, self._customers_view, CUSTOMER_COLUMNS, REQUIRED_CUSTOMER
@@ -200,6 +210,7 @@ class TableSource:
             self._check_keys()
         except duckdb.Error as error:
             raise _read_error(self.name, error) from None
+        self._text = self._text_queries()
 
     # -- reading the tables
 
@@ -245,10 +256,10 @@ class TableSource:
         known: Mapping[str, str],
         required: Sequence[str],
     ) -> dict[str, str]:
-        columns = [
-            row[0] for row in self.connection.execute(f"DESCRIBE {view}").fetchall() if row[0]
-        ]
-        columns = [c for c in columns if c != _ROW]
+        described = self.connection.execute(f"DESCRIBE {view}").fetchall()
+        types = {str(row[0]): str(row[1]) for row in described if row[0] and row[0] != _ROW}
+        self._types[view] = types
+        columns = list(types)
         for name in required:
             if name not in columns:
                 raise SourceError(f"`{where}`: missing column `{name}` (see docs/batch.md)")
@@ -347,6 +358,47 @@ class TableSource:
         bounds = sorted({sample[len(sample) * i // parts] for i in range(1, parts)})
         return list(zip([None, *bounds], [*bounds, None], strict=True))
 
+    def _text_queries(self) -> tuple[str, str, TextForm] | None:
+        """What DuckDB selects to render each row as JSON text (`layout.cell_json_sql`):
+        customers (id, row, the `customer` object, `granted`) and activity (id, row, the
+        entry), and how to read the texts; None when a column's type has no rendering,
+        and the rows are read as values instead (`_row_batches`)."""
+        customer_cells, activity_cells = [], []
+        converting: list[tuple[str, str]] = []
+        granted = "NULL"
+        for column, kind in self._customer_kinds.items():
+            sql = cell_json_sql(column, self._types[self._customers_view][column], kind)
+            if sql is None:
+                return None
+            if converts(self._types[self._customers_view][column], kind):
+                converting.append((column, kind))
+            if column == "granted":
+                granted = f"CASE WHEN granted IS NOT NULL THEN {sql} END"
+            else:
+                key = "id" if column == "customer_id" else column
+                customer_cells.append((key, column, sql))
+        activity_converts = "fields" in self._activity_kinds
+        for column, kind in self._activity_kinds.items():
+            if column == "customer_id":
+                continue
+            sql = cell_json_sql(column, self._types[self._activity_view][column], kind)
+            if sql is None:
+                return None
+            activity_converts |= converts(self._types[self._activity_view][column], kind)
+            activity_cells.append((column, column, sql))
+        customers = (
+            f"{_KEY} AS customer_id, {_ROW}, {object_json_sql(customer_cells)} AS customer, "
+            f"{granted} AS granted"
+        )
+        activity = f"{_KEY} AS customer_id, {_ROW}, {object_json_sql(activity_cells)} AS entry"
+        form = TextForm(
+            self.tables.customers,
+            self.tables.activity,
+            tuple(converting),
+            self._activity_kinds if activity_converts else None,
+        )
+        return customers, activity, form
+
     def _batches_between(
         self, low: str | None, high: str | None, rows: int
     ) -> Iterator[list[Customer]]:
@@ -356,6 +408,50 @@ class TableSource:
         if high is not None:
             conditions.append(f"{_KEY} < '{_quote(high)}'")
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        if self._text is not None:
+            yield from self._text_batches(where, rows, *self._text)
+        else:
+            yield from self._row_batches(where, rows)
+
+    def _text_batches(
+        self, where: str, rows: int, customers: str, activity: str, form: TextForm
+    ) -> Iterator[list[Customer]]:
+        """Customers as snapshot texts: DuckDB renders each row as JSON (in C), and Python
+        only joins a customer's texts, so a customer costs a few string operations here;
+        the text is read where it is evaluated (`Customer.data`), in a worker with --jobs."""
+        customers_query = f"SELECT {customers} FROM customers_rows {where} ORDER BY 1"
+        activity_query = f"SELECT {activity} FROM activity_rows {where} ORDER BY 1, 2"
+        name, activity_name = self.tables.customers, self.tables.activity
+        other = self.connection.cursor()  # a second connection: two results stream at once
+        try:
+            entries = _text_entries(_arrow_reader(other.sql(activity_query), ACTIVITY_ROWS))
+            pending = next(entries, None)
+            for batch in _arrow_reader(self.connection.sql(customers_query), rows):
+                ids, numbers, texts, granted = (column.to_pylist() for column in batch.columns)
+                customers_batch = []
+                for ident, number, text, grant in zip(ids, numbers, texts, granted, strict=True):
+                    own: list[str] = []
+                    own_rows: list[int] = []
+                    while pending is not None and pending[0] == ident:
+                        own.append(pending[2])
+                        own_rows.append(pending[1])
+                        pending = next(entries, None)
+                    customers_batch.append(
+                        Customer(
+                            ident,
+                            None,
+                            Origin(name, number, activity_name, tuple(own_rows)),
+                            text=snapshot_text(text, own, grant),
+                            form=form,
+                        )
+                    )
+                yield customers_batch
+        finally:
+            other.close()
+
+    def _row_batches(self, where: str, rows: int) -> Iterator[list[Customer]]:
+        """Customers assembled from their rows' values (`layout.assemble_customer`): for
+        column types `_text_queries` does not render."""
         customers = (
             f"SELECT * REPLACE ({_KEY} AS customer_id) FROM customers_rows {where} ORDER BY 1"
         )
@@ -426,6 +522,12 @@ def _arrow_reader(relation: Any, rows: int) -> Any:
 def _rows(reader: Any) -> Iterator[dict[str, Any]]:
     for batch in reader:
         yield from arrow_rows(batch)
+
+
+def _text_entries(reader: Any) -> Iterator[tuple[str, int, str]]:
+    """(customer id, row, entry text) of each activity row."""
+    for batch in reader:
+        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
 
 
 def _suggest(name: str, candidates: Sequence[str]) -> str | None:
