@@ -182,6 +182,10 @@ ACTIVITY_JSON_OWNER = {"product_id": "items", "price": "items", "quantity": "ite
 
 ROW_COLUMN = _ROW = "_ruleengine_row"  # the source row number DuckDB adds
 
+BATCH_ROWS = 1024
+"""Customers per batch: per record batch fetched from DuckDB, per batch of JSON Lines: enough
+to amortise the hand-over, small enough that a batch of long histories stays a few megabytes."""
+
 
 def arrow_rows(batch: Any) -> list[dict[str, Any]]:
     """A record batch's rows as dicts of their non-null values, converted a column at a time:

@@ -4,7 +4,7 @@ A source yields `Customer`s (an id, the snapshot as JSON-like data, and where ea
 from, so a problem can name the file, row and column) in batches, in a deterministic order:
 
 * **JSON Lines** (`*.jsonl`, `*.ndjson`): one snapshot per line, the `eval --snapshots`
-  format; read lazily, in file order. Pure Python: no extra needed.
+  format; read lazily, in file order (`jsonl_source`). Pure Python: no extra needed.
 * **Tables** (`ruleengine[batch]`): a `customers` table and an `activity` table, one row per
   activity (the layout is in docs/batch.md), as a folder holding `customers.parquet` and
   `activity.parquet` (or `.csv`), or a DuckDB database file holding both tables. DuckDB reads
@@ -25,18 +25,18 @@ becomes a `SourceError` naming the file, row and column.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ruleengine.backtest.jsonl_source import JsonLinesSource
 from ruleengine.backtest.layout import (
     ACTIVITY_COLUMNS,
+    BATCH_ROWS,
     CUSTOMER_COLUMNS,
     REQUIRED_ACTIVITY,
     REQUIRED_CUSTOMER,
@@ -60,57 +60,7 @@ if TYPE_CHECKING:
 
 _ROW = ROW_COLUMN
 
-BATCH_ROWS = 1024
-"""Customers per record batch fetched from DuckDB: enough to amortise the hand-over, small
-enough that a batch of long histories stays a few megabytes."""
-
 BATCH_EXTRA = "the `ruleengine[batch]` extra: pip install 'ruleengine[batch]'"
-
-
-# -- JSON Lines ---------------------------------------------------------------------------------
-
-
-class JsonLinesSource:
-    """Snapshots one per line (blank lines skipped), in file order."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = str(path)
-        if not path.is_file():
-            raise SourceError(f"cannot read `{path}`: no such file", usage=True)
-
-    def count(self) -> int | None:
-        return None  # counting would read the whole file twice
-
-    def size(self) -> int:
-        return self.path.stat().st_size
-
-    def batches(self, rows: int = BATCH_ROWS) -> Iterator[list[Customer]]:
-        batch: list[Customer] = []
-        with self.path.open(encoding="utf-8") as stream:
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                batch.append(self._customer(line, number))
-                if len(batch) >= rows:
-                    yield batch
-                    batch = []
-        if batch:
-            yield batch
-
-    def _customer(self, line: str, number: int) -> Customer:
-        where = f"{self.name}:{number}"
-        try:
-            data = json.loads(line, parse_float=Decimal)
-        except json.JSONDecodeError as error:
-            raise SourceError(f"{where}: the snapshot is not valid JSON: {error.msg}") from None
-        except RecursionError:
-            raise SourceError(f"{where}: the snapshot is nested too deeply") from None
-        customer = data.get("customer") if isinstance(data, dict) else None
-        ident = customer.get("id") if isinstance(customer, dict) else None
-        if not isinstance(ident, str) or not ident:
-            raise SourceError(f"{where}: $.customer.id: a snapshot needs a customer id")
-        return Customer(ident, data, Origin(self.name, number))
 
 
 # -- tables -------------------------------------------------------------------------------------
