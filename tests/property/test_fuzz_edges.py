@@ -284,6 +284,64 @@ def test_numbers_of_any_size_end_in_a_value_or_a_problem(field: str, number: str
         write_out(engine, snapshot, NOW)
 
 
+# A host's own values for the fields a ruleset declares (attributes, custom event fields), as
+# data: any Decimal (NaN, sNaN, infinities, exponents of any size), floats, ints of any length.
+TYPED_RULES = """\
+version: 1
+program: typed
+currency: EUR
+timezone: UTC
+attributes:
+  household: int?
+  credit: decimal?
+events:
+  shared:
+    count: int
+    weight: decimal
+earning:
+  - id: shares
+    name: Shares
+    on: custom:shared
+    points: event.count + floor(event.weight)
+  - id: orders
+    name: Orders
+    on: order
+    points: floor(order.subtotal) + coalesce(customer.household, 0)
+    when: coalesce(customer.credit, 0) >= 0
+"""
+host_numbers = st.one_of(
+    st.sampled_from([Decimal("sNaN"), Decimal("NaN"), Decimal("Infinity"), Decimal("-Inf")]),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.builds(
+        lambda d, e: Decimal(f"{d}E{e}"), st.integers(-9, 10**6), st.integers(-(10**7), 10**7)
+    ),
+    st.floats(),
+    st.integers(min_value=-(10**60), max_value=10**60),
+    st.integers(1, 5000).map(lambda n: "9" * n),
+)
+
+
+@fuzz_settings
+@given(field=st.sampled_from(["household", "credit", "count", "weight"]), number=host_numbers)
+def test_a_hosts_typed_values_end_in_a_value_or_a_problem(field: str, number: Any) -> None:
+    engine = Engine(load_ruleset(TYPED_RULES))
+    customer: dict[str, Any] = {"id": "c1"}
+    event: dict[str, Any] = {"type": "custom:shared", "id": "e1", "at": "2026-01-02T00:00:00Z"}
+    event.update(count=1, weight=Decimal("1.5"))
+    order = {"type": "order", "id": "o1", "at": "2026-01-01T00:00:00Z", "subtotal": "10"}
+    if field in ("household", "credit"):
+        customer[field] = number
+    else:
+        event[field] = number
+    data = {"customer": customer, "activity": [order, event]}
+    try:
+        snapshot = engine.read_snapshot(data)
+    except SnapshotError as error:
+        assert error.problems and all(p.code.startswith("RE6") for p in error.problems)
+        return
+    write_out(engine, snapshot, NOW)
+
+
 # -- lone surrogates (item 6) ------------------------------------------------------------------
 
 texts = st.text(

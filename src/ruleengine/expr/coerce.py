@@ -72,7 +72,12 @@ def coerce(value: Any, t: Type, path: JsonPath = ()) -> Any:  # noqa: C901  # on
     elif isinstance(t, IntType):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, Decimal) and value == value.to_integral_value():
+        # A whole Decimal (JSON's `5.0`, a host's `Decimal("5")`) is the int it equals; not
+        # NaN or an infinity (`==` raises on sNaN) and not one of more than AMOUNT_DIGITS
+        # digits: `int(Decimal("1E+999999"))` would build a million-digit int (~40 s).
+        if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+            if not is_bounded_decimal(value):
+                raise CoercionError(path, _too_many_digits(value))
             return int(value)
     elif isinstance(t, DecimalType | MoneyType):
         return _decimal(value, t, path)
@@ -140,10 +145,12 @@ def _decimal(value: Any, t: Type, path: JsonPath) -> Decimal:
     if not number.is_finite():
         raise CoercionError(path, f"expected a finite number, got `{value}`")
     if not is_bounded_decimal(number):
-        raise CoercionError(
-            path, f"`{number:.6}` has more than {AMOUNT_DIGITS} digits before or after its point"
-        )
+        raise CoercionError(path, _too_many_digits(number))
     return number
+
+
+def _too_many_digits(number: Decimal) -> str:
+    return f"`{number:.6}` has more than {AMOUNT_DIGITS} digits before or after its point"
 
 
 def _datetime(value: Any, path: JsonPath) -> datetime:
