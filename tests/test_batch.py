@@ -87,6 +87,23 @@ def test_evaluate_many_is_evaluate_one_by_one_with_errors_in_place(engine: Engin
             assert result == engine.evaluate(snapshot, now=NOW)
 
 
+def _parent_of_worker(items: list[int]) -> list[int]:
+    return [os.getppid() for _ in items]
+
+
+def test_workers_are_not_forked_from_this_process(engine: Engine) -> None:
+    # This process may run threads (DuckDB's in a backtest, a host's own): a child forked from
+    # it can inherit a lock held mid-operation by another thread, and a worker crashed in the
+    # garbage collector that way. Workers come from a fork server instead.
+    source = batch.source_of(engine, engine_for_text)
+    parents = [
+        pid
+        for chunk in batch.ordered_map(_parent_of_worker, range(8), jobs=2, source=source, chunk=2)
+        for pid in chunk
+    ]
+    assert os.getpid() not in parents
+
+
 def test_two_jobs_give_exactly_the_results_of_one(engine: Engine) -> None:
     snapshots: list[Any] = customers(150)
     snapshots.insert(40, BAD)

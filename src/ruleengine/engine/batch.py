@@ -17,9 +17,10 @@ spreads over worker processes (threads would share one interpreter lock). The de
   `--jobs 2` prints byte for byte what `--jobs 1` prints.
 * **Workers load the ruleset once, from its text.** A worker receives the rule file's name
   and text and the engine's `Limits` (never a pickled engine) and compiles it on start;
-  compiled rulesets are cached by content hash (`cached_engine`), so a forked worker finds
-  the parent's engine already compiled and a spawned one compiles it once. With one job,
-  nothing is started: the same functions run in this process.
+  compiled rulesets are cached by content hash (`cached_engine`), so each worker compiles
+  it once. Workers are forked from a fork server, never from the calling process, which may
+  run threads (`_worker_context`). With one job, nothing is started: the same functions run
+  in this process.
 
 Results and `SnapshotError`s travel back from the workers as themselves (every ruleengine
 error pickles; see `ruleengine.errors`).
@@ -34,6 +35,7 @@ no import circle.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -150,6 +152,20 @@ def worker_engine() -> BatchEngine:
 # -- ordered, bounded parallel map -----------------------------------------------------------------
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers are forked from a fork server, never from this process: this process may run
+    threads (DuckDB's and pyarrow's in a backtest, a host's own), and a child forked from a
+    threaded process can inherit a lock or an allocator held mid-operation by another thread
+    (a worker crashed in the garbage collector that way). The server is a fresh interpreter
+    that imports the engine once; each worker forked from it compiles the ruleset from its
+    text (`_start_worker`). Python 3.14 makes the same choice by default on Linux."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # not on Windows
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ruleengine.engine.engine"])
+    return context
+
+
 def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
@@ -166,7 +182,12 @@ def ordered_map(
 ) -> Iterator[list[R]]:
     """`function` over chunks of `items` in `jobs` worker processes, yielding each chunk's
     results in input order, with at most `jobs * WINDOW_PER_JOB` chunks in flight."""
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=source)
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=_worker_context(),
+        initializer=_start_worker,
+        initargs=source,
+    )
     pending: deque[Future[list[R]]] = deque()
     try:
         for part in _chunks(items, chunk):
