@@ -70,7 +70,7 @@ class _Batch:
     left: int
 
 
-@dataclass
+@dataclass(slots=True)
 class _State:
     """The running ledger of one replay."""
 
@@ -385,16 +385,16 @@ def replay_ledger(
         if expires:  # without expiry there is nothing to expire or warn of
             state.advance(at)
         if type(what) is int:  # an earning award's points (no entries, no expiry)
-            _apply_points(state, at, key, what)
+            if what >= 0 and not expires:  # most: `_apply_points` without its calls
+                state.active += what
+                state.earned += what
+                state.last_award = at
+                if state.first_award is None:
+                    state.first_award = at
+            else:
+                _apply_points(state, at, key, what)
         elif isinstance(what, _Pending):
-            if not state.record:
-                continue
-            award = what.award
-            text = (
-                f"{count(award.points, 'point')} earned from {state.rule_words(award)} for "
-                f"{award.activity}, pending until {day(award.active_at, ctx.tz)}"
-            )
-            state.entry(award.at, "pending", 0, text, award.key, award.rule, award.activity)
+            _apply_pending(state, what.award)
         elif isinstance(what, Award):
             _apply_award(state, what)
         elif isinstance(what, PointsEntry):
@@ -439,6 +439,17 @@ def replay_ledger(
         state.problems,
         state.last_award,
     )
+
+
+def _apply_pending(state: _State, award: Award) -> None:
+    """An award earned now and active later: an entry (when writing them), no points yet."""
+    if not state.record:
+        return
+    text = (
+        f"{count(award.points, 'point')} earned from {state.rule_words(award)} for "
+        f"{award.activity}, pending until {day(award.active_at, state.ctx.tz)}"
+    )
+    state.entry(award.at, "pending", 0, text, award.key, award.rule, award.activity)
 
 
 def _apply_points(state: _State, at: datetime, key: str, points: int) -> None:
