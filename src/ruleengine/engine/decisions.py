@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Literal
 
 from ruleengine.engine.json_text import dumps_indented, dumps_line
@@ -390,6 +391,9 @@ def check_unique_keys(decisions: Sequence[Decision]) -> None:
         raise AssertionError(f"decision keys made twice: {twice}")
 
 
+_ACHIEVED = attrgetter("achieved_at", "key")
+
+
 def sort_decisions(decisions: Sequence[Decision]) -> tuple[Decision, ...]:
     """Decisions in the order they were achieved; the key breaks ties."""
-    return tuple(sorted(decisions, key=lambda d: (d.achieved_at, d.key)))
+    return tuple(sorted(decisions, key=_ACHIEVED))

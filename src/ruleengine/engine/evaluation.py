@@ -117,8 +117,16 @@ class _Outcome:
     decisions: list[Decision] = field(default_factory=list)
     progress: list[Progress] = field(default_factory=list)
     explanations: list[Explanation] = field(default_factory=list)
+    # The earning decisions with points, and the other awards (milestones', tiers'): the
+    # ledger reads the decisions' points as they are (`replay_ledger`'s `earning`), so a plain
+    # evaluation makes no `Award` for each (see `every_award`).
+    earning: list[Decision] = field(default_factory=list)
     awards: list[Award] = field(default_factory=list)
     own_points: list[OwnPoint] = field(default_factory=list)
+
+    def every_award(self) -> list[Award]:
+        """Every award in order: the earning decisions' (`earning_award`), then the rest."""
+        return [*map(earning_award, self.earning), *self.awards]
 
 
 class Evaluation:
@@ -175,6 +183,7 @@ class Evaluation:
             self.ctx,
             self.snapshot.granted,
             entries=self.entries,
+            earning=outcome.earning,
         )
         decisions.extend(self.ledger.decisions)
         self.problems.extend(self.ledger_problems(self.ledger))
@@ -186,7 +195,7 @@ class Evaluation:
             currency = self.ruleset.model.currency
             ledger_fields["tier"] = tier_json(tiers, replay, currency)
             if explain:
-                explanations.append(self.explain_tier(tiers, replay, awards))
+                explanations.append(self.explain_tier(tiers, replay, outcome.every_award()))
         if explain:
             explanations.extend(self.explain_redeeming(outcome.variables, excluded))
         return EvaluationResult(
@@ -250,10 +259,10 @@ class Evaluation:
         # Earning first: its points feed `points_earned` milestones and the ledger.
         earning = self.earn(explain, excluded, customer_at)
         awards = result.awards
-        awards.extend(earning_award(d) for d in earning.awards)
+        result.earning = earning.awards
         counts_points = self.engine.counts_points
         own_points = (
-            sorted(own_points_of(a) for a in awards if a.active_at <= self.ctx.now)
+            sorted(own_points_of(a) for a in result.every_award() if a.active_at <= self.ctx.now)
             if counts_points
             else []
         )

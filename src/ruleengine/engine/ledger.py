@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import chain
 from typing import Any, Literal
 
 from ruleengine.engine.activity import Adjustment, PointsEntry, Redemption
@@ -44,6 +45,7 @@ from ruleengine.engine.ledger_types import (
     LedgerEntry,
     LedgerOutcome,
     LedgerProblem,
+    earning_award,
 )
 from ruleengine.engine.timeline import Timeline
 from ruleengine.engine.wording import count, day
@@ -68,7 +70,7 @@ class _Batch:
     left: int
 
 
-@dataclass
+@dataclass(slots=True)
 class _State:
     """The running ledger of one replay."""
 
@@ -292,32 +294,66 @@ def fixed_date_after(moment: datetime, month_day: str, ctx: EvalContext) -> date
         year += 1
 
 
+# What the replay visits: (moment, rank, key, sequence number, what). Ranks order what
+# happens at one moment: awards first, then adjustments, redemptions, revokes, and reversals
+# last; the sequence number (the order the event was made in) breaks the remaining ties, so
+# the tuples sort by themselves (no key function, no comparison of `what`) exactly as a stable
+# sort by (moment, rank, key) would.
+_Event = tuple[datetime, int, str, int, Any]
+
+
 def _events(
-    awards: Iterable[Award], timeline: Timeline, now: datetime, earned_events: bool
-) -> tuple[list[tuple[datetime, int, str, Any]], int]:
+    awards: Iterable[Award],
+    timeline: Timeline,
+    now: datetime,
+    earned_events: bool,
+    earning: Sequence[Decision] = (),
+) -> tuple[list[_Event], int]:
     """What the replay visits, in order, and the points still pending at `now`. The moments
-    pending awards are earned (`earned_events`) matter only to entries and to expiry."""
-    # (moment, rank, key, what): ranks order what happens at one moment: awards first,
-    # then adjustments, redemptions, revokes, and reversals last.
-    events: list[tuple[datetime, int, str, Any]] = []
+    pending awards are earned (`earned_events`) matter only to entries and to expiry.
+
+    `earning` are earning decisions with points, before `awards`: without `earned_events`
+    (a plain evaluation) each is only its signed points (an `int` event), as `earning_award`
+    would read them, with no `Award` made; otherwise each becomes its `Award`."""
+    events: list[_Event] = []
+    append = events.append
     pending = 0
+    if earned_events:
+        awards = chain(map(earning_award, earning), awards)
+    else:
+        for decision in earning:
+            points = decision.rewards[0].value
+            assert isinstance(points, int)
+            if points < 0:
+                append((decision.achieved_at, 5, decision.key, len(events), points))
+                continue
+            active_at = decision.available_at
+            if active_at is None or not points:
+                active_at = decision.achieved_at
+            if active_at > now:
+                pending += points
+            else:
+                append((active_at, 1, decision.key, len(events), points))
     for award in awards:
-        if award.points < 0:
-            events.append((award.at, 5, award.key, award))
+        points = award.points
+        if points < 0:
+            append((award.at, 5, award.key, len(events), award))
             continue
-        if earned_events and award.active_at > award.at:  # earned now, active later
-            events.append((award.at, 0, award.key, _Pending(award)))
-        if award.active_at > now:
-            pending += award.points
+        active_at = award.active_at
+        if earned_events and active_at > award.at:  # earned now, active later
+            append((award.at, 0, award.key, len(events), _Pending(award)))
+        if active_at > now:
+            pending += points
         else:
-            events.append((award.active_at, 1, award.key, award))
+            append((active_at, 1, award.key, len(events), award))
     for entry in timeline.points:
-        events.append((entry.at, 1 if entry.points >= 0 else 5, f"points_earned/{entry.id}", entry))
+        rank = 1 if entry.points >= 0 else 5
+        append((entry.at, rank, f"points_earned/{entry.id}", len(events), entry))
     for adjustment in timeline.adjustments:
-        events.append((adjustment.at, 2, f"adjustment/{adjustment.id}", adjustment))
+        append((adjustment.at, 2, f"adjustment/{adjustment.id}", len(events), adjustment))
     for redemption in timeline.redemptions:
-        events.append((redemption.at, 3, f"redemption/{redemption.id}", redemption))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+        append((redemption.at, 3, f"redemption/{redemption.id}", len(events), redemption))
+    events.sort()
     return events, pending
 
 
@@ -329,9 +365,12 @@ def replay_ledger(
     granted: frozenset[str],
     *,
     entries: bool = True,
+    earning: Sequence[Decision] = (),
 ) -> LedgerOutcome:
     """Replay the customer's points up to `ctx.now` (see the module docstring). Without
-    `entries`, the outcome's `entries` are left empty (everything else is the same)."""
+    `entries`, the outcome's `entries` are left empty (everything else is the same).
+    `earning` are earning decisions with points: awards as `earning_award` makes them, which
+    come before `awards`."""
     now = ctx.now
     state = _State(ctx, model.points.expiry if model.points else None, granted, entries)
     if entries:
@@ -340,20 +379,22 @@ def replay_ledger(
         }
     programs = {program.id: program for program in model.redeeming}
     expires = state.expiry is not None
-    events, pending = _events(awards, timeline, now, entries or expires)
+    events, pending = _events(awards, timeline, now, entries or expires, earning)
     taken_by: dict[str, int] = {}
-    for at, rank, key, what in events:
+    for at, rank, key, _, what in events:
         if expires:  # without expiry there is nothing to expire or warn of
             state.advance(at)
-        if isinstance(what, _Pending):
-            if not state.record:
-                continue
-            award = what.award
-            text = (
-                f"{count(award.points, 'point')} earned from {state.rule_words(award)} for "
-                f"{award.activity}, pending until {day(award.active_at, ctx.tz)}"
-            )
-            state.entry(award.at, "pending", 0, text, award.key, award.rule, award.activity)
+        if type(what) is int:  # an earning award's points (no entries, no expiry)
+            if what >= 0 and not expires:  # most: `_apply_points` without its calls
+                state.active += what
+                state.earned += what
+                state.last_award = at
+                if state.first_award is None:
+                    state.first_award = at
+            else:
+                _apply_points(state, at, key, what)
+        elif isinstance(what, _Pending):
+            _apply_pending(state, what.award)
         elif isinstance(what, Award):
             _apply_award(state, what)
         elif isinstance(what, PointsEntry):
@@ -367,7 +408,8 @@ def replay_ledger(
                 revoked = what.revoked_at
                 if revoked is not None and revoked <= now:
                     # Never before its redemption (the loop has passed that point).
-                    _insert(events, (max(revoked, at), 4, f"{key}/revoked", what))
+                    revoke = (max(revoked, at), 4, f"{key}/revoked", len(events), what)
+                    bisect.insort(events, revoke)
             else:
                 _apply_revoke(state, what, key, taken_by.get(what.id, 0))
     state.advance(now)
@@ -399,12 +441,27 @@ def replay_ledger(
     )
 
 
-def _insert(
-    events: list[tuple[datetime, int, str, Any]], event: tuple[datetime, int, str, Any]
-) -> None:
-    """Add an event the loop has yet to reach, keeping the list in order (a revoke comes
-    after its redemption, so it lands after the loop's position)."""
-    bisect.insort(events, event, key=lambda e: (e[0], e[1], e[2]))
+def _apply_pending(state: _State, award: Award) -> None:
+    """An award earned now and active later: an entry (when writing them), no points yet."""
+    if not state.record:
+        return
+    text = (
+        f"{count(award.points, 'point')} earned from {state.rule_words(award)} for "
+        f"{award.activity}, pending until {day(award.active_at, state.ctx.tz)}"
+    )
+    state.entry(award.at, "pending", 0, text, award.key, award.rule, award.activity)
+
+
+def _apply_points(state: _State, at: datetime, key: str, points: int) -> None:
+    """`_apply_award` of an earning award without entries: a reversal (`points` < 0, at the
+    refund) or points becoming active at `at`."""
+    if points < 0:
+        taken = state.take(-points)
+        state.earned -= taken
+        state.shortfall(at, key, -points, taken, f"the reversal `{key}`")
+        return
+    state.add(key, at, points)
+    state.earned += points
 
 
 def _apply_award(state: _State, award: Award) -> None:

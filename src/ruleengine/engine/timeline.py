@@ -41,8 +41,12 @@ _ACTIVITY_KEY = attrgetter("at", "type", "id")
 _FIRST = itemgetter(0)
 
 
-def _sorted(items: Iterable[A]) -> tuple[A, ...]:
-    return tuple(sorted(items, key=_ACTIVITY_KEY))
+def _sorted(items: list[A]) -> tuple[A, ...]:
+    """A list of the timeline's own, sorted in place (no copy); most kinds of activity have
+    none or one, which need no sorting at all."""
+    if len(items) > 1:
+        items.sort(key=_ACTIVITY_KEY)
+    return tuple(items)
 
 
 def refund_known(order: Order, now: datetime) -> datetime | None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ruleengine import Engine, load_ruleset
+from ruleengine.engine.decisions import Decision, RewardGrant
 from ruleengine.engine.ledger import fixed_date_after, replay_ledger
 from ruleengine.engine.ledger_types import Award
 from ruleengine.engine.redeeming import most_points
@@ -105,11 +106,38 @@ def test_a_replay_without_entries_moves_the_same_points(points: str) -> None:
         Award("welcome/su", "welcome", None, 100, day, day + timedelta(days=14), "earning"),
         Award("order-points/t1/reversal", "order-points", "t1", -350, refund, refund, "earning"),
     ]
+    # The same awards as the earning decisions they come from (an evaluation passes those,
+    # and without entries reads only their points): `earning_award` of each is its award.
+    decisions = [
+        Decision(
+            a.key,
+            a.rule or "",
+            None,
+            "grant_all",
+            None,
+            (RewardGrant("points", a.points),),
+            a.at,
+            a.activity,
+            available_at=a.active_at if a.active_at > a.at else None,
+        )
+        for a in awards
+    ]
     for now in (datetime(2025, 5, 15, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)):
         ctx = EvalContext(now, engine.zone)
         timeline = Timeline.build(snapshot, now, engine.zone)
         written = replay_ledger(model, awards, timeline, ctx, frozenset())
         quiet = replay_ledger(model, awards, timeline, ctx, frozenset(), entries=False)
+        by_decision = replay_ledger(
+            model, [], timeline, ctx, frozenset(), entries=False, earning=decisions
+        )
+        for found in (quiet, by_decision):
+            assert (found.balance, found.decisions, found.problems) == (
+                written.balance,
+                written.decisions,
+                written.problems,
+            )
+            assert (found.expiring, found.coupons) == (written.expiring, written.coupons)
+            assert found.last_award_at == written.last_award_at
         assert written.entries and not quiet.entries
         assert quiet.balance == written.balance
         assert quiet.decisions == written.decisions

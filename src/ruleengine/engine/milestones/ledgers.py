@@ -224,18 +224,21 @@ def _order_ledger(
     ledger = Ledger()
     contributions, notes = ledger.contributions, ledger.notes
     counting_orders = metric is MilestoneType.ORDERS_COUNT
-    requirements = rules.min_subtotal is not None or rules.min_items is not None
+    min_subtotal, min_items = rules.min_subtotal, rules.min_items
     hold = rules.hold
     refunds = False
     for order in _in_window(timeline.orders, _AT, rules):
         at, subtotal = order.at, order.subtotal
         key = (at, "order", order.id)
-        if requirements:
-            unmet = _unmet_requirement(order, rules, currency)
-            if unmet is not None:
-                if explain:
-                    notes.append((key, unmet))
-                continue
+        # The test first; the words (two amounts formatted) only for an explanation.
+        if (min_subtotal is not None and subtotal < min_subtotal) or (
+            min_items is not None and item_count(order) < min_items
+        ):
+            if explain:
+                unmet = _unmet_requirement(order, rules, currency)
+                assert unmet is not None  # the same tests, in the same order
+                notes.append((key, unmet))
+            continue
         confirm_at = at + hold if hold else at  # the same moment for no hold
         amount: Number = 1 if counting_orders else subtotal
         # Most orders have no refund at all: skip the call for them.
