@@ -384,3 +384,23 @@ def test_other_attributes_share_nothing() -> None:
     assert Pairing.of(old.ruleset, new.ruleset, old.limits, new.limits) == Pairing(
         milestones=(None, None)
     )
+
+
+def test_jobs_workers_pair_the_evaluations() -> None:
+    """A `--jobs N` worker puts each customer through `evaluate_customer`: with two rulesets
+    that read the data alike it is the paired evaluation (NEW holds OLD's very milestone
+    decisions), with the results of two independent evaluations."""
+    from ruleengine.backtest.layout import Customer, Origin
+    from ruleengine.backtest.parallel import evaluate_customer
+
+    old = ENGINES["acme"]
+    new = _engine("acme", _acme_rate)
+    data = SEEDS["acme"][0]
+    customer = Customer("c0", data, Origin("customers.jsonl", 1))
+    now = NOWS[1]
+    before, after = evaluate_customer((old, new), customer, now, True)
+    milestone_decisions = [d for d in after.decisions if d.step is not None]
+    assert milestone_decisions
+    assert all(any(d is b for b in before.decisions) for d in milestone_decisions)
+    snapshot = old.read_snapshot(data, name="c0")
+    assert (before, after) == (old.evaluate(snapshot, now=now), new.evaluate(snapshot, now=now))

@@ -1,6 +1,7 @@
 """`ruleengine diff` in one process: OLD and NEW on each customer, NEW reusing what it can.
 
-A diff evaluates two rulesets that usually differ in a rule or two. `PairedEngines` reads each
+A diff evaluates two rulesets that usually differ in a rule or two. `PairedEngines`
+(`engine.paired`, shared with the `--jobs N` workers of `backtest.parallel`) reads each
 customer's snapshot once, evaluates OLD recording what NEW may reuse (the activity index, the
 earning rules' outcome, milestones that did not change: `engine.reuse` says when each is exact)
 and then evaluates NEW on the same snapshot, taking those parts instead of working them out
@@ -15,35 +16,12 @@ from datetime import datetime
 
 from ruleengine.backtest.differ import Differ
 from ruleengine.backtest.output import DecisionWriter
-from ruleengine.backtest.parallel import read, reads_alike, record
+from ruleengine.backtest.parallel import read, record
 from ruleengine.backtest.run import CustomerProgress, Source
-from ruleengine.engine.decisions import EvaluationResult
 from ruleengine.engine.engine import Engine
-from ruleengine.engine.reuse import Pairing, Reuse, Trace
-from ruleengine.engine.snapshot import Snapshot
+from ruleengine.engine.paired import PairedEngines
 
-
-class PairedEngines:
-    """OLD and NEW, evaluated together on each snapshot (see the module's docstring)."""
-
-    def __init__(self, old: Engine, new: Engine) -> None:
-        self.old, self.new = old, new
-        self.same_input = reads_alike(old, new)  # else NEW validates the data itself
-        self.pairing = Pairing.of(old.ruleset, new.ruleset, old.limits, new.limits)
-
-    def evaluate(
-        self, snapshot: Snapshot, now: datetime, new_snapshot: Snapshot | None = None
-    ) -> tuple[EvaluationResult, EvaluationResult]:
-        """Both results for one customer; `new_snapshot` is NEW's own reading of the data
-        when the rulesets do not read it alike (then nothing is shared)."""
-        if new_snapshot is not None and new_snapshot is not snapshot:
-            return self.old.evaluate(snapshot, now=now), self.new.evaluate(new_snapshot, now=now)
-        trace = Trace()
-        before = self.old.evaluate_sharing(snapshot, now=now, trace=trace)
-        if self.pairing.identical and not before.problems:
-            return before, before
-        after = self.new.evaluate_sharing(snapshot, now=now, reuse=Reuse(self.pairing, trace))
-        return before, after
+__all__ = ["PairedEngines", "run_paired_diff"]
 
 
 def run_paired_diff(

@@ -36,6 +36,7 @@ from ruleengine.backtest.tally import Tally
 from ruleengine.engine.batch import ordered_map, source_of
 from ruleengine.engine.decisions import EvaluationResult
 from ruleengine.engine.engine import Engine, compile_engine, engine_for_text
+from ruleengine.engine.paired import paired_engines, reads_alike
 from ruleengine.engine.snapshot import Snapshot, SnapshotError
 
 Results = tuple[EvaluationResult, ...]  # one per ruleset, in the order the rulesets were given
@@ -67,17 +68,6 @@ def read(engine: Engine, customer: Customer) -> Snapshot:
         raise SnapshotDataError("\n".join(lines)) from None
 
 
-def reads_alike(old: Engine, new: Engine) -> bool:
-    """Whether a snapshot validated by `old` is what `new` would make of the same data: a
-    snapshot depends only on the ruleset's attributes, custom events and limits, which a rule
-    change rarely touches, and validating costs about as much as evaluating."""
-    return (
-        old.ruleset.model.attributes == new.ruleset.model.attributes
-        and old.ruleset.model.events == new.ruleset.model.events
-        and old.limits == new.limits
-    )
-
-
 def evaluate_customer(
     engines: Sequence[Engine], customer: Customer, now: datetime, same_input: bool
 ) -> Results:
@@ -85,6 +75,8 @@ def evaluate_customer(
     others reuse it when `same_input` (see `reads_alike`)."""
     first = engines[0]
     snapshot = read(first, customer)
+    if len(engines) == 2 and same_input:  # a diff: NEW reuses what OLD worked out
+        return paired_engines(first, engines[1]).evaluate(snapshot, now)
     results = [first.evaluate(snapshot, now=now)]
     for engine in engines[1:]:
         own = snapshot if same_input else read(engine, customer)

@@ -25,11 +25,11 @@ from ruleengine.backtest.parallel import (
     evaluate_parallel,
     merge,
     read,
-    reads_alike,
     record,
 )
 from ruleengine.backtest.tally import Tally
 from ruleengine.engine.engine import Engine
+from ruleengine.engine.paired import reads_alike
 from ruleengine.progress import Progress
 
 

@@ -18,7 +18,6 @@ from ruleengine.engine.decisions import (
     Explanation,
 )
 from ruleengine.engine.evaluation import Evaluation, Prepared
-from ruleengine.engine.reuse import Reuse, Trace
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
 from ruleengine.expr.runtime import check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
@@ -28,6 +27,7 @@ from ruleengine.rules.vocabulary import customer_type
 
 if TYPE_CHECKING:
     from ruleengine.engine.points_history import PointsHistory
+    from ruleengine.engine.reuse import Reuse, Trace  # `diff` only: loaded by engine.paired
 
 # Loaded when used: the tiers and redeeming (a ruleset with them), explanations and the
 # points history (their commands), so `ruleengine eval` of a ruleset without them skips them.

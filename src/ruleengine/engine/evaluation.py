@@ -45,7 +45,6 @@ from ruleengine.engine.milestones.plan import (
     MilestonePlan,
     milestone_plan,
 )
-from ruleengine.engine.reuse import Reuse, Trace
 from ruleengine.engine.snapshot import Snapshot
 from ruleengine.engine.timeline import Timeline
 from ruleengine.expr.program import Env, roots_of
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from ruleengine.engine.redeeming import Redeemable
+    from ruleengine.engine.reuse import Reuse, Trace  # `diff` only: loaded by engine.paired
     from ruleengine.engine.tiers import TierReplay
 
 # Loaded when used: the tiers and redeeming (a ruleset with them), explanations and the

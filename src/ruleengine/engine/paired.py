@@ -1,0 +1,56 @@
+"""Two rulesets evaluated together on each snapshot (`ruleengine diff`), NEW reusing what
+OLD worked out: `engine.reuse` says what and why that is exact. The one place both the
+single-process diff (`backtest.paired`) and the `--jobs N` workers (`backtest.parallel`)
+pair their evaluations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from ruleengine.engine.decisions import EvaluationResult
+from ruleengine.engine.engine import Engine
+from ruleengine.engine.reuse import Pairing, Reuse, Trace
+from ruleengine.engine.snapshot import Snapshot
+
+
+def reads_alike(old: Engine, new: Engine) -> bool:
+    """Whether a snapshot validated by `old` is what `new` would make of the same data: a
+    snapshot depends only on the ruleset's attributes, custom events and limits, which a rule
+    change rarely touches, and validating costs about as much as evaluating."""
+    return (
+        old.ruleset.model.attributes == new.ruleset.model.attributes
+        and old.ruleset.model.events == new.ruleset.model.events
+        and old.limits == new.limits
+    )
+
+
+class PairedEngines:
+    """OLD and NEW, evaluated together on each snapshot (see the module's docstring)."""
+
+    def __init__(self, old: Engine, new: Engine) -> None:
+        self.old, self.new = old, new
+        self.same_input = reads_alike(old, new)  # else NEW validates the data itself
+        self.pairing = Pairing.of(old.ruleset, new.ruleset, old.limits, new.limits)
+
+    def evaluate(
+        self, snapshot: Snapshot, now: datetime, new_snapshot: Snapshot | None = None
+    ) -> tuple[EvaluationResult, EvaluationResult]:
+        """Both results for one customer; `new_snapshot` is NEW's own reading of the data
+        when the rulesets do not read it alike (then nothing is shared)."""
+        if new_snapshot is not None and new_snapshot is not snapshot:
+            return self.old.evaluate(snapshot, now=now), self.new.evaluate(new_snapshot, now=now)
+        trace = Trace()
+        before = self.old.evaluate_sharing(snapshot, now=now, trace=trace)
+        if self.pairing.identical and not before.problems:
+            return before, before
+        after = self.new.evaluate_sharing(snapshot, now=now, reuse=Reuse(self.pairing, trace))
+        return before, after
+
+
+@lru_cache(maxsize=8)
+def paired_engines(old: Engine, new: Engine) -> PairedEngines:
+    """The pairing of two engines, worked out once per process (a worker evaluates many
+    chunks with the same engines, which `engine_for_text` caches)."""
+    return PairedEngines(old, new)
