@@ -1,4 +1,4 @@
-"""`ruleengine diff` shares work between OLD and NEW (`engine.reuse`, `backtest.paired`): the
+"""`ruleengine diff` shares work between OLD and NEW (`engine.reuse`, `engine.paired`): the
 results, and so the report, are exactly those of two independent `Engine.evaluate` calls per
 customer, over generated histories of the example programs and generated rule changes."""
 
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from ruleengine import Engine, load_ruleset
 from ruleengine.backtest.differ import Differ
-from ruleengine.backtest.paired import PairedEngines
 from ruleengine.diagnostics.diagnostic import RuleSetError
+from ruleengine.engine.paired import PairedEngines
 from ruleengine.engine.reuse import Pairing
 
 ROOT = Path(__file__).parent.parent

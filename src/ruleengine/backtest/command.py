@@ -221,29 +221,17 @@ def _evaluate(
 
     old, new = loaded
     differ = Differ(by_month=by_month)
-    if args.jobs == 1:  # NEW reuses what OLD worked out for each customer (backtest.paired)
-        from ruleengine.backtest.paired import run_paired_diff
-
-        run_paired_diff(
-            old.engine,
-            new.engine,
-            source,
-            now=args.now,
-            differ=differ,
-            writer=writer,
-            progress=progress,
-        )
-    else:
-        run_diff(
-            old.engine,
-            new.engine,
-            source,
-            now=args.now,
-            differ=differ,
-            writer=writer,
-            progress=progress,
-            jobs=args.jobs,
-        )
+    # NEW reuses what OLD worked out for each customer (engine.paired), in any number of jobs.
+    run_diff(
+        old.engine,
+        new.engine,
+        source,
+        now=args.now,
+        differ=differ,
+        writer=writer,
+        progress=progress,
+        jobs=args.jobs,
+    )
     examples = [
         explain_example(diff, data, old.engine, new.engine, args.now)
         for _, data, diff in differ.examples()

@@ -1,7 +1,6 @@
 """Two rulesets evaluated together on each snapshot (`ruleengine diff`), NEW reusing what
-OLD worked out: `engine.reuse` says what and why that is exact. The one place both the
-single-process diff (`backtest.paired`) and the `--jobs N` workers (`backtest.parallel`)
-pair their evaluations.
+OLD worked out: `engine.reuse` says what and why that is exact. `backtest.parallel` pairs
+each customer's evaluations through it, in one process and in the `--jobs N` workers alike.
 """
 
 from __future__ import annotations
