@@ -163,6 +163,18 @@ def compile_reader(roots: Mapping[str, Type], reads: Reads) -> Reader:
     return read
 
 
+def _list(t: Type, element: Converter, suffix: JsonPath) -> Converter:
+    """A converter for a list of `t` at `suffix`, each element through `element`."""
+
+    def convert_list(value: Any, at: JsonPath) -> Any:
+        if type(value) is not list and type(value) is not tuple:
+            return coerce(value, t, (*at, *suffix))  # raises what `coerce` raises
+        base = (*at, *suffix)
+        return [element(item, (*base, i)) for i, item in enumerate(value)]
+
+    return convert_list
+
+
 def _converter(t: Type, reads: Reads | None, suffix: JsonPath) -> Converter:
     """A converter for values of `t` at `suffix` below the dynamic path, reading `reads`."""
     if isinstance(t, OptionalType):
@@ -171,15 +183,7 @@ def _converter(t: Type, reads: Reads | None, suffix: JsonPath) -> Converter:
     if isinstance(t, RecordType) and reads is not None:
         return _record(t, reads, suffix)
     if isinstance(t, ListType) and reads is not None and ELEMENT in reads:
-        element = _converter(t.element, reads[ELEMENT], ())
-
-        def convert_list(value: Any, at: JsonPath) -> Any:
-            if type(value) is not list and type(value) is not tuple:
-                return coerce(value, t, (*at, *suffix))  # raises what `coerce` raises
-            base = (*at, *suffix)
-            return [element(item, (*base, i)) for i, item in enumerate(value)]
-
-        return convert_list
+        return _list(t, _converter(t.element, reads[ELEMENT], ()), suffix)
 
     def slow(value: Any, at: JsonPath) -> Any:
         return coerce(value, t, (*at, *suffix))
@@ -365,15 +369,7 @@ def _lazy(t: Type, reads: Reads | None, suffix: JsonPath) -> Converter:
         record = (t, suffix)
         return lambda value, at: LazyRecord(value, fields, at, record)
     if isinstance(t, ListType) and reads is not None and ELEMENT in reads:
-        element = _lazy(t.element, reads[ELEMENT], ())
-
-        def convert_list(value: Any, at: JsonPath) -> Any:
-            if type(value) is not list and type(value) is not tuple:
-                return coerce(value, t, (*at, *suffix))  # raises what `coerce` raises
-            base = (*at, *suffix)
-            return [element(item, (*base, i)) for i, item in enumerate(value)]
-
-        return convert_list
+        return _list(t, _lazy(t.element, reads[ELEMENT], ()), suffix)
     return _converter(t, reads, suffix)
 
 
