@@ -3,7 +3,7 @@ diff`: OLD, then NEW, on the same customer).
 
 `Pairing.of(old, new)` works out once per pair of rulesets which parts of an evaluation do
 not depend on anything that differs between them; `Trace` is what OLD's evaluation of one
-customer leaves for NEW's (`Engine.evaluate_traced`, `Engine.evaluate_reusing`). What is
+customer leaves for NEW's (`Engine.evaluate_sharing`, paired by `engine.paired`). What is
 shared, and why that is exact:
 
 * **The rulesets are the same** (same content hash and limits, and OLD's result has no runtime
