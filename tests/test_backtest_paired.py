@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 
 from ruleengine import Engine, load_ruleset
 from ruleengine.backtest.differ import Differ
+from ruleengine.backtest.layout import Customer, Origin
+from ruleengine.backtest.parallel import evaluate_customer
 from ruleengine.diagnostics.diagnostic import RuleSetError
-from ruleengine.engine.paired import PairedEngines
+from ruleengine.engine.paired import PairedEngines, reads_alike
 from ruleengine.engine.reuse import Pairing
 
 ROOT = Path(__file__).parent.parent
@@ -289,8 +291,8 @@ def test_paired_diff_with_tiers_equals_two_evaluations(data: st.DataObject) -> N
 def check_paired_diff(data: st.DataObject, programs: list[str], changes: list[Any]) -> None:
     program, old, new, changed = data.draw(rule_changes(programs, changes))
     now = data.draw(st.sampled_from(NOWS))
-    paired = PairedEngines(old, new)
-    pairing = paired.pairing
+    pairing = Pairing.of(old.ruleset, new.ruleset, old.limits, new.limits)
+    same_input = reads_alike(old, new)
     event(
         f"reused: identical={pairing.identical} earning={pairing.earning} "
         f"milestones={any(m is not None for m in pairing.milestones)}"
@@ -300,7 +302,9 @@ def check_paired_diff(data: st.DataObject, programs: list[str], changes: list[An
         snapshot_data = data.draw(customers(program, number))
         snapshot = old.read_snapshot(snapshot_data)
         own = new.read_snapshot(snapshot_data)
-        before, after = paired.evaluate(snapshot, now, None if paired.same_input else own)
+        # What `ruleengine diff` calls for each customer, here and in its --jobs workers.
+        customer = Customer(f"c{number}", snapshot_data, Origin("customers.jsonl", number + 1))
+        before, after = evaluate_customer((old, new), customer, now, same_input)
         expected = (old.evaluate(snapshot, now=now), new.evaluate(own, now=now))
         assert (before, after) == expected, changed
         fast.add(f"c{number}", snapshot_data, before, after)
@@ -390,9 +394,6 @@ def test_jobs_workers_pair_the_evaluations() -> None:
     """A `--jobs N` worker puts each customer through `evaluate_customer`: with two rulesets
     that read the data alike it is the paired evaluation (NEW holds OLD's very milestone
     decisions), with the results of two independent evaluations."""
-    from ruleengine.backtest.layout import Customer, Origin
-    from ruleengine.backtest.parallel import evaluate_customer
-
     old = ENGINES["acme"]
     new = _engine("acme", _acme_rate)
     data = SEEDS["acme"][0]

@@ -30,16 +30,13 @@ class PairedEngines:
 
     def __init__(self, old: Engine, new: Engine) -> None:
         self.old, self.new = old, new
-        self.same_input = reads_alike(old, new)  # else NEW validates the data itself
         self.pairing = Pairing.of(old.ruleset, new.ruleset, old.limits, new.limits)
 
     def evaluate(
-        self, snapshot: Snapshot, now: datetime, new_snapshot: Snapshot | None = None
+        self, snapshot: Snapshot, now: datetime
     ) -> tuple[EvaluationResult, EvaluationResult]:
-        """Both results for one customer; `new_snapshot` is NEW's own reading of the data
-        when the rulesets do not read it alike (then nothing is shared)."""
-        if new_snapshot is not None and new_snapshot is not snapshot:
-            return self.old.evaluate(snapshot, now=now), self.new.evaluate(new_snapshot, now=now)
+        """Both results for one customer, whose snapshot both rulesets read alike
+        (`reads_alike`: the caller reads it once for both, or evaluates them apart)."""
         trace = Trace()
         before = self.old.evaluate_sharing(snapshot, now=now, trace=trace)
         if self.pairing.identical and not before.problems:
