@@ -123,6 +123,36 @@ class HostWorkload:
     exact: Callable[[dict[str, Any]], Any]  # hand-written, amounts read to Decimal
     records: list[dict[str, Any]]
     spelled: dict[str, str]
+    # hand-written, and checking each value it reads as ruleengine does (for reference)
+    checked: Callable[[dict[str, Any]], Any] | None = None
+
+
+class MalformedError(ValueError):
+    """What the checking hand-written functions raise for a value of the wrong type."""
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise MalformedError(value)
+    return value
+
+
+def _text(value: Any) -> Any:
+    if value is not None and type(value) is not str:
+        raise MalformedError(value)
+    return value
+
+
+def _record(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedError(value)
+    return value
+
+
+def _texts(value: Any) -> list[str]:
+    if type(value) is not list or not all(type(v) is str for v in value):
+        raise MalformedError(value)
+    return value
 
 
 def workloads(count: int) -> list[HostWorkload]:
@@ -142,6 +172,17 @@ def workloads(count: int) -> list[HostWorkload]:
             and v["stats"]["orders_count"] >= 2
         )
 
+    def medium_checked(v: dict[str, Any]) -> Any:
+        customer = _record(v["customer"])
+        return (
+            "wholesale" not in _texts(customer.get("tags", []))
+            and (
+                _text(_record(v["order"]).get("channel")) in ("online", "pos")
+                or _text(customer.get("tier")) == "gold"
+            )
+            and _int(_record(v["stats"])["orders_count"]) >= 2
+        )
+
     return [
         HostWorkload(
             "simple: `a >= 3 and b > 500`",
@@ -151,6 +192,7 @@ def workloads(count: int) -> list[HostWorkload]:
             lambda v: v["a"] >= 3 and v["b"] > 500,
             simple,
             {},
+            lambda v: _int(v["a"]) >= 3 and _int(v["b"]) > 500,
         ),
         HostWorkload(
             "medium: not / in / or / fields",
@@ -160,6 +202,7 @@ def workloads(count: int) -> list[HostWorkload]:
             medium_hand,
             data,
             {},
+            medium_checked,
         ),
         HostWorkload(
             "arithmetic: money, floor, ints",
@@ -183,6 +226,9 @@ def workloads(count: int) -> list[HostWorkload]:
 
 
 EXACT = "hand-written, converting what it reads to Decimal"
+CHECKED = (
+    "for reference: hand-written, also checking the type of each value it reads, as ruleengine does"
+)
 
 
 def run_host_workload(workload: HostWorkload, *, rounds: int, checked: int = 300) -> list[Row]:
@@ -193,6 +239,8 @@ def run_host_workload(workload: HostWorkload, *, rounds: int, checked: int = 300
     expected = [from_host(r) for r in workload.records]
     assert [workload.exact(r) for r in workload.records] == expected, "hand-written differs"
     assert [workload.plain(r) for r in workload.records] == expected, "float version differs"
+    if workload.checked is not None:
+        assert [workload.checked(r) for r in workload.records] == expected, "checked differs"
     assert [bound(v) for v in converted] == expected
 
     def evaluate(record: dict[str, Any]) -> Any:
@@ -211,6 +259,7 @@ def run_host_workload(workload: HostWorkload, *, rounds: int, checked: int = 300
             evaluate,
             workload.records,
         ),
+        *([(CHECKED, workload.checked, workload.records)] if workload.checked is not None else []),
         (
             "secondary: ruleengine `bind()` on records converted beforehand (not counted)",
             bound,

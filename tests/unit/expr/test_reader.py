@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ruleengine.api import compile_conditions, compile_expression
+from ruleengine.api import compile_conditions, compile_expression, declare_scope
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.coerce import CoercionError
 from ruleengine.expr.reader import ELEMENT, reads_of
@@ -206,3 +206,57 @@ def test_conditions_that_read_the_clock_evaluate_at_each_moment() -> None:
     conditions = compile_conditions(["order.at < now()", "order.subtotal > 1"])
     assert conditions.evaluate(HOST, now=NOW) == [True, True]
     assert conditions.evaluate(HOST, now=datetime(2026, 4, 1, tzinfo=UTC)) == [False, True]
+
+
+class _Proxy:
+    """A stand-in for a host's value wrapper (as `wrapt.ObjectProxy` or a lazy proxy do it):
+    it reports the wrapped value's class, which `isinstance` (and so `coerce`) believes."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self._wrapped = wrapped
+
+    @property  # type: ignore[misc]  # a property where `object` has an attribute
+    def __class__(self) -> type:
+        return type(self._wrapped)
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self._wrapped == other)
+
+    def __hash__(self) -> int:
+        return hash(self._wrapped)
+
+    def __ge__(self, other: Any) -> bool:
+        return bool(self._wrapped >= other)
+
+    def __gt__(self, other: Any) -> bool:
+        return bool(self._wrapped > other)
+
+
+@pytest.mark.parametrize(
+    ("text", "data", "expected"),
+    [
+        ("a >= 3 and b > 500", {"a": _Proxy(4), "b": _Proxy(501)}, True),
+        ("a >= 3 and b > 500", {"a": _Proxy(4), "b": 500}, False),
+        ("name == 'gold'", {"name": _Proxy("gold")}, True),
+    ],
+)
+def test_a_value_that_reports_its_class_reads_as_coerce_reads_it(
+    text: str, data: dict[str, Any], expected: bool
+) -> None:
+    """The generated code tests `__class__`, as `isinstance` does: a proxy reporting `int`
+    gets the answer converting the data first gives, on both of the host's paths."""
+
+    scope = declare_scope({"a": "int", "b": "int", "name": "string"})
+    expression = compile_expression(text, scope)
+    bound = expression.bind(now=NOW)
+    assert bound(expression.convert(data)) is expected
+    assert expression.bind(now=NOW, convert=True)(data) is expected
+    assert expression.evaluate(data, now=NOW) is expected
+
+
+@pytest.mark.parametrize("value", [True, 3.0, Decimal("3.5"), "3", _Proxy(True)])
+def test_a_value_of_another_class_is_refused_on_the_generated_path(value: Any) -> None:
+
+    expression = compile_expression("a >= 3", declare_scope({"a": "int"}))
+    with pytest.raises(CoercionError):
+        expression.bind(now=NOW, convert=True)({"a": value})
