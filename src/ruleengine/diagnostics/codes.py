@@ -8,11 +8,10 @@ evaluation. `docs/errors.md` is generated from this table
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class CodeInfo:
+class CodeInfo(msgspec.Struct, frozen=True, gc=False):
     code: str
     slug: str
     severity: str  # "error", "warning" or "note" (a `Severity` value)

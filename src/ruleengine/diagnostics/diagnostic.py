@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import msgspec
 
 from ruleengine.diagnostics.source import SourceFile, Span
 from ruleengine.errors import RuleEngineError
@@ -120,14 +123,21 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
-@dataclass
-class DiagnosticSink:
-    """Collects a phase's diagnostics for one source file, so a phase reports all it finds."""
+class DiagnosticSink(msgspec.Struct, dict=True):
+    """Collects a phase's diagnostics for one source file, so a phase reports all it finds.
+
+    `dropped` counts, per severity, the diagnostics past `limit`; it is not a field (not an
+    argument, not compared or shown) but an attribute in the instance's `__dict__`."""
 
     source: SourceFile
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = msgspec.field(default_factory=list)
     limit: int = DEFAULT_LIMITS.max_diagnostics  # kept in full; the rest are only counted
-    dropped: list[int] = field(default_factory=lambda: [0, 0, 0], init=False, repr=False)
+
+    if TYPE_CHECKING:
+        dropped: ClassVar[list[int]]  # set per instance, in `__dict__`
+
+    def __post_init__(self) -> None:
+        self.__dict__["dropped"] = [0, 0, 0]
 
     def report(
         self,

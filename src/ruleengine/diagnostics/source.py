@@ -8,11 +8,12 @@ in small pure functions with their own tests.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(msgspec.Struct, frozen=True, gc=False):
     """A half-open range of character offsets `[start, end)` in some text."""
 
     start: int
@@ -23,26 +24,30 @@ class Span:
             raise ValueError(f"invalid span {self.start}..{self.end}")
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(msgspec.Struct, frozen=True, gc=False):
     """A 1-based line and column (columns count characters, not bytes)."""
 
     line: int
     column: int
 
 
-@dataclass(frozen=True)
-class SourceFile:
-    """A named text, with a table of line starts for offset -> line/column lookups."""
+class SourceFile(msgspec.Struct, frozen=True, dict=True):
+    """A named text, with a table of line starts for offset -> line/column lookups.
+
+    Equal, hashed and shown by `name` and `text` alone: the table is derived from the text, so
+    it lives in the instance's `__dict__` (`dict=True`), outside the struct's fields.
+    """
 
     name: str
     text: str
-    _line_starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    if TYPE_CHECKING:
+        _line_starts: ClassVar[tuple[int, ...]]  # set per instance, in `__dict__`
 
     def __post_init__(self) -> None:
         starts = [0]
         starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
-        object.__setattr__(self, "_line_starts", tuple(starts))
+        self.__dict__["_line_starts"] = tuple(starts)
 
     def location(self, offset: int) -> Location:
         """The line and column of a character offset (clamped to the text)."""
@@ -102,8 +107,7 @@ SNIPPET_CONTEXT = 120
 SNIPPET_LINES = 40
 
 
-@dataclass(frozen=True, slots=True)
-class OffsetMap:
+class OffsetMap(msgspec.Struct, frozen=True, gc=False):
     """Maps character offsets in a scalar's *value* to offsets in the file it came from.
 
     A YAML scalar's value is not always a slice of the file: block scalars drop indentation,

@@ -1,17 +1,22 @@
-"""The typed expression AST: frozen, slotted nodes, each with the span of its source text.
+"""The typed expression AST: frozen nodes, each with the span of its source text.
 
 Spans are offsets into the *expression text*; `ExpressionSource` (in `parser.py`) maps them to
 file offsets when a diagnostic is built. Node classes are named after the syntax, and the
 grammar's aliases are their snake_case names.
+
+Nodes are `msgspec.Struct`s: made in C (a module of frozen dataclasses costs a few ms to
+create at start-up), equal and hashed by value, and untracked by the garbage collector
+(`gc=False`), since a node holds only other nodes, spans and immutable constants.
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TypeAlias
+
+import msgspec
 
 from ruleengine.diagnostics.source import Span
 from ruleengine.expr.values import Duration
@@ -50,24 +55,21 @@ class UnaryOperator(enum.Enum):
     __hash__ = object.__hash__  # as `BinaryOperator`
 
 
-@dataclass(frozen=True, slots=True)
-class Constant:
+class Constant(msgspec.Struct, frozen=True, gc=False):
     """A literal: integer (`int`), decimal (`Decimal`), string, boolean, null or duration."""
 
     value: ConstantValue
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+class Name(msgspec.Struct, frozen=True, gc=False):
     """A bare name: a root record (`customer`, `order`) or a bound variable (`item`)."""
 
     name: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class FieldAccess:
+class FieldAccess(msgspec.Struct, frozen=True, gc=False):
     """`target.name`; `name_span` covers just the field name, for precise diagnostics."""
 
     target: Expr
@@ -76,8 +78,7 @@ class FieldAccess:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(msgspec.Struct, frozen=True, gc=False):
     """`target[index]`."""
 
     target: Expr
@@ -85,23 +86,20 @@ class Index:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class BinaryOp:
+class BinaryOp(msgspec.Struct, frozen=True, gc=False):
     op: BinaryOperator
     left: Expr
     right: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class UnaryOp:
+class UnaryOp(msgspec.Struct, frozen=True, gc=False):
     op: UnaryOperator
     operand: Expr
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(msgspec.Struct, frozen=True, gc=False):
     """`name(args...)`; `name_span` covers the function name."""
 
     name: str
@@ -110,14 +108,12 @@ class Call:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class ListExpr:
+class ListExpr(msgspec.Struct, frozen=True, gc=False):
     items: tuple[Expr, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Conditional:
+class Conditional(msgspec.Struct, frozen=True, gc=False):
     """`if condition then then_branch else else_branch`."""
 
     condition: Expr

@@ -8,10 +8,10 @@ escape in a string, an integer too long for Python to convert), so the builder c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
 
+import msgspec
 from lark import Token, Transformer_NonRecursive, Tree, v_args
 from lark.tree import Meta
 
@@ -36,8 +36,7 @@ ESCAPES: dict[str, str] = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "t": "\t"}
 """What each escape sequence stands for, keyed by the character after the backslash."""
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True, gc=False):
     """A syntax problem found while building the AST, in expression-text offsets."""
 
     span: Span
@@ -209,10 +208,9 @@ class AstBuilder(Transformer_NonRecursive[Token, Expr]):
         )
 
 
-@dataclass
-class BuildResult:
+class BuildResult(msgspec.Struct):
     expr: Expr
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = msgspec.field(default_factory=list)
 
 
 def build_ast(tree: Tree[Token]) -> BuildResult:

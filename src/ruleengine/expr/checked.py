@@ -6,7 +6,8 @@ the names a condition proves non-null).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from ruleengine.expr.ast import (
     BinaryOp,
@@ -26,12 +27,11 @@ from ruleengine.expr.types import (
 )
 
 
-@dataclass(frozen=True)
-class CheckedExpr:
+class CheckedExpr(msgspec.Struct, frozen=True):
     """An expression that passed the checker. Only this can be compiled.
 
     `types` maps `id(node)` to the node's type; node identity is used rather than the nodes
-    themselves because frozen dataclasses hash their whole subtree.
+    themselves because frozen structs hash their whole subtree.
     """
 
     root: Expr

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from ruleengine.expr.ast import (
     BinaryOperator,
@@ -42,8 +43,7 @@ def same_error(error: EvaluationError) -> BaseException:
     return error
 
 
-@dataclass(frozen=True, slots=True)
-class Code:
+class Code(msgspec.Struct, frozen=True):
     """A compiled node: its function, its value when it is a constant, and its field path
     (`("order", "subtotal")`) when it only reads one, so parents can fuse the load."""
 
@@ -54,8 +54,7 @@ class Code:
     atom: Atom | None = None  # when the node tests one field against a constant
 
 
-@dataclass(frozen=True, slots=True)
-class Atom:
+class Atom(msgspec.Struct, frozen=True):
     """A test of one loaded value against a constant: `path OP constant` (`kind` "cmp"),
     `path in constant` ("in") or `constant in path` ("has"). `test` is the same test as a C
     callable of the value (`partial(le, 20)` for `>= 20`), for fused `and`/`or` chains; None

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
+
+import msgspec
 
 from ruleengine.expr.ast import (
     BinaryOp,
@@ -28,8 +29,7 @@ from ruleengine.expr.functions import BOUND_NAME
 from ruleengine.expr.runtime import EvalContext
 
 
-@dataclass(frozen=True)
-class ProgramSet:
+class ProgramSet(msgspec.Struct, frozen=True):
     """Several checked conditions evaluated together (see `compile_conditions`)."""
 
     checked: tuple[CheckedExpr, ...]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from ruleengine.expr.runtime import EvalContext
 from ruleengine.expr.types import (
@@ -56,8 +57,7 @@ class SignatureError(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True, slots=True)
-class Argument:
+class Argument(msgspec.Struct, frozen=True):
     type: Type
     is_literal: bool  # a number literal, which may stand for money
     literal_elements: bool = False  # a list of number literals (`[10, 20]`), likewise
@@ -67,8 +67,7 @@ Check = Callable[[Sequence[Argument]], Type]
 Implementation = Callable[..., Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Function:
+class Function(msgspec.Struct, frozen=True):
     name: str
     min_args: int
     max_args: int | None  # None: any number

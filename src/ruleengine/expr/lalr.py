@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import fields
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -71,57 +70,6 @@ Entry = tuple[Any, int, int, int, int, int]
 """A value on the parse stack: (value, start, end, container start, container end, depth).
 The value is a token's text, an AST node, or the entries an `_items` rule collected; the
 container includes the parentheses around a passed-through child (lark's `container_*`)."""
-
-
-# Nodes made through their slots' descriptors: a frozen dataclass's own `__init__` goes
-# through `object.__setattr__` for every field (and `Span` checks its offsets, which the
-# lexer guarantees here), about twice the cost, and a parse makes a node or two per token.
-# Each maker sets every field, in order; the import-time checks below fail if a class gains
-# or renames a field, and the differential tests compare every node's repr with lark's.
-_new = object.__new__
-
-
-def _setters(cls: Any, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
-    """The slot setters of `cls`'s fields, which must be exactly `names`, in order."""
-    assert [f.name for f in fields(cls)] == list(names), cls
-    return tuple(getattr(cls, name).__set__ for name in names)
-
-
-_span_start, _span_end = _setters(Span, "start", "end")
-_binary_fields = _setters(BinaryOp, "op", "left", "right", "span")
-_name_fields = _setters(Name, "name", "span")
-_constant_fields = _setters(Constant, "value", "span")
-
-
-def _make_span(start: int, end: int) -> Span:
-    span: Span = _new(Span)
-    _span_start(span, start)
-    _span_end(span, end)
-    return span
-
-
-def _make_binary(op: BinaryOperator, left: Expr, right: Expr, span: Span) -> BinaryOp:
-    node: BinaryOp = _new(BinaryOp)
-    set_op, set_left, set_right, set_span = _binary_fields
-    set_op(node, op)
-    set_left(node, left)
-    set_right(node, right)
-    set_span(node, span)
-    return node
-
-
-def _make_name(name: str, span: Span) -> Name:
-    node: Name = _new(Name)
-    _name_fields[0](node, name)
-    _name_fields[1](node, span)
-    return node
-
-
-def _make_constant(value: Any, span: Span) -> Constant:
-    node: Constant = _new(Constant)
-    _constant_fields[0](node, value)
-    _constant_fields[1](node, span)
-    return node
 
 
 Build = Callable[[list[Entry], Span], Any]
@@ -244,14 +192,14 @@ def _reduce_binary(values: list[Entry], max_depth: int) -> None:
     if depth >= max_depth:
         raise _DeclinedError
     start, end = left[3], right[4]
-    node = _make_binary(_OPERATORS[operator[0]], left[0], right[0], _make_span(start, end))
+    node = BinaryOp(_OPERATORS[operator[0]], left[0], right[0], Span(start, end))
     values[-1] = (node, start, end, start, end, depth + 1)
 
 
 def _reduce_token(build: Build, values: list[Entry], max_depth: int) -> None:
     token = values[-1]
     start, end = token[1], token[2]
-    values[-1] = (build([token], _make_span(start, end)), start, end, start, end, 1)
+    values[-1] = (build([token], Span(start, end)), start, end, start, end, 1)
 
 
 def _reduce(
@@ -290,7 +238,7 @@ def _reduce(
         return
     if depth >= max_depth:
         raise _DeclinedError
-    span = _make_span(first[3], last[4])
+    span = Span(first[3], last[4])
     values.append((build(items, span), first[3], last[4], first[3], last[4], depth + 1))
 
 
@@ -304,9 +252,9 @@ def _items(items: list[Entry], span: Span) -> Any:  # marker: handled in `_reduc
 def _number(items: list[Entry], span: Span) -> Constant:
     text = items[0][0]
     if "." in text:
-        return _make_constant(Decimal(text), span)
+        return Constant(Decimal(text), span)
     try:
-        return _make_constant(int(text), span)
+        return Constant(int(text), span)
     except ValueError:  # too many digits: lark's path reports it
         raise _DeclinedError from None
 
@@ -326,7 +274,7 @@ def _string(items: list[Entry], span: Span) -> Constant:
     body = items[0][0][1:-1]
     if "\\" in body:
         body = _ESCAPE.sub(_unescape, body)
-    return _make_constant(body, span)
+    return Constant(body, span)
 
 
 def _unescape(found: re.Match[str]) -> str:
@@ -349,12 +297,12 @@ def _null(items: list[Entry], span: Span) -> Constant:
 
 
 def _name(items: list[Entry], span: Span) -> Name:
-    return _make_name(items[0][0], span)
+    return Name(items[0][0], span)
 
 
 def _field_access(items: list[Entry], span: Span) -> FieldAccess:
     target, name = items
-    return FieldAccess(target[0], name[0], _make_span(name[1], name[2]), span)
+    return FieldAccess(target[0], name[0], Span(name[1], name[2]), span)
 
 
 def _index(items: list[Entry], span: Span) -> Index:
@@ -363,7 +311,7 @@ def _index(items: list[Entry], span: Span) -> Index:
 
 def _call(items: list[Entry], span: Span) -> Call:
     name = items[0]
-    return Call(name[0], tuple(e[0] for e in items[1:]), _make_span(name[1], name[2]), span)
+    return Call(name[0], tuple(e[0] for e in items[1:]), Span(name[1], name[2]), span)
 
 
 def _list_expr(items: list[Entry], span: Span) -> ListExpr:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, PathPart, make_diagnostic
 from ruleengine.diagnostics.source import OffsetMap, SourceFile, Span
@@ -37,8 +38,7 @@ WHITESPACE = " \t\r\n"
 """The characters the grammar ignores (`WS`); anything else is part of the expression."""
 
 
-@dataclass(frozen=True)
-class ExpressionSource:
+class ExpressionSource(msgspec.Struct, frozen=True):
     """An expression's text plus where it came from, so diagnostics point into the file."""
 
     text: str

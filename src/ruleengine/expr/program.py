@@ -11,8 +11,9 @@ its scope and JSON conversion). See docs/architecture.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from ruleengine.expr.ast import (
     BinaryOp,
@@ -36,8 +37,7 @@ from ruleengine.expr.types import (
 )
 
 
-@dataclass(slots=True)
-class Env:
+class Env(msgspec.Struct):
     """The values an evaluation sees: root records and bound variables, and the context."""
 
     ctx: EvalContext

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import calendar
 import decimal
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+
+import msgspec
 
 from ruleengine.diagnostics.source import Span
 from ruleengine.errors import RuleEngineError
@@ -89,8 +90,7 @@ def check_now(now: object) -> datetime:
     return now
 
 
-@dataclass(frozen=True, slots=True)
-class EvalContext:
+class EvalContext(msgspec.Struct, frozen=True):
     """The moment of evaluation and the ruleset's time zone."""
 
     now: datetime

@@ -4,68 +4,64 @@ Money is its own type, apart from plain numbers: an amount can be scaled (`order
 and compared with a number *literal* (`order.subtotal >= 20`), but never added to points or to
 a count. Optional types mark values the host may leave out; the checker makes rules test or
 default them (see `docs/language.md`, "Null").
+
+Types are frozen `msgspec.Struct`s, equal and hashed by value (they are dict keys), and
+untracked by the garbage collector (`gc=False`): a type is a tree of immutable values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeAlias
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class BoolType:
+
+class BoolType(msgspec.Struct, frozen=True, gc=False):
     def __str__(self) -> str:
         return "bool"
 
 
-@dataclass(frozen=True, slots=True)
-class IntType:
+class IntType(msgspec.Struct, frozen=True, gc=False):
     """Whole numbers: counts and points."""
 
     def __str__(self) -> str:
         return "int"
 
 
-@dataclass(frozen=True, slots=True)
-class DecimalType:
+class DecimalType(msgspec.Struct, frozen=True, gc=False):
     """Exact decimal numbers that are not money (ratios, multipliers)."""
 
     def __str__(self) -> str:
         return "decimal"
 
 
-@dataclass(frozen=True, slots=True)
-class MoneyType:
+class MoneyType(msgspec.Struct, frozen=True, gc=False):
     """An exact amount in the ruleset's currency."""
 
     def __str__(self) -> str:
         return "money"
 
 
-@dataclass(frozen=True, slots=True)
-class StrType:
+class StrType(msgspec.Struct, frozen=True, gc=False):
     def __str__(self) -> str:
         return "string"
 
 
-@dataclass(frozen=True, slots=True)
-class DateType:
+class DateType(msgspec.Struct, frozen=True, gc=False):
     """A calendar day (in the ruleset's time zone when derived from a timestamp)."""
 
     def __str__(self) -> str:
         return "date"
 
 
-@dataclass(frozen=True, slots=True)
-class DateTimeType:
+class DateTimeType(msgspec.Struct, frozen=True, gc=False):
     """An instant; snapshots give them with an offset, such as `2026-02-01T12:00:00Z`."""
 
     def __str__(self) -> str:
         return "datetime"
 
 
-@dataclass(frozen=True, slots=True)
-class DurationType:
+class DurationType(msgspec.Struct, frozen=True, gc=False):
     """A length of time; `calendar` durations (`3mo`, `1y`) only shift dates."""
 
     calendar: bool = False
@@ -74,40 +70,35 @@ class DurationType:
         return "calendar duration" if self.calendar else "duration"
 
 
-@dataclass(frozen=True, slots=True)
-class NullType:
+class NullType(msgspec.Struct, frozen=True, gc=False):
     """The type of the `null` literal."""
 
     def __str__(self) -> str:
         return "null"
 
 
-@dataclass(frozen=True, slots=True)
-class NeverType:
+class NeverType(msgspec.Struct, frozen=True, gc=False):
     """The element type of the empty list `[]`; fits any other type."""
 
     def __str__(self) -> str:
         return "nothing"
 
 
-@dataclass(frozen=True, slots=True)
-class ListType:
+class ListType(msgspec.Struct, frozen=True, gc=False):
     element: Type
 
     def __str__(self) -> str:
         return f"list[{self.element}]"
 
 
-@dataclass(frozen=True, slots=True)
-class OptionalType:
+class OptionalType(msgspec.Struct, frozen=True, gc=False):
     inner: Type
 
     def __str__(self) -> str:
         return f"{self.inner}?"
 
 
-@dataclass(frozen=True, slots=True)
-class RecordType:
+class RecordType(msgspec.Struct, frozen=True, gc=False):
     """A record with named fields (customer, order, item, ...)."""
 
     name: str

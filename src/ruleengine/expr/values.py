@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 SECONDS_PER_UNIT: dict[str, int] = {
     "s": 1,
@@ -15,8 +15,7 @@ MONTHS_PER_UNIT: dict[str, int] = {"mo": 1, "y": 12}
 DURATION_UNITS: tuple[str, ...] = ("mo", "min", "y", "w", "d", "h", "s")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Duration:
+class Duration(msgspec.Struct, frozen=True, order=True, gc=False):
     """A length of time: calendar months plus exact seconds.
 
     `3mo` and `1y` are calendar durations (months), added to dates by the calendar; `90d`,
@@ -26,6 +25,11 @@ class Duration:
 
     months: int = 0
     seconds: int = 0
+
+    def __hash__(self) -> int:
+        # The hash the frozen dataclass this was had (its fields' tuple), so a host holding
+        # durations in sets or as keys sees the same values as before.
+        return hash((self.months, self.seconds))
 
     @property
     def is_calendar(self) -> bool:
