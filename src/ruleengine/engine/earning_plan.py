@@ -7,10 +7,11 @@ stacking), grouped by trigger (`EarningPlan`), and the shapes a run reports (`Hi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from operator import attrgetter
 from typing import Any
+
+import msgspec
 
 from ruleengine.engine.activity import Order, optional_utc
 from ruleengine.engine.decisions import Decision, Explanation
@@ -24,8 +25,7 @@ from ruleengine.rules.ruleset import CompiledExpression, RuleSet
 from ruleengine.rules.vocabulary import activity_name
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(msgspec.Struct, frozen=True):
     """A birthday occasion for a rule (`birthday_hits`), with what the rule sees of it."""
 
     activity_id: str
@@ -37,12 +37,11 @@ class Hit:
     blocked: str | None = None  # why this occasion cannot earn (birthday set too recently)
 
 
-@dataclass
-class EarningOutcome:
-    decisions: list[Decision] = field(default_factory=list)
-    explanations: list[Explanation] = field(default_factory=list)
+class EarningOutcome(msgspec.Struct):
+    decisions: list[Decision] = msgspec.field(default_factory=list)
+    explanations: list[Explanation] = msgspec.field(default_factory=list)
     # Every points decision, those already in `granted` too: what the points ledger counts.
-    awards: list[Decision] = field(default_factory=list)
+    awards: list[Decision] = msgspec.field(default_factory=list)
 
 
 Report = Callable[[CompiledExpression, str, EvaluationError], None]
@@ -135,8 +134,7 @@ class PreparedRule:
         self.pending_days = rule.pending_days or 0
 
 
-@dataclass(slots=True, eq=False)
-class RuleGroup:
+class RuleGroup(msgspec.Struct, eq=False):
     """The rules decided together on an occasion: the enabled rules on its trigger, in file
     order, each with why it cannot earn there regardless of its checks (a birthday guard)."""
 

@@ -10,12 +10,12 @@ result with its decisions sorted and their keys checked unique.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from ruleengine.engine.activity import utc
 from ruleengine.engine.decisions import (
@@ -64,8 +64,7 @@ if TYPE_CHECKING:
 # points history (their commands), so `ruleengine eval` of a ruleset without them skips them.
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(msgspec.Struct, frozen=True):
     """What every evaluation needs from a ruleset, worked out once by `Engine` (immutable, so
     shared by every thread's evaluations): earning rules in ready form grouped by trigger,
     each milestone's steps, keys and window (in UTC), and what the tiers ask for."""
@@ -109,20 +108,19 @@ class Prepared:
         return [{**customer, "tier": level} for level in self.tier_ids]
 
 
-@dataclass
-class _Outcome:
+class _Outcome(msgspec.Struct):
     """What one round of earning and milestones decided (`Evaluation.decide`)."""
 
     variables: dict[str, Any]  # what `when` conditions at `now` read: `customer`, `stats`
-    decisions: list[Decision] = field(default_factory=list)
-    progress: list[Progress] = field(default_factory=list)
-    explanations: list[Explanation] = field(default_factory=list)
+    decisions: list[Decision] = msgspec.field(default_factory=list)
+    progress: list[Progress] = msgspec.field(default_factory=list)
+    explanations: list[Explanation] = msgspec.field(default_factory=list)
     # The earning decisions with points, and the other awards (milestones', tiers'): the
     # ledger reads the decisions' points as they are (`replay_ledger`'s `earning`), so a plain
     # evaluation makes no `Award` for each (see `every_award`).
-    earning: list[Decision] = field(default_factory=list)
-    awards: list[Award] = field(default_factory=list)
-    own_points: list[OwnPoint] = field(default_factory=list)
+    earning: list[Decision] = msgspec.field(default_factory=list)
+    awards: list[Award] = msgspec.field(default_factory=list)
+    own_points: list[OwnPoint] = msgspec.field(default_factory=list)
 
     def every_award(self) -> list[Award]:
         """Every award in order: the earning decisions' (`earning_award`), then the rest."""
@@ -291,7 +289,7 @@ class Evaluation:
                     blockers.extend(reasons)
             plan = self.engine.milestone_plans[index]
             if len(own_points) != counted:  # the list only grows
-                shared = dataclasses.replace(shared, own_points=tuple(own_points))
+                shared = msgspec.structs.replace(shared, own_points=tuple(own_points))
                 counted = len(own_points)
             outcome = self.milestone(index, plan, shared, blockers)
             decisions.extend(outcome.decisions)

@@ -29,10 +29,11 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import chain
 from typing import Any, Literal
+
+import msgspec
 
 from ruleengine.engine.activity import Adjustment, PointsEntry, Redemption
 from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant
@@ -56,22 +57,19 @@ from ruleengine.rules.models import Expiry, ExpiryPolicy, RuleSetFile
 EXPIRY_RULE = "points.expiry"  # the `rule` of expiry decisions: no rule id looks like it
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
+class _Pending(msgspec.Struct, frozen=True):
     """An award at the moment it is earned, when it becomes active only later."""
 
     award: Award
 
 
-@dataclass(slots=True)
-class _Batch:
+class _Batch(msgspec.Struct):
     key: str
     at: datetime
     left: int
 
 
-@dataclass(slots=True)
-class _State:
+class _State(msgspec.Struct):
     """The running ledger of one replay."""
 
     ctx: EvalContext
@@ -80,7 +78,7 @@ class _State:
     # Whether to write the timeline's entries (`Engine.timeline`): their words cost more than
     # the replay itself, and a plain evaluation never reads them.
     record: bool = True
-    batches: deque[_Batch] = field(default_factory=deque)
+    batches: deque[_Batch] = msgspec.field(default_factory=deque)
     active: int = 0
     earned: int = 0
     redeemed: int = 0
@@ -88,12 +86,12 @@ class _State:
     expired: int = 0
     first_award: datetime | None = None
     last_award: datetime | None = None
-    entries: list[LedgerEntry] = field(default_factory=list)
-    decisions: list[Decision] = field(default_factory=list)
-    problems: list[LedgerProblem] = field(default_factory=list)
-    warned: set[str] = field(default_factory=set)
+    entries: list[LedgerEntry] = msgspec.field(default_factory=list)
+    decisions: list[Decision] = msgspec.field(default_factory=list)
+    problems: list[LedgerProblem] = msgspec.field(default_factory=list)
+    warned: set[str] = msgspec.field(default_factory=set)
     fixed_done: datetime | None = None  # the last fixed-date expiry processed
-    names: dict[str, str] = field(default_factory=dict)  # rule id -> the rule's name
+    names: dict[str, str] = msgspec.field(default_factory=dict)  # rule id -> the rule's name
     # The expiry's durations, parsed once: `after`, and each `warn_before` with its text.
     after: Duration | None = None
     warnings: tuple[tuple[str, Duration], ...] = ()

@@ -10,8 +10,9 @@ revoked ones left out: a revoked coupon gave nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from ruleengine.engine.activity import Redemption
 from ruleengine.engine.earning import period_start
@@ -19,8 +20,7 @@ from ruleengine.expr.runtime import EvalContext
 from ruleengine.rules.models import RedeemingProgram
 
 
-@dataclass(frozen=True, slots=True)
-class Redeemable:
+class Redeemable(msgspec.Struct, frozen=True):
     program: str
     name: str
     points: int  # the most points the customer could spend on it now

@@ -18,11 +18,12 @@ over whole results with any values, and every bundled example customer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring
 from typing import Any
+
+import msgspec
 
 from ruleengine.engine.json_text import dumps_indented, dumps_line
 
@@ -79,8 +80,7 @@ def _keyed(level: Level, *names: str) -> tuple[str, ...]:
     return (*before, closing + "}")
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
+class Layout(msgspec.Struct, frozen=True):
     """The constant text of one layout, made once: each key with the separator before it, so
     an object's f-string has as few pieces as can be (it costs by its pieces, constant or
     not: twice as much with the separators apart)."""

@@ -31,8 +31,9 @@ different attributes, custom events or limits, since the snapshot itself may the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from ruleengine.engine.earning_plan import EarningOutcome
 from ruleengine.engine.milestones.plan import MilestoneOutcome
@@ -53,8 +54,7 @@ def _reads_tier(ruleset: RuleSet) -> bool:
     return any("tier" in e.text for e in ruleset.expressions.values())
 
 
-@dataclass(frozen=True)
-class Pairing:
+class Pairing(msgspec.Struct, frozen=True):
     """Which parts of OLD's evaluation NEW's may reuse (see the module's docstring)."""
 
     identical: bool = False  # the whole result
@@ -89,18 +89,18 @@ class Pairing:
         return cls(timeline=True, earning=earning, milestones=tuple(milestones))
 
 
-@dataclass
-class Trace:
+class Trace(msgspec.Struct):
     """What one evaluation (OLD's) leaves for the next on the same snapshot and `now`."""
 
     timeline: Timeline | None = None
     earning: EarningOutcome | None = None  # None when it reported problems
     # By OLD's milestone index: the reasons its condition gave (none: it held) and the outcome.
-    milestones: dict[int, tuple[tuple[str, ...], MilestoneOutcome]] = field(default_factory=dict)
+    milestones: dict[int, tuple[tuple[str, ...], MilestoneOutcome]] = msgspec.field(
+        default_factory=dict
+    )
 
 
-@dataclass(frozen=True)
-class Reuse:
+class Reuse(msgspec.Struct, frozen=True):
     """What NEW's evaluation takes from OLD's `trace`, as `pairing` allows."""
 
     pairing: Pairing

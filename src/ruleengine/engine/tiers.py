@@ -25,10 +25,11 @@ from __future__ import annotations
 import bisect
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Literal
+
+import msgspec
 
 from ruleengine.engine.decisions import format_time, money_text
 from ruleengine.engine.milestones.ledgers import CountingRules, OwnPoint, build_ledger
@@ -37,8 +38,7 @@ from ruleengine.expr.runtime import add_months
 from ruleengine.rules.models import MilestoneType, TierBasis, TierDowngrade, TierPeriod, Tiers
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
+class Contribution(msgspec.Struct, frozen=True):
     """Signed tier progress at a moment: an order's subtotal or 1, a refund's negative share,
     active points; `activity` is the id of what made it (the qualifying activity)."""
 
@@ -54,8 +54,7 @@ ChangeKind = Literal["upgrade", "downgrade", "manual", "recalculation"]
 PERIOD_END, ACTIVITY, BY_HAND = 0, 1, 2
 
 
-@dataclass(frozen=True, slots=True)
-class TierChange:
+class TierChange(msgspec.Struct, frozen=True):
     """The customer entered `level` (an index into the levels) at `at`, from `previous`.
 
     `kind`: `upgrade` (tier progress crossed a threshold; `qualifying` is the activity),
@@ -77,8 +76,7 @@ class TierChange:
         return self.level > self.previous
 
 
-@dataclass(frozen=True, slots=True)
-class TierAction:
+class TierAction(msgspec.Struct, frozen=True):
     """A store's action on the tier: `level` set by hand (with `tier_points`, or None to keep
     them), or `level` None for a recalculation."""
 
@@ -88,8 +86,7 @@ class TierAction:
     tier_points: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class TierState:
+class TierState(msgspec.Struct, frozen=True):
     """The level at `now`, since when, the progress that counts now, and when it is re-assessed."""
 
     level: int
@@ -99,8 +96,7 @@ class TierState:
     period_end: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class TierReplay:
+class TierReplay(msgspec.Struct, frozen=True):
     changes: tuple[TierChange, ...]
     state: TierState
 

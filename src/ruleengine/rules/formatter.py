@@ -23,10 +23,10 @@ import io
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from lark.exceptions import LarkError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
@@ -49,8 +49,7 @@ _EXPRESSION_KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class FormatResult:
+class FormatResult(msgspec.Struct, frozen=True):
     """The formatted text, or why the file was left alone."""
 
     text: str | None
@@ -127,8 +126,7 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
     return FormatResult(respaced)
 
 
-@dataclass(frozen=True)
-class _Unparsed:
+class _Unparsed(msgspec.Struct, frozen=True):
     """An expression that does not parse: fmt stops and says which."""
 
     problem: str

@@ -18,6 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
     DiagnosticSink,
@@ -320,8 +322,7 @@ def _source_of(path_or_text: str | Path, limits: Limits) -> SourceFile | Diagnos
 # -- expressions ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Site:
+class _Site(msgspec.Struct, frozen=True):
     """Where an expression stands in the file and what it must produce."""
 
     path: tuple[PathPart, ...]

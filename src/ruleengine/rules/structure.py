@@ -17,9 +17,10 @@ import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink, PathPart, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile
@@ -49,8 +50,7 @@ SpecialCase = Callable[["ErrorDetails", tuple[PathPart, ...], str], Finding | No
 words saying where that is (" in case 2"); None leaves the error to the shared mapping."""
 
 
-@dataclass(frozen=True)
-class FileFormat:
+class FileFormat(msgspec.Struct, frozen=True):
     """What differs between the YAML formats whose pydantic errors `structure_diagnostics` maps.
 
     The formats share the mapping from pydantic's error kinds to codes, messages and hints, so

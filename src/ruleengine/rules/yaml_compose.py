@@ -5,10 +5,10 @@ a depth limit, and a fast path that composes libyaml's events here. Both give th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import yaml
 from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -131,8 +131,7 @@ def _placeholder(event: yaml.AliasEvent) -> ScalarNode:
     return node
 
 
-@dataclass(slots=True)
-class _Composed:
+class _Composed(msgspec.Struct):
     """A composed document: its root node, and the aliases and explicit tags met on the way."""
 
     root: Node | None

@@ -5,9 +5,10 @@ the tree by path (`find_node`, `span_of`, `to_plain`).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeAlias
+
+import msgspec
 
 from ruleengine.diagnostics.diagnostic import PathPart
 from ruleengine.diagnostics.source import OffsetMap, Span
@@ -18,8 +19,7 @@ ScalarValue: TypeAlias = str | int | Decimal | bool | None
 TAG = "tag:yaml.org,2002:"
 
 
-@dataclass(frozen=True, slots=True)
-class LocatedScalar:
+class LocatedScalar(msgspec.Struct, frozen=True):
     """A scalar with its typed value, its text as written, and where it stands in the file."""
 
     value: ScalarValue
@@ -29,8 +29,7 @@ class LocatedScalar:
     offsets: OffsetMap  # value offsets -> file offsets, for expressions inside the scalar
 
 
-@dataclass(frozen=True, slots=True)
-class LocatedMapping:
+class LocatedMapping(msgspec.Struct, frozen=True):
     items: tuple[tuple[LocatedScalar, LocatedNode], ...]
     span: Span
 
@@ -41,8 +40,7 @@ class LocatedMapping:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class LocatedSequence:
+class LocatedSequence(msgspec.Struct, frozen=True):
     items: tuple[LocatedNode, ...]
     span: Span
 

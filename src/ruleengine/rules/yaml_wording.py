@@ -5,9 +5,9 @@ shows, turned into located RE1xx diagnostics that say what to change.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TypeAlias
 
+import msgspec
 import yaml
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, DiagnosticSink, make_diagnostic
@@ -194,8 +194,7 @@ def _reserved_start(source: SourceFile, offset: int) -> _Explained:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _QuotedToken:
+class _QuotedToken(msgspec.Struct, frozen=True):
     start: int
     end: int
     quote: str

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from ruleengine.engine.decisions import Decision, Explanation, Progress, RewardGrant, format_time
-from ruleengine.engine.ledger_types import Award
 
 AT = datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
 GRANT = RewardGrant("store_credit", Decimal("10.00"))
@@ -47,16 +46,6 @@ VALUES: dict[type, dict[str, Any]] = {
         "completed": False,
         "description": "Spend $100",
         "remaining": "spend $87.50 more",
-    },
-    Award: {
-        "key": "rule/o1",
-        "rule": "rule",
-        "activity": "o1",
-        "points": -40,
-        "at": AT,
-        "active_at": datetime(2026, 6, 15, tzinfo=UTC),
-        "source": "tier",
-        "label": "reaching Gold",
     },
     Explanation: {
         "rule": "rule",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import TypeVar
+
+import msgspec
 
 from ruleengine.engine.activity import Order, optional_utc
 from ruleengine.engine.timeline import Timeline, refund_known, refunded_amount, window_bounds
@@ -53,22 +54,20 @@ _AT = attrgetter("at")
 _CONVERTED_AT = attrgetter("converted_at")
 
 
-@dataclass(slots=True)
-class Ledger:
+class Ledger(msgspec.Struct):
     """A metric's contributions in key order, and notes on activity that did not count (written
     only when explaining: nothing else reads them), each with the key of the activity it is
     about, so that a journey step lists only notes on activity after it began."""
 
-    contributions: list[Contribution] = field(default_factory=list)
-    notes: list[tuple[ActivityKey, str]] = field(default_factory=list)
+    contributions: list[Contribution] = msgspec.field(default_factory=list)
+    notes: list[tuple[ActivityKey, str]] = msgspec.field(default_factory=list)
 
     def notes_after(self, after: ActivityKey | None) -> list[str]:
         """The notes on activity after `after` (all of them for None)."""
         return [text for source, text in self.notes if after is None or source > after]
 
 
-@dataclass(frozen=True)
-class CountingRules:
+class CountingRules(msgspec.Struct, frozen=True):
     """What counts toward a milestone: the window and the order requirements.
 
     The window's bounds are kept in UTC: the same moments as in the ruleset's zone, but

@@ -4,9 +4,10 @@ and the shapes one evaluation shares: the context, the outcome, decisions and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
+
+import msgspec
 
 from ruleengine.engine.decisions import Decision, Explanation, Progress, RewardGrant
 from ruleengine.engine.milestones.ledgers import CountingRules, Number, OwnPoint, counting_rules
@@ -16,8 +17,7 @@ from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Milestone, MilestoneType, RewardLogic, RewardSpec, Step
 
 
-@dataclass(frozen=True)
-class MilestoneContext:
+class MilestoneContext(msgspec.Struct, frozen=True):
     """What every milestone of one evaluation shares."""
 
     timeline: Timeline
@@ -31,14 +31,13 @@ class MilestoneContext:
     own_points: tuple[OwnPoint, ...] = ()
 
 
-@dataclass
-class MilestoneOutcome:
-    decisions: list[Decision] = field(default_factory=list)
+class MilestoneOutcome(msgspec.Struct):
+    decisions: list[Decision] = msgspec.field(default_factory=list)
     # Every decided step, those already in `granted` too, with the moment it was decided:
     # its points become active then (the points ledger).
-    awards: list[tuple[Decision, datetime]] = field(default_factory=list)
+    awards: list[tuple[Decision, datetime]] = msgspec.field(default_factory=list)
     progress: Progress | None = None
-    explanations: list[Explanation] = field(default_factory=list)
+    explanations: list[Explanation] = msgspec.field(default_factory=list)
 
 
 def rewards_of(spec: RewardSpec) -> tuple[RewardGrant, ...]:
@@ -69,8 +68,7 @@ def make_decision(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedStep:
+class PlannedStep(msgspec.Struct, frozen=True):
     number: int  # 1-based
     key: str  # `<rule>/<step>`: the decision key (inactivity adds the order id)
     metric: MilestoneType
@@ -138,8 +136,7 @@ def _target(metric: MilestoneType, target: int | Decimal | str) -> Number | Dura
     return target
 
 
-@dataclass(frozen=True, slots=True)
-class MilestonePlan:
+class MilestonePlan(msgspec.Struct, frozen=True):
     """What evaluating a milestone needs from the ruleset alone: its steps and what counts."""
 
     zone: tzinfo

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 
+import msgspec
+
 from ruleengine.engine.milestones.ledgers import KEY, ActivityKey, Contribution, Ledger, Number
 
 
-@dataclass(slots=True)
-class StepState:
+class StepState(msgspec.Struct):
     """Where one step stands at `now`."""
 
     achieved: ActivityKey | None  # the qualifying contribution's key, once the target was reached
