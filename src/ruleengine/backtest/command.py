@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ruleengine.expr.runtime import parse_moment
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -25,6 +24,8 @@ EXIT_USAGE = 2
 def _moment(text: str) -> datetime:
     """`--now`, as `ruleengine eval` reads it (`cli.common.iso_datetime`, which an edge
     package may not import): with its offset, in the supported years."""
+    from ruleengine.expr.runtime import parse_moment  # not for `--help` (it loads msgspec)
+
     try:
         return parse_moment(text)
     except ValueError as error:

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from ruleengine.expr.runtime import parse_moment
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -69,6 +68,8 @@ def iso_date(text: str) -> date:
 
 
 def iso_datetime(text: str) -> datetime:
+    from ruleengine.expr.runtime import parse_moment  # not for `--help` (it loads msgspec)
+
     try:
         return parse_moment(text)
     except ValueError as error:
