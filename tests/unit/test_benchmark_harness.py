@@ -31,8 +31,10 @@ def test_each_timed_pass_follows_a_pass_of_its_own_candidate() -> None:
             runs[-1] = (name, runs[-1][1] + 1)
         else:
             runs.append((name, 1))
-    # sizing, then each round: every candidate's untimed pass right before its timed one
-    assert runs == [("a", 80), ("b", 80)] * 4
+    # sizing (a warm pass of the sample, then the measured one), then each round: every
+    # candidate's untimed calls right before its timed pass; a quarter of the pass here, since
+    # the timed run is a single pass (a slow candidate), else a whole pass
+    assert runs == [("a", 80), ("b", 80)] + [("a", 10 + 40), ("b", 10 + 40)] * 3
 
 
 def test_every_candidate_runs_whole_passes_over_its_records() -> None:
