@@ -43,12 +43,16 @@ def _run(function: Callable[[Any], Any], records: Sequence[Any]) -> float:
 
 
 def _sized(function: Callable[[Any], Any], records: Sequence[Any], target: float) -> Sequence[Any]:
-    """The records repeated or cut so that one pass takes about `target` seconds."""
+    """The records repeated so that a timed run takes about `target` seconds: whole passes,
+    so that every fast candidate runs on the same mix of records; a candidate slower than
+    that (a peer) on the first records only, as many as fit in `target`."""
     sample = list(records[: min(len(records), 50)])
     _run(function, sample)  # warm, as the timed runs are
     elapsed = max(_run(function, sample), 1e-7) / len(sample)
-    passes = max(1, round(target / elapsed / len(records)))
-    return list(records) * passes
+    wanted = target / elapsed
+    if wanted < len(records):  # a slow candidate: the first records, as many as fit
+        return list(records[: max(len(sample), int(wanted))])
+    return list(records) * round(wanted / len(records))
 
 
 def compare(
