@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,37 @@ def load_cases(path: Path) -> Any:
 ROOT = Path(__file__).parent.parent
 CASES_ROOT = ROOT / "tests" / "cases"
 EXAMPLE_RULES = ROOT / "examples" / "rules"
+
+
+ACME_EVAL = (
+    "eval",
+    str(EXAMPLE_RULES / "acme.yaml"),
+    "--snapshot",
+    str(ROOT / "examples" / "snapshots" / "acme-maria.json"),
+    "--now",
+    "2026-06-01T00:00:00Z",
+)
+"""`ruleengine eval` of one acme customer: the command whose start-up issue #18 measures."""
+
+
+def cli_in_a_fresh_process(prelude: str, report: str, args: tuple[str, ...] = ACME_EVAL) -> str:
+    """Run `ruleengine *args` in a new interpreter, after `prelude` (statements), and return
+    what `report` (an expression, evaluated after the command) printed on the last line.
+    The command must exit 0."""
+    script = (
+        f"import sys\n{prelude}\n"
+        "from ruleengine.cli import main\n"
+        "try:\n"
+        "    code = main(sys.argv[1:])\n"
+        "except SystemExit as stop:\n"
+        "    code = stop.code\n"
+        f"print({report})\n"
+        "sys.exit(code)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
+    )
+    return completed.stdout.splitlines()[-1]
 
 
 def example_rule_files() -> list[Path]:

@@ -3,12 +3,9 @@ same help, the same errors and the same arguments as the whole parser gives."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
+from caseio import cli_in_a_fresh_process
 from ruleengine.cli import build_parser
 from ruleengine.cli.main import _COMMANDS, _command_of
 
@@ -56,22 +53,8 @@ def test_the_command_is_the_first_argument_when_it_names_one(
 def test_help_loads_no_rule_or_engine_code(args: list[str]) -> None:
     """Help is the command line alone: no expression, rule or engine module, and not msgspec
     (with what it imports, ~8 ms), which the `--now` parsers used to load for every command."""
-    import subprocess
-    import sys
-
-    script = (
-        "import sys\n"
-        "from ruleengine.cli import main\n"
-        "try:\n"
-        "    main(sys.argv[1:])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", script, *args], capture_output=True, text=True, check=True
-    )
-    loaded = set(completed.stdout.splitlines()[-1].split())
+    report = "' '.join(sorted(sys.modules))"
+    loaded = set(cli_in_a_fresh_process("", report, tuple(args)).split())
     assert "ruleengine.cli.main" in loaded
     unwanted = {
         name
@@ -81,8 +64,6 @@ def test_help_loads_no_rule_or_engine_code(args: list[str]) -> None:
     }
     assert unwanted == set()
 
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # What `ruleengine eval` may still make as dataclasses: the public API's records (hosts may
 # call `dataclasses.asdict`, `replace` or `fields` on them) and what a host receives inside
@@ -110,35 +91,15 @@ PUBLIC_DATACLASSES = {
 
 
 def test_eval_makes_dataclasses_only_of_the_public_records() -> None:
-    script = (
-        "import dataclasses, sys\n"
+    record = (
+        "import dataclasses\n"
         "made = []\n"
         "process = dataclasses._process_class\n"
         "def recording(cls, *args):\n"
         "    made.append(f'{cls.__module__}.{cls.__qualname__}')\n"
         "    return process(cls, *args)\n"
         "dataclasses._process_class = recording\n"
-        "from ruleengine.cli import main\n"
-        "code = main(sys.argv[1:])\n"
-        "print(' '.join(made))\n"
-        "sys.exit(code)\n"
     )
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            script,
-            "eval",
-            str(ROOT / "examples" / "rules" / "acme.yaml"),
-            "--snapshot",
-            str(ROOT / "examples" / "snapshots" / "acme-maria.json"),
-            "--now",
-            "2026-06-01T00:00:00Z",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    made = set(completed.stdout.splitlines()[-1].split())
+    made = set(cli_in_a_fresh_process(record, "' '.join(made)").split())
     assert "ruleengine.engine.decisions.EvaluationResult" in made  # the recording worked
     assert made - PUBLIC_DATACLASSES == set()

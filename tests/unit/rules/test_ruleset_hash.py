@@ -11,18 +11,7 @@ from hypothesis import strategies as st
 
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules import ruleset
-
-RULES = """\
-version: 1
-program: shop
-currency: USD
-timezone: UTC
-earning:
-  - id: order-points
-    name: Points per dollar
-    on: order
-    points: floor(order.subtotal)
-"""
+from test_cli import VALID as RULES
 
 
 @given(st.binary(max_size=4096))

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import copy
 import random
-import subprocess
-import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from caseio import CASES_ROOT, example_rule_files, load_cases
+from caseio import CASES_ROOT, cli_in_a_fresh_process, example_rule_files, load_cases
 from model_readers import agree as _agree
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.models import (
@@ -183,30 +181,7 @@ def test_a_spelling_only_pydantic_reads_still_loads() -> None:
 def test_eval_of_a_valid_rule_file_does_not_import_what_it_does_not_need() -> None:
     """`ruleengine eval` of one customer loads none of the modules it does not use: no
     pydantic (the fast reader), no lark (the generated parse tables), no edge package."""
-    script = (
-        "import sys\n"
-        "from ruleengine.cli import main\n"
-        "code = main(sys.argv[1:])\n"
-        "print(' '.join(sorted(sys.modules)))\n"
-        "sys.exit(code)\n"
-    )
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            script,
-            "eval",
-            str(ROOT / "examples" / "rules" / "acme.yaml"),
-            "--snapshot",
-            str(ROOT / "examples" / "snapshots" / "acme-maria.json"),
-            "--now",
-            "2026-06-01T00:00:00Z",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    loaded = set(completed.stdout.splitlines()[-1].split())
+    loaded = set(cli_in_a_fresh_process("", "' '.join(sorted(sys.modules))").split())
     assert "ruleengine.engine.engine" in loaded  # it did evaluate
     unwanted = {
         name
