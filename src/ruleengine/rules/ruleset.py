@@ -19,6 +19,11 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+try:  # CPython's own SHA-256: `hashlib` loads OpenSSL first, ~3 ms of every start-up
+    from _sha256 import sha256  # type: ignore[import-not-found]  # CPython's; no stubs
+except ImportError:  # a build without it (Python 3.12 names it `_sha2`): the same digest
+    from hashlib import sha256
+
 from ruleengine.diagnostics.diagnostic import (
     Diagnostic,
     DiagnosticSink,
@@ -91,11 +96,6 @@ class RuleSet:
     def expression(self, *path: PathPart) -> CompiledExpression | None:
         return self.expressions.get(tuple(path))
 
-
-try:  # CPython's own SHA-256: `hashlib` loads OpenSSL first, ~3 ms of every start-up
-    from _sha256 import sha256  # type: ignore[import-not-found]  # CPython's; no stubs
-except ImportError:  # a build without it (Python 3.12 names it `_sha2`): the same digest
-    from hashlib import sha256
 
 # Where rule files hold expressions (the formatter respaces the same ones).
 EXPRESSION_KEYS = (("earning", "when"), ("earning", "points"), ("milestones", "when"))
