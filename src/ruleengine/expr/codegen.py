@@ -356,12 +356,13 @@ class _Writer:
             getter = f"{record}.get({name!r})" if isinstance(t, OptionalType) else None
             self._convert(variable, t, getter or f"{record}[{name!r}]")
         elif isinstance(t, ListType) and isinstance(t.element, StrType):
-            self.emit(f"{variable} = {record}.get({name!r}, _NO_LIST)")
             # `"".join` checks in C that every element is text (as `coerce` does, subclasses
             # too); the host's list is used as it is, since expressions never change a list.
-            self.emit(f"if {variable} is _NO_LIST: {variable} = []")
-            self.emit(f"elif {variable}.__class__ is not _list: raise _DeclineError")
-            self.emit(f"else: _join({variable})")
+            # The usual case (a list) is decided by the first test.
+            self.emit(f"if ({variable} := {record}.get({name!r}, _NO_LIST)).__class__ is _list:")
+            self.emit(f"    _join({variable})")
+            self.emit(f"elif {variable} is _NO_LIST: {variable} = []")
+            self.emit("else: raise _DeclineError")
         else:
             field_type, field_path = self.constant(t), self.constant(path)
             self.emit(f"{variable} = _field({record}, {name!r}, {field_type}, {field_path})")
@@ -379,8 +380,9 @@ class _Writer:
         read = f"({variable} := {source})"
         if isinstance(inner, StrType | IntType | BoolType):
             kind = {StrType: "_str", IntType: "_int", BoolType: "_bool"}[type(inner)]
-            test = f"{read} is not None and {variable}" if optional else read
-            self.emit(f"if {test}.__class__ is not {kind}: raise _DeclineError")
+            # the class first: a value present is decided by one test, null by two
+            test = f" and {variable} is not None" if optional else ""
+            self.emit(f"if {read}.__class__ is not {kind}{test}: raise _DeclineError")
         elif isinstance(inner, DecimalType | MoneyType):
             # `coerce`'s checks: finite, and at most AMOUNT_DIGITS digits before and after the
             # point. Text of n characters has at most n digits, so its exponent is at least
