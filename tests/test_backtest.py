@@ -589,3 +589,63 @@ def test_duckdb_memory_limit_from_the_environment(
     code, out, err = run(*argv, capsys=capsys)
     assert (code, out) == (2, "")
     assert "RULEENGINE_DUCKDB_MEMORY=`lots` is not a memory size" in err
+
+
+# -- the points ledger's expiries ---------------------------------------------------------------
+
+AFTER_EXPIRY = "2028-01-01T00:00:00Z"  # the maple customers' points have expired by then
+
+
+def maple_backtest(
+    rules: Path, data: Path, capsys: pytest.CaptureFixture[str], *command: str
+) -> dict[str, Any]:
+    code, out, err = run(
+        *(command or ("backtest",)),
+        *([str(RULES / "maple-loyalty.yaml")] if command else []),
+        str(rules),
+        "--customers",
+        str(data),
+        "--now",
+        AFTER_EXPIRY,
+        "--format",
+        "json",
+        capsys=capsys,
+    )
+    assert (code, err) == (0, "")
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def test_expired_points_are_taken_away_and_warnings_carry_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Expiries are not grants: the `points.expiry` row subtracts what each customer's
+    balance says expired, and the warnings before it add nothing (they were counted as
+    granted points, so a longer expiry showed in a diff as fewer points outstanding)."""
+    snapshots = example_snapshots("maple")
+    data = write_jsonl(tmp_path / "customers.jsonl", snapshots)
+    engine = Engine(load_ruleset(RULES / "maple-loyalty.yaml"))
+    now = datetime(2028, 1, 1, tzinfo=UTC)
+    granted = expired = 0
+    for snapshot in snapshots:
+        result = engine.evaluate(snapshot, now=now)
+        expired += result.ledger["balance"]["expired"]
+        for decision in result.decisions:
+            if decision.kind in ("reward", "tier_change") and decision.status != "pending":
+                granted += sum(
+                    int(r.value) for r in decision.rewards if r.type == "points" and r.value
+                )
+    assert expired > 0, "the example customers' points must have expired by then"
+    report = maple_backtest(RULES / "maple-loyalty.yaml", data, capsys)
+    expiry = [row for row in report["rows"] if row["rule"] == "points.expiry"]
+    assert sum(row["points"] for row in expiry) == -expired
+    assert report["totals"]["points"] == granted - expired
+
+    longer = tmp_path / "maple-24mo.yaml"
+    text = (RULES / "maple-loyalty.yaml").read_text(encoding="utf-8")
+    assert "after: 12mo" in text
+    longer.write_text(text.replace("after: 12mo", "after: 24mo"), encoding="utf-8")
+    diff = maple_backtest(longer, data, capsys, "diff")
+    kept = diff["totals"]["new_points"] - diff["totals"]["old_points"]
+    assert kept > 0, "a longer expiry leaves more points outstanding"
+    assert diff["totals"]["old_points"] == report["totals"]["points"]

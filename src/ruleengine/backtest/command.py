@@ -78,8 +78,8 @@ def add_backtest_commands(commands: Any) -> None:
         "backtest",
         help="evaluate a ruleset over customer history and add up its decisions",
         description="Evaluate every customer of a history at --now and add up the decisions "
-        "per rule and step: customers, points (granted minus reversed), store credit and "
-        "discounts. Tables need the `ruleengine[batch]` extra.",
+        "per rule and step: customers, points (granted minus reversed and expired), store "
+        "credit and discounts. Tables need the `ruleengine[batch]` extra.",
         epilog="example: ruleengine backtest examples/rules/acme.yaml --customers "
         "history/ --now 2026-06-01T00:00:00Z --by month",
     )

@@ -161,7 +161,7 @@ def _backtest(document: dict[str, Any], markdown: bool) -> str:
         f"{document['customers']:,} customers from `{document['customers_source']}`; "
         f"{document['customers_with_decisions']:,} with decisions; "
         f"{totals['decisions']:,} decisions, {totals['points']:,} points (granted minus "
-        f"reversed), {totals['pending_points']:,} pending, store credit "
+        f"reversed and expired), {totals['pending_points']:,} pending, store credit "
         f"{totals['store_credit']}, discounts {totals['discount_amount']}.",
         "",
     ]
@@ -181,8 +181,9 @@ def _backtest(document: dict[str, Any], markdown: bool) -> str:
             )
     lines.append("")
     lines.append(
-        "Points are granted minus reversed; pending points are not yet granted. The choices of "
-        "`customer_picks` rewards are counted, not valued."
+        "Points are granted minus reversed and expired (expiry warnings carry none); pending "
+        "points are not yet granted. The choices of `customer_picks` rewards are counted, not "
+        "valued."
     )
     return "\n".join(lines) + "\n"
 

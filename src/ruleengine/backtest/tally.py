@@ -9,10 +9,12 @@ where the decisions already are (`ruleengine.spark`); both give the same numbers
 
 Money is `Decimal` throughout. What is added up:
 
-* `points`: points decided and carried out, *granted minus reversed* (a reversal's points are
-  negative); pending points (`status: pending`) are counted apart, in `pending_points`. This
-  is the liability the backtest can see without the points ledger (issue #15 defers balances
-  to the ledger, which will subtract redemptions and expiries from the same figures).
+* `points`: points decided and carried out, *granted minus reversed and expired* (a
+  reversal's points are negative, and so are a `points_expired` decision's: the points
+  ledger's expiries, rule `points.expiry`, take points away; its `expiry_warning`s only
+  announce an expiry and carry none); pending points (`status: pending`) are counted apart,
+  in `pending_points`. Redemptions and manual adjustments are the store's activity, not
+  decisions, so they are not in this figure; each customer's balance is in `eval`'s result.
 * `store_credit`, `discount_amount`: granted amounts.
 * Rewards of a `customer_picks` decision are a choice, not a grant: the decision is counted
   (in `decisions` and `choices`) but none of its rewards is added to the amounts.
@@ -40,18 +42,20 @@ class DecisionValue:
 
 
 def value_of(decision: Decision) -> DecisionValue:
-    """The points, store credit and discount amount a decision carries (zero for a choice)."""
+    """The points, store credit and discount amount a decision carries: zero for a choice
+    and for an expiry warning, negative points for an expiry."""
     points = 0
     credit = Decimal(0)
     discount = Decimal(0)
-    if decision.logic == "customer_picks":
+    if decision.logic == "customer_picks" or decision.kind == "expiry_warning":
         return DecisionValue(0, credit, discount)
+    sign = -1 if decision.kind == "points_expired" else 1  # the ledger takes them away
     for reward in decision.rewards:
         value = reward.value
         if value is None:
             continue
         if reward.type == "points":
-            points += int(value)
+            points += sign * int(value)
         elif reward.type == "store_credit":
             credit += Decimal(value)
         elif reward.type == "discount_amount":
