@@ -432,3 +432,39 @@ def test_diagnostics_are_capped_and_snippets_are_windows(
         line = source_lines[diagnostic.line - 1]
         if 0 <= at < len(first) and diagnostic.column - 1 < len(line):
             assert first[at] == line[diagnostic.column - 1], diagnostic
+
+
+# Condition sets whose tiers sit behind filters that differ only in a string literal's spacing
+# (or not at all): the set shares a filter between tiers, and must never share two different
+# ones. Each condition's value in the set is its value alone.
+SET_SCOPE_DECLARED = {"order": {"subtotal": "money", "note": "string"}}
+spacing = st.sampled_from([" ", "  ", "\t", "\u00a0", ""])
+notes = st.lists(st.sampled_from(["gift", "wrap", "a", ""]), min_size=1, max_size=3)
+
+
+@fuzz_settings
+@given(
+    filters=st.lists(st.tuples(notes, spacing), min_size=3, max_size=6),
+    note=st.tuples(notes, spacing),
+    subtotal=st.integers(0, 100),
+    outside=st.sampled_from([" ", "  "]),
+)
+def test_condition_sets_share_only_identical_filters(
+    filters: list[tuple[list[str], str]],
+    note: tuple[list[str], str],
+    subtotal: int,
+    outside: str,
+) -> None:
+    from ruleengine.api import declare_scope
+
+    scope = declare_scope(SET_SCOPE_DECLARED)
+    texts = [
+        f'order.note =={outside}"{sep.join(words)}" and order.subtotal >= {10 * i}'
+        for i, (words, sep) in enumerate(filters)
+    ]
+    data = {"order": {"subtotal": str(subtotal), "note": note[1].join(note[0])}}
+    alone = [compile_expression(t, scope).evaluate(data, now=NOW) for t in texts]
+    conditions = compile_conditions(texts, scope)
+    assert conditions.evaluate(data, now=NOW) == alone
+    assert conditions.bind(now=NOW)(conditions.convert(data)) == alone
+    assert conditions.bind(now=NOW, convert=True)(data) == alone

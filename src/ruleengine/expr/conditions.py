@@ -26,6 +26,7 @@ from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.closures import _EQ, _GE, _GT, _LT, _NE, Atom, Fail, Fn, same_error
 from ruleengine.expr.compiler import Compiler
 from ruleengine.expr.functions import BOUND_NAME
+from ruleengine.expr.printer import to_sexpr
 from ruleengine.expr.runtime import EvalContext
 
 
@@ -73,8 +74,10 @@ def _tier(compiler: Compiler, node: Expr) -> tuple[_Tier, Fn | None, Any] | None
         condition = compiler.compile(other)
         if _is_threshold(atom) and not condition.constant:
             assert atom is not None
-            source = compiler.checked.source.text[other.span.start : other.span.end]
-            key = (node.op, " ".join(source.split()))
+            # The filter's tree, not its text: texts that differ only in spacing share a
+            # filter, and `"gift  wrap"` is not `"gift wrap"` (the spacing inside a string
+            # literal is its value).
+            key = (node.op, to_sexpr(other))
             return (key, atom.path, atom.op or _GE), condition.fn, atom.constant
     return None
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ruleengine.api import compile_conditions, compile_expression
+from ruleengine.api import compile_conditions, compile_expression, declare_scope
 from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.expr.program import Env, Program, bind, roots_of
 from ruleengine.expr.runtime import EvalContext, EvaluationError
@@ -350,3 +350,22 @@ def test_condition_sets_report_every_problem_of_every_condition() -> None:
         compile_conditions(["order.subtotl > 1", "order.subtotal > 1", "customer.teir == 1"])
     assert [d.file for d in raised.value.diagnostics] == ["<string>[0]", "<string>[2]"]
     assert compile_conditions([]).bind(now=NOW)({}) == []
+
+
+def test_filters_that_differ_inside_a_string_literal_are_not_shared() -> None:
+    """Tiers behind one filter share it; `"gift  wrap"` and `"gift wrap"` are two filters
+    (the set used the first for all three when filters were keyed by their spacing-folded
+    text)."""
+    scope = declare_scope({"order": {"subtotal": "money", "note": "string"}})
+    texts = [
+        'order.note == "gift  wrap" and order.subtotal >= 10',
+        'order.note == "gift wrap" and order.subtotal >= 20',
+        'order.note == "gift wrap" and order.subtotal >= 30',
+        'order.note  ==  "gift wrap"  and  order.subtotal >= 40',  # spacing outside: shared
+    ]
+    data = {"order": {"subtotal": "50", "note": "gift wrap"}}
+    alone = [compile_expression(t, scope).evaluate(data, now=NOW) for t in texts]
+    assert alone == [False, True, True, True]
+    conditions = compile_conditions(texts, scope)
+    assert conditions.evaluate(data, now=NOW) == alone
+    assert conditions.bind(now=NOW)(conditions.convert(data)) == alone
