@@ -15,9 +15,12 @@ too (or an earlier one, on a value the host did not read).
 from __future__ import annotations
 
 import copy
+from collections import Counter, UserDict, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
+from types import MappingProxyType
 from typing import Any
+from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,6 +29,7 @@ from hypothesis import strategies as st
 
 from ruleengine.api import Expression, compile_conditions, compile_expression
 from ruleengine.diagnostics.diagnostic import RuleSetError
+from ruleengine.expr.codegen import _HELPERS
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, coerce_record
 from ruleengine.expr.reader import ELEMENT, Reads, reads_of
 from ruleengine.expr.runtime import EvalContext
@@ -202,8 +206,14 @@ class ReachingRoots(dict[str, Any]):
 
     def __missing__(self, name: str) -> Any:
         t, below = self.roots[name], self.reads.get(name)
+        if name not in self.raw:  # a root left out reads as a missing field
+            if isinstance(t, OptionalType | ListType):
+                value: Any = None if isinstance(t, OptionalType) else []
+                self[name] = value
+                return value
+            raise CoercionError((name,), f"missing field `{name}` (`{t}`)")
         if isinstance(t, RecordType) and below is not None:
-            value: Any = Reaching(self.raw[name], t, (name,), below)
+            value = Reaching(self.raw[name], t, (name,), below)
         else:
             value = coerce(self.raw[name], t, (name,))
         self[name] = value
@@ -243,32 +253,39 @@ def check_malformed(text: str, path: tuple[str | int, ...], bad: Any) -> None:
         reached = error
     except Exception:
         expected = outcome(evaluate)
-    alone = compile_conditions([text]).bind(now=NOW, timezone=ZONE, convert=True)
-    hosts = (
-        expression.bind(now=NOW, timezone=ZONE, convert=True),
-        partial(expression.evaluate, now=NOW, timezone=ZONE),
-        lambda d: alone(d)[0],  # a condition set's one function
-    )
-    for host in hosts:
-        reads: set[JsonPath] = set()
-        data = Recorded(raw, (), reads)
-        try:
-            actual: tuple[str, Any] = ("value", host(data))
-        except CoercionError as error:
-            where = error.path
-            assert any(where[:n] in reads for n in range(1, len(where) + 1)), (text, error, reads)
-            assert (where, error.message) == error_at(expression, raw, where)
-            assert reached is not None, (text, path, bad, error, expected)
-            if (reached.path, reached.message) != (where, error.message):
-                assert reached.path not in reads, (text, path, bad, error, reached)
-            continue
-        except Exception:
-            actual = outcome(lambda h=host, d=data: h(d))  # type: ignore[misc]
-        if reached is not None:
-            # The reference failed on a value; the host's path must not have read it.
-            assert reached.path not in reads, (text, path, bad, actual, reached)
-            continue
-        assert same_value(actual, expected), (text, path, bad, actual, expected)
+    # The generated code takes a `dict` exactly (any other mapping goes to the slow path);
+    # here it takes `Recorded` as one, so that what it reads is seen.
+    with patch.dict(_HELPERS, {"_dict": Recorded}):
+        alone = compile_conditions([text]).bind(now=NOW, timezone=ZONE, convert=True)
+        hosts = (
+            expression.bind(now=NOW, timezone=ZONE, convert=True),
+            partial(expression.evaluate, now=NOW, timezone=ZONE),
+            lambda d: alone(d)[0],  # a condition set's one function
+        )
+        for host in hosts:
+            reads: set[JsonPath] = set()
+            data = Recorded(raw, (), reads)
+            try:
+                actual: tuple[str, Any] = ("value", host(data))
+            except CoercionError as error:
+                where = error.path
+                assert any(where[:n] in reads for n in range(1, len(where) + 1)), (
+                    text,
+                    error,
+                    reads,
+                )
+                assert (where, error.message) == error_at(expression, raw, where)
+                assert reached is not None, (text, path, bad, error, expected)
+                if (reached.path, reached.message) != (where, error.message):
+                    assert reached.path not in reads, (text, path, bad, error, reached)
+                continue
+            except Exception:
+                actual = outcome(lambda h=host, d=data: h(d))  # type: ignore[misc]
+            if reached is not None:
+                # The reference failed on a value; the host's path must not have read it.
+                assert reached.path not in reads, (text, path, bad, actual, reached)
+                continue
+            assert same_value(actual, expected), (text, path, bad, actual, expected)
 
 
 @pytest.mark.parametrize(
@@ -365,3 +382,74 @@ def test_a_condition_set_reads_as_its_conditions_do_one_by_one(
         actual,
         expected,
     )
+
+
+# The host's mappings need not be dicts. A mapping that supplies a value for a missing key
+# (`defaultdict`, which also inserts it, `Counter`, a `UserDict` with `__missing__`) must not
+# supply it to the rules: every kind reads as the plain dict does, and none is changed.
+class _Defaults(UserDict[str, Any]):
+    def __missing__(self, key: str) -> Any:
+        return 0
+
+
+MAPPING_KINDS: dict[str, Callable[[dict[str, Any]], Mapping[str, Any]]] = {
+    "defaultdict": lambda d: defaultdict(lambda: "500", d),
+    "defaultdict(dict)": lambda d: defaultdict(dict, d),
+    "Counter": lambda d: Counter(d),
+    "UserDict with __missing__": _Defaults,
+    "MappingProxyType": MappingProxyType,
+}
+
+
+def as_kind(value: Any, kind: Callable[[dict[str, Any]], Mapping[str, Any]]) -> Any:
+    if isinstance(value, dict):
+        return kind({k: as_kind(v, kind) for k, v in value.items()})
+    if isinstance(value, list):
+        return [as_kind(item, kind) for item in value]
+    return value
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    text=st.one_of(st.sampled_from(CORPUS + EXTRA), mutated()),
+    pick=st.data(),
+    bad=st.sampled_from(["MISSING", "MISSING", "MISSING", *BAD_VALUES]),
+    kind=st.sampled_from(sorted(MAPPING_KINDS)),
+)
+def test_every_kind_of_mapping_reads_as_a_dict_and_is_left_unchanged(
+    text: str, pick: st.DataObject, bad: Any, kind: str
+) -> None:
+    # a value the expression names, most of the time (any value otherwise)
+    named = [p for p in FIELDS if all(str(part) in text for part in p if isinstance(part, str))]
+    path = pick.draw(st.sampled_from(named or FIELDS))
+    try:
+        expression = compile_expression(text)
+    except RuleSetError:
+        return
+    raw = copy.deepcopy(BASE)
+    corrupt(raw, path, bad)
+    data = as_kind(raw, MAPPING_KINDS[kind])
+    before = copy.deepcopy(plain(data))
+    hosts = (
+        expression.bind(now=NOW, timezone=ZONE, convert=True),
+        partial(expression.evaluate, now=NOW, timezone=ZONE),
+        lambda d: compile_conditions([text]).evaluate(d, now=NOW, timezone=ZONE)[0],
+    )
+    for host in hosts:
+        expected = located(lambda h=host: h(raw))  # type: ignore[misc]
+        actual = located(lambda h=host: h(data))  # type: ignore[misc]
+        assert same_value(actual, expected) or actual == expected, (text, kind, actual, expected)
+        assert plain(data) == before, (text, kind, "the host's data was changed")

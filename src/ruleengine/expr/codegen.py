@@ -31,7 +31,9 @@ the same local (once per call). A malformed value where evaluation does not go i
 
 **Declining.** Values are checked by class (`v.__class__ is str`: the class `isinstance`, and
 so `coerce`, believes; amounts from `int`, `str`, `float` or finite `Decimal`, within
-`AMOUNT_DIGITS`). Anything unexpected (a missing field, a wrong type, division by zero) raises
+`AMOUNT_DIGITS`). The host's variables and records are read only when they are a `dict`
+exactly: a subclass or another mapping may supply a default for a missing key (`defaultdict`
+inserts it into the host's data), so it goes to the slow path. Anything unexpected (a missing field, a wrong type, division by zero) raises
 inside the function, and the slow path (`reader.view_reader` and the closures, reading the
 same way) runs on the same data: the value, or the error of the first bad value on the path
 taken. Expressions are pure: evaluating twice changes only time.
@@ -177,12 +179,10 @@ VOCABULARY = frozenset(
         "is_finite",
         "adjusted",
         "__class__",
-        "isinstance",
         "list",
         "dict",
         "_evaluate",
         "_slow",
-        "_Mapping",
         "_coerce",
     }
 )
@@ -223,6 +223,7 @@ class _Writer:
         self.results: set[str] = set()  # locals holding an `and`/`or`/`if` value
         self.slots: dict[tuple[str, ...], str] = {}  # every path loaded anywhere: its local
         self.unread: set[str] = set()  # locals tested for `_UNREAD`: set to it first
+        self.reads_data = False  # whether any value is read from the host's variables
 
     def emit(self, line: str) -> None:
         self.lines.append(self.indent + line)
@@ -279,6 +280,12 @@ class _Writer:
         self.names[name] = value
         return name
 
+    def root(self) -> str:
+        """`data`, the host's variables, once they are known to be a `dict` exactly (for the
+        reason in `_load_record`): the function declines any other mapping first."""
+        self.reads_data = True
+        return "data"
+
     def local(self, prefix: str) -> str:
         self.count += 1
         return f"_{prefix}{self.count}"
@@ -322,7 +329,7 @@ class _Writer:
         if len(path) == 1:
             if isinstance(t, RecordType):
                 raise _UnsupportedError  # a whole record: the reader converts those
-            self._convert(variable, t, f"data[{root!r}]")
+            self._convert(variable, t, f"{self.root()}[{root!r}]")
             return
         if not isinstance(t, RecordType):
             raise _UnsupportedError
@@ -341,12 +348,12 @@ class _Writer:
         self._read_field(variable, record, name, field_type, path)
 
     def _load_record(self, variable: str, path: tuple[str, ...]) -> None:
-        parent = self.load_record(path[:-1]) if len(path) > 1 else "data"
+        parent = self.load_record(path[:-1]) if len(path) > 1 else self.root()
         source = f"{parent}[{path[-1]!r}]"
-        self.emit(
-            f"if ({variable} := {source}).__class__ is not _dict "
-            f"and not isinstance({variable}, _Mapping): raise _DeclineError"
-        )
+        # A `dict` exactly: a subclass may supply a default for a missing key (`defaultdict`
+        # would insert it into the host's data, `Counter` answer 0), and another mapping
+        # may too; the slow path asks `name in record` first, as `coerce_record` does.
+        self.emit(f"if ({variable} := {source}).__class__ is not _dict: raise _DeclineError")
 
     def _read_field(
         self, variable: str, record: str, name: str, t: Type, path: tuple[str, ...]
@@ -598,7 +605,8 @@ def generate(
         return None
     result = f"[{', '.join(values)}]" if together else values[0]
     unread = [f"{variable} = _UNREAD" for variable in sorted(writer.unread)]
-    body = [*unread, *writer.lines, f"return {result}"]
+    guard = ["if data.__class__ is not _dict: raise _DeclineError"] if writer.reads_data else []
+    body = [*guard, *unread, *writer.lines, f"return {result}"]
     source = "\n".join(
         [
             "def _evaluate(data):",
@@ -610,7 +618,6 @@ def generate(
     )
     namespace: dict[str, Any] = {
         **_HELPERS,
-        "_Mapping": Mapping,
         "_coerce": coerce,
         **writer.names,
         "_slow": slow,

@@ -146,18 +146,20 @@ def lazy_reader(roots: Mapping[str, Type], nodes: list[Expr]) -> Reader:
 def compile_reader(roots: Mapping[str, Type], reads: Reads) -> Reader:
     """One function converting the values `reads` names, from the host's variables.
 
-    A root the host left out is left out (as `Expression.convert` does), so the program
-    fails on it as it would have.
+    A root the host left out reads as a missing field does: null when optional, `[]` for a
+    list, else the `CoercionError` naming it (`Expression.convert`, which converts what the
+    host gave, leaves it out).
     """
     converters = [
-        (name, _converter(roots[name], below, ())) for name, below in reads.items() if name in roots
+        (name, _converter(roots[name], below, ()), _absent(roots[name], ()))
+        for name, below in reads.items()
+        if name in roots
     ]
 
     def read(variables: Mapping[str, Any]) -> dict[str, Any]:
         return {
-            name: convert(variables[name], (name,))
-            for name, convert in converters
-            if name in variables
+            name: convert(variables[name], (name,)) if name in variables else absent((name,))
+            for name, convert, absent in converters
         }
 
     return read
@@ -275,7 +277,8 @@ def view_reader(roots: Mapping[str, Type], nodes: list[Expr]) -> Reader:
                 for name, below in reads.items()
                 if name in roots
             }
-            built.append(lambda variables: LazyRoots(variables, converters))
+            absent = {name: _absent(roots[name], ()) for name in converters}
+            built.append(lambda variables: LazyRoots(variables, converters, absent))
         return built[0](variables)
 
     return read
@@ -290,17 +293,27 @@ class LazyRoots(dict[str, Any]):
     becomes a `LazyRecord`, so its fields still wait for their first use.
     """
 
-    __slots__ = ("_converters", "_variables")
+    __slots__ = ("_absent", "_converters", "_variables")
 
-    def __init__(self, variables: Mapping[str, Any], converters: dict[str, Converter]) -> None:
+    def __init__(
+        self,
+        variables: Mapping[str, Any],
+        converters: dict[str, Converter],
+        absent: dict[str, Callable[[JsonPath], Any]],
+    ) -> None:
         super().__init__()
         self._variables = variables
         self._converters = converters
+        self._absent = absent
 
     def __missing__(self, name: str) -> Any:
         convert = self._converters.get(name)
-        if convert is None or name not in self._variables:
-            raise KeyError(name)  # a root the host left out, or not read: as before
+        if convert is None:
+            raise KeyError(name)  # not a root the expressions read
+        if name not in self._variables:  # left out: as a missing field reads
+            value = self._absent[name]((name,))
+            self[name] = value
+            return value
         value = convert(self._variables[name], (name,))
         self[name] = value
         return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -260,3 +261,68 @@ def test_a_value_of_another_class_is_refused_on_the_generated_path(value: Any) -
     expression = compile_expression("a >= 3", declare_scope({"a": "int"}))
     with pytest.raises(CoercionError):
         expression.bind(now=NOW, convert=True)({"a": value})
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return call()
+    except CoercionError as error:
+        return "CoercionError", error.path, error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "root", "kind"),
+    [
+        ("order.subtotal > 20", "order", lambda d: defaultdict(lambda: "500", d)),
+        ("order.subtotal > 20", "order", Counter),
+        ('order.channel == "online" and stats.orders_count == 0', "stats", Counter),
+        ('customer.tier == "gold"', None, lambda d: defaultdict(dict, d)),
+    ],
+)
+def test_a_mapping_with_defaults_reads_as_a_dict_and_is_not_changed(
+    text: str, root: str | None, kind: Any
+) -> None:
+    """A `defaultdict` supplied (and inserted) a value for a missing field, a `Counter` 0,
+    on the generated path; now a missing value reads as it does in a dict, whatever the
+    mapping, and the host's data is left as it was."""
+    expression = compile_expression(text)
+    raw = copy.deepcopy(HOST)
+    if root is None:
+        del raw["customer"]  # the missing one is a root
+        data: Any = kind(raw)
+    else:
+        missing = {"order": "subtotal", "stats": "orders_count"}[root]
+        del raw[root][missing]
+        data = {**raw, root: kind(raw[root])}
+    before = copy.deepcopy(data)
+    expected = _outcome(lambda: expression.evaluate(raw, now=NOW))
+    assert expected[0] == "CoercionError"
+    conditions = compile_conditions([text])
+    for host in (
+        lambda d: expression.evaluate(d, now=NOW),
+        expression.bind(now=NOW, convert=True),
+        lambda d: conditions.bind(now=NOW, convert=True)(d)[0],
+    ):
+        assert _outcome(lambda h=host: h(data)) == expected
+        assert data == before
+
+
+@pytest.mark.parametrize(
+    ("declared", "text", "value"),
+    [
+        ("string?", "x == null", True),
+        ("list[string]", "len(x) == 0", True),
+        ("int", "x > 1", ("CoercionError", ("x",), "missing field `x` (`int`)")),
+    ],
+)
+def test_a_root_left_out_reads_as_a_missing_field(declared: str, text: str, value: Any) -> None:
+    """It raised a bare `KeyError`; now null when optional, [] for a list, else the error
+    naming it, on every host path (on values converted beforehand it is still a KeyError)."""
+    expression = compile_expression(text, declare_scope({"x": declared}))
+    for host in (
+        lambda d: expression.evaluate(d, now=NOW),
+        expression.bind(now=NOW, convert=True),
+        lambda d: expression.bind(now=NOW)(expression.read(d)),
+        lambda d: compile_conditions([text], expression.scope).evaluate(d, now=NOW)[0],
+    ):
+        assert _outcome(lambda h=host: h({})) == value
