@@ -45,7 +45,7 @@ from ruleengine.expr.ast import (
 from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
 from ruleengine.expr.program import Program
-from ruleengine.expr.runtime import ARITHMETIC, EvalContext, EvaluationError, shift
+from ruleengine.expr.runtime import ARITHMETIC, DIVISION, EvalContext, EvaluationError, shift
 from ruleengine.expr.types import (
     DateTimeType,
     DateType,
@@ -76,7 +76,7 @@ DECIMAL_OPS: dict[BinaryOperator, Callable[[Any, Any], Any]] = {
     BinaryOperator.ADD: ARITHMETIC.add,
     BinaryOperator.SUB: ARITHMETIC.subtract,
     BinaryOperator.MUL: ARITHMETIC.multiply,
-    BinaryOperator.DIV: ARITHMETIC.divide,
+    BinaryOperator.DIV: DIVISION.divide,
     BinaryOperator.MOD: ARITHMETIC.remainder,
 }
 
@@ -121,7 +121,7 @@ def _reference(  # noqa: C901  # one branch per node kind, on purpose
             x = ev(operand)
             if isinstance(checked.type_of(operand), DurationType):
                 return Duration(-x.months, -x.seconds)
-            return -x
+            return x.copy_negate() if isinstance(x, Decimal) else -x  # exact, not the thread's
         case BinaryOp(op=BinaryOperator.AND, left=left, right=right):
             return ev(left) and ev(right)
         case BinaryOp(op=BinaryOperator.OR, left=left, right=right):
@@ -216,7 +216,7 @@ def arithmetic(  # noqa: C901  # one branch per kind of operand, on purpose
         if b == 0:
             raise EvaluationError("RE601", "division by zero", node.span)
         if op is BinaryOperator.DIV:
-            return ARITHMETIC.divide(Decimal(a), Decimal(b))
+            return DIVISION.divide(Decimal(a), Decimal(b))
         return abs(a) % abs(b) * (1 if a >= 0 else -1)  # the dividend's sign, as for decimals
     if isinstance(left, StrType):
         return a + b

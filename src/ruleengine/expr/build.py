@@ -198,7 +198,8 @@ class AstBuilder(Transformer_NonRecursive[Token, Expr]):
         if isinstance(operand, Constant):
             value = operand.value
             if isinstance(value, int | Decimal) and not isinstance(value, bool) and value >= 0:
-                return Constant(-value, span)
+                # `copy_negate`: exact (`-value` rounds a Decimal to the thread's precision)
+                return Constant(value.copy_negate() if isinstance(value, Decimal) else -value, span)
         return UnaryOp(UnaryOperator.NEG, operand, span)
 
     def conditional(self, meta: Meta, children: list[Any]) -> Conditional:

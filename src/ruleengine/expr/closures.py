@@ -19,7 +19,7 @@ import msgspec
 from ruleengine.expr.ast import (
     BinaryOperator,
 )
-from ruleengine.expr.runtime import ARITHMETIC, EvaluationError
+from ruleengine.expr.runtime import ARITHMETIC, DIVISION, EvaluationError
 from ruleengine.expr.types import (
     DecimalType,
     IntType,
@@ -304,6 +304,6 @@ _DECIMAL_OPERATIONS: dict[BinaryOperator, Callable[[Any, Any], Decimal]] = {
     BinaryOperator.ADD: ARITHMETIC.add,
     BinaryOperator.SUB: ARITHMETIC.subtract,
     BinaryOperator.MUL: ARITHMETIC.multiply,
-    BinaryOperator.DIV: ARITHMETIC.divide,
+    BinaryOperator.DIV: DIVISION.divide,
     BinaryOperator.MOD: ARITHMETIC.remainder,
 }

@@ -33,10 +33,11 @@ the same local (once per call). A malformed value where evaluation does not go i
 so `coerce`, believes; amounts from `int`, `str`, `float` or finite `Decimal`, within
 `AMOUNT_DIGITS`). The host's variables and records are read only when they are a `dict`
 exactly: a subclass or another mapping may supply a default for a missing key (`defaultdict`
-inserts it into the host's data), so it goes to the slow path. Anything unexpected (a missing field, a wrong type, division by zero) raises
-inside the function, and the slow path (`reader.view_reader` and the closures, reading the
-same way) runs on the same data: the value, or the error of the first bad value on the path
-taken. Expressions are pure: evaluating twice changes only time.
+inserts it into the host's data), so it goes to the slow path. Anything unexpected (a missing
+field, a wrong type, division by zero) raises inside the function, and the slow path
+(`reader.view_reader` and the closures, reading the same way) runs on the same data: the value,
+or the error of the first bad value on the path taken. Expressions are pure: evaluating twice
+changes only time.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.closures import _container, _is_decimal
 from ruleengine.expr.coerce import coerce
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS
-from ruleengine.expr.runtime import ARITHMETIC, EvalContext
+from ruleengine.expr.runtime import ARITHMETIC, DIVISION, EvalContext
 from ruleengine.expr.types import (
     BoolType,
     DateTimeType,
@@ -145,7 +146,8 @@ _HELPERS: dict[str, Any] = {
     "_add": ARITHMETIC.add,
     "_sub": ARITHMETIC.subtract,
     "_mul": ARITHMETIC.multiply,
-    "_div": ARITHMETIC.divide,
+    "_div": DIVISION.divide,
+    "_neg": Decimal.copy_negate,
     "_rem": ARITHMETIC.remainder,
 }
 
@@ -471,9 +473,12 @@ class _Writer:
             case UnaryOp(op=op, operand=operand):
                 if op is UnaryOperator.NOT:
                     return f"(not {self.expr(operand)})"
-                if not isinstance(self.type_of(operand), IntType | DecimalType | MoneyType):
+                kind = self.type_of(operand)
+                if isinstance(kind, IntType):
+                    return f"(-{self.expr(operand)})"
+                if not isinstance(kind, DecimalType | MoneyType):
                     raise _UnsupportedError
-                return f"(-{self.expr(operand)})"
+                return f"_neg({self.expr(operand)})"  # exact, whatever the thread's context
             case BinaryOp():
                 return self.binary(node)
             case Call():

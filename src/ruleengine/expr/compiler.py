@@ -77,7 +77,7 @@ from ruleengine.expr.closures import (
     _seconds,
 )
 from ruleengine.expr.compiler_base import CONTEXT, CompilerBase
-from ruleengine.expr.runtime import ARITHMETIC, EvaluationError, shift
+from ruleengine.expr.runtime import DIVISION, EvaluationError, shift
 from ruleengine.expr.types import (
     DateTimeType,
     DateType,
@@ -165,7 +165,10 @@ class Compiler(CompilerBase):
         inner = operand.fn
         if isinstance(self.type_of(node.operand), DurationType):
             return self._fold(lambda v: Duration(-inner(v).months, -inner(v).seconds), operand)
-        return self._fold(lambda v: -inner(v), operand)
+        if isinstance(self.type_of(node.operand), IntType):
+            return self._fold(lambda v: -inner(v), operand)
+        # `-x` of a Decimal rounds to the calling thread's precision; `copy_negate` is exact
+        return self._fold(lambda v: inner(v).copy_negate(), operand)
 
     def _binary(self, node: BinaryOp) -> Code:
         op = node.op
@@ -348,15 +351,15 @@ class Compiler(CompilerBase):
             if divisor == 0:
                 raise fail(EvaluationError("RE601", "division by zero", span))
             if divide:
-                return ARITHMETIC.divide(Decimal(a(v)), Decimal(divisor))
+                return DIVISION.divide(Decimal(a(v)), Decimal(divisor))
             x = a(v)  # the remainder takes the dividend's sign, as for decimals: -7 % 2 is -1
             return abs(x) % abs(divisor) * (1 if x >= 0 else -1)
 
         return evaluate
 
     def _decimal_arithmetic(self, node: BinaryOp, left: Code, right: Code) -> Fn:
-        """Exact decimal arithmetic in the one explicit context (`ARITHMETIC`), whatever the
-        calling thread's decimal settings."""
+        """Exact decimal arithmetic in the explicit contexts (`ARITHMETIC`, and `DIVISION`
+        for `/`), whatever the calling thread's decimal settings."""
         operation = _DECIMAL_OPERATIONS[node.op]
         fail, span = self.fail, node.span
         a, b = left.fn, right.fn

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from ruleengine.expr.runtime import EvalContext
+from ruleengine.expr.runtime import ROUNDING, EvalContext
 from ruleengine.expr.types import (
     BOOL,
     DATE,
@@ -134,7 +134,10 @@ def _to_integral(value: int | Decimal, rounding: str) -> int:
 def _round(_: EvalContext, value: int | Decimal, places: int | None = None) -> int | Decimal:
     if places is None:
         return _to_integral(value, decimal.ROUND_HALF_UP)
-    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
+    # in `ROUNDING`, not the calling thread's context: exact up to its 100 digits, an error
+    # (RE602) beyond them
+    exponent = ROUNDING.scaleb(Decimal(1), -places)
+    return Decimal(value).quantize(exponent, context=ROUNDING)
 
 
 def _check_abs(args: Sequence[Argument]) -> Type:
@@ -339,7 +342,9 @@ def _ceil(_: EvalContext, value: int | Decimal) -> int:
 
 
 def _abs(_: EvalContext, value: int | Decimal) -> int | Decimal:
-    return -value if value < 0 else value
+    if isinstance(value, int):
+        return abs(value)
+    return value.copy_abs()  # exact: `-value` would round to the thread's precision
 
 
 FUNCTIONS: dict[str, Function] = {

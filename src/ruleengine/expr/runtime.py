@@ -17,13 +17,27 @@ from ruleengine.diagnostics.source import Span
 from ruleengine.errors import RuleEngineError
 from ruleengine.expr.values import Duration
 
-# 34 significant digits (IEEE decimal128) is far beyond any amount of money; traps make an
-# impossible result an error instead of a silent NaN or infinity.
+_TRAPS = [decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow]
+
+# `+`, `-`, `*` and `%` of exact decimals are exact: as many digits as the result has (an
+# amount has up to 30 digits on each side of the point, beyond any fixed precision that
+# would be cheap to pick; the work is bounded by the operands' sizes, not by the precision).
+# Traps make an impossible result an error instead of a silent NaN or infinity.
 ARITHMETIC = decimal.Context(
-    prec=34,
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
     rounding=decimal.ROUND_HALF_EVEN,
-    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+    traps=_TRAPS,
 )
+
+# A division that cannot be exact (`10 / 3`) is carried to 34 significant digits (IEEE
+# decimal128), far beyond any amount of money.
+DIVISION = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, traps=_TRAPS)
+
+# `round(x, places)`: halves away from zero, and at most 100 digits in all (30 before the
+# point and 70 after it, say), so a large `places` is an error, not a million-digit number.
+ROUNDING = decimal.Context(prec=100, rounding=decimal.ROUND_HALF_UP, traps=_TRAPS)
 
 
 class EvaluationError(RuleEngineError):
