@@ -134,7 +134,9 @@ def _decimal(value: Any, t: Type, path: JsonPath) -> Decimal:
     elif isinstance(value, int):
         number = Decimal(value)
     elif isinstance(value, float):
-        number = Decimal(repr(value))  # the shortest text that reads back as this float
+        # the shortest text that reads back as this float (`float.__repr__`: a subclass's
+        # own `repr`, numpy's `np.float64(2.5)`, is not a number's text)
+        number = Decimal(float.__repr__(value))
     elif isinstance(value, str):
         try:
             number = Decimal(value.strip())

@@ -3,10 +3,15 @@ or a `CoercionError` naming its path, in time bounded by the value's size."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ruleengine.api import compile_expression, declare_scope
 from ruleengine.expr.coerce import CoercionError, coerce
 from ruleengine.expr.types import DECIMAL, INT, MONEY
 
@@ -34,3 +39,31 @@ def test_whole_decimals_within_bounds_are_ints() -> None:
     assert coerce(Decimal("1E+29"), INT) == 10**29
     with pytest.raises(CoercionError):
         coerce(Decimal("5.5"), INT)
+
+
+class _Float(float):
+    """A float whose `repr` is not a number (as numpy's `np.float64(2.5)` in numpy 2)."""
+
+    def __repr__(self) -> str:
+        return f"_Float({float(self)})"
+
+
+def test_a_float_subclass_reads_as_its_value() -> None:
+    """It raised a raw `decimal.InvalidOperation` from `Decimal(repr(value))`."""
+    expression = compile_expression("m > 1", declare_scope({"m": "money"}))
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    assert expression.evaluate({"m": _Float(2.5)}, now=now) is True
+    assert expression.bind(now=now, convert=True)({"m": _Float(0.5)}) is False
+    assert expression.convert({"m": _Float(2.5)}) == {"m": Decimal("2.5")}
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(number=st.floats())
+def test_a_float_subclass_converts_as_its_float_does(number: float) -> None:
+    def outcome(value: float) -> Any:
+        try:
+            return coerce(value, MONEY, ("m",))
+        except CoercionError as error:
+            return error.path, error.message.replace(repr(value), "")
+
+    assert outcome(_Float(number)) == outcome(number)
