@@ -91,8 +91,11 @@ class Expression:
             return fast(variables)
         ctx = EvalContext(now, ZoneInfo(timezone) if isinstance(timezone, str) else timezone)
         values = self._view(variables)
+        program = self._evaluate
         try:
-            return self._evaluate(Env(ctx, values))
+            if isinstance(program, Program):  # the view is this call's own: no copy of it
+                return program.run_on_view(ctx, values)
+            return program(Env(ctx, values))
         except EvaluationError as error:
             source = self.checked.source
             raise RuleSetError([source.report(error.span, error.code, error.message)]) from None

@@ -116,6 +116,19 @@ class Program:
     def __call__(self, env: Env) -> Any:
         return self.bind(env.ctx)(env.variables)
 
+    def run_on_view(self, ctx: EvalContext, view: dict[str, Any]) -> Any:
+        """Evaluate at `ctx` on `view`, a mapping made for this one call (a reader's view that
+        converts each value when evaluation reaches it): the context goes into it, not into a
+        copy as `bind`'s dynamic form does, since copying a view converts every root, so a
+        malformed root on a branch not taken would be reported (as `bind(convert=True)`,
+        with the context folded in, does not)."""
+        if self._free is not None:
+            return self._free(view)
+        dynamic = self._dynamic
+        assert dynamic is not None
+        view[CONTEXT] = ctx
+        return dynamic(view)
+
     def bind(self, ctx: EvalContext, fail: Fail | None = None) -> BoundProgram:
         """A function of the variables, evaluated at `ctx`. It raises `EvaluationError`, or
         what `fail` makes of one. With `fail`, a program that reads the context is compiled

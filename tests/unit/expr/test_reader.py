@@ -326,3 +326,24 @@ def test_a_root_left_out_reads_as_a_missing_field(declared: str, text: str, valu
         lambda d: compile_conditions([text], expression.scope).evaluate(d, now=NOW)[0],
     ):
         assert _outcome(lambda h=host: h({})) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'vip or (points > 100 and today() >= date("2026-01-01"))',
+        "vip or days_since(at) > points",
+    ],
+)
+def test_an_expression_reading_the_clock_reads_on_the_path_taken_too(text: str) -> None:
+    """`evaluate` copied the view to add the context, which converted every root: a bad
+    root on a branch not taken was reported there, and not by `bind(convert=True)`."""
+    scope = declare_scope({"vip": "bool", "points": "int", "at": "datetime"})
+    expression = compile_expression(text, scope)
+    data = {"vip": True, "points": "n/a", "at": "not a time"}
+    assert expression.evaluate(data, now=NOW) is True
+    assert expression.bind(now=NOW, convert=True)(data) is True
+    assert compile_conditions([text], scope).evaluate(data, now=NOW) == [True]
+    data["vip"] = False
+    with pytest.raises(CoercionError):
+        expression.evaluate(data, now=NOW)
