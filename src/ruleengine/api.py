@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -14,6 +15,8 @@ from ruleengine.expr.checker import check_expression
 from ruleengine.expr.codegen import generate
 from ruleengine.expr.coerce import coerce
 from ruleengine.expr.conditions import ProgramSet
+from ruleengine.expr.functions import BOUND_NAME
+from ruleengine.expr.parse_tables import KEYWORDS
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.program import Env, Program, ProgramLike, context_free
 from ruleengine.expr.program import compile_program as compile_checked
@@ -85,11 +88,10 @@ class Expression:
             last = self._checked[0]
             if last[0] is not now or last[1] is not timezone:
                 check_now(now)
-                if isinstance(timezone, str):
-                    ZoneInfo(timezone)  # an unknown zone is an error here too
+                zone_of(timezone)  # an unknown zone is an error here too
                 self._checked[0] = (now, timezone)
             return fast(variables)
-        ctx = EvalContext(now, ZoneInfo(timezone) if isinstance(timezone, str) else timezone)
+        ctx = EvalContext(now, zone_of(timezone))
         values = self._view(variables)
         program = self._evaluate
         try:
@@ -126,7 +128,7 @@ class Expression:
         variables converted beforehand (`convert` or `read`) and does no conversion or checks
         per call.
         """
-        zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        zone = zone_of(timezone)
         ctx = EvalContext(now, zone)
         if convert:
             slow = _composed(self._view, self._bound(ctx))
@@ -196,6 +198,20 @@ Declaration = str | Mapping[str, "Declaration"] | Sequence["Declaration"]
 list holding the declaration of its elements (a list of records)."""
 
 
+def zone_of(timezone: str | tzinfo) -> tzinfo:
+    """The zone a host names (an IANA name such as `Europe/Lisbon`) or gives; anything else
+    (`None`, which would mean the machine's own zone to `datetime`, a number) is a
+    `TypeError` that says so."""
+    if isinstance(timezone, str):
+        return ZoneInfo(timezone)
+    if isinstance(timezone, tzinfo):
+        return timezone
+    raise TypeError(
+        "`timezone` must be an IANA zone name such as `Europe/Lisbon` or a `tzinfo`, "
+        f"not {type(timezone).__name__} `{timezone!r}`"
+    )
+
+
 def declare_scope(roots: Mapping[str, Declaration]) -> Scope:
     """The names a host's expressions may use, and their types, from plain data.
 
@@ -210,13 +226,33 @@ def declare_scope(roots: Mapping[str, Declaration]) -> Scope:
 
     Type names are those of a ruleset's `attributes`: `string`, `int`, `decimal`, `money`,
     `bool`, `date`, `datetime`, `list[string]`, each optional with a trailing `?`. Raises
-    `ValueError` naming the declaration it cannot read.
+    `ValueError` naming the declaration it cannot read, or a name an expression could not
+    use: not an identifier, a keyword (`and`, `null`, ...), or a root named `item` (the
+    element inside `any`/`all`).
     """
+    for name in roots:
+        if name == BOUND_NAME:
+            raise ValueError(
+                f"`{name}`: a root cannot be named `{BOUND_NAME}`, the element inside "
+                "`any(list, ...)` and `all(list, ...)`; choose another name"
+            )
     return Scope({name: _declared(decl, (name,)) for name, decl in roots.items()})
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _declared(declaration: Declaration, path: tuple[str, ...]) -> Type:
-    where = ".".join(path)
+    where = ".".join(map(str, path))
+    name = path[-1]
+    element = name == BOUND_NAME and len(path) > 1  # a list's element, labelled `item`
+    if not element and (
+        not isinstance(name, str) or not _IDENTIFIER.fullmatch(name) or name in KEYWORDS
+    ):
+        raise ValueError(
+            f"`{where}`: `{name}` cannot be used in an expression: a name is letters, "
+            "digits and `_`, not starting with a digit, and not a keyword"
+        )
     if isinstance(declaration, str):
         try:
             return parse_type_name(declaration.strip())
@@ -227,7 +263,7 @@ def _declared(declaration: Declaration, path: tuple[str, ...]) -> Type:
             ) from None
     if isinstance(declaration, Mapping):
         fields = tuple(
-            (str(name), _declared(inner, (*path, str(name)))) for name, inner in declaration.items()
+            (name, _declared(inner, (*path, name))) for name, inner in declaration.items()
         )
         return RecordType(path[-1], fields)
     if isinstance(declaration, Sequence) and len(declaration) == 1:
@@ -297,7 +333,7 @@ class Conditions:
         raises the first failing condition's `RuleSetError`; it is faster because tiers (the
         same field against several thresholds, alone or behind the same filter) are decided
         together by one search. See `ruleengine.expr.conditions.ProgramSet.bind`."""
-        zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        zone = zone_of(timezone)
         ctx = EvalContext(now, zone)
         if convert:
             slow = _composed(self._view, self._bound(ctx))
@@ -328,12 +364,11 @@ class Conditions:
         if fast is _UNBUILT:
             fast = self._host[0] = self._context_free()
         if fast is None:
-            zone = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+            zone = zone_of(timezone)
             result: list[Any] = self._bound(EvalContext(now, zone))(self._view(variables))
             return result
         check_now(now)
-        if isinstance(timezone, str):
-            ZoneInfo(timezone)  # an unknown zone is an error here too
+        zone_of(timezone)  # an unknown zone is an error here too
         values: list[Any] = fast(variables)
         return values
 

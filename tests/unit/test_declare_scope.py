@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ruleengine import compile_expression, declare_scope
+from ruleengine.api import compile_conditions
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import (
     INT,
@@ -56,3 +57,41 @@ def test_expressions_compile_and_evaluate_against_a_declared_scope() -> None:
 def test_a_declaration_that_cannot_be_read_says_where(declaration: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         declare_scope(declaration)
+
+
+@pytest.mark.parametrize(
+    ("declared", "named"),
+    [
+        ({"item": "int"}, "`item`"),  # the element inside any/all: never read from the host
+        ({"and": "int"}, "`and`"),
+        ({"order": {"first-name": "string"}}, "`order.first-name`"),
+        ({"order": {"null": "string"}}, "`order.null`"),
+        ({"2fa": "bool"}, "`2fa`"),
+    ],
+)
+def test_a_name_no_expression_could_use_is_refused(declared: dict[str, Any], named: str) -> None:
+    """A root called `item` compiled, then never read the host's value (KeyError)."""
+    with pytest.raises(ValueError, match=named):
+        declare_scope(declared)
+
+
+def test_fields_and_list_elements_may_still_be_called_item() -> None:
+    scope = declare_scope({"order": {"item": "int", "lines": [{"sku": "string"}]}})
+    expression = compile_expression('order.item > 1 and any(order.lines, item.sku == "a")', scope)
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    assert expression.evaluate({"order": {"item": 2, "lines": [{"sku": "a"}]}}, now=now) is True
+
+
+@pytest.mark.parametrize("zone", [None, 5, b"UTC"])
+@pytest.mark.parametrize("text", ['today() > date("2026-01-01")', "1 > 0"])
+def test_a_timezone_that_is_not_a_zone_is_refused(zone: Any, text: str) -> None:
+    """`None` meant the machine's own zone to `datetime`; a number failed only for
+    expressions that read the clock."""
+    expression = compile_expression(text, declare_scope({}))
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    with pytest.raises(TypeError, match="IANA zone name"):
+        expression.evaluate({}, now=now, timezone=zone)
+    with pytest.raises(TypeError, match="IANA zone name"):
+        expression.bind(now=now, timezone=zone)
+    with pytest.raises(TypeError, match="IANA zone name"):
+        compile_conditions([text], declare_scope({})).evaluate({}, now=now, timezone=zone)

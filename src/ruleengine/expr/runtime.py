@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import decimal
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 import msgspec
 
@@ -111,7 +111,15 @@ class EvalContext(msgspec.Struct, frozen=True):
     tz: tzinfo
 
     def __post_init__(self) -> None:
-        check_now(self.now)
+        now = check_now(self.now)
+        offset = now.utcoffset()
+        assert offset is not None  # checked: aware
+        if now.replace(fold=1 - now.fold).utcoffset() != offset:
+            # A wall time its zone repeats (or skips): Python holds such a datetime unequal
+            # to one of another zone even at the same instant (PEP 495), so `at == now()`
+            # would be false. The same wall time with its fixed offset is the same instant
+            # and compares as one.
+            msgspec.structs.force_setattr(self, "now", now.astimezone(timezone(offset)))
 
     def local_date(self, value: date | datetime) -> date:
         """The calendar day of a value in the ruleset's zone (dates are already days)."""

@@ -369,3 +369,18 @@ def test_filters_that_differ_inside_a_string_literal_are_not_shared() -> None:
     conditions = compile_conditions(texts, scope)
     assert conditions.evaluate(data, now=NOW) == alone
     assert conditions.bind(now=NOW)(conditions.convert(data)) == alone
+
+
+@pytest.mark.parametrize("fold", [0, 1])
+def test_now_in_a_repeated_hour_equals_the_same_instant_elsewhere(fold: int) -> None:
+    """01:30 on 1 November 2026 happens twice in New York; at the second (`fold=1`, 06:30
+    UTC) Python holds it unequal to 06:30Z (PEP 495), so `at == now()` was false."""
+    scope = declare_scope({"at": "datetime"})
+    now = datetime(2026, 11, 1, 1, 30, fold=fold, tzinfo=ZoneInfo("America/New_York"))
+    at = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for text, value in (("at == now()", True), ("at != now()", False), ("at < now()", False)):
+        expression = compile_expression(text, scope)
+        assert expression.evaluate({"at": at}, now=now) is value
+        assert expression.bind(now=now, convert=True)({"at": at}) is value
+        assert expression.bind(now=now)(expression.convert({"at": at})) is value
+    assert compile_expression("today()", scope).evaluate({}, now=now) == date(2026, 11, 1)
