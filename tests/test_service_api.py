@@ -281,6 +281,40 @@ def test_integers_of_40_digits_are_re614_like_the_cli(client: Any) -> None:
     assert response.json()["detail"].startswith(f"{line}:{column}: ")
 
 
+@pytest.mark.parametrize(("digits", "code", "status"), [(30, "RE610", 422), (31, "RE614", 400)])
+def test_the_digit_limit_is_the_clis_exactly(
+    client: Any, digits: int, code: str, status: int
+) -> None:
+    # 30 digits: read, and past `points`' own bound only by the sign; 31: refused as JSON text.
+    number = "-" + "9" * digits
+    snapshot = (
+        '{"customer": {"id": "c1", "region": "EU"}, "activity": [{"type": "redemption", '
+        '"id": "r1", "at": "2026-02-01T00:00:00Z", "program": "p", "coupon": "C", '
+        f'"points": {number}}}]}}'
+    )
+    body = f'{{"snapshot": {snapshot}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert (response.json()["code"], response.status_code) == (code, status)
+    if code == "RE614":
+        assert response.json()["detail"].startswith(f"1:{body.index(number) + 1}: ")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_invalid_json(client: Any, constant: str) -> None:
+    text = (EXAMPLE_SNAPSHOTS / "acme-maria.json").read_text(encoding="utf-8")
+    bad = text.replace('"subtotal": "42.50"', '"subtotal": ' + constant, 1)
+    assert bad != text
+    body = f'{{"snapshot": {bad}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert problem(response) == {"code": "RE611", "status": 400}
+    offset = body.index(constant)
+    line, column = body.count("\n", 0, offset) + 1, offset - body.rfind("\n", 0, offset)
+    assert response.json()["detail"] == (
+        f"{line}:{column}: the body is not valid JSON: `{constant}` is not a JSON number "
+        "(strict JSON has no NaN or Infinity)"
+    )
+
+
 def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(client.post("/v1/programs/nope/evaluate", content=b"{}")) == {
         "code": "unknown-program",
