@@ -315,6 +315,17 @@ def test_nan_and_infinity_are_invalid_json(client: Any, constant: str) -> None:
     )
 
 
+@pytest.mark.parametrize("snapshot", ["[]", "5", "null", '"x"'])
+def test_a_snapshot_that_is_not_an_object_is_named_so(client: Any, snapshot: str) -> None:
+    body = f'{{"snapshot": {snapshot}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {"code": "RE610", "path": "$", "message": "a snapshot must be a JSON object", "hint": None}
+    ]
+    assert response.json()["detail"] == "$: a snapshot must be a JSON object"
+
+
 def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(client.post("/v1/programs/nope/evaluate", content=b"{}")) == {
         "code": "unknown-program",

@@ -11,9 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ruleengine.engine.activity import EVENT_TYPES
@@ -45,15 +55,37 @@ def _supported(moment: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, AfterValidator(_supported)]
 
 
+def _not_an_object(what: str) -> PydanticCustomError:
+    # pydantic's own words would name the model ("... instance of SnapshotIn").
+    return PydanticCustomError("not_an_object", f"{what} must be a JSON object")
+
+
 class _In(BaseModel):
     # Hosts send what their platform has; fields we do not know are ignored, not errors.
     # Validators are built on first use (config is inherited): well-formed snapshots are read
     # by the fast path and never need them, so a process that only evaluates skips ~45 ms.
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
+    what: ClassVar[str] = "an activity"  # what a problem calls a value that is not an object
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        if isinstance(data, Mapping | BaseModel):
+            return data
+        raise _not_an_object(cls.what)
+
+
+def _activity_object(value: Any) -> Any:
+    """An activity that is not an object has no type to name: say what it should be."""
+    if isinstance(value, Mapping | BaseModel):
+        return value
+    raise _not_an_object("an activity")
+
 
 class CustomerIn(_In):
     model_config = ConfigDict(extra="allow", frozen=True)  # extra fields: the ruleset's attributes
+    what: ClassVar[str] = "the customer"
 
     id: Annotated[str, Field(min_length=1)]
     email: str | None = None
@@ -68,6 +100,8 @@ class CustomerIn(_In):
 
 
 class ItemIn(_In):
+    what: ClassVar[str] = "an item"
+
     product_id: str
     variant_id: str | None = None
     sku: str | None = None
@@ -246,6 +280,7 @@ ActivityIn = Annotated[
         custom_error_type="unknown_activity_type",
         custom_error_message="unknown activity type",
     ),
+    BeforeValidator(_activity_object),
 ]
 
 
@@ -258,6 +293,8 @@ class SnapshotIn(_In):
         title="ruleengine customer snapshot",
         json_schema_extra={"$id": "https://ruleengine.dev/schemas/snapshot.schema.json"},
     )
+
+    what: ClassVar[str] = "a snapshot"
 
     customer: CustomerIn
     activity: list[ActivityIn] = Field(default_factory=list)

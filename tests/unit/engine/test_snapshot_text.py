@@ -239,3 +239,42 @@ def test_nan_and_infinity_are_not_json(engine: Engine, constant: str, field: str
             }
         ],
     )
+
+
+# -- problems name what the contract calls a value, never an internal class -------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "message"),
+    [
+        ("[]", "$", "a snapshot must be a JSON object"),
+        ("5", "$", "a snapshot must be a JSON object"),
+        ("null", "$", "a snapshot must be a JSON object"),
+        ('"x"', "$", "a snapshot must be a JSON object"),
+        ('{"customer": 5}', "$.customer", "the customer must be a JSON object"),
+        ('{"customer": []}', "$.customer", "the customer must be a JSON object"),
+        (
+            '{"customer": {"id": "c1", "region": "EU"}, "activity": [5]}',
+            "$.activity[0]",
+            "an activity must be a JSON object",
+        ),
+        (
+            '{"customer": {"id": "c1", "region": "EU"}, "activity": [{"type": "order", '
+            '"id": "o1", "at": "2026-02-01T12:00:00Z", "subtotal": 1, "items": [null]}]}',
+            "$.activity[0].items[0]",
+            "an item must be a JSON object",
+        ),
+    ],
+)
+def test_a_value_that_is_not_an_object_is_named_as_the_contract_names_it(
+    engine: Engine, text: str, path: str, message: str
+) -> None:
+    assert problems_of(engine, text, name="s.json") == (
+        "s.json",
+        [{"code": "RE610", "path": path, "message": message}],
+    )
+    with pytest.raises(SnapshotError) as caught:  # a host's data: the same words
+        engine.read_snapshot(json.loads(text))
+    assert [p.to_json() for p in caught.value.problems] == [
+        {"code": "RE610", "path": path, "message": message}
+    ]
