@@ -317,6 +317,23 @@ def test_a_line_that_is_not_an_object_says_so_in_the_contracts_words(tmp_path: P
     assert "SnapshotIn" not in result.stderr
 
 
+def test_one_snapshot_and_many_are_a_usage_error_together(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(customers(1)[0]), encoding="utf-8")
+    many = tmp_path / "many.jsonl"
+    many.write_text(json.dumps(customers(2)[1]) + "\n", encoding="utf-8")
+    now = "--now=2026-06-01T00:00:00Z"
+    for args in (
+        ("--snapshot", str(one), "--snapshots", str(many)),
+        ("--snapshots", str(many), "--snapshot", str(one)),
+    ):
+        result = run("eval", str(ACME), *args, now)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr.splitlines()[-1].startswith(
+            "ruleengine eval: error: argument --snapshot"
+        )
+
+
 def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(customers(1)[0]) + "\n", encoding="utf-8")
