@@ -326,6 +326,33 @@ def test_a_snapshot_that_is_not_an_object_is_named_so(client: Any, snapshot: str
     assert response.json()["detail"] == "$: a snapshot must be a JSON object"
 
 
+@pytest.mark.parametrize(
+    ("now", "written"),
+    [("2026-06-01", "2026-06-01T00:00:00"), ("2026-06-01T10:30", "2026-06-01T10:30:00")],
+)
+def test_now_without_an_offset_suggests_forms_that_are_accepted(
+    client: Any, now: str, written: str
+) -> None:
+    path = "/v1/programs/acme-rewards/evaluate"
+    response = client.post(path, content=envelope("acme-maria.json", now))
+    assert problem(response) == {"code": "invalid-request", "status": 422}
+    assert response.json()["detail"] == (
+        f"`now` has no time zone offset; write it as `{written}Z` or with an offset, "
+        f"like `{written}+02:00`"
+    )
+    for suggested in (f"{written}Z", f"{written}+02:00"):  # each hint is a valid `now`
+        assert client.post(path, content=envelope("acme-maria.json", suggested)).status_code == 200
+
+
+def test_the_customer_page_names_a_bad_now_once(client: Any) -> None:
+    page = client.get("/programs/acme-rewards/customer?snapshot=acme-maria.json&now=2026-06-01")
+    assert page.status_code == 200
+    assert (
+        '<code>now</code>: <span class="error">invalid-request</span> has no time zone offset; '
+        "write it as `2026-06-01T00:00:00Z`"
+    ) in page.text
+
+
 def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(client.post("/v1/programs/nope/evaluate", content=b"{}")) == {
         "code": "unknown-program",

@@ -113,7 +113,13 @@ def parse_now(value: Any) -> datetime:
     except ValueError:
         raise _invalid(f"`now` is not an ISO 8601 timestamp: {value!r}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _invalid(f"`now` has no time zone offset; write it as `{value}Z` or with `+02:00`")
+        # The moment as written, in a form that parses: `2026-06-01` -> `2026-06-01T00:00:00Z`
+        # (`2026-06-01Z`, a date with a zone, is not an ISO 8601 timestamp).
+        written = moment.isoformat()
+        raise _invalid(
+            f"`now` has no time zone offset; write it as `{written}Z` "
+            f"or with an offset, like `{written}+02:00`"
+        )
     if not is_supported(moment):
         raise _invalid(f"`now` is outside {SUPPORTED_YEARS}: {value!r}")
     return moment
