@@ -163,7 +163,9 @@ def test_validate_locates_a_broken_rule(client: Any) -> None:
     text = (EXAMPLE_RULES / "acme.yaml").read_text(encoding="utf-8")
     broken = text.replace("order.subtotal >= 20", "order.subtotl >= 20", 1)
     assert broken != text
-    report = client.post("/v1/validate", content=broken.encode()).json()
+    report = client.post(
+        "/v1/validate", content=broken.encode(), headers={"content-type": "application/yaml"}
+    ).json()
     (error,) = [d for d in report["diagnostics"] if d["severity"] == "error"]
     assert (error["code"], error["file"], error["hint"]) == (
         "RE402",
@@ -353,6 +355,80 @@ def test_the_customer_page_names_a_bad_now_once(client: Any) -> None:
     ) in page.text
 
 
+@pytest.mark.parametrize("action", ["evaluate", "explain", "timeline"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "application/json; charset=latin-1",
+        None,  # no Content-Type at all
+    ],
+)
+def test_a_body_not_sent_as_json_is_415(client: Any, action: str, content_type: str | None) -> None:
+    # A valid body: only its Content-Type is wrong (a form or a text/plain fetch from another
+    # site is sent without a CORS preflight; JSON never is).
+    body = envelope("acme-maria.json", NOW)
+    request = client.build_request("POST", f"/v1/programs/acme-rewards/{action}", content=body)
+    if content_type is None:
+        del request.headers["content-type"]
+    else:
+        request.headers["content-type"] = content_type
+    response = client.send(request)
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["accept-post"] == "application/json"
+    data = response.json()
+    assert {k: data[k] for k in ("type", "title", "status", "code")} == {
+        "type": "https://ruleengine.dev/problems/unsupported-media-type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "code": "unsupported-media-type",
+    }
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        'Application/JSON;charset="UTF-8"',
+        "application/vnd.ruleengine+json",
+    ],
+)
+def test_json_media_types_are_accepted(client: Any, content_type: str) -> None:
+    response = client.post(
+        "/v1/programs/acme-rewards/evaluate",
+        content=envelope("acme-maria.json", NOW),
+        headers={"content-type": content_type},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/yaml", 200),
+        ("text/plain; charset=utf-8", 200),
+        ("application/x-www-form-urlencoded", 415),
+        ("application/json", 415),
+    ],
+)
+def test_validate_reads_yaml_or_plain_text(client: Any, content_type: str, status: int) -> None:
+    text = (EXAMPLE_RULES / "acme.yaml").read_bytes()
+    response = client.post("/v1/validate", content=text, headers={"content-type": content_type})
+    assert response.status_code == status
+
+
+def test_the_pages_forms_still_post_as_forms(client: Any) -> None:
+    text = (EXAMPLE_SNAPSHOTS / "acme-maria.json").read_text(encoding="utf-8")
+    page = client.post("/programs/acme-rewards/customer", data={"snapshot_json": text, "now": NOW})
+    assert page.status_code == 200 and "Cannot evaluate" not in page.text
+
+
 def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(client.post("/v1/programs/nope/evaluate", content=b"{}")) == {
         "code": "unknown-program",
@@ -401,7 +477,9 @@ def test_body_limit_is_enforced_before_reading(tmp_path: Path) -> None:
 
     response = small.post("/v1/programs/acme-rewards/evaluate", content=chunks())
     assert problem(response) == {"code": "RE614", "status": 413}
-    response = small.post("/v1/validate", content=b"#" * (1_048_576 + 1))
+    response = small.post(
+        "/v1/validate", content=b"#" * (1_048_576 + 1), headers={"content-type": "application/yaml"}
+    )
     assert problem(response) == {"code": "RE108", "status": 413}
 
 
