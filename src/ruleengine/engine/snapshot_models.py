@@ -51,6 +51,19 @@ def _supported(moment: datetime) -> datetime:
     return moment
 
 
+def _not_blank(text: str) -> str:
+    if text.isspace():
+        raise PydanticCustomError("blank_id", "an id must not be blank (only whitespace)")
+    return text
+
+
+# An id: text with something visible in it (`" "` would make keys like `op/ ` that no output
+# shows). The schema says so with `pattern`; the validator words it.
+Ident = Annotated[
+    str, Field(min_length=1, json_schema_extra={"pattern": r"\S"}), AfterValidator(_not_blank)
+]
+
+
 # A timestamp in the years the engine computes in (`expr.runtime.SUPPORTED_YEARS`).
 Moment = Annotated[AwareDatetime, AfterValidator(_supported)]
 
@@ -87,7 +100,7 @@ class CustomerIn(_In):
     model_config = ConfigDict(extra="allow", frozen=True)  # extra fields: the ruleset's attributes
     what: ClassVar[str] = "the customer"
 
-    id: Annotated[str, Field(min_length=1)]
+    id: Ident
     email: str | None = None
     tags: list[str] = Field(default_factory=list)
     tier: str | None = None
@@ -114,7 +127,7 @@ class ItemIn(_In):
 
 
 class _ActivityIn(_In):
-    id: Annotated[str, Field(min_length=1)]
+    id: Ident
     at: Moment
 
 

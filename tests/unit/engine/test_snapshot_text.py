@@ -278,3 +278,39 @@ def test_a_value_that_is_not_an_object_is_named_as_the_contract_names_it(
     assert [p.to_json() for p in caught.value.problems] == [
         {"code": "RE610", "path": path, "message": message}
     ]
+
+
+# -- an id has something visible in it ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", [" ", "   ", "\t", "\n", "\u00a0", "\u2003"])
+@pytest.mark.parametrize(
+    ("entry", "path"),
+    [
+        ({"type": "points_earned", "points": 5}, "$.activity[0].id"),
+        ({"type": "order", "subtotal": "10"}, "$.activity[0].id"),
+        ({"type": "signup"}, "$.activity[0].id"),
+        ({"type": "custom:quiz", "score": 3}, "$.activity[0].id"),
+        (None, "$.customer.id"),
+    ],
+)
+def test_a_blank_id_is_a_located_problem(
+    engine: Engine, blank: str, entry: dict[str, object] | None, path: str
+) -> None:
+    if entry is None:
+        data: dict[str, object] = {"customer": {"id": blank, "region": "EU"}, "activity": []}
+    else:
+        data = {**GOOD, "activity": [{**entry, "id": blank, "at": AT}]}
+    expected = [
+        {"code": "RE610", "path": path, "message": "an id must not be blank (only whitespace)"}
+    ]
+    _, problems = problems_of(engine, json.dumps(data, ensure_ascii=False), name="s.json")
+    assert problems == expected
+    with pytest.raises(SnapshotError) as caught:  # a host's mapping: the same problem
+        engine.read_snapshot(data)
+    assert [p.to_json() for p in caught.value.problems] == expected
+
+
+def test_an_id_with_text_around_spaces_is_still_an_id(engine: Engine) -> None:
+    data = {**GOOD, "activity": [{"type": "points_earned", "id": " p 1 ", "points": 5, "at": AT}]}
+    assert engine.read_snapshot_text(json.dumps(data)).activity[0].id == " p 1 "
