@@ -40,7 +40,30 @@ def _bounded(amount: Decimal) -> Decimal:
     return amount
 
 
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_bounded)]
+def _amount_input(value: Any) -> Any:
+    # pydantic's own words: "decimal input should be an integer, float, string or Decimal object".
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise PydanticCustomError("decimal_type", "an amount must be a number or a decimal string")
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, allow_inf_nan=False),
+    AfterValidator(_bounded),
+    BeforeValidator(_amount_input),
+]
+
+
+def _day_input(value: Any) -> Any:
+    # pydantic would read a number as a Unix time ("datetimes provided to dates should have
+    # zero time"): a day is text.
+    if isinstance(value, str | date):
+        return value
+    raise PydanticCustomError("date_type", "a date must be text like `1990-04-12`")
+
+
+Day = Annotated[date, BeforeValidator(_day_input)]
 
 
 def _supported(moment: datetime) -> datetime:
@@ -91,8 +114,10 @@ class _In(BaseModel):
 
 def _activity_object(value: Any) -> Any:
     """An activity that is not an object has no type to name: say what it should be."""
-    if isinstance(value, Mapping | BaseModel):
+    if isinstance(value, BaseModel) or (isinstance(value, Mapping) and "type" in value):
         return value
+    if isinstance(value, Mapping):  # the discriminator would say "unknown activity type `None`"
+        raise PydanticCustomError("missing_type", "an activity must have a `type`")
     raise _not_an_object("an activity")
 
 
@@ -105,7 +130,7 @@ class CustomerIn(_In):
     tags: list[str] = Field(default_factory=list)
     tier: str | None = None
     excluded: bool = False
-    birthday: date | None = None
+    birthday: Day | None = None
     birthday_set_at: Moment | None = Field(
         None, description="When the customer last set their birthday (birthday abuse guard)."
     )

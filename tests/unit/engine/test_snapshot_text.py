@@ -314,3 +314,35 @@ def test_a_blank_id_is_a_located_problem(
 def test_an_id_with_text_around_spaces_is_still_an_id(engine: Engine) -> None:
     data = {**GOOD, "activity": [{"type": "points_earned", "id": " p 1 ", "points": 5, "at": AT}]}
     assert engine.read_snapshot_text(json.dumps(data)).activity[0].id == " p 1 "
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        ({"activity": [{"id": "o1", "at": AT}]}, "$.activity[0]", "an activity must have a `type`"),
+        (
+            {"activity": [{"type": "order", "id": "o1", "at": AT, "subtotal": [10]}]},
+            "$.activity[0].subtotal",
+            "an amount must be a number or a decimal string",
+        ),
+        (
+            {"activity": [{"type": "order", "id": "o1", "at": AT, "subtotal": True}]},
+            "$.activity[0].subtotal",
+            "an amount must be a number or a decimal string",
+        ),
+        (
+            {"customer": {"id": "c1", "region": "EU", "birthday": 5}},
+            "$.customer.birthday",
+            "a date must be text like `1990-04-12`",
+        ),
+    ],
+)
+def test_problems_are_not_worded_in_python_terms(
+    engine: Engine, change: dict[str, object], path: str, message: str
+) -> None:
+    # Not "unknown activity type `None`", "... or Decimal object", "datetimes provided to dates".
+    text = json.dumps({**GOOD, **change})
+    assert problems_of(engine, text, name="s.json") == (
+        "s.json",
+        [{"code": "RE610", "path": path, "message": message}],
+    )
