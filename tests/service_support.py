@@ -46,7 +46,12 @@ def make_client(
         token=token,
         reload_interval=reload_interval,
     )
-    return TestClient(create_app(config, limits=limits), raise_server_exceptions=False)
+    # Requests say what they send, as the service requires (415 otherwise): JSON by default.
+    return TestClient(
+        create_app(config, limits=limits),
+        raise_server_exceptions=False,
+        headers={"content-type": "application/json"},
+    )
 
 
 def snapshot(name: str) -> Any:

@@ -305,6 +305,35 @@ def test_an_invalid_line_carries_its_problems(tmp_path: Path, jobs: str) -> None
     ]
 
 
+def test_a_line_that_is_not_an_object_says_so_in_the_contracts_words(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_text('[]\n5\nnull\n"x"\n', encoding="utf-8")
+    result = run("eval", str(ACME), "--snapshots", str(path), "--now=2026-06-01T00:00:00Z")
+    assert result.returncode == 1
+    problem = {"code": "RE610", "path": "$", "message": "a snapshot must be a JSON object"}
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"line": n, "error": "invalid snapshot", "problems": [problem]} for n in range(1, 5)
+    ]
+    assert "SnapshotIn" not in result.stderr
+
+
+def test_one_snapshot_and_many_are_a_usage_error_together(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps(customers(1)[0]), encoding="utf-8")
+    many = tmp_path / "many.jsonl"
+    many.write_text(json.dumps(customers(2)[1]) + "\n", encoding="utf-8")
+    now = "--now=2026-06-01T00:00:00Z"
+    for args in (
+        ("--snapshot", str(one), "--snapshots", str(many)),
+        ("--snapshots", str(many), "--snapshot", str(one)),
+    ):
+        result = run("eval", str(ACME), *args, now)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr.splitlines()[-1].startswith(
+            "ruleengine eval: error: argument --snapshot"
+        )
+
+
 def test_jobs_must_not_be_negative(tmp_path: Path) -> None:
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps(customers(1)[0]) + "\n", encoding="utf-8")

@@ -163,7 +163,9 @@ def test_validate_locates_a_broken_rule(client: Any) -> None:
     text = (EXAMPLE_RULES / "acme.yaml").read_text(encoding="utf-8")
     broken = text.replace("order.subtotal >= 20", "order.subtotl >= 20", 1)
     assert broken != text
-    report = client.post("/v1/validate", content=broken.encode()).json()
+    report = client.post(
+        "/v1/validate", content=broken.encode(), headers={"content-type": "application/yaml"}
+    ).json()
     (error,) = [d for d in report["diagnostics"] if d["severity"] == "error"]
     assert (error["code"], error["file"], error["hint"]) == (
         "RE402",
@@ -281,6 +283,152 @@ def test_integers_of_40_digits_are_re614_like_the_cli(client: Any) -> None:
     assert response.json()["detail"].startswith(f"{line}:{column}: ")
 
 
+@pytest.mark.parametrize(("digits", "code", "status"), [(30, "RE610", 422), (31, "RE614", 400)])
+def test_the_digit_limit_is_the_clis_exactly(
+    client: Any, digits: int, code: str, status: int
+) -> None:
+    # 30 digits: read, and past `points`' own bound only by the sign; 31: refused as JSON text.
+    number = "-" + "9" * digits
+    snapshot = (
+        '{"customer": {"id": "c1", "region": "EU"}, "activity": [{"type": "redemption", '
+        '"id": "r1", "at": "2026-02-01T00:00:00Z", "program": "p", "coupon": "C", '
+        f'"points": {number}}}]}}'
+    )
+    body = f'{{"snapshot": {snapshot}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert (response.json()["code"], response.status_code) == (code, status)
+    if code == "RE614":
+        assert response.json()["detail"].startswith(f"1:{body.index(number) + 1}: ")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_invalid_json(client: Any, constant: str) -> None:
+    text = (EXAMPLE_SNAPSHOTS / "acme-maria.json").read_text(encoding="utf-8")
+    bad = text.replace('"subtotal": "42.50"', '"subtotal": ' + constant, 1)
+    assert bad != text
+    body = f'{{"snapshot": {bad}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert problem(response) == {"code": "RE611", "status": 400}
+    offset = body.index(constant)
+    line, column = body.count("\n", 0, offset) + 1, offset - body.rfind("\n", 0, offset)
+    assert response.json()["detail"] == (
+        f"{line}:{column}: the body is not valid JSON: `{constant}` is not a JSON number "
+        "(strict JSON has no NaN or Infinity)"
+    )
+
+
+@pytest.mark.parametrize("snapshot", ["[]", "5", "null", '"x"'])
+def test_a_snapshot_that_is_not_an_object_is_named_so(client: Any, snapshot: str) -> None:
+    body = f'{{"snapshot": {snapshot}, "now": "{NOW}"}}'
+    response = client.post("/v1/programs/acme-rewards/evaluate", content=body.encode())
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {"code": "RE610", "path": "$", "message": "a snapshot must be a JSON object", "hint": None}
+    ]
+    assert response.json()["detail"] == "$: a snapshot must be a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("now", "written"),
+    [("2026-06-01", "2026-06-01T00:00:00"), ("2026-06-01T10:30", "2026-06-01T10:30:00")],
+)
+def test_now_without_an_offset_suggests_forms_that_are_accepted(
+    client: Any, now: str, written: str
+) -> None:
+    path = "/v1/programs/acme-rewards/evaluate"
+    response = client.post(path, content=envelope("acme-maria.json", now))
+    assert problem(response) == {"code": "invalid-request", "status": 422}
+    assert response.json()["detail"] == (
+        f"`now` has no time zone offset; write it as `{written}Z` or with an offset, "
+        f"like `{written}+02:00`"
+    )
+    for suggested in (f"{written}Z", f"{written}+02:00"):  # each hint is a valid `now`
+        assert client.post(path, content=envelope("acme-maria.json", suggested)).status_code == 200
+
+
+def test_the_customer_page_names_a_bad_now_once(client: Any) -> None:
+    page = client.get("/programs/acme-rewards/customer?snapshot=acme-maria.json&now=2026-06-01")
+    assert page.status_code == 200
+    assert (
+        '<code>now</code>: <span class="error">invalid-request</span> has no time zone offset; '
+        "write it as `2026-06-01T00:00:00Z`"
+    ) in page.text
+
+
+@pytest.mark.parametrize("action", ["evaluate", "explain", "timeline"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "application/json; charset=latin-1",
+        None,  # no Content-Type at all
+    ],
+)
+def test_a_body_not_sent_as_json_is_415(client: Any, action: str, content_type: str | None) -> None:
+    # A valid body: only its Content-Type is wrong (a form or a text/plain fetch from another
+    # site is sent without a CORS preflight; JSON never is).
+    body = envelope("acme-maria.json", NOW)
+    request = client.build_request("POST", f"/v1/programs/acme-rewards/{action}", content=body)
+    if content_type is None:
+        del request.headers["content-type"]
+    else:
+        request.headers["content-type"] = content_type
+    response = client.send(request)
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["accept-post"] == "application/json"
+    data = response.json()
+    assert {k: data[k] for k in ("type", "title", "status", "code")} == {
+        "type": "https://ruleengine.dev/problems/unsupported-media-type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "code": "unsupported-media-type",
+    }
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        'Application/JSON;charset="UTF-8"',
+        "application/vnd.ruleengine+json",
+    ],
+)
+def test_json_media_types_are_accepted(client: Any, content_type: str) -> None:
+    response = client.post(
+        "/v1/programs/acme-rewards/evaluate",
+        content=envelope("acme-maria.json", NOW),
+        headers={"content-type": content_type},
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/yaml", 200),
+        ("text/plain; charset=utf-8", 200),
+        ("application/x-www-form-urlencoded", 415),
+        ("application/json", 415),
+    ],
+)
+def test_validate_reads_yaml_or_plain_text(client: Any, content_type: str, status: int) -> None:
+    text = (EXAMPLE_RULES / "acme.yaml").read_bytes()
+    response = client.post("/v1/validate", content=text, headers={"content-type": content_type})
+    assert response.status_code == status
+
+
+def test_the_pages_forms_still_post_as_forms(client: Any) -> None:
+    text = (EXAMPLE_SNAPSHOTS / "acme-maria.json").read_text(encoding="utf-8")
+    page = client.post("/programs/acme-rewards/customer", data={"snapshot_json": text, "now": NOW})
+    assert page.status_code == 200 and "Cannot evaluate" not in page.text
+
+
 def test_unknown_program_rule_and_route(client: Any) -> None:
     assert problem(client.post("/v1/programs/nope/evaluate", content=b"{}")) == {
         "code": "unknown-program",
@@ -329,7 +477,9 @@ def test_body_limit_is_enforced_before_reading(tmp_path: Path) -> None:
 
     response = small.post("/v1/programs/acme-rewards/evaluate", content=chunks())
     assert problem(response) == {"code": "RE614", "status": 413}
-    response = small.post("/v1/validate", content=b"#" * (1_048_576 + 1))
+    response = small.post(
+        "/v1/validate", content=b"#" * (1_048_576 + 1), headers={"content-type": "application/yaml"}
+    )
     assert problem(response) == {"code": "RE108", "status": 413}
 
 

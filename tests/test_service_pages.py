@@ -121,7 +121,11 @@ def page(browser: Any) -> Iterator[Any]:
 def api_result(base: str, program: str, snapshot: str, now: str) -> dict[str, Any]:
     text = (EXAMPLE_SNAPSHOTS / snapshot).read_text(encoding="utf-8")
     body = f'{{"snapshot": {text}, "now": "{now}"}}'.encode()
-    request = urllib.request.Request(f"{base}/v1/programs/{program}/evaluate", data=body)
+    request = urllib.request.Request(
+        f"{base}/v1/programs/{program}/evaluate",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         data: dict[str, Any] = json.loads(response.read())
         return data
@@ -191,7 +195,11 @@ def test_customer_view_follows_now(server: str, page: Any) -> None:
 def api_timeline(base: str, program: str, snapshot: str, now: str) -> dict[str, Any]:
     text = (EXAMPLE_SNAPSHOTS / snapshot).read_text(encoding="utf-8")
     body = f'{{"snapshot": {text}, "now": "{now}"}}'.encode()
-    request = urllib.request.Request(f"{base}/v1/programs/{program}/timeline", data=body)
+    request = urllib.request.Request(
+        f"{base}/v1/programs/{program}/timeline",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         data: dict[str, Any] = json.loads(response.read())
         return data

@@ -110,7 +110,9 @@ def test_lone_surrogate_in_rule_text_is_re106(client: Any) -> None:
     text = (EXAMPLE_RULES / "acme.yaml").read_text(encoding="utf-8")
     broken = text.replace("currency: USD", 'currency: "\\uD800"', 1)
     assert broken != text
-    response = client.post("/v1/validate", content=broken.encode())
+    response = client.post(
+        "/v1/validate", content=broken.encode(), headers={"content-type": "text/plain"}
+    )
     assert response.status_code == 200
     assert [d["code"] for d in response.json()["diagnostics"]] == ["RE106"]
     page = client.post("/check/scratch", data={"file": "0", "text": broken})

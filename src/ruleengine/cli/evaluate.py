@@ -196,7 +196,10 @@ def add_eval_commands(commands: Any) -> None:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.add_argument("rules", metavar="RULES", help="the rule file")
-        command.add_argument(
+        # One customer or many: `eval --snapshot A --snapshots B` is a usage error (exit 2),
+        # not a batch that silently drops A.
+        source = command.add_mutually_exclusive_group() if name == "eval" else command
+        source.add_argument(
             "--snapshot",
             metavar="FILE",
             help="the customer snapshot (JSON); `-` or omitted: standard input",
@@ -218,7 +221,7 @@ def add_eval_commands(commands: Any) -> None:
         )
         command.add_argument("--color", choices=("auto", "always", "never"), default="auto")
         if name == "eval":
-            command.add_argument(
+            source.add_argument(
                 "--snapshots",
                 metavar="FILE.jsonl",
                 help="many snapshots, one JSON object per line; prints one result per line "

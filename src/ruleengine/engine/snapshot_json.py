@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -74,7 +74,7 @@ class LongIntegerError(ValueError):
 
     def position(self, text: str, first_line: int = 1) -> tuple[int, int]:
         """The (line, column) of the number in `text`, whose first line is `first_line`."""
-        offset = max(text.find(self.digits), 0)
+        offset = _token_offset(text, lambda token: token == self.digits)
         return first_line + text.count("\n", 0, offset), offset - text.rfind("\n", 0, offset)
 
 
@@ -82,8 +82,40 @@ def loads_exact(text: str) -> Any:
     """`json.loads` with every number exact: raises `LongIntegerError` for an integer past
     `AMOUNT_DIGITS` digits (past 4,300, `int` itself would raise a bare `ValueError`) or a
     number whose exponent no `Decimal` holds (`1e9999999999999999999`), and
-    `json.JSONDecodeError` or `RecursionError` as `json.loads` does."""
-    return json.loads(text, parse_float=_decimal, parse_int=_integer)
+    `json.JSONDecodeError` or `RecursionError` as `json.loads` does; also
+    `json.JSONDecodeError` for `NaN`, `Infinity` and `-Infinity`, which strict JSON (RFC 8259)
+    does not have and `json.loads` alone would accept."""
+    try:
+        return json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_constant)
+    except _ConstantError as error:
+        name = error.name
+    offset = _token_offset(text, lambda token: token == name)
+    raise json.JSONDecodeError(
+        f"`{name}` is not a JSON number (strict JSON has no NaN or Infinity)", text, offset
+    ) from None
+
+
+class _ConstantError(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _constant(name: str) -> Any:
+    raise _ConstantError(name)
+
+
+# The tokens of JSON text that are not punctuation: a string (skipped whole, so nothing inside
+# one is taken for a number), a number, or a name (`true`, `NaN`, `-Infinity`, ...).
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|-?[A-Za-z]+')
+
+
+def _token_offset(text: str, wanted: Callable[[str], bool]) -> int:
+    """The offset of the first token of JSON `text` (outside strings) that is `wanted`."""
+    for found in _TOKEN.finditer(text):
+        if found.group()[:1] != '"' and wanted(found.group()):
+            return found.start()
+    return 0
 
 
 def _decimal(text: str) -> Decimal:
@@ -94,7 +126,7 @@ def _decimal(text: str) -> Decimal:
 
 
 def _integer(text: str) -> int:
-    if len(text) > AMOUNT_DIGITS + 1 and len(text.lstrip("-")) > AMOUNT_DIGITS:
+    if len(text) > AMOUNT_DIGITS and len(text.lstrip("-")) > AMOUNT_DIGITS:
         raise LongIntegerError(text)
     return int(text)
 

@@ -11,9 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from ruleengine.engine.activity import EVENT_TYPES
@@ -30,7 +40,30 @@ def _bounded(amount: Decimal) -> Decimal:
     return amount
 
 
-Money = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_bounded)]
+def _amount_input(value: Any) -> Any:
+    # pydantic's own words: "decimal input should be an integer, float, string or Decimal object".
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise PydanticCustomError("decimal_type", "an amount must be a number or a decimal string")
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, allow_inf_nan=False),
+    AfterValidator(_bounded),
+    BeforeValidator(_amount_input),
+]
+
+
+def _day_input(value: Any) -> Any:
+    # pydantic would read a number as a Unix time ("datetimes provided to dates should have
+    # zero time"): a day is text.
+    if isinstance(value, str | date):
+        return value
+    raise PydanticCustomError("date_type", "a date must be text like `1990-04-12`")
+
+
+Day = Annotated[date, BeforeValidator(_day_input)]
 
 
 def _supported(moment: datetime) -> datetime:
@@ -41,8 +74,26 @@ def _supported(moment: datetime) -> datetime:
     return moment
 
 
+def _not_blank(text: str) -> str:
+    if text.isspace():
+        raise PydanticCustomError("blank_id", "an id must not be blank (only whitespace)")
+    return text
+
+
+# An id: text with something visible in it (`" "` would make keys like `op/ ` that no output
+# shows). The schema says so with `pattern`; the validator words it.
+Ident = Annotated[
+    str, Field(min_length=1, json_schema_extra={"pattern": r"\S"}), AfterValidator(_not_blank)
+]
+
+
 # A timestamp in the years the engine computes in (`expr.runtime.SUPPORTED_YEARS`).
 Moment = Annotated[AwareDatetime, AfterValidator(_supported)]
+
+
+def _not_an_object(what: str) -> PydanticCustomError:
+    # pydantic's own words would name the model ("... instance of SnapshotIn").
+    return PydanticCustomError("not_an_object", f"{what} must be a JSON object")
 
 
 class _In(BaseModel):
@@ -51,16 +102,35 @@ class _In(BaseModel):
     # by the fast path and never need them, so a process that only evaluates skips ~45 ms.
     model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
+    what: ClassVar[str] = "an activity"  # what a problem calls a value that is not an object
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: Any) -> Any:
+        if isinstance(data, Mapping | BaseModel):
+            return data
+        raise _not_an_object(cls.what)
+
+
+def _activity_object(value: Any) -> Any:
+    """An activity that is not an object has no type to name: say what it should be."""
+    if isinstance(value, BaseModel) or (isinstance(value, Mapping) and "type" in value):
+        return value
+    if isinstance(value, Mapping):  # the discriminator would say "unknown activity type `None`"
+        raise PydanticCustomError("missing_type", "an activity must have a `type`")
+    raise _not_an_object("an activity")
+
 
 class CustomerIn(_In):
     model_config = ConfigDict(extra="allow", frozen=True)  # extra fields: the ruleset's attributes
+    what: ClassVar[str] = "the customer"
 
-    id: Annotated[str, Field(min_length=1)]
+    id: Ident
     email: str | None = None
     tags: list[str] = Field(default_factory=list)
     tier: str | None = None
     excluded: bool = False
-    birthday: date | None = None
+    birthday: Day | None = None
     birthday_set_at: Moment | None = Field(
         None, description="When the customer last set their birthday (birthday abuse guard)."
     )
@@ -68,6 +138,8 @@ class CustomerIn(_In):
 
 
 class ItemIn(_In):
+    what: ClassVar[str] = "an item"
+
     product_id: str
     variant_id: str | None = None
     sku: str | None = None
@@ -80,7 +152,7 @@ class ItemIn(_In):
 
 
 class _ActivityIn(_In):
-    id: Annotated[str, Field(min_length=1)]
+    id: Ident
     at: Moment
 
 
@@ -246,6 +318,7 @@ ActivityIn = Annotated[
         custom_error_type="unknown_activity_type",
         custom_error_message="unknown activity type",
     ),
+    BeforeValidator(_activity_object),
 ]
 
 
@@ -258,6 +331,8 @@ class SnapshotIn(_In):
         title="ruleengine customer snapshot",
         json_schema_extra={"$id": "https://ruleengine.dev/schemas/snapshot.schema.json"},
     )
+
+    what: ClassVar[str] = "a snapshot"
 
     customer: CustomerIn
     activity: list[ActivityIn] = Field(default_factory=list)

@@ -238,6 +238,8 @@ def _decoded(snapshot: _Text, max_depth: int, text: bool) -> tuple[Customer, lis
     activity: list[Activity] = snapshot.activity  # type: ignore[assignment]  # events below
     built_in = _BUILT_IN_TYPES
     for index, entry in enumerate(activity):
+        if entry.id.isspace():
+            raise RefusedError  # a blank id: the models word it
         kind = type(entry)
         if kind is Order:
             if text:
@@ -283,6 +285,8 @@ def _customer(value: Any, max_depth: int) -> Customer:
     if type(value) is not dict:
         raise RefusedError
     fields = msgspec.convert(value, _Customer)
+    if fields.id.isspace():
+        raise RefusedError  # a blank id: the models word it
     customer: Customer = {
         "id": fields.id,
         "email": fields.email,
@@ -308,7 +312,10 @@ def _entry(value: Any, max_depth: int) -> Activity:
         raise RefusedError
     fixed = _FIXED.get(kind)
     if fixed is not None:
-        return msgspec.convert(value, fixed)
+        entry = msgspec.convert(value, fixed)
+        if entry.id.isspace():
+            raise RefusedError  # a blank id: the models word it
+        return entry
     if kind in EVENT_TYPES:
         fields = msgspec.convert(value, _EventFields)
         record = {
@@ -338,6 +345,8 @@ def _event(
 ) -> Event:
     """An event keeps every field it carries: a custom event's declared fields are typed by
     the ruleset later."""
+    if event_id.isspace():
+        raise RefusedError  # a blank id: the models word it
     for key, extra in value.items():
         if key not in known:
             _within_depth(extra, 3, max_depth)

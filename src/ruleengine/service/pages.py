@@ -263,8 +263,11 @@ def _add_customer_pages(
         try:
             now = parse_now(now_text)
         except ProblemError as problem:
+            # `now: invalid-request has no time zone offset; ...`: the path names the field,
+            # so the message does not repeat it.
+            message = problem.detail.removeprefix("`now` ")
             context["problems"] = [
-                {"code": "now", "path": "now", "message": problem.detail, "hint": None}
+                {"code": problem.code, "path": "now", "message": message, "hint": None}
             ]
         else:
             if snapshot_text is not None:

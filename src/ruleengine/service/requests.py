@@ -57,6 +57,55 @@ async def read_body(request: Request, limit: int, code: str) -> bytes:
     return b"".join(chunks)
 
 
+JSON_MEDIA = "application/json"
+# What `POST /v1/validate` reads: a rule file's YAML text.
+YAML_MEDIA = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+
+
+def media_type(content_type: str | None) -> tuple[str, str | None]:
+    """The media type of a `Content-Type` value, lowercased (`""` when there is none), and
+    its `charset` parameter, if any."""
+    if content_type is None:
+        return "", None
+    media, *parameters = content_type.split(";")
+    charset = None
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return media.strip().lower(), charset
+
+
+def is_json_media(media: str) -> bool:
+    """`application/json`, or a JSON-based type such as `application/problem+json`."""
+    return media == JSON_MEDIA or (media.startswith("application/") and media.endswith("+json"))
+
+
+def check_content_type(content_type: str | None, *, json_body: bool) -> None:
+    """415 for a body that does not say it is what the endpoint reads: JSON for the program
+    endpoints (`application/json`, `application/*+json`), YAML or plain text for validate; in
+    UTF-8 either way. A body without a `Content-Type` is refused too. This keeps an HTML form
+    or a `text/plain` fetch from another site (which a browser sends without a CORS
+    preflight) from reaching the program endpoints at all."""
+    media, charset = media_type(content_type)
+    accepted = is_json_media(media) if json_body else media in YAML_MEDIA
+    expected = f"`{JSON_MEDIA}`" if json_body else ", ".join(f"`{item}`" for item in YAML_MEDIA)
+    if not accepted:
+        said = f"`{media}`" if media else "no Content-Type"
+        detail = f"the body must be sent as {expected}, not {said}"
+    elif charset is not None and charset not in ("utf-8", "utf8"):
+        detail = f"the body must be UTF-8, not `{charset}`"
+    else:
+        return
+    raise ProblemError(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        detail,
+        headers={"Accept-Post": JSON_MEDIA if json_body else ", ".join(YAML_MEDIA)},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluateRequest:
     snapshot: Any
@@ -113,7 +162,13 @@ def parse_now(value: Any) -> datetime:
     except ValueError:
         raise _invalid(f"`now` is not an ISO 8601 timestamp: {value!r}") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise _invalid(f"`now` has no time zone offset; write it as `{value}Z` or with `+02:00`")
+        # The moment as written, in a form that parses: `2026-06-01` -> `2026-06-01T00:00:00Z`
+        # (`2026-06-01Z`, a date with a zone, is not an ISO 8601 timestamp).
+        written = moment.isoformat()
+        raise _invalid(
+            f"`now` has no time zone offset; write it as `{written}Z` "
+            f"or with an offset, like `{written}+02:00`"
+        )
     if not is_supported(moment):
         raise _invalid(f"`now` is outside {SUPPORTED_YEARS}: {value!r}")
     return moment

@@ -41,6 +41,7 @@ from ruleengine.service.problems import PROBLEM_MEDIA_TYPE, ProblemError, proble
 from ruleengine.service.registry import Registry
 from ruleengine.service.requests import (
     EvaluateRequest,
+    check_content_type,
     parse_evaluate_request,
     read_body,
 )
@@ -118,7 +119,7 @@ def program_paths(programs: list[str], examples: dict[str, Any]) -> dict[str, An
                     str(status): answer
                     for status, answer in {
                         **_ok(answer_schema, description),
-                        **_problem_responses(400, 401, 404, 413, 422),
+                        **_problem_responses(400, 401, 404, 413, 415, 422),
                     }.items()
                 },
             }
@@ -261,7 +262,9 @@ class ProgramEndpoints:
                     "Method Not Allowed",
                     headers={"Allow": "POST"},
                 )
-            body = await read_body(Request(scope, receive), self.body_limit, "RE614")
+            request = Request(scope, receive)
+            check_content_type(request.headers.get("content-type"), json_body=True)
+            body = await read_body(request, self.body_limit, "RE614")
             if runs_inline(self.registry, body):
                 text = answer(self.registry, action, program, body)
             else:
@@ -332,7 +335,7 @@ def build_router(registry: Registry, limits: Limits) -> APIRouter:
         },
         responses={
             **_ok({"$ref": "#/components/schemas/ValidateReport"}, "Every diagnostic"),
-            **_problem_responses(400, 401, 413, 422),
+            **_problem_responses(400, 401, 413, 415, 422),
         },
     )
     async def validate(request: Request) -> Response:
@@ -351,6 +354,7 @@ def build_router(registry: Registry, limits: Limits) -> APIRouter:
                     "Invalid request",
                     f"`today` is not a date (YYYY-MM-DD): {today_text!r}",
                 ) from None
+        check_content_type(request.headers.get("content-type"), json_body=False)
         body = await read_body(request, limits.max_file_bytes, "RE108")
         text = await run_in_threadpool(validate_text, body, name, today, limits)
         return Response(text, media_type="application/json")
