@@ -9,6 +9,8 @@ problem in other words. Warnings never stop it.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -172,12 +174,13 @@ def read_source(
     path: Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> SourceFile | Diagnostic:
     """Read and decode a rule file; an unreadable, oversized or undecodable file gives a
-    diagnostic (the size is checked before anything is read)."""
+    diagnostic. The size is checked before anything is read, and at most one byte more than
+    the limit is ever read, whatever the file is (a FIFO or `/dev/zero` has no size to check)."""
     display = name if name is not None else str(path)
     try:
-        if path.is_file() and path.stat().st_size > limits.max_file_bytes:
+        data = read_bounded(path, limits.max_file_bytes)
+        if data is None:
             return file_too_large(SourceFile(display, ""), limits)
-        data = path.read_bytes()
     except IsADirectoryError:
         return _io_error(display, "is a directory, not a rule file")
     except FileNotFoundError:
@@ -185,6 +188,17 @@ def read_source(
     except OSError as error:
         return _io_error(display, f"cannot be read: {error.strerror or error}")
     return decode_source(display, data)
+
+
+def read_bounded(path: Path, limit: int) -> bytes | None:
+    """The bytes of `path`, or None when it holds more than `limit` bytes; never reads more
+    than `limit + 1` bytes. Raises `OSError` as `open` and `read` do."""
+    with path.open("rb") as stream:
+        status = os.fstat(stream.fileno())
+        if stat.S_ISREG(status.st_mode) and status.st_size > limit:
+            return None  # a regular file says its size: refused before reading
+        data = stream.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def file_too_large(source: SourceFile, limits: Limits) -> Diagnostic:
