@@ -42,6 +42,22 @@ def _number_not_text(value: object) -> object:
     return value
 
 
+def _not_a_flag(value: object) -> object:
+    """A target is a number or a duration: `true` is neither (pydantic's lax union reads it as
+    the whole number 1)."""
+    if isinstance(value, bool):
+        raise custom_error("decimal_type", "Input should be a number or a duration")
+    return value
+
+
+def _version_number(value: object) -> object:
+    """`version` is the whole number 1: `true` and `1.0` equal 1 in Python, and pydantic's
+    literal check would take them for it."""
+    if type(value) is not int:
+        raise custom_error("literal_error", "Input should be 1", {"expected": "1"})
+    return value
+
+
 def _date_from_text(value: object) -> object:
     """Dates are written as text (`2026-01-01`); a number is not read as a Unix timestamp."""
     if isinstance(value, int | Decimal):
@@ -323,6 +339,7 @@ class MilestoneType(enum.StrEnum):
 Target = Annotated[
     int | Decimal | str,
     Field(description="A count, a money amount (`amount_spent`) or a duration (`inactivity`)."),
+    BeforeValidator(_not_a_flag),
 ]
 
 
@@ -536,7 +553,7 @@ class RuleSetFile(_Model):
         "json_schema_extra": {"$id": "https://ruleengine.dev/schemas/ruleset.schema.json"},
     }
 
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_version_number)]
     program: RuleId
     name: str | None = None
     currency: Annotated[str, AfterValidator(_check_currency)]

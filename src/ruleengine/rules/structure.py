@@ -298,7 +298,7 @@ def _diagnostic(
             source, root, path, "RE205", _range_message(first, path, where), hint, key=key_error
         )
     expected_kinds = _expected_kinds(group)
-    if path and path[-1] == "target" and len(group) > 1:
+    if path and path[-1] == "target" and (len(group) > 1 or type(first.get("input")) is bool):
         expected_kinds = ["a number or a duration such as `90d`"]
     if expected_kinds:
         value = first.get("input")
@@ -329,6 +329,8 @@ def _rule_file_special(
     hint = (
         "the version is the number 1: write it without quotes, `version: 1`"
         if isinstance(value, str) and value.strip() == "1"
+        else "the version is the whole number 1: write `version: 1`"
+        if isinstance(value, bool | Decimal) and value == 1
         else "this version of ruleengine reads `version: 1`"
     )
     return "RE206", f"unsupported format version{shown}", hint
