@@ -40,7 +40,23 @@ RULE = "earning:\n  - id: r\n    name: R\n    on: order\n    points: floor(order
 
 gaps = st.sampled_from(["", " ", "  ", "\t", "\n", "\n ", "\n\t", "\n  ", "\n    "])
 words = st.sampled_from(
-    ["vip", "gold", "-", "?x", "? x", "-x", "a:b", "#x", "'q'", '"d"', "!", "", "a\u2029b"]
+    [
+        "vip",
+        "gold",
+        "-",
+        "?x",
+        "? x",
+        "-x",
+        "a:b",
+        "#x",
+        "'q'",
+        '"d"',
+        "!",
+        "",
+        "a\u2029b",
+        "a?",
+        "a?b",
+    ]
 )
 # U+2028, U+2029 and U+0085 end a line in YAML 1.1 only: in a comment, a word or quotes (RE111)
 comments = st.sampled_from(["", "#c", " #c", "\t#c", " #c\u2028  - id: b", " #c\x85x: 1"])

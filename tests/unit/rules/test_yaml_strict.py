@@ -97,6 +97,21 @@ def test_a_line_separator_written_as_an_escape_is_text() -> None:
     assert located == [] and root["description"] == "a\u2028b"
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("attributes: {lifetime_value: decimal?}\n", {"lifetime_value": "decimal?"}),
+        ("attributes: {vip?: bool, region: string?}\n", {"vip?": "bool", "region": "string?"}),
+        ("attributes: [a?b, c ? d, e?]\n", ["a?b", "c ? d", "e?"]),
+    ],
+)
+def test_a_question_mark_inside_flow_text_is_text(text: str, value: Any) -> None:
+    root, located = read_both(HEAD + text)
+    assert located == [] and root["attributes"] == value
+    formatted = format_text(HEAD + text)
+    assert formatted.text == HEAD + text
+
+
 def test_a_spaced_question_mark_in_a_flow_mapping_is_still_a_key() -> None:
     root, located = read_both(HEAD + "limits: {? max : 5}\n")
     assert located == [] and root["limits"] == {"max": 5}
