@@ -34,7 +34,9 @@ from ruleengine.rules.structure_model import (
 from ruleengine.rules.yaml_nodes import (
     LocatedMapping,
     LocatedNode,
+    LocatedScalar,
     LocatedSequence,
+    find_node,
     span_of,
     to_plain,
 )
@@ -308,7 +310,9 @@ def _diagnostic(
             path,
             "RE203",
             f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not {describe(value)}",
-            type_hint(expected_kinds, value) if fmt.quoted_number_hint else None,
+            type_hint(expected_kinds, value, quoted=_quoted(root, path))
+            if fmt.quoted_number_hint
+            else None,
             key=key_error,
         )
     return _at(
@@ -380,6 +384,12 @@ _PATTERN_RULES = {
     FIELD_NAME_PATTERN: "names use lower-case letters, digits and `_`, and start with a letter "
     "or `_`",
 }
+
+
+def _quoted(root: LocatedMapping, path: Sequence[PathPart]) -> bool:
+    """Whether the scalar at `path` is written in quotes (or as block text)."""
+    node = find_node(root, path)
+    return not isinstance(node, LocatedScalar) or node.style is not None
 
 
 def _expected_kinds(group: list[ErrorDetails]) -> list[str]:

@@ -25,18 +25,31 @@ if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 
-def type_hint(expected_kinds: Sequence[str], value: Any) -> str | None:
+def type_hint(expected_kinds: Sequence[str], value: Any, *, quoted: bool = True) -> str | None:
     """The fix for a value of the wrong type, when it is obvious (a quoted number)."""
     if not isinstance(value, str):
         return None
     if any("number" in kind for kind in expected_kinds):
-        try:
-            number = Decimal(value.strip())
-        except ArithmeticError:
-            return None
-        if number.is_finite():
-            return "write the number without quotes"
+        return number_text_hint(value, quoted=quoted)
     return None
+
+
+def number_text_hint(text: str, *, quoted: bool) -> str | None:
+    """How to write as a number text that Python reads as one where a number belongs: without
+    quotes, without `_` (YAML 1.1 and Python digit separators) or in the digits 0-9 (Python
+    reads other scripts' digits); None when it is no number."""
+    try:
+        number = Decimal(text.strip())
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    if "_" in text:
+        digits = text.strip().replace("_", "")
+        return f"digit separators `_` are not part of YAML 1.2 numbers: write `{digits}`"
+    if quoted:
+        return "write the number without quotes"
+    return f"write the number in the digits 0-9: `{number}`"
 
 
 # Common time zone abbreviations and the IANA zone an author most likely means. Several of
