@@ -121,11 +121,18 @@ def _check_trigger(value: str) -> str:
 Trigger = Annotated[str, AfterValidator(_check_trigger)]
 
 
+# Names in the zone folders that are no place's zone: `localtime` is the zone of the machine
+# that runs the rules (so results would depend on the host), `posixrules` the rules for POSIX
+# TZ strings, `Factory` a placeholder with no offset of its own.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @cache
 def available_timezones() -> frozenset[str]:
+    """The IANA zone names this machine has, without `NOT_ZONES`."""
     import zoneinfo
 
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
 
 
 @cache
@@ -140,7 +147,7 @@ def _packaged_timezones() -> frozenset[str]:
         return frozenset()
     try:
         with open(os.path.join(os.path.dirname(spec.origin), "zones"), encoding="utf-8") as f:
-            return frozenset(line.strip() for line in f if line.strip())
+            return frozenset(line.strip() for line in f if line.strip()) - NOT_ZONES
     except OSError:  # not installed as files: the full search decides
         return frozenset()
 

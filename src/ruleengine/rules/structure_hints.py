@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ruleengine.rules.models import (
     ATTRIBUTE_TYPES,
     BUILTIN_TRIGGERS,
+    NOT_ZONES,
     REWARD_TYPES,
     available_timezones,
     suggest_currency,
@@ -72,6 +73,10 @@ _TIMEZONE_ABBREVIATIONS = {
     "AEST": "Australia/Sydney",
     "AEDT": "Australia/Sydney",
 }
+_NOT_ZONE_MEANING = {
+    "localtime": "it is whatever zone the host runs in, so results would depend on the host",
+    "posixrules": "it holds the rules for POSIX TZ strings",
+}
 _TIMEZONE_HINT = "use an IANA name such as `America/New_York` or `UTC`"
 # Currency symbols an author may write instead of the code; only the unambiguous ones.
 _CURRENCY_SYMBOLS = {"US$": "USD", "€": "EUR", "£": "GBP", "C$": "CAD", "A$": "AUD"}
@@ -126,6 +131,11 @@ def own_hint(error: ErrorDetails) -> str | None:
 def _timezone_hint(value: str) -> str:
     """Suggest a zone: abbreviations by table (difflib would turn `PST` into `MST`, another
     zone), anything else by spelling."""
+    if value in NOT_ZONES:
+        return (
+            f"`{value}` is no place's zone ({_NOT_ZONE_MEANING.get(value, 'a placeholder')}): "
+            "write an IANA name such as `America/New_York` or `UTC`"
+        )
     zone = _TIMEZONE_ABBREVIATIONS.get(value.upper())
     if zone is not None:
         return f"use the IANA name `{zone}` (`{value}` is an abbreviation)"
