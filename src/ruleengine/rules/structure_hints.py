@@ -27,11 +27,55 @@ if TYPE_CHECKING:
 
 
 def type_hint(expected_kinds: Sequence[str], value: Any, *, quoted: bool = True) -> str | None:
-    """The fix for a value of the wrong type, when it is obvious (a quoted number)."""
+    """The fix for a value of the wrong type, when it is obvious (a quoted number, a day that
+    does not exist, a date with a time)."""
+    if any("date" in kind for kind in expected_kinds) and type(value) in (str, int):
+        return date_hint(str(value))
     if not isinstance(value, str):
         return None
     if any("number" in kind for kind in expected_kinds):
         return number_text_hint(value, quoted=quoted)
+    return None
+
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def date_hint(text: str) -> str | None:
+    """What is wrong with a date that is not written YYYY-MM-DD or names no day: a day past
+    the month's end, a month past 12, a time after the day, digits without dashes."""
+    import calendar
+    from datetime import date
+
+    text = text.strip()
+    found = re.fullmatch(r"([0-9]{4})-?([0-9]{2})-?([0-9]{2})", text)
+    if found is None:
+        day = re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?=[Tt ])", text)
+        if day is not None and date_hint(day.group()) is None:
+            return f"a date is a whole day, without a time: write `{day.group()}`"
+        return None
+    year, month, day_of_month = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {found.group(2)}: months go from 01 to 12"
+    last = calendar.monthrange(year, month)[1] if year else 31
+    if not 1 <= day_of_month <= last:
+        return f"{_MONTHS[month - 1]} {year} has {last} days: there is no day {found.group(3)}"
+    written = date(year, month, day_of_month).isoformat() if year else None
+    if written is not None and written != text:
+        return f"write the date with dashes: `{written}`"
     return None
 
 
