@@ -12,7 +12,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -385,6 +385,8 @@ def _compile_expressions(
             )
             continue
         expr, problems = parse_expression(src)
+        if expr is None and node.style is None:
+            problems = _yaml_number_hint(problems, node.value)
         sink.diagnostics.extend(problems)
         if expr is None:
             continue
@@ -402,6 +404,19 @@ def _compile_expressions(
             continue
         compiled[site.path] = CompiledExpression(site.path, checked, compile_program(checked))
     return compiled
+
+
+def _yaml_number_hint(problems: list[Diagnostic], value: object) -> list[Diagnostic]:
+    """A plain `points: 0x10` or `+5` is a YAML number (16, 5) but no expression: the syntax
+    error gets the number to write, when the parser had no hint of its own."""
+    if type(value) not in (int, Decimal):
+        return problems
+    written = f"{value:f}" if isinstance(value, Decimal) else str(value)
+    hint = (
+        "expressions write numbers as digits with an optional `.`, such as `1000` or "
+        f"`0.5`: write `{written}`"
+    )
+    return [replace(d, hint=hint) if d.code == "RE301" and d.hint is None else d for d in problems]
 
 
 def expression_size_problems(expr: Expr, src: ExpressionSource, limits: Limits) -> list[Diagnostic]:
