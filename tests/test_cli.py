@@ -73,6 +73,22 @@ def test_examples_pass_strict_ci_on_any_day(today: str) -> None:
     assert "::warning" not in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("today", "hint"),
+    [
+        ("20261201", ": write the date with dashes: `2026-12-01`"),
+        ("2026-W48-2", ""),
+        ("2026-02-29", ": February 2026 has 28 days: there is no day 29"),
+        ("2026-12-01T00:00", ": a date is a whole day, without a time: write `2026-12-01`"),
+    ],
+)
+def test_today_is_written_yyyy_mm_dd(today: str, hint: str) -> None:
+    # `date.fromisoformat` takes `20261201` and ISO weeks; rule files and the docs say YYYY-MM-DD
+    result = run("validate", "--today", today, "examples/rules/")
+    assert result.returncode == 2
+    assert f"argument --today: `{today}` is not a date (YYYY-MM-DD){hint}\n" in result.stderr
+
+
 def test_ended_windows_are_notes_that_fail_only_when_asked() -> None:
     after = ("--today", "2100-01-01", "examples/rules/urban-threads.yaml")
     result = run("validate", *after)

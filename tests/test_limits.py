@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +34,32 @@ def test_file_size_limit() -> None:
 def test_file_size_is_checked_before_reading(tmp_path: Path) -> None:
     path = write(tmp_path, "big.yaml", HEADER + "# " + "x" * 5000 + "\n")
     assert [d.code for d in check_ruleset(path, limits=Limits(max_file_bytes=1000))] == ["RE108"]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_device_is_refused_after_reading_at_most_the_limit() -> None:
+    # /dev/zero has no size to check first: the reader stops one byte past the limit
+    found = check_ruleset("/dev/zero", limits=Limits(max_file_bytes=1000))
+    assert [(d.code, d.line, d.column) for d in found] == [("RE108", 1, 1)]
+
+
+def test_fifo_is_read_up_to_the_limit(tmp_path: Path) -> None:
+    fifo = tmp_path / "rules.yaml"
+    os.mkfifo(fifo)
+    text = HEADER + "# " + "x" * 5000 + "\n"
+
+    def feed() -> None:
+        try:
+            with fifo.open("w") as stream:
+                stream.write(text)
+        except BrokenPipeError:  # the reader stopped at the limit: as intended
+            pass
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    found = check_ruleset(fifo, limits=Limits(max_file_bytes=1000))
+    writer.join()
+    assert [d.code for d in found] == ["RE108"]
 
 
 def test_rule_count_limit() -> None:

@@ -13,15 +13,18 @@ list repeated or removed. `tests.fuzz` runs this with fresh seeds in the long ru
 from __future__ import annotations
 
 import copy
+import json
 import os
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseio import example_rule_files
 from model_readers import agree
+from ruleengine import check_ruleset
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.rules.yaml_nodes import to_plain
 from ruleengine.rules.yaml_source import read_document
@@ -129,3 +132,36 @@ def test_the_fast_model_reader_accepts_only_what_pydantic_accepts_and_reads_it_a
     data: Any,
 ) -> None:
     agree(data)
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(value)
+
+
+# Every place of the examples that holds a number (a count, an amount, `version`, a target).
+NUMBER_PLACES = [
+    (index, path)
+    for index, program in enumerate(PROGRAMS)
+    for path, value in _walk(program)
+    if path and type(value) in (int, Decimal)
+]
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_true_or_false_is_refused_wherever_a_number_is_written(flag: bool) -> None:
+    """YAML's `true` is no number: pydantic's lax checks read it as 1 (`version: true`,
+    `target: true` passed), so each number of the examples, replaced by a flag, is an error."""
+    accepted = []
+    for index, path in NUMBER_PLACES:
+        data = copy.deepcopy(PROGRAMS[index])
+        parent = data
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = flag
+        text = json.dumps(data, default=_json_number, indent=1)  # JSON is YAML (and not a path)
+        if not any(d.is_error for d in check_ruleset(text)):
+            accepted.append((index, path))
+    assert NUMBER_PLACES
+    assert accepted == []

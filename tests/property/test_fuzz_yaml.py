@@ -39,8 +39,27 @@ HEAD = "version: 1\nprogram: corners\ncurrency: EUR\n"
 RULE = "earning:\n  - id: r\n    name: R\n    on: order\n    points: floor(order.subtotal)\n"
 
 gaps = st.sampled_from(["", " ", "  ", "\t", "\n", "\n ", "\n\t", "\n  ", "\n    "])
-words = st.sampled_from(["vip", "gold", "-", "?x", "? x", "-x", "a:b", "#x", "'q'", '"d"', "!", ""])
-comments = st.sampled_from(["", "#c", " #c", "\t#c"])
+words = st.sampled_from(
+    [
+        "vip",
+        "gold",
+        "-",
+        "?x",
+        "? x",
+        "-x",
+        "a:b",
+        "#x",
+        "'q'",
+        '"d"',
+        "!",
+        "",
+        "a\u2029b",
+        "a?",
+        "a?b",
+    ]
+)
+# U+2028, U+2029 and U+0085 end a line in YAML 1.1 only: in a comment, a word or quotes (RE111)
+comments = st.sampled_from(["", "#c", " #c", "\t#c", " #c\u2028  - id: b", " #c\x85x: 1"])
 
 
 @st.composite
@@ -115,7 +134,16 @@ def test_yaml_corners_read_alike_on_both_paths_and_format_faithfully(text: str) 
     assert again.text == result.text, (text, result.text)
 
 
-@pytest.mark.parametrize("text", ['description: "a"#b\n', "tags: [-]\n", "tags: {?x: 1}\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'description: "a"#b\n',
+        "tags: [-]\n",
+        "tags: {?x: 1}\n",
+        "tags: a\u2029b\n",
+        "tags: #c\x85x: 1\n",
+    ],
+)
 def test_the_generator_reaches_the_corners(text: str) -> None:
     """Texts the strict scanner refuses; the generator above writes each of them."""
     assert _read(HEAD + RULE + "    " + text, fast=False)[0] is None

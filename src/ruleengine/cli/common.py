@@ -60,10 +60,19 @@ def now_of(args: argparse.Namespace) -> datetime:
 
 
 def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a date (YYYY-MM-DD)") from None
+    """A day written YYYY-MM-DD, as in rule files (`date.fromisoformat` also takes `20261201`
+    and `2026-W48-2`)."""
+    if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isascii():
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    from ruleengine.rules.structure_hints import date_hint  # only for a problem
+
+    hint = date_hint(text)
+    raise argparse.ArgumentTypeError(
+        f"`{text}` is not a date (YYYY-MM-DD)" + (f": {hint}" if hint else "")
+    )
 
 
 def iso_datetime(text: str) -> datetime:

@@ -140,9 +140,12 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "Some YAML means one thing to a YAML 1.1 reader and another to a YAML 1.2 reader "
         "(`{?foo: bar}` is the key `?foo` in 1.2 and `foo` in 1.1). Rather than guess which "
         "the author meant, and so read a value other tools read differently, the reader "
-        "refuses it.",
+        "refuses it. So it refuses the characters U+0085, U+2028 and U+2029, which end a line "
+        "in YAML 1.1 (in a comment, the text after one would be read as rules) and are text "
+        "in 1.2.",
         "limits: {?max: 5}",
-        "Write what you mean unambiguously: `? key` with a space for a key, or quote the text.",
+        "Write what you mean unambiguously: `? key` with a space for a key, or quote the text; "
+        "write such a character as an escape (`\\u2028`) inside double quotes, or delete it.",
     ),
     CodeInfo(
         "RE112",

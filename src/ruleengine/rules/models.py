@@ -42,10 +42,32 @@ def _number_not_text(value: object) -> object:
     return value
 
 
+def _not_a_flag(value: object) -> object:
+    """A target is a number or a duration: `true` is neither (pydantic's lax union reads it as
+    the whole number 1)."""
+    if isinstance(value, bool):
+        raise custom_error("decimal_type", "Input should be a number or a duration")
+    return value
+
+
+def _version_number(value: object) -> object:
+    """`version` is the whole number 1: `true` and `1.0` equal 1 in Python, and pydantic's
+    literal check would take them for it."""
+    if type(value) is not int:
+        raise custom_error("literal_error", "Input should be 1", {"expected": "1"})
+    return value
+
+
+_DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_from_text(value: object) -> object:
-    """Dates are written as text (`2026-01-01`); a number is not read as a Unix timestamp."""
+    """Dates are written as text (`2026-01-01`); a number is not read as a Unix timestamp,
+    nor a date and time (`2026-01-01T00:00:00Z`, which pydantic takes for its day) as a day."""
     if isinstance(value, int | Decimal):
         raise custom_error("date_type", "Input should be a valid date")
+    if isinstance(value, str) and not _DAY_TEXT.fullmatch(value):
+        raise custom_error("date_parsing", "Input should be a date written YYYY-MM-DD")
     return value
 
 
@@ -105,11 +127,18 @@ def _check_trigger(value: str) -> str:
 Trigger = Annotated[str, AfterValidator(_check_trigger)]
 
 
+# Names in the zone folders that are no place's zone: `localtime` is the zone of the machine
+# that runs the rules (so results would depend on the host), `posixrules` the rules for POSIX
+# TZ strings, `Factory` a placeholder with no offset of its own.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @cache
 def available_timezones() -> frozenset[str]:
+    """The IANA zone names this machine has, without `NOT_ZONES`."""
     import zoneinfo
 
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
 
 
 @cache
@@ -124,7 +153,7 @@ def _packaged_timezones() -> frozenset[str]:
         return frozenset()
     try:
         with open(os.path.join(os.path.dirname(spec.origin), "zones"), encoding="utf-8") as f:
-            return frozenset(line.strip() for line in f if line.strip())
+            return frozenset(line.strip() for line in f if line.strip()) - NOT_ZONES
     except OSError:  # not installed as files: the full search decides
         return frozenset()
 
@@ -323,6 +352,7 @@ class MilestoneType(enum.StrEnum):
 Target = Annotated[
     int | Decimal | str,
     Field(description="A count, a money amount (`amount_spent`) or a duration (`inactivity`)."),
+    BeforeValidator(_not_a_flag),
 ]
 
 
@@ -536,7 +566,7 @@ class RuleSetFile(_Model):
         "json_schema_extra": {"$id": "https://ruleengine.dev/schemas/ruleset.schema.json"},
     }
 
-    version: Literal[1]
+    version: Annotated[Literal[1], BeforeValidator(_version_number)]
     program: RuleId
     name: str | None = None
     currency: Annotated[str, AfterValidator(_check_currency)]

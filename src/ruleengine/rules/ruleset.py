@@ -9,8 +9,10 @@ problem in other words. Warnings never stop it.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -172,12 +174,13 @@ def read_source(
     path: Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> SourceFile | Diagnostic:
     """Read and decode a rule file; an unreadable, oversized or undecodable file gives a
-    diagnostic (the size is checked before anything is read)."""
+    diagnostic. The size is checked before anything is read, and at most one byte more than
+    the limit is ever read, whatever the file is (a FIFO or `/dev/zero` has no size to check)."""
     display = name if name is not None else str(path)
     try:
-        if path.is_file() and path.stat().st_size > limits.max_file_bytes:
+        data = read_bounded(path, limits.max_file_bytes)
+        if data is None:
             return file_too_large(SourceFile(display, ""), limits)
-        data = path.read_bytes()
     except IsADirectoryError:
         return _io_error(display, "is a directory, not a rule file")
     except FileNotFoundError:
@@ -185,6 +188,17 @@ def read_source(
     except OSError as error:
         return _io_error(display, f"cannot be read: {error.strerror or error}")
     return decode_source(display, data)
+
+
+def read_bounded(path: Path, limit: int) -> bytes | None:
+    """The bytes of `path`, or None when it holds more than `limit` bytes; never reads more
+    than `limit + 1` bytes. Raises `OSError` as `open` and `read` do."""
+    with path.open("rb") as stream:
+        status = os.fstat(stream.fileno())
+        if stat.S_ISREG(status.st_mode) and status.st_size > limit:
+            return None  # a regular file says its size: refused before reading
+        data = stream.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def file_too_large(source: SourceFile, limits: Limits) -> Diagnostic:
@@ -371,6 +385,8 @@ def _compile_expressions(
             )
             continue
         expr, problems = parse_expression(src)
+        if expr is None and node.style is None:
+            problems = _yaml_number_hint(problems, node.value)
         sink.diagnostics.extend(problems)
         if expr is None:
             continue
@@ -388,6 +404,19 @@ def _compile_expressions(
             continue
         compiled[site.path] = CompiledExpression(site.path, checked, compile_program(checked))
     return compiled
+
+
+def _yaml_number_hint(problems: list[Diagnostic], value: object) -> list[Diagnostic]:
+    """A plain `points: 0x10` or `+5` is a YAML number (16, 5) but no expression: the syntax
+    error gets the number to write, when the parser had no hint of its own."""
+    if type(value) not in (int, Decimal):
+        return problems
+    written = f"{value:f}" if isinstance(value, Decimal) else str(value)
+    hint = (
+        "expressions write numbers as digits with an optional `.`, such as `1000` or "
+        f"`0.5`: write `{written}`"
+    )
+    return [replace(d, hint=hint) if d.code == "RE301" and d.hint is None else d for d in problems]
 
 
 def expression_size_problems(expr: Expr, src: ExpressionSource, limits: Limits) -> list[Diagnostic]:

@@ -20,7 +20,8 @@ from ruleengine.rules.models import (
     RewardSpec,
     Window,
 )
-from ruleengine.rules.yaml_nodes import LocatedMapping, span_of
+from ruleengine.rules.structure_hints import number_text_hint
+from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of
 
 _ORDER_TYPES = {MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT}
 _STEP_TYPES_OF_MIXED = set(MilestoneType) - {MilestoneType.MIXED, MilestoneType.INACTIVITY}
@@ -215,12 +216,15 @@ class MilestoneChecks:
                 return None
             return duration
         if isinstance(target, str):
-            if _is_number(target):
+            node = find_node(self.root, path)
+            quoted = not isinstance(node, LocatedScalar) or node.style is not None
+            number_hint = number_text_hint(target, quoted=quoted)
+            if number_hint is not None:
                 self.report(
                     path,
                     "RE509",
                     f"{_a(kind)} target is a number, not the text `{target}`",
-                    "write the number without quotes",
+                    number_hint,
                 )
             else:
                 example = "100" if kind is MilestoneType.AMOUNT_SPENT else "5"
@@ -336,13 +340,6 @@ def _is_duration(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return Decimal(text.strip()).is_finite()
-    except ArithmeticError:
-        return False
 
 
 def _days_hint(target: int | Decimal) -> str:

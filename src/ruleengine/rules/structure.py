@@ -34,7 +34,9 @@ from ruleengine.rules.structure_model import (
 from ruleengine.rules.yaml_nodes import (
     LocatedMapping,
     LocatedNode,
+    LocatedScalar,
     LocatedSequence,
+    find_node,
     span_of,
     to_plain,
 )
@@ -298,7 +300,7 @@ def _diagnostic(
             source, root, path, "RE205", _range_message(first, path, where), hint, key=key_error
         )
     expected_kinds = _expected_kinds(group)
-    if path and path[-1] == "target" and len(group) > 1:
+    if path and path[-1] == "target" and (len(group) > 1 or type(first.get("input")) is bool):
         expected_kinds = ["a number or a duration such as `90d`"]
     if expected_kinds:
         value = first.get("input")
@@ -308,7 +310,9 @@ def _diagnostic(
             path,
             "RE203",
             f"{_field(path)} must be {' or '.join(expected_kinds)}{where}, not {describe(value)}",
-            type_hint(expected_kinds, value) if fmt.quoted_number_hint else None,
+            type_hint(expected_kinds, value, quoted=_quoted(root, path))
+            if fmt.quoted_number_hint
+            else None,
             key=key_error,
         )
     return _at(
@@ -329,6 +333,8 @@ def _rule_file_special(
     hint = (
         "the version is the number 1: write it without quotes, `version: 1`"
         if isinstance(value, str) and value.strip() == "1"
+        else "the version is the whole number 1: write `version: 1`"
+        if isinstance(value, bool | Decimal) and value == 1
         else "this version of ruleengine reads `version: 1`"
     )
     return "RE206", f"unsupported format version{shown}", hint
@@ -378,6 +384,12 @@ _PATTERN_RULES = {
     FIELD_NAME_PATTERN: "names use lower-case letters, digits and `_`, and start with a letter "
     "or `_`",
 }
+
+
+def _quoted(root: LocatedMapping, path: Sequence[PathPart]) -> bool:
+    """Whether the scalar at `path` is written in quotes (or as block text)."""
+    node = find_node(root, path)
+    return not isinstance(node, LocatedScalar) or node.style is not None
 
 
 def _expected_kinds(group: list[ErrorDetails]) -> list[str]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ruleengine.rules.models import (
     ATTRIBUTE_TYPES,
     BUILTIN_TRIGGERS,
+    NOT_ZONES,
     REWARD_TYPES,
     available_timezones,
     suggest_currency,
@@ -25,18 +26,75 @@ if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
 
-def type_hint(expected_kinds: Sequence[str], value: Any) -> str | None:
-    """The fix for a value of the wrong type, when it is obvious (a quoted number)."""
+def type_hint(expected_kinds: Sequence[str], value: Any, *, quoted: bool = True) -> str | None:
+    """The fix for a value of the wrong type, when it is obvious (a quoted number, a day that
+    does not exist, a date with a time)."""
+    if any("date" in kind for kind in expected_kinds) and type(value) in (str, int):
+        return date_hint(str(value))
     if not isinstance(value, str):
         return None
     if any("number" in kind for kind in expected_kinds):
-        try:
-            number = Decimal(value.strip())
-        except ArithmeticError:
-            return None
-        if number.is_finite():
-            return "write the number without quotes"
+        return number_text_hint(value, quoted=quoted)
     return None
+
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+
+
+def date_hint(text: str) -> str | None:
+    """What is wrong with a date that is not written YYYY-MM-DD or names no day: a day past
+    the month's end, a month past 12, a time after the day, digits without dashes."""
+    import calendar
+    from datetime import date
+
+    text = text.strip()
+    found = re.fullmatch(r"([0-9]{4})-?([0-9]{2})-?([0-9]{2})", text)
+    if found is None:
+        day = re.match(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?=[Tt ])", text)
+        if day is not None and date_hint(day.group()) is None:
+            return f"a date is a whole day, without a time: write `{day.group()}`"
+        return None
+    year, month, day_of_month = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {found.group(2)}: months go from 01 to 12"
+    last = calendar.monthrange(year, month)[1] if year else 31
+    if not 1 <= day_of_month <= last:
+        return f"{_MONTHS[month - 1]} {year} has {last} days: there is no day {found.group(3)}"
+    written = date(year, month, day_of_month).isoformat() if year else None
+    if written is not None and written != text:
+        return f"write the date with dashes: `{written}`"
+    return None
+
+
+def number_text_hint(text: str, *, quoted: bool) -> str | None:
+    """How to write as a number text that Python reads as one where a number belongs: without
+    quotes, without `_` (YAML 1.1 and Python digit separators) or in the digits 0-9 (Python
+    reads other scripts' digits); None when it is no number."""
+    try:
+        number = Decimal(text.strip())
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    if "_" in text:
+        digits = text.strip().replace("_", "")
+        return f"digit separators `_` are not part of YAML 1.2 numbers: write `{digits}`"
+    if quoted:
+        return "write the number without quotes"
+    return f"write the number in the digits 0-9: `{number}`"
 
 
 # Common time zone abbreviations and the IANA zone an author most likely means. Several of
@@ -58,6 +116,10 @@ _TIMEZONE_ABBREVIATIONS = {
     "JST": "Asia/Tokyo",
     "AEST": "Australia/Sydney",
     "AEDT": "Australia/Sydney",
+}
+_NOT_ZONE_MEANING = {
+    "localtime": "it is whatever zone the host runs in, so results would depend on the host",
+    "posixrules": "it holds the rules for POSIX TZ strings",
 }
 _TIMEZONE_HINT = "use an IANA name such as `America/New_York` or `UTC`"
 # Currency symbols an author may write instead of the code; only the unambiguous ones.
@@ -113,6 +175,11 @@ def own_hint(error: ErrorDetails) -> str | None:
 def _timezone_hint(value: str) -> str:
     """Suggest a zone: abbreviations by table (difflib would turn `PST` into `MST`, another
     zone), anything else by spelling."""
+    if value in NOT_ZONES:
+        return (
+            f"`{value}` is no place's zone ({_NOT_ZONE_MEANING.get(value, 'a placeholder')}): "
+            "write an IANA name such as `America/New_York` or `UTC`"
+        )
     zone = _TIMEZONE_ABBREVIATIONS.get(value.upper())
     if zone is not None:
         return f"use the IANA name `{zone}` (`{value}` is an abbreviation)"

@@ -9,6 +9,7 @@ either read what 1.2 says or refuse with a located diagnostic, never read someth
 * lines of spaces above a block scalar's first line are no longer than that line is indented;
 * `-` followed by `,`, `]` or `}` in a flow collection is not a value (`[-]`);
 * an anchor ends at white space or a flow indicator (`&an:chor value` is the anchor `an:chor`);
+* a `?` inside a plain scalar in a flow collection is text (`{x: decimal?}`);
 * `?` directly followed by text in a flow collection (`{?foo: bar}`) is the text `?foo` in
   1.2 and the key `foo` in 1.1: refused with RE111, which asks for a space or quotes.
 * a tab separates where 1.2 lets it (inside a line, on a blank line, after a line's
@@ -200,6 +201,43 @@ class StrictScanner(Scanner):
             chunks.append(" ")
         chunks.extend(breaks)
         return chunks
+
+    def scan_plain(self) -> Any:
+        """PyYAML's, except that a `?` inside `[...]` or `{...}` is text that goes on, as
+        YAML 1.2 reads it (`{x: decimal?}`); 1.1 ended the text there."""
+        chunks: list[str] = []
+        start_mark = self.get_mark()
+        end_mark = start_mark
+        indent = self.indent + 1
+        spaces: list[str] | None = []
+        while True:
+            length = 0
+            if self.peek() == "#":
+                break
+            while True:
+                ch = self.peek(length)
+                if (
+                    ch in BLANK
+                    or (
+                        ch == ":"
+                        and self.peek(length + 1)
+                        in BLANK + (FLOW_INDICATORS if self.flow_level else "")
+                    )
+                    or (self.flow_level and ch in FLOW_INDICATORS)
+                ):
+                    break
+                length += 1
+            if length == 0:
+                break
+            self.allow_simple_key = False
+            chunks.extend(spaces or [])
+            chunks.append(self.prefix(length))
+            self.forward(length)
+            end_mark = self.get_mark()
+            spaces = self.scan_plain_spaces(indent, start_mark)
+            if not spaces or self.peek() == "#" or (not self.flow_level and self.column < indent):
+                break
+        return ScalarToken("".join(chunks), True, start_mark, end_mark)
 
     def _document_marker(self) -> bool:
         return self.prefix(3) in ("---", "...") and self.peek(3) in BLANK

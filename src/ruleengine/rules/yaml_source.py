@@ -8,7 +8,8 @@ The loader is PyYAML's pure-Python composer with two changes that matter for rul
 * scalars resolve by the YAML 1.2 core schema, so `on`, `off`, `yes` and `no` stay text (YAML
   1.1 reads `on: signup` as `{True: "signup"}`), dates stay text until the models parse them,
   and decimals become `Decimal` from their own text, never through a float;
-* aliases, explicit tags, duplicate keys and extra documents are diagnostics, not behaviour.
+* aliases, explicit tags, duplicate keys and extra documents are diagnostics, not behaviour;
+  so are U+0085, U+2028 and U+2029, line breaks to YAML 1.1 and text to 1.2 (RE111).
   Aliases are never expanded, so an alias bomb costs nothing;
 * lists and mappings nested deeper than `Limits.max_nesting_depth` are refused (RE109) where
   the limit is crossed: composing recurses once per level, so without the limit a kilobyte of
@@ -25,6 +26,11 @@ from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules import yaml_compose
 from ruleengine.rules.yaml_compose import compose_fast, compose_pure, finish_compose
 from ruleengine.rules.yaml_nodes import LocatedMapping
+
+# Line breaks in YAML 1.1 and ordinary characters in 1.2 (NEL, LINE and PARAGRAPH SEPARATOR).
+# PyYAML, libyaml and ruamel (in comments) break lines there, so a file with one is refused
+# (RE111) rather than read one way here and another by `fmt` or any other YAML tool.
+VERSION_BREAKS = "\x85\u2028\u2029"
 
 
 def decode_source(name: str, data: bytes) -> SourceFile | Diagnostic:
@@ -56,6 +62,11 @@ def read_document(
     Returns the tree (None when the text is not usable YAML) and every diagnostic found.
     """
     sink = DiagnosticSink(source, limit=limits.max_diagnostics)
+    if any(ch in source.text for ch in VERSION_BREAKS):
+        from ruleengine.rules.yaml_wording import report_version_breaks  # only for a problem
+
+        report_version_breaks(sink)
+        return None, sink.finished()
     max_depth = limits.max_nesting_depth
     composed = compose_fast(source.text, max_depth) if yaml_compose.FAST_PATH else None
     if composed is None:

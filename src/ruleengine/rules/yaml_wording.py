@@ -25,6 +25,24 @@ def encoding_error(name: str, text: str, offset: int, message: str) -> Diagnosti
     )
 
 
+_BREAK_NAMES = {"\x85": "U+0085 (NEXT LINE)", "\u2028": "U+2028 (LINE SEPARATOR)"}
+
+
+def report_version_breaks(sink: DiagnosticSink) -> None:
+    """RE111 at each U+0085, U+2028 and U+2029 of the file: YAML 1.1 (PyYAML, libyaml, and
+    ruamel in comments) ends a line there, YAML 1.2 reads an ordinary character."""
+    for offset, ch in enumerate(sink.source.text):
+        if ch in "\x85\u2028\u2029":
+            name = _BREAK_NAMES.get(ch, "U+2029 (PARAGRAPH SEPARATOR)")
+            sink.report(
+                Span(offset, offset + 1),
+                "RE111",
+                f"the character {name} is a line break to YAML 1.1 and text to YAML 1.2",
+                hint=f"to keep it in text, write it inside double quotes as "
+                f"`\\u{ord(ch):04x}`; otherwise delete it or use an ordinary line break",
+            )
+
+
 def report_yaml_error(
     sink: DiagnosticSink, error: yaml.MarkedYAMLError, code: str = "RE101"
 ) -> None:

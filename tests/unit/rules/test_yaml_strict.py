@@ -69,6 +69,49 @@ def test_a_question_mark_glued_to_a_flow_key_is_re111_not_a_guess() -> None:
     assert located == [("RE111", 3, 10)]
 
 
+RULE = "earning:\n  - id: a\n    name: A\n    on: signup\n"
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"])
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [  # YAML 1.1 read a rule `b`, a disabled rule and a name of two lines out of these
+        (RULE + "    points: 1\n# c{}  - id: b\n", 8, 4),
+        (RULE + "    points: 1 # c{}    enabled: false\n", 7, 18),
+        (RULE + "    points: 1\n    description: a{}b\n", 8, 19),
+        (RULE + '    points: 1\n    description: "a{}b"\n', 8, 20),
+    ],
+)
+def test_a_line_break_only_to_yaml_1_1_is_re111_where_it_is(
+    char: str, text: str, line: int, column: int
+) -> None:
+    text = HEAD + text.format(char)
+    root, located = read_both(text)
+    assert root is None and located == [("RE111", line, column)]
+    refused = format_text(text)
+    assert refused.text is None and [d.code for d in refused.diagnostics] == ["RE111"]
+
+
+def test_a_line_separator_written_as_an_escape_is_text() -> None:
+    root, located = read_both(HEAD + 'description: "a\\u2028b"\n')
+    assert located == [] and root["description"] == "a\u2028b"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("attributes: {lifetime_value: decimal?}\n", {"lifetime_value": "decimal?"}),
+        ("attributes: {vip?: bool, region: string?}\n", {"vip?": "bool", "region": "string?"}),
+        ("attributes: [a?b, c ? d, e?]\n", ["a?b", "c ? d", "e?"]),
+    ],
+)
+def test_a_question_mark_inside_flow_text_is_text(text: str, value: Any) -> None:
+    root, located = read_both(HEAD + text)
+    assert located == [] and root["attributes"] == value
+    formatted = format_text(HEAD + text)
+    assert formatted.text == HEAD + text
+
+
 def test_a_spaced_question_mark_in_a_flow_mapping_is_still_a_key() -> None:
     root, located = read_both(HEAD + "limits: {? max : 5}\n")
     assert located == [] and root["limits"] == {"max": 5}
