@@ -52,6 +52,8 @@ def test_serve_without_the_extra_says_what_to_install(
         (["serve", "no-such-folder"], "is not a folder of rule files"),
         (["serve", "examples/rules/", "--workers", "0"], "--workers must be 1 or more"),
         (["serve", "examples/rules/", "--token-file", "no-such-file"], "cannot read the token"),
+        # YYYY-MM-DD only, as `validate --today` (`date.fromisoformat` takes `20261201` too)
+        (["serve", "examples/rules/", "--today", "20261201"], "not a date (YYYY-MM-DD)"),
     ],
 )
 def test_serve_usage_errors_exit_2(

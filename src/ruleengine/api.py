@@ -21,7 +21,7 @@ from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.program import Env, Program, ProgramLike, context_free
 from ruleengine.expr.program import compile_program as compile_checked
 from ruleengine.expr.reader import Reader, lazy_reader, view_reader
-from ruleengine.expr.runtime import EvalContext, EvaluationError, check_now
+from ruleengine.expr.runtime import NOT_ZONES, EvalContext, EvaluationError, check_now
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.types import (
     DateTimeType,
@@ -201,8 +201,11 @@ list holding the declaration of its elements (a list of records)."""
 def zone_of(timezone: str | tzinfo) -> tzinfo:
     """The zone a host names (an IANA name such as `Europe/Lisbon`) or gives; anything else
     (`None`, which would mean the machine's own zone to `datetime`, a number) is a
-    `TypeError` that says so."""
+    `TypeError` that says so, and a name that is no place's zone (`localtime`) a
+    `ValueError`, as in rule files."""
     if isinstance(timezone, str):
+        if timezone in NOT_ZONES:  # the machine's own zone, or no zone at all
+            raise ValueError(f"`{timezone}` is not a place's time zone: name one, such as `UTC`")
         return ZoneInfo(timezone)
     if isinstance(timezone, tzinfo):
         return timezone

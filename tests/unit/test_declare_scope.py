@@ -95,3 +95,11 @@ def test_a_timezone_that_is_not_a_zone_is_refused(zone: Any, text: str) -> None:
         expression.bind(now=now, timezone=zone)
     with pytest.raises(TypeError, match="IANA zone name"):
         compile_conditions([text], declare_scope({})).evaluate({}, now=now, timezone=zone)
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory"])
+def test_a_zone_name_that_is_no_place_is_refused_as_in_rule_files(zone: str) -> None:
+    """`localtime` is the machine's own zone: results would depend on the host."""
+    expression = compile_expression("today() > date(\"2026-01-01\")", declare_scope({}))
+    with pytest.raises(ValueError, match="not a place's time zone"):
+        expression.evaluate({}, now=datetime(2026, 6, 1, 12, tzinfo=UTC), timezone=zone)

@@ -58,6 +58,11 @@ class EvaluationError(RuleEngineError):
 # lie in these years (their wall-clock year). The range leaves centuries between any
 # supported moment plus the longest span a rule file may add (`Limits.max_days`) and the
 # calendar's ends, so every date computation inside it is safe (docs/engine.md).
+# Names in the zone folders that are no place's zone: `localtime` is the zone of the machine
+# that runs the rules (so results would depend on the host), `posixrules` the rules for POSIX
+# TZ strings, `Factory` a placeholder with no offset of its own.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
 FIRST_YEAR = 1900
 LAST_YEAR = 9000
 SUPPORTED_YEARS = f"the years {FIRST_YEAR} to {LAST_YEAR}"

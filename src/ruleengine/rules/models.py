@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
 
+from ruleengine.expr.runtime import NOT_ZONES
 from ruleengine.rules.structure_model import (
     AfterValidator,
     BeforeValidator,
@@ -125,12 +126,6 @@ def _check_trigger(value: str) -> str:
 
 
 Trigger = Annotated[str, AfterValidator(_check_trigger)]
-
-
-# Names in the zone folders that are no place's zone: `localtime` is the zone of the machine
-# that runs the rules (so results would depend on the host), `posixrules` the rules for POSIX
-# TZ strings, `Factory` a placeholder with no offset of its own.
-NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 @cache

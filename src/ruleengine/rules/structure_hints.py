@@ -13,10 +13,10 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ruleengine.expr.runtime import NOT_ZONES
 from ruleengine.rules.models import (
     ATTRIBUTE_TYPES,
     BUILTIN_TRIGGERS,
-    NOT_ZONES,
     REWARD_TYPES,
     available_timezones,
     suggest_currency,

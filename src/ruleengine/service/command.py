@@ -65,10 +65,13 @@ def add_serve_command(commands: Any) -> None:
 
 
 def _iso_date(text: str) -> str:
+    """YYYY-MM-DD only, as `validate --today` (`date.fromisoformat` takes `20261201` too)."""
     try:
-        return date.fromisoformat(text).isoformat()
+        if len(text) == 10 and text[4] == text[7] == "-":
+            return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        pass
+    raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _fail(message: str) -> int:
