@@ -52,8 +52,6 @@ def test_serve_without_the_extra_says_what_to_install(
         (["serve", "no-such-folder"], "is not a folder of rule files"),
         (["serve", "examples/rules/", "--workers", "0"], "--workers must be 1 or more"),
         (["serve", "examples/rules/", "--token-file", "no-such-file"], "cannot read the token"),
-        # YYYY-MM-DD only, as `validate --today` (`date.fromisoformat` takes `20261201` too)
-        (["serve", "examples/rules/", "--today", "20261201"], "not a date (YYYY-MM-DD)"),
     ],
 )
 def test_serve_usage_errors_exit_2(
@@ -65,3 +63,11 @@ def test_serve_usage_errors_exit_2(
     monkeypatch.chdir(ROOT)
     assert cli.main(args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_serve_today_is_yyyy_mm_dd(capsys: pytest.CaptureFixture[str]) -> None:
+    """As `validate --today` (`date.fromisoformat` also takes `20261201`)."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["serve", "examples/rules/", "--today", "20261201"])
+    assert exited.value.code == 2
+    assert "not a date (YYYY-MM-DD)" in capsys.readouterr().err
