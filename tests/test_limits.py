@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ruleengine import Engine, SnapshotError, check_ruleset, load_ruleset
+from ruleengine.api import compile_conditions, compile_expression, declare_scope
+from ruleengine.diagnostics.diagnostic import RuleSetError
 from ruleengine.diagnostics.source import SourceFile
 from ruleengine.limits import Limits, json_depth
 from ruleengine.rules.formatter import format_source
@@ -252,3 +254,26 @@ def test_nesting_depth_is_refused_in_validate_and_fmt(nesting: tuple[str, int], 
     else:
         assert "RE109" not in found
         assert formatted.ok, formatted.error
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("n in [" + ",".join(["1"] * 1_001) + "]", "RE308"),
+        ("n in [" + ",".join(["1"] * 200_000) + "]", "RE307"),  # took ~2 s to compile before
+        ("n > " + "9" * 31, "RE309"),
+        ('n > 1 or "' + "x" * 4_000 + '" == "y"', "RE307"),
+    ],
+)
+def test_the_python_api_applies_the_expression_limits(text: str, code: str) -> None:
+    """`compile_expression` applied none of them (a 49k-character expression, a 1,001-element
+    list and a 4,300-digit literal compiled); they are those of a rule file, and a host may
+    pass its own `Limits`."""
+    scope = declare_scope({"n": "int"})
+    with pytest.raises(RuleSetError) as raised:
+        compile_expression(text, scope)
+    assert [d.code for d in raised.value.diagnostics] == [code]
+    with pytest.raises(RuleSetError):
+        compile_conditions(["n > 1", text], scope)
+    roomy = Limits(max_expression_chars=10**7, max_list_items=10**6, max_number_digits=100)
+    assert compile_expression(text, scope, limits=roomy).type is not None

@@ -23,6 +23,7 @@ from ruleengine.expr.program import compile_program as compile_checked
 from ruleengine.expr.reader import Reader, lazy_reader, view_reader
 from ruleengine.expr.runtime import NOT_ZONES, EvalContext, EvaluationError, check_now
 from ruleengine.expr.scope import Scope
+from ruleengine.expr.size import expression_size_problems, length_problem
 from ruleengine.expr.types import (
     DateTimeType,
     ListType,
@@ -31,6 +32,7 @@ from ruleengine.expr.types import (
     Type,
     parse_type_name,
 )
+from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.vocabulary import earning_scope
 
 _UNBUILT: Any = object()
@@ -278,19 +280,32 @@ def _declared(declaration: Declaration, path: tuple[str, ...]) -> Type:
 
 
 def compile_expression(
-    text: str, scope: Scope | None = None, *, name: str = "<string>"
+    text: str,
+    scope: Scope | None = None,
+    *,
+    name: str = "<string>",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Expression:
     """Parse, check and compile one expression.
 
     `scope` says which names the expression can use; the default is what an `on: order`
     earning rule sees (`customer`, `stats`, `order`). Raises `RuleSetError` with every
-    diagnostic when the expression does not parse or check.
+    diagnostic when the expression does not parse or check, or is beyond `limits` (as in a
+    rule file: 4,000 characters, list literals of 1,000 elements, numbers of 30 digits).
     """
+    if not isinstance(text, str):
+        raise TypeError(f"an expression is text (str), not {type(text).__name__}")
     names = scope if scope is not None else earning_scope("order", {}, {})
     src = ExpressionSource.standalone(text, name)
+    too_long = length_problem(src, limits)
+    if too_long is not None:
+        raise RuleSetError([too_long])
     expr, problems = parse_expression(src)
     diagnostics: list[Diagnostic] = list(problems)
     if expr is not None:
+        diagnostics += expression_size_problems(expr, src, limits)
+        if diagnostics:
+            raise RuleSetError(diagnostics)
         checked, problems = check_expression(expr, names, src)
         diagnostics += problems
         if checked is not None and not diagnostics:
@@ -387,7 +402,11 @@ class Conditions:
 
 
 def compile_conditions(
-    texts: Sequence[str], scope: Scope | None = None, *, name: str = "<string>"
+    texts: Sequence[str],
+    scope: Scope | None = None,
+    *,
+    name: str = "<string>",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Conditions:
     """Parse, check and compile conditions that are evaluated together, such as the `when`
     of every rule on one trigger. `scope` is as for `compile_expression`; the conditions are
@@ -398,7 +417,9 @@ def compile_conditions(
     diagnostics: list[Diagnostic] = []
     for index, text in enumerate(texts):
         try:
-            expressions.append(compile_expression(text, names, name=f"{name}[{index}]"))
+            expressions.append(
+                compile_expression(text, names, name=f"{name}[{index}]", limits=limits)
+            )
         except RuleSetError as error:
             diagnostics += error.diagnostics
     if diagnostics:

@@ -100,6 +100,6 @@ def test_a_timezone_that_is_not_a_zone_is_refused(zone: Any, text: str) -> None:
 @pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory"])
 def test_a_zone_name_that_is_no_place_is_refused_as_in_rule_files(zone: str) -> None:
     """`localtime` is the machine's own zone: results would depend on the host."""
-    expression = compile_expression("today() > date(\"2026-01-01\")", declare_scope({}))
+    expression = compile_expression('today() > date("2026-01-01")', declare_scope({}))
     with pytest.raises(ValueError, match="not a place's time zone"):
         expression.evaluate({}, now=datetime(2026, 6, 1, 12, tzinfo=UTC), timezone=zone)

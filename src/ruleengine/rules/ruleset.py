@@ -36,13 +36,13 @@ from ruleengine.diagnostics.diagnostic import (
     sort_diagnostics,
 )
 from ruleengine.diagnostics.source import SourceFile, Span
-from ruleengine.expr.ast import Constant, Expr, ListExpr, child_nodes
 from ruleengine.expr.checked import CheckedExpr
 from ruleengine.expr.checker import check_expression
 from ruleengine.expr.parser import ExpressionSource, parse_expression
 from ruleengine.expr.printer import normalise_spacing
 from ruleengine.expr.program import ProgramLike, compile_program
 from ruleengine.expr.scope import Scope
+from ruleengine.expr.size import expression_size_problems, length_problem
 from ruleengine.expr.types import BOOL, INT, BoolType, DecimalType, MoneyType, OptionalType, Type
 from ruleengine.expr.values import Duration
 from ruleengine.limits import DEFAULT_LIMITS, Limits
@@ -373,16 +373,9 @@ def _compile_expressions(
         node = find_node(root, site.path)
         assert isinstance(node, LocatedScalar), site.path  # validated as a scalar
         src = ExpressionSource(node.text, sink.source, node.offsets, site.path)
-        if len(node.text) > limits.max_expression_chars:
-            sink.diagnostics.append(
-                src.report(
-                    Span(0, len(node.text)),
-                    "RE307",
-                    f"the expression has {len(node.text):,} characters; at most "
-                    f"{limits.max_expression_chars:,} are allowed",
-                    hint="split the logic into several rules, or use `in [...]` for long lists",
-                )
-            )
+        too_long = length_problem(src, limits)
+        if too_long is not None:
+            sink.diagnostics.append(too_long)
             continue
         expr, problems = parse_expression(src)
         if expr is None and node.style is None:
@@ -417,43 +410,6 @@ def _yaml_number_hint(problems: list[Diagnostic], value: object) -> list[Diagnos
         f"`0.5`: write `{written}`"
     )
     return [replace(d, hint=hint) if d.code == "RE301" and d.hint is None else d for d in problems]
-
-
-def expression_size_problems(expr: Expr, src: ExpressionSource, limits: Limits) -> list[Diagnostic]:
-    """RE308/RE309 for list literals and number literals beyond `limits` (walked without
-    recursion; the parser already bounds the depth)."""
-    problems: list[Diagnostic] = []
-    stack: list[Expr] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ListExpr) and len(node.items) > limits.max_list_items:
-            problems.append(
-                src.report(
-                    node.span,
-                    "RE308",
-                    f"the list has {len(node.items):,} elements; at most "
-                    f"{limits.max_list_items:,} are allowed",
-                    hint="tag customers or products in the host and test the tag instead",
-                )
-            )
-        if (
-            isinstance(node, Constant)
-            and isinstance(node.value, int | Decimal)
-            and not isinstance(node.value, bool)
-        ):
-            digits = len(str(abs(node.value)).replace(".", "").lstrip("0"))
-            if digits > limits.max_number_digits:
-                problems.append(
-                    src.report(
-                        node.span,
-                        "RE309",
-                        f"the number has {digits} digits; at most "
-                        f"{limits.max_number_digits} are allowed",
-                        hint="use a realistic number",
-                    )
-                )
-        stack.extend(child_nodes(node))
-    return problems
 
 
 def _result_problem(checked: CheckedExpr, site: _Site) -> Diagnostic | None:
