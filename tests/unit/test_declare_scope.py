@@ -103,3 +103,24 @@ def test_a_zone_name_that_is_no_place_is_refused_as_in_rule_files(zone: str) -> 
     expression = compile_expression('today() > date("2026-01-01")', declare_scope({}))
     with pytest.raises(ValueError, match="not a place's time zone"):
         expression.evaluate({}, now=datetime(2026, 6, 1, 12, tzinfo=UTC), timezone=zone)
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("x != null and x > 1", [False, False, True]),
+        ("x == null or x > 1", [True, False, True]),
+        ("if x != null then x + 1 else 0", [0, 1, 3]),
+    ],
+)
+def test_a_null_test_narrows_an_optional_root_as_it_does_a_field(
+    text: str, values: list[Any]
+) -> None:
+    """`x != null and x > 1` was RE409 for a root `x` (`o.x` compiled): a bare name is a
+    path too (docs/language.md)."""
+    expression = compile_expression(text, declare_scope({"x": "int?"}))
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for value, expected in zip([None, 0, 2], values, strict=True):
+        assert expression.evaluate({"x": value}, now=now) == expected
+        assert expression.bind(now=now, convert=True)({"x": value}) == expected
+        assert expression.bind(now=now)(expression.convert({"x": value})) == expected

@@ -102,7 +102,7 @@ class _Checker(CheckerBase):
             case Constant():
                 return self._constant(node)
             case Name():
-                return self._name(node)
+                return self._name(node, narrowed)
             case FieldAccess():
                 return self._field(node, narrowed)
             case Index():
@@ -138,11 +138,11 @@ class _Checker(CheckerBase):
             return DATE
         assert_never(value)
 
-    def _name(self, node: Name) -> Type | None:
-        if node.name in self.bound:
-            return self.bound[node.name]
-        if node.name in self.scope.roots:
-            return self.scope.roots[node.name]
+    def _name(self, node: Name, narrowed: frozenset[str] = frozenset()) -> Type | None:
+        found = self.bound.get(node.name, self.scope.roots.get(node.name))
+        if found is not None:
+            # a bare name is a path too: `x != null and x > 1` narrows `x`, as it does a field
+            return strip_optional(found) if node.name in narrowed else found
         if node.name in self.scope.elsewhere:
             visible = ", ".join(f"`{n}`" for n in self.scope.roots)
             self.error(
