@@ -110,6 +110,8 @@ class _State(msgspec.Struct):
     # -- changes -------------------------------------------------------------------------
 
     def add(self, key: str, at: datetime, points: int) -> None:
+        if not points:  # a zero award (a 0-point adjustment) is no batch and restarts no clock
+            return
         if self.expiry is not None:  # batches matter only to expiry (see `take`)
             self.batches.append(_Batch(key, at, points))
         self.active += points
@@ -551,6 +553,8 @@ def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
     detail = f" ({'; '.join(said)})" if said else ""
     verb = "added" if adjustment.points >= 0 else "removed"
     text = f"{count(abs(moved), 'point')} {verb} by the store{detail}"
+    if not adjustment.points:
+        text = f"an adjustment of 0 points by the store, which changes nothing{detail}"
     state.entry(adjustment.at, "adjusted", moved, text, key, None, adjustment.id)
 
 
