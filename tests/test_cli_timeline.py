@@ -76,6 +76,31 @@ def test_engine_timeline_balance_follows_each_entry() -> None:
     assert [e.at for e in history.entries] == sorted(e.at for e in history.entries)
 
 
+def test_coupons_of_an_excluded_customer_show_their_price(tmp_path: Path) -> None:
+    # Nadia excluded: she earns nothing, so her coupons take nothing from the balance. The
+    # coupons still cost what they cost (`points`), and the words say what was taken.
+    snapshot = json.loads((ROOT / NADIA).read_text(encoding="utf-8"))
+    snapshot["customer"]["excluded"] = True
+    path = write(tmp_path, "nadia-excluded.json", json.dumps(snapshot))
+    result = run("timeline", MAPLE, "--snapshot", str(path), "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2:5] == [
+        "2026-03-20 15:00        ·  balance      0  coupon MAPLE-5-XK2 redeemed for $5 off your "
+        "order (price 500 points): no points were active, so none were taken (500 short)",
+        "2026-04-02 05:00        ·  balance      0  coupon MAPLE-3-PQ9 redeemed for $1 off for "
+        "every 100 points (price 300 points): no points were active, so none were taken "
+        "(300 short)",
+        "2026-04-03 05:00        ·  balance      0  coupon MAPLE-3-PQ9 (price 300 points) "
+        "revoked: nothing returned, as its redemption took no points",
+    ]
+    evaluated = run("eval", MAPLE, "--snapshot", str(path), "--now", NOW)
+    coupons = json.loads(evaluated.stdout)["coupons"]
+    assert [(c["coupon"], c["points"], c["taken"]) for c in coupons] == [
+        ("MAPLE-5-XK2", 500, 0),
+        ("MAPLE-3-PQ9", 300, 0),
+    ]
+
+
 def test_timeline_of_a_customer_without_points(tmp_path: Path) -> None:
     snapshot = write(tmp_path, "empty.json", '{"customer": {"id": "c0"}}')
     result = run("timeline", MAPLE, "--snapshot", str(snapshot), "--now", NOW)

@@ -48,6 +48,7 @@ from ruleengine.engine.ledger_types import (
     LedgerProblem,
     earning_award,
 )
+from ruleengine.engine.redeeming import redeemed_words, revoked_words
 from ruleengine.engine.timeline import Timeline
 from ruleengine.engine.wording import count, day
 from ruleengine.expr.runtime import EvalContext, shift
@@ -419,11 +420,12 @@ def replay_ledger(
             r.coupon,
             r.program,
             r.id,
-            taken_by.get(r.id, 0),
+            r.points,
             r.at,
             _coupon_status(r, now),
             r.used_at if r.used_at is not None and r.used_at <= now else None,
             r.revoked_at if r.revoked_at is not None and r.revoked_at <= now else None,
+            taken_by.get(r.id, 0),
         )
         for r in timeline.redemptions
     ]
@@ -580,7 +582,7 @@ def _apply_redemption(
     if not state.record:
         return taken
     name = program.name if program is not None else f"`{redemption.program}`"
-    text = f"{count(taken, 'point')} redeemed for {name}: coupon {redemption.coupon}"
+    text = redeemed_words(redemption.coupon, name, redemption.points, taken)
     state.entry(redemption.at, "redeemed", -taken, text, key, redemption.program, redemption.id)
     return taken
 
@@ -593,7 +595,7 @@ def _apply_revoke(state: _State, redemption: Redemption, key: str, taken: int) -
         state.redeemed -= taken
     if not state.record:
         return
-    text = f"coupon {redemption.coupon} revoked: {count(taken, 'point')} returned"
+    text = revoked_words(redemption.coupon, redemption.points, taken)
     state.entry(revoked, "revoked", taken, text, key, redemption.program, redemption.id)
 
 
