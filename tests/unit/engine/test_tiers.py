@@ -153,7 +153,7 @@ def test_text_shows_the_tier_and_a_bar_to_the_next_level() -> None:
         "remaining": "1450.00",
         "period_end": None,
     }
-    assert tier_lines(tier) == [
+    assert tier_lines(tier, "USD") == [
         "Tier: Gold (gold) since 2026-02-05T10:00:00Z, qualifying o2",
         "  [#####---------------] 550.00/2000.00  1450.00 more to platinum",
     ]
@@ -170,11 +170,25 @@ def test_text_at_the_top_level_has_no_bar() -> None:
         "remaining": None,
         "period_end": "2027-01-01T00:00:00Z",
     }
-    assert tier_lines(tier) == [
+    assert tier_lines(tier, "USD") == [
         "Tier: VIP (vip) since 2026-02-05T10:00:00Z, qualifying o9; "
         "re-assessed 2027-01-01T00:00:00Z",
         "  12 tier points: the top level",
     ]
+
+
+def test_text_at_the_top_level_of_a_spending_tier_shows_money() -> None:
+    tier = {
+        "current": "vip",
+        "name": "VIP",
+        "since": "2026-02-05T10:00:00Z",
+        "qualifying": "o9",
+        "tier_points": "1650.00",
+        "next": None,
+        "remaining": None,
+        "period_end": None,
+    }
+    assert tier_lines(tier, "EUR")[1] == "  €1,650.00 spent: the top level"
 
 
 def _set(at: str, activity: str, level: int | None, points: str | None = None) -> TierAction:
