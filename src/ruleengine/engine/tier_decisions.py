@@ -281,7 +281,8 @@ def _more(tiers: Tiers, value: Decimal, currency: str) -> str:
 
 
 def _before_period(tiers: Tiers, timeline: Timeline) -> list[tuple[datetime, str]]:
-    """Orders (or points) before the current period: they counted for an earlier one."""
+    """Orders (or points) before the current period: they counted for an earlier one (a held
+    order, for the period its hold ended in)."""
     start = period_start(tiers, timeline.now, timeline.zone)
     if start is None:
         return []
@@ -293,10 +294,14 @@ def _before_period(tiers: Tiers, timeline: Timeline) -> list[tuple[datetime, str
             for p in timeline.points
             if p.at < start
         ]
+    # A held order counts when its hold ends (`tier_contributions`): in the period that holds
+    # that moment, so an order of 31 December whose hold ends in January is not outside.
+    requirements = tiers.order_requirements
+    hold = timedelta(days=requirements.refund_hold_days if requirements else 0)
     return [
         (o.at, f"order {o.id} on {day(o.at, zone)} is outside the period: {since}")
         for o in timeline.orders
-        if o.at < start
+        if o.at + hold < start
     ]
 
 
