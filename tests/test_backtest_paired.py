@@ -237,6 +237,8 @@ def rule_changes(
 def _shifted(entry: dict[str, Any], hours: int, suffix: str) -> dict[str, Any]:
     moved = dict(entry)
     moved["id"] = f"{entry['id']}{suffix}"
+    if "coupon" in entry:  # each redemption has its own coupon code (RE641)
+        moved["coupon"] = f"{entry['coupon']}{suffix}"
     for name, value in entry.items():
         if isinstance(value, str) and MOMENT.match(value):
             at = datetime.fromisoformat(value.replace("Z", "+00:00"))

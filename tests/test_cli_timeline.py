@@ -76,6 +76,31 @@ def test_engine_timeline_balance_follows_each_entry() -> None:
     assert [e.at for e in history.entries] == sorted(e.at for e in history.entries)
 
 
+def test_coupons_of_an_excluded_customer_show_their_price(tmp_path: Path) -> None:
+    # Nadia excluded: she earns nothing, so her coupons take nothing from the balance. The
+    # coupons still cost what they cost (`points`), and the words say what was taken.
+    snapshot = json.loads((ROOT / NADIA).read_text(encoding="utf-8"))
+    snapshot["customer"]["excluded"] = True
+    path = write(tmp_path, "nadia-excluded.json", json.dumps(snapshot))
+    result = run("timeline", MAPLE, "--snapshot", str(path), "--now", NOW)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2:5] == [
+        "2026-03-20 15:00        ·  balance      0  coupon MAPLE-5-XK2 redeemed for $5 off your "
+        "order (price 500 points): no points were active, so none were taken (500 short)",
+        "2026-04-02 05:00        ·  balance      0  coupon MAPLE-3-PQ9 redeemed for $1 off for "
+        "every 100 points (price 300 points): no points were active, so none were taken "
+        "(300 short)",
+        "2026-04-03 05:00        ·  balance      0  coupon MAPLE-3-PQ9 (price 300 points) "
+        "revoked: nothing returned, as its redemption took no points",
+    ]
+    evaluated = run("eval", MAPLE, "--snapshot", str(path), "--now", NOW)
+    coupons = json.loads(evaluated.stdout)["coupons"]
+    assert [(c["coupon"], c["points"], c["taken"]) for c in coupons] == [
+        ("MAPLE-5-XK2", 500, 0),
+        ("MAPLE-3-PQ9", 300, 0),
+    ]
+
+
 def test_timeline_of_a_customer_without_points(tmp_path: Path) -> None:
     snapshot = write(tmp_path, "empty.json", '{"customer": {"id": "c0"}}')
     result = run("timeline", MAPLE, "--snapshot", str(snapshot), "--now", NOW)
@@ -151,3 +176,58 @@ def test_timeline_lists_tier_changes_with_the_qualifying_order() -> None:
         ("earned", "j1", "2025-05-15T10:00:00Z", 150),  # the gold entry reward
         ("tier_downgrade", None, "2026-12-31T23:00:00Z", 0),
     ]
+
+
+EXPIRING = """version: 1
+program: causes
+currency: USD
+timezone: America/New_York
+earning:
+  - {id: op, name: per dollar, on: order, points: floor(order.subtotal)}
+points:
+  expiry: {policy: fixed_date, on: "02-29", warn_before: [30d]}
+"""
+UPGRADING = """version: 1
+program: causes
+currency: USD
+timezone: America/New_York
+earning:
+  - {id: op, name: per dollar, on: order, points: floor(order.subtotal)}
+tiers:
+  basis: points_earned
+  period: lifetime
+  levels:
+    - {id: member, name: Member, threshold: 0}
+    - {id: gold, name: Gold, threshold: 500, reward: {rewards: [{points: 50}]}}
+"""
+
+
+def test_one_moment_lists_causes_before_what_they_caused() -> None:
+    # The warning of the 29 February expiry is due at once (less than 30 days ahead) at the
+    # order's moment: it is about the order's points, so it comes after the order's award.
+    engine = Engine(load_ruleset(EXPIRING))
+    order = {"type": "order", "id": "o1", "at": "2028-02-29T12:00:00Z", "subtotal": "100"}
+    result = engine.evaluate(
+        {"customer": {"id": "c1"}, "activity": [order]}, now=datetime(2028, 2, 29, 18, tzinfo=UTC)
+    )
+    assert [d.key for d in result.decisions] == ["op/o1", "expiry/2028-02-29/warning/30d"]
+    # The adjustment that reaches Gold comes first, then the upgrade, then its reward; the
+    # balance after each entry follows the new order.
+    engine = Engine(load_ruleset(UPGRADING))
+    snapshot = {
+        "customer": {"id": "c1"},
+        "activity": [
+            {"type": "order", "id": "o1", "at": "2026-01-10T12:00:00Z", "subtotal": "300"},
+            {"type": "adjustment", "id": "a1", "at": "2026-02-10T12:00:00Z"}
+            | {"points": 200, "affects_tier": True},
+        ],
+    }
+    history = engine.timeline(snapshot, now=datetime(2026, 3, 1, tzinfo=UTC))
+    assert [(e.kind, e.points, e.balance, e.activity) for e in history.entries] == [
+        ("earned", 300, 300, "o1"),
+        ("adjusted", 200, 500, "a1"),
+        ("tier_upgrade", 0, 500, "a1"),
+        ("earned", 50, 550, "a1"),
+    ]
+    decisions = engine.evaluate(snapshot, now=datetime(2026, 3, 1, tzinfo=UTC)).decisions
+    assert [d.key for d in decisions] == ["op/o1", "tiers/gold/lifetime"]

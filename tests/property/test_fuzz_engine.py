@@ -3,24 +3,29 @@
 For every generated ruleset and customer: no exception escapes; evaluation is deterministic;
 decision keys are unique; feeding all decided keys back as `granted` leaves nothing more to
 decide; a customer-picks decision never offers fewer rewards than `pick`; money in the JSON is
-exact text. The budget is small in CI; set RULEENGINE_FUZZ_EXAMPLES for a long run.
+exact text; every result is valid against `schemas/result.schema.json`. The budget is small in
+CI; set RULEENGINE_FUZZ_EXAMPLES for a long run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+import jsonschema
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ruleengine import Engine, load_ruleset
+from ruleengine.schema_export import schema_text
 
 EXAMPLES = max(20, int(os.environ.get("RULEENGINE_FUZZ_EXAMPLES", "300")) // 5)
 START = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 9, 1, tzinfo=UTC)
+RESULT_SCHEMA = jsonschema.Draft202012Validator(json.loads(schema_text("result")))
 
 TRIGGERS = [
     "order",
@@ -58,6 +63,11 @@ REWARDS = [
     "{discount_percentage: 12.5}",
     "{free_shipping: true}",
     '{free_gift: {product: "gid://shopify/Product/1"}}',
+]
+EXPIRIES = [
+    "{policy: rolling, after: 30d, warn_before: [7d]}",
+    "{policy: per_award, after: 1y, warn_before: [10d, 1d]}",
+    "{policy: fixed_date, on: 06-30, warn_before: [30d]}",
 ]
 COUNT_TYPES = [
     "orders_count",
@@ -141,7 +151,19 @@ def rulesets(draw: Any) -> str:
                 ]
         if draw(st.booleans()):
             lines.append("    active: {from: 2026-02-01, until: 2026-07-31}")
+    lines += draw(ledger_sections())
     return "\n".join(_empty_sections_as_lists(lines)) + "\n"
+
+
+@st.composite
+def ledger_sections(draw: Any) -> list[str]:
+    """Points expiry and a redeeming program, each or neither."""
+    lines = []
+    if draw(st.booleans()):
+        lines.append(f"points:\n  expiry: {draw(st.sampled_from(EXPIRIES))}")
+    if draw(st.booleans()):
+        lines.append("redeeming:\n  - {id: r1, name: R, cost: 100, reward: {discount_amount: 1}}")
+    return lines
 
 
 def _empty_sections_as_lists(lines: list[str]) -> list[str]:
@@ -170,6 +192,8 @@ def snapshots(draw: Any) -> dict[str, Any]:
                     "referral",
                     "subscription_billing",
                     "points_earned",
+                    "adjustment",
+                    "redemption",
                     "signup",
                     "social_follow",
                     "survey",
@@ -196,6 +220,12 @@ def snapshots(draw: Any) -> dict[str, Any]:
             entry["subscription_id"] = draw(st.sampled_from(["s1", "s2"]))
         elif kind == "points_earned":
             entry["points"] = draw(st.integers(0, 400))
+        elif kind == "adjustment":  # zero included: it must change nothing
+            entry["points"] = draw(st.sampled_from([0, 0, 50, -80, 300]))
+        elif kind == "redemption":  # r1 may be missing from the ruleset: RE617
+            entry.update(program="r1", points=draw(st.integers(1, 300)), coupon=f"C-{n}")
+            later = (at + timedelta(days=draw(st.integers(0, 40)))).isoformat()
+            entry.update(draw(st.sampled_from([{}, {"used_at": later}, {"revoked_at": later}])))
         activity.append(entry)
     customer = {
         "id": "c1",
@@ -213,10 +243,23 @@ def snapshots(draw: Any) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(rules=rulesets(), snapshot=snapshots())
+@example(  # a zero adjustment once made a 0-point batch, listed in `expiring` (schema: > 0)
+    rules="version: 1\nprogram: z\ncurrency: USD\ntimezone: UTC\nearning:\n"
+    "  - {id: e0, name: E, on: order, points: '10'}\n"
+    f"points:\n  expiry: {EXPIRIES[1]}\n",
+    snapshot={
+        "customer": {"id": "c1", "excluded": False},
+        "activity": [
+            {"type": "order", "id": "o1", "at": "2026-02-01T00:00:00Z", "subtotal": "5"},
+            {"type": "adjustment", "id": "a1", "at": "2026-03-01T00:00:00Z", "points": 0},
+        ],
+    },
+)
 def test_engine_invariants(rules: str, snapshot: dict[str, Any]) -> None:
     engine = Engine(load_ruleset(rules))
     result = engine.evaluate(snapshot, now=NOW, explain=True)
     output = result.to_json()
+    assert not list(RESULT_SCHEMA.iter_errors(output)), list(RESULT_SCHEMA.iter_errors(output))
     assert engine.evaluate(snapshot, now=NOW, explain=True).dumps() == result.dumps()
     keys = [d["key"] for d in output["decisions"]]
     assert len(keys) == len(set(keys)), keys
@@ -228,7 +271,9 @@ def test_engine_invariants(rules: str, snapshot: dict[str, Any]) -> None:
                 assert isinstance(reward["value"], str)
                 Decimal(reward["value"])
     if snapshot["customer"]["excluded"]:
-        assert keys == []
+        # No rule grants them anything; points the store sent (adjustments) still expire.
+        ledger = ("points_expired", "expiry_warning")
+        assert [d["key"] for d in output["decisions"] if d["kind"] not in ledger] == []
     carried_out = [d["key"] for d in output["decisions"] if d["status"] != "pending"]
     again = engine.evaluate({**snapshot, "granted": carried_out}, now=NOW).to_json()
     assert all(d["status"] == "pending" for d in again["decisions"]), again["decisions"]

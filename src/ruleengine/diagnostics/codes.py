@@ -933,6 +933,46 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         '"tier_points": 800.5}',
         "Send a whole number; only `amount_spent` tiers take amounts such as `800.50`.",
     ),
+    CodeInfo(
+        "RE640",
+        "impossible-coupon",
+        "error",
+        "Coupon used or revoked impossibly",
+        "A `redemption`'s coupon is used (`used_at`) or revoked (`revoked_at`) before the "
+        "redemption's `at`, or has both: only an unused coupon can be revoked (its points "
+        "return), and a revoked coupon cannot be used. Replaying such a coupon would give "
+        "points back that the customer also spent, so the snapshot is refused (the path is "
+        "the redemption's `used_at` or `revoked_at`).",
+        '{"type": "redemption", "id": "rd1", "at": "2026-03-05T00:00:00Z", "program": '
+        '"five-off",\n "points": 500, "coupon": "X1", "used_at": "2026-03-06T00:00:00Z",\n'
+        ' "revoked_at": "2026-03-07T00:00:00Z"}',
+        "Send `used_at` for a coupon that was used, `revoked_at` for one revoked unused, each "
+        "after the redemption's `at` (timestamps with different offsets compare as instants).",
+    ),
+    CodeInfo(
+        "RE641",
+        "duplicate-coupon",
+        "error",
+        "Two redemptions with one coupon code",
+        "Two `redemption` activities give the same `coupon` code. Each redemption creates "
+        "its own coupon, so a repeated code is a redemption sent twice (under two ids) or a "
+        "wrong code, and counting both would take the customer's points twice; the snapshot "
+        "is refused (the path is the later redemption's `coupon`).",
+        '[{"type": "redemption", "id": "rd1", "coupon": "X1", ...},\n'
+        ' {"type": "redemption", "id": "rd2", "coupon": "X1", ...}]',
+        "Send each redemption once, with the coupon code it created.",
+    ),
+    CodeInfo(
+        "RE642",
+        "blank-activity-id",
+        "error",
+        "Activity id of only white space",
+        "An activity's `id` is only spaces (or other white space). Decision keys are made "
+        "from ids, and `order-points/ ` cannot be told apart from a missing id in text "
+        "output, so the snapshot is refused (the path is the activity's `id`).",
+        '{"type": "order", "id": " ", "at": "2026-02-01T12:00:00Z", "subtotal": 40}',
+        "Give every activity a visible id, such as the host's own record id.",
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

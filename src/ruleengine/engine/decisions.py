@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, Literal
 
 from ruleengine.engine.json_text import dumps_indented, dumps_line
@@ -391,9 +390,17 @@ def check_unique_keys(decisions: Sequence[Decision]) -> None:
         raise AssertionError(f"decision keys made twice: {twice}")
 
 
-_ACHIEVED = attrgetter("achieved_at", "key")
+# At one moment, in the order the replay makes them: expiries first (the ledger expires
+# before it takes the moment's activity), then what the activity earned, the tier change it
+# caused, and last the warnings about the points just earned.
+_CAUSE = {"points_expired": 0, "reward": 1, "tier_change": 2, "expiry_warning": 3}
+
+
+def _achieved(decision: Decision) -> tuple[datetime, int, str]:
+    return decision.achieved_at, _CAUSE[decision.kind], decision.key
 
 
 def sort_decisions(decisions: Sequence[Decision]) -> tuple[Decision, ...]:
-    """Decisions in the order they were achieved; the key breaks ties."""
-    return tuple(sorted(decisions, key=_ACHIEVED))
+    """Decisions in the order they were achieved; at one moment, causes before what they
+    caused (see `_CAUSE`), then the key."""
+    return tuple(sorted(decisions, key=_achieved))

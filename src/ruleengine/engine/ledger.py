@@ -48,6 +48,7 @@ from ruleengine.engine.ledger_types import (
     LedgerProblem,
     earning_award,
 )
+from ruleengine.engine.redeeming import redeemed_words, revoked_words
 from ruleengine.engine.timeline import Timeline
 from ruleengine.engine.wording import count, day
 from ruleengine.expr.runtime import EvalContext, shift
@@ -110,6 +111,8 @@ class _State(msgspec.Struct):
     # -- changes -------------------------------------------------------------------------
 
     def add(self, key: str, at: datetime, points: int) -> None:
+        if not points:  # a zero award (a 0-point adjustment) is no batch and restarts no clock
+            return
         if self.expiry is not None:  # batches matter only to expiry (see `take`)
             self.batches.append(_Batch(key, at, points))
         self.active += points
@@ -417,11 +420,12 @@ def replay_ledger(
             r.coupon,
             r.program,
             r.id,
-            taken_by.get(r.id, 0),
+            r.points,
             r.at,
             _coupon_status(r, now),
             r.used_at if r.used_at is not None and r.used_at <= now else None,
             r.revoked_at if r.revoked_at is not None and r.revoked_at <= now else None,
+            taken_by.get(r.id, 0),
         )
         for r in timeline.redemptions
     ]
@@ -551,6 +555,8 @@ def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
     detail = f" ({'; '.join(said)})" if said else ""
     verb = "added" if adjustment.points >= 0 else "removed"
     text = f"{count(abs(moved), 'point')} {verb} by the store{detail}"
+    if not adjustment.points:
+        text = f"an adjustment of 0 points by the store, which changes nothing{detail}"
     state.entry(adjustment.at, "adjusted", moved, text, key, None, adjustment.id)
 
 
@@ -576,7 +582,7 @@ def _apply_redemption(
     if not state.record:
         return taken
     name = program.name if program is not None else f"`{redemption.program}`"
-    text = f"{count(taken, 'point')} redeemed for {name}: coupon {redemption.coupon}"
+    text = redeemed_words(redemption.coupon, name, redemption.points, taken)
     state.entry(redemption.at, "redeemed", -taken, text, key, redemption.program, redemption.id)
     return taken
 
@@ -589,7 +595,7 @@ def _apply_revoke(state: _State, redemption: Redemption, key: str, taken: int) -
         state.redeemed -= taken
     if not state.record:
         return
-    text = f"coupon {redemption.coupon} revoked: {count(taken, 'point')} returned"
+    text = revoked_words(redemption.coupon, redemption.points, taken)
     state.entry(revoked, "revoked", taken, text, key, redemption.program, redemption.id)
 
 

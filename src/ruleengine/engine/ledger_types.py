@@ -154,11 +154,14 @@ class Coupon(msgspec.Struct, frozen=True):
     coupon: str
     program: str
     redemption: str
-    points: int  # what the redemption took (its cost, or less when the balance fell short)
+    points: int  # the coupon's price: the points its redemption spent
     at: datetime
     status: Literal["active", "used", "revoked"]
     used_at: datetime | None
     revoked_at: datetime | None
+    # What the redemption took from the balance: `points`, or less when fewer were active
+    # (RE618); a revoke returns exactly this.
+    taken: int
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -166,6 +169,7 @@ class Coupon(msgspec.Struct, frozen=True):
             "program": self.program,
             "redemption": self.redemption,
             "points": self.points,
+            "taken": self.taken,
             "at": format_time(self.at),
             "status": self.status,
             "used_at": None if self.used_at is None else format_time(self.used_at),

@@ -16,6 +16,7 @@ import msgspec
 
 from ruleengine.engine.activity import Redemption
 from ruleengine.engine.earning import period_start
+from ruleengine.engine.wording import count
 from ruleengine.expr.runtime import EvalContext
 from ruleengine.rules.models import RedeemingProgram
 
@@ -111,3 +112,28 @@ def redeemable_programs(
             continue
         found.append(Redeemable(program.id, program.name, points))
     return found
+
+
+def redeemed_words(coupon: str, name: str, price: int, taken: int) -> str:
+    """The timeline's words for a redemption: the coupon's price, and when the balance could
+    not cover it (RE618), what was taken instead."""
+    if taken >= price:
+        return f"{count(price, 'point')} redeemed for {name}: coupon {coupon}"
+    got = (
+        f"only {taken} were active, so {taken} were taken"
+        if taken
+        else "no points were active, so none were taken"
+    )
+    priced = f"coupon {coupon} redeemed for {name} (price {count(price, 'point')})"
+    return f"{priced}: {got} ({price - taken} short)"
+
+
+def revoked_words(coupon: str, price: int, taken: int) -> str:
+    """The timeline's words for a revoke: it returns what the redemption took, which is less
+    than the coupon's price when the balance could not cover it."""
+    if taken >= price:
+        return f"coupon {coupon} revoked: {count(taken, 'point')} returned"
+    back = f"{taken} returned, what its redemption took" if taken else "nothing returned"
+    if not taken:
+        back += ", as its redemption took no points"
+    return f"coupon {coupon} (price {count(price, 'point')}) revoked: {back}"

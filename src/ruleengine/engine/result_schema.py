@@ -137,7 +137,15 @@ class CouponOut(_Out):
     coupon: str
     program: str
     redemption: str
-    points: Annotated[int, Field(ge=0)]
+    points: Annotated[int, Field(gt=0, description="The coupon's price: the points it cost.")]
+    taken: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="The points its redemption took from the balance: `points`, or fewer "
+            "when fewer were active (a problem, RE618, says how many). A revoke returns these.",
+        ),
+    ]
     at: str
     status: Literal["active", "used", "revoked"]
     used_at: str | None

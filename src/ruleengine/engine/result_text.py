@@ -84,7 +84,7 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
             lines.append("  " + _progress_line(item, width))
     tier = result.ledger.get("tier")
     if tier is not None:
-        lines += ["", *tier_lines(tier)]
+        lines += ["", *tier_lines(tier, currency)]
     if result.problems:
         lines += ["", "Problems:"]
         for problem in result.problems:
@@ -100,9 +100,10 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
     return "\n".join(lines)
 
 
-def tier_lines(tier: dict[str, Any]) -> list[str]:
+def tier_lines(tier: dict[str, Any], currency: str) -> list[str]:
     """The result's `tier` in words, with a bar from the tier points to the next level's
-    threshold (`remaining` more than the points already counted)."""
+    threshold (`remaining` more than the points already counted); at the top level, the tier
+    points alone (money spent, a decimal string, as an amount in `currency`)."""
     head = f"Tier: {tier['name']} ({tier['current']})"
     if tier["since"] is not None:
         head += f" since {tier['since']}"
@@ -111,7 +112,10 @@ def tier_lines(tier: dict[str, Any]) -> list[str]:
     if tier["period_end"] is not None:
         head += f"; re-assessed {tier['period_end']}"
     if tier["next"] is None:
-        return [head, f"  {tier['tier_points']} tier points: the top level"]
+        points_text = tier["tier_points"]
+        if isinstance(points_text, str):  # an `amount_spent` tier: money
+            return [head, f"  {money(Decimal(points_text), currency)} spent: the top level"]
+        return [head, f"  {points_text} tier points: the top level"]
     points = Decimal(str(tier["tier_points"]))
     remaining = Decimal(str(tier["remaining"]))
     target = points + remaining

@@ -19,13 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from ruleengine.engine.activity import (
-    Activity,
-    Event,
-    Order,
-    TierRecalculation,
-    TierSet,
-)
+from ruleengine.engine.activity import Activity, Event, TierRecalculation, TierSet
+from ruleengine.engine.snapshot_checks import blank_ids, impossible_coupons, impossible_refunds
 from ruleengine.engine.snapshot_json import (
     LongIntegerError,
     SnapshotError,
@@ -215,7 +210,8 @@ def _snapshot(
     whole_tier_points: bool,
 ) -> Snapshot:
     """The snapshot from what the reader gave, with the problems only a whole snapshot shows
-    (attribute types, duplicate ids, impossible refunds, tier activity, custom event fields)."""
+    (attribute types, duplicate and blank ids, impossible refunds and coupons, tier activity,
+    custom event fields; `snapshot_checks`)."""
     problems: list[SnapshotProblem] = []
     customer: dict[str, Any] = {}
     try:
@@ -224,7 +220,9 @@ def _snapshot(
         problems.append(_coercion_problem(error))
     if len({(entry.type, entry.id) for entry in activity}) != len(activity):
         problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
-    problems.extend(_impossible_refunds(activity))
+    problems.extend(blank_ids(activity))
+    problems.extend(impossible_refunds(activity))
+    problems.extend(impossible_coupons(activity))
     problems.extend(_tier_problems(customer, activity, tiers, whole_tier_points))
     # Custom events carry the fields the ruleset declares for them, typed (none declared: none).
     custom = [i for i, e in enumerate(activity) if e.type.startswith("custom:")] if events else []
@@ -358,37 +356,6 @@ def _duplicates(keys: list[tuple[str, str]]) -> list[SnapshotProblem]:
                 )
             )
     return problems
-
-
-def _impossible_refunds(activity: Sequence[Activity]) -> Iterator[SnapshotProblem]:
-    """RE615 for a refund dated before its order, RE616 for more refunded than the order's
-    amount. Checked on the activity objects, after reading, so the fast reader and the
-    models' path report the same problems by construction."""
-    for index, entry in enumerate(activity):
-        if type(entry) is not Order:
-            continue
-        refunded_at = entry.refunded_at
-        if refunded_at is not None and refunded_at < entry.at:
-            yield SnapshotProblem(
-                "RE615",
-                format_path(("activity", index, "refunded_at")),
-                f"order `{entry.id}` is refunded at {refunded_at.isoformat()}, before it was "
-                f"placed at {entry.at.isoformat()}",
-                "a refund comes after its order: check both timestamps and their offsets",
-            )
-        refunded = entry.refunded_amount
-        if refunded is not None and refunded > entry.subtotal:
-            # Refunds may include shipping and taxes: up to the order's `total` is possible.
-            total = entry.record.get("total")
-            amount = total if total is not None and total > entry.subtotal else entry.subtotal
-            if refunded > amount:
-                yield SnapshotProblem(
-                    "RE616",
-                    format_path(("activity", index, "refunded_amount")),
-                    f"order `{entry.id}` has {refunded} refunded, more than its amount of {amount}",
-                    "`refunded_amount` is the total refunded so far, at most the order's "
-                    "`subtotal` (or its `total`, when that is larger)",
-                )
 
 
 def _tier_problems(

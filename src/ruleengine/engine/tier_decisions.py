@@ -21,6 +21,7 @@ changes into what a host acts on (docs/engine.md, "VIP tiers"):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
@@ -171,7 +172,40 @@ def tier_entries(
             )
         )
     found.extend(points[position:])
-    return found
+    return _causes_first(found)
+
+
+def _causes_first(entries: list[LedgerEntry]) -> list[LedgerEntry]:
+    """At each moment, a tier entry (an upgrade, its reward) after the entry of the activity
+    that caused it (`a1 +200`, then "upgraded to Gold: a1 reached ...", then the reward),
+    with the balances of that moment recomputed. Only the order within one moment changes,
+    never the moment's final balance; a reordering that would show a negative balance on
+    the way is not made."""
+    result: list[LedgerEntry] = []
+    start = 0
+    while start < len(entries):
+        end = start
+        while end < len(entries) and entries[end].at == entries[start].at:
+            end += 1
+        group = entries[start:end]
+        start = end
+        causes = {e.activity for e in group if e.rule != TIERS_RULE and e.activity}
+        caused = [e for e in group if e.rule == TIERS_RULE and e.activity in causes]
+        if not caused:
+            result += group
+            continue
+        moved = {id(e) for e in caused}
+        ordered = [e for e in group if id(e) not in moved]
+        for entry in caused:  # after the last entry of its cause (or of what it follows)
+            last = max(i for i, e in enumerate(ordered) if e.activity == entry.activity)
+            ordered.insert(last + 1, entry)
+        running = result[-1].balance if result else 0
+        rebalanced = []
+        for entry in ordered:
+            running += entry.points
+            rebalanced.append(replace(entry, balance=running))
+        result += rebalanced if all(e.balance >= 0 for e in rebalanced) else group
+    return result
 
 
 def _entry_kind(change: TierChange) -> EntryKind:
@@ -247,7 +281,8 @@ def _more(tiers: Tiers, value: Decimal, currency: str) -> str:
 
 
 def _before_period(tiers: Tiers, timeline: Timeline) -> list[tuple[datetime, str]]:
-    """Orders (or points) before the current period: they counted for an earlier one."""
+    """Orders (or points) before the current period: they counted for an earlier one (a held
+    order, for the period its hold ended in)."""
     start = period_start(tiers, timeline.now, timeline.zone)
     if start is None:
         return []
@@ -259,10 +294,14 @@ def _before_period(tiers: Tiers, timeline: Timeline) -> list[tuple[datetime, str
             for p in timeline.points
             if p.at < start
         ]
+    # A held order counts when its hold ends (`tier_contributions`): in the period that holds
+    # that moment, so an order of 31 December whose hold ends in January is not outside.
+    requirements = tiers.order_requirements
+    hold = timedelta(days=requirements.refund_hold_days if requirements else 0)
     return [
         (o.at, f"order {o.id} on {day(o.at, zone)} is outside the period: {since}")
         for o in timeline.orders
-        if o.at < start
+        if o.at + hold < start
     ]
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from ruleengine import Engine, load_ruleset
 from ruleengine.engine.result_text import tier_lines
 from ruleengine.engine.tiers import Contribution, TierAction, TierChange, replay_tiers
 from ruleengine.rules.models import Tiers
@@ -153,7 +155,7 @@ def test_text_shows_the_tier_and_a_bar_to_the_next_level() -> None:
         "remaining": "1450.00",
         "period_end": None,
     }
-    assert tier_lines(tier) == [
+    assert tier_lines(tier, "USD") == [
         "Tier: Gold (gold) since 2026-02-05T10:00:00Z, qualifying o2",
         "  [#####---------------] 550.00/2000.00  1450.00 more to platinum",
     ]
@@ -170,11 +172,25 @@ def test_text_at_the_top_level_has_no_bar() -> None:
         "remaining": None,
         "period_end": "2027-01-01T00:00:00Z",
     }
-    assert tier_lines(tier) == [
+    assert tier_lines(tier, "USD") == [
         "Tier: VIP (vip) since 2026-02-05T10:00:00Z, qualifying o9; "
         "re-assessed 2027-01-01T00:00:00Z",
         "  12 tier points: the top level",
     ]
+
+
+def test_text_at_the_top_level_of_a_spending_tier_shows_money() -> None:
+    tier = {
+        "current": "vip",
+        "name": "VIP",
+        "since": "2026-02-05T10:00:00Z",
+        "qualifying": "o9",
+        "tier_points": "1650.00",
+        "next": None,
+        "remaining": None,
+        "period_end": None,
+    }
+    assert tier_lines(tier, "EUR")[1] == "  €1,650.00 spent: the top level"
 
 
 def _set(at: str, activity: str, level: int | None, points: str | None = None) -> TierAction:
@@ -254,3 +270,38 @@ def test_a_recalculation_that_changes_nothing_is_still_listed() -> None:
         ("upgrade", 0, 1),
         ("recalculation", 1, 1),
     ]
+
+
+AURORA = Path(__file__).parents[3] / "examples" / "rules" / "aurora-beauty.yaml"
+
+
+@pytest.mark.parametrize(
+    ("now", "tier_points", "o3"),
+    [
+        # In its hold across New Year: pending, not also "outside the period".
+        (
+            datetime(2027, 1, 10, tzinfo=UTC),
+            "0",
+            "order o3 is pending: it counts from 2027-01-14, when its 14-day refund hold ends",
+        ),
+        # Its hold ended in 2027: it counts for 2027, and the words say so too.
+        (datetime(2027, 3, 1, tzinfo=UTC), "800", None),
+    ],
+)
+def test_a_held_order_counts_in_the_year_its_hold_ends(
+    now: datetime, tier_points: str, o3: str | None
+) -> None:
+    # Aurora (Berlin, calendar_year, 14-day hold): o3 is placed at 23:30 on 31 December 2026
+    # in Berlin and confirmed on 14 January 2027, so it counts for 2027.
+    engine = Engine(load_ruleset(AURORA))
+    order = {"type": "order", "id": "o2", "at": "2026-04-01T10:00:00Z", "subtotal": "300"}
+    late = {"type": "order", "id": "o3", "at": "2026-12-31T22:30:00Z", "subtotal": "800"}
+    result = engine.evaluate(
+        {"customer": {"id": "c1"}, "activity": [order, late]}, now=now, explain=True
+    )
+    assert result.to_json()["tier"]["tier_points"] == tier_points
+    (tiers,) = [e for e in result.explanations if e.rule == "tiers"]
+    about_o3 = [reason for reason in tiers.reasons if "o3" in reason]
+    assert about_o3 == ([] if o3 is None else [o3])
+    assert f"€{Decimal(tier_points):,.2f} spent so far" in tiers.reasons[1]
+    assert "order o2 on 2026-04-01 is outside the period" in tiers.reasons[-1]
