@@ -113,7 +113,7 @@ hours = st.integers(min_value=0, max_value=24 * 200)
 # another order's reversal, or hold `%` and `/` in any arrangement; keys must stay unique.
 id_texts = st.one_of(
     st.sampled_from(["o0", "o1", "o0/reversal", "o1/reversal", "1", "2026", "a/b", "a%2Fb", "%"]),
-    # Spaces inside an id are fine; an id of only spaces is refused (RE642).
+    # Spaces inside an id are fine; an id of only spaces is refused (RE610).
     st.text(alphabet="o01/%2Fr ", min_size=1, max_size=12).filter(str.strip),
 )
 

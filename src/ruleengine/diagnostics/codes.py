@@ -962,17 +962,6 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         ' {"type": "redemption", "id": "rd2", "coupon": "X1", ...}]',
         "Send each redemption once, with the coupon code it created.",
     ),
-    CodeInfo(
-        "RE642",
-        "blank-activity-id",
-        "error",
-        "Activity id of only white space",
-        "An activity's `id` is only spaces (or other white space). Decision keys are made "
-        "from ids, and `order-points/ ` cannot be told apart from a missing id in text "
-        "output, so the snapshot is refused (the path is the activity's `id`).",
-        '{"type": "order", "id": " ", "at": "2026-02-01T12:00:00Z", "subtotal": 40}',
-        "Give every activity a visible id, such as the host's own record id.",
-    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

@@ -48,7 +48,6 @@ from ruleengine.engine.ledger_types import (
     LedgerProblem,
     earning_award,
 )
-from ruleengine.engine.redeeming import redeemed_words, revoked_words
 from ruleengine.engine.timeline import Timeline
 from ruleengine.engine.wording import count, day
 from ruleengine.expr.runtime import EvalContext, shift
@@ -581,6 +580,8 @@ def _apply_redemption(
     )
     if not state.record:
         return taken
+    from ruleengine.engine.redeeming import redeemed_words  # only for a ruleset that redeems
+
     name = program.name if program is not None else f"`{redemption.program}`"
     text = redeemed_words(redemption.coupon, name, redemption.points, taken)
     state.entry(redemption.at, "redeemed", -taken, text, key, redemption.program, redemption.id)
@@ -595,6 +596,8 @@ def _apply_revoke(state: _State, redemption: Redemption, key: str, taken: int) -
         state.redeemed -= taken
     if not state.record:
         return
+    from ruleengine.engine.redeeming import revoked_words  # only for a ruleset that redeems
+
     text = revoked_words(redemption.coupon, redemption.points, taken)
     state.entry(revoked, "revoked", taken, text, key, redemption.program, redemption.id)
 

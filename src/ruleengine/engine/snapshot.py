@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from ruleengine.engine.activity import Activity, Event, TierRecalculation, TierSet
-from ruleengine.engine.snapshot_checks import blank_ids, impossible_coupons, impossible_refunds
+from ruleengine.engine.snapshot_checks import impossible_coupons, impossible_refunds
 from ruleengine.engine.snapshot_json import (
     LongIntegerError,
     SnapshotError,
@@ -220,7 +220,6 @@ def _snapshot(
         problems.append(_coercion_problem(error))
     if len({(entry.type, entry.id) for entry in activity}) != len(activity):
         problems.extend(_duplicates([(entry.type, entry.id) for entry in activity]))
-    problems.extend(blank_ids(activity))
     problems.extend(impossible_refunds(activity))
     problems.extend(impossible_coupons(activity))
     problems.extend(_tier_problems(customer, activity, tiers, whole_tier_points))

@@ -109,16 +109,3 @@ def _coupon_moments(index: int, entry: Redemption) -> Iterator[SnapshotProblem]:
             message,
             "send `used_at` for a coupon that was used, `revoked_at` for one revoked unused",
         )
-
-
-def blank_ids(activity: Sequence[Activity]) -> Iterator[SnapshotProblem]:
-    """RE642 for an activity id of only white space: it would make a decision key such as
-    `order-points/ `, invisible in text output."""
-    for index, entry in enumerate(activity):
-        if not entry.id.strip():
-            yield SnapshotProblem(
-                "RE642",
-                format_path(("activity", index, "id")),
-                f"{entry.type} id {entry.id!r} is only white space",
-                "give every activity a visible id, such as the host's own record id",
-            )
