@@ -2,7 +2,7 @@
 
     python -m tests.fuzz --minutes 10 --seed 17
 
-Runs each hypothesis fuzzer of `tests/property/` and `tests/test_fmt.py` in turn, a batch of
+Runs each hypothesis fuzzer of `tests/property/` and `tests/test_fmt*.py` in turn, a batch of
 examples at a time with a fresh seed per batch, plus a fuzzer of its own that runs the
 installed `ruleengine` on generated rule files and snapshots (edge timestamps, numbers of any
 size, free text), until the time is up. It stops by itself and prints `N inputs, M failures`;
@@ -33,6 +33,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 import test_compiler_reference  # noqa: E402
 import test_fmt  # noqa: E402
+import test_fmt_comments  # noqa: E402
 import test_fuzz_edges  # noqa: E402
 import test_fuzz_engine  # noqa: E402
 import test_fuzz_expressions  # noqa: E402
@@ -50,6 +51,7 @@ MODULES = [
     test_replay_property,
     test_compiler_reference,
     test_fmt,
+    test_fmt_comments,
     test_service_robustness,
 ]
 CLI = Path(sys.executable).parent / "ruleengine"  # the installed entry point

@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import yaml
 from lark.exceptions import LarkError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
+from yaml.reader import Reader
 
 from ruleengine.diagnostics.diagnostic import Diagnostic, make_diagnostic
 from ruleengine.diagnostics.source import SourceFile, Span
@@ -39,6 +41,7 @@ from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.ruleset import file_too_large
 from ruleengine.rules.yaml_compose import plain_scalar_is_text
 from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedNode, LocatedScalar, LocatedSequence
+from ruleengine.rules.yaml_scanner import StrictScanner
 from ruleengine.rules.yaml_source import read_document
 
 _EXPRESSION_KEYS = {
@@ -114,8 +117,14 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
         laid_out += _comments_after_end(text, root, laid_out)
     if isinstance(laid_out, str) and laid_out != text:
         again = _ruamel_layout(laid_out)
-        if again != laid_out or _first_change(source, laid_out, limits) is not None:
-            laid_out = None  # ruamel would change a value, or lay its own output out again
+        if (
+            again != laid_out
+            or _first_change(source, laid_out, limits) is not None
+            or not _keeps_comments(text, laid_out)
+        ):
+            # ruamel would change a value, lay its own output out again, or drop or move a
+            # comment it cannot place (inside `{...}`, between a key and its value)
+            laid_out = None
     if laid_out is not None:
         return FormatResult(laid_out)
     respaced = _respace_in_place(text, root)
@@ -208,6 +217,41 @@ def _respace_in_place(text: str, root: LocatedMapping | None) -> str | _Unparsed
     for span, canonical in sorted(edits, key=lambda edit: -edit[0].start):
         text = text[: span.start] + canonical + text[span.end :]
     return text
+
+
+def comments_of(text: str) -> list[str] | None:
+    """The comments of a YAML text, in order, each `#...` without the spaces after it; None
+    when the text does not scan. A comment is a `#` outside every token (a `#` inside a
+    scalar, quoted or block text is text), so the scanner of `validate` finds them."""
+    if "#" not in text:
+        return []
+    scanner = _TokenScanner(text if text.endswith("\n") else text + "\n")
+    gaps: list[str] = []
+    at = 0
+    try:
+        while not scanner.check_token(yaml.StreamEndToken):
+            token = scanner.get_token()  # type: ignore[no-untyped-call]  # PyYAML is untyped here
+            gaps.append(text[at : token.start_mark.index])
+            at = max(at, token.end_mark.index)
+    except yaml.YAMLError:
+        return None
+    gaps.append(text[at:])
+    return [match.group(0).rstrip() for gap in gaps for match in re.finditer(r"#[^\r\n]*", gap)]
+
+
+class _TokenScanner(Reader, StrictScanner):
+    """The scanner of `validate`, on its own: the tokens of a text, with where they stand."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)
+        StrictScanner.__init__(self)
+
+
+def _keeps_comments(text: str, formatted: str) -> bool:
+    """Whether `formatted` holds every comment of `text`, in the same order: fmt never
+    drops a comment, and never moves one past another."""
+    before = comments_of(text)
+    return before == [] or (before is not None and before == comments_of(formatted))
 
 
 def _first_change(source: SourceFile, formatted: str, limits: Limits) -> Diagnostic | None:
