@@ -40,6 +40,7 @@ import test_fuzz_expressions  # noqa: E402
 import test_fuzz_models  # noqa: E402
 import test_fuzz_yaml  # noqa: E402
 import test_replay_property  # noqa: E402
+import test_rule_tests_inputs  # noqa: E402
 import test_service_robustness  # noqa: E402  # the HTTP API with any code point
 
 MODULES = [
@@ -52,6 +53,7 @@ MODULES = [
     test_compiler_reference,
     test_fmt,
     test_fmt_comments,
+    test_rule_tests_inputs,
     test_service_robustness,
 ]
 CLI = Path(sys.executable).parent / "ruleengine"  # the installed entry point
