@@ -339,7 +339,9 @@ def _normalise_expressions(document: Any) -> str | None:
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` with `text` so that a crash leaves either the old or the new file, never
-    half of one: write a temporary file beside it, flush it to disk, then rename over."""
+    half of one: write a temporary file beside it, flush it to disk, then rename over. A
+    symbolic link is written through: its target gets the text, and the link stays."""
+    path = path.resolve() if path.is_symlink() else path
     directory = path.parent
     mode = path.stat().st_mode if path.exists() else None
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
