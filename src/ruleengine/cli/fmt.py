@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,6 @@ from ruleengine.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, discover_r
 
 
 def command_fmt(args: argparse.Namespace) -> int:
-    import difflib
-
     from ruleengine.diagnostics.diagnostic import Diagnostic
     from ruleengine.diagnostics.render import render_text
     from ruleengine.rules.formatter import format_source, write_atomically
@@ -44,14 +43,7 @@ def command_fmt(args: argparse.Namespace) -> int:
             continue
         changed.append(path)
         if args.diff:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    text.splitlines(keepends=True),
-                    result.text.splitlines(keepends=True),
-                    f"{path}",
-                    f"{path} (formatted)",
-                )
-            )
+            sys.stdout.writelines(unified_diff(text, result.text, str(path)))
         if not args.check and not args.diff:
             write_atomically(path, result.text)
     verb = "would reformat" if args.check or args.diff else "reformatted"
@@ -65,6 +57,30 @@ def command_fmt(args: argparse.Namespace) -> int:
     if failed or ((args.check or args.diff) and changed):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
+    """A unified diff that `patch` applies: a last line without a line break is followed by
+    `\\ No newline at end of file`, as `diff -u` writes it, instead of running into the next
+    line of the diff. Lines keep their own line endings (CRLF too)."""
+    import difflib
+
+    lines = difflib.unified_diff(_lines(old), _lines(new), name, f"{name} (formatted)")
+    for line in lines:
+        if line.endswith("\n"):
+            yield line
+        else:
+            yield line + "\n\\ No newline at end of file\n"
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of `text` as `patch` counts them: split at `\\n` only (`splitlines` also
+    splits at `\\x0c`, `\\u2028` and others, which YAML text may hold)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
 
 
 def add_fmt_command(commands: Any) -> None:
