@@ -9,9 +9,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ruleengine.rules.formatter import format_text
 from test_cli import run
-from test_fmt import FORMATTED, MESSY
+from test_fmt import FORMATTED, MESSY, rulesets_with_respaced_expressions
+from test_fmt_comments import commented_rule_files
+from test_fuzz_engine import EXAMPLES
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
@@ -52,3 +57,34 @@ def test_fmt_diff_applies_with_patch(tmp_path: Path) -> None:
     )
     assert patched.returncode == 0, patched.stdout + patched.stderr
     assert path.read_bytes() == formatted
+
+
+def test_fmt_keeps_crlf_line_endings_when_it_respaces(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(MESSY.replace("\n", "\r\n").encode("utf-8"))
+    assert run("fmt", str(path)).returncode == 0
+    assert path.read_bytes() == FORMATTED.replace("\n", "\r\n").encode("utf-8")
+    assert run("fmt", "--check", str(path)).returncode == 0
+
+
+def test_fmt_keeps_each_line_break_of_a_file_that_mixes_them() -> None:
+    text = MESSY.replace("  name: Points\n", "  name: Points\r\n")
+    result = format_text(text)  # only the expressions are respaced, where they stand
+    respaced = {
+        "floor( order.subtotal*5 )": "floor(order.subtotal * 5)",
+        'order.subtotal>=20 and order.channel in["online","pos"]': (
+            'order.subtotal >= 20 and order.channel in ["online", "pos"]'
+        ),
+        'not("wholesale" in customer.tags)': 'not ("wholesale" in customer.tags)',
+    }
+    for written, canonical in respaced.items():
+        text = text.replace(written, canonical)
+    assert result.text == text
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(text=st.one_of(rulesets_with_respaced_expressions(), commented_rule_files()))
+def test_fmt_of_a_crlf_file_is_fmt_of_its_lf_text_with_crlf(text: str) -> None:
+    lf = format_text(text)
+    crlf = format_text(text.replace("\n", "\r\n"))
+    assert crlf.text == (None if lf.text is None else lf.text.replace("\n", "\r\n")), text

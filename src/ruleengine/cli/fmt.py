@@ -31,7 +31,7 @@ def command_fmt(args: argparse.Namespace) -> int:
             print(f"{path}: not formatted: {source.code} {source.message}", file=sys.stderr)
             failed = True
             continue
-        text = source.text
+        text = source.text  # line breaks read as LF, as validate reads them
         result = format_source(source)
         if result.text is None:
             for diagnostic in result.diagnostics:
@@ -42,10 +42,13 @@ def command_fmt(args: argparse.Namespace) -> int:
         if result.text == text:
             continue
         changed.append(path)
+        # The file keeps its line breaks: CRLF where at least half of them are CRLF.
+        line_break = _line_break(path)
         if args.diff:
-            sys.stdout.writelines(unified_diff(text, result.text, str(path)))
+            old, new = (t.replace("\n", line_break) for t in (text, result.text))
+            sys.stdout.writelines(unified_diff(old, new, str(path)))
         if not args.check and not args.diff:
-            write_atomically(path, result.text)
+            write_atomically(path, result.text.replace("\n", line_break))
     verb = "would reformat" if args.check or args.diff else "reformatted"
     for path in changed:
         print(f"{verb} {path}", file=sys.stderr)
@@ -71,6 +74,20 @@ def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
             yield line
         else:
             yield line + "\n\\ No newline at end of file\n"
+
+
+def _line_break(path: Path) -> str:
+    """`\\r\\n` for a file at least half of whose line breaks are CRLF, else `\\n` (the
+    reader turned them all into LF). Reads at most what a rule file may hold."""
+    from ruleengine.limits import DEFAULT_LIMITS
+
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(DEFAULT_LIMITS.max_file_bytes + 1)
+    except OSError:  # read a moment ago: the text read then is written as LF
+        return "\n"
+    crlf = data.count(b"\r\n")
+    return "\r\n" if crlf and 2 * crlf >= data.count(b"\n") else "\n"
 
 
 def _lines(text: str) -> list[str]:

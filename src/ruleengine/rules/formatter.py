@@ -103,6 +103,22 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
     fmt keeps the author's layout and only respaces the expressions, in place."""
     if len(source.text) > limits.max_file_bytes:
         return _refused(file_too_large(source, limits))
+    text = source.text
+    if "\r" in text:
+        breaks = text.count("\n")
+        if text.count("\r\n") == breaks == text.count("\r"):
+            # CRLF throughout: laid out as LF (ruamel writes LF), then given its CRLF back
+            lf = _format(SourceFile(source.name, text.replace("\r\n", "\n")), limits, True)
+            if lf.text is None:
+                return lf
+            return FormatResult(lf.text.replace("\n", "\r\n"), lf.error, lf.diagnostics)
+        return _format(source, limits, False)  # mixed line breaks: each stays where it is
+    return _format(source, limits, True)
+
+
+def _format(source: SourceFile, limits: Limits, lay_out: bool) -> FormatResult:
+    """`format_source` of a text whose line breaks are LF, or, with `lay_out` false, only
+    respaced in place (the author's layout, and line breaks, kept)."""
     root, problems = read_document(source, limits)
     blocking = [d for d in problems if d.is_error and d.code != "RE105"]
     if blocking:
@@ -110,7 +126,7 @@ def format_source(source: SourceFile, limits: Limits = DEFAULT_LIMITS) -> Format
     text = source.text
     if root is None:  # not a mapping (RE105): no rule file to lay out, and none to compare
         return FormatResult(text)
-    laid_out = _ruamel_layout(text)
+    laid_out = _ruamel_layout(text) if lay_out else None
     if isinstance(laid_out, _Unparsed):
         return FormatResult(None, laid_out.problem)
     if isinstance(laid_out, str):
