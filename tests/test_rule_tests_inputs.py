@@ -136,3 +136,34 @@ def test_timestamps_at_the_limits_anywhere_end_in_a_result_or_a_located_error(
         assert diagnostic.line > 1 and diagnostic.column > 1, diagnostic
     for case in loaded.cases:
         render_case_text(run_case(loaded, case))  # the diff formats every expected timestamp
+
+
+# -- numbers compare by value ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["25", "25.0", "25.000", "2.5E1", "2.5e+1"])
+def test_a_whole_valued_decimal_is_the_whole_number(tmp_path: Path, written: str) -> None:
+    text = (
+        f"rules: shop.yaml\nnow: 2026-04-01T00:00:00Z\ncases:\n  - name: ann\n"
+        f"    snapshot: snapshots/ann.json\n"
+        f"    expect:\n      decisions: [{{key: order-points/o1, points: {written}}}, "
+        f"order-ladder/1]\n      balance: {{active: 30.0, expired: 0.0}}\n"
+    )
+    result = run(str(write_suite(tmp_path, text)))
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.rstrip().endswith("1 passed, 0 failed")
+
+
+@pytest.mark.parametrize("written", ["25.5", "1E+40"])
+def test_a_number_with_a_fraction_is_not_a_whole_number(tmp_path: Path, written: str) -> None:
+    text = (
+        f"rules: shop.yaml\nnow: 2026-04-01T00:00:00Z\ncases:\n  - name: ann\n"
+        f"    snapshot: snapshots/ann.json\n"
+        f"    expect: {{decisions: [{{key: order-points/o1, points: {written}}}]}}\n"
+    )
+    result = run(str(write_suite(tmp_path, text)))
+    assert result.returncode == 1
+    assert (
+        f"case.test.yaml:6:57: error[RE203] `points` must be a whole number in case 1, "
+        f"decision 1, not the number `{written}`"
+    ) in result.stdout

@@ -120,7 +120,17 @@ Moment = Annotated[
     Timestamp, _in_years(EARLIEST_YEAR, LATEST_YEAR, "the moments a result can hold")
 ]
 Number = Annotated[Decimal, BeforeValidator(_number)]
-WholeNumber = Annotated[int, Strict()]
+
+
+def _whole_valued(value: object) -> object:
+    """Numbers compare by value: `212.0` is the whole number 212 (a number with a fraction,
+    `212.5`, stays a decimal for the strict check to refuse). At most 30 digits, as amounts."""
+    if not isinstance(value, Decimal) or not value.is_finite() or value.adjusted() >= 30:
+        return value
+    return int(value) if value == value.to_integral_value() else value
+
+
+WholeNumber = Annotated[int, Strict(), BeforeValidator(_whole_valued)]
 Text = Annotated[str, Field(min_length=1)]
 
 
