@@ -308,6 +308,16 @@ def test_fail_under_and_the_coverage_table() -> None:
     assert run("--fail-under", "101", fixture("passing.test.yaml")).returncode == 2
 
 
+def test_the_documented_coverage_of_the_examples_is_the_real_one() -> None:
+    docs = (ROOT / "docs" / "rule-tests.md").read_text(encoding="utf-8")
+    command = "$ ruleengine test examples/ --coverage\n"
+    transcript = docs[docs.index(command) + len(command) :].split("```", 1)[0]
+    assert run("examples/", "--coverage").stdout == transcript
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = [ln for ln in readme.splitlines() if ln.startswith("ruleengine test examples/ --c")]
+    assert run(*line.split("#")[0].split()[2:]).returncode == 0, line  # the README's command
+
+
 @pytest.mark.parametrize(
     ("covered", "fail_under", "message"),
     [
