@@ -2,12 +2,12 @@
 
     python -m tests.fuzz --minutes 10 --seed 17
 
-Runs each hypothesis fuzzer of `tests/property/` and `tests/test_fmt*.py` in turn, a batch of
-examples at a time with a fresh seed per batch, plus a fuzzer of its own that runs the
-installed `ruleengine` on generated rule files and snapshots (edge timestamps, numbers of any
-size, free text), until the time is up. It stops by itself and prints `N inputs, M failures`;
-each failure's falsifying example goes to standard error. Not part of the default test run
-(pytest collects only `test_*.py`).
+Runs each hypothesis fuzzer of `tests/property/`, `tests/test_fmt*.py` and
+`tests/test_rule_tests_inputs.py` in turn, a batch of examples at a time with a fresh seed per
+batch, plus a fuzzer of its own that runs the installed `ruleengine` on generated rule files
+and snapshots (edge timestamps, numbers of any size, free text), until the time is up. It
+stops by itself and prints `N inputs, M failures`; each failure's falsifying example goes to
+standard error. Not part of the default test run (pytest collects only `test_*.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from hypothesis import strategies as st  # noqa: E402
 import test_compiler_reference  # noqa: E402
 import test_fmt  # noqa: E402
 import test_fmt_comments  # noqa: E402
+import test_fmt_files  # noqa: E402
 import test_fuzz_edges  # noqa: E402
 import test_fuzz_engine  # noqa: E402
 import test_fuzz_expressions  # noqa: E402
@@ -53,6 +54,7 @@ MODULES = [
     test_compiler_reference,
     test_fmt,
     test_fmt_comments,
+    test_fmt_files,
     test_rule_tests_inputs,
     test_service_robustness,
 ]
