@@ -2,12 +2,12 @@
 
     python -m tests.fuzz --minutes 10 --seed 17
 
-Runs each hypothesis fuzzer of `tests/property/` and `tests/test_fmt.py` in turn, a batch of
-examples at a time with a fresh seed per batch, plus a fuzzer of its own that runs the
-installed `ruleengine` on generated rule files and snapshots (edge timestamps, numbers of any
-size, free text), until the time is up. It stops by itself and prints `N inputs, M failures`;
-each failure's falsifying example goes to standard error. Not part of the default test run
-(pytest collects only `test_*.py`).
+Runs each hypothesis fuzzer of `tests/property/`, `tests/test_fmt*.py` and
+`tests/test_rule_tests_inputs.py` in turn, a batch of examples at a time with a fresh seed per
+batch, plus a fuzzer of its own that runs the installed `ruleengine` on generated rule files
+and snapshots (edge timestamps, numbers of any size, free text), until the time is up. It
+stops by itself and prints `N inputs, M failures`; each failure's falsifying example goes to
+standard error. Not part of the default test run (pytest collects only `test_*.py`).
 """
 
 from __future__ import annotations
@@ -33,12 +33,15 @@ from hypothesis import strategies as st  # noqa: E402
 
 import test_compiler_reference  # noqa: E402
 import test_fmt  # noqa: E402
+import test_fmt_comments  # noqa: E402
+import test_fmt_files  # noqa: E402
 import test_fuzz_edges  # noqa: E402
 import test_fuzz_engine  # noqa: E402
 import test_fuzz_expressions  # noqa: E402
 import test_fuzz_models  # noqa: E402
 import test_fuzz_yaml  # noqa: E402
 import test_replay_property  # noqa: E402
+import test_rule_tests_inputs  # noqa: E402
 import test_service_robustness  # noqa: E402  # the HTTP API with any code point
 
 MODULES = [
@@ -50,6 +53,9 @@ MODULES = [
     test_replay_property,
     test_compiler_reference,
     test_fmt,
+    test_fmt_comments,
+    test_fmt_files,
+    test_rule_tests_inputs,
     test_service_robustness,
 ]
 CLI = Path(sys.executable).parent / "ruleengine"  # the installed entry point

@@ -97,6 +97,9 @@ def test_ended_windows_are_notes_that_fail_only_when_asked() -> None:
     assert result.stdout.rstrip().endswith("1 file checked: 2 notes")  # both windows ended
     assert run("validate", "--strict", *after).returncode == 0
     assert run("validate", "--fail-on", "note", *after).returncode == 1
+    # --strict is --fail-on warning; with --fail-on note the stricter of the two wins
+    assert run("validate", "--strict", "--fail-on", "note", *after).returncode == 1
+    assert run("validate", "--fail-on", "note", "--strict", *after).returncode == 1
     payload = json.loads(run("validate", "--format", "json", *after).stdout)
     assert (payload["errors"], payload["warnings"], payload["notes"]) == (0, 0, 2)
     assert [d["severity"] for d in payload["diagnostics"]] == ["note", "note"]

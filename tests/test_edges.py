@@ -322,6 +322,20 @@ def test_a_snippet_of_a_long_line_is_a_window_with_carets_in_place() -> None:
     assert carets.index("^") == source.index("*a]") and carets.endswith("^^")
 
 
+def test_a_long_span_is_windowed_with_its_carets_and_says_where_the_window_starts() -> None:
+    from ruleengine.diagnostics.render import render_text
+
+    text = RULES.replace("    points: 1\n", "    points: " + "+".join(["1"] * 2_100) + "\n", 1)
+    (diagnostic,) = (d for d in check_ruleset(text) if d.code == "RE307")
+    assert (diagnostic.column, diagnostic.end_column) == (13, 4_212)
+    frame = render_text(diagnostic).split("\n")
+    source, carets = frame[2], frame[3]
+    assert source.endswith("...") and len(source) < 260
+    assert len(carets) == len(source)  # to the end of the window, not 4,200 carets
+    assert carets.index("^") == source.index("1+1")
+    assert diagnostic.to_dict()["snippet_column"] == 1  # cut at its end: the window starts at 1
+
+
 @pytest.mark.parametrize("kind", ["points_earned", "adjustment", "redemption"])
 @pytest.mark.parametrize("points", ["1.5E5000", str(10**30), str(-(10**30))])
 def test_points_entries_of_any_size_end_in_a_snapshot_problem(kind: str, points: str) -> None:

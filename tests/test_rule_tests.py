@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ruleengine import pytest_plugin, testing
+from ruleengine.testing.coverage import shortfall_text
 
 pytest_plugins = ["pytester"]
 
@@ -302,9 +303,37 @@ def test_fail_under_and_the_coverage_table() -> None:
     assert last_line(ok) == "3 passed, 0 failed"
     low = run("--fail-under", "75", fixture("passing.test.yaml"))
     assert low.returncode == 1
-    assert "coverage 71.4% is under --fail-under 75%" in low.stderr
+    assert "coverage 71.4% (5 of 7 items) is under --fail-under 75%" in low.stderr
     assert last_line(low) == "3 passed, 0 failed"
     assert run("--fail-under", "101", fixture("passing.test.yaml")).returncode == 2
+
+
+def test_the_documented_coverage_of_the_examples_is_the_real_one() -> None:
+    docs = (ROOT / "docs" / "rule-tests.md").read_text(encoding="utf-8")
+    command = "$ ruleengine test examples/ --coverage\n"
+    transcript = docs[docs.index(command) + len(command) :].split("```", 1)[0]
+    assert run("examples/", "--coverage").stdout == transcript
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (line,) = [ln for ln in readme.splitlines() if ln.startswith("ruleengine test examples/ --c")]
+    assert run(*line.split("#")[0].split()[2:]).returncode == 0, line  # the README's command
+
+
+@pytest.mark.parametrize(
+    ("covered", "fail_under", "message"),
+    [
+        # 97 of 103 shows as 94.2% in the table: the message needs the next decimal
+        (97, 94.2, "coverage 94.17% (97 of 103 items) is under --fail-under 94.2%"),
+        (97, 94.175, "coverage 94.17% (97 of 103 items) is under --fail-under 94.175%"),
+        (90, 90, "coverage 87.4% (90 of 103 items) is under --fail-under 90%"),
+    ],
+)
+def test_the_fail_under_message_shows_why_the_run_is_under(
+    covered: int, fail_under: float, message: str
+) -> None:
+    rules = {f"rule-{n}": n < covered for n in range(103)}
+    coverage = [testing.RulesetCoverage("rules.yaml", rules, {}, {})]
+    assert testing.total_percent(coverage) < fail_under
+    assert shortfall_text(coverage, fail_under) == message
 
 
 # -- the format, strictly ------------------------------------------------------------------------
@@ -509,4 +538,5 @@ def test_rule_files_without_tests_count_as_uncovered(tmp_path: Path) -> None:
     assert f"{folder / 'other.yaml'}: no test file uses this rule file" in text.stdout
     assert "fail-under" not in text.stderr
     low = run("--fail-under", "50", str(folder))
-    assert low.returncode == 1 and "coverage 23.8% is under --fail-under 50%" in low.stderr
+    assert low.returncode == 1
+    assert "coverage 23.8% (5 of 21 items) is under --fail-under 50%" in low.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
@@ -426,12 +427,41 @@ def test_diagnostics_are_capped_and_snippets_are_windows(
     source_lines = text.split("\n")
     for diagnostic in diagnostics:
         assert len(diagnostic.snippet) <= 40 * (2 * 120 + 7), len(diagnostic.snippet)
-        render_text(diagnostic).encode("utf-8")
+        _assert_windowed(diagnostic, source_lines)
         first = diagnostic.snippet.split("\n")[0]
         at = diagnostic.column - diagnostic.snippet_column
         line = source_lines[diagnostic.line - 1]
         if 0 <= at < len(first) and diagnostic.column - 1 < len(line):
             assert first[at] == line[diagnostic.column - 1], diagnostic
+
+
+def _assert_windowed(diagnostic: Any, source_lines: list[str]) -> None:
+    """The frame's carets end with the snippet's window, and JSON says where a window of a
+    long line starts."""
+    frame = render_text(diagnostic)
+    frame.encode("utf-8")
+    if len(source_lines[diagnostic.line - 1]) > 1_000:
+        assert "snippet_column" in diagnostic.to_dict(), diagnostic
+    width = len(str(diagnostic.line)) + 5  # the gutter, `12 | `, with room for two more lines
+    for line in frame.split("\n")[1:]:
+        if re.match(r" *\d* \|", line):  # a source line or the carets under it
+            assert len(line) <= width + max(len(s) for s in diagnostic.snippet.split("\n")) + 1, (
+                len(line),
+                diagnostic,
+            )
+
+
+@fuzz_settings
+@given(
+    before=st.integers(0, 1_500),
+    terms=st.integers(1, 2_500),
+    after=st.sampled_from(["", " + x", ")" * 3]),
+)
+def test_long_spans_are_windowed_with_their_carets(before: int, terms: int, after: str) -> None:
+    expression = "0" * before + "+1" * terms + after
+    text = rules(when=expression)
+    for diagnostic in check_ruleset(text):
+        _assert_windowed(diagnostic, text.split("\n"))
 
 
 # Condition sets whose tiers sit behind filters that differ only in a string literal's spacing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,6 @@ from ruleengine.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, discover_r
 
 
 def command_fmt(args: argparse.Namespace) -> int:
-    import difflib
-
     from ruleengine.diagnostics.diagnostic import Diagnostic
     from ruleengine.diagnostics.render import render_text
     from ruleengine.rules.formatter import format_source, write_atomically
@@ -32,7 +31,7 @@ def command_fmt(args: argparse.Namespace) -> int:
             print(f"{path}: not formatted: {source.code} {source.message}", file=sys.stderr)
             failed = True
             continue
-        text = source.text
+        text = source.text  # line breaks read as LF, as validate reads them
         result = format_source(source)
         if result.text is None:
             for diagnostic in result.diagnostics:
@@ -43,17 +42,13 @@ def command_fmt(args: argparse.Namespace) -> int:
         if result.text == text:
             continue
         changed.append(path)
+        # The file keeps its line breaks: CRLF where at least half of them are CRLF.
+        line_break = _line_break(path)
         if args.diff:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    text.splitlines(keepends=True),
-                    result.text.splitlines(keepends=True),
-                    f"{path}",
-                    f"{path} (formatted)",
-                )
-            )
+            old, new = (t.replace("\n", line_break) for t in (text, result.text))
+            sys.stdout.writelines(unified_diff(old, new, str(path)))
         if not args.check and not args.diff:
-            write_atomically(path, result.text)
+            write_atomically(path, result.text.replace("\n", line_break))
     verb = "would reformat" if args.check or args.diff else "reformatted"
     for path in changed:
         print(f"{verb} {path}", file=sys.stderr)
@@ -65,6 +60,44 @@ def command_fmt(args: argparse.Namespace) -> int:
     if failed or ((args.check or args.diff) and changed):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
+    """A unified diff that `patch` applies: a last line without a line break is followed by
+    `\\ No newline at end of file`, as `diff -u` writes it, instead of running into the next
+    line of the diff. Lines keep their own line endings (CRLF too)."""
+    import difflib
+
+    lines = difflib.unified_diff(_lines(old), _lines(new), name, f"{name} (formatted)")
+    for line in lines:
+        if line.endswith("\n"):
+            yield line
+        else:
+            yield line + "\n\\ No newline at end of file\n"
+
+
+def _line_break(path: Path) -> str:
+    """`\\r\\n` for a file at least half of whose line breaks are CRLF, else `\\n` (the
+    reader turned them all into LF). Reads at most what a rule file may hold."""
+    from ruleengine.limits import DEFAULT_LIMITS
+
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(DEFAULT_LIMITS.max_file_bytes + 1)
+    except OSError:  # read a moment ago: the text read then is written as LF
+        return "\n"
+    crlf = data.count(b"\r\n")
+    return "\r\n" if crlf and 2 * crlf >= data.count(b"\n") else "\n"
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of `text` as `patch` counts them: split at `\\n` only (`splitlines` also
+    splits at `\\x0c`, `\\u2028` and others, which YAML text may hold)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
 
 
 def add_fmt_command(commands: Any) -> None:

@@ -16,6 +16,7 @@ def command_test(args: argparse.Namespace) -> int:
     import json
 
     from ruleengine import testing
+    from ruleengine.testing.coverage import shortfall_text
 
     fail_under: float | None = args.fail_under
     if fail_under is not None and not 0 <= fail_under <= 100:
@@ -53,8 +54,7 @@ def command_test(args: argparse.Namespace) -> int:
     )
     if below and args.format != "json":
         print(
-            f"ruleengine: coverage {testing.total_percent(run.coverage or []):.1f}% is under "
-            f"--fail-under {fail_under:g}%",
+            f"ruleengine: {shortfall_text(run.coverage or [], fail_under or 0.0)}",
             file=sys.stderr,
         )
     return EXIT_FINDINGS if not run.ok or below else EXIT_OK

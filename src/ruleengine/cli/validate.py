@@ -62,7 +62,10 @@ def command_validate(args: argparse.Namespace) -> int:
         print(render_summary(diagnostics, len(files), color=color), file=out)
     if unreadable:
         return EXIT_USAGE
-    fail_on = _FAILING_SEVERITIES["warning" if args.strict else args.fail_on]
+    # --strict is --fail-on warning; given with another --fail-on, the stricter of the two wins
+    fail_on = _FAILING_SEVERITIES[args.fail_on]
+    if args.strict:
+        fail_on |= _FAILING_SEVERITIES["warning"]
     failing = [d for d in diagnostics if d.severity in fail_on]
     return EXIT_FINDINGS if failing else EXIT_OK
 
@@ -91,7 +94,9 @@ def add_validate_command(commands: Any) -> None:
         "window that has ended, depend on the day and fail only with --fail-on note",
     )
     validate.add_argument(
-        "--strict", action="store_true", help="fail on warnings too (--fail-on warning)"
+        "--strict",
+        action="store_true",
+        help="fail on warnings too (--fail-on warning; with --fail-on note, notes still fail)",
     )
     validate.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     validate.add_argument(

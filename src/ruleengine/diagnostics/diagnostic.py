@@ -52,6 +52,7 @@ class Diagnostic:
     hint: str | None = None
     path: tuple[PathPart, ...] = ()
     snippet_column: int = 1  # the column of the snippet's first character (1 unless cut)
+    snippet_cut: bool = False  # the first line of the snippet is a window of a long line
 
     @property
     def is_error(self) -> bool:
@@ -62,7 +63,8 @@ class Diagnostic:
 
     def to_dict(self) -> dict[str, object]:
         """The stable JSON form: these keys are a contract for tools. `snippet_column` is
-        there only for a snippet cut from a long line (its first character's column)."""
+        there only for a snippet cut from a long line (its first character's column, 1 when
+        the window starts with the line)."""
         data: dict[str, object] = {
             "code": self.code,
             "severity": self.severity.value,
@@ -76,7 +78,7 @@ class Diagnostic:
             "hint": self.hint,
             "path": list(self.path),
         }
-        if self.snippet_column != 1:
+        if self.snippet_column != 1 or self.snippet_cut:
             data["snippet_column"] = self.snippet_column
         return data
 
@@ -111,6 +113,7 @@ def make_diagnostic(
         hint=hint,
         path=tuple(path),
         snippet_column=snippet_column,
+        snippet_cut=source.line_is_cut(start.line),
     )
 
 

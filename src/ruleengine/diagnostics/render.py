@@ -70,7 +70,8 @@ def render_text(diagnostic: Diagnostic, *, color: bool = False) -> str:
                 column, shift = d.column, d.snippet_column - 1
                 if shift:  # a long line cut to a window: columns count from its start
                     column -= shift
-                    end = None if end is None else min(end - shift, len(text) + 1)
+                if end is not None:  # the carets end with the text shown (a window's too)
+                    end = min(end - shift, len(text) + 1)
                 carets = caret_line(text, column, end)
                 lines.append(
                     _paint(f"{pad} |", "gutter", color) + " " + _paint(carets, severity, color)

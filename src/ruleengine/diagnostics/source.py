@@ -55,6 +55,12 @@ class SourceFile(msgspec.Struct, frozen=True, dict=True):
         index = bisect.bisect_right(self._line_starts, offset) - 1
         return Location(index + 1, offset - self._line_starts[index] + 1)
 
+    def line_is_cut(self, line: int) -> bool:
+        """Whether `snippet_window` cuts this 1-based line to a window (it is that long)."""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] - 1 if line < len(self._line_starts) else len(self.text)
+        return end - start > SNIPPET_LINE_CHARS
+
     def line_text(self, line: int) -> str:
         """The text of a 1-based line, without its line break."""
         start = self._line_starts[line - 1]

@@ -4,14 +4,25 @@ the test file's own reading of their errors as located diagnostics."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from ruleengine.diagnostics.diagnostic import PathPart
+from ruleengine.expr.runtime import EARLIEST_YEAR, FIRST_YEAR, LAST_YEAR, LATEST_YEAR
 from ruleengine.rules.models import MilestoneType, require_one_reward_type
 from ruleengine.rules.structure import FileFormat, Finding, describe
 
@@ -79,9 +90,47 @@ def _key_shorthand(field_name: str, what: str) -> Callable[[object], object]:
     return convert
 
 
+def _in_years(first: int, last: int, what: str) -> WrapValidator:
+    """A timestamp whose moment in UTC lies in the years `first` to `last`; outside, RE205
+    where it is written (`now` at year 1899 would be refused by the engine, an expected
+    `0001-01-01T00:00:00+01:00` has no moment in UTC to compare)."""
+
+    def check(value: object, handler: ValidatorFunctionWrapHandler) -> datetime:
+        moment: datetime = handler(value)
+        try:
+            year = moment.astimezone(UTC).year
+        except OverflowError:  # within hours of the calendar's ends
+            year = 0 if moment.year < 5000 else 10000
+        if not first <= year <= last:
+            raise PydanticCustomError(
+                "RE205",
+                "`{value}` is outside {what}: the years {first} to {last} (in UTC)",
+                {"value": value, "first": first, "last": last, "what": what},
+            )
+        return moment
+
+    return WrapValidator(check)
+
+
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+# `now` as the engine takes it (`check_now`), and an expected moment as a result can hold one
+# (a date step outside the years 2-9998 is a runtime problem, RE604).
+Now = Annotated[Timestamp, _in_years(FIRST_YEAR, LAST_YEAR, "the moments `now` can be")]
+Moment = Annotated[
+    Timestamp, _in_years(EARLIEST_YEAR, LATEST_YEAR, "the moments a result can hold")
+]
 Number = Annotated[Decimal, BeforeValidator(_number)]
-WholeNumber = Annotated[int, Strict()]
+
+
+def _whole_valued(value: object) -> object:
+    """Numbers compare by value: `212.0` is the whole number 212 (a number with a fraction,
+    `212.5`, stays a decimal for the strict check to refuse). At most 30 digits, as amounts."""
+    if not isinstance(value, Decimal) or not value.is_finite() or value.adjusted() >= 30:
+        return value
+    return int(value) if value == value.to_integral_value() else value
+
+
+WholeNumber = Annotated[int, Strict(), BeforeValidator(_whole_valued)]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -127,8 +176,8 @@ class DecisionExpectation(_Strict):
     logic: Literal["grant_all", "customer_picks"] | None = None
     pick: WholeNumber | None = None
     qualifying: Text | None = None
-    achieved_at: Timestamp | None = None
-    available_at: Timestamp | None = None
+    achieved_at: Moment | None = None
+    available_at: Moment | None = None
 
 
 class ProgressExpectation(_Strict):
@@ -161,12 +210,12 @@ class TierExpectation(_Strict):
     """Some fields of the customer's VIP tier at `now` (the result's `tier`)."""
 
     current: Text | None = None
-    since: Timestamp | None = None
+    since: Moment | None = None
     qualifying: Text | None = None
     tier_points: Number | None = None
     next: Text | None = None
     remaining: Number | None = None
-    period_end: Timestamp | None = None
+    period_end: Moment | None = None
 
 
 class ProblemExpectation(_Strict):
@@ -200,7 +249,7 @@ class Expectation(_Strict):
 
 class CaseModel(_Strict):
     name: Text
-    now: Timestamp | None = None
+    now: Now | None = None
     snapshot: Annotated[Any, BeforeValidator(_snapshot_reference)]
     expect: Expectation
 
@@ -211,7 +260,7 @@ class FileModel(_Strict):
     model_config = ConfigDict(title="ruleengine rule test file")
 
     rules: Text
-    now: Timestamp | None = None
+    now: Now | None = None
     cases: Annotated[list[CaseModel], Field(min_length=1)]
 
 

@@ -86,7 +86,7 @@ def _read_snapshot(
     if ref.path is None:
         data = ref.inline
     else:
-        text = _read_json_text(ref, source)
+        text = _read_json_text(ref, source, engine.limits.max_snapshot_bytes)
         if isinstance(text, Diagnostic):
             return None, [text]
         json_source = SourceFile(ref.display, text)
@@ -111,10 +111,23 @@ def _test_source(test_file: LoadedTestFile) -> SourceFile:
     return test_file.source
 
 
-def _read_json_text(ref: SnapshotRef, source: SourceFile) -> str | Diagnostic:
+def _read_json_text(ref: SnapshotRef, source: SourceFile, limit: int) -> str | Diagnostic:
+    """The snapshot file's text; at most `limit + 1` bytes are read, so a file over the limit
+    (or `/dev/zero`) is refused (RE614, as `eval --snapshot` does) without holding it."""
     assert ref.path is not None
     try:
-        return ref.path.read_bytes().decode("utf-8-sig")
+        with ref.path.open("rb") as stream:
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            return make_diagnostic(
+                source,
+                ref.node.span,
+                "RE614",
+                f"the snapshot file `{ref.display}` is larger than {limit:,} bytes",
+                hint="a snapshot holds one customer; split the file or raise "
+                "`Limits.max_snapshot_bytes`",
+            )
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         problem = "does not exist"
     except IsADirectoryError:
