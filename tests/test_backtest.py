@@ -649,3 +649,45 @@ def test_expired_points_are_taken_away_and_warnings_carry_none(
     kept = diff["totals"]["new_points"] - diff["totals"]["old_points"]
     assert kept > 0, "a longer expiry leaves more points outstanding"
     assert diff["totals"]["old_points"] == report["totals"]["points"]
+
+
+def test_months_are_utc_months_and_ledger_problems_are_counted_per_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An expiry at 2027-04-01 03:30 UTC is 31 March in Toronto: it was counted in the
+    ruleset's month (2027-03), the Spark path in UTC's. And the ledger's problems (RE618 for
+    each redemption of an excluded customer) were one row per activity id, without bound."""
+    signup = {"type": "signup", "id": "s1", "at": "2026-04-01T03:30:00Z"}
+    early = {"customer": {"id": "x1"}, "activity": [signup], "granted": []}
+    nadia = json.loads((SNAPSHOTS / "maple-nadia.json").read_text(encoding="utf-8"))
+    nadia["customer"]["excluded"] = True
+    data = write_jsonl(tmp_path / "customers.jsonl", [early, nadia])
+    code, out, err = run(
+        "backtest", str(RULES / "maple-loyalty.yaml"), "--customers", str(data),
+        "--now", AFTER_EXPIRY, "--by", "month", "--format", "json", capsys=capsys,
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    report = json.loads(out)
+    expiry = [r for r in report["rows"] if r["rule"] == "points.expiry" and r["points"] < 0]
+    assert [r["month"] for r in expiry] == ["2027-04"]
+    redemptions = sum(1 for a in nadia["activity"] if a["type"] == "redemption")
+    assert redemptions > 1
+    assert report["problems"] == [{"rule": "points", "code": "RE618", "customers": 1}]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b'{"customer": {"id": "z\xe9"}, "activity": []}', "1:23: the line is not UTF-8 text"),
+        (b'{"customer": {"id": "c"}, "n": ' + b"9" * 5_000 + b"}", "RE614 a number of 5,000"),
+    ],
+)
+def test_a_line_that_is_not_utf8_or_holds_a_huge_number_is_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: bytes, message: str
+) -> None:
+    """Both ended in an internal error (exit 101): UnicodeDecodeError, and Python's limit
+    of 4,300 digits for an int."""
+    data = tmp_path / "customers.jsonl"
+    data.write_bytes(line + b"\n")
+    code, _, err = backtest_acme(data, capsys=capsys)
+    assert code == 1 and message in err, err

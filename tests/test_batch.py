@@ -442,3 +442,19 @@ def test_bounded_lines_keeps_lines_within_the_limit_as_they_are() -> None:
         "\n",
         "d",
     ]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_line_that_is_not_utf8_is_that_lines_problem(tmp_path: Path, jobs: str) -> None:
+    """It ended the run in an internal error (UnicodeDecodeError, exit 101)."""
+    good = json.dumps(customers(1)[0]).encode()
+    path = tmp_path / "customers.jsonl"
+    path.write_bytes(b'{"customer": {"id": "z\xe9"}}\n' + good + b"\n")
+    done = run(
+        "eval", str(ACME), "--snapshots", str(path), "--now=2026-06-01T00:00:00Z", "--jobs", jobs
+    )
+    assert done.returncode == 1, done.stderr
+    first, second = done.stdout.splitlines()
+    assert json.loads(first)["problems"][0]["message"].startswith("the line is not UTF-8 text")
+    assert "decisions" in json.loads(second)
+    assert ":1:23: error[RE611] the line is not UTF-8 text: byte 0xE9" in done.stderr

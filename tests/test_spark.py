@@ -227,3 +227,43 @@ def test_spark_carries_the_runtime_problems_the_local_path_reports(
     )
     assert report["problems"] == tally.to_json()["problems"]
     assert report["totals"] == tally.to_json()["totals"]
+
+
+def test_spark_months_and_ledger_problems_match_the_local_tally_in_any_session_zone(
+    spark: Any, tmp_path: Path
+) -> None:
+    """Months are UTC months on both paths whatever `spark.sql.session.timeZone` says (the
+    tally used the session's), and the ledger's problems are counted under `points` per code,
+    as the local tally counts them."""
+    from ruleengine.spark import decisions_of, evaluate_results, problems_of, tally_decisions
+
+    now = datetime(2028, 1, 1, tzinfo=UTC)
+    signup = {"type": "signup", "id": "s1", "at": "2026-04-01T03:30:00Z"}
+    data = [{"customer": {"id": "x1"}, "activity": [signup], "granted": []}]
+    for snapshot in example_snapshots("maple"):
+        snapshot["customer"]["excluded"] = True  # RE618 for each of its redemptions
+        data.append(snapshot)
+    rules = RULES / "maple-loyalty.yaml"
+    tally = Tally(by_month=True)
+    engine = Engine(load_ruleset(rules))
+    for snapshot in data:
+        tally.add(engine.evaluate(snapshot, now=now))
+    expected = tally.to_json()
+    assert expected["problems"] == [{"rule": "points", "code": "RE618", "customers": 2}]
+    folder = write_tables(tmp_path / "t", data, "parquet")
+    customers, activity = frames(spark, folder)
+    text = rules.read_text(encoding="utf-8")
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        results = evaluate_results(customers, activity, text, now=now, name=str(rules)).cache()
+        report = tally_decisions(
+            decisions_of(results),
+            customers=customers.count(),
+            by_month=True,
+            problems=problems_of(results),
+        )
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+    assert report["rows"] == expected["rows"]
+    assert report["problems"] == expected["problems"]

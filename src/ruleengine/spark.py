@@ -42,7 +42,7 @@ from ruleengine.backtest.layout import (
 )
 from ruleengine.backtest.output import DecisionColumns, decision_columns, decision_schema
 from ruleengine.backtest.parallel import read
-from ruleengine.backtest.tally import Totals
+from ruleengine.backtest.tally import LEDGER_PROBLEMS, Totals
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -257,7 +257,7 @@ def tally_decisions(
     report's `problems`: customers per rule and problem code, as the local path counts them."""
     decisions.createOrReplaceTempView("ruleengine_decisions")
     session = decisions.sparkSession
-    month = "date_format(from_utc_timestamp(achieved_at, 'UTC'), 'yyyy-MM')" if by_month else "''"
+    month = _utc_month("achieved_at") if by_month else "''"
     picks = "logic = 'customer_picks'"
     sums = f"""
         count(*) AS decisions,
@@ -305,8 +305,11 @@ def _problem_counts(problems: DataFrame | None) -> list[dict[str, Any]]:
         return []
     from pyspark.sql import functions as f
 
+    # a points-ledger problem (it has a `path`) is counted under the ledger, as `Tally` does
+    rule = f.when(f.col("path").isNotNull(), f.lit(LEDGER_PROBLEMS)).otherwise(f.col("rule"))
     rows = (
-        problems.groupBy("rule", "code")
+        problems.withColumn("rule", rule)
+        .groupBy("rule", "code")
         .agg(f.countDistinct("customer_id").alias("customers"))
         .collect()
     )

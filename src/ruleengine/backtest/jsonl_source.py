@@ -5,11 +5,15 @@ sources, which need DuckDB, are in `sources`)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 from ruleengine.backtest.layout import BATCH_ROWS, Customer, Origin, SourceError
+from ruleengine.engine.snapshot_json import LongIntegerError, loads_exact
+from ruleengine.limits import AMOUNT_DIGITS
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, escaped
 
 
 class JsonLinesSource:
@@ -29,7 +33,8 @@ class JsonLinesSource:
 
     def batches(self, rows: int = BATCH_ROWS) -> Iterator[list[Customer]]:
         batch: list[Customer] = []
-        with self.path.open(encoding="utf-8") as stream:
+        # bytes that are not UTF-8 are kept as escapes and refused at their line (`_customer`)
+        with self.path.open(encoding="utf-8", errors="surrogateescape") as stream:
             for number, line in enumerate(stream, start=1):
                 if not line.strip():
                     continue
@@ -42,8 +47,21 @@ class JsonLinesSource:
 
     def _customer(self, line: str, number: int) -> Customer:
         where = f"{self.name}:{number}"
+        undecodable = _UNDECODABLE.search(line)
+        if undecodable is not None:
+            byte = ord(undecodable.group()) - 0xDC00
+            raise SourceError(
+                f"{where}:{undecodable.start() + 1}: the line is not UTF-8 text (byte 0x{byte:02X})"
+            )
         try:
-            data = json.loads(line, parse_float=Decimal)
+            data = loads_exact(line)  # numbers exact; an integer of 4,300 digits is refused
+        except LongIntegerError as error:
+            _, column = error.position(line)
+            digits = len(error.digits.lstrip("-"))
+            raise SourceError(
+                f"{where}:{column}: RE614 a number of {digits:,} digits; at most "
+                f"{AMOUNT_DIGITS} are allowed"
+            ) from None
         except json.JSONDecodeError as error:
             raise SourceError(f"{where}: the snapshot is not valid JSON: {error.msg}") from None
         except RecursionError:

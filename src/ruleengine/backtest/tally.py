@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from ruleengine.engine.decisions import Decision, EvaluationResult
+from ruleengine.engine.decisions import Decision, EvaluationResult, RuntimeProblem
 
 GroupKey = tuple[str, int | None, str]  # rule, step (None: an earning rule), month ("" if none)
 
@@ -64,8 +65,20 @@ def value_of(decision: Decision) -> DecisionValue:
 
 
 def month_of(decision: Decision) -> str:
-    """The UTC month of `achieved_at`, `2026-05` (decision times are UTC)."""
-    return decision.achieved_at.strftime("%Y-%m")
+    """The UTC month of `achieved_at`, `2026-05` (some decisions carry their time in the
+    ruleset's zone: an expiry at midnight in Berlin is the previous day in UTC)."""
+    return decision.achieved_at.astimezone(UTC).strftime("%Y-%m")
+
+
+LEDGER_PROBLEMS = "points"
+"""What the report calls the points ledger's problems (RE617, RE618: a redemption of an
+unknown program, more points taken than were active). Their `rule` is the activity's id, so
+each would be a row of its own; they are counted under the ledger instead, per code."""
+
+
+def problem_group(problem: RuntimeProblem) -> tuple[str, str]:
+    """(rule, code) of a runtime problem as the report counts it."""
+    return (LEDGER_PROBLEMS if problem.path is not None else problem.rule), problem.code
 
 
 @dataclass(slots=True)
@@ -151,7 +164,7 @@ class Tally:
 
     def add(self, result: EvaluationResult) -> None:
         self.add_decisions(result.decisions)
-        for rule, code in sorted({(p.rule, p.code) for p in result.problems}):
+        for rule, code in sorted({problem_group(p) for p in result.problems}):
             self.problems[(rule, code)] = self.problems.get((rule, code), 0) + 1
 
     def add_decisions(self, decisions: Iterable[Decision]) -> None:

@@ -4,11 +4,12 @@ against one rule file."""
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ruleengine.cli.common import (
     EXIT_FINDINGS,
@@ -128,7 +129,12 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
     jobs = args.jobs or jsonl.default_jobs()
     now = now_of(args)
     try:
-        stream = sys.stdin if args.snapshots == "-" else open(args.snapshots, encoding="utf-8")  # noqa: SIM115
+        # a line that is not UTF-8 is reported in its place (`jsonl.UNDECODABLE`)
+        stream = (
+            _undecoded_stdin()
+            if args.snapshots == "-"
+            else open(args.snapshots, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+        )
     except OSError as error:
         print(
             f"ruleengine: error: cannot read `{args.snapshots}`: {error.strerror or error}",
@@ -247,3 +253,11 @@ def add_eval_commands(commands: Any) -> None:
         else:
             command.add_argument("--rule", metavar="ID", help="explain only this rule")
             command.set_defaults(handler=command_explain)
+
+
+def _undecoded_stdin() -> TextIO:
+    """Standard input, read as UTF-8 with each byte that is not kept as an escape."""
+    stdin = sys.stdin
+    if isinstance(stdin, io.TextIOWrapper):
+        stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
+    return stdin

@@ -12,6 +12,7 @@ text.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -42,12 +43,30 @@ def evaluate_line(engine: Engine, text: str, name: str, number: int, now: dateti
     (`Engine.read_snapshot_text`), so problems are worded, and limits applied, alike."""
     if not text.strip():
         return None
+    undecodable = UNDECODABLE.search(text)
+    if undecodable is not None:  # bytes that are not UTF-8, kept by `surrogateescape`
+        column = undecodable.start() + 1
+        problem = SnapshotProblem(
+            "RE611",
+            "$",
+            f"the line is not UTF-8 text: byte 0x{ord(undecodable.group()) - 0xDC00:02X} at "
+            f"column {column}",
+            "save the file as UTF-8",
+            line=1,
+            column=column,
+        )
+        return Line(number, invalid_line(number, [problem]), (problem,))
     try:
         snapshot = engine.read_snapshot_text(text, name=name, line=number)
     except SnapshotError as error:
         return Line(number, invalid_line(number, error.problems), tuple(error.problems))
     result = engine.evaluate(snapshot, now=now)
     return Line(number, result.dumps(indent=None), runtime_problems=bool(result.problems))
+
+
+# A byte that is not UTF-8, as `errors="surrogateescape"` reads it: one line of a batch that is
+# not UTF-8 is that line's problem, not the end of the run.
+UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def invalid_line(number: int, problems: Iterable[SnapshotProblem]) -> str:
