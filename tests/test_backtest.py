@@ -691,3 +691,28 @@ def test_a_line_that_is_not_utf8_or_holds_a_huge_number_is_located(
     data.write_bytes(line + b"\n")
     code, _, err = backtest_acme(data, capsys=capsys)
     assert code == 1 and message in err, err
+
+
+def test_markdown_shows_customer_data_as_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A diff's Markdown is posted as a pull request comment: ids and explanations with
+    backticks, emphasis, pipes or HTML broke its code spans and rendered as markup."""
+    snapshot = json.loads((SNAPSHOTS / "acme-maria.json").read_text(encoding="utf-8"))
+    snapshot["customer"]["id"] = "we`ird <b>x</b>"
+    odd = "o|1 *big* <img src=x>"
+    for activity in snapshot["activity"]:
+        if activity["type"] == "order":
+            activity["id"] = odd
+            break
+    data = write_jsonl(tmp_path / "customers.jsonl", [snapshot])
+    code, out, err = run(
+        "diff", str(RULES / "acme.yaml"), str(ROOT / "examples/history/acme-proposed.yaml"),
+        "--customers", str(data), "--now", NOW, "--format", "markdown", capsys=capsys,
+    )  # fmt: skip
+    assert (code, err) == (0, ""), err
+    assert "**Customer ``we`ird <b>x</b>``**" in out
+    odd_lines = [line for line in out.splitlines() if "img src" in line]
+    assert odd_lines
+    for line in odd_lines:  # in a code span (the keys) or escaped (the explanations)
+        assert "\\<img" in line or "`order-points/o|1 *big* <img src=x>`" in line, line

@@ -9,6 +9,7 @@ posted as a pull-request comment as it is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -255,7 +256,27 @@ def _diff(document: dict[str, Any], markdown: bool) -> str:
 def _decision_text(decision: dict[str, Any]) -> str:
     points = f", {decision['points']:+,} points" if decision["points"] else ""
     status = "" if decision["status"] == "granted" else f" ({decision['status']})"
-    return f"`{decision['key']}`{status}{points}"
+    return f"{_code(decision['key'])}{status}{points}"
+
+
+def _code(text: str) -> str:
+    """`text` as a Markdown code span that shows it as it is, whatever it holds: fenced by
+    one more backtick than its longest run of them, and padded when it starts or ends with one
+    (CommonMark); in text output the same marks read as quotes."""
+    run = max((len(r) for r in re.findall("`+", text)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+
+
+def _plain(text: str, markdown: bool) -> str:
+    """Customer data (ids, explanations) as plain text: in Markdown, every character that
+    could start emphasis, a link, HTML or a table cell is escaped, so a comment posted from
+    the report shows the data and nothing else."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text) if markdown else text
 
 
 EXAMPLE_LINES = 4
@@ -265,7 +286,9 @@ EXAMPLE_LINES = 4
 def _example(example: dict[str, Any], markdown: bool) -> list[str]:
     bullet = "- " if markdown else "  "
     title = (
-        f"**Customer `{example['customer']}`**" if markdown else f"customer {example['customer']}"
+        f"**Customer {_code(example['customer'])}**"
+        if markdown
+        else f"customer {example['customer']}"
     )
     changes = [f"gains {_decision_text(d)}" for d in example["gained"]]
     changes += [f"loses {_decision_text(d)}" for d in example["lost"]]
@@ -281,8 +304,8 @@ def _example(example: dict[str, Any], markdown: bool) -> list[str]:
             if explanation["step"] is not None:
                 where += f" step {explanation['step']}"
             if explanation["activity"]:
-                where += f" on {explanation['activity']}"
-            text = "; ".join(explanation["reasons"])
+                where += f" on {_plain(explanation['activity'], markdown)}"
+            text = _plain("; ".join(explanation["reasons"]), markdown)
             reasons.append(f"{side}: {where}: {explanation['status']}: {text}")
         lines += _capped(reasons, bullet, f"{side} explanations")
     lines.append("")
