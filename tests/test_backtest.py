@@ -38,6 +38,10 @@ PROGRAMS = {
     "greenleaf": "greenleaf-market.yaml",
     "northwind": "northwind-coffee.yaml",
     "urban": "urban-threads.yaml",
+    # the points ledger (redemptions, adjustments, expiry) and tiers (store tier changes),
+    # whose activity the tables carry in their own columns
+    "maple": "maple-loyalty.yaml",
+    "aurora": "aurora-beauty.yaml",
 }
 
 
@@ -716,3 +720,25 @@ def test_markdown_shows_customer_data_as_data(
     assert odd_lines
     for line in odd_lines:  # in a code span (the keys) or escaped (the explanations)
         assert "\\<img" in line or "`order-points/o|1 *big* <img src=x>`" in line, line
+
+
+def test_ledger_activity_has_columns_of_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Redemptions, adjustments and tier changes were readable only through `fields` (a
+    CSV with a `program` column was "unknown column `program`"); the tables now have their
+    columns, and give what the JSON Lines give."""
+    snapshots = example_snapshots("maple")
+    folder = write_tables(tmp_path / "t", snapshots, "csv")
+    header = (folder / "activity.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert {'"program"', '"coupon"', '"points"'} <= set(header.split(","))
+    lines = write_jsonl(tmp_path / "customers.jsonl", snapshots)
+    reports = []
+    for data in (folder, lines):
+        code, out, err = run(
+            "backtest", str(RULES / "maple-loyalty.yaml"), "--customers", str(data),
+            "--now", AFTER_EXPIRY, "--format", "json", capsys=capsys,
+        )  # fmt: skip
+        assert (code, err) == (0, ""), err
+        reports.append(report_numbers(json.loads(out)))
+    assert reports[0] == reports[1]

@@ -163,8 +163,20 @@ ACTIVITY_COLUMNS: dict[str, str] = {
     "verified": BOOL,
     # referral
     "converted_at": TEXT,
-    # points_earned
+    # points_earned, adjustment, redemption
     "points": INT,
+    # adjustment
+    "affects_tier": BOOL,
+    "note": TEXT,
+    "message": TEXT,
+    # redemption
+    "program": TEXT,
+    "coupon": TEXT,
+    "used_at": TEXT,
+    "revoked_at": TEXT,
+    # tier_change
+    "tier": TEXT,
+    "tier_points": TEXT,  # money for an amount_spent tier: DECIMAL, or decimal text
     # signup, newsletter_signup, social_follow, website_visit, survey
     "platform": TEXT,
     "url": TEXT,
