@@ -486,6 +486,12 @@ def test_diff_against_a_git_revision(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     assert (code, out) == (2, "")
     assert "cannot read `no-such-revision:examples/rules/acme.yaml` from git" in err
+    code, out, err = run(  # a folder at the revision was read as a rule file (RE105, exit 1)
+        "diff", "HEAD:examples/rules", str(RULES / "acme.yaml"), "--customers", str(data),
+        "--now", NOW, capsys=capsys,
+    )  # fmt: skip
+    assert (code, out) == (2, "")
+    assert "`examples/rules` is not a file at `HEAD`" in err
 
 
 def test_diff_markdown_is_stable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,17 +51,20 @@ def read_rules_text(spec: str) -> tuple[str, str]:
     if not revision or not inside:
         raise RulesError(f"`{spec}` is neither a file nor REVISION:PATH", usage=True)
     try:
+        # `cat-file blob`, not `show`: `show` of a folder lists it, which read as a rule file
         shown = subprocess.run(
-            ["git", "show", f"{revision}:{inside}"],
+            ["git", "cat-file", "blob", f"{revision}:{inside}"],
             capture_output=True,
             check=False,
             timeout=60,
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise RulesError(f"cannot run `git show {spec}`: {error}", usage=True) from None
+        raise RulesError(f"cannot run `git cat-file blob {spec}`: {error}", usage=True) from None
     if shown.returncode != 0:
         reason = shown.stderr.decode("utf-8", "replace").strip().splitlines()
-        detail = reason[-1].removeprefix("fatal: ") if reason else "git show failed"
+        detail = reason[-1].removeprefix("fatal: ") if reason else "git cat-file failed"
+        if detail.endswith(": bad file"):
+            detail = f"`{inside}` is not a file at `{revision}` (a folder?)"
         raise RulesError(f"cannot read `{spec}` from git: {detail}", usage=True)
     try:
         return spec, shown.stdout.decode("utf-8")
