@@ -748,3 +748,24 @@ def test_ledger_activity_has_columns_of_its_own(
         assert (code, err) == (0, ""), err
         reports.append(report_numbers(json.loads(out)))
     assert reports[0] == reports[1]
+
+
+def test_an_integer_customer_id_column_is_a_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check for empty ids compared an INT column with '' (DuckDB's conversion error,
+    naming no row or column)."""
+    folder = tmp_path / "t"
+    folder.mkdir()
+    pq.write_table(
+        pa.table({"customer_id": pa.array([7], pa.int32())}), folder / "customers.parquet"
+    )
+    activity = {
+        "customer_id": pa.array([7], pa.int32()),
+        "type": ["signup"],
+        "id": ["s1"],
+        "at": ["2026-01-01T00:00:00Z"],
+    }
+    pq.write_table(pa.table(activity), folder / "activity.parquet")
+    code, _, err = backtest_acme(folder, capsys=capsys)
+    assert code == 1 and "row 1, column `customer_id`" in err, err

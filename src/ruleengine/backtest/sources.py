@@ -238,7 +238,8 @@ class TableSource:
         """Each customer once, each activity row with a customer: both would otherwise give
         wrong totals without a word."""
         row = self.connection.execute(
-            f"SELECT min({_ROW}) FROM customers_rows WHERE customer_id IS NULL OR customer_id = ''"
+            f"SELECT min({_ROW}) FROM customers_rows "
+            "WHERE customer_id IS NULL OR CAST(customer_id AS VARCHAR) = ''"
         ).fetchone()
         if row is not None and row[0] is not None:
             raise SourceError(
