@@ -267,3 +267,18 @@ def test_spark_months_and_ledger_problems_match_the_local_tally_in_any_session_z
         spark.conf.set("spark.sql.session.timeZone", zone)
     assert report["rows"] == expected["rows"]
     assert report["problems"] == expected["problems"]
+
+
+def test_spark_refuses_a_customer_twice_and_activity_without_a_customer(
+    spark: Any, tmp_path: Path
+) -> None:
+    """The local path refuses both; Spark counted the customer twice and dropped the row."""
+    from ruleengine.spark import evaluate_dataframe
+
+    folder = write_tables(tmp_path / "t", history(3), "parquet")
+    customers, activity = frames(spark, folder)
+    text = (RULES / "acme.yaml").read_text(encoding="utf-8")
+    with pytest.raises(SourceError, match="appears more than once"):
+        evaluate_dataframe(customers.union(customers.limit(1)), activity, text, now=NOW)
+    with pytest.raises(SourceError, match="is not in `customers`"):
+        evaluate_dataframe(customers.limit(2), activity, text, now=NOW)

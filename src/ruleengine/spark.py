@@ -69,7 +69,8 @@ def evaluate_results(
     points formula, RE601), in one pass. `decisions_of` and `problems_of` split it; cache it
     (`.cache()`) to use both without evaluating twice.
 
-    Raises `SourceError` at once for a missing or unknown column; a customer whose data breaks
+    Raises `SourceError` at once for a missing or unknown column, a customer twice or an
+    activity row whose customer is not in `customers`; a customer whose data breaks
     the snapshot contract fails the Spark job with the same located message as the local path.
     """
     from pyspark.sql import functions as f
@@ -85,6 +86,7 @@ def evaluate_results(
             raise SourceError(f"`activity`: missing column `{required}`")
     if "customer_id" not in customers.columns:
         raise SourceError("`customers`: missing column `customer_id`")
+    _check_keys(customers, activity)
 
     # The order of a customer's activity does not matter (the engine orders it in time, ties
     # by type and id), so no sort: a numbered row only helps a problem name its place.
@@ -231,6 +233,22 @@ def _spark_results_schema() -> Any:
             StructField("kind", text),
         ]
     )
+
+
+def _check_keys(customers: DataFrame, activity: DataFrame) -> None:
+    """Each customer once, each activity row with a customer, as the local path checks
+    (`backtest.sources`): a customer twice would count twice, an activity row with no
+    customer would be dropped, both without a word. Two small jobs, before the evaluation."""
+    twice = customers.groupBy("customer_id").count().where("count > 1").limit(1).collect()
+    if twice:
+        raise SourceError(
+            f"`customers`: customer `{twice[0]['customer_id']}` appears more than once"
+        )
+    orphan = activity.join(customers, "customer_id", "left_anti").limit(1).collect()
+    if orphan:
+        raise SourceError(
+            f"`activity`: customer `{orphan[0]['customer_id']}` is not in `customers`"
+        )
 
 
 # -- aggregation with Spark SQL -----------------------------------------------------------------
