@@ -145,25 +145,42 @@ def test_spark_output_reads_back_like_the_local_parquet(spark: Any, tmp_path: Pa
     assert json.loads(table["rewards"][0].as_py())
 
 
-def test_spark_diff_matches_the_local_diff(spark: Any, tmp_path: Path) -> None:
+def _without_gold(tmp_path: Path) -> Path:
+    """aurora-beauty without its Gold level: the same tier keys, from other levels."""
+    text = (RULES / "aurora-beauty.yaml").read_text(encoding="utf-8")
+    gold = (
+        "    - id: gold\n      name: Gold\n      threshold: 300\n"
+        "      reward: {rewards: [{points: 150}]}\n"
+    )
+    assert gold in text
+    path = tmp_path / "aurora-no-gold.yaml"
+    path.write_text(text.replace(gold, ""), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("program", ["acme", "aurora"])
+def test_spark_diff_matches_the_local_diff(spark: Any, tmp_path: Path, program: str) -> None:
+    """For aurora, decisions that keep their key but change their tier levels (from Gold to
+    Platinum, now from Insider) are changed; Spark compared neither kind nor levels."""
     from ruleengine.backtest.differ import Differ
     from ruleengine.spark import diff_decisions, evaluate_dataframe
     from test_backtest import changed_acme
 
     data = history(80, seed=8)
+    if program == "aurora":  # aurora declares none of acme's customer attributes
+        for snapshot in data:
+            snapshot["customer"] = {"id": snapshot["customer"]["id"]}
     folder = write_tables(tmp_path / "t", data, "parquet")
     customers, activity = frames(spark, folder)
-    new_path = changed_acme(tmp_path)
-    old_text = (RULES / "acme.yaml").read_text(encoding="utf-8")
+    old_path = RULES / ("acme.yaml" if program == "acme" else "aurora-beauty.yaml")
+    new_path = changed_acme(tmp_path) if program == "acme" else _without_gold(tmp_path)
+    old_text = old_path.read_text(encoding="utf-8")
     new_text = new_path.read_text(encoding="utf-8")
     old = evaluate_dataframe(customers, activity, old_text, now=NOW, ruleset="old")
     new = evaluate_dataframe(customers, activity, new_text, now=NOW, ruleset="new")
     report = diff_decisions(old, new, customers=customers.count(), by_month=True)
 
-    old_engine, new_engine = (
-        Engine(load_ruleset(RULES / "acme.yaml")),
-        Engine(load_ruleset(new_path)),
-    )
+    old_engine, new_engine = Engine(load_ruleset(old_path)), Engine(load_ruleset(new_path))
     differ = Differ(by_month=True)
     for snapshot in data:
         differ.add(
@@ -175,6 +192,9 @@ def test_spark_diff_matches_the_local_diff(spark: Any, tmp_path: Path) -> None:
     assert report["rows"] == differ.rows()
     assert report["totals"] == differ.totals()
     assert report["customers_changed"] == differ.customers_changed
+    if program == "aurora":
+        tiers = [row for row in report["rows"] if row["rule"] == "tiers"]
+        assert any(row["changed"] for row in tiers), "no tier decision changed its levels"
 
 
 def test_spark_carries_the_runtime_problems_the_local_path_reports(

@@ -223,6 +223,8 @@ def _spark_results_schema() -> Any:
             StructField("store_credit", text),
             StructField("discount_amount", text),
             StructField("rewards", text),
+            StructField("decision_kind", text),
+            StructField("tier_change", text),
             StructField("code", text),
             StructField("message", text),
             StructField("file", text),
@@ -358,7 +360,17 @@ def _totals(row: Any) -> Totals:
 
 _SAME = " AND ".join(
     f"o.{c} <=> n.{c}"
-    for c in ("logic", "pick", "rewards", "achieved_at", "qualifying", "status", "available_at")
+    for c in (
+        "logic",
+        "pick",
+        "rewards",
+        "achieved_at",
+        "qualifying",
+        "status",
+        "available_at",
+        "decision_kind",
+        "tier_change",
+    )
 )
 
 

@@ -90,6 +90,8 @@ def decision_schema() -> pa.Schema:
             ("store_credit", pa.string()),
             ("discount_amount", pa.string()),
             ("rewards", pa.string()),
+            ("decision_kind", pa.string()),
+            ("tier_change", pa.string()),
         ]
     )
 
@@ -113,6 +115,8 @@ class DecisionColumns:
         "store_credit",
         "discount_amount",
         "rewards",
+        "decision_kind",  # `reward`, `points_expired`, `expiry_warning`, `tier_change`
+        "tier_change",  # a tier change's levels as JSON, `{"from": ..., "to": ...}`; else null
     )
 
     def __init__(self) -> None:
@@ -141,6 +145,13 @@ class DecisionColumns:
             rows["discount_amount"].append(format(value.discount_amount, "f"))
             rows["rewards"].append(
                 json.dumps([r.to_json() for r in decision.rewards], separators=(",", ":"))
+            )
+            rows["decision_kind"].append(decision.kind)
+            tier = decision.tier
+            rows["tier_change"].append(
+                None
+                if tier is None
+                else json.dumps({"from": tier[0], "to": tier[1]}, separators=(",", ":"))
             )
 
 
