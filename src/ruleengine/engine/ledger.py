@@ -13,7 +13,8 @@ with the amount; `earned`, `adjusted` and `redeemed` move only by what was taken
 Expiry (`points.expiry`): `per_award` expires what is left of each batch `after` it became
 active; `rolling` expires every active point `after` the last award (each award restarts the
 clock); `fixed_date` expires every active point at the end of the day `on` each year (in the
-ruleset's zone), from the first such day after the customer's first award. Each expiry with
+ruleset's zone): the first such day after the balance last rose from zero, or after the
+previous fixed-date expiry (a fixed day passed with nothing active is done). Each expiry with
 points is a `points_expired` decision (key `expiry/<award key>` for per_award,
 `expiry/<local date>` otherwise), and each `warn_before` threshold gives one
 `expiry_warning` decision per expiry (key `<expiry key>/warning/<threshold>`) at the moment
@@ -84,13 +85,16 @@ class _State(msgspec.Struct):
     redeemed: int = 0
     adjusted: int = 0
     expired: int = 0
-    first_award: datetime | None = None
     last_award: datetime | None = None
+    # `fixed_date`: since when the points active now have stood, so their expiry is the first
+    # fixed day that ends after it: the last fixed-date expiry, or the award that found no
+    # point active (a fixed day that passes with nothing active expires nothing, and counts
+    # as done: points earned after it never expire on it).
+    fixed_since: datetime | None = None
     entries: list[LedgerEntry] = msgspec.field(default_factory=list)
     decisions: list[Decision] = msgspec.field(default_factory=list)
     problems: list[LedgerProblem] = msgspec.field(default_factory=list)
     warned: set[str] = msgspec.field(default_factory=set)
-    fixed_done: datetime | None = None  # the last fixed-date expiry processed
     names: dict[str, str] = msgspec.field(default_factory=dict)  # rule id -> the rule's name
     # The expiry's durations, parsed once: `after`, and each `warn_before` with its text.
     after: Duration | None = None
@@ -114,9 +118,9 @@ class _State(msgspec.Struct):
             return
         if self.expiry is not None:  # batches matter only to expiry (see `take`)
             self.batches.append(_Batch(key, at, points))
+        if not self.active:
+            self.fixed_since = at
         self.active += points
-        if self.first_award is None:
-            self.first_award = at
         self.last_award = at
 
     def take(self, points: int) -> int:
@@ -178,9 +182,8 @@ class _State(msgspec.Struct):
             assert self.last_award is not None and self.after is not None
             at = self.moved(self.last_award, self.after)
         else:
-            assert self.first_award is not None and expiry.on is not None
-            start = self.first_award if self.fixed_done is None else self.fixed_done
-            at = fixed_date_after(start, expiry.on, self.ctx)
+            assert self.fixed_since is not None and expiry.on is not None
+            at = fixed_date_after(self.fixed_since, expiry.on, self.ctx)
         return at, f"expiry/{self.ctx.local_date(at - timedelta(microseconds=1))}", None
 
     def moved(self, moment: datetime, duration: Duration) -> datetime:
@@ -190,15 +193,16 @@ class _State(msgspec.Struct):
 
     def scheduled_since(self, batch: _Batch | None) -> datetime:
         """Since when an expiry has stood: its batch's award (per_award), the last award
-        (rolling), or the previous fixed date or the first award (fixed_date)."""
+        (rolling), or the previous fixed date or the award that found nothing active
+        (fixed_date)."""
         if batch is not None:
             return batch.at
         assert self.expiry is not None
         if self.expiry.policy is ExpiryPolicy.ROLLING:
             assert self.last_award is not None
             return self.last_award
-        assert self.first_award is not None
-        return self.fixed_done or self.first_award
+        assert self.fixed_since is not None
+        return self.fixed_since
 
     def advance(self, until: datetime) -> None:
         """Expire and warn up to `until` (an activity's moment, or `now`), inclusive."""
@@ -249,7 +253,7 @@ class _State(msgspec.Struct):
         self.active -= points
         self.expired += points
         if self.expiry is not None and self.expiry.policy is ExpiryPolicy.FIXED_DATE:
-            self.fixed_done = at
+            self.fixed_since = at
         if not points:
             return
         if self.record:
@@ -389,8 +393,6 @@ def replay_ledger(
                 state.active += what
                 state.earned += what
                 state.last_award = at
-                if state.first_award is None:
-                    state.first_award = at
             else:
                 _apply_points(state, at, key, what)
         elif isinstance(what, _Pending):

@@ -147,3 +147,32 @@ def test_a_replay_without_entries_moves_the_same_points(points: str) -> None:
         assert quiet.coupons == written.coupons
         assert quiet.last_award_at == written.last_award_at
         assert written.entries[-1].balance == written.balance.active
+
+
+def test_a_fixed_date_passed_with_nothing_active_never_expires_later_points() -> None:
+    # Nadia spends her 100 welcome points the day after signing up; nothing is active on
+    # 31 December 2026. The 400 points the store adds in February 2027 expire at the end of
+    # 31 December 2027, not at a fixed day that passed before they existed (and no warning
+    # is dated before them either).
+    text = MAPLE.read_text(encoding="utf-8")
+    fixed = "points:\n  expiry: {policy: fixed_date, on: 12-31, warn_before: [30d, 7d]}\n"
+    engine = Engine(load_ruleset(text.replace(EXPIRY_BLOCK, fixed)))
+    snapshot = {
+        "customer": {"id": "nadia", "created_at": "2026-06-01T12:00:00Z"},
+        "activity": [
+            {"type": "signup", "id": "s1", "at": "2026-06-01T12:00:00Z"},
+            {"type": "redemption", "id": "rd1", "at": "2026-06-02T12:00:00Z"}
+            | {"program": "dollars-off", "points": 100, "coupon": "M-1"},
+            {"type": "adjustment", "id": "a1", "at": "2027-02-01T12:00:00Z", "points": 400},
+        ],
+    }
+    for now in ("2027-01-15T00:00:00Z", "2027-02-02T00:00:00Z", "2027-12-10T00:00:00Z"):
+        result = engine.evaluate(snapshot, now=datetime.fromisoformat(now))
+        ledger = [d for d in result.decisions if d.rule == "points.expiry"]
+        assert all(d.achieved_at >= datetime(2027, 2, 1, 12, tzinfo=UTC) for d in ledger), now
+    found = engine.evaluate(snapshot, now=datetime(2027, 2, 2, tzinfo=UTC)).to_json()
+    assert (found["balance"]["active"], found["balance"]["expired"]) == (400, 0)
+    # The end of 31 December 2027 in Toronto.
+    assert found["expiring"] == [{"points": 400, "at": "2028-01-01T05:00:00Z"}]
+    later = engine.evaluate(snapshot, now=datetime(2028, 1, 2, tzinfo=UTC)).to_json()
+    assert later["balance"]["expired"] == 400
