@@ -539,7 +539,18 @@ def _apply_points_entry(state: _State, entry: PointsEntry, key: str) -> None:
         state.entry(entry.at, "earned", moved, text, key, None, entry.id)
     else:
         text = f"{count(-moved, 'point')} taken back ({entry.id}, sent by the store)"
+        if -moved < -entry.points:
+            text = f"{count(-entry.points, 'point')} to take back ({entry.id}, sent by the store)"
+            text += short_words(-entry.points, -moved, "taken")
         state.entry(entry.at, "reversed", moved, text, key, None, entry.id)
+
+
+def short_words(wanted: int, taken: int, verb: str) -> str:
+    """What a draw-down could not take (RE618), as a redemption's words say it:
+    `: only 120 were active, so 120 were taken (180 short)`."""
+    if taken:
+        return f": only {taken} were active, so {taken} were {verb} ({wanted - taken} short)"
+    return f": no points were active, so none were {verb} ({wanted} short)"
 
 
 def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
@@ -556,6 +567,9 @@ def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
     detail = f" ({'; '.join(said)})" if said else ""
     verb = "added" if adjustment.points >= 0 else "removed"
     text = f"{count(abs(moved), 'point')} {verb} by the store{detail}"
+    if -moved < -adjustment.points:  # a removal the balance could not cover (RE618)
+        short = short_words(-adjustment.points, -moved, "removed")
+        text = f"{count(-adjustment.points, 'point')} to remove by the store{detail}{short}"
     if not adjustment.points:
         text = f"an adjustment of 0 points by the store, which changes nothing{detail}"
     state.entry(adjustment.at, "adjusted", moved, text, key, None, adjustment.id)

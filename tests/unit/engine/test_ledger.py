@@ -176,3 +176,50 @@ def test_a_fixed_date_passed_with_nothing_active_never_expires_later_points() ->
     assert found["expiring"] == [{"points": 400, "at": "2028-01-01T05:00:00Z"}]
     later = engine.evaluate(snapshot, now=datetime(2028, 1, 2, tzinfo=UTC)).to_json()
     assert later["balance"]["expired"] == 400
+
+
+def test_the_timeline_says_what_a_removal_asked_and_could_not_take() -> None:
+    # The store removes 300 points (and sends -50 as `points_earned`) from a customer with
+    # none active, then 300 from one with 120: the timeline says what was asked and how much
+    # was short (RE618), as it does for a redemption, never "0 points removed".
+    engine = Engine(load_ruleset(MAPLE))
+    activity = [
+        {"type": "adjustment", "id": "a1", "at": "2026-03-02T12:00:00Z", "points": -300}
+        | {"message": "sorry"},
+        {"type": "points_earned", "id": "p1", "at": "2026-03-03T12:00:00Z", "points": -50},
+        {"type": "adjustment", "id": "a2", "at": "2026-03-04T12:00:00Z", "points": 120},
+        {"type": "adjustment", "id": "a3", "at": "2026-03-05T12:00:00Z", "points": -300},
+        {"type": "adjustment", "id": "a4", "at": "2026-03-06T12:00:00Z", "points": 70},
+        {"type": "points_earned", "id": "p2", "at": "2026-03-07T12:00:00Z", "points": -100},
+        {"type": "points_earned", "id": "p3", "at": "2026-03-08T12:00:00Z", "points": 10},
+        {"type": "points_earned", "id": "p4", "at": "2026-03-09T12:00:00Z", "points": -10},
+    ]
+    history = engine.timeline(
+        {"customer": {"id": "c1"}, "activity": activity}, now=datetime(2026, 4, 1, tzinfo=UTC)
+    )
+    assert [(e.points, e.text) for e in history.entries] == [
+        (
+            0,
+            '300 points to remove by the store (message: "sorry"): no points were active, '
+            "so none were removed (300 short)",
+        ),
+        (
+            0,
+            "50 points to take back (p1, sent by the store): no points were active, so none "
+            "were taken (50 short)",
+        ),
+        (120, "120 points added by the store"),
+        (
+            -120,
+            "300 points to remove by the store: only 120 were active, so 120 were removed "
+            "(180 short)",
+        ),
+        (70, "70 points added by the store"),
+        (
+            -70,
+            "100 points to take back (p2, sent by the store): only 70 were active, so 70 "
+            "were taken (30 short)",
+        ),
+        (10, "10 points earned (p3, sent by the store)"),
+        (-10, "10 points taken back (p4, sent by the store)"),
+    ]
