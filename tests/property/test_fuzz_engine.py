@@ -68,6 +68,8 @@ EXPIRIES = [
     "{policy: rolling, after: 30d, warn_before: [7d]}",
     "{policy: per_award, after: 1y, warn_before: [10d, 1d]}",
     "{policy: fixed_date, on: 06-30, warn_before: [30d]}",
+    # Several expiries on one day: each has its own key and warnings.
+    "{policy: rolling, after: 1h, warn_before: [30min]}",
 ]
 COUNT_TYPES = [
     "orders_count",

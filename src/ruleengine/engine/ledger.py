@@ -15,10 +15,11 @@ active; `rolling` expires every active point `after` the last award (each award 
 clock); `fixed_date` expires every active point at the end of the day `on` each year (in the
 ruleset's zone): the first such day after the balance last rose from zero, or after the
 previous fixed-date expiry (a fixed day passed with nothing active is done). Each expiry with
-points is a `points_expired` decision (key `expiry/<award key>` for per_award,
-`expiry/<local date>` otherwise), and each `warn_before` threshold gives one
-`expiry_warning` decision per expiry (key `<expiry key>/warning/<threshold>`) at the moment
-the warning falls due, while that expiry still stands and before it happens.
+points is a `points_expired` decision (key `_expiry/<award key>` for per_award,
+`_expiry/<local date>` otherwise, `_expiry/<local date>/<n>` for the n-th that day), and
+each `warn_before` threshold gives one `expiry_warning` decision per expiry (key
+`<expiry key>/warning/<threshold>`) at the moment the warning falls due, while that expiry
+still stands and before it happens. The ledger's keys start with `_`, as no rule id can.
 
 Everything is a pure function of the awards, the snapshot and `now`: replaying a longer history
 never changes what happened earlier, so step-by-step evaluation agrees with one evaluation.
@@ -37,7 +38,7 @@ from typing import Any, Literal
 import msgspec
 
 from ruleengine.engine.activity import Adjustment, PointsEntry, Redemption
-from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant
+from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant, key_part
 from ruleengine.engine.ledger_types import (
     Award,
     Balance,
@@ -55,7 +56,11 @@ from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Expiry, ExpiryPolicy, RuleSetFile
 
-EXPIRY_RULE = "points.expiry"  # the `rule` of expiry decisions: no rule id looks like it
+EXPIRY_RULE = "points.expiry"  # the `rule` of expiry decisions
+# The ledger's own keys start with `_`, which no rule id can (`RULE_ID_PATTERN`): its decisions
+# (`_expiry/...`) and the batches of store activity (`_adjustment/<id>`) never take a key a
+# rule makes, whatever the rule ids. Activity ids in them are encoded (`key_part`).
+EXPIRY_KEY = "_expiry"
 
 
 class _Pending(msgspec.Struct, frozen=True):
@@ -95,6 +100,9 @@ class _State(msgspec.Struct):
     decisions: list[Decision] = msgspec.field(default_factory=list)
     problems: list[LedgerProblem] = msgspec.field(default_factory=list)
     warned: set[str] = msgspec.field(default_factory=set)
+    # `rolling`, `fixed_date`: expiries made so far on each local day (their key's date), so a
+    # second expiry on one day gets its own key (`_expiry/2026-01-01/2`).
+    days: dict[str, int] = msgspec.field(default_factory=dict)
     names: dict[str, str] = msgspec.field(default_factory=dict)  # rule id -> the rule's name
     # The expiry's durations, parsed once: `after`, and each `warn_before` with its text.
     after: Duration | None = None
@@ -177,14 +185,17 @@ class _State(msgspec.Struct):
             batch = self.batches[0]
             assert self.after is not None
             at = self.moved(batch.at, self.after)
-            return at, f"expiry/{batch.key}", batch
+            return at, f"{EXPIRY_KEY}/{batch.key}", batch
         if expiry.policy is ExpiryPolicy.ROLLING:
             assert self.last_award is not None and self.after is not None
             at = self.moved(self.last_award, self.after)
         else:
             assert self.fixed_since is not None and expiry.on is not None
             at = fixed_date_after(self.fixed_since, expiry.on, self.ctx)
-        return at, f"expiry/{self.ctx.local_date(at - timedelta(microseconds=1))}", None
+        local_day = str(self.ctx.local_date(at - timedelta(microseconds=1)))
+        made = self.days.get(local_day, 0)  # earlier expiries that day (`rolling` only)
+        key = f"{EXPIRY_KEY}/{local_day}" + (f"/{made + 1}" if made else "")
+        return at, key, None
 
     def moved(self, moment: datetime, duration: Duration) -> datetime:
         moved = shift(moment, duration, 1, self.ctx)
@@ -254,6 +265,9 @@ class _State(msgspec.Struct):
         self.expired += points
         if self.expiry is not None and self.expiry.policy is ExpiryPolicy.FIXED_DATE:
             self.fixed_since = at
+        if batch is None and points:
+            local_day = str(self.ctx.local_date(at - timedelta(microseconds=1)))
+            self.days[local_day] = self.days.get(local_day, 0) + 1
         if not points:
             return
         if self.record:
@@ -352,11 +366,14 @@ def _events(
             append((active_at, 1, award.key, len(events), award))
     for entry in timeline.points:
         rank = 1 if entry.points >= 0 else 5
-        append((entry.at, rank, f"points_earned/{entry.id}", len(events), entry))
+        key = f"_points_earned/{key_part(entry.id)}"
+        append((entry.at, rank, key, len(events), entry))
     for adjustment in timeline.adjustments:
-        append((adjustment.at, 2, f"adjustment/{adjustment.id}", len(events), adjustment))
+        key = f"_adjustment/{key_part(adjustment.id)}"
+        append((adjustment.at, 2, key, len(events), adjustment))
     for redemption in timeline.redemptions:
-        append((redemption.at, 3, f"redemption/{redemption.id}", len(events), redemption))
+        key = f"_redemption/{key_part(redemption.id)}"
+        append((redemption.at, 3, key, len(events), redemption))
     events.sort()
     return events, pending
 

@@ -223,3 +223,48 @@ def test_the_timeline_says_what_a_removal_asked_and_could_not_take() -> None:
         (10, "10 points earned (p3, sent by the store)"),
         (-10, "10 points taken back (p4, sent by the store)"),
     ]
+
+
+def ledger_keys(points: str, rules: str, activity: list[dict[str, object]]) -> list[str]:
+    """The decision keys of Maple's rules with `points` and `rules` added, at 1 March 2026."""
+    text = MAPLE.read_text(encoding="utf-8").replace(EXPIRY_BLOCK, points)
+    engine = Engine(load_ruleset(text.replace("milestones:\n", f"milestones:\n{rules}", 1)))
+    snapshot = {"customer": {"id": "c1"}, "activity": activity}
+    result = engine.evaluate(snapshot, now=datetime(2026, 3, 1, tzinfo=UTC))
+    return [decision.key for decision in result.decisions]
+
+
+def test_store_activity_keys_never_take_a_rule_key() -> None:
+    # A milestone `points_earned` (its step key `points_earned/1`) and points the store sent
+    # as `points_earned` activity `1`: their expiries were both `expiry/points_earned/1`.
+    per_day = "points:\n  expiry: {policy: per_award, after: 1d, warn_before: [1h]}\n"
+    rule = (
+        "  - {id: points_earned, name: First order, type: orders_count, target: 1, "
+        "reward: {rewards: [{points: 10}]}}\n"
+    )
+    activity: list[dict[str, object]] = [
+        {"type": "order", "id": "o1", "at": "2026-01-05T12:00:00Z", "subtotal": "1"},
+        {"type": "points_earned", "id": "1", "at": "2026-01-05T12:00:00Z", "points": 40},
+        {"type": "adjustment", "id": "a/1", "at": "2026-01-06T12:00:00Z", "points": 5},
+    ]
+    keys = ledger_keys(per_day, rule, activity)
+    assert len(keys) == len(set(keys)), keys
+    assert "_expiry/points_earned/1" in keys
+    assert "_expiry/_points_earned/1" in keys
+    # Ids are encoded as in every key: `a/1` is `a%2F1`.
+    assert "_expiry/_adjustment/a%2F1/warning/1h" in keys
+
+
+def test_two_rolling_expiries_on_one_day_have_their_own_keys_and_warnings() -> None:
+    # `after: 1h`: 10:00's points expire at 11:00, 11:30's at 12:30 (same day in Toronto).
+    hourly = "points:\n  expiry: {policy: rolling, after: 1h, warn_before: [30min]}\n"
+    activity: list[dict[str, object]] = [
+        {"type": "adjustment", "id": "a1", "at": "2026-01-01T15:00:00Z", "points": 100},
+        {"type": "adjustment", "id": "a2", "at": "2026-01-01T16:30:00Z", "points": 50},
+    ]
+    assert ledger_keys(hourly, "", activity) == [
+        "_expiry/2026-01-01/warning/30min",
+        "_expiry/2026-01-01",
+        "_expiry/2026-01-01/2/warning/30min",
+        "_expiry/2026-01-01/2",
+    ]
