@@ -134,8 +134,8 @@ def test_eval_text_marks_the_ledgers_decisions_and_problems(tmp_path: Path) -> N
         "eval", MAPLE, "--snapshot", theo, "--now", "2026-04-01T00:00:00Z", "--format", "text"
     )
     assert result.returncode == 0, result.stderr
-    assert "  expiry/2026-03-17/warning/7d   150 points  [warning]" in result.stdout
-    assert "  expiry/2026-03-17              150 points  [expired]" in result.stdout
+    assert "  _expiry/2026-03-17/warning/7d   150 points  [warning]" in result.stdout
+    assert "  _expiry/2026-03-17              150 points  [expired]" in result.stdout
     snapshot = write(
         tmp_path,
         "unknown.json",
@@ -210,7 +210,7 @@ def test_one_moment_lists_causes_before_what_they_caused() -> None:
     result = engine.evaluate(
         {"customer": {"id": "c1"}, "activity": [order]}, now=datetime(2028, 2, 29, 18, tzinfo=UTC)
     )
-    assert [d.key for d in result.decisions] == ["op/o1", "expiry/2028-02-29/warning/30d"]
+    assert [d.key for d in result.decisions] == ["op/o1", "_expiry/2028-02-29/warning/30d"]
     # The adjustment that reaches Gold comes first, then the upgrade, then its reward; the
     # balance after each entry follows the new order.
     engine = Engine(load_ruleset(UPGRADING))

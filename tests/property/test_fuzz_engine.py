@@ -68,6 +68,8 @@ EXPIRIES = [
     "{policy: rolling, after: 30d, warn_before: [7d]}",
     "{policy: per_award, after: 1y, warn_before: [10d, 1d]}",
     "{policy: fixed_date, on: 06-30, warn_before: [30d]}",
+    # Several expiries on one day: each has its own key and warnings.
+    "{policy: rolling, after: 1h, warn_before: [30min]}",
 ]
 COUNT_TYPES = [
     "orders_count",
@@ -255,9 +257,25 @@ def snapshots(draw: Any) -> dict[str, Any]:
         ],
     },
 )
+@example(  # a fixed date passed with nothing active once expired points earned after it
+    rules="version: 1\nprogram: z\ncurrency: USD\ntimezone: UTC\nearning:\n"
+    "  - {id: e0, name: E, on: order, points: '100'}\n"
+    f"points:\n  expiry: {EXPIRIES[2]}\n"
+    "redeeming:\n  - {id: r1, name: R, cost: 100, reward: {discount_amount: 1}}\n",
+    snapshot={
+        "customer": {"id": "c1", "excluded": False},
+        "activity": [
+            {"type": "order", "id": "o1", "at": "2026-02-01T00:00:00Z", "subtotal": "5"},
+            {"type": "redemption", "id": "r", "at": "2026-02-02T00:00:00Z"}
+            | {"program": "r1", "points": 100, "coupon": "C-1"},
+            {"type": "adjustment", "id": "a1", "at": "2026-07-10T00:00:00Z", "points": 300},
+        ],
+    },
+)
 def test_engine_invariants(rules: str, snapshot: dict[str, Any]) -> None:
     engine = Engine(load_ruleset(rules))
     result = engine.evaluate(snapshot, now=NOW, explain=True)
+    _ledger_as_it_happened(engine, snapshot, result.to_json())
     output = result.to_json()
     assert not list(RESULT_SCHEMA.iter_errors(output)), list(RESULT_SCHEMA.iter_errors(output))
     assert engine.evaluate(snapshot, now=NOW, explain=True).dumps() == result.dumps()
@@ -277,3 +295,18 @@ def test_engine_invariants(rules: str, snapshot: dict[str, Any]) -> None:
     carried_out = [d["key"] for d in output["decisions"] if d["status"] != "pending"]
     again = engine.evaluate({**snapshot, "granted": carried_out}, now=NOW).to_json()
     assert all(d["status"] == "pending" for d in again["decisions"]), again["decisions"]
+
+
+def _ledger_as_it_happened(engine: Engine, snapshot: dict[str, Any], output: Any) -> None:
+    """The timeline is in time order, and no expiry or warning takes points before they
+    existed: the balance at its moment (before what happened then) covers its points."""
+    entries = engine.timeline(snapshot, now=NOW).entries
+    moments = [entry.at for entry in entries]
+    assert moments == sorted(moments), [(e.at, e.text) for e in entries]
+    for decision in output["decisions"]:
+        if decision["kind"] not in ("points_expired", "expiry_warning"):
+            continue
+        at = datetime.fromisoformat(decision["achieved_at"])
+        before = [e.balance for e in entries if e.at < at]
+        balance = max([before[-1] if before else 0] + [e.balance for e in entries if e.at == at])
+        assert decision["rewards"][0]["value"] <= balance, (decision, entries)

@@ -173,7 +173,6 @@ class Evaluation:
             decisions.extend(changes)
             awards.extend(entry_awards)
         self.tier_replay = replay
-        check_unique_keys(decisions)
         self.ledger = replay_ledger(
             self.ruleset.model,
             awards,
@@ -184,6 +183,7 @@ class Evaluation:
             earning=outcome.earning,
         )
         decisions.extend(self.ledger.decisions)
+        check_unique_keys(decisions)  # the rules' and the ledger's
         self.problems.extend(self.ledger_problems(self.ledger))
         ledger_fields = self.ledger_json(self.ledger, outcome.variables)
         ledger_fields["tier"] = None

@@ -13,11 +13,13 @@ with the amount; `earned`, `adjusted` and `redeemed` move only by what was taken
 Expiry (`points.expiry`): `per_award` expires what is left of each batch `after` it became
 active; `rolling` expires every active point `after` the last award (each award restarts the
 clock); `fixed_date` expires every active point at the end of the day `on` each year (in the
-ruleset's zone), from the first such day after the customer's first award. Each expiry with
-points is a `points_expired` decision (key `expiry/<award key>` for per_award,
-`expiry/<local date>` otherwise), and each `warn_before` threshold gives one
-`expiry_warning` decision per expiry (key `<expiry key>/warning/<threshold>`) at the moment
-the warning falls due, while that expiry still stands and before it happens.
+ruleset's zone): the first such day after the balance last rose from zero, or after the
+previous fixed-date expiry (a fixed day passed with nothing active is done). Each expiry with
+points is a `points_expired` decision (key `_expiry/<award key>` for per_award,
+`_expiry/<local date>` otherwise, `_expiry/<local date>/<n>` for the n-th that day), and
+each `warn_before` threshold gives one `expiry_warning` decision per expiry (key
+`<expiry key>/warning/<threshold>`) at the moment the warning falls due, while that expiry
+still stands and before it happens. The ledger's keys start with `_`, as no rule id can.
 
 Everything is a pure function of the awards, the snapshot and `now`: replaying a longer history
 never changes what happened earlier, so step-by-step evaluation agrees with one evaluation.
@@ -36,7 +38,7 @@ from typing import Any, Literal
 import msgspec
 
 from ruleengine.engine.activity import Adjustment, PointsEntry, Redemption
-from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant
+from ruleengine.engine.decisions import Decision, DecisionKind, RewardGrant, key_part
 from ruleengine.engine.ledger_types import (
     Award,
     Balance,
@@ -54,7 +56,11 @@ from ruleengine.expr.runtime import EvalContext, shift
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Expiry, ExpiryPolicy, RuleSetFile
 
-EXPIRY_RULE = "points.expiry"  # the `rule` of expiry decisions: no rule id looks like it
+EXPIRY_RULE = "points.expiry"  # the `rule` of expiry decisions
+# The ledger's own keys start with `_`, which no rule id can (`RULE_ID_PATTERN`): its decisions
+# (`_expiry/...`) and the batches of store activity (`_adjustment/<id>`) never take a key a
+# rule makes, whatever the rule ids. Activity ids in them are encoded (`key_part`).
+EXPIRY_KEY = "_expiry"
 
 
 class _Pending(msgspec.Struct, frozen=True):
@@ -84,13 +90,19 @@ class _State(msgspec.Struct):
     redeemed: int = 0
     adjusted: int = 0
     expired: int = 0
-    first_award: datetime | None = None
     last_award: datetime | None = None
+    # `fixed_date`: since when the points active now have stood, so their expiry is the first
+    # fixed day that ends after it: the last fixed-date expiry, or the award that found no
+    # point active (a fixed day that passes with nothing active expires nothing, and counts
+    # as done: points earned after it never expire on it).
+    fixed_since: datetime | None = None
     entries: list[LedgerEntry] = msgspec.field(default_factory=list)
     decisions: list[Decision] = msgspec.field(default_factory=list)
     problems: list[LedgerProblem] = msgspec.field(default_factory=list)
     warned: set[str] = msgspec.field(default_factory=set)
-    fixed_done: datetime | None = None  # the last fixed-date expiry processed
+    # `rolling`, `fixed_date`: expiries made so far on each local day (their key's date), so a
+    # second expiry on one day gets its own key (`_expiry/2026-01-01/2`).
+    days: dict[str, int] = msgspec.field(default_factory=dict)
     names: dict[str, str] = msgspec.field(default_factory=dict)  # rule id -> the rule's name
     # The expiry's durations, parsed once: `after`, and each `warn_before` with its text.
     after: Duration | None = None
@@ -114,9 +126,9 @@ class _State(msgspec.Struct):
             return
         if self.expiry is not None:  # batches matter only to expiry (see `take`)
             self.batches.append(_Batch(key, at, points))
+        if not self.active:
+            self.fixed_since = at
         self.active += points
-        if self.first_award is None:
-            self.first_award = at
         self.last_award = at
 
     def take(self, points: int) -> int:
@@ -173,15 +185,17 @@ class _State(msgspec.Struct):
             batch = self.batches[0]
             assert self.after is not None
             at = self.moved(batch.at, self.after)
-            return at, f"expiry/{batch.key}", batch
+            return at, f"{EXPIRY_KEY}/{batch.key}", batch
         if expiry.policy is ExpiryPolicy.ROLLING:
             assert self.last_award is not None and self.after is not None
             at = self.moved(self.last_award, self.after)
         else:
-            assert self.first_award is not None and expiry.on is not None
-            start = self.first_award if self.fixed_done is None else self.fixed_done
-            at = fixed_date_after(start, expiry.on, self.ctx)
-        return at, f"expiry/{self.ctx.local_date(at - timedelta(microseconds=1))}", None
+            assert self.fixed_since is not None and expiry.on is not None
+            at = fixed_date_after(self.fixed_since, expiry.on, self.ctx)
+        local_day = str(self.ctx.local_date(at - timedelta(microseconds=1)))
+        made = self.days.get(local_day, 0)  # earlier expiries that day (`rolling` only)
+        key = f"{EXPIRY_KEY}/{local_day}" + (f"/{made + 1}" if made else "")
+        return at, key, None
 
     def moved(self, moment: datetime, duration: Duration) -> datetime:
         moved = shift(moment, duration, 1, self.ctx)
@@ -190,15 +204,16 @@ class _State(msgspec.Struct):
 
     def scheduled_since(self, batch: _Batch | None) -> datetime:
         """Since when an expiry has stood: its batch's award (per_award), the last award
-        (rolling), or the previous fixed date or the first award (fixed_date)."""
+        (rolling), or the previous fixed date or the award that found nothing active
+        (fixed_date)."""
         if batch is not None:
             return batch.at
         assert self.expiry is not None
         if self.expiry.policy is ExpiryPolicy.ROLLING:
             assert self.last_award is not None
             return self.last_award
-        assert self.first_award is not None
-        return self.fixed_done or self.first_award
+        assert self.fixed_since is not None
+        return self.fixed_since
 
     def advance(self, until: datetime) -> None:
         """Expire and warn up to `until` (an activity's moment, or `now`), inclusive."""
@@ -249,7 +264,10 @@ class _State(msgspec.Struct):
         self.active -= points
         self.expired += points
         if self.expiry is not None and self.expiry.policy is ExpiryPolicy.FIXED_DATE:
-            self.fixed_done = at
+            self.fixed_since = at
+        if batch is None and points:
+            local_day = str(self.ctx.local_date(at - timedelta(microseconds=1)))
+            self.days[local_day] = self.days.get(local_day, 0) + 1
         if not points:
             return
         if self.record:
@@ -348,11 +366,14 @@ def _events(
             append((active_at, 1, award.key, len(events), award))
     for entry in timeline.points:
         rank = 1 if entry.points >= 0 else 5
-        append((entry.at, rank, f"points_earned/{entry.id}", len(events), entry))
+        key = f"_points_earned/{key_part(entry.id)}"
+        append((entry.at, rank, key, len(events), entry))
     for adjustment in timeline.adjustments:
-        append((adjustment.at, 2, f"adjustment/{adjustment.id}", len(events), adjustment))
+        key = f"_adjustment/{key_part(adjustment.id)}"
+        append((adjustment.at, 2, key, len(events), adjustment))
     for redemption in timeline.redemptions:
-        append((redemption.at, 3, f"redemption/{redemption.id}", len(events), redemption))
+        key = f"_redemption/{key_part(redemption.id)}"
+        append((redemption.at, 3, key, len(events), redemption))
     events.sort()
     return events, pending
 
@@ -389,8 +410,6 @@ def replay_ledger(
                 state.active += what
                 state.earned += what
                 state.last_award = at
-                if state.first_award is None:
-                    state.first_award = at
             else:
                 _apply_points(state, at, key, what)
         elif isinstance(what, _Pending):
@@ -537,7 +556,18 @@ def _apply_points_entry(state: _State, entry: PointsEntry, key: str) -> None:
         state.entry(entry.at, "earned", moved, text, key, None, entry.id)
     else:
         text = f"{count(-moved, 'point')} taken back ({entry.id}, sent by the store)"
+        if -moved < -entry.points:
+            text = f"{count(-entry.points, 'point')} to take back ({entry.id}, sent by the store)"
+            text += short_words(-entry.points, -moved, "taken")
         state.entry(entry.at, "reversed", moved, text, key, None, entry.id)
+
+
+def short_words(wanted: int, taken: int, verb: str) -> str:
+    """What a draw-down could not take (RE618), as a redemption's words say it:
+    `: only 120 were active, so 120 were taken (180 short)`."""
+    if taken:
+        return f": only {taken} were active, so {taken} were {verb} ({wanted - taken} short)"
+    return f": no points were active, so none were {verb} ({wanted} short)"
 
 
 def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
@@ -554,6 +584,9 @@ def _apply_adjustment(state: _State, adjustment: Adjustment, key: str) -> None:
     detail = f" ({'; '.join(said)})" if said else ""
     verb = "added" if adjustment.points >= 0 else "removed"
     text = f"{count(abs(moved), 'point')} {verb} by the store{detail}"
+    if -moved < -adjustment.points:  # a removal the balance could not cover (RE618)
+        short = short_words(-adjustment.points, -moved, "removed")
+        text = f"{count(-adjustment.points, 'point')} to remove by the store{detail}{short}"
     if not adjustment.points:
         text = f"an adjustment of 0 points by the store, which changes nothing{detail}"
     state.entry(adjustment.at, "adjusted", moved, text, key, None, adjustment.id)

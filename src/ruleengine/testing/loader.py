@@ -297,8 +297,8 @@ class _CaseChecker:
                 "a decision expectation needs at least one key",
                 "for example `{key: third-order/1}` or `{rule: order-points, points: 212}`",
             )
-        # The points ledger's decisions (`expiry/...`, rule `points.expiry`) name no rule.
-        if item.key is not None and not item.key.startswith("expiry/"):
+        # The points ledger's decisions (`_expiry/...`, rule `points.expiry`) name no rule.
+        if item.key is not None and not item.key.startswith("_expiry/"):
             self.known_rule(item.key.split("/", 1)[0], (*at, "key"), f"`{item.key}` names")
         if item.rule is not None and item.rule != "points.expiry":
             self.known_rule(item.rule, (*at, "rule"), "`rule` names")

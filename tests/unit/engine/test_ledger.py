@@ -147,3 +147,124 @@ def test_a_replay_without_entries_moves_the_same_points(points: str) -> None:
         assert quiet.coupons == written.coupons
         assert quiet.last_award_at == written.last_award_at
         assert written.entries[-1].balance == written.balance.active
+
+
+def test_a_fixed_date_passed_with_nothing_active_never_expires_later_points() -> None:
+    # Nadia spends her 100 welcome points the day after signing up; nothing is active on
+    # 31 December 2026. The 400 points the store adds in February 2027 expire at the end of
+    # 31 December 2027, not at a fixed day that passed before they existed (and no warning
+    # is dated before them either).
+    text = MAPLE.read_text(encoding="utf-8")
+    fixed = "points:\n  expiry: {policy: fixed_date, on: 12-31, warn_before: [30d, 7d]}\n"
+    engine = Engine(load_ruleset(text.replace(EXPIRY_BLOCK, fixed)))
+    snapshot = {
+        "customer": {"id": "nadia", "created_at": "2026-06-01T12:00:00Z"},
+        "activity": [
+            {"type": "signup", "id": "s1", "at": "2026-06-01T12:00:00Z"},
+            {"type": "redemption", "id": "rd1", "at": "2026-06-02T12:00:00Z"}
+            | {"program": "dollars-off", "points": 100, "coupon": "M-1"},
+            {"type": "adjustment", "id": "a1", "at": "2027-02-01T12:00:00Z", "points": 400},
+        ],
+    }
+    for now in ("2027-01-15T00:00:00Z", "2027-02-02T00:00:00Z", "2027-12-10T00:00:00Z"):
+        result = engine.evaluate(snapshot, now=datetime.fromisoformat(now))
+        ledger = [d for d in result.decisions if d.rule == "points.expiry"]
+        assert all(d.achieved_at >= datetime(2027, 2, 1, 12, tzinfo=UTC) for d in ledger), now
+    found = engine.evaluate(snapshot, now=datetime(2027, 2, 2, tzinfo=UTC)).to_json()
+    assert (found["balance"]["active"], found["balance"]["expired"]) == (400, 0)
+    # The end of 31 December 2027 in Toronto.
+    assert found["expiring"] == [{"points": 400, "at": "2028-01-01T05:00:00Z"}]
+    later = engine.evaluate(snapshot, now=datetime(2028, 1, 2, tzinfo=UTC)).to_json()
+    assert later["balance"]["expired"] == 400
+
+
+def test_the_timeline_says_what_a_removal_asked_and_could_not_take() -> None:
+    # The store removes 300 points (and sends -50 as `points_earned`) from a customer with
+    # none active, then 300 from one with 120: the timeline says what was asked and how much
+    # was short (RE618), as it does for a redemption, never "0 points removed".
+    engine = Engine(load_ruleset(MAPLE))
+    activity = [
+        {"type": "adjustment", "id": "a1", "at": "2026-03-02T12:00:00Z", "points": -300}
+        | {"message": "sorry"},
+        {"type": "points_earned", "id": "p1", "at": "2026-03-03T12:00:00Z", "points": -50},
+        {"type": "adjustment", "id": "a2", "at": "2026-03-04T12:00:00Z", "points": 120},
+        {"type": "adjustment", "id": "a3", "at": "2026-03-05T12:00:00Z", "points": -300},
+        {"type": "adjustment", "id": "a4", "at": "2026-03-06T12:00:00Z", "points": 70},
+        {"type": "points_earned", "id": "p2", "at": "2026-03-07T12:00:00Z", "points": -100},
+        {"type": "points_earned", "id": "p3", "at": "2026-03-08T12:00:00Z", "points": 10},
+        {"type": "points_earned", "id": "p4", "at": "2026-03-09T12:00:00Z", "points": -10},
+    ]
+    history = engine.timeline(
+        {"customer": {"id": "c1"}, "activity": activity}, now=datetime(2026, 4, 1, tzinfo=UTC)
+    )
+    assert [(e.points, e.text) for e in history.entries] == [
+        (
+            0,
+            '300 points to remove by the store (message: "sorry"): no points were active, '
+            "so none were removed (300 short)",
+        ),
+        (
+            0,
+            "50 points to take back (p1, sent by the store): no points were active, so none "
+            "were taken (50 short)",
+        ),
+        (120, "120 points added by the store"),
+        (
+            -120,
+            "300 points to remove by the store: only 120 were active, so 120 were removed "
+            "(180 short)",
+        ),
+        (70, "70 points added by the store"),
+        (
+            -70,
+            "100 points to take back (p2, sent by the store): only 70 were active, so 70 "
+            "were taken (30 short)",
+        ),
+        (10, "10 points earned (p3, sent by the store)"),
+        (-10, "10 points taken back (p4, sent by the store)"),
+    ]
+
+
+def ledger_keys(points: str, rules: str, activity: list[dict[str, object]]) -> list[str]:
+    """The decision keys of Maple's rules with `points` and `rules` added, at 1 March 2026."""
+    text = MAPLE.read_text(encoding="utf-8").replace(EXPIRY_BLOCK, points)
+    engine = Engine(load_ruleset(text.replace("milestones:\n", f"milestones:\n{rules}", 1)))
+    snapshot = {"customer": {"id": "c1"}, "activity": activity}
+    result = engine.evaluate(snapshot, now=datetime(2026, 3, 1, tzinfo=UTC))
+    return [decision.key for decision in result.decisions]
+
+
+def test_store_activity_keys_never_take_a_rule_key() -> None:
+    # A milestone `points_earned` (its step key `points_earned/1`) and points the store sent
+    # as `points_earned` activity `1`: their expiries were both `expiry/points_earned/1`.
+    per_day = "points:\n  expiry: {policy: per_award, after: 1d, warn_before: [1h]}\n"
+    rule = (
+        "  - {id: points_earned, name: First order, type: orders_count, target: 1, "
+        "reward: {rewards: [{points: 10}]}}\n"
+    )
+    activity: list[dict[str, object]] = [
+        {"type": "order", "id": "o1", "at": "2026-01-05T12:00:00Z", "subtotal": "1"},
+        {"type": "points_earned", "id": "1", "at": "2026-01-05T12:00:00Z", "points": 40},
+        {"type": "adjustment", "id": "a/1", "at": "2026-01-06T12:00:00Z", "points": 5},
+    ]
+    keys = ledger_keys(per_day, rule, activity)
+    assert len(keys) == len(set(keys)), keys
+    assert "_expiry/points_earned/1" in keys
+    assert "_expiry/_points_earned/1" in keys
+    # Ids are encoded as in every key: `a/1` is `a%2F1`.
+    assert "_expiry/_adjustment/a%2F1/warning/1h" in keys
+
+
+def test_two_rolling_expiries_on_one_day_have_their_own_keys_and_warnings() -> None:
+    # `after: 1h`: 10:00's points expire at 11:00, 11:30's at 12:30 (same day in Toronto).
+    hourly = "points:\n  expiry: {policy: rolling, after: 1h, warn_before: [30min]}\n"
+    activity: list[dict[str, object]] = [
+        {"type": "adjustment", "id": "a1", "at": "2026-01-01T15:00:00Z", "points": 100},
+        {"type": "adjustment", "id": "a2", "at": "2026-01-01T16:30:00Z", "points": 50},
+    ]
+    assert ledger_keys(hourly, "", activity) == [
+        "_expiry/2026-01-01/warning/30min",
+        "_expiry/2026-01-01",
+        "_expiry/2026-01-01/2/warning/30min",
+        "_expiry/2026-01-01/2",
+    ]

@@ -152,3 +152,22 @@ def test_the_problems_are_the_same_from_json_text() -> None:
     assert [(p.code, p.path) for p in refused.value.problems] == [
         ("RE640", "$.activity[1].used_at"),
     ]
+
+
+def test_the_later_redemption_of_a_coupon_is_blamed_whatever_the_array_order() -> None:
+    # The host sent the April redemption first: rd-late is the one that gave MAPLE-5 again,
+    # not rd1 of 5 March (the engine replays activity in time order, then by id).
+    late = redemption("rd-late", "MAPLE-5") | {"at": "2026-03-10T09:00:00Z"}
+    found = problems(late, redemption("rd1", "MAPLE-5"))
+    assert found == [
+        (
+            "RE641",
+            "$.activity[1].coupon",
+            "redemption `rd-late` gives coupon `MAPLE-5`, which redemption `rd1` already gave",
+        )
+    ]
+    # At one moment, the id decides: `rd0` < `rd9`.
+    found = problems(redemption("rd9", "MAPLE-5"), redemption("rd0", "MAPLE-5"))
+    assert [message for _, _, message in found] == [
+        "redemption `rd9` gives coupon `MAPLE-5`, which redemption `rd0` already gave"
+    ]
