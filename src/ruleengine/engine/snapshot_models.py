@@ -8,6 +8,7 @@ every name, so `from ruleengine.engine.snapshot import SnapshotIn` keeps working
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -55,10 +56,18 @@ Money = Annotated[
 ]
 
 
+# pydantic would read a number, or text of one (`"1768066200"`), as a Unix time (a guess at
+# its unit and zone): the JSON Schema says `date` / `date-time` text.
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
+def _iso_text(value: Any, kind: type) -> bool:
+    """Whether `value` is a `kind` object, or text that is not a number."""
+    return isinstance(value, kind) or (isinstance(value, str) and not _NUMBER.fullmatch(value))
+
+
 def _day_input(value: Any) -> Any:
-    # pydantic would read a number as a Unix time ("datetimes provided to dates should have
-    # zero time"): a day is text.
-    if isinstance(value, str | date):
+    if _iso_text(value, date):
         return value
     raise PydanticCustomError("date_type", "a date must be text like `1990-04-12`")
 
@@ -87,8 +96,22 @@ Ident = Annotated[
 ]
 
 
+def _timestamp_input(value: Any) -> Any:
+    # Not a number (pydantic would take `1768066200` for a Unix time, in UTC: a guess), nor
+    # text of one; a Python host's aware `datetime` is taken as it is.
+    if _iso_text(value, datetime):
+        return value
+    raise PydanticCustomError(
+        "datetime_type",
+        "a timestamp must be ISO 8601 text with a zone offset, like `2026-02-01T12:00:00Z`",
+    )
+
+
+# A timestamp given as text (or a host's `datetime`), with a zone offset.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_input)]
+
 # A timestamp in the years the engine computes in (`expr.runtime.SUPPORTED_YEARS`).
-Moment = Annotated[AwareDatetime, AfterValidator(_supported)]
+Moment = Annotated[Timestamp, AfterValidator(_supported)]
 
 
 def _not_an_object(what: str) -> PydanticCustomError:
@@ -226,10 +249,10 @@ class RedemptionIn(_ActivityIn):
     program: Annotated[str, Field(min_length=1, description="A `redeeming` program id.")]
     points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent.")]
     coupon: Annotated[str, Field(min_length=1, description="The coupon code.")]
-    revoked_at: AwareDatetime | None = Field(
+    revoked_at: Timestamp | None = Field(
         None, description="When the coupon was revoked (unused): its points return then."
     )
-    used_at: AwareDatetime | None = None
+    used_at: Timestamp | None = None
 
 
 class TierChangeIn(_ActivityIn):

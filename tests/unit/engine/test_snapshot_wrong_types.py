@@ -1,0 +1,111 @@
+"""Values of the wrong JSON type are refused (RE610 at their path) as the JSON Schema refuses
+them, by both readers (JSON text and a host's dict), never read as a lenient guess: an epoch
+number for a timestamp, a boolean for a number, a blank coupon code."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from ruleengine import Engine, SnapshotError, load_ruleset
+
+RULES = """\
+version: 1
+program: types
+currency: USD
+timezone: UTC
+earning:
+  - {id: per-order, name: A point an order, on: order, points: 1}
+"""
+ENGINE = Engine(load_ruleset(RULES))
+AT = "2026-01-10T10:00:00Z"
+
+
+def problems(snapshot: dict[str, Any]) -> list[list[tuple[str, str, str]]]:
+    """The problems of `snapshot` read as a host's dict and as JSON text (empty: accepted)."""
+    found = []
+    for read in (
+        lambda: ENGINE.read_snapshot(snapshot),
+        lambda: ENGINE.read_snapshot_text(json.dumps(snapshot)),
+    ):
+        try:
+            read()
+        except SnapshotError as error:
+            found.append([(p.code, p.path, p.message) for p in error.problems])
+        else:
+            found.append([])
+    return found
+
+
+def refused_at(snapshot: dict[str, Any], path: str, words: str) -> None:
+    for found in problems(snapshot):
+        assert [(code, where) for code, where, _ in found] == [("RE610", path)], found
+        assert words in found[0][2]
+
+
+def with_activity(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"customer": {"id": "c1"}, "activity": [entry]}
+
+
+# -- timestamps ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("at", [1768066200, 1768066200.5, "1768066200", " 1768066200.25 ", 0])
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"type": "order", "id": "o1", "at": AT, "subtotal": "10"}, "at"),
+        ({"type": "order", "id": "o1", "at": AT, "subtotal": "10"}, "refunded_at"),
+        ({"type": "referral", "id": "f1", "at": AT}, "converted_at"),
+        (
+            {
+                "type": "redemption",
+                "id": "r1",
+                "at": AT,
+                "program": "p",
+                "points": 5,
+                "coupon": "C",
+            },
+            "revoked_at",
+        ),
+        (
+            {
+                "type": "redemption",
+                "id": "r1",
+                "at": AT,
+                "program": "p",
+                "points": 5,
+                "coupon": "C",
+            },
+            "used_at",
+        ),
+        ({"type": "signup", "id": "s1", "at": AT}, "at"),
+        ({"type": "custom:quiz", "id": "q1", "at": AT}, "at"),
+    ],
+)
+def test_an_epoch_number_is_not_a_timestamp(entry: dict[str, Any], field: str, at: Any) -> None:
+    refused_at(with_activity({**entry, field: at}), f"$.activity[0].{field}", "ISO 8601")
+
+
+@pytest.mark.parametrize("field", ["birthday_set_at", "created_at"])
+def test_an_epoch_number_is_not_a_customer_timestamp(field: str) -> None:
+    snapshot = {"customer": {"id": "c1", field: 1768066200}, "activity": []}
+    refused_at(snapshot, f"$.customer.{field}", "`2026-02-01T12:00:00Z`")
+
+
+@pytest.mark.parametrize("birthday", [0, 19900412, "19900412", "0"])
+def test_a_number_is_not_a_birthday(birthday: Any) -> None:
+    snapshot = {"customer": {"id": "c1", "birthday": birthday}, "activity": []}
+    refused_at(snapshot, "$.customer.birthday", "`1990-04-12`")
+
+
+def test_a_hosts_aware_datetime_is_still_taken_as_it_is() -> None:
+    # docs/engine.md: a Python host's aware `datetime`s are taken as they are.
+    at = datetime(2026, 1, 10, 11, 0, tzinfo=timezone(timedelta(hours=1)))
+    snapshot = ENGINE.read_snapshot(
+        with_activity({"type": "order", "id": "o1", "at": at, "subtotal": "10", "refunded_at": at})
+    )
+    assert snapshot.activity[0].at == datetime(2026, 1, 10, 10, 0, tzinfo=UTC)
