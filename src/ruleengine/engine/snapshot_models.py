@@ -48,6 +48,28 @@ def _amount_input(value: Any) -> Any:
     return value
 
 
+def _whole_input(value: Any) -> Any:
+    # pydantic's lax mode reads `true` as 1 (a 1-point coupon); the JSON Schema says integer.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "a boolean is not a number: write a whole number")
+    return value
+
+
+# Put after a whole number's constraints (points, a rating, a quantity), which the schema then
+# keeps: not a boolean. `"5"` and `5.0` stay lenient.
+NOT_BOOL = BeforeValidator(_whole_input)
+
+
+def _flag_input(value: Any) -> Any:
+    # pydantic's lax mode reads `1`, `"yes"` and `"on"` as true; the JSON Schema says boolean.
+    if isinstance(value, bool):
+        return value
+    raise PydanticCustomError("bool_type", "a flag must be `true` or `false`")
+
+
+Flag = Annotated[bool, BeforeValidator(_flag_input)]
+
+
 Money = Annotated[
     Decimal,
     Field(ge=0, allow_inf_nan=False),
@@ -152,7 +174,7 @@ class CustomerIn(_In):
     email: str | None = None
     tags: list[str] = Field(default_factory=list)
     tier: str | None = None
-    excluded: bool = False
+    excluded: Flag = False
     birthday: Day | None = None
     birthday_set_at: Moment | None = Field(
         None, description="When the customer last set their birthday (birthday abuse guard)."
@@ -169,7 +191,7 @@ class ItemIn(_In):
     title: str | None = None
     vendor: str | None = None
     product_type: str | None = None
-    quantity: Annotated[int, Field(ge=0)] = 1
+    quantity: Annotated[int, Field(ge=0), NOT_BOOL] = 1
     price: Money
     tags: list[str] = Field(default_factory=list)
 
@@ -197,10 +219,10 @@ class OrderIn(_ActivityIn):
 
 class ReviewIn(_ActivityIn):
     type: Literal["review"]
-    rating: Annotated[int, Field(ge=1, le=5)]
+    rating: Annotated[int, Field(ge=1, le=5), NOT_BOOL]
     product_id: str | None = None
-    has_photo: bool = False
-    verified: bool | None = None
+    has_photo: Flag = False
+    verified: Flag | None = None
 
 
 class ReferralIn(_ActivityIn):
@@ -222,7 +244,7 @@ class SubscriptionBillingIn(_ActivityIn):
 
 class PointsEarnedIn(_ActivityIn):
     type: Literal["points_earned"]
-    points: Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
+    points: Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS), NOT_BOOL]
 
 
 class AdjustmentIn(_ActivityIn):
@@ -236,8 +258,9 @@ class AdjustmentIn(_ActivityIn):
             le=MAX_POINTS,
             description="Whole points: positive adds, negative takes.",
         ),
+        NOT_BOOL,
     ]
-    affects_tier: bool = False
+    affects_tier: Flag = False
     note: str | None = Field(None, description="Internal: why the merchant adjusted.")
     message: str | None = Field(None, description="Customer-facing message.")
 
@@ -247,7 +270,7 @@ class RedemptionIn(_ActivityIn):
 
     type: Literal["redemption"]
     program: Annotated[str, Field(min_length=1, description="A `redeeming` program id.")]
-    points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent.")]
+    points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent."), NOT_BOOL]
     coupon: Annotated[str, Field(min_length=1, description="The coupon code.")]
     revoked_at: Timestamp | None = Field(
         None, description="When the coupon was revoked (unused): its points return then."

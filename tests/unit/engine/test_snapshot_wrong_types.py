@@ -109,3 +109,71 @@ def test_a_hosts_aware_datetime_is_still_taken_as_it_is() -> None:
         with_activity({"type": "order", "id": "o1", "at": at, "subtotal": "10", "refunded_at": at})
     )
     assert snapshot.activity[0].at == datetime(2026, 1, 10, 10, 0, tzinfo=UTC)
+
+
+# -- numbers and flags ---------------------------------------------------------------------------
+
+REDEMPTION = {
+    "type": "redemption",
+    "id": "r1",
+    "at": AT,
+    "program": "p",
+    "points": 5,
+    "coupon": "C",
+}
+ORDER = {"type": "order", "id": "o1", "at": AT, "subtotal": "10"}
+ITEM = {"product_id": "p1", "price": "10"}
+
+
+@pytest.mark.parametrize("flag", [True, False])
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        (REDEMPTION, "points"),
+        ({"type": "points_earned", "id": "p1", "at": AT, "points": 5}, "points"),
+        ({"type": "adjustment", "id": "a1", "at": AT, "points": 5}, "points"),
+        ({"type": "review", "id": "v1", "at": AT, "rating": 5}, "rating"),
+        ({"type": "tier_change", "id": "t1", "at": AT, "tier": "gold"}, "tier_points"),
+        (ORDER, "subtotal"),
+        (ORDER, "total"),
+        (ORDER, "refunded_amount"),
+    ],
+)
+def test_a_boolean_is_not_a_number(entry: dict[str, Any], field: str, flag: bool) -> None:
+    # `"points": true` was a 1-point coupon.
+    refused_at(with_activity({**entry, field: flag}), f"$.activity[0].{field}", "")
+
+
+@pytest.mark.parametrize("field", ["quantity", "price"])
+def test_a_boolean_is_not_an_items_number(field: str) -> None:
+    snapshot = with_activity({**ORDER, "items": [{**ITEM, field: True}]})
+    refused_at(snapshot, f"$.activity[0].items[0].{field}", "")
+
+
+@pytest.mark.parametrize("value", [1, 0, "true", "yes", 1.0])
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ({"type": "review", "id": "v1", "at": AT, "rating": 5}, "has_photo"),
+        ({"type": "review", "id": "v1", "at": AT, "rating": 5}, "verified"),
+        ({"type": "adjustment", "id": "a1", "at": AT, "points": 5}, "affects_tier"),
+    ],
+)
+def test_a_flag_is_true_or_false(entry: dict[str, Any], field: str, value: Any) -> None:
+    refused_at(
+        with_activity({**entry, field: value}), f"$.activity[0].{field}", "`true` or `false`"
+    )
+
+
+def test_the_customers_flag_is_true_or_false() -> None:
+    snapshot = {"customer": {"id": "c1", "excluded": 1}, "activity": []}
+    refused_at(snapshot, "$.customer.excluded", "`true` or `false`")
+
+
+def test_a_whole_float_is_still_a_whole_number() -> None:
+    # The JSON Schema's `integer` is any number with no fraction: `1.0` is one.
+    review = {"type": "review", "id": "v1", "at": AT, "rating": 5.0}
+    snapshot = with_activity({**ORDER, "items": [{**ITEM, "quantity": 2.0}]})
+    assert problems(with_activity(review)) == [[], []]
+    assert problems(snapshot) == [[], []]
+    assert ENGINE.read_snapshot(snapshot).activity[0].items[0].quantity == 2  # type: ignore[attr-defined]
