@@ -214,7 +214,7 @@ class OrderIn(_ActivityIn):
         description="Total amount refunded for the order so far, at most its `subtotal` (or "
         "its `total`, when larger); absent with `refunded_at` means a full refund.",
     )
-    subscription_id: str | None = None
+    subscription_id: Ident | None = None
 
 
 class ReviewIn(_ActivityIn):
@@ -234,8 +234,8 @@ class ReferralIn(_ActivityIn):
 
 class SubscriptionBillingIn(_ActivityIn):
     type: Literal["subscription_billing"]
-    subscription_id: Annotated[str, Field(min_length=1)]
-    order_id: str | None = Field(
+    subscription_id: Ident
+    order_id: Ident | None = Field(
         None,
         description="The order of this renewal, when the host also sends it as an `order` "
         "with `subscription_id`: the two are one billing cycle, counted once.",
@@ -269,9 +269,9 @@ class RedemptionIn(_ActivityIn):
     """Points the customer spent on a `redeeming` program, and the coupon they got."""
 
     type: Literal["redemption"]
-    program: Annotated[str, Field(min_length=1, description="A `redeeming` program id.")]
+    program: Annotated[Ident, Field(description="A `redeeming` program id.")]
     points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent."), NOT_BOOL]
-    coupon: Annotated[str, Field(min_length=1, description="The coupon code.")]
+    coupon: Annotated[Ident, Field(description="The coupon code.")]
     revoked_at: Timestamp | None = Field(
         None, description="When the coupon was revoked (unused): its points return then."
     )
@@ -282,7 +282,7 @@ class TierChangeIn(_ActivityIn):
     """The store set the customer's VIP tier by hand (needs a ruleset with `tiers`)."""
 
     type: Literal["tier_change"]
-    tier: Annotated[str, Field(min_length=1, description="A level id of the ruleset's `tiers`.")]
+    tier: Annotated[Ident, Field(description="A level id of the ruleset's `tiers`.")]
     tier_points: Money | None = Field(
         None,
         description="The tier points from this moment (in the basis's unit; whole for points "

@@ -188,6 +188,14 @@ _FIXED: dict[str, type[Activity]] = {
         TierRecalculation,
     )
 }
+# The text besides `id` the engine keys on (coupon codes, program ids, subscriptions): like an
+# id, never blank (the models' `Ident`); the structs only say "not empty", or not even that.
+_KEYED: dict[type[Activity], tuple[str, ...]] = {
+    Order: ("subscription_id",),
+    Billing: ("subscription_id", "order_id"),
+    Redemption: ("program", "coupon"),
+    TierSet: ("tier",),
+}
 _CUSTOMER_FIELDS = frozenset(_Customer.__struct_fields__)
 _EVENT_FIELDS = frozenset(("type", *_EventFields.__struct_fields__))
 _CUSTOM_FIELDS = frozenset(("type", *_CustomFields.__struct_fields__))
@@ -237,10 +245,13 @@ def _decoded(snapshot: _Text, max_depth: int, text: bool) -> tuple[Customer, lis
                 raise RefusedError  # RE614 with its line and column
     activity: list[Activity] = snapshot.activity  # type: ignore[assignment]  # events below
     built_in = _BUILT_IN_TYPES
+    keyed = _KEYED
     for index, entry in enumerate(activity):
         if entry.id.isspace():
             raise RefusedError  # a blank id: the models word it
         kind = type(entry)
+        if kind in keyed and _blank_key(entry):
+            raise RefusedError  # a blank coupon code, program id, ...: the models word it
         if kind is Order:
             if text:
                 for item in entry.items:  # type: ignore[attr-defined]  # an Order
@@ -313,7 +324,7 @@ def _entry(value: Any, max_depth: int) -> Activity:
     fixed = _FIXED.get(kind)
     if fixed is not None:
         entry = msgspec.convert(value, fixed)
-        if entry.id.isspace():
+        if entry.id.isspace() or (fixed in _KEYED and _blank_key(entry)):
             raise RefusedError  # a blank id: the models word it
         return entry
     if kind in EVENT_TYPES:
@@ -332,6 +343,15 @@ def _entry(value: Any, max_depth: int) -> Activity:
         record = {"id": custom.id, "at": custom.at, "type": kind}
         return _event(value, custom.id, custom.at, kind, record, _CUSTOM_FIELDS, max_depth)
     raise RefusedError  # the models name the unknown type (RE613)
+
+
+def _blank_key(entry: Activity) -> bool:
+    """Whether the activity has empty or whitespace-only text where the engine keys on it."""
+    for name in _KEYED[type(entry)]:
+        text = getattr(entry, name)
+        if text is not None and (not text or text.isspace()):
+            return True
+    return False
 
 
 def _event(

@@ -177,3 +177,37 @@ def test_a_whole_float_is_still_a_whole_number() -> None:
     assert problems(with_activity(review)) == [[], []]
     assert problems(snapshot) == [[], []]
     assert ENGINE.read_snapshot(snapshot).activity[0].items[0].quantity == 2  # type: ignore[attr-defined]
+
+
+# -- identifying text ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["", " ", "  ", "\t\n"])
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        (REDEMPTION, "coupon"),
+        (REDEMPTION, "program"),
+        (ORDER, "subscription_id"),
+        (
+            {"type": "subscription_billing", "id": "b1", "at": AT, "subscription_id": "s1"},
+            "subscription_id",
+        ),
+        (
+            {"type": "subscription_billing", "id": "b1", "at": AT, "subscription_id": "s1"},
+            "order_id",
+        ),
+        ({"type": "tier_change", "id": "t1", "at": AT, "tier": "gold"}, "tier"),
+    ],
+)
+@pytest.mark.parametrize("with_custom_event", [False, True])
+def test_identifying_text_is_not_blank(
+    entry: dict[str, Any], field: str, blank: str, with_custom_event: bool
+) -> None:
+    # `"coupon": "  "` was accepted while a blank id is RE610. A custom event makes the
+    # reader convert a host's dict entry by entry (and JSON text as data).
+    snapshot = with_activity({**entry, field: blank})
+    if with_custom_event:
+        snapshot["activity"].append({"type": "custom:quiz", "id": "q1", "at": AT})
+    words = "blank" if blank else "at least 1 character"
+    refused_at(snapshot, f"$.activity[0].{field}", words)
