@@ -70,9 +70,13 @@ def _flag_input(value: Any) -> Any:
 Flag = Annotated[bool, BeforeValidator(_flag_input)]
 
 
+# The decimal text an amount may be (the schema's own says only "string": `""` passed it);
+# `pattern` constrains only text, so JSON numbers are as before.
+_DECIMAL_TEXT = r"^\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+
 Money = Annotated[
     Decimal,
-    Field(ge=0, allow_inf_nan=False),
+    Field(ge=0, allow_inf_nan=False, json_schema_extra={"pattern": _DECIMAL_TEXT}),
     AfterValidator(_bounded),
     BeforeValidator(_amount_input),
 ]
