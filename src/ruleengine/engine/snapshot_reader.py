@@ -250,15 +250,18 @@ def _decoded(snapshot: _Text, max_depth: int, text: bool) -> tuple[Customer, lis
         if entry.id.isspace():
             raise RefusedError  # a blank id: the models word it
         kind = type(entry)
-        if kind in keyed and _blank_key(entry):
-            raise RefusedError  # a blank coupon code, program id, ...: the models word it
-        if kind is Order:
+        if kind is Order:  # the common kind: its one keyed text checked here, without a call
+            renewal = entry.subscription_id  # type: ignore[attr-defined]  # an Order
+            if renewal is not None and (not renewal or renewal.isspace()):
+                raise RefusedError  # a blank subscription id: the models word it
             if text:
                 for item in entry.items:  # type: ignore[attr-defined]  # an Order
                     if item.quantity >= _LONG:
                         raise RefusedError  # RE614, as for any long integer
         elif kind in built_in:  # a type test: `isinstance` on structs costs ~10x more
             activity[index] = _event_of(entry)  # type: ignore[arg-type]  # a built-in event
+        elif kind in keyed and _blank_key(entry):
+            raise RefusedError  # a blank coupon code, program id, ...: the models word it
     return customer, activity
 
 
