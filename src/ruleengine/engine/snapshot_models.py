@@ -8,6 +8,7 @@ every name, so `from ruleengine.engine.snapshot import SnapshotIn` keeps working
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,18 +48,52 @@ def _amount_input(value: Any) -> Any:
     return value
 
 
+def _whole_input(value: Any) -> Any:
+    # pydantic's lax mode reads `true` as 1 (a 1-point coupon); the JSON Schema says integer.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "a boolean is not a number: write a whole number")
+    return value
+
+
+# Put after a whole number's constraints (points, a rating, a quantity), which the schema then
+# keeps: not a boolean. `"5"` and `5.0` stay lenient.
+NOT_BOOL = BeforeValidator(_whole_input)
+
+
+def _flag_input(value: Any) -> Any:
+    # pydantic's lax mode reads `1`, `"yes"` and `"on"` as true; the JSON Schema says boolean.
+    if isinstance(value, bool):
+        return value
+    raise PydanticCustomError("bool_type", "a flag must be `true` or `false`")
+
+
+Flag = Annotated[bool, BeforeValidator(_flag_input)]
+
+
+# The decimal text an amount may be (the schema's own says only "string": `""` passed it);
+# `pattern` constrains only text, so JSON numbers are as before.
+_DECIMAL_TEXT = r"^\s*\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+
 Money = Annotated[
     Decimal,
-    Field(ge=0, allow_inf_nan=False),
+    Field(ge=0, allow_inf_nan=False, json_schema_extra={"pattern": _DECIMAL_TEXT}),
     AfterValidator(_bounded),
     BeforeValidator(_amount_input),
 ]
 
 
+# pydantic would read a number, or text of one (`"1768066200"`), as a Unix time (a guess at
+# its unit and zone): the JSON Schema says `date` / `date-time` text.
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
+def _iso_text(value: Any, kind: type) -> bool:
+    """Whether `value` is a `kind` object, or text that is not a number."""
+    return isinstance(value, kind) or (isinstance(value, str) and not _NUMBER.fullmatch(value))
+
+
 def _day_input(value: Any) -> Any:
-    # pydantic would read a number as a Unix time ("datetimes provided to dates should have
-    # zero time"): a day is text.
-    if isinstance(value, str | date):
+    if _iso_text(value, date):
         return value
     raise PydanticCustomError("date_type", "a date must be text like `1990-04-12`")
 
@@ -87,8 +122,22 @@ Ident = Annotated[
 ]
 
 
+def _timestamp_input(value: Any) -> Any:
+    # Not a number (pydantic would take `1768066200` for a Unix time, in UTC: a guess), nor
+    # text of one; a Python host's aware `datetime` is taken as it is.
+    if _iso_text(value, datetime):
+        return value
+    raise PydanticCustomError(
+        "datetime_type",
+        "a timestamp must be ISO 8601 text with a zone offset, like `2026-02-01T12:00:00Z`",
+    )
+
+
+# A timestamp given as text (or a host's `datetime`), with a zone offset.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_input)]
+
 # A timestamp in the years the engine computes in (`expr.runtime.SUPPORTED_YEARS`).
-Moment = Annotated[AwareDatetime, AfterValidator(_supported)]
+Moment = Annotated[Timestamp, AfterValidator(_supported)]
 
 
 def _not_an_object(what: str) -> PydanticCustomError:
@@ -129,7 +178,7 @@ class CustomerIn(_In):
     email: str | None = None
     tags: list[str] = Field(default_factory=list)
     tier: str | None = None
-    excluded: bool = False
+    excluded: Flag = False
     birthday: Day | None = None
     birthday_set_at: Moment | None = Field(
         None, description="When the customer last set their birthday (birthday abuse guard)."
@@ -146,7 +195,7 @@ class ItemIn(_In):
     title: str | None = None
     vendor: str | None = None
     product_type: str | None = None
-    quantity: Annotated[int, Field(ge=0)] = 1
+    quantity: Annotated[int, Field(ge=0), NOT_BOOL] = 1
     price: Money
     tags: list[str] = Field(default_factory=list)
 
@@ -169,15 +218,15 @@ class OrderIn(_ActivityIn):
         description="Total amount refunded for the order so far, at most its `subtotal` (or "
         "its `total`, when larger); absent with `refunded_at` means a full refund.",
     )
-    subscription_id: str | None = None
+    subscription_id: Ident | None = None
 
 
 class ReviewIn(_ActivityIn):
     type: Literal["review"]
-    rating: Annotated[int, Field(ge=1, le=5)]
+    rating: Annotated[int, Field(ge=1, le=5), NOT_BOOL]
     product_id: str | None = None
-    has_photo: bool = False
-    verified: bool | None = None
+    has_photo: Flag = False
+    verified: Flag | None = None
 
 
 class ReferralIn(_ActivityIn):
@@ -189,8 +238,8 @@ class ReferralIn(_ActivityIn):
 
 class SubscriptionBillingIn(_ActivityIn):
     type: Literal["subscription_billing"]
-    subscription_id: Annotated[str, Field(min_length=1)]
-    order_id: str | None = Field(
+    subscription_id: Ident
+    order_id: Ident | None = Field(
         None,
         description="The order of this renewal, when the host also sends it as an `order` "
         "with `subscription_id`: the two are one billing cycle, counted once.",
@@ -199,7 +248,7 @@ class SubscriptionBillingIn(_ActivityIn):
 
 class PointsEarnedIn(_ActivityIn):
     type: Literal["points_earned"]
-    points: Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
+    points: Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS), NOT_BOOL]
 
 
 class AdjustmentIn(_ActivityIn):
@@ -213,8 +262,9 @@ class AdjustmentIn(_ActivityIn):
             le=MAX_POINTS,
             description="Whole points: positive adds, negative takes.",
         ),
+        NOT_BOOL,
     ]
-    affects_tier: bool = False
+    affects_tier: Flag = False
     note: str | None = Field(None, description="Internal: why the merchant adjusted.")
     message: str | None = Field(None, description="Customer-facing message.")
 
@@ -223,20 +273,20 @@ class RedemptionIn(_ActivityIn):
     """Points the customer spent on a `redeeming` program, and the coupon they got."""
 
     type: Literal["redemption"]
-    program: Annotated[str, Field(min_length=1, description="A `redeeming` program id.")]
-    points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent.")]
-    coupon: Annotated[str, Field(min_length=1, description="The coupon code.")]
-    revoked_at: AwareDatetime | None = Field(
+    program: Annotated[Ident, Field(description="A `redeeming` program id.")]
+    points: Annotated[int, Field(gt=0, le=MAX_POINTS, description="The points spent."), NOT_BOOL]
+    coupon: Annotated[Ident, Field(description="The coupon code.")]
+    revoked_at: Timestamp | None = Field(
         None, description="When the coupon was revoked (unused): its points return then."
     )
-    used_at: AwareDatetime | None = None
+    used_at: Timestamp | None = None
 
 
 class TierChangeIn(_ActivityIn):
     """The store set the customer's VIP tier by hand (needs a ruleset with `tiers`)."""
 
     type: Literal["tier_change"]
-    tier: Annotated[str, Field(min_length=1, description="A level id of the ruleset's `tiers`.")]
+    tier: Annotated[Ident, Field(description="A level id of the ruleset's `tiers`.")]
     tier_points: Money | None = Field(
         None,
         description="The tier points from this moment (in the basis's unit; whole for points "

@@ -188,6 +188,14 @@ _FIXED: dict[str, type[Activity]] = {
         TierRecalculation,
     )
 }
+# The text besides `id` the engine keys on (coupon codes, program ids, subscriptions): like an
+# id, never blank (the models' `Ident`); the structs only say "not empty", or not even that.
+_KEYED: dict[type[Activity], tuple[str, ...]] = {
+    Order: ("subscription_id",),
+    Billing: ("subscription_id", "order_id"),
+    Redemption: ("program", "coupon"),
+    TierSet: ("tier",),
+}
 _CUSTOMER_FIELDS = frozenset(_Customer.__struct_fields__)
 _EVENT_FIELDS = frozenset(("type", *_EventFields.__struct_fields__))
 _CUSTOM_FIELDS = frozenset(("type", *_CustomFields.__struct_fields__))
@@ -237,17 +245,23 @@ def _decoded(snapshot: _Text, max_depth: int, text: bool) -> tuple[Customer, lis
                 raise RefusedError  # RE614 with its line and column
     activity: list[Activity] = snapshot.activity  # type: ignore[assignment]  # events below
     built_in = _BUILT_IN_TYPES
+    keyed = _KEYED
     for index, entry in enumerate(activity):
         if entry.id.isspace():
             raise RefusedError  # a blank id: the models word it
         kind = type(entry)
-        if kind is Order:
+        if kind is Order:  # the common kind: its one keyed text checked here, without a call
+            renewal = entry.subscription_id  # type: ignore[attr-defined]  # an Order
+            if renewal is not None and (not renewal or renewal.isspace()):
+                raise RefusedError  # a blank subscription id: the models word it
             if text:
                 for item in entry.items:  # type: ignore[attr-defined]  # an Order
                     if item.quantity >= _LONG:
                         raise RefusedError  # RE614, as for any long integer
         elif kind in built_in:  # a type test: `isinstance` on structs costs ~10x more
             activity[index] = _event_of(entry)  # type: ignore[arg-type]  # a built-in event
+        elif kind in keyed and _blank_key(entry):
+            raise RefusedError  # a blank coupon code, program id, ...: the models word it
     return customer, activity
 
 
@@ -313,7 +327,7 @@ def _entry(value: Any, max_depth: int) -> Activity:
     fixed = _FIXED.get(kind)
     if fixed is not None:
         entry = msgspec.convert(value, fixed)
-        if entry.id.isspace():
+        if entry.id.isspace() or (fixed in _KEYED and _blank_key(entry)):
             raise RefusedError  # a blank id: the models word it
         return entry
     if kind in EVENT_TYPES:
@@ -332,6 +346,15 @@ def _entry(value: Any, max_depth: int) -> Activity:
         record = {"id": custom.id, "at": custom.at, "type": kind}
         return _event(value, custom.id, custom.at, kind, record, _CUSTOM_FIELDS, max_depth)
     raise RefusedError  # the models name the unknown type (RE613)
+
+
+def _blank_key(entry: Activity) -> bool:
+    """Whether the activity has empty or whitespace-only text where the engine keys on it."""
+    for name in _KEYED[type(entry)]:
+        text = getattr(entry, name)
+        if text is not None and (not text or text.isspace()):
+            return True
+    return False
 
 
 def _event(
