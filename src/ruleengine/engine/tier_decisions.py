@@ -61,6 +61,27 @@ def tier_actions(tiers: Tiers, timeline: Timeline) -> list[TierAction]:
     return actions
 
 
+def change_keys(tiers: Tiers, replay: TierReplay) -> list[str]:
+    """The key of each of the replay's changes: an upgrade's or downgrade's is its decision's
+    (`tiers/<level>/<period>`, or the moment when the level is entered again in one period);
+    the store's changes make no decision and are keyed by the moment. The timeline entry of a
+    change carries the same key as its decision, so a merchant can trace one to the other."""
+    keys: list[str] = []
+    used: set[str] = set()
+    for change in replay.changes:
+        level_id = key_part(tiers.levels[change.level].id)
+        moment = f"{TIERS_RULE}/{level_id}/{format_time(change.at)}"
+        if change.kind in ("manual", "recalculation"):
+            keys.append(moment)
+            continue
+        key = f"{TIERS_RULE}/{level_id}/{key_part(change.period)}"
+        if key in used:  # the same level again in one period: keyed by the moment
+            key = moment
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
 def tier_decisions(
     tiers: Tiers, replay: TierReplay, granted: frozenset[str], excluded: bool
 ) -> tuple[list[Decision], list[Award]]:
@@ -71,16 +92,11 @@ def tier_decisions(
     awards: list[Award] = []
     if excluded:
         return decisions, awards
-    used: set[str] = set()
     rewarded: set[tuple[int, str]] = set()
-    for change in replay.changes:
+    for change, key in zip(replay.changes, change_keys(tiers, replay), strict=True):
         if change.kind in ("manual", "recalculation"):
             continue
         level = levels[change.level]
-        key = f"{TIERS_RULE}/{key_part(level.id)}/{key_part(change.period)}"
-        if key in used:  # the same level again in one period: keyed by the moment
-            key = f"{TIERS_RULE}/{key_part(level.id)}/{format_time(change.at)}"
-        used.add(key)
         spec = level.reward if change.kind == "upgrade" else None
         if spec is not None and (change.level, change.period) in rewarded:
             spec = None
@@ -135,7 +151,7 @@ def tier_entries(
     points = list(entries)
     position = 0
     balance = 0
-    for change in replay.changes:
+    for change, key in zip(replay.changes, change_keys(tiers, replay), strict=True):
         while position < len(points) and points[position].at < change.at:
             found.append(points[position])
             balance = points[position].balance
@@ -158,7 +174,6 @@ def tier_entries(
             text = f"Tier recalculated from the history: {level.name} (was {previous.name})"
             if same:
                 text = f"Tier recalculated from the history: {level.name}, unchanged"
-        key = f"{TIERS_RULE}/{key_part(level.id)}/{format_time(change.at)}"
         found.append(
             LedgerEntry(
                 change.at,
