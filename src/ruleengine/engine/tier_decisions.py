@@ -243,23 +243,38 @@ def explain_tier(
     currency: str,
     notes: Iterable[tuple[datetime, str]],
     pending: Iterable[tuple[datetime, str]],
+    store: TierChange | None = None,
 ) -> Explanation:
     """Why the customer is at their level and not the next: the distance to the next level
     (and by when, with periods), then what did not count: `notes` (refunded, too small:
     the counting rules' own words), `pending` (refund holds and pending points not yet
-    active), and activity before the current period."""
+    active), and activity before the current period. `store` is the store's last
+    `tier_change` (the replay's last `manual` change), if any: a customer it set below what
+    their tier points reach is told so, not asked to reach a threshold already passed."""
     zone = timeline.zone
     levels = tiers.levels
     level = levels[state.level]
     reasons = []
-    if state.since is None:
+    if state.since is None and store is not None:  # the store set the level it had
+        when = f"{day(store.at, zone)} ({store.qualifying})"
+        reasons.append(f"{level.name} (`{level.id}`): the store set it on {when}")
+    elif state.since is None:
         reasons.append(f"{level.name} (`{level.id}`) is the first level: everyone starts there")
     else:
         why = f", from {state.qualifying}" if state.qualifying else ""
         reasons.append(f"{level.name} (`{level.id}`) since {day(state.since, zone)}{why}")
     following = levels[state.level + 1] if state.level + 1 < len(levels) else None
     status = "top_level" if following is None else "in_progress"
-    if following is not None:
+    if following is not None and state.progress >= following.threshold:
+        # Only the store's change leaves a customer below what their progress reaches.
+        counted = _amount(tiers, state.progress, currency).removesuffix(" spent")
+        reasons.append(
+            f"{counted} counted, above {following.name}'s "
+            f"{_amount(tiers, following.threshold, currency).removesuffix(' spent')}"
+            f"{f', though the store set {level.name}' if store is not None else ''}: the next "
+            "activity that counts toward the tier raises the level to the one it reaches"
+        )
+    elif following is not None:
         remaining = max(following.threshold - state.progress, Decimal(0))
         by = ""
         if state.period_end is not None and tiers.period is not TierPeriod.LIFETIME:
