@@ -231,3 +231,33 @@ def test_one_moment_lists_causes_before_what_they_caused() -> None:
     ]
     decisions = engine.evaluate(snapshot, now=datetime(2026, 3, 1, tzinfo=UTC)).decisions
     assert [d.key for d in decisions] == ["op/o1", "tiers/gold/lifetime"]
+
+
+def test_tier_entries_carry_the_key_of_their_decision() -> None:
+    """Seed 004: a merchant traces a timeline entry to its decision by the key; an upgrade's
+    entry, its reward's and the upgrade decision share `tiers/<level>/<period>`, and so do a
+    downgrade's entry and decision (keys by the moment were given to the entries before)."""
+    engine = Engine(load_ruleset(ROOT / "examples/rules/aurora-beauty.yaml"))
+    now = datetime(2027, 2, 1, tzinfo=UTC)
+    for name in ("jonas", "lea"):
+        snapshot = json.loads((ROOT / f"examples/snapshots/aurora-{name}.json").read_text())
+        snapshot["granted"] = []  # every decision, also those the store carried out
+        decisions = {
+            d.key for d in engine.evaluate(snapshot, now=now).decisions if d.kind == "tier_change"
+        }
+        entries = [
+            e
+            for e in engine.timeline(snapshot, now=now).entries
+            if e.kind in ("tier_upgrade", "tier_downgrade")
+        ]
+        assert entries, name
+        assert {e.key for e in entries} <= decisions, name
+    snapshot = json.loads((ROOT / "examples/snapshots/aurora-jonas.json").read_text())
+    keys = [
+        (e.kind, e.key) for e in engine.timeline(snapshot, now=now).entries if e.rule == "tiers"
+    ]
+    assert keys == [
+        ("tier_upgrade", "tiers/gold/2025"),
+        ("earned", "tiers/gold/2025"),
+        ("tier_downgrade", "tiers/insider/2027"),
+    ]

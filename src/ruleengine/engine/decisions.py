@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -118,6 +118,11 @@ class Decision:
         _set_decision_logic(self, logic)
         _set_decision_pick(self, pick)
         _set_decision_rewards(self, rewards)
+        # Decision times are UTC (docs/engine.md), whatever zone their arithmetic used.
+        if achieved_at.tzinfo is not UTC and achieved_at.tzinfo is not None:
+            achieved_at = achieved_at.astimezone(UTC)
+        if available_at is not None and available_at.tzinfo is not UTC:
+            available_at = available_at.astimezone(UTC) if available_at.tzinfo else available_at
         _set_decision_achieved_at(self, achieved_at)
         _set_decision_qualifying(self, qualifying)
         _set_decision_status(self, status)

@@ -19,6 +19,7 @@ from ruleengine.engine.decisions import (
 )
 from ruleengine.engine.evaluation import Evaluation, Prepared
 from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
+from ruleengine.errors import UnknownRuleError
 from ruleengine.expr.runtime import check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
 from ruleengine.rules.models import TierBasis
@@ -167,15 +168,16 @@ class Engine:
     ) -> list[Explanation]:
         """Why each rule and step did or did not grant (only `rule`'s, when given; `tiers`
         asks why the customer is at their VIP level and not the next; an id
-        the ruleset does not have raises `ValueError` naming the ids it has). Every rule asked
+        the ruleset does not have raises `UnknownRuleError`, a `RuleEngineError` and `ValueError`,
+        naming the ids it has and the closest one). Every rule asked
         about has at least one explanation: one that had nothing to decide says why (disabled,
         the customer excluded, not active yet, or no activity of its trigger before `now`)."""
         from ruleengine.engine.reasons import why_nothing
 
         model = self.ruleset.model
         ids = self.explainable_rules()
-        if rule is not None and rule not in ids:
-            raise ValueError(f"no rule `{rule}`; the rules are {', '.join(f'`{i}`' for i in ids)}")
+        if rule is not None and (not isinstance(rule, str) or rule not in ids):
+            raise UnknownRuleError(rule, tuple(ids))
         if not isinstance(snapshot, Snapshot):
             snapshot = self.read_snapshot(snapshot)
         result = self.evaluate(snapshot, now=now, explain=True)

@@ -379,7 +379,9 @@ class Evaluation:
             notes = tier_notes(tiers, timeline, currency)
             hold = tiers.order_requirements.refund_hold_days if tiers.order_requirements else 0
             pending = pending_orders(timeline.orders, hold, now, zone)
-        return explain_tier(tiers, replay.state, timeline, currency, notes, pending)
+        manual = [c for c in replay.changes if c.kind == "manual"]
+        store = manual[-1] if manual else None
+        return explain_tier(tiers, replay.state, timeline, currency, notes, pending, store)
 
     def ledger_json(self, ledger: LedgerOutcome, variables: dict[str, Any]) -> dict[str, Any]:
         """The result's ledger fields; `redeemable` reads each program's `when` at `now`."""

@@ -103,7 +103,9 @@ def render_result_text(result: EvaluationResult, currency: str) -> str:
 def tier_lines(tier: dict[str, Any], currency: str) -> list[str]:
     """The result's `tier` in words, with a bar from the tier points to the next level's
     threshold (`remaining` more than the points already counted); at the top level, the tier
-    points alone (money spent, a decimal string, as an amount in `currency`)."""
+    points alone (money spent, a decimal string, as an amount in `currency`). A customer the
+    store set below what their tier points reach (`remaining` 0) is told that instead of a
+    full bar with "0 more"."""
     head = f"Tier: {tier['name']} ({tier['current']})"
     if tier["since"] is not None:
         head += f" since {tier['since']}"
@@ -118,6 +120,17 @@ def tier_lines(tier: dict[str, Any], currency: str) -> list[str]:
         return [head, f"  {points_text} tier points: the top level"]
     points = Decimal(str(tier["tier_points"]))
     remaining = Decimal(str(tier["remaining"]))
+    if remaining <= 0:  # only the store's `tier_change` leaves a customer below their points
+        counted = tier["tier_points"]
+        if isinstance(counted, str):  # an `amount_spent` tier: money
+            counted = f"{money(points, currency)} spent"
+        else:
+            counted = f"{counted} tier points"
+        return [
+            head,
+            f"  {progress_bar(points, 0, points)} {counted}: already enough for "
+            f"{tier['next']}; the level rises with the next activity that counts",
+        ]
     target = points + remaining
     bar = progress_bar(max(points, Decimal(0)), 0, target)
     shown = money_text(target) if isinstance(tier["remaining"], str) else str(int(target))

@@ -61,6 +61,27 @@ def tier_actions(tiers: Tiers, timeline: Timeline) -> list[TierAction]:
     return actions
 
 
+def change_keys(tiers: Tiers, replay: TierReplay) -> list[str]:
+    """The key of each of the replay's changes: an upgrade's or downgrade's is its decision's
+    (`tiers/<level>/<period>`, or the moment when the level is entered again in one period);
+    the store's changes make no decision and are keyed by the moment. The timeline entry of a
+    change carries the same key as its decision, so a merchant can trace one to the other."""
+    keys: list[str] = []
+    used: set[str] = set()
+    for change in replay.changes:
+        level_id = key_part(tiers.levels[change.level].id)
+        moment = f"{TIERS_RULE}/{level_id}/{format_time(change.at)}"
+        if change.kind in ("manual", "recalculation"):
+            keys.append(moment)
+            continue
+        key = f"{TIERS_RULE}/{level_id}/{key_part(change.period)}"
+        if key in used:  # the same level again in one period: keyed by the moment
+            key = moment
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
 def tier_decisions(
     tiers: Tiers, replay: TierReplay, granted: frozenset[str], excluded: bool
 ) -> tuple[list[Decision], list[Award]]:
@@ -71,16 +92,11 @@ def tier_decisions(
     awards: list[Award] = []
     if excluded:
         return decisions, awards
-    used: set[str] = set()
     rewarded: set[tuple[int, str]] = set()
-    for change in replay.changes:
+    for change, key in zip(replay.changes, change_keys(tiers, replay), strict=True):
         if change.kind in ("manual", "recalculation"):
             continue
         level = levels[change.level]
-        key = f"{TIERS_RULE}/{key_part(level.id)}/{key_part(change.period)}"
-        if key in used:  # the same level again in one period: keyed by the moment
-            key = f"{TIERS_RULE}/{key_part(level.id)}/{format_time(change.at)}"
-        used.add(key)
         spec = level.reward if change.kind == "upgrade" else None
         if spec is not None and (change.level, change.period) in rewarded:
             spec = None
@@ -135,7 +151,7 @@ def tier_entries(
     points = list(entries)
     position = 0
     balance = 0
-    for change in replay.changes:
+    for change, key in zip(replay.changes, change_keys(tiers, replay), strict=True):
         while position < len(points) and points[position].at < change.at:
             found.append(points[position])
             balance = points[position].balance
@@ -158,7 +174,6 @@ def tier_entries(
             text = f"Tier recalculated from the history: {level.name} (was {previous.name})"
             if same:
                 text = f"Tier recalculated from the history: {level.name}, unchanged"
-        key = f"{TIERS_RULE}/{key_part(level.id)}/{format_time(change.at)}"
         found.append(
             LedgerEntry(
                 change.at,
@@ -228,23 +243,38 @@ def explain_tier(
     currency: str,
     notes: Iterable[tuple[datetime, str]],
     pending: Iterable[tuple[datetime, str]],
+    store: TierChange | None = None,
 ) -> Explanation:
     """Why the customer is at their level and not the next: the distance to the next level
     (and by when, with periods), then what did not count: `notes` (refunded, too small:
     the counting rules' own words), `pending` (refund holds and pending points not yet
-    active), and activity before the current period."""
+    active), and activity before the current period. `store` is the store's last
+    `tier_change` (the replay's last `manual` change), if any: a customer it set below what
+    their tier points reach is told so, not asked to reach a threshold already passed."""
     zone = timeline.zone
     levels = tiers.levels
     level = levels[state.level]
     reasons = []
-    if state.since is None:
+    if state.since is None and store is not None:  # the store set the level it had
+        when = f"{day(store.at, zone)} ({store.qualifying})"
+        reasons.append(f"{level.name} (`{level.id}`): the store set it on {when}")
+    elif state.since is None:
         reasons.append(f"{level.name} (`{level.id}`) is the first level: everyone starts there")
     else:
         why = f", from {state.qualifying}" if state.qualifying else ""
         reasons.append(f"{level.name} (`{level.id}`) since {day(state.since, zone)}{why}")
     following = levels[state.level + 1] if state.level + 1 < len(levels) else None
     status = "top_level" if following is None else "in_progress"
-    if following is not None:
+    if following is not None and state.progress >= following.threshold:
+        # Only the store's change leaves a customer below what their progress reaches.
+        counted = _amount(tiers, state.progress, currency).removesuffix(" spent")
+        reasons.append(
+            f"{counted} counted, above {following.name}'s "
+            f"{_amount(tiers, following.threshold, currency).removesuffix(' spent')}"
+            f"{f', though the store set {level.name}' if store is not None else ''}: the next "
+            "activity that counts toward the tier raises the level to the one it reaches"
+        )
+    elif following is not None:
         remaining = max(following.threshold - state.progress, Decimal(0))
         by = ""
         if state.period_end is not None and tiers.period is not TierPeriod.LIFETIME:

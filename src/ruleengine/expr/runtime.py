@@ -163,7 +163,8 @@ def shift(
     """`value + duration` (sign 1) or `value - duration` (sign -1).
 
     Calendar months move a timestamp in the ruleset's zone (so `+ 1mo` keeps the local time of
-    day); exact durations move an instant by seconds. A date moves by whole days. A result
+    day); exact durations move an instant by elapsed seconds, also across a DST change (`+ 1d`
+    is 24 hours), and the result keeps the timestamp's zone. A date moves by whole days. A result
     outside years 2-9998 is `EvaluationError` RE604 at `span`, like a division by zero: an
     expression that checks can still compute a day no calendar has (`today() + 99999y`).
     """
@@ -185,6 +186,21 @@ def _shift(
             local = value.astimezone(ctx.tz)
             moved = add_months(local.date(), sign * duration.months)
             result = datetime.combine(moved, local.timetz()).replace(tzinfo=ctx.tz)
-        return result + timedelta(seconds=sign * duration.seconds)
+        if not duration.seconds:
+            return result
+        # Exact seconds are elapsed time: added in UTC, since Python adds a timedelta to a
+        # zoned datetime on the wall clock (`30d` across a DST change would be 29d 23h); the
+        # result stays in the zone it was in (with its fixed offset when that wall time is
+        # one the zone repeats or skips, as `EvalContext.now`, so it compares as the instant).
+        by = timedelta(seconds=sign * duration.seconds)
+        zone = result.tzinfo
+        if zone is UTC:
+            return result + by
+        moved = (result.astimezone(UTC) + by).astimezone(zone)
+        offset = moved.utcoffset()
+        if moved.replace(fold=1 - moved.fold).utcoffset() != offset:
+            assert offset is not None
+            moved = moved.astimezone(timezone(offset))
+        return moved
     moved_day = add_months(value, sign * duration.months) if duration.months else value
     return moved_day + timedelta(days=sign * (duration.seconds // 86400))

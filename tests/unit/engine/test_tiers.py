@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -305,3 +306,39 @@ def test_a_held_order_counts_in_the_year_its_hold_ends(
     assert about_o3 == ([] if o3 is None else [o3])
     assert f"€{Decimal(tier_points):,.2f} spent so far" in tiers.reasons[1]
     assert "order o2 on 2026-04-01 is outside the period" in tiers.reasons[-1]
+
+
+PINNED = {
+    "customer": {"id": "c1"},
+    "activity": [
+        {"type": "order", "id": "o1", "at": "2026-01-01T00:00:00Z", "subtotal": "100"},
+        {"type": "tier_change", "id": "t1", "at": "2026-02-01T00:00:00Z"}
+        | {"tier": "insider", "tier_points": "5000"},
+        {"type": "order", "id": "o2", "at": "2026-03-01T00:00:00Z", "subtotal": "10.555"},
+    ],
+}
+
+
+def test_a_customer_the_store_set_below_their_points_is_told_so() -> None:
+    """The store set Insider with €5,000 counted (Gold is €300): the explanation said "the first
+    level: everyone starts there" and "spend €0.00 more to reach Gold", the text a full bar
+    with "0 more to gold"."""
+    engine = Engine(load_ruleset(AURORA))
+    now = datetime(2026, 3, 5, tzinfo=UTC)  # o2 is still in its refund hold
+    (why,) = engine.explain(PINNED, now=now, rule="tiers")
+    assert why.reasons[:2] == (
+        "Insider (`insider`): the store set it on 2026-02-01 (t1)",
+        "€5,000.00 counted, above Gold's €300.00, though the store set Insider: the next "
+        "activity that counts toward the tier raises the level to the one it reaches",
+    )
+    tier = json.loads(engine.evaluate(PINNED, now=now).dumps())["tier"]
+    assert tier_lines(tier, "EUR")[1] == (
+        "  [####################] €5,000.00 spent: already enough for gold; the level rises "
+        "with the next activity that counts"
+    )
+    # When o2's hold ends it counts, and the level rises to what €5,010.555 reaches; money in
+    # words is exact, like the JSON (docs/engine.md).
+    later = engine.evaluate(PINNED, now=datetime(2026, 6, 1, tzinfo=UTC))
+    lines = tier_lines(json.loads(later.dumps())["tier"], "EUR")
+    assert lines[1] == "  €5,010.555 spent: the top level"
+    assert [d.tier for d in later.decisions if d.kind == "tier_change"] == [("insider", "platinum")]

@@ -5,7 +5,7 @@ spell of inactivity.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ruleengine.engine.decisions import Explanation, Progress, key_part
 from ruleengine.engine.milestones.plan import (
@@ -16,7 +16,7 @@ from ruleengine.engine.milestones.plan import (
     make_decision,
 )
 from ruleengine.engine.wording import count, day
-from ruleengine.expr.runtime import EvalContext, shift
+from ruleengine.expr.runtime import EvalContext, add_months, shift
 from ruleengine.expr.values import Duration
 from ruleengine.rules.models import Milestone
 
@@ -136,7 +136,7 @@ def _inactivity_progress(
                 None,
             )
         completes = _shift(last.at, step.target, ctx)
-        target_days = (ctx.local_date(completes) - ctx.local_date(last.at)).days
+        target_days = _days(last.at, step.target, ctx)
         current = (ctx.local_date(ctx.now) - ctx.local_date(last.at)).days
         if completes > ctx.now:
             left = target_days - current
@@ -154,9 +154,7 @@ def _inactivity_progress(
             )
     final = steps[-1]
     assert isinstance(final.target, Duration) and last is not None
-    target_days = (
-        ctx.local_date(_shift(last.at, final.target, ctx)) - ctx.local_date(last.at)
-    ).days
+    target_days = _days(last.at, final.target, ctx)
     current = (ctx.local_date(ctx.now) - ctx.local_date(last.at)).days
     return Progress(
         milestone.id,
@@ -173,4 +171,12 @@ def _inactivity_progress(
 
 
 def _days(moment: datetime, duration: Duration, ctx: EvalContext) -> int:
-    return (ctx.local_date(_shift(moment, duration, ctx)) - ctx.local_date(moment)).days
+    """The step's length in local days from `moment`, as the customer counts them: on the
+    wall clock (`30d` is 30 days though it completes 720 hours later, 23:30 the day before
+    when the clocks went back an hour)."""
+    local = moment.astimezone(ctx.tz).replace(tzinfo=None)
+    moved = local
+    if duration.months:
+        moved = datetime.combine(add_months(local.date(), duration.months), local.time())
+    moved += timedelta(seconds=duration.seconds)
+    return (moved.date() - local.date()).days
