@@ -29,6 +29,7 @@ __all__ = [
     "RuleSetError",
     "Severity",
     "SnapshotError",
+    "UnknownRuleError",
     "__version__",
     "check_ruleset",
     "compile_expression",
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation, Progress
     from ruleengine.engine.engine import Engine
     from ruleengine.engine.snapshot import SnapshotError
-    from ruleengine.errors import RuleEngineError
+    from ruleengine.errors import RuleEngineError, UnknownRuleError
     from ruleengine.limits import Limits
     from ruleengine.rules.ruleset import (
         CheckResult,
@@ -68,6 +69,7 @@ _LAZY = {
     "Engine": "ruleengine.engine.engine",
     "Limits": "ruleengine.limits",
     "RuleEngineError": "ruleengine.errors",
+    "UnknownRuleError": "ruleengine.errors",
     "Decision": "ruleengine.engine.decisions",
     "EvaluationResult": "ruleengine.engine.decisions",
     "Explanation": "ruleengine.engine.decisions",
