@@ -79,20 +79,14 @@ def _coupon_moments(index: int, entry: Redemption) -> Iterator[SnapshotProblem]:
     redeemed = f"before it was redeemed at {entry.at.isoformat()}"
     hint = "a coupon is used or revoked after its redemption: check the timestamps and offsets"
     used, revoked = entry.used_at, entry.revoked_at
-    if revoked is not None and revoked < entry.at:
-        yield SnapshotProblem(
-            "RE640",
-            format_path(("activity", index, "revoked_at")),
-            f"{what} is revoked at {revoked.isoformat()}, {redeemed}",
-            hint,
-        )
-    if used is not None and used < entry.at:
-        yield SnapshotProblem(
-            "RE640",
-            format_path(("activity", index, "used_at")),
-            f"{what} is used at {used.isoformat()}, {redeemed}",
-            hint,
-        )
+    for field, verb, moment in (("revoked_at", "revoked", revoked), ("used_at", "used", used)):
+        if moment is not None and moment < entry.at:
+            yield SnapshotProblem(
+                "RE640",
+                format_path(("activity", index, field)),
+                f"{what} is {verb} at {moment.isoformat()}, {redeemed}",
+                hint,
+            )
     if used is not None and revoked is not None:
         if used <= revoked:
             field, message = (
