@@ -5,15 +5,12 @@ sources, which need DuckDB, are in `sources`)."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from ruleengine.backtest.layout import BATCH_ROWS, Customer, Origin, SourceError
-from ruleengine.engine.snapshot_json import LongIntegerError, loads_exact
+from ruleengine.engine.snapshot_json import LongIntegerError, loads_exact, undecodable_byte
 from ruleengine.limits import AMOUNT_DIGITS
-
-_UNDECODABLE = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, escaped
 
 
 class JsonLinesSource:
@@ -47,12 +44,10 @@ class JsonLinesSource:
 
     def _customer(self, line: str, number: int) -> Customer:
         where = f"{self.name}:{number}"
-        undecodable = _UNDECODABLE.search(line)
+        undecodable = undecodable_byte(line)
         if undecodable is not None:
-            byte = ord(undecodable.group()) - 0xDC00
-            raise SourceError(
-                f"{where}:{undecodable.start() + 1}: the line is not UTF-8 text (byte 0x{byte:02X})"
-            )
+            column, byte = undecodable
+            raise SourceError(f"{where}:{column}: the line is not UTF-8 text (byte 0x{byte:02X})")
         try:
             data = loads_exact(line)  # numbers exact; an integer of 4,300 digits is refused
         except LongIntegerError as error:

@@ -129,7 +129,7 @@ def _eval_lines(engine: Any, args: argparse.Namespace) -> int:
     jobs = args.jobs or jsonl.default_jobs()
     now = now_of(args)
     try:
-        # a line that is not UTF-8 is reported in its place (`jsonl.UNDECODABLE`)
+        # a line that is not UTF-8 is reported in its place (`snapshot_json.undecodable_byte`)
         stream = (
             _undecoded_stdin()
             if args.snapshots == "-"

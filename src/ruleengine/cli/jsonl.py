@@ -12,7 +12,6 @@ text.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from ruleengine.engine.batch import ordered_map, source_of, worker_engine
 from ruleengine.engine.engine import Engine, compile_engine
 from ruleengine.engine.json_text import dumps_line
 from ruleengine.engine.snapshot import SnapshotError, SnapshotProblem, render_snapshot_problem
+from ruleengine.engine.snapshot_json import undecodable_byte
 from ruleengine.progress import Progress, is_terminal
 
 
@@ -43,14 +43,13 @@ def evaluate_line(engine: Engine, text: str, name: str, number: int, now: dateti
     (`Engine.read_snapshot_text`), so problems are worded, and limits applied, alike."""
     if not text.strip():
         return None
-    undecodable = UNDECODABLE.search(text)
-    if undecodable is not None:  # bytes that are not UTF-8, kept by `surrogateescape`
-        column = undecodable.start() + 1
+    undecodable = undecodable_byte(text)
+    if undecodable is not None:  # a line of a batch that is not UTF-8 is that line's problem
+        column, byte = undecodable
         problem = SnapshotProblem(
             "RE611",
             "$",
-            f"the line is not UTF-8 text: byte 0x{ord(undecodable.group()) - 0xDC00:02X} at "
-            f"column {column}",
+            f"the line is not UTF-8 text: byte 0x{byte:02X} at column {column}",
             "save the file as UTF-8",
             line=1,
             column=column,
@@ -62,11 +61,6 @@ def evaluate_line(engine: Engine, text: str, name: str, number: int, now: dateti
         return Line(number, invalid_line(number, error.problems), tuple(error.problems))
     result = engine.evaluate(snapshot, now=now)
     return Line(number, result.dumps(indent=None), runtime_problems=bool(result.problems))
-
-
-# A byte that is not UTF-8, as `errors="surrogateescape"` reads it: one line of a batch that is
-# not UTF-8 is that line's problem, not the end of the run.
-UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
 def invalid_line(number: int, problems: Iterable[SnapshotProblem]) -> str:

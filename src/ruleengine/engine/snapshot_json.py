@@ -139,6 +139,17 @@ _ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def undecodable_byte(line: str) -> tuple[int, int] | None:
+    """(column, byte) of the first byte of `line` that is not UTF-8, read with
+    `errors="surrogateescape"` (which keeps such a byte as U+DC80-U+DCFF); None for UTF-8.
+    The JSON Lines readers (`eval --snapshots`, backtests) report such a line in its place."""
+    found = _UNDECODED.search(line)
+    return None if found is None else (found.start() + 1, ord(found.group()) - 0xDC00)
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
 def may_hold_surrogates(text: str | bytes) -> bool:
     """Whether JSON `text` escapes half of a surrogate pair (then search its data)."""
     if isinstance(text, bytes):
