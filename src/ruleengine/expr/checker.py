@@ -138,7 +138,7 @@ class _Checker(CheckerBase):
             return DATE
         assert_never(value)
 
-    def _name(self, node: Name, narrowed: frozenset[str] = frozenset()) -> Type | None:
+    def _name(self, node: Name, narrowed: frozenset[str]) -> Type | None:
         found = self.bound.get(node.name, self.scope.roots.get(node.name))
         if found is not None:
             # a bare name is a path too: `x != null and x > 1` narrows `x`, as it does a field
