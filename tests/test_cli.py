@@ -74,19 +74,26 @@ def test_examples_pass_strict_ci_on_any_day(today: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("today", "hint"),
+    ("today", "message"),
     [
-        ("20261201", ": write the date with dashes: `2026-12-01`"),
-        ("2026-W48-2", ""),
-        ("2026-02-29", ": February 2026 has 28 days: there is no day 29"),
-        ("2026-12-01T00:00", ": a date is a whole day, without a time: write `2026-12-01`"),
+        ("20261201", "is not a date (YYYY-MM-DD): write the date with dashes: `2026-12-01`"),
+        ("2026-W48-2", "is not a date (YYYY-MM-DD)"),
+        (
+            "2026-02-29",
+            "is not a day of the calendar: February 2026 has 28 days: there is no day 29",
+        ),
+        (
+            "2026-12-01T00:00",
+            "is not a date (YYYY-MM-DD): a date is a whole day, without a time: write `2026-12-01`",
+        ),
+        ("0999-12-01", "is outside the years 1900 to 9000"),
     ],
 )
-def test_today_is_written_yyyy_mm_dd(today: str, hint: str) -> None:
+def test_today_is_written_yyyy_mm_dd(today: str, message: str) -> None:
     # `date.fromisoformat` takes `20261201` and ISO weeks; rule files and the docs say YYYY-MM-DD
     result = run("validate", "--today", today, "examples/rules/")
     assert result.returncode == 2
-    assert f"argument --today: `{today}` is not a date (YYYY-MM-DD){hint}\n" in result.stderr
+    assert f"argument --today: `{today}` {message}\n" in result.stderr
 
 
 def test_ended_windows_are_notes_that_fail_only_when_asked() -> None:

@@ -563,3 +563,16 @@ def test_browser_signs_in_once_with_the_token(tmp_path: Path) -> None:
     assert signed_in.status_code == 303
     assert "httponly" in signed_in.headers["set-cookie"].lower()
     assert guarded.get("/").status_code == 200  # the client keeps the cookie
+
+
+@pytest.mark.parametrize("today", ["20260601", "2026-W23-1", "2026-02-30", "0999-06-01"])
+def test_validate_takes_today_as_the_cli_does(client: Any, today: str) -> None:
+    # `date.fromisoformat` reads `2026-W23-1` as an ISO week's day; `validate --today` refuses it
+    response = client.post(
+        "/v1/validate",
+        params={"today": today},
+        content=b"version: 1\n",
+        headers={"content-type": "application/yaml"},
+    )
+    assert response.status_code == 422
+    assert f"`today`: `{today}` is" in response.json()["detail"]

@@ -60,19 +60,16 @@ def now_of(args: argparse.Namespace) -> datetime:
 
 
 def iso_date(text: str) -> date:
-    """A day written YYYY-MM-DD, as in rule files (`date.fromisoformat` also takes `20261201`
-    and `2026-W48-2`)."""
-    if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isascii():
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    from ruleengine.rules.structure_hints import date_hint  # only for a problem
+    """A day written YYYY-MM-DD, as in rule files (`--today`)."""
+    from ruleengine.expr.runtime import parse_day  # not for `--help` (it loads msgspec)
 
-    hint = date_hint(text)
-    raise argparse.ArgumentTypeError(
-        f"`{text}` is not a date (YYYY-MM-DD)" + (f": {hint}" if hint else "")
-    )
+    try:
+        return parse_day(text)
+    except ValueError as error:
+        from ruleengine.rules.structure_hints import date_hint  # only for a problem
+
+        hint = date_hint(text)
+        raise argparse.ArgumentTypeError(str(error) + (f": {hint}" if hint else "")) from None
 
 
 def iso_datetime(text: str) -> datetime:

@@ -38,6 +38,7 @@ from ruleengine.expr.checked import CheckedExpr, forget, nonnull_facts, path_of
 from ruleengine.expr.checker_base import CheckerBase
 from ruleengine.expr.functions import BOUND_NAME, FUNCTIONS, Argument, SignatureError
 from ruleengine.expr.parser import ExpressionSource
+from ruleengine.expr.runtime import parse_day
 from ruleengine.expr.scope import Scope
 from ruleengine.expr.type_rules import (
     arity,
@@ -336,14 +337,12 @@ class _Checker(CheckerBase):
             )
             return None
         try:
-            date.fromisoformat(arg.value)
-            if len(arg.value) != 10:
-                raise ValueError(arg.value)
-        except ValueError:
+            parse_day(arg.value)
+        except ValueError as error:
             self.error(
                 arg.span,
                 "RE411",
-                f"`{arg.value}` is not a valid date",
+                str(error),
                 'write the date as YYYY-MM-DD, such as `date("2026-01-31")`',
             )
             return None

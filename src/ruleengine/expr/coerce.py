@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ruleengine.errors import RuleEngineError
-from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
+from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported, parse_day
 from ruleengine.expr.types import (
     BoolType,
     DateTimeType,
@@ -178,14 +178,14 @@ def _datetime(value: Any, path: JsonPath) -> datetime:
 
 def _date(value: Any, path: JsonPath) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
+        if not is_supported(value):
+            raise CoercionError(path, f"`{value}` is outside {SUPPORTED_YEARS}")
         return value
     if isinstance(value, str):
         try:
-            if len(value) == 10:
-                return date.fromisoformat(value)
-        except ValueError:
-            pass
-        raise CoercionError(path, f"`{value}` is not a date (YYYY-MM-DD)")
+            return parse_day(value)
+        except ValueError as error:
+            raise CoercionError(path, str(error)) from None
     raise CoercionError(path, f"expected a date, got {_describe(value)}")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from ruleengine.expr.runtime import ROUNDING, EvalContext
+from ruleengine.expr.runtime import ROUNDING, EvalContext, parse_day
 from ruleengine.expr.types import (
     BOOL,
     DATE,
@@ -257,7 +257,7 @@ def _check_date(args: Sequence[Argument]) -> Type:
 
 
 def _date(_: EvalContext, text: str) -> date:
-    return date.fromisoformat(text)
+    return parse_day(text)
 
 
 # -- null -----------------------------------------------------------------------------------

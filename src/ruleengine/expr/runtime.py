@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import decimal
+import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 import msgspec
@@ -80,6 +81,25 @@ def parse_moment(text: str) -> datetime:
     if not is_supported(moment):
         raise ValueError(f"`{text}` is outside {SUPPORTED_YEARS}")
     return moment
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(text: str) -> date:
+    """A day written YYYY-MM-DD, in the supported years: how rule files, `date("...")`, a host's
+    date values and the commands' `--today` read a day. (`date.fromisoformat` would also take
+    the week date `2026-W48-2`, which has the same length, and `20261201`.) `ValueError` says
+    what is wrong in words a diagnostic or a command line can show."""
+    if _DAY.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"`{text}` is not a day of the calendar") from None
+        if is_supported(day):
+            return day
+        raise ValueError(f"`{text}` is outside {SUPPORTED_YEARS}")
+    raise ValueError(f"`{text}` is not a date (YYYY-MM-DD)")
 
 
 def is_supported(moment: date) -> bool:

@@ -12,7 +12,6 @@ import copy
 import importlib.util
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +64,13 @@ def add_serve_command(commands: Any) -> None:
 
 
 def _iso_date(text: str) -> str:
-    """YYYY-MM-DD only, as `validate --today` (`date.fromisoformat` takes `20261201` too)."""
+    """YYYY-MM-DD only, as `validate --today`."""
+    from ruleengine.expr.runtime import parse_day  # not for `--help` (it loads msgspec)
+
     try:
-        if len(text) == 10 and text[4] == text[7] == "-":
-            return date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+        return parse_day(text).isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _fail(message: str) -> int:

@@ -34,6 +34,7 @@ from ruleengine.diagnostics.render import render_json
 from ruleengine.engine.engine import Engine
 from ruleengine.engine.json_text import dumps_indented
 from ruleengine.engine.snapshot import SnapshotError
+from ruleengine.expr.runtime import parse_day
 from ruleengine.limits import Limits
 from ruleengine.rules.ruleset import check_source
 from ruleengine.rules.yaml_source import decode_source
@@ -346,13 +347,10 @@ def build_router(registry: Registry, limits: Limits) -> APIRouter:
         today = None
         if today_text is not None:
             try:
-                today = date.fromisoformat(today_text)
-            except ValueError:
+                today = parse_day(today_text)
+            except ValueError as error:
                 raise ProblemError(
-                    422,
-                    "invalid-request",
-                    "Invalid request",
-                    f"`today` is not a date (YYYY-MM-DD): {today_text!r}",
+                    422, "invalid-request", "Invalid request", f"`today`: {error}"
                 ) from None
         check_content_type(request.headers.get("content-type"), json_body=False)
         body = await read_body(request, limits.max_file_bytes, "RE108")

@@ -3,7 +3,7 @@ or a `CoercionError` naming its path, in time bounded by the value's size."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ruleengine.api import compile_expression, declare_scope
+from ruleengine.api import RuleSetError, compile_expression, declare_scope
 from ruleengine.expr.coerce import CoercionError, coerce
 from ruleengine.expr.types import DECIMAL, INT, MONEY
 
@@ -67,3 +67,55 @@ def test_a_float_subclass_converts_as_its_float_does(number: float) -> None:
             return error.path, error.message.replace(repr(value), "")
 
     assert outcome(_Float(number)) == outcome(number)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-W48-2", "`2026-W48-2` is not a date (YYYY-MM-DD)"),  # fromisoformat: 2026-11-24
+        ("2026-02-30", "`2026-02-30` is not a day of the calendar"),
+        ("0001-01-01", "`0001-01-01` is outside the years 1900 to 9000"),
+        (date(1, 1, 1), "`0001-01-01` is outside the years 1900 to 9000"),
+    ],
+)
+def test_a_host_date_is_a_day_written_yyyy_mm_dd_in_the_supported_years(
+    value: object, message: str
+) -> None:
+    expression = compile_expression('d < date("2026-01-01")', declare_scope({"d": "date"}))
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    with pytest.raises(CoercionError) as bound:
+        expression.bind(now=now, convert=True)({"d": value})
+    with pytest.raises(CoercionError) as evaluated:
+        expression.evaluate({"d": value}, now=now)
+    assert str(bound.value) == str(evaluated.value) == f"$.d: {message}"
+
+
+def _written(day: date, form: str) -> str:
+    year, week, weekday = day.isocalendar()
+    return {
+        "day": day.isoformat(),
+        "compact": f"{day.year:04d}{day.month:02d}{day.day:02d}",
+        "week": f"{year:04d}-W{week:02d}-{weekday}",
+        "ordinal": f"{day.year:04d}-{day.timetuple().tm_yday:03d}",
+    }[form]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(), st.sampled_from(["day", "compact", "week", "ordinal"]))
+def test_every_reader_of_a_day_takes_yyyy_mm_dd_in_the_supported_years_only(
+    day: date, form: str
+) -> None:
+    text = _written(day, form)
+    taken = form == "day" and 1900 <= day.year <= 9000
+    expression = compile_expression("d", declare_scope({"d": "date"}))
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    try:
+        read = expression.evaluate({"d": text}, now=now)
+    except CoercionError:
+        read = None
+    assert read == (day if taken else None)
+    try:
+        literal = compile_expression(f'date("{text}")', declare_scope({})).evaluate({}, now=now)
+    except RuleSetError:
+        literal = None
+    assert literal == (day if taken else None)
