@@ -49,13 +49,14 @@ def impossible_coupons(activity: Sequence[Activity]) -> Iterator[SnapshotProblem
     """RE640 for a coupon used or revoked before its redemption, or both used and revoked
     (only an unused coupon can be revoked, and a revoked one cannot be used); RE641 for a
     coupon code that an earlier redemption already gave: earlier in time, then by id, as
-    the engine replays them (the array's order is no order), after every RE640."""
+    the engine replays them (the array's order is no order), after every RE640. Codes are
+    compared without case, as checkouts compare discount codes (`MAPLE-5` is `maple-5`)."""
     by_coupon: dict[str, list[tuple[int, Redemption]]] = {}
     for index, entry in enumerate(activity):
         if type(entry) is not Redemption:
             continue
         yield from _coupon_moments(index, entry)
-        by_coupon.setdefault(entry.coupon, []).append((index, entry))
+        by_coupon.setdefault(entry.coupon.casefold(), []).append((index, entry))
     again: list[tuple[int, Redemption, int, Redemption]] = []
     for given in by_coupon.values():
         if len(given) > 1:
@@ -63,11 +64,12 @@ def impossible_coupons(activity: Sequence[Activity]) -> Iterator[SnapshotProblem
             first_index, first = given[0]
             again.extend((index, entry, first_index, first) for index, entry in given[1:])
     for index, entry, first_index, first in sorted(again, key=lambda found: found[0]):
+        written = "" if first.coupon == entry.coupon else f" (as `{first.coupon}`)"
         yield SnapshotProblem(
             "RE641",
             format_path(("activity", index, "coupon")),
             f"redemption `{entry.id}` gives coupon `{entry.coupon}`, which redemption "
-            f"`{first.id}` already gave",
+            f"`{first.id}` already gave{written}",
             f"each redemption creates its own coupon code (the first is at "
             f"{format_path(('activity', first_index))}): send each redemption once, with "
             "its own code",

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ruleengine import Engine, load_ruleset
 from ruleengine.engine.snapshot import SnapshotError
@@ -109,6 +111,33 @@ def test_two_redemptions_with_one_coupon_code() -> None:
             "redemption `rd5` gives coupon `MAPLE-5`, which redemption `rd1` already gave",
         )
     ]
+
+
+@pytest.mark.parametrize("again", ["maple-5", "Maple-5", "MAPLE-5"])
+def test_a_coupon_code_given_again_in_another_case_is_the_same_code(again: str) -> None:
+    # A checkout takes a discount code in any case: `maple-5` would spend `MAPLE-5` again.
+    found = problems(redemption("rd1", "MAPLE-5"), redemption("rd5", again))
+    as_written = "" if again == "MAPLE-5" else " (as `MAPLE-5`)"
+    assert found == [
+        (
+            "RE641",
+            "$.activity[2].coupon",
+            f"redemption `rd5` gives coupon `{again}`, which redemption `rd1` already gave"
+            + as_written,
+        )
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    # what codes are written in (Unicode case maps are no equivalence: dotless i upper-cases to I)
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1),
+    st.sampled_from([str.upper, str.lower, str.swapcase, str.title]),
+)
+def test_any_code_in_another_case_is_a_repeat(code: str, case: Any) -> None:
+    again = case(code)
+    found = problems(redemption("rd1", code), redemption("rd5", again))
+    assert [(c, p) for c, p, _ in found] == [("RE641", "$.activity[2].coupon")]
 
 
 def test_the_tester_snapshot_reports_every_problem_once() -> None:
