@@ -508,7 +508,7 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "error",
         "Duplicate rule id",
         "Rule ids name decisions (`<rule>/<step>`), so they must be unique across earning "
-        "rules and milestones.",
+        "rules and milestones; in a ruleset with `tiers`, `tiers` is the tier changes' id.",
         "earning:\n  - id: bonus\n    ...\nmilestones:\n  - id: bonus",
         "Rename one of the rules.",
     ),

@@ -264,13 +264,43 @@ class _Semantics(MilestoneChecks):
             competing.append((index, rule))
 
     def check_ids(self, ruleset: RuleSetFile) -> None:
+        """RE501: rule ids name decisions (`rule`, and keys `<rule>/...`), so earning rules,
+        milestones and redeeming programs each need their own, and none may take the id of
+        the ruleset's own decisions: `tiers` (tier changes, `tiers/<level>/<period>`) when
+        there are tiers, `points.expiry` (expiries and their warnings) when points expire."""
+        reserved = {
+            "tiers": (
+                "the VIP tiers' decisions use it",
+                "rename the rule: tier changes are `rule: tiers`, with the keys "
+                "`tiers/<level>/<period>`, which this rule's keys could repeat",
+            ),
+            "points.expiry": (
+                "points expiries use it",
+                "rename the rule: expiries and their warnings are `rule: points.expiry`",
+            ),
+        }
+        if ruleset.tiers is None:
+            del reserved["tiers"]
+        if ruleset.points is None or ruleset.points.expiry is None:
+            del reserved["points.expiry"]
         seen: dict[str, tuple[PathPart, ...]] = {}
-        paths = [("earning", i, "id") for i in range(len(ruleset.earning))] + [
-            ("milestones", i, "id") for i in range(len(ruleset.milestones))
+        ids: list[tuple[str, tuple[PathPart, ...]]] = [
+            *((r.id, ("earning", i, "id")) for i, r in enumerate(ruleset.earning)),
+            *((m.id, ("milestones", i, "id")) for i, m in enumerate(ruleset.milestones)),
+            *((p.id, ("redeeming", i, "id")) for i, p in enumerate(ruleset.redeeming)),
         ]
-        ids = [r.id for r in ruleset.earning] + [m.id for m in ruleset.milestones]
-        for rule_id, path in zip(ids, paths, strict=True):
-            if rule_id in seen:
+        for rule_id, path in ids:
+            section = path[0]
+            if rule_id in reserved:
+                self.report(
+                    path,
+                    "RE501",
+                    f"duplicate rule id `{rule_id}`: {reserved[rule_id][0]}",
+                    reserved[rule_id][1],
+                )
+            elif rule_id in seen:
+                if seen[rule_id][0] == section == "redeeming":
+                    continue  # RE519, below
                 self.report(
                     path,
                     "RE501",
