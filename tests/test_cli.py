@@ -247,3 +247,29 @@ def test_schema_command_prints_the_checked_in_schema() -> None:
     assert result.returncode == 0
     assert result.stdout == (ROOT / "schemas" / "ruleset.schema.json").read_text()
     assert run("schema", "nothing").returncode == 2
+
+
+@pytest.mark.parametrize(
+    "names", [("a.yaml", "b.yml"), ("b.yaml", "a-c.yml"), ("x/z.yaml", "x.yaml")]
+)
+def test_validate_refuses_a_program_two_files_of_a_folder_define(
+    tmp_path: Path, names: tuple[str, str]
+) -> None:
+    # `serve` would serve one of them only: CI must fail where the service drops a file
+    from ruleengine.service.registry import Registry
+
+    text = (ROOT / "examples/rules/acme.yaml").read_text(encoding="utf-8")
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "maple.yaml").write_bytes((ROOT / "examples/rules/maple-loyalty.yaml").read_bytes())
+    registry = Registry(tmp_path, interval=0)
+    registry.refresh(force=True)
+    (served,) = [s.file for s in registry.files() if s.program == "acme-rewards" and s.serving]
+    (dropped,) = [s.file for s in registry.files() if s.duplicate_of == served]
+    result = run("validate", str(tmp_path), "--format", "json")
+    assert result.returncode == 1
+    (found,) = json.loads(result.stdout)["diagnostics"]
+    assert (found["code"], found["file"], found["line"]) == ("RE524", dropped, 5)
+    assert found["message"] == f"program `acme-rewards` is already defined in {served}"
+    assert run("validate", str(tmp_path / names[0]), str(tmp_path / "maple.yaml")).returncode == 0

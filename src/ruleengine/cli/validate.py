@@ -34,11 +34,18 @@ def command_validate(args: argparse.Namespace) -> int:
         render_summary,
         render_text,
     )
-    from ruleengine.rules.ruleset import check_source, read_source
+    from ruleengine.diagnostics.source import SourceFile
+    from ruleengine.rules.ruleset import (
+        RuleSet,
+        check_source,
+        duplicate_programs,
+        read_source,
+    )
 
     files = discover_rule_files(args.paths)
     now = datetime.now(UTC)  # window warnings take today in each ruleset's zone; --today wins
     diagnostics: list[Diagnostic] = []
+    checked: list[tuple[SourceFile, RuleSet]] = []
     unreadable = False
     for path in files:
         source = read_source(path, str(path))
@@ -46,7 +53,17 @@ def command_validate(args: argparse.Namespace) -> int:
             diagnostics.append(source)
             unreadable = unreadable or source.code == "RE100"
             continue
-        diagnostics.extend(check_source(source, today=args.today, now=now).diagnostics)
+        result = check_source(source, today=args.today, now=now)
+        diagnostics.extend(result.diagnostics)
+        if result.ruleset is not None:
+            checked.append((source, result.ruleset))
+    # as `ruleengine serve` ranks a folder's files: by their names as text
+    again = duplicate_programs(sorted(checked, key=lambda found: found[0].name))
+    if again:
+        order = {str(path): index for index, path in enumerate(files)}
+        diagnostics = sorted(
+            [*diagnostics, *again], key=lambda d: (order.get(d.file, -1), d.sort_key())
+        )
     out = sys.stdout
     if args.format == "json":
         print(render_json(diagnostics, files=[str(f) for f in files]), file=out)

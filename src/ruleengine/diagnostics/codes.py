@@ -754,6 +754,19 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "Compare with a level `id` of `tiers.levels` (the hint names the closest one).",
     ),
     CodeInfo(
+        "RE524",
+        "duplicate-program",
+        "error",
+        "Two rule files define the same program",
+        "A program id names one set of rules: `ruleengine serve` serves one file per program "
+        "(the first by path; the other is listed as `duplicate_of` and not served), and "
+        "results carry the id. Checked together (`validate` of a folder, or of several "
+        "files), a file whose `program` an earlier one already defines is an error, so CI "
+        "fails where the service would serve another file than the one you meant.",
+        "# rules/spring.yaml\nprogram: acme\n...\n# rules/summer.yaml\nprogram: acme",
+        "Give each file its own `program`, or delete the old file.",
+    ),
+    CodeInfo(
         "RE601",
         "division-by-zero",
         "error",

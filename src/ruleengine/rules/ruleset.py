@@ -170,6 +170,35 @@ def check_source(
     return CheckResult(ruleset, found)
 
 
+def duplicate_programs(
+    checked: list[tuple[SourceFile, RuleSet]], limits: Limits = DEFAULT_LIMITS
+) -> list[Diagnostic]:
+    """RE524 for each ruleset whose `program` an earlier one in `checked` already defines, at
+    its `program` value: the files a folder holds, in the order `ruleengine serve` ranks them
+    (the first one serves). Only a duplicate's document is read again, to locate it."""
+    first: dict[str, SourceFile] = {}
+    found: list[Diagnostic] = []
+    for source, ruleset in checked:
+        program = ruleset.program
+        earlier = first.setdefault(program, source)
+        if earlier is source:
+            continue
+        root, _ = read_document(source, limits)
+        span = span_of(root, ("program",)) if root is not None else Span(0, 0)
+        found.append(
+            make_diagnostic(
+                source,
+                span,
+                "RE524",
+                f"program `{program}` is already defined in {earlier.name}",
+                hint=f"served from one folder, `{program}` is {earlier.name}'s and this file "
+                "is not served: give each file its own `program`, or delete the old one",
+                path=("program",),
+            )
+        )
+    return found
+
+
 def read_source(
     path: Path, name: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> SourceFile | Diagnostic:
