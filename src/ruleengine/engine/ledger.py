@@ -35,13 +35,7 @@ from ruleengine.engine.decisions import Decision, key_part
 from ruleengine.engine.ledger_expiry import advance_expiry, upcoming_expiries
 from ruleengine.engine.ledger_redemptions import apply_redemption, apply_revoke, coupons_at
 from ruleengine.engine.ledger_state import LedgerState
-from ruleengine.engine.ledger_types import (
-    Award,
-    Balance,
-    EntryKind,
-    LedgerOutcome,
-    earning_award,
-)
+from ruleengine.engine.ledger_types import Award, Balance, EntryKind, LedgerOutcome, earning_award
 from ruleengine.engine.timeline import Timeline
 from ruleengine.engine.wording import count, day
 from ruleengine.expr.runtime import EvalContext

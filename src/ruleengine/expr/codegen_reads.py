@@ -100,6 +100,8 @@ class SourceWriter:
         self.lines.append(self.indent + line)
 
     def constant(self, value: Any) -> str:
+        """A constant as source: `repr` when it is exactly `None`, `bool`, `int` or `str` (one
+        literal token each), else a numbered name bound in the function's namespace."""
         if value is None or type(value) in (bool, int, str):
             return repr(value)
         name = f"_k{len(self.names)}"
