@@ -25,7 +25,7 @@ from ruleengine.engine.result_json import result_text
 
 DecisionStatus = Literal["granted", "pending", "reversed"]
 # What a decision does: `reward` grants (or, `reversed`, takes back) a rule's reward;
-# `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger`);
+# `points_expired` and `expiry_warning` come from the points ledger (`engine.ledger_expiry`);
 # `tier_change` from the VIP tiers (`engine.tier_decisions`).
 DecisionKind = Literal["reward", "points_expired", "expiry_warning", "tier_change"]
 

@@ -10,7 +10,8 @@ import pytest
 
 from ruleengine import Engine, load_ruleset
 from ruleengine.engine.decisions import Decision, RewardGrant
-from ruleengine.engine.ledger import fixed_date_after, replay_ledger
+from ruleengine.engine.ledger import replay_ledger
+from ruleengine.engine.ledger_expiry import fixed_date_after
 from ruleengine.engine.ledger_types import Award
 from ruleengine.engine.redeeming import most_points
 from ruleengine.engine.timeline import Timeline
