@@ -767,6 +767,19 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "Give each file its own `program`, or delete the old file.",
     ),
     CodeInfo(
+        "RE525",
+        "amount-finer-than-currency",
+        "error",
+        "A money reward has more decimals than its currency",
+        "`store_credit` and `discount_amount` are amounts of the ruleset's `currency`, which "
+        "has a number of decimals (ISO 4217's minor unit: 2 for USD and EUR, 0 for JPY and "
+        "KRW, 3 for KWD and BHD). A reward finer than that (`store_credit: 10.005` in USD, "
+        "`discount_amount: 10.5` in JPY) cannot be issued by the shop, so it is a typo or a "
+        "wrong currency. Trailing zeros do not count (`10.50` is fine in USD).",
+        "currency: USD\nmilestones:\n  - ...\n    reward: {rewards: [{store_credit: 10.005}]}",
+        "Write the amount in the currency's decimals.",
+    ),
+    CodeInfo(
         "RE601",
         "division-by-zero",
         "error",

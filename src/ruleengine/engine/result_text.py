@@ -13,7 +13,7 @@ from ruleengine.engine.decisions import (
     Progress,
     money_text,
 )
-from ruleengine.engine.wording import count, money
+from ruleengine.engine.wording import count, money, percent
 
 BAR_WIDTH = 20
 
@@ -49,7 +49,8 @@ def describe_rewards(decision: Decision, currency: str) -> str:
             label = "store credit" if reward.type == "store_credit" else "off"
             parts.append(f"{money(reward.value, currency)} {label}")
         elif reward.type == "discount_percentage":
-            parts.append(f"{reward.value}% off")
+            assert isinstance(reward.value, Decimal)
+            parts.append(f"{percent(reward.value)} off")
         elif reward.type == "free_shipping":
             parts.append("free shipping")
         else:
@@ -133,11 +134,12 @@ def tier_lines(tier: dict[str, Any], currency: str) -> list[str]:
         ]
     target = points + remaining
     bar = progress_bar(max(points, Decimal(0)), 0, target)
-    shown = money_text(target) if isinstance(tier["remaining"], str) else str(int(target))
-    return [
-        head,
-        f"  {bar} {tier['tier_points']}/{shown}  {tier['remaining']} more to {tier['next']}",
-    ]
+    if isinstance(tier["remaining"], str):  # an `amount_spent` tier: money, as progress shows it
+        spent = f"{money(points, currency)}/{money(target, currency)}"
+        more = f"spend {money(remaining, currency)} more"
+        return [head, f"  {bar} {spent}  {more} to reach {tier['next']}"]
+    more = f"{tier['remaining']} more to {tier['next']}"
+    return [head, f"  {bar} {tier['tier_points']}/{int(target)}  {more}"]
 
 
 def _progress_line(item: Progress, width: int) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
+from ruleengine.rules.currencies import decimal_places, places_of
+
 _SYMBOLS = {
     "USD": "$",
     "EUR": "€",
@@ -20,12 +22,18 @@ _SYMBOLS = {
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """`$37.50`, `€12.00`, `37.50 SEK`: two decimals unless the amount has more."""
-    exponent = amount.as_tuple().exponent
-    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    """`$37.50`, `€12.00`, `¥500`, `37.50 SEK`: the currency's decimals (two for a code
+    without a minor unit), or more when the amount has more."""
+    minor = decimal_places(currency)
+    places = max(2 if minor is None else minor, places_of(amount))
     text = f"{amount:,.{places}f}"
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def percent(value: Decimal) -> str:
+    """`10% off` for `1E+1`, `12.5%` for `12.50`: the digits it has, never an exponent."""
+    return f"{value:.{places_of(value)}f}%"
 
 
 def count(number: int | Decimal, singular: str, plural: str | None = None) -> str:

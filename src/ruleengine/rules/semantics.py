@@ -359,10 +359,12 @@ class _Semantics(MilestoneChecks):
                 )
 
     def check_redeeming(self, ruleset: RuleSetFile) -> None:
-        """RE518 (what a redemption costs) and RE519 (unique ids) for each program."""
+        """RE518 (what a redemption costs), RE519 (unique ids) and RE525 (its reward in the
+        currency's decimals) for each program."""
         seen: dict[str, tuple[PathPart, ...]] = {}
         for index, program in enumerate(ruleset.redeeming):
             path: tuple[PathPart, ...] = ("redeeming", index)
+            self.check_amounts(program.reward, (*path, "reward"))
             if program.id in seen:
                 self.report(
                     (*path, "id"),
@@ -493,7 +495,7 @@ def check_semantics(
     """
     if today is None and now is not None:
         today = local_today(now, ruleset.timezone)
-    _Semantics(root, sink, today).check(ruleset)
+    _Semantics(root, sink, today, ruleset.currency).check(ruleset)
 
 
 def local_today(now: datetime, timezone: str) -> date:

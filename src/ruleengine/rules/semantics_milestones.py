@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from ruleengine.diagnostics.diagnostic import DiagnosticSink, PathPart
 from ruleengine.expr.values import Duration
+from ruleengine.rules.currencies import decimal_places, places_of
 from ruleengine.rules.models import (
     Milestone,
     MilestoneType,
+    Reward,
     RewardLogic,
     RewardSpec,
     Window,
@@ -27,11 +29,22 @@ _ORDER_TYPES = {MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT}
 _STEP_TYPES_OF_MIXED = set(MilestoneType) - {MilestoneType.MIXED, MilestoneType.INACTIVITY}
 
 
+# Rounding a reward for a hint: as many digits as it has (amounts have at most 60).
+_EXACT = Context(prec=100, rounding=ROUND_HALF_UP)
+
+
 class MilestoneChecks:
-    def __init__(self, root: LocatedMapping, sink: DiagnosticSink, today: date | None) -> None:
+    def __init__(
+        self,
+        root: LocatedMapping,
+        sink: DiagnosticSink,
+        today: date | None,
+        currency: str = "USD",
+    ) -> None:
         self.root = root
         self.sink = sink
         self.today = today
+        self.currency = currency
 
     def report(
         self,
@@ -256,7 +269,26 @@ class MilestoneChecks:
             return None
         return Decimal(target)
 
+    def check_amounts(self, reward: Reward, path: tuple[PathPart, ...]) -> None:
+        """RE525: a money reward in no more decimals than the ruleset's currency has."""
+        places = decimal_places(self.currency)
+        for key in ("store_credit", "discount_amount"):
+            amount: Decimal | None = getattr(reward, key)
+            if amount is None or places is None or places_of(amount) <= places:
+                continue
+            unit = f"{places} decimal{'s' if places != 1 else ''}" if places else "no decimals"
+            unit_amount = Decimal(1).scaleb(-places)
+            rounded = max(amount.quantize(unit_amount, context=_EXACT), unit_amount)
+            self.report(
+                (*path, key),
+                "RE525",
+                f"`{key}` is {amount}, finer than {self.currency} has: its amounts have {unit}",
+                f"write `{rounded}` or another amount the shop can issue",
+            )
+
     def check_reward(self, spec: RewardSpec, path: tuple[PathPart, ...]) -> None:
+        for index, reward in enumerate(spec.rewards):
+            self.check_amounts(reward, (*path, "rewards", index))
         offered = len(spec.rewards)
         if spec.logic is RewardLogic.CUSTOMER_PICKS:
             if spec.pick is None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ruleengine.engine.wording import money
+from ruleengine.engine.wording import money, percent
 from ruleengine.rules.models import (
     EarningRule,
     Milestone,
@@ -65,7 +65,7 @@ def reward_words(reward: Reward, currency: str) -> str:
     if reward.discount_amount is not None:
         return f"{money(reward.discount_amount, currency)} off"
     if reward.discount_percentage is not None:
-        return f"{reward.discount_percentage}% off"
+        return f"{percent(reward.discount_percentage)} off"
     if reward.free_shipping is not None:
         return "free shipping"
     assert reward.free_gift is not None

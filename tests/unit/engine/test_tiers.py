@@ -158,7 +158,7 @@ def test_text_shows_the_tier_and_a_bar_to_the_next_level() -> None:
     }
     assert tier_lines(tier, "USD") == [
         "Tier: Gold (gold) since 2026-02-05T10:00:00Z, qualifying o2",
-        "  [#####---------------] 550.00/2000.00  1450.00 more to platinum",
+        "  [#####---------------] $550.00/$2,000.00  spend $1,450.00 more to reach platinum",
     ]
 
 
