@@ -160,10 +160,11 @@ def _check_timezone(value: str) -> str:
 
 
 # The active ISO 4217 currency codes (list one, funds and precious-metal codes included),
-# from the iso-codes data with the later amendments: `ZWG` (2024) and `XCG` (2025) added,
-# `HRK` (replaced by the euro in 2023) removed. Codes still in their withdrawal period stay.
+# from the iso-codes data with the later amendments: `ZWG` (2024), `XCG` and `XAD` (2025)
+# added, `HRK` (replaced by the euro in 2023) removed. Codes still in their withdrawal period
+# stay. tests/unit/rules/test_currencies.py checks it holds ISO's own table (iso4217).
 CURRENCY_CODES: frozenset[str] = frozenset(
-    (  # noqa: SIM905 - 182 codes: a list literal would take a line for each
+    (  # noqa: SIM905 - 183 codes: a list literal would take a line for each
         "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD "
         "BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP "
         "DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR "
@@ -171,8 +172,8 @@ CURRENCY_CODES: frozenset[str] = frozenset(
         "MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB "
         "PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD "
         "SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS "
-        "VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA "
-        "XXX YER ZAR ZMW ZWG ZWL"
+        "VED VES VND VUV WST XAD XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS "
+        "XUA XXX YER ZAR ZMW ZWG ZWL"
     ).split()
 )
 

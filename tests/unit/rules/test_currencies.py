@@ -110,3 +110,16 @@ milestones:
     text = render_result_text(result, "JPY")
     assert "first/1  ¥500 store credit, 10% off" in text.replace("\u00a0", " ")
     assert "E+" not in text and "¥500.00" not in text
+
+
+def test_the_minor_units_are_iso_4217_s() -> None:
+    # The table in rules/currencies.py is checked against ISO's own data (the iso4217
+    # package, a dev dependency: it parses its XML on import, too slow for the engine)
+    import iso4217
+
+    for code, entry in iso4217.raw_table.items():
+        if code is None:
+            continue  # a country without a universal currency (Antarctica)
+        units = entry["CcyMnrUnts"]
+        assert decimal_places(code) == (None if units == "N.A." else int(units)), code
+    assert {code for code in iso4217.raw_table if code is not None} <= CURRENCY_CODES
