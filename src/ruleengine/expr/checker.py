@@ -175,12 +175,24 @@ class _Checker(CheckerBase):
         hint = (
             f"did you mean `{keyword}`? `true`, `false` and `null` are written in lower case"
             if keyword is not None
-            else suggest(node.name, names)
+            else suggest(node.name, names) or self.field_hint(node.name)
         )
         if hint is None:
             self.unquoted[id(node)] = len(self.diagnostics)
         self.error(node.span, "RE401", f"unknown name `{node.name}`", hint)
         return None
+
+    def field_hint(self, name: str) -> str | None:
+        """`region == "EU"`: a bare name that is a field of a root (`customer.region`, an
+        attribute, or `order.subtotal`) is that field without its record."""
+        found = [
+            f"`{root}.{name}`"
+            for root, kind in self.scope.roots.items()
+            if isinstance(kind, RecordType) and kind.field(name) is not None
+        ]
+        if not found:
+            return None
+        return f"did you mean {' or '.join(found)}? fields are read through their record"
 
     def _field(self, node: FieldAccess, narrowed: frozenset[str]) -> Type | None:
         target = self.check(node.target, narrowed)
