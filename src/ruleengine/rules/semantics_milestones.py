@@ -22,7 +22,7 @@ from ruleengine.rules.models import (
     RewardSpec,
     Window,
 )
-from ruleengine.rules.structure_hints import number_text_hint
+from ruleengine.rules.structure_hints import number_text_hint, whole_number_hint
 from ruleengine.rules.yaml_nodes import LocatedMapping, LocatedScalar, find_node, span_of
 
 _ORDER_TYPES = {MilestoneType.ORDERS_COUNT, MilestoneType.AMOUNT_SPENT}
@@ -252,11 +252,15 @@ class MilestoneChecks:
                 )
             return None
         if kind is not MilestoneType.AMOUNT_SPENT and not isinstance(target, int):
+            node = find_node(self.root, path)
+            written = node.text if isinstance(node, LocatedScalar) else str(target)
             self.report(
                 path,
                 "RE509",
-                f"{_a(kind)} target is a whole number, not {target}",
-                _round_hint(target),
+                f"{_a(kind)} target is a whole number, not `{written}`",
+                whole_number_hint(target)
+                if target == target.to_integral_value()
+                else _round_hint(target),
             )
             return None
         if target <= 0:

@@ -8,6 +8,7 @@ closest right spelling.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -31,11 +32,22 @@ def type_hint(expected_kinds: Sequence[str], value: Any, *, quoted: bool = True)
     does not exist, a date with a time)."""
     if any("date" in kind for kind in expected_kinds) and type(value) in (str, int):
         return date_hint(str(value))
+    if type(value) is Decimal and "a whole number" in expected_kinds and value.is_finite():
+        return whole_number_hint(value)
     if not isinstance(value, str):
         return None
     if any("number" in kind for kind in expected_kinds):
         return number_text_hint(value, quoted=quoted)
     return None
+
+
+def whole_number_hint(value: Decimal) -> str:
+    """`1e2` or `5.0` where a whole number belongs: the digits to write; for a fraction, the
+    two whole numbers around it."""
+    if value == value.to_integral_value():
+        return f"write it in digits, without a point or an exponent: `{int(value)}`"
+    low = math.floor(value)
+    return f"whole numbers only: write `{low}` or `{low + 1}`"
 
 
 _MONTHS = [
