@@ -245,6 +245,17 @@ def _diagnostic(
         return _at(source, root, path, code, message, hint, key=key_error)
     if kind == "extra_forbidden":
         name = str(path[-1])
+        cut = _cut_expression(root, path)
+        if cut is not None:
+            return _at(
+                source,
+                root,
+                path,
+                "RE201",
+                f"unknown key `{name}`{where}: a comma inside `{{...}}` ended `{cut[0]}`",
+                f'quote the expression: `{cut[0]}: "{cut[1]}"`',
+                key=True,
+            )
         allowed = _allowed_keys(path[:-1], fmt.model)
         hint = did_you_mean(name, allowed)
         if hint is None and allowed:
@@ -403,6 +414,41 @@ def _expected_kinds(group: list[ErrorDetails]) -> list[str]:
         # author they are expressions, whatever YAML type the literal has.
         return ["an expression"]
     return kinds
+
+
+def _cut_expression(root: LocatedMapping, path: tuple[PathPart, ...]) -> tuple[str, str] | None:
+    """`{when: coalesce(x, 0) > 5}`: in a flow mapping, a comma ends a plain value, so the rest
+    of an expression becomes unknown keys without values. The key whose plain text opens more
+    brackets than it closes, before the unknown key and the keys it was cut into, and the
+    whole expression (its text and those keys, joined by commas again)."""
+    mapping = find_node(root, path[:-1])
+    if not isinstance(mapping, LocatedMapping):
+        return None
+    keys = [key.text for key, _ in mapping.items]
+    if path[-1] not in keys:
+        return None
+    index = keys.index(str(path[-1])) - 1
+    while index >= 0:
+        key, value = mapping.items[index]
+        if not isinstance(value, LocatedScalar) or value.style is not None:
+            return None
+        if value.text:  # the value the comma cut
+            break
+        index -= 1  # a piece of the expression: a key without a value
+    else:
+        return None
+    pieces = [value.text]
+    for piece, rest in mapping.items[index + 1 :]:
+        text = ", ".join(pieces)
+        if text.count("(") <= text.count(")") and text.count("[") <= text.count("]"):
+            break
+        if not (isinstance(rest, LocatedScalar) and rest.value is None and not rest.text):
+            return None
+        pieces.append(piece.text)
+    text = ", ".join(pieces)
+    if len(pieces) == 1 or text.count("(") != text.count(")"):
+        return None
+    return key.text, text
 
 
 def _at(
