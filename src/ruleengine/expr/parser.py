@@ -157,6 +157,7 @@ _PUNCTUATION = {
     "_THEN": "`then`",
     "_ELSE": "`else`",
 }
+_WORD_OPERATORS = frozenset({"and", "or", "not", "in", "if", "then", "else"})
 _OPENERS = {"_LPAR": "(", "_LSQB": "["}
 _CLOSERS = {"_RPAR": "_LPAR", "_RSQB": "_LSQB"}
 
@@ -171,6 +172,8 @@ _CHARACTER_HINTS = {
     "=": "use `==` to compare",
     "!": "use `not`",
     "#": "expressions have no comments",
+    "\u00a0": "a no-break space (word processors and web pages type them): write a space",
+    "\u202f": "a narrow no-break space: write a space",
     "\u201c": "use straight quotes, `\"` or `'`",
     "\u201d": "use straight quotes, `\"` or `'`",
     "\u2018": "use straight quotes, `\"` or `'`",
@@ -207,11 +210,12 @@ def _unexpected_character(src: ExpressionSource, pos: int) -> Diagnostic:
         else:
             hint = f"close it with `{char}`"
         return src.report(Span(pos, pos + 1), "RE304", "unterminated string", hint=hint)
+    shown = f"`{char}`" if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
     for chars, hint in _CHARACTER_HINTS.items():  # two-character entries come first
         if text.startswith(chars, pos):
             span = Span(pos, pos + len(chars))
-            return src.report(span, "RE302", f"unexpected `{chars}`", hint=hint)
-    shown = f"`{char}`" if char.isprintable() and not char.isspace() else f"U+{ord(char):04X}"
+            what = f"`{chars}`" if len(chars) > 1 else shown
+            return src.report(span, "RE302", f"unexpected {what}", hint=hint)
     return src.report(Span(pos, pos + 1), "RE302", f"unexpected character {shown}")
 
 
@@ -257,6 +261,15 @@ def _unexpected_token(src: ExpressionSource, error: UnexpectedToken) -> Diagnost
     return src.report(span, "RE301", message, hint=_token_hint(src, token, accepted, tokens))
 
 
+def _keyword_case_hint(token: Token, previous: Token | None) -> str | None:
+    """`a AND b`, `NOT a`: a keyword in capitals is read as a name, misplaced or before one."""
+    for word in (token, previous):
+        text = str(word) if word is not None and word.type == "NAME" else ""
+        if text.lower() in _WORD_OPERATORS and text != text.lower():
+            return f"keywords are written in lower case: `{text.lower()}`"
+    return None
+
+
 def _token_hint(
     src: ExpressionSource, token: Token, accepted: frozenset[str], before: Sequence[Token]
 ) -> str | None:
@@ -264,6 +277,9 @@ def _token_hint(
     previous = before[-1] if before else None
     adjacent = previous is not None and previous.end_pos == token.start_pos
     after_operand = "NAME" not in accepted
+    case_hint = _keyword_case_hint(token, previous)
+    if case_hint is not None:
+        return case_hint
     if previous is not None and previous.type == "NUMBER" and token.type == "NAME":
         number_hint = _number_hint(src, previous, token, adjacent=adjacent)
         if number_hint is not None:
