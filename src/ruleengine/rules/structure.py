@@ -390,10 +390,10 @@ def _range_message(error: ErrorDetails, path: Sequence[PathPart], where: str) ->
 
 _MAX_NAME_LENGTH = 64
 _PATTERN_RULES = {
-    RULE_ID_PATTERN: "ids start with a letter or digit and use letters, digits, `-`, `_` and `.` "
-    "(at most 64 characters)",
-    FIELD_NAME_PATTERN: "names use lower-case letters, digits and `_`, and start with a letter "
-    "or `_`",
+    RULE_ID_PATTERN: "ids start with a letter or digit and use the ASCII letters a-z and A-Z, "
+    "digits, `-`, `_` and `.` (at most 64 characters; `cafe`, not `café`)",
+    FIELD_NAME_PATTERN: "names use the lower-case ASCII letters a-z, digits and `_`, and start "
+    "with a letter or `_`",
 }
 
 
