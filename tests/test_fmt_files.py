@@ -3,6 +3,8 @@ without a final line break (and `--diff` output that `patch` applies)."""
 
 from __future__ import annotations
 
+import codecs
+
 import os
 import shutil
 import subprocess
@@ -64,6 +66,17 @@ def test_fmt_keeps_crlf_line_endings_when_it_respaces(tmp_path: Path) -> None:
     path.write_bytes(MESSY.replace("\n", "\r\n").encode("utf-8"))
     assert run("fmt", str(path)).returncode == 0
     assert path.read_bytes() == FORMATTED.replace("\n", "\r\n").encode("utf-8")
+    assert run("fmt", "--check", str(path)).returncode == 0
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+def test_fmt_keeps_a_byte_order_mark(tmp_path: Path, line_break: str) -> None:
+    # Windows editors start UTF-8 files with one; fmt rewrote them without it
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(codecs.BOM_UTF8 + MESSY.replace("\n", line_break).encode("utf-8"))
+    assert run("fmt", "--diff", str(path)).returncode == 1
+    assert run("fmt", str(path)).returncode == 0
+    assert path.read_bytes() == codecs.BOM_UTF8 + FORMATTED.replace("\n", line_break).encode()
     assert run("fmt", "--check", str(path)).returncode == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,13 +43,14 @@ def command_fmt(args: argparse.Namespace) -> int:
         if result.text == text:
             continue
         changed.append(path)
-        # The file keeps its line breaks: CRLF where at least half of them are CRLF.
-        line_break = _line_break(path)
+        # The file keeps its line breaks (CRLF where at least half of them are CRLF) and its
+        # byte order mark, which the reader dropped.
+        line_break, mark = _file_form(path)
         if args.diff:
-            old, new = (t.replace("\n", line_break) for t in (text, result.text))
+            old, new = (mark + t.replace("\n", line_break) for t in (text, result.text))
             sys.stdout.writelines(unified_diff(old, new, str(path)))
         if not args.check and not args.diff:
-            write_atomically(path, result.text.replace("\n", line_break))
+            write_atomically(path, mark + result.text.replace("\n", line_break))
     verb = "would reformat" if args.check or args.diff else "reformatted"
     for path in changed:
         print(f"{verb} {path}", file=sys.stderr)
@@ -76,18 +78,21 @@ def unified_diff(old: str, new: str, name: str) -> Iterator[str]:
             yield line + "\n\\ No newline at end of file\n"
 
 
-def _line_break(path: Path) -> str:
-    """`\\r\\n` for a file at least half of whose line breaks are CRLF, else `\\n` (the
-    reader turned them all into LF). Reads at most what a rule file may hold."""
+def _file_form(path: Path) -> tuple[str, str]:
+    """The line break to write, `\\r\\n` for a file at least half of whose line breaks are
+    CRLF, else `\\n` (the reader turned them all into LF), and the UTF-8 byte order mark the
+    file starts with (Windows editors write one), or "". Reads at most what a rule file may
+    hold."""
     from ruleengine.limits import DEFAULT_LIMITS
 
     try:
         with path.open("rb") as stream:
             data = stream.read(DEFAULT_LIMITS.max_file_bytes + 1)
-    except OSError:  # read a moment ago: the text read then is written as LF
-        return "\n"
+    except OSError:  # read a moment ago: the text read then is written as LF, without a mark
+        return "\n", ""
     crlf = data.count(b"\r\n")
-    return "\r\n" if crlf and 2 * crlf >= data.count(b"\n") else "\n"
+    line_break = "\r\n" if crlf and 2 * crlf >= data.count(b"\n") else "\n"
+    return line_break, "\ufeff" if data.startswith(codecs.BOM_UTF8) else ""
 
 
 def _lines(text: str) -> list[str]:
