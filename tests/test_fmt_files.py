@@ -4,7 +4,6 @@ without a final line break (and `--diff` output that `patch` applies)."""
 from __future__ import annotations
 
 import codecs
-
 import os
 import shutil
 import subprocess
