@@ -3,6 +3,7 @@ reloads."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from pathlib import Path
@@ -576,3 +577,31 @@ def test_validate_takes_today_as_the_cli_does(client: Any, today: str) -> None:
     )
     assert response.status_code == 422
     assert f"`today`: `{today}` is" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/programs/acme-rewards/evaluate", "/v1/validate"])
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate, gzip"])
+def test_a_compressed_body_is_415_with_the_coding_to_use(
+    client: Any, path: str, coding: str
+) -> None:
+    # was 400 "the body is not UTF-8 text": the coding is what the server does not take
+    if "evaluate" in path:
+        plain, media = envelope("acme-maria.json", NOW), "application/json"
+    else:
+        plain, media = (EXAMPLE_RULES / "acme.yaml").read_bytes(), "application/yaml"
+    response = client.post(
+        path,
+        content=gzip.compress(plain),
+        headers={"content-type": media, "content-encoding": coding},
+    )
+    assert response.status_code == 415
+    assert response.headers["accept-encoding"] == "identity"
+    assert "uncompressed" in response.json()["detail"]
+    headers = {"content-type": media, "content-encoding": "identity"}
+    assert client.post(path, content=plain, headers=headers).status_code == 200
+
+
+def test_health_answers_head_as_get(client: Any) -> None:
+    got, head = client.get("/healthz"), client.head("/healthz")
+    assert (got.status_code, head.status_code) == (200, 200)
+    assert head.content == b"" and head.headers["content-type"] == got.headers["content-type"]

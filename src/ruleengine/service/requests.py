@@ -81,12 +81,25 @@ def is_json_media(media: str) -> bool:
     return media == JSON_MEDIA or (media.startswith("application/") and media.endswith("+json"))
 
 
-def check_content_type(content_type: str | None, *, json_body: bool) -> None:
+def check_content_type(
+    content_type: str | None, *, json_body: bool, content_encoding: str | None = None
+) -> None:
     """415 for a body that does not say it is what the endpoint reads: JSON for the program
     endpoints (`application/json`, `application/*+json`), YAML or plain text for validate; in
     UTF-8 either way. A body without a `Content-Type` is refused too. This keeps an HTML form
     or a `text/plain` fetch from another site (which a browser sends without a CORS
-    preflight) from reaching the program endpoints at all."""
+    preflight) from reaching the program endpoints at all. A compressed body (any
+    `Content-Encoding` but `identity`) is 415 too, with `Accept-Encoding: identity` (RFC 9110,
+    15.5.16): the body limits count the bytes as sent."""
+    coding = (content_encoding or "").strip().lower()
+    if coding not in ("", "identity"):
+        raise ProblemError(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"the body must be sent uncompressed, not with `Content-Encoding: {coding}`",
+            headers={"Accept-Encoding": "identity"},
+        )
     media, charset = media_type(content_type)
     accepted = is_json_media(media) if json_body else media in YAML_MEDIA
     expected = f"`{JSON_MEDIA}`" if json_body else ", ".join(f"`{item}`" for item in YAML_MEDIA)

@@ -264,7 +264,11 @@ class ProgramEndpoints:
                     headers={"Allow": "POST"},
                 )
             request = Request(scope, receive)
-            check_content_type(request.headers.get("content-type"), json_body=True)
+            check_content_type(
+                request.headers.get("content-type"),
+                json_body=True,
+                content_encoding=request.headers.get("content-encoding"),
+            )
             body = await read_body(request, self.body_limit, "RE614")
             if runs_inline(self.registry, body):
                 text = answer(self.registry, action, program, body)
@@ -290,6 +294,10 @@ def build_router(registry: Registry, limits: Limits) -> APIRouter:
     )
     async def healthz() -> Response:
         return JSONResponse({"status": "ok"})
+
+    # Load balancers' health checks send HEAD too; the same answer without its body (left
+    # out of the OpenAPI document, which would give both methods one operation id).
+    router.add_api_route("/healthz", healthz, methods=["HEAD"], include_in_schema=False)
 
     @router.get(
         "/v1/programs",
@@ -352,7 +360,11 @@ def build_router(registry: Registry, limits: Limits) -> APIRouter:
                 raise ProblemError(
                     422, "invalid-request", "Invalid request", f"`today`: {error}"
                 ) from None
-        check_content_type(request.headers.get("content-type"), json_body=False)
+        check_content_type(
+            request.headers.get("content-type"),
+            json_body=False,
+            content_encoding=request.headers.get("content-encoding"),
+        )
         body = await read_body(request, limits.max_file_bytes, "RE108")
         text = await run_in_threadpool(validate_text, body, name, today, limits)
         return Response(text, media_type="application/json")
