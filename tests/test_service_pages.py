@@ -244,6 +244,11 @@ def test_program_preview_shows_ways_to_redeem(server: str, page: Any) -> None:
     assert "up to 2 times per month" in five_off
     per_100 = page.inner_text("li.redeem-option[data-program=dollars-off]")
     assert "100 points for each CA$1.00 off (at least 200, at most 5,000 points)" in per_100
+    # what customers need to know before they spend: points wait, then expire
+    assert page.inner_text("#expiry p").startswith("Points expire 12 months after your last")
+    assert page.locator(".earning-rule .pending").first.inner_text() == (
+        "(pending for 14 days before they can be spent)"
+    )
 
 
 def test_pasted_snapshot_problems_are_shown(server: str, page: Any) -> None:

@@ -34,7 +34,13 @@ from ruleengine.service.config import ServeConfig
 from ruleengine.service.problems import ProblemError
 from ruleengine.service.registry import Registry, RuleFileState
 from ruleengine.service.requests import parse_now, read_body
-from ruleengine.service.wording import amount_words, program_view, spending_view, tier_progress
+from ruleengine.service.wording import (
+    amount_words,
+    expiry_words,
+    program_view,
+    spending_view,
+    tier_progress,
+)
 
 SCRATCH_NAME = "<scratch>"
 TOKEN_COOKIE = "ruleengine_token"
@@ -241,6 +247,7 @@ def build_pages(registry: Registry, config: ServeConfig, limits: Limits) -> APIR
             milestones=milestones,
             redeeming=redeeming,
             tiers=tiers,
+            expiry=expiry_words(state.engine.ruleset.model),
         )
 
     _add_customer_pages(router, registry, shelf, form_limit)
@@ -323,10 +330,11 @@ def _add_check_pages(
         text = text if text is not None else (state.text or "")
         source = SourceFile(SCRATCH_NAME, text)
         result = check_source(source, today=today, now=datetime.now(UTC), limits=limits)
-        earning = milestones = redeeming = tiers = None
+        earning = milestones = redeeming = tiers = expiry = None
         if result.ruleset is not None:
             earning, milestones = program_view(result.ruleset.model)
             redeeming, tiers = spending_view(result.ruleset.model)
+            expiry = expiry_words(result.ruleset.model)
         return {
             "file": state.file,
             "index": index,
@@ -336,6 +344,7 @@ def _add_check_pages(
             "milestones": milestones,
             "redeeming": redeeming,
             "tiers": tiers,
+            "expiry": expiry,
         }
 
     def _index(text: str) -> int:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ruleengine.engine.wording import money, percent
+from ruleengine.engine.wording import count, money, percent
 from ruleengine.rules.models import (
     EarningRule,
+    ExpiryPolicy,
     Milestone,
     RedeemingProgram,
     Reward,
@@ -91,6 +93,7 @@ class EarningView:
     limit: str | None
     window: str | None
     enabled: bool
+    pending: str | None = None  # "pending for 28 days before they can be spent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +145,9 @@ def earning_view(rule: EarningRule) -> EarningView:
         limit,
         _window(rule),
         rule.enabled,
+        f"pending for {count(rule.pending_days, 'day')} before they can be spent"
+        if rule.pending_days
+        else None,
     )
 
 
@@ -262,6 +268,49 @@ def tiers_view(tiers: Tiers, currency: str) -> TiersView:
         for level in tiers.levels
     )
     return TiersView(f"{_BASIS[tiers.basis]}, {_PERIOD[tiers.period.value]}", levels)
+
+
+_UNITS = {"mo": "month", "y": "year", "w": "week", "d": "day", "h": "hour", "min": "minute"}
+
+
+def duration_words(text: str) -> str:
+    """`12mo` -> `12 months`, `1y` -> `1 year`; as written when it is no single duration."""
+    found = re.fullmatch(r"([0-9]+)(mo|min|y|w|d|h)", text.strip())
+    if found is None:
+        return text
+    return count(int(found.group(1)), _UNITS[found.group(2)])
+
+
+_MONTH_NAMES = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
+
+
+def expiry_words(model: RuleSetFile) -> str | None:
+    """When points expire, as a customer reads it; None when they never do."""
+    expiry = model.points.expiry if model.points is not None else None
+    if expiry is None:
+        return None
+    if expiry.policy is ExpiryPolicy.ROLLING:
+        words = (
+            f"Points expire {duration_words(expiry.after or '')} after your last earned "
+            "points: earning any points keeps them all."
+        )
+    elif expiry.policy is ExpiryPolicy.PER_AWARD:
+        words = (
+            f"Points expire {duration_words(expiry.after or '')} after they are earned; "
+            "spending uses the oldest first."
+        )
+    else:
+        month, day = (int(part) for part in (expiry.on or "12-31").split("-"))
+        words = f"Points expire at the end of {day} {_MONTH_NAMES[month - 1]} each year."
+    ahead = [duration_words(str(w)) for w in expiry.warn_before]
+    if len(ahead) == 1:
+        words += f" A reminder comes {ahead[0]} before."
+    elif ahead:
+        words += f" Reminders come {', '.join(ahead[:-1])} and {ahead[-1]} before."
+    return words
 
 
 def spending_view(model: RuleSetFile) -> tuple[list[RedeemView], TiersView | None]:
