@@ -259,6 +259,8 @@ def explain_example(
             "step": decision.step,
             "status": decision.status,
             "points": value.points,
+            "logic": decision.logic,
+            "pick": decision.pick,
             "rewards": [r.to_json() for r in decision.rewards],
         }
 

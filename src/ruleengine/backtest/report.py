@@ -136,21 +136,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _signed(value: Any) -> str:
-    text = str(value)
-    if isinstance(value, int):
-        text = f"{value:+,}" if value else "0"
-    elif isinstance(value, str) and value not in ("0", "0.00") and not value.startswith("-"):
-        text = "+" + value
-    return text
+def _signed(value: int) -> str:
+    """A change in a count or in points: `+45,027`, `-3`, `0` (money: `_money`)."""
+    return f"{value:+,}" if value else "0"
 
 
-def _money(value: str, currency: str | None, *, signed: bool = False) -> str:
-    """A JSON amount in the report's words: `$162.50`; `signed`, `+$70.00` and `-$140.00`."""
+def _money(value: str, currency: str | None, markdown: bool, *, signed: bool = False) -> str:
+    """A JSON amount in the report's words: `$162.50`; `signed`, `+$70.00` and `-$140.00`.
+    In Markdown the `$` is escaped: two on a line would be a formula on GitHub."""
     amount = Decimal(value)
     text = money(abs(amount), currency or "", places=minor_digits(currency))
     if not currency:
         text = text.rstrip()
+    if markdown:
+        text = text.replace("$", "\\$")
     if signed and amount > 0:
         return "+" + text
     return "-" + text if amount < 0 else text
@@ -233,8 +232,8 @@ def _backtest(document: dict[str, Any], markdown: bool) -> str:
         f"{document['customers_with_decisions']:,} with decisions; "
         f"{totals['decisions']:,} decisions, {totals['points']:,} points (granted minus "
         f"reversed and expired), {totals['pending_points']:,} pending, store credit "
-        f"{_money(totals['store_credit'], currency)}, amount discounts "
-        f"{_money(totals['discount_amount'], currency)}.",
+        f"{_money(totals['store_credit'], currency, markdown)}, amount discounts "
+        f"{_money(totals['discount_amount'], currency, markdown)}.",
         "Rewards without a money value (counted, not valued): "
         + (", ".join(_reward_counts(totals, markdown, kinds=UNVALUED_TYPES)) or "none")
         + ".",
@@ -243,7 +242,7 @@ def _backtest(document: dict[str, Any], markdown: bool) -> str:
 
     def cells(row: dict[str, Any]) -> list[str]:
         values = [
-            _money(row[name], currency) if name in MONEY_COLUMNS else _cell(row[name])
+            _money(row[name], currency, markdown) if name in MONEY_COLUMNS else _cell(row[name])
             for name, _ in BACKTEST_COLUMNS
         ]
         unvalued = _reward_counts(row, markdown, kinds=UNVALUED_TYPES)
@@ -294,13 +293,13 @@ CHANGED_KINDS = ("store_credit", "discount_amount", *UNVALUED_TYPES)
 """The reward kinds whose change in number the diff shows (points are shown as points)."""
 
 
-def _unvalued_warning(totals: dict[str, Any], currency: str | None) -> list[str]:
+def _unvalued_warning(totals: dict[str, Any], currency: str | None, markdown: bool) -> list[str]:
     """A sentence when money and the rewards without a money value move apart: fewer amount
     discounts and more percentage ones is a move of cost the report cannot value, not a
     saving (nor, the other way, an added cost with nothing taken away)."""
     money_delta = Decimal(totals["store_credit_delta"]) + Decimal(totals["discount_amount_delta"])
     unvalued = sum(totals["rewards_delta"].get(kind, 0) for kind in UNVALUED_TYPES)
-    amount = _money(str(abs(money_delta)), currency)
+    amount = _money(str(abs(money_delta)), currency, markdown)
     if money_delta < 0 and unvalued > 0:
         return [
             "",
@@ -321,6 +320,10 @@ def _diff(document: dict[str, Any], markdown: bool) -> str:
     old, new = document["old"], document["new"]
     totals = document["totals"]
     currency = document.get("currency")
+
+    def cash(value: str) -> str:
+        return _money(value, currency, markdown, signed=True)
+
     currency_change = []
     if old.get("currency") != new.get("currency"):
         currency_change = [
@@ -344,15 +347,15 @@ def _diff(document: dict[str, Any], markdown: bool) -> str:
         f"({totals['gained']:,} gained, {totals['lost']:,} lost, {totals['changed']:,} changed); "
         f"points {totals['old_points']:,} → {totals['new_points']:,} "
         f"({_signed(totals['points_delta'])}); store credit "
-        f"{_money(totals['store_credit_delta'], currency, signed=True)}; amount discounts "
-        f"{_money(totals['discount_amount_delta'], currency, signed=True)}.",
+        f"{cash(totals['store_credit_delta'])}; "
+        f"amount discounts {cash(totals['discount_amount_delta'])}.",
         "Rewards other than points, counted: "
         + (
             ", ".join(_reward_counts(totals, markdown, kinds=CHANGED_KINDS, signed=True))
             or "no change"
         )
         + ".",
-        *_unvalued_warning(totals, currency),
+        *_unvalued_warning(totals, currency, markdown),
         *currency_change,
         "",
     ]
@@ -367,7 +370,7 @@ def _diff(document: dict[str, Any], markdown: bool) -> str:
             [
                 *_key_cells(row, by_month),
                 *(
-                    _money(row[name], currency, signed=True)
+                    cash(row[name])
                     if name in MONEY_COLUMNS
                     else _signed(row[name])
                     if name.endswith("_delta")
@@ -384,7 +387,11 @@ def _diff(document: dict[str, Any], markdown: bool) -> str:
             lines += ["", f"{unchanged} other rule/step rows unchanged."]
     else:
         lines.append("No customer's decisions change.")
-    lines += ["", "Money is in " + (currency or "the ruleset's currency") + ". " + UNVALUED_NOTE]
+    lines += [
+        "",
+        f"Money is in {currency or 'the currency of the rules'}. {UNVALUED_NOTE} The options of a "
+        "`customer_picks` choice are not counted: a changed choice is a changed decision.",
+    ]
     if document["examples"]:
         lines += ["", "### Examples" if markdown else "Examples:", ""]
         for example in document["examples"]:
@@ -393,18 +400,23 @@ def _diff(document: dict[str, Any], markdown: bool) -> str:
 
 
 def _decision_text(decision: dict[str, Any], markdown: bool, currency: str | None) -> str:
-    """`spend/1`, $5.00 off; `order-points/o7` (pending), +120 points."""
+    """`spend/1`, $5.00 off; `order-points/o7` (pending), +120 points; `journey/2`, pick 1
+    of: 15% off, free shipping."""
     parts = [f"{decision['points']:+,} points"] if decision["points"] else []
     for reward in decision["rewards"]:
         kind = reward["type"]
         if kind in ("store_credit", "discount_amount"):
             label = "store credit" if kind == "store_credit" else "off"
-            parts.append(f"{_money(reward['value'], currency)} {label}")
+            parts.append(f"{_money(reward['value'], currency, markdown)} {label}")
         elif kind == "discount_percentage":
             parts.append(f"{percent_text(str(reward['value']))}% off")
         elif kind != "points":
             parts.append(_reward_label(kind, reward.get("product", ""), markdown))
+        elif decision.get("logic") == "customer_picks":  # an option: not in `points`
+            parts.append(f"{reward['value']:,} points")
     status = "" if decision["status"] == "granted" else f" ({decision['status']})"
+    if decision.get("logic") == "customer_picks":  # a choice: nothing granted yet
+        return f"{_code(decision['key'])}{status}, pick {decision['pick']} of: " + ", ".join(parts)
     return f"{_code(decision['key'])}{status}" + "".join(", " + part for part in parts)
 
 
@@ -418,13 +430,13 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~&$])")
 
 
 def _plain(text: str, markdown: bool) -> str:
     """Customer data (ids, explanations) as plain text: in Markdown, every character that
-    could start emphasis, a link, HTML or a table cell is escaped, so a comment posted from
-    the report shows the data and nothing else."""
+    could start emphasis, a link, HTML, a table cell or a formula (`$`) is escaped, so a
+    comment posted from the report shows the data and nothing else."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text) if markdown else text
 
 
