@@ -18,8 +18,9 @@ The results are one row per decision, with the columns of `decisions.parquet`
 (`output.DecisionColumns.NAMES`), and one row per runtime problem (the `RuntimeProblem`
 fields: a division by zero in a points formula is data, as in the local result, not a failed
 job); `evaluate_dataframe` gives the decisions alone. `tally_decisions` adds them up with Spark SQL
-into the same document as `Tally.to_json`: money summed as exact decimals and written with the
-scale the local path gives, so the two reports are equal, not just close.
+into the same document as `Tally.to_json`: money summed as exact decimals and written as the
+local path writes it (`tally.money_json`), rewards counted per type, percentage and product
+from the decisions' `rewards` JSON, so the two reports are equal, not just close.
 
 Needs the `ruleengine[spark]` extra and Java 17 (`scripts/setup-system` installs it).
 """
@@ -42,7 +43,7 @@ from ruleengine.backtest.layout import (
 )
 from ruleengine.backtest.output import DecisionColumns, decision_columns, decision_schema
 from ruleengine.backtest.parallel import read
-from ruleengine.backtest.tally import LEDGER_PROBLEMS, Totals
+from ruleengine.backtest.tally import LEDGER_PROBLEMS, NOT_REWARDS, Totals, reward_key
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -262,7 +263,7 @@ def _utc_month(column: str) -> str:
     return f"date_format(to_utc_timestamp({column}, current_timezone()), 'yyyy-MM')"
 
 
-_SCALE = "CASE WHEN instr({c}, '.') > 0 THEN length({c}) - instr({c}, '.') ELSE 0 END"
+_REWARDS = "array<struct<type:string,value:string,product:string>>"
 
 
 def tally_decisions(
@@ -271,10 +272,35 @@ def tally_decisions(
     customers: int,
     by_month: bool = False,
     problems: DataFrame | None = None,
+    currency: str | None = None,
 ) -> dict[str, Any]:
     """The decisions added up per rule and step (and UTC month of `achieved_at`), as
-    `Tally.to_json` gives them for the same customers; `problems` (`problems_of`) fills the
+    `Tally.to_json(currency)` gives them for the same customers (money with `currency`'s
+    minor-unit digits, the ruleset's `currency`); `problems` (`problems_of`) fills the
     report's `problems`: customers per rule and problem code, as the local path counts them."""
+    groups, total, with_decisions = _tally_groups(decisions, by_month)
+    rows = []
+    for key in sorted(groups, key=_sort_key):
+        rule, step, month = key
+        entry: dict[str, Any] = {"rule": rule, "step": step}
+        if by_month:
+            entry["month"] = month
+        entry.update(groups[key].to_json(currency))
+        rows.append(entry)
+    return {
+        "customers": customers,
+        "customers_with_decisions": with_decisions,
+        "rows": rows,
+        "totals": total.to_json(currency),
+        "problems": _problem_counts(problems),
+    }
+
+
+def _tally_groups(
+    decisions: DataFrame, by_month: bool
+) -> tuple[dict[tuple[str, int | None, str], Totals], Totals, int]:
+    """Each group's `Totals` (as `Tally` adds them up), the sums over all, and the customers
+    with any decision: two Spark SQL aggregations, the sums and the rewards' counts."""
     decisions.createOrReplaceTempView("ruleengine_decisions")
     session = decisions.sparkSession
     month = _utc_month("achieved_at") if by_month else "''"
@@ -290,34 +316,36 @@ def tally_decisions(
         sum(CASE WHEN status = 'pending' THEN points ELSE 0 END) AS pending_points,
         CAST(sum(CASE WHEN status <> 'pending' THEN CAST(store_credit AS DECIMAL(38, 10))
              ELSE 0 END) AS STRING) AS store_credit,
-        max(CASE WHEN status <> 'pending' THEN {_SCALE.format(c="store_credit")} ELSE 0 END)
-            AS store_credit_scale,
         CAST(sum(CASE WHEN status <> 'pending' THEN CAST(discount_amount AS DECIMAL(38, 10))
-             ELSE 0 END) AS STRING) AS discount_amount,
-        max(CASE WHEN status <> 'pending' THEN {_SCALE.format(c="discount_amount")} ELSE 0 END)
-            AS discount_amount_scale
+             ELSE 0 END) AS STRING) AS discount_amount
     """
     grouped = session.sql(
         f"SELECT rule, step, {month} AS month, {sums} FROM ruleengine_decisions "
         "GROUP BY rule, step, month"
     ).collect()
-    total = session.sql(f"SELECT {sums} FROM ruleengine_decisions").collect()[0]
-    rows = []
-    for row in sorted(
-        grouped, key=lambda r: (r["rule"], -1 if r["step"] is None else r["step"], r["month"])
-    ):
-        entry: dict[str, Any] = {"rule": row["rule"], "step": row["step"]}
-        if by_month:
-            entry["month"] = row["month"]
-        entry.update(_totals(row).to_json())
-        rows.append(entry)
-    return {
-        "customers": customers,
-        "customers_with_decisions": int(total["customers"]),
-        "rows": rows,
-        "totals": _totals(total).to_json() if total["decisions"] else Totals().to_json(),
-        "problems": _problem_counts(problems),
-    }
+    everything = session.sql(f"SELECT {sums} FROM ruleengine_decisions").collect()[0]
+    # The rewards `value_of` counts: a granted reward decision's, not a choice's; the
+    # percentage (as the rewards' JSON writes it) or product names the unvalued ones.
+    counted = session.sql(
+        f"""
+        SELECT rule, step, {month} AS month, r.type AS type,
+               CASE WHEN r.type = 'discount_percentage' THEN r.value
+                    WHEN r.type = 'free_gift' THEN r.product ELSE '' END AS detail,
+               count(*) AS n
+        FROM ruleengine_decisions
+        LATERAL VIEW explode(from_json(rewards, '{_REWARDS}')) AS r
+        WHERE status = 'granted' AND coalesce(logic, '') <> 'customer_picks'
+          AND coalesce(decision_kind, '') NOT IN {tuple(NOT_REWARDS)!r}
+        GROUP BY rule, step, month, type, detail
+        """
+    ).collect()
+    groups = {(r["rule"], r["step"], r["month"]): _totals(r) for r in grouped}
+    total = _totals(everything) if everything["decisions"] else Totals()
+    for r in counted:
+        key = reward_key(r["type"], r["detail"] or None, r["detail"])
+        for totals in (groups[(r["rule"], r["step"], r["month"])], total):
+            totals.rewards[key] = totals.rewards.get(key, 0) + int(r["n"])
+    return groups, total, int(everything["customers"])
 
 
 def _problem_counts(problems: DataFrame | None) -> list[dict[str, Any]]:
@@ -340,10 +368,6 @@ def _problem_counts(problems: DataFrame | None) -> list[dict[str, Any]]:
 
 
 def _totals(row: Any) -> Totals:
-    def money(name: str) -> Decimal:
-        scale = int(row[f"{name}_scale"] or 0)
-        return Decimal(row[name] or "0").quantize(Decimal(1).scaleb(-scale))
-
     return Totals(
         decisions=int(row["decisions"]),
         customers=int(row["customers"]),
@@ -353,8 +377,8 @@ def _totals(row: Any) -> Totals:
         choices=int(row["choices"]),
         points=int(row["points"] or 0),
         pending_points=int(row["pending_points"] or 0),
-        store_credit=money("store_credit"),
-        discount_amount=money("discount_amount"),
+        store_credit=Decimal(row["store_credit"] or "0"),
+        discount_amount=Decimal(row["discount_amount"] or "0"),
     )
 
 
@@ -375,11 +399,17 @@ _SAME = " AND ".join(
 
 
 def diff_decisions(
-    old: DataFrame, new: DataFrame, *, customers: int, by_month: bool = False
+    old: DataFrame,
+    new: DataFrame,
+    *,
+    customers: int,
+    by_month: bool = False,
+    currency: str | None = None,
 ) -> dict[str, Any]:
     """Two rulesets' decisions (from `evaluate_dataframe` on the same customers) compared with
     Spark SQL: the `rows` and `totals` of the local diff report (without the examples, which
-    the local command explains), matching decisions by customer and key."""
+    the local command explains), matching decisions by customer and key; money with
+    `currency`'s minor-unit digits (the new ruleset's currency)."""
     from ruleengine.backtest.differ import Movement, compare_totals
 
     session = old.sparkSession
@@ -426,8 +456,8 @@ def diff_decisions(
         )
         for r in moved
     }
-    before = _groups(tally_decisions(old, customers=customers, by_month=by_month), by_month)
-    after = _groups(tally_decisions(new, customers=customers, by_month=by_month), by_month)
+    before, before_total, _ = _tally_groups(old, by_month)
+    after, after_total, _ = _tally_groups(new, by_month)
     rows = []
     for key in sorted(set(before) | set(after) | set(movements), key=_sort_key):
         rule, step, group_month = key
@@ -436,7 +466,10 @@ def diff_decisions(
             row["month"] = group_month
         row.update(
             compare_totals(
-                before.get(key, Totals()), after.get(key, Totals()), movements.get(key, Movement())
+                before.get(key, Totals()),
+                after.get(key, Totals()),
+                movements.get(key, Movement()),
+                currency,
             )
         )
         rows.append(row)
@@ -445,7 +478,7 @@ def diff_decisions(
         total.gained += each.gained
         total.lost += each.lost
         total.changed += each.changed
-    totals = compare_totals(_all(before), _all(after), total)
+    totals = compare_totals(before_total, after_total, total, currency)
     for name in ("customers_gaining", "customers_losing", "customers_changed"):
         del totals[name]
     return {
@@ -458,32 +491,6 @@ def diff_decisions(
 
 def _sort_key(key: tuple[str, int | None, str]) -> tuple[str, int, str]:
     return key[0], -1 if key[1] is None else key[1], key[2]
-
-
-def _groups(report: dict[str, Any], by_month: bool) -> dict[tuple[str, int | None, str], Totals]:
-    groups = {}
-    for row in report["rows"]:
-        totals = Totals(
-            decisions=row["decisions"],
-            customers=row["customers"],
-            granted=row["granted"],
-            pending=row["pending"],
-            reversed=row["reversed"],
-            choices=row["choices"],
-            points=row["points"],
-            pending_points=row["pending_points"],
-            store_credit=Decimal(row["store_credit"]),
-            discount_amount=Decimal(row["discount_amount"]),
-        )
-        groups[(row["rule"], row["step"], row.get("month", "") if by_month else "")] = totals
-    return groups
-
-
-def _all(groups: dict[tuple[str, int | None, str], Totals]) -> Totals:
-    total = Totals()
-    for totals in groups.values():
-        total.merge(totals)
-    return total
 
 
 __all__ = [

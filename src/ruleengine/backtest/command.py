@@ -214,7 +214,8 @@ def _evaluate(
             source=source.name,
             now=args.now,
             by_month=by_month,
-            tally=tally.to_json(),
+            tally=tally.to_json(rules.engine.ruleset.model.currency),
+            currency=rules.engine.ruleset.model.currency,
         )
         return render(document, args.format), document
     from ruleengine.backtest.differ import Differ, explain_example
@@ -244,9 +245,10 @@ def _evaluate(
         by_month=by_month,
         customers=differ.old.customers,
         customers_changed=differ.customers_changed,
-        rows=differ.rows(),
-        totals=differ.totals(),
+        rows=differ.rows(new.engine.ruleset.model.currency),
+        totals=differ.totals(new.engine.ruleset.model.currency),
         examples=examples,
+        currency=new.engine.ruleset.model.currency,
     )
     return render(document, args.format), document
 
@@ -256,4 +258,5 @@ def _side(rules: Any) -> dict[str, str]:
         "rules": rules.name,
         "program": rules.engine.ruleset.program,
         "ruleset_hash": rules.engine.ruleset.hash,
+        "currency": rules.engine.ruleset.model.currency,
     }

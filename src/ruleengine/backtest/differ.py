@@ -3,8 +3,12 @@
 Decisions are matched by key (`third-order/1`, `order-points/o7`): a key only the new ruleset
 decides is *gained*, one only the old decides is *lost*, and one both decide with different
 rewards, status or moment is *changed*. Per rule and step the report counts the customers
-gaining and losing decisions and the change in points, store credit and discount (each
-ruleset's totals come from its own `Tally`, so they are the numbers a backtest would show).
+gaining and losing decisions and the change in points, store credit and discount amount (each
+ruleset's totals come from its own `Tally`, so they are the numbers a backtest would show), and
+the change in the count of each kind of reward: the rewards without a money value (percentage
+discounts, free shipping, gifts) are counted, so moving customers from a `discount_amount` to
+a `discount_percentage` shows both sides, fewer amount discounts and more percentage ones,
+not a saving.
 
 Examples are the first customers by id with any difference (`EXAMPLES` of them): kept in a
 bounded heap while the data streams, so the choice does not depend on the source's order, and
@@ -17,10 +21,19 @@ import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from ruleengine.backtest.tally import GroupKey, Tally, Totals, group_sort_key, value_of
+from ruleengine.backtest.tally import (
+    GroupKey,
+    RewardKey,
+    Tally,
+    Totals,
+    add_counts,
+    group_sort_key,
+    money_json,
+    reward_json,
+    value_of,
+)
 from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation
 from ruleengine.engine.engine import Engine
 
@@ -152,7 +165,9 @@ class Differ:
         ordered = sorted(self._examples, key=lambda e: e.customer)
         return [(e.customer, e.data, e.diff) for e in ordered]
 
-    def rows(self) -> list[dict[str, Any]]:
+    def rows(self, currency: str | None = None) -> list[dict[str, Any]]:
+        """Per rule and step (and month): each side's totals and the movement; money with
+        `currency`'s minor-unit digits (the new ruleset's currency)."""
         keys = set(self.old.groups) | set(self.new.groups) | set(self.movements)
         rows = []
         for key in sorted(keys, key=group_sort_key):
@@ -163,24 +178,31 @@ class Differ:
             row: dict[str, Any] = {"rule": rule, "step": step}
             if self.by_month:
                 row["month"] = month
-            row.update(compare_totals(old, new, movement))
+            row.update(compare_totals(old, new, movement, currency))
             rows.append(row)
         return rows
 
-    def totals(self) -> dict[str, Any]:
+    def totals(self, currency: str | None = None) -> dict[str, Any]:
         movement = Movement()
         for each in self.movements.values():
             movement.gained += each.gained
             movement.lost += each.lost
             movement.changed += each.changed
-        totals = compare_totals(self.old.total, self.new.total, movement)
+        totals = compare_totals(self.old.total, self.new.total, movement, currency)
         for name in ("customers_gaining", "customers_losing", "customers_changed"):
             del totals[name]
         return totals
 
 
-def compare_totals(old: Totals, new: Totals, movement: Movement) -> dict[str, Any]:
-    """One row of the diff report: both sides' totals and the movement between them."""
+def compare_totals(
+    old: Totals, new: Totals, movement: Movement, currency: str | None = None
+) -> dict[str, Any]:
+    """One row of the diff report: both sides' totals and the movement between them. The
+    reward counts' changes name only what changed (`rewards_delta`: per type, and per
+    percentage and product), so an empty object means no reward changed in number."""
+    counts: dict[RewardKey, int] = dict(new.rewards)
+    add_counts(counts, old.rewards, -1)
+    deltas = reward_json(counts, nonzero=True)
     return {
         "old_decisions": old.decisions,
         "new_decisions": new.decisions,
@@ -194,13 +216,16 @@ def compare_totals(old: Totals, new: Totals, movement: Movement) -> dict[str, An
         "new_points": new.points,
         "points_delta": new.points - old.points,
         "pending_points_delta": new.pending_points - old.pending_points,
-        "store_credit_delta": _money(new.store_credit - old.store_credit),
-        "discount_amount_delta": _money(new.discount_amount - old.discount_amount),
+        "old_store_credit": money_json(old.store_credit, currency),
+        "new_store_credit": money_json(new.store_credit, currency),
+        "old_discount_amount": money_json(old.discount_amount, currency),
+        "new_discount_amount": money_json(new.discount_amount, currency),
+        "store_credit_delta": money_json(new.store_credit - old.store_credit, currency),
+        "discount_amount_delta": money_json(new.discount_amount - old.discount_amount, currency),
+        "rewards_delta": deltas["rewards"],
+        "discount_percentages_delta": deltas["discount_percentages"],
+        "free_gifts_delta": deltas["free_gifts"],
     }
-
-
-def _money(amount: Decimal) -> str:
-    return format(amount, "f")
 
 
 def explain_example(
@@ -234,6 +259,8 @@ def explain_example(
             "step": decision.step,
             "status": decision.status,
             "points": value.points,
+            "logic": decision.logic,
+            "pick": decision.pick,
             "rewards": [r.to_json() for r in decision.rewards],
         }
 

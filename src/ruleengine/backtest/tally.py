@@ -15,36 +15,77 @@ Money is `Decimal` throughout. What is added up:
   announce an expiry and carry none); pending points (`status: pending`) are counted apart,
   in `pending_points`. Redemptions and manual adjustments are the store's activity, not
   decisions, so they are not in this figure; each customer's balance is in `eval`'s result.
-* `store_credit`, `discount_amount`: granted amounts.
+* `store_credit`, `discount_amount`: granted amounts, the only rewards with a money value.
+* `rewards`: the granted rewards counted per type, every type a ruleset can give
+  (`REWARD_TYPES`); the ones without a money value are counted in more detail,
+  `discount_percentages` per percentage and `free_gifts` per product. A percentage discount,
+  free shipping or a gift costs what the orders it applies to make it cost, which the rules
+  do not say: they are counted, not valued, so a change from `discount_amount` to
+  `discount_percentage` shows as fewer amount discounts and more percentage discounts, not
+  as a saving.
 * Rewards of a `customer_picks` decision are a choice, not a grant: the decision is counted
-  (in `decisions` and `choices`) but none of its rewards is added to the amounts.
+  (in `decisions` and `choices`) but none of its rewards is added to the amounts or counts.
+
+Money in the JSON is exact decimal text with the currency's minor-unit digits (`162.50`,
+`0.00`; `500` for JPY), more only when an amount has more (`0.125`): `money_json`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
 from ruleengine.engine.decisions import Decision, EvaluationResult, RuntimeProblem
+from ruleengine.engine.wording import minor_digits
+from ruleengine.rules.models import REWARD_TYPES
 
 GroupKey = tuple[str, int | None, str]  # rule, step (None: an earning rule), month ("" if none)
+
+RewardKey = tuple[str, str]
+"""A counted reward: its type and, for `discount_percentage` and `free_gift`, the percentage
+(`percent_text`) or the product; "" for the other types."""
+
+UNVALUED_TYPES = ("discount_percentage", "free_shipping", "free_gift")
+"""The reward types without a money value: counted, not valued."""
+
+NOT_REWARDS = ("points_expired", "expiry_warning")
+"""Decision kinds that are the points ledger's, not rewards given: never counted as rewards."""
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionValue:
-    """The amounts one decision adds to its group."""
+    """The amounts one decision adds to its group, and the rewards it counts."""
 
     points: int
     store_credit: Decimal
     discount_amount: Decimal
+    rewards: tuple[RewardKey, ...] = ()
+
+
+def percent_text(value: Decimal | int | str) -> str:
+    """A percentage as the report names it: `10`, `12.5` (whatever digits it was written
+    with, `10.0` is `10`)."""
+    number = Decimal(value)
+    exponent = number.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # rule files hold finite numbers
+    return format(number, f".{max(0, -exponent)}f")
+
+
+def reward_key(kind: str, value: Decimal | int | str | None, product: str | None) -> RewardKey:
+    if kind == "discount_percentage" and value is not None:
+        return kind, percent_text(value)
+    if kind == "free_gift":
+        return kind, product or ""
+    return kind, ""
 
 
 def value_of(decision: Decision) -> DecisionValue:
     """The points, store credit and discount amount a decision carries: zero for a choice
-    and for an expiry warning, negative points for an expiry."""
+    and for an expiry warning, negative points for an expiry; and the rewards it grants, to
+    be counted (a granted reward decision's: none for a choice, a reversal or an expiry)."""
     points = 0
     credit = Decimal(0)
     discount = Decimal(0)
@@ -61,7 +102,53 @@ def value_of(decision: Decision) -> DecisionValue:
             credit += Decimal(value)
         elif reward.type == "discount_amount":
             discount += Decimal(value)
-    return DecisionValue(points, credit, discount)
+    counted: tuple[RewardKey, ...] = ()
+    if decision.status == "granted" and decision.kind not in NOT_REWARDS:
+        counted = tuple(reward_key(r.type, r.value, r.product) for r in decision.rewards)
+    return DecisionValue(points, credit, discount, counted)
+
+
+def money_json(amount: Decimal, currency: str | None) -> str:
+    """An amount as the report's JSON writes it: exact decimal text with `currency`'s
+    minor-unit digits (`162.50`, `-140.00`, `0.00`; `500` for JPY), more only when the amount
+    has more (`0.125`), so equal amounts are equal text whatever digits they were summed from."""
+    exponent = amount.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # sums of finite amounts
+    places = max(minor_digits(currency), -exponent)
+    return format(abs(amount) if amount == 0 else amount, f".{places}f")
+
+
+def _percent_order(item: tuple[str, int]) -> Decimal:
+    return Decimal(item[0])
+
+
+def reward_json(counts: dict[RewardKey, int], *, nonzero: bool = False) -> dict[str, Any]:
+    """Reward counts as the report's JSON gives them: `rewards` per type (every type, or
+    with `nonzero` only those that are not 0), `discount_percentages` per percentage (in
+    numeric order) and `free_gifts` per product (in name order)."""
+    kinds: dict[str, int] = dict.fromkeys(REWARD_TYPES, 0)
+    percentages: dict[str, int] = {}
+    gifts: dict[str, int] = {}
+    for (kind, detail), count in counts.items():
+        kinds[kind] = kinds.get(kind, 0) + count
+        if kind == "discount_percentage":
+            percentages[detail] = percentages.get(detail, 0) + count
+        elif kind == "free_gift":
+            gifts[detail] = gifts.get(detail, 0) + count
+    if nonzero:
+        kinds = {k: v for k, v in kinds.items() if v}
+    return {
+        "rewards": kinds,
+        "discount_percentages": {
+            k: v for k, v in sorted(percentages.items(), key=_percent_order) if v or not nonzero
+        },
+        "free_gifts": {k: v for k, v in sorted(gifts.items()) if v or not nonzero},
+    }
+
+
+def add_counts(mine: dict[RewardKey, int], other: dict[RewardKey, int], sign: int = 1) -> None:
+    for key, count in other.items():
+        mine[key] = mine.get(key, 0) + sign * count
 
 
 def month_of(decision: Decision) -> str:
@@ -95,6 +182,7 @@ class Totals:
     pending_points: int = 0
     store_credit: Decimal = Decimal(0)
     discount_amount: Decimal = Decimal(0)
+    rewards: dict[RewardKey, int] = field(default_factory=dict)  # granted rewards, counted
 
     def add(self, decision: Decision, value: DecisionValue | None = None) -> None:
         value = value if value is not None else value_of(decision)
@@ -112,6 +200,8 @@ class Totals:
         self.points += value.points
         self.store_credit += value.store_credit
         self.discount_amount += value.discount_amount
+        for key in value.rewards:
+            self.rewards[key] = self.rewards.get(key, 0) + 1
 
     def merge(self, other: Totals) -> None:
         self.decisions += other.decisions
@@ -124,8 +214,10 @@ class Totals:
         self.pending_points += other.pending_points
         self.store_credit += other.store_credit
         self.discount_amount += other.discount_amount
+        add_counts(self.rewards, other.rewards)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, currency: str | None = None) -> dict[str, Any]:
+        """The sums, money with `currency`'s digits (`money_json`; two when it is None)."""
         return {
             "decisions": self.decisions,
             "customers": self.customers,
@@ -135,13 +227,10 @@ class Totals:
             "choices": self.choices,
             "points": self.points,
             "pending_points": self.pending_points,
-            "store_credit": _money(self.store_credit),
-            "discount_amount": _money(self.discount_amount),
+            "store_credit": money_json(self.store_credit, currency),
+            "discount_amount": money_json(self.discount_amount, currency),
+            **reward_json(self.rewards),
         }
-
-
-def _money(amount: Decimal) -> str:
-    return format(amount, "f")
 
 
 def group_sort_key(key: GroupKey) -> tuple[str, int, str]:
@@ -211,19 +300,20 @@ class Tally:
     def rows(self) -> list[tuple[GroupKey, Totals]]:
         return sorted(self.groups.items(), key=lambda item: group_sort_key(item[0]))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, currency: str | None = None) -> dict[str, Any]:
+        """The report's numbers, money with `currency`'s minor-unit digits."""
         rows = []
         for (rule, step, month), totals in self.rows():
             row: dict[str, Any] = {"rule": rule, "step": step}
             if self.by_month:
                 row["month"] = month
-            row.update(totals.to_json())
+            row.update(totals.to_json(currency))
             rows.append(row)
         return {
             "customers": self.customers,
             "customers_with_decisions": self.customers_with_decisions,
             "rows": rows,
-            "totals": self.total.to_json(),
+            "totals": self.total.to_json(currency),
             "problems": [
                 {"rule": rule, "code": code, "customers": count}
                 for (rule, code), count in sorted(self.problems.items())

@@ -21,11 +21,21 @@ _SYMBOLS = {
 }
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """`$37.50`, `€12.00`, `¥500`, `37.50 SEK`: the currency's decimals (two for a code
-    without a minor unit), or more when the amount has more."""
-    minor = decimal_places(currency)
-    places = max(2 if minor is None else minor, places_of(amount))
+def minor_digits(currency: str | None) -> int:
+    """The digits after the decimal point of `currency`'s minor unit (ISO 4217, in
+    `rules.currencies`): 2 for USD and EUR, 0 for JPY, 3 for KWD, 0 for codes without a minor
+    unit (gold); 2 when the currency is not known (`None`)."""
+    places = decimal_places(currency or "USD")
+    return 0 if places is None else places
+
+
+def money(amount: Decimal, currency: str, *, places: int | None = None) -> str:
+    """`$37.50`, `€12.00`, `¥500`, `37.50 SEK`: `places` decimals (by default the
+    currency's, two for a code without a minor unit), or more when the amount has more."""
+    if places is None:
+        minor = decimal_places(currency)
+        places = 2 if minor is None else minor
+    places = max(places, places_of(amount))
     text = f"{amount:,.{places}f}"
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
