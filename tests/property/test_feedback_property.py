@@ -54,6 +54,18 @@ earning:
     name: Signing up (once per customer by default)
     on: signup
     points: 100
+milestones:
+  - id: win-back
+    name: Win back (once per spell without orders)
+    type: inactivity
+    steps:
+      - {target: 4d, reward: {rewards: [{points: 7}]}}
+      - {target: 9d, reward: {rewards: [{points: 11}]}}
+  - id: big-earner
+    name: 900 points earned
+    type: points_earned
+    target: 900
+    reward: {rewards: [{points: 90}]}
 """
 ENGINE = Engine(load_ruleset(RULES))
 START = datetime(2026, 2, 23, 5, tzinfo=UTC)
@@ -134,6 +146,8 @@ def totals(decisions: list[dict[str, Any]]) -> tuple[Counter[tuple[str, str]], C
     slots: Counter[Any] = Counter()
     for decision in decisions:
         points = decision["rewards"][0]["value"]
+        if decision["rule"] in ("win-back", "big-earner"):
+            continue
         if decision["status"] == "reversed":
             reversed_points[decision["rule"], decision["qualifying"]] += -points
         elif decision["rule"] in LIMITS:

@@ -240,3 +240,49 @@ def test_a_held_slot_is_only_its_own_period() -> None:
     ]
     result = evaluate(CAPPED, visits, ["daily-visit/v2"], "2026-03-03T00:00:00Z")
     assert [d["key"] for d in result["decisions"]] == ["daily-visit/v1", "daily-visit/v3"]
+
+
+WIN_BACK = Engine(
+    load_ruleset(
+        """\
+version: 1
+program: maple
+currency: USD
+timezone: America/Toronto
+milestones:
+  - id: win-back
+    name: We miss you
+    type: inactivity
+    steps:
+      - {target: 20d, reward: {rewards: [{points: 50}]}}
+"""
+    )
+)
+
+
+def test_a_late_order_does_not_pay_a_spell_of_inactivity_twice() -> None:
+    """Order o1 on 1 January; on 22 January the host is granted `win-back/1/o1`. Then the
+    webhook of o2, placed on 10 January, arrives: the stretch without orders now runs from
+    10 January, and when it reaches 20 days it is the one the host already paid for."""
+    o1 = {"type": "order", "id": "o1", "at": "2026-01-01T15:00:00Z", "subtotal": "30.00"}
+    o2 = {"type": "order", "id": "o2", "at": "2026-01-10T15:00:00Z", "subtotal": "45.00"}
+    granted: list[str] = []
+    first = evaluate(WIN_BACK, [o1], granted, "2026-01-22T12:00:00Z")
+    assert carried_out(first, granted) == [("win-back/1/o1", 50)]
+    late = evaluate(WIN_BACK, [o1, o2], granted, "2026-01-23T12:00:00Z")
+    assert (late["decisions"], late["balance"]["active"]) == ([], 50)  # the host's balance
+    later = evaluate(WIN_BACK, [o1, o2], granted, "2026-02-01T12:00:00Z")
+    assert (later["decisions"], later["balance"]["active"]) == ([], 50)
+    assert [(e["status"], e["reasons"]) for e in later["explanations"]] == [
+        (
+            "already_granted",
+            [
+                "no order for 20d after order o2",
+                "already granted as `win-back/1/o1` (in the snapshot's `granted`), for a "
+                "spell that an order arriving later cut short",
+            ],
+        )
+    ]
+    # One evaluation of the final history pays the spell that began with o2.
+    once = evaluate(WIN_BACK, [o1, o2], [], "2026-02-01T12:00:00Z")
+    assert [d["key"] for d in once["decisions"]] == ["win-back/1/o2"]
