@@ -22,6 +22,8 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Context, Decimal
 from typing import NamedTuple
 
+from ruleengine.limits import is_bounded_decimal
+
 _REVERSAL = "/reversal"
 _MARKER = _REVERSAL + "/"
 _AMOUNT = re.compile(r"[0-9]+\.[0-9]{2,}")  # the text `amount_text` writes, and nothing else
@@ -115,7 +117,8 @@ def _index(granted: frozenset[str]) -> dict[str, tuple[Decimal, str]]:
         if _AMOUNT.fullmatch(tail) is None:
             continue
         amount = Decimal(tail)
-        if amount_text(amount) != tail:  # `060.00`, `60.000`: not a key the engine makes
+        # `060.00`, `60.000`, 5,000 digits: not a key the engine makes
+        if not is_bounded_decimal(amount) or amount_text(amount) != tail:
             continue
         award_key = key[:at]
         known = index.get(award_key)

@@ -24,6 +24,12 @@ earning:
     name: A point per dollar
     on: order
     points: floor(order.subtotal)
+milestones:
+  - id: points-club
+    name: 1,000 points earned
+    type: points_earned
+    target: 1000
+    reward: {rewards: [{store_credit: 10}]}
 """
     )
 )
@@ -93,13 +99,14 @@ def test_each_partial_refund_of_one_order_is_taken_back_once() -> None:
         ("2026-03-20T00:00:00Z", "2026-03-19T16:00:00Z", "60.00"),
         ("2026-03-30T00:00:00Z", "2026-03-29T16:00:00Z", "100.00"),
     ]
-    done, balances = [], []
+    done, balances, progress = [], [], []
     for now, refunded_at, amount in steps:
         if refunded_at is not None:
             order |= {"refunded_at": refunded_at, "refunded_amount": amount}
         result = evaluate(ORDER_POINTS, [order], granted, now)
         done.append(carried_out(result, granted))
         balances.append(result["balance"]["active"])
+        progress.append(result["progress"][0]["current"])
     assert done == [
         [("order-points/o1", 100)],
         [("order-points/o1/reversal/10.00", -10)],
@@ -107,6 +114,7 @@ def test_each_partial_refund_of_one_order_is_taken_back_once() -> None:
         [("order-points/o1/reversal", -40)],
     ]
     assert balances == [100, 90, 40, 0]  # the engine's balance is the host's at every step
+    assert progress == [100, 90, 40, 0]  # and so is the points earned toward the milestone
     once = evaluate(ORDER_POINTS, [order], [], steps[-1][0])
     assert [(d["key"], d["rewards"][0]["value"]) for d in once["decisions"]] == [
         ("order-points/o1", 100),
@@ -186,6 +194,7 @@ def test_reversal_keys_name_the_refund_they_bring_the_order_to() -> None:
                 "order-points/o2/reversal/05.00",
                 "order-points/o2/reversal/5.000",
                 "order-points/o2/reversal/NaN",
+                "order-points/o2/reversal/1" + "0" * 5000 + ".00",  # no amount has 5,001 digits
                 "order-points/o3/reversal",
             }
         )
