@@ -66,6 +66,13 @@ milestones:
     type: points_earned
     target: 900
     reward: {rewards: [{points: 90}]}
+tiers:
+  basis: amount_spent
+  period: rolling_12mo
+  levels:
+    - {id: member, name: Member, threshold: 0}
+    - {id: gold, name: Gold, threshold: 150, reward: {rewards: [{points: 30}]}}
+    - {id: platinum, name: Platinum, threshold: 300, reward: {rewards: [{points: 60}]}}
 """
 ENGINE = Engine(load_ruleset(RULES))
 START = datetime(2026, 2, 23, 5, tzinfo=UTC)
@@ -146,7 +153,7 @@ def totals(decisions: list[dict[str, Any]]) -> tuple[Counter[tuple[str, str]], C
     slots: Counter[Any] = Counter()
     for decision in decisions:
         points = decision["rewards"][0]["value"]
-        if decision["rule"] in ("win-back", "big-earner"):
+        if decision["rule"] in ("win-back", "big-earner", "tiers"):
             continue
         if decision["status"] == "reversed":
             reversed_points[decision["rule"], decision["qualifying"]] += -points
@@ -156,7 +163,7 @@ def totals(decisions: list[dict[str, Any]]) -> tuple[Counter[tuple[str, str]], C
 
 
 @settings(
-    max_examples=max(100, EXAMPLES // 2),
+    max_examples=max(200, EXAMPLES),
     database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

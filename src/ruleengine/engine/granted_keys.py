@@ -1,5 +1,6 @@
 """What the host's `granted` keys say it has carried out, beyond "this decision": how much of
-each award its reversals took back, and which occasions hold a `limit`'s slots.
+each award its reversals took back, which occasions hold a `limit`'s slots, and which tier
+upgrades late activity moved (`MovedEntries`).
 
 A snapshot carries one cumulative refund per order (its `refunded_amount`, dated at the latest
 refund), so an order refunded three times is reversed step by step, and each reversal's key
@@ -18,9 +19,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Context, Decimal
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ruleengine.limits import is_bounded_decimal
 
@@ -170,3 +171,54 @@ class LimitSlots:
         if last_held - first_held + len(granted) - first < times:
             return None
         return [k for _, k in held[first_held:last_held]], [k for _, k in granted[first:]]
+
+
+_NEAR = timedelta(days=366)  # a period's length (12 months, a calendar year) at most
+
+
+class MovedEntries:
+    """Tier upgrade keys in `granted` (`tiers/<level>/<period>`) that this evaluation does not
+    make: activity or a refund that arrived late moved the upgrade to another period key
+    (a rolling period that begins on another day, the year before). Each stands for one
+    upgrade into the same level within a period's length of it (any, for `lifetime`), so the
+    customer is not paid the level's entry twice for one entry."""
+
+    __slots__ = ("_moved",)
+
+    def __init__(self, granted: frozenset[str], made: set[str], rule: str) -> None:
+        self._moved: dict[str, list[tuple[date | None, str]]] = {}
+        prefix = rule + "/"
+        for key in sorted(granted):
+            if not key.startswith(prefix) or key in made or key.count("/") != 2:
+                continue
+            level, period = key[len(prefix) :].split("/")
+            anchor = _anchor(period)
+            if anchor is not False:
+                self._moved.setdefault(level, []).append((anchor, key))
+
+    def take(self, level: str, period: str) -> str | None:
+        """The moved key that stands for an upgrade into `level` (as a key writes it) in
+        `period`, now used up; None when there is none."""
+        moved = self._moved.get(level)
+        anchor = _anchor(period)
+        if not moved or anchor is False:
+            return None
+        for index, (other, key) in enumerate(moved):
+            if anchor is None or other is None or abs(anchor - other) < _NEAR:
+                del moved[index]
+                return key
+        return None
+
+
+def _anchor(period: str) -> date | Literal[False] | None:
+    """The first day a tier key's period names: `2026` -> 1 January 2026, `2026-03-14`, and
+    the day of a moment `2026-05-01T10:00:00Z`; None for `lifetime`; False for text that is no
+    tier period (a key of a rule that happens to be called `tiers`)."""
+    if period == "lifetime":
+        return None
+    try:
+        if len(period) == 4 and period.isdigit():
+            return date(int(period), 1, 1)
+        return date.fromisoformat(period[:10])
+    except ValueError:
+        return False

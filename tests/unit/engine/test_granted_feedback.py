@@ -295,3 +295,74 @@ def test_a_late_order_does_not_pay_a_spell_of_inactivity_twice() -> None:
     # One evaluation of the final history pays the spell that began with o2.
     once = evaluate(WIN_BACK, [o1, o2], [], "2026-02-01T12:00:00Z")
     assert [d["key"] for d in once["decisions"]] == ["win-back/1/o2"]
+
+
+def test_a_spell_paid_under_its_own_key_keeps_its_points_when_a_late_order_arrives() -> None:
+    """o1 (1 January) and o0 (25 January) each began a spell the host was paid for; o2 of
+    10 January arrives late and cuts o1's short. Both grants stand in the ledger: the host
+    paid both, and the engine's balance stays the host's."""
+    o1 = {"type": "order", "id": "o1", "at": "2026-01-01T15:00:00Z", "subtotal": "30.00"}
+    o0 = {"type": "order", "id": "o0", "at": "2026-01-25T15:00:00Z", "subtotal": "30.00"}
+    o2 = {"type": "order", "id": "o2", "at": "2026-01-10T15:00:00Z", "subtotal": "30.00"}
+    granted: list[str] = []
+    for activity, now in (([o1], "2026-01-22T12:00:00Z"), ([o1, o0], "2026-02-15T12:00:00Z")):
+        carried_out(evaluate(WIN_BACK, activity, granted, now), granted)
+    assert granted == ["win-back/1/o1", "win-back/1/o0"]
+    late = evaluate(WIN_BACK, [o1, o0, o2], granted, "2026-02-16T12:00:00Z")
+    assert (late["decisions"], late["balance"]["active"]) == ([], 100)
+
+
+def tiered(period: str) -> Engine:
+    return Engine(
+        load_ruleset(
+            f"""\
+version: 1
+program: maple
+currency: USD
+timezone: America/Toronto
+tiers:
+  basis: amount_spent
+  period: {period}
+  levels:
+    - {{id: member, name: Member, threshold: 0}}
+    - {{id: gold, name: Gold, threshold: 100, reward: {{rewards: [{{points: 200}}]}}}}
+"""
+        )
+    )
+
+
+def test_a_late_order_does_not_pay_a_tier_entry_twice() -> None:
+    """Gold is reached with o2 on 5 March and granted (`tiers/gold/2026-03-05`, 200 points);
+    the webhook of o1, placed on 1 March, arrives later: gold was reached on 1 March, and
+    that twelve-month period's entry is the one the host already paid."""
+    engine = tiered("rolling_12mo")
+    o0 = {"type": "order", "id": "o0", "at": "2026-02-20T15:00:00Z", "subtotal": "60.00"}
+    o2 = {"type": "order", "id": "o2", "at": "2026-03-05T15:00:00Z", "subtotal": "60.00"}
+    o1 = {"type": "order", "id": "o1", "at": "2026-03-01T15:00:00Z", "subtotal": "60.00"}
+    granted: list[str] = []
+    first = evaluate(engine, [o0, o2], granted, "2026-03-06T12:00:00Z")
+    assert carried_out(first, granted) == [("tiers/gold/2026-03-05", 200)]
+    late = evaluate(engine, [o0, o2, o1], granted, "2026-03-07T12:00:00Z")
+    assert (late["decisions"], late["balance"]["active"], late["tier"]["current"]) == (
+        [],
+        200,
+        "gold",
+    )
+    once = evaluate(engine, [o0, o2, o1], [], "2026-03-07T12:00:00Z")
+    assert [d["key"] for d in once["decisions"]] == ["tiers/gold/2026-03-01"]
+
+
+def test_a_late_december_order_does_not_pay_the_next_years_entry_again() -> None:
+    """Calendar years: gold reached on 3 January 2027 and granted (`tiers/gold/2027`); a
+    December order that arrives later makes it 2026's entry, kept into 2027."""
+    engine = tiered("calendar_year")
+    dec = {"type": "order", "id": "o1", "at": "2026-12-28T15:00:00Z", "subtotal": "60.00"}
+    jan = {"type": "order", "id": "o2", "at": "2027-01-03T15:00:00Z", "subtotal": "120.00"}
+    granted: list[str] = []
+    first = evaluate(engine, [jan], granted, "2027-01-04T12:00:00Z")
+    assert carried_out(first, granted) == [("tiers/gold/2027", 200)]
+    dec["subtotal"] = "110.00"
+    late = evaluate(engine, [jan, dec], granted, "2027-01-05T12:00:00Z")
+    assert (late["decisions"], late["balance"]["active"]) == ([], 200)
+    once = evaluate(engine, [jan, dec], [], "2027-01-05T12:00:00Z")
+    assert [d["key"] for d in once["decisions"]] == ["tiers/gold/2026"]

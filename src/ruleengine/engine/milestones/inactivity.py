@@ -35,8 +35,8 @@ def evaluate_inactivity(
     now = shared.timeline.now  # `ctx.now`, possibly in UTC: comparisons with activity are faster
     steps, rules = plan.steps, plan.rules
     orders = shared.timeline.orders
-    # A step the host was granted for a spell that an order arriving late cut short (it was
-    # complete as the host saw it): it holds the step of the next spell that completes, so
+    # Steps the host was granted for spells that an order arriving late cut short (they were
+    # complete as the host saw them): they hold the step of the next spell that completes, so
     # the customer is not paid twice for one stretch without orders. By step number.
     carried: dict[int, list[str]] = {}
     for index, order in enumerate(orders):
@@ -60,8 +60,10 @@ def evaluate_inactivity(
                 continue
             if completes > now or not rules.in_window(completes):
                 continue
-            waiting = carried.get(step.number) if eligible else None
-            held = waiting.pop(0) if waiting else None
+            # The spell that ends a chain of cut-short ones is the one the host paid for,
+            # unless it was paid under its own key too (then both stand: both were paid).
+            chain = carried.pop(step.number, None)
+            held = chain[0] if chain and eligible and key not in shared.granted else None
             decided = eligible and key not in shared.granted and held is None
             if eligible and held is None:
                 decision = make_decision(key, milestone.id, step, completes, order.id)
