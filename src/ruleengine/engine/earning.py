@@ -313,7 +313,7 @@ class EarningEvaluator:
             return f"the order has {channel}, not {allowed}"
         if rule.limit is None:
             return None
-        return self.limit_reached(rule, at, f"{rule.id}/{key_part(key)}")
+        return self.limit_reached(rule, at, key)
 
     def evaluate_points(
         self, rule: PreparedRule, at: datetime, activity_id: str, variables: dict[str, Any]
@@ -370,16 +370,20 @@ class EarningEvaluator:
             return None
         return int(points)
 
-    def limit_reached(self, rule: PreparedRule, moment: datetime, decision_key: str) -> str | None:
-        """Why the occasion at `moment` gets no slot of the rule's `limit`, or None. One whose
-        decision is in `granted` holds its own; another gets one only if the period has one
-        left after the held ones and those granted earlier in this run (earliest first)."""
+    def limit_reached(self, rule: PreparedRule, moment: datetime, key: str) -> str | None:
+        """Why the occasion at `moment` (`key`: its decision key's suffix) gets no slot of
+        the rule's `limit`, or None. One whose decision is in `granted` holds its own; another
+        gets one only if the period has one left after the held ones and those granted
+        earlier in this run (earliest first)."""
         limit = rule.limit
         assert limit is not None
-        if decision_key in self.granted:
-            return None  # the host paid it: it holds its slot
         period = limit.per
-        start, end = period_bounds(moment, period, self.ctx)
+        if rule.index in self.slots.held:  # only with `granted`: most evaluations skip this
+            if f"{rule.id}/{key_part(key)}" in self.granted:
+                return None  # the host paid it: it holds its slot
+            start, end = period_bounds(moment, period, self.ctx)
+        else:
+            start, end = period_start(moment, period, self.ctx), None
         users = self.slots.users(rule.index, limit.times, start, end)
         if users is None:
             return None
@@ -566,16 +570,6 @@ def birthday_in(year: int, birthday: date) -> date:
 def period_start(moment: datetime, period: LimitPeriod, ctx: EvalContext) -> datetime | None:
     """The start of the calendar period containing `moment`, in the ruleset's zone (weeks
     start on Monday); None for `lifetime`."""
-    return period_bounds(moment, period, ctx)[0]
-
-
-def period_bounds(
-    moment: datetime, period: LimitPeriod, ctx: EvalContext
-) -> tuple[datetime | None, datetime | None]:
-    """The start and end (exclusive) of the calendar period containing `moment`, in the
-    ruleset's zone (weeks start on Monday); None and None for `lifetime`."""
-    if period is LimitPeriod.LIFETIME:
-        return None, None
     local = ctx.local_date(moment)
     if period is LimitPeriod.DAY:
         first = local
@@ -583,9 +577,22 @@ def period_bounds(
         first = local - timedelta(days=local.weekday())
     elif period is LimitPeriod.MONTH:
         first = local.replace(day=1)
-    else:
+    elif period is LimitPeriod.YEAR:
         first = local.replace(month=1, day=1)
-    start = datetime.combine(first, time(0), ctx.tz)
+    else:
+        return None
+    return datetime.combine(first, time(0), ctx.tz)
+
+
+def period_bounds(
+    moment: datetime, period: LimitPeriod, ctx: EvalContext
+) -> tuple[datetime | None, datetime | None]:
+    """The start and end (exclusive) of the calendar period containing `moment`, in the
+    ruleset's zone (weeks start on Monday); None and None for `lifetime`."""
+    start = period_start(moment, period, ctx)
+    if start is None:
+        return None, None
+    first = start.date()  # local: `start` is midnight in the ruleset's zone
     try:
         if period is LimitPeriod.DAY:
             after = first + timedelta(days=1)

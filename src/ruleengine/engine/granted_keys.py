@@ -161,11 +161,14 @@ class LimitSlots:
     def users(
         self, rule: int, times: int, start: datetime | None, end: datetime | None
     ) -> tuple[list[str], list[str]] | None:
-        """The keys that use up the period [start, end) (None: unbounded): those held, and
-        those granted in this run; None when a slot is left."""
+        """The keys that use up the period [start, end) (None: unbounded; `end` matters only
+        with held slots): those held, and those granted in this run; None when a slot is
+        left."""
         held = self.held.get(rule, ())
-        first_held = 0 if start is None else bisect.bisect_left(held, (start,))
-        last_held = len(held) if end is None else bisect.bisect_left(held, (end,))
+        first_held = last_held = 0
+        if held:
+            first_held = 0 if start is None else bisect.bisect_left(held, (start,))
+            last_held = len(held) if end is None else bisect.bisect_left(held, (end,))
         granted = self.grants.get(rule, ())  # all before the occasion: those since `start` last
         first = 0 if start is None else bisect.bisect_left(granted, (start,))
         if last_held - first_held + len(granted) - first < times:
