@@ -593,15 +593,12 @@ def period_bounds(
     if start is None:
         return None, None
     first = start.date()  # local: `start` is midnight in the ruleset's zone
-    try:
-        if period is LimitPeriod.DAY:
-            after = first + timedelta(days=1)
-        elif period is LimitPeriod.WEEK:
-            after = first + timedelta(days=7)
-        elif period is LimitPeriod.MONTH:
-            after = (first + timedelta(days=32)).replace(day=1)
-        else:
-            after = first.replace(year=first.year + 1)
-    except (OverflowError, ValueError):  # the last period of year 9999 runs to the end of time
-        return start, None
+    if period is LimitPeriod.DAY:
+        after = first + timedelta(days=1)
+    elif period is LimitPeriod.WEEK:
+        after = first + timedelta(days=7)
+    elif period is LimitPeriod.MONTH:
+        after = (first + timedelta(days=32)).replace(day=1)
+    else:  # activity and `now` lie in the years 1900 to 9000: no overflow
+        after = first.replace(year=first.year + 1)
     return start, datetime.combine(after, time(0), ctx.tz)

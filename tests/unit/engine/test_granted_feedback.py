@@ -366,3 +366,26 @@ def test_a_late_december_order_does_not_pay_the_next_years_entry_again() -> None
     assert (late["decisions"], late["balance"]["active"]) == ([], 200)
     once = evaluate(engine, [jan, dec], [], "2027-01-05T12:00:00Z")
     assert [d["key"] for d in once["decisions"]] == ["tiers/gold/2026"]
+
+
+def test_a_held_slot_counts_in_its_calendar_period() -> None:
+    """`limit` periods in the ruleset's zone, each ending where the next begins: a visit
+    granted on 31 December (Toronto) holds December's and 2026's slot, not January's."""
+    rules = """\
+version: 1
+program: maple
+currency: USD
+timezone: America/Toronto
+earning:
+  - {id: monthly, name: A visit a month, on: website_visit, limit: {times: 1, per: month},
+     points: 5}
+  - {id: yearly, name: A visit a year, on: website_visit, limit: {times: 1, per: year},
+     points: 9}
+"""
+    engine = Engine(load_ruleset(rules))
+    held = {"type": "website_visit", "id": "v2", "at": "2027-01-01T04:30:00Z", "url": "/"}
+    december = {"type": "website_visit", "id": "v1", "at": "2026-12-02T15:00:00Z", "url": "/"}
+    january = {"type": "website_visit", "id": "v3", "at": "2027-01-01T05:30:00Z", "url": "/"}
+    granted = ["monthly/v2", "yearly/v2"]
+    result = evaluate(engine, [held, december, january], granted, "2027-01-02T00:00:00Z")
+    assert [d["key"] for d in result["decisions"]] == ["monthly/v3", "yearly/v3"]
