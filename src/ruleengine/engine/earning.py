@@ -20,11 +20,9 @@ decision needs.
 
 from __future__ import annotations
 
-import bisect
 import calendar
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from ruleengine.engine.activity import Order, Referral
@@ -43,6 +41,7 @@ from ruleengine.engine.earning_plan import (
     Report,
     RuleGroup,
 )
+from ruleengine.engine.granted_keys import LimitSlots, TakenBack, share
 from ruleengine.engine.snapshot import Snapshot
 from ruleengine.engine.timeline import (
     Timeline,
@@ -94,8 +93,8 @@ class EarningEvaluator:
         self.report = report
         self.customer = snapshot.customer
         self.granted = snapshot.granted
-        # When each rule granted, in time order (what `limit` counts), by the rule's index.
-        self.grants: dict[int, list[datetime]] = {}
+        self.taken_back = TakenBack(snapshot.granted)
+        self.slots = LimitSlots()  # what `limit` counts
         self.outcome = EarningOutcome()
         self.decisions = self.outcome.decisions
         # Explanations are only built when asked for: most evaluations never show them.
@@ -109,9 +108,24 @@ class EarningEvaluator:
                         rule_id, None, "disabled", ("the rule is disabled (`enabled: false`)",)
                     )
                 )
-        for occasion in self.occasions():
+        occasions = self.occasions()
+        if self.granted and self.plan.limited:
+            self.hold_slots(occasions)
+        for occasion in occasions:
             self.decide(occasion, excluded)
         return self.outcome
+
+    def hold_slots(self, occasions: list[_Occasion]) -> None:
+        """The occasions whose decision the host has carried out (in `granted`) hold a slot
+        of their rule's `limit`, so activity that arrives late, dated before them, cannot
+        take it a second time."""
+        granted, slots = self.granted, self.slots
+        for at, _, _, key, _, _, group in occasions:
+            for rule, _ in group.entries:
+                if rule.limit is not None:
+                    decision_key = f"{rule.id}/{key_part(key)}"
+                    if decision_key in granted:
+                        slots.hold(rule.index, at, decision_key)
 
     # -- occasions --------------------------------------------------------------------------
 
@@ -222,7 +236,7 @@ class EarningEvaluator:
         variables: dict[str, Any] | None = None  # what the expressions read, made when needed
         for rule, blocked in group.entries:
             if excluded or blocked is not None or rule.restricted:
-                reason = self.ineligible(rule, at, activity_id, order, blocked, excluded)
+                reason = self.ineligible(rule, at, activity_id, key, order, blocked, excluded)
                 if reason is not None:
                     self.explain(rule.id, activity_id, "not_eligible", (reason,))
                     continue
@@ -273,12 +287,14 @@ class EarningEvaluator:
         rule: PreparedRule,
         at: datetime,
         activity_id: str,
+        key: str,
         order: Order | None,
         blocked: str | None,
         excluded: bool,
     ) -> str | None:
-        """Why the rule cannot apply to this occasion before its expressions run, or None.
-        The reason is worded only when explaining (otherwise any text will do)."""
+        """Why the rule cannot apply to this occasion (`key`: its decision key's suffix)
+        before its expressions run, or None. The reason is worded only when explaining
+        (otherwise any text will do)."""
         if excluded:
             return "the customer is excluded from the program"
         if blocked is not None:
@@ -295,7 +311,9 @@ class EarningEvaluator:
             channel = f"channel `{order.channel}`" if order.channel else "no channel"
             allowed = ", ".join(f"`{c}`" for c in rule.rule.channels or ())
             return f"the order has {channel}, not {allowed}"
-        return self.limit_reached(rule, at)
+        if rule.limit is None:
+            return None
+        return self.limit_reached(rule, at, key)
 
     def evaluate_points(
         self, rule: PreparedRule, at: datetime, activity_id: str, variables: dict[str, Any]
@@ -352,23 +370,39 @@ class EarningEvaluator:
             return None
         return int(points)
 
-    def limit_reached(self, rule: PreparedRule, moment: datetime) -> str | None:
+    def limit_reached(self, rule: PreparedRule, moment: datetime, key: str) -> str | None:
+        """Why the occasion at `moment` (`key`: its decision key's suffix) gets no slot of
+        the rule's `limit`, or None. One whose decision is in `granted` holds its own; another
+        gets one only if the period has one left after the held ones and those granted
+        earlier in this run (earliest first)."""
         limit = rule.limit
-        if limit is None:
-            return None
+        assert limit is not None
         period = limit.per
-        start = period_start(moment, period, self.ctx)
-        granted_at = self.grants.get(rule.index, [])  # in time order: those since `start` last
-        used = len(granted_at) - (0 if start is None else bisect.bisect_left(granted_at, start))
-        if used < limit.times:
+        if rule.index in self.slots.held:  # only with `granted`: most evaluations skip this
+            if f"{rule.id}/{key_part(key)}" in self.granted:
+                return None  # the host paid it: it holds its slot
+            start, end = period_bounds(moment, period, self.ctx)
+        else:
+            start, end = period_start(moment, period, self.ctx), None
+        users = self.slots.users(rule.index, limit.times, start, end)
+        if users is None:
             return None
+        if not self.explaining:
+            return "the limit was reached"
         if rule.once_by_default:
-            return (
+            reason = (
                 f"a `{rule.rule.on}` rule earns once per customer unless its `limit` allows "
                 "more; it was already earned"
             )
-        where = "in total" if period is LimitPeriod.LIFETIME else f"per {period.value}"
-        return f"the limit of {limit.times} {where} was already reached"
+        else:
+            where = "in total" if period is LimitPeriod.LIFETIME else f"per {period.value}"
+            reason = f"the limit of {limit.times} {where} was already reached"
+        held, taken = users
+        if held:
+            reason += ": used by " + ", ".join(f"`{key}`" for key in held) + ", already granted"
+            if taken:
+                reason += " and by " + ", ".join(f"`{key}`" for key in taken)
+        return reason
 
     def grant(
         self,
@@ -416,10 +450,11 @@ class EarningEvaluator:
                     points -= taken
             if available_at > now:
                 status = "pending"
-        # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
-        if rule.limit is not None:  # only `limit_reached` reads them
-            self.grants.setdefault(rule.index, []).append(at)
         decision_key = f"{rule.id}/{key_part(key)}"  # ids may hold `/`: escaped
+        # Only grants that stand use up the rule's limit; one cancelled by a refund does not.
+        # One in `granted` holds its slot already (`hold_slots`).
+        if rule.limit is not None and decision_key not in self.granted:
+            self.slots.take(rule.index, at, decision_key)
         decision = _points_decision(
             decision_key, rule, points, at, activity_id, status, available_at
         )
@@ -442,23 +477,42 @@ class EarningEvaluator:
             self.reverse_refund(rule, key, order, points)
 
     def reverse_refund(self, rule: PreparedRule, key: str, order: Order, points: int) -> None:
-        refunded_at = refund_known(order, self.ctx.now)
+        """Take back the refunded share of the order's `points`, less what the host's
+        reversals of this award took back already (`granted_keys`): a snapshot carries one
+        cumulative refund per order, so a refund that grows is reversed step by step."""
+        now = self.ctx.now
+        refunded_at = refund_known(order, now)
         if refunded_at is None:
             return
-        reversed_points = refunded_points(points, order, self.ctx.now)
-        if reversed_points <= 0:
+        target = refunded_points(points, order, now)
+        if target <= 0:
             return
-        decision_key = f"{rule.id}/{key_part(key)}/reversal"
-        decision = _points_decision(
-            decision_key, rule, -reversed_points, refunded_at, order.id, "reversed"
+        amount = None if target >= points else refunded_amount(order, now)
+        award_key = f"{rule.id}/{key_part(key)}"
+        plan = self.taken_back.reversal(award_key, points, target, amount, order.subtotal)
+        self.outcome.awards.append(
+            _points_decision(plan.ledger_key, rule, -plan.total, refunded_at, order.id, "reversed")
         )
-        self.outcome.awards.append(decision)
-        if decision_key in self.granted:
-            self.already_granted(rule, order.id, decision_key, -reversed_points)
+        taken, taken_key = plan.taken, plan.taken_key
+        if not plan.points:
+            if self.explaining and taken_key is not None:
+                every = ", a reversal key without an amount: every point" if plan.legacy else ""
+                text = (
+                    f"{count(-target, 'point')} for the refund of order {order.id}; already "
+                    f"taken back (`{taken_key}` is in `granted`{every})"
+                )
+                self.explain(rule.id, order.id, "already_granted", (text,))
             return
-        self.decisions.append(decision)
+        self.decisions.append(
+            _points_decision(plan.key, rule, -plan.points, refunded_at, order.id, "reversed")
+        )
         if self.explaining:
-            detail = f"{count(reversed_points, 'point')} reversed: order {order.id} was refunded"
+            detail = f"{count(plan.points, 'point')} reversed: order {order.id} was refunded"
+            if taken:
+                detail += (
+                    f"; {target} of its {points} points are taken back in total, "
+                    f"{taken} already were (`{taken_key}` is in `granted`)"
+                )
             self.explain(rule.id, order.id, "reversed", (detail,))
 
     def already_granted(self, rule: PreparedRule, activity_id: str, key: str, points: int) -> None:
@@ -503,8 +557,7 @@ def refunded_points(points: int, order: Order, now: datetime) -> int:
         return 0
     if fully_refunded(order, now) or order.subtotal == 0:
         return points
-    share = Decimal(points) * refunded_amount(order, now) / order.subtotal
-    return int(share.to_integral_value(rounding=ROUND_FLOOR))
+    return share(points, refunded_amount(order, now), order.subtotal)
 
 
 def birthday_in(year: int, birthday: date) -> date:
@@ -529,3 +582,23 @@ def period_start(moment: datetime, period: LimitPeriod, ctx: EvalContext) -> dat
     else:
         return None
     return datetime.combine(first, time(0), ctx.tz)
+
+
+def period_bounds(
+    moment: datetime, period: LimitPeriod, ctx: EvalContext
+) -> tuple[datetime | None, datetime | None]:
+    """The start and end (exclusive) of the calendar period containing `moment`, in the
+    ruleset's zone (weeks start on Monday); None and None for `lifetime`."""
+    start = period_start(moment, period, ctx)
+    if start is None:
+        return None, None
+    first = start.date()  # local: `start` is midnight in the ruleset's zone
+    if period is LimitPeriod.DAY:
+        after = first + timedelta(days=1)
+    elif period is LimitPeriod.WEEK:
+        after = first + timedelta(days=7)
+    elif period is LimitPeriod.MONTH:
+        after = (first + timedelta(days=32)).replace(day=1)
+    else:  # activity and `now` lie in the years 1900 to 9000: no overflow
+        after = first.replace(year=first.year + 1)
+    return start, datetime.combine(after, time(0), ctx.tz)

@@ -174,6 +174,10 @@ class EarningPlan:
                 PreparedRule(index, rule, condition, formula, zone)
             )
         self.disabled = tuple(disabled)
+        # Some rule has a `limit` (its own or the signup default): `granted` keys hold slots.
+        self.limited = any(
+            rule.limit is not None for rules in by_trigger.values() for rule in rules
+        )
         on_order = by_trigger.pop("order", [])
         on_subscription = by_trigger.pop("subscription_order", [])
         self.birthday_rules = tuple(by_trigger.pop("birthday", []))

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from ruleengine.engine.activity import Order, TierSet
 from ruleengine.engine.decisions import Decision, Explanation, format_time, key_part
+from ruleengine.engine.granted_keys import MovedEntries
 from ruleengine.engine.ledger_types import Award, EntryKind, LedgerEntry
 from ruleengine.engine.milestones.plan import rewards_of
 from ruleengine.engine.tiers import (
@@ -93,10 +94,21 @@ def tier_decisions(
     if excluded:
         return decisions, awards
     rewarded: set[tuple[int, str]] = set()
-    for change, key in zip(replay.changes, change_keys(tiers, replay), strict=True):
+    keys = change_keys(tiers, replay)
+    moved = MovedEntries(granted, set(keys), TIERS_RULE) if granted else None
+    for change, key in zip(replay.changes, keys, strict=True):
         if change.kind in ("manual", "recalculation"):
             continue
         level = levels[change.level]
+        if (
+            moved is not None
+            and change.kind == "upgrade"
+            and key not in granted
+            and moved.take(key_part(level.id), change.period) is not None
+        ):
+            # The host carried this entry out under the key of a period late activity moved:
+            # it is not decided again; its points count once, here.
+            granted = granted | {key}
         spec = level.reward if change.kind == "upgrade" else None
         if spec is not None and (change.level, change.period) in rewarded:
             spec = None

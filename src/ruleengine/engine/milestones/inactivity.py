@@ -35,24 +35,37 @@ def evaluate_inactivity(
     now = shared.timeline.now  # `ctx.now`, possibly in UTC: comparisons with activity are faster
     steps, rules = plan.steps, plan.rules
     orders = shared.timeline.orders
+    # Steps the host was granted for spells that an order arriving late cut short (they were
+    # complete as the host saw them): they hold the step of the next spell that completes, so
+    # the customer is not paid twice for one stretch without orders. By step number.
+    carried: dict[int, list[str]] = {}
     for index, order in enumerate(orders):
         following = orders[index + 1].at if index + 1 < len(orders) else None
         for step in steps:
             assert isinstance(step.target, Duration)
+            key = f"{milestone.id}/{step.number}/{key_part(order.id)}"
             if (
                 following is not None
                 and step.shortest is not None
                 and following - order.at < step.shortest
             ):
-                continue  # the next order surely came within the step's duration
+                # The next order surely came within the step's duration.
+                if key in shared.granted:
+                    _carry(carried, outcome, milestone, step, key, order.id, order.at, shared)
+                continue
             completes = _shift(order.at, step.target, ctx)
-            if completes > now or (following is not None and following <= completes):
+            if following is not None and following <= completes:
+                if key in shared.granted:
+                    _carry(carried, outcome, milestone, step, key, order.id, order.at, shared)
                 continue
-            if not rules.in_window(completes):
+            if completes > now or not rules.in_window(completes):
                 continue
-            key = f"{milestone.id}/{step.number}/{key_part(order.id)}"
-            decided = eligible and key not in shared.granted
-            if eligible:
+            # The spell that ends a chain of cut-short ones is the one the host paid for,
+            # unless it was paid under its own key too (then both stand: both were paid).
+            chain = carried.pop(step.number, None)
+            held = chain[0] if chain and eligible and key not in shared.granted else None
+            decided = eligible and key not in shared.granted and held is None
+            if eligible and held is None:
                 decision = make_decision(key, milestone.id, step, completes, order.id)
                 outcome.awards.append((decision, completes))
                 if decided:
@@ -60,7 +73,7 @@ def evaluate_inactivity(
             if shared.explain:
                 outcome.explanations.append(
                     _explain_spell(
-                        milestone, step, order.id, order.at, key, decided, blockers, shared
+                        milestone, step, order.id, order.at, key, decided, blockers, shared, held
                     )
                 )
     outcome.progress = _inactivity_progress(milestone, steps, shared)
@@ -77,6 +90,27 @@ def evaluate_inactivity(
     return outcome
 
 
+def _carry(
+    carried: dict[int, list[str]],
+    outcome: MilestoneOutcome,
+    milestone: Milestone,
+    step: PlannedStep,
+    key: str,
+    order_id: str,
+    order_at: datetime,
+    shared: MilestoneContext,
+) -> None:
+    """The host was granted `key` for a spell an order that arrived late has cut short: its
+    points count where the host paid them (the spell's end as the host saw it), and it holds
+    the step of the next spell that completes."""
+    assert isinstance(step.target, Duration)
+    completes = _shift(order_at, step.target, shared.ctx)
+    if completes <= shared.ctx.now:
+        decision = make_decision(key, milestone.id, step, completes, order_id)
+        outcome.awards.append((decision, completes))
+    carried.setdefault(step.number, []).append(key)
+
+
 def _explain_spell(
     milestone: Milestone,
     step: PlannedStep,
@@ -86,8 +120,21 @@ def _explain_spell(
     decided: bool,
     blockers: Sequence[str],
     shared: MilestoneContext,
+    held: str | None = None,
 ) -> Explanation:
-    """Why a completed spell of inactivity was or was not decided."""
+    """Why a completed spell of inactivity was or was not decided (`held`: the granted key
+    of a spell cut short by an order that arrived late, which stands for this one)."""
+    if held is not None:
+        return Explanation(
+            milestone.id,
+            step.number,
+            "already_granted",
+            (
+                f"no order for {step.target} after order {order_id}",
+                f"already granted as `{held}` (in the snapshot's `granted`), for a spell "
+                "that an order arriving later cut short",
+            ),
+        )
     if key in shared.granted:
         return Explanation(
             milestone.id,
