@@ -1,12 +1,20 @@
-"""Edges of the backtest's input, as a user meets them: a customer twice in a JSON Lines
-history (RE650, as in a customers table), CSV files as spreadsheets write them (a byte order
-mark, a column without a name), and a folder holding a table twice.
+"""Edges of the backtest's input and output, as a user meets them: a customer twice in a
+JSON Lines history (RE650, as in a customers table), CSV files as spreadsheets write them
+(a byte order mark, a column without a name), a folder holding a table twice, and `--out`
+left clean when a run fails or is stopped by SIGTERM or SIGINT (no staging folder, no parent
+folder it made, an existing `DIR` as it was, no DuckDB spill folder).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,3 +169,155 @@ def test_a_table_both_as_parquet_and_csv_is_ambiguous(
         f"`{folder}/customers.csv`: which one is the customers table is ambiguous; move one "
         "of them out of the folder\n"
     )
+
+
+# -- 3. --out after a failure ---------------------------------------------------------------------
+
+
+def _bad_last_line(path: Path) -> Path:
+    """The acme history with a last customer whose order has no amount: found after 100
+    customers were evaluated and their decisions buffered."""
+    bad = {
+        "customer": {"id": "late", "region": "EU"},
+        "activity": [{"type": "order", "id": "o1", "at": "2026-02-01T00:00:00Z"}],
+    }
+    text = ACME_HISTORY.read_text(encoding="utf-8") + json.dumps(bad) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failed_run_removes_the_folders_it_made(
+    jobs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _bad_last_line(tmp_path / "h.jsonl")
+    out = tmp_path / "runs" / "2026-06" / "acme"
+    code, stdout, err = backtest_acme(data, "--out", str(out), "--jobs", jobs, capsys=capsys)
+    assert (code, stdout) == (1, "")
+    assert f"{data}:101: $.activity[0].subtotal: error[RE610]" in err, err
+    assert _tree(tmp_path) == ["h.jsonl"]
+
+
+def test_a_failed_run_leaves_an_existing_empty_out_and_its_parents(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _bad_last_line(tmp_path / "h.jsonl")
+    (tmp_path / "runs" / "acme").mkdir(parents=True)
+    code, _, _ = backtest_acme(data, "--out", str(tmp_path / "runs/acme"), capsys=capsys)
+    assert code == 1
+    assert _tree(tmp_path) == ["h.jsonl", "runs", "runs/acme"]
+
+
+def test_output_written_meanwhile_at_out_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another run that wrote `DIR` while this one ran keeps its files: this run's rename
+    fails, and it says so (exit 2) and removes its staging folder."""
+    from ruleengine.backtest import command
+
+    out = tmp_path / "out"
+    evaluate = command._evaluate
+
+    def other_run_finishes_first(*args: Any) -> Any:
+        result = evaluate(*args)
+        out.mkdir()
+        (out / "report.json").write_text('{"other": "run"}', encoding="utf-8")
+        return result
+
+    monkeypatch.setattr(command, "_evaluate", other_run_finishes_first)
+    data = write_jsonl(tmp_path / "h.jsonl", history(5))
+    code, stdout, err = backtest_acme(data, "--out", str(out), capsys=capsys)
+    assert (code, stdout) == (2, "")
+    assert err.startswith(f"ruleengine: error: cannot write `{out}`: "), err
+    assert _tree(tmp_path) == ["h.jsonl", "out", "out/report.json"]
+    assert (out / "report.json").read_text(encoding="utf-8") == '{"other": "run"}'
+
+
+# -- 3. --out after SIGTERM or SIGINT, in a real process ------------------------------------------
+
+CUSTOMERS = 4000
+"""Customers in the interrupted runs' input: a few seconds of evaluation at least, while the
+signal is sent within a poll of the output file appearing. (A run that finished first would
+fail the test on its exit code, not pass it.)"""
+
+
+def _long_history(folder: Path, kind: str) -> Path:
+    """`CUSTOMERS` customers of the acme history (copies under new ids), as JSON Lines or
+    Parquet tables."""
+    lines = ACME_HISTORY.read_text(encoding="utf-8").splitlines()
+    snapshots = []
+    for number in range(CUSTOMERS):
+        snapshot = json.loads(lines[number % len(lines)])
+        snapshot["customer"]["id"] = f"g{number:05d}"
+        snapshots.append(snapshot)
+    if kind == "jsonl":
+        return write_jsonl(folder / "history.jsonl", snapshots)
+    return write_tables(folder / "history", snapshots, "parquet")
+
+
+def _wait_for(pattern: str, folder: Path, process: subprocess.Popen[bytes]) -> None:
+    """Until a file matching `pattern` is under `folder` (bounded; not a timing)."""
+    for _ in range(12_000):
+        if any(folder.glob(pattern)):
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.01)
+    process.kill()
+    _, err = process.communicate()
+    pytest.fail(f"the run never wrote {pattern}: exit {process.returncode}, {err.decode()}")
+
+
+@pytest.mark.parametrize(
+    ("kind", "stop", "jobs", "existing"),
+    [
+        ("jsonl", signal.SIGTERM, "1", False),
+        ("jsonl", signal.SIGINT, "2", False),
+        ("parquet", signal.SIGTERM, "1", True),
+    ],
+    ids=["jsonl-sigterm", "jsonl-sigint-jobs2", "parquet-sigterm-existing-out"],
+)
+def test_an_interrupted_run_leaves_nothing(
+    kind: str, stop: signal.Signals, jobs: str, existing: bool, tmp_path: Path
+) -> None:
+    inputs, temp, work = tmp_path / "in", tmp_path / "tmp", tmp_path / "work"
+    for folder in (inputs, temp, work):
+        folder.mkdir()
+    data = _long_history(inputs, kind)
+    out = work / "out" if existing else work / "runs" / "june" / "out"
+    if existing:
+        out.mkdir()
+    argv = [
+        sys.executable, "-m", "ruleengine", "backtest", str(RULES / "acme.yaml"),
+        "--customers", str(data), "--now", NOW, "--out", str(out), "--jobs", jobs,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(temp)},  # DuckDB's spill folder goes here
+    )
+    _wait_for(f"**/.{out.name}.*/decisions.parquet", work, process)
+    process.send_signal(stop)
+    stdout, err = process.communicate()
+    assert (process.returncode, stdout) == (128 + stop, b"")
+    assert err.decode() == f"ruleengine: error: interrupted by {stop.name} (--out not written)\n"
+    assert _tree(work) == (["out"] if existing else [])
+    assert _tree(temp) == []
+
+
+def test_a_signal_that_duckdb_turns_into_its_own_error_is_still_an_interrupt() -> None:
+    """DuckDB's `execute` runs our handler while it checks for signals and raises
+    `RuntimeError('Query interrupted')` instead of what the handler raised (seen with a long
+    CREATE TABLE): the run must still end as interrupted (143), not as an internal error
+    (101). Here the library's part is played by the `except` clause."""
+    from ruleengine.backtest.output import Interrupted, interrupts
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Interrupted) as caught, interrupts():
+        try:
+            signal.raise_signal(signal.SIGTERM)  # to this thread; handled before it returns
+        except Interrupted:
+            raise RuntimeError("Query interrupted") from None
+    assert (caught.value.signum, caught.value.name) == (signal.SIGTERM, "SIGTERM")
+    assert signal.getsignal(signal.SIGTERM) is before
