@@ -74,6 +74,31 @@ def test_a_customer_twice_in_json_lines_is_refused(
     assert _tree(tmp_path) == ["history.jsonl"]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_first_problem_in_the_file_is_reported(
+    jobs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A customer without an order amount on line 5 and a repeated customer on line 10: the
+    run stops at line 5. (Reading a batch of lines found line 10 before line 5 was
+    evaluated, so the later problem was reported.)"""
+    lines = ACME_HISTORY.read_text(encoding="utf-8").splitlines()
+    bad = {
+        "customer": {"id": "late", "region": "EU"},
+        "activity": [{"type": "order", "id": "o1", "at": "2026-02-01T00:00:00Z"}],
+    }
+    data = tmp_path / "h.jsonl"
+    data.write_text(
+        "\n".join([*lines[:4], json.dumps(bad), *lines[4:8], lines[0], *lines[8:]]) + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = backtest_acme(data, "--jobs", jobs, capsys=capsys)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"ruleengine: error: {data}:5: $.activity[0].subtotal: error[RE610] missing field "
+        "`subtotal` [customer `late`]\n"
+    )
+
+
 def test_each_customer_once_still_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Ids that differ only in case, or are a prefix of another, are different customers."""
     snapshots = history(3)

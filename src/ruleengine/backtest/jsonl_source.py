@@ -34,6 +34,9 @@ class JsonLinesSource:
         return self.path.stat().st_size
 
     def batches(self, rows: int = BATCH_ROWS) -> Iterator[list[Customer]]:
+        """Customers in batches of `rows`. A line that cannot be read ends the stream in its
+        place: the customers before it come first, so a problem with one of them (found when
+        it is evaluated) is the one reported, the first in the file, with any --jobs."""
         batch: list[Customer] = []
         seen: set[str] = set()  # every id so far: a customer twice would be counted twice
         # bytes that are not UTF-8 are kept as escapes and refused at their line (`_customer`)
@@ -41,9 +44,14 @@ class JsonLinesSource:
             for number, line in enumerate(stream, start=1):
                 if not line.strip():
                     continue
-                customer = self._customer(line, number)
-                if customer.id in seen:
-                    raise self._duplicate(customer.id, number)
+                try:
+                    customer = self._customer(line, number)
+                    if customer.id in seen:
+                        raise self._duplicate(customer.id, number)
+                except SourceError:
+                    if batch:
+                        yield batch
+                    raise
                 seen.add(customer.id)
                 batch.append(customer)
                 if len(batch) >= rows:
