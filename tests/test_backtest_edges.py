@@ -321,14 +321,39 @@ def test_an_interrupted_run_leaves_nothing(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "TMPDIR": str(temp)},  # DuckDB's spill folder goes here
+        start_new_session=True,  # its own process group, as a shell gives a command
     )
     _wait_for(f"**/.{out.name}.*/decisions.parquet", work, process)
-    process.send_signal(stop)
+    if stop == signal.SIGINT:
+        os.killpg(process.pid, stop)  # Ctrl-C: the whole group, --jobs workers too
+    else:
+        process.send_signal(stop)
     stdout, err = process.communicate()
     assert (process.returncode, stdout) == (128 + stop, b"")
     assert err.decode() == f"ruleengine: error: interrupted by {stop.name} (--out not written)\n"
     assert _tree(work) == (["out"] if existing else [])
     assert _tree(temp) == []
+
+
+def test_workers_leave_ctrl_c_to_the_command() -> None:
+    """The fork server and the --jobs workers ignore SIGINT (a worker stopped by Ctrl-C
+    mid-chunk printed a KeyboardInterrupt traceback); the command still takes it. In a
+    fresh process, since a server already running is left as it is."""
+    script = (
+        "import signal\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from ruleengine.backtest.parallel import start_workers_without_ctrl_c\n"
+        "from ruleengine.engine.batch import _worker_context\n"
+        "if __name__ == '__main__':\n"
+        "    start_workers_without_ctrl_c()\n"
+        "    with ProcessPoolExecutor(1, mp_context=_worker_context()) as pool:\n"
+        "        worker = pool.submit(signal.getsignal, signal.SIGINT).result()\n"
+        "    print(worker is signal.SIG_IGN, signal.getsignal(signal.SIGINT).__name__)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert (shown.stdout, shown.stderr) == ("True default_int_handler\n", "")
 
 
 def test_a_signal_that_duckdb_turns_into_its_own_error_is_still_an_interrupt() -> None:

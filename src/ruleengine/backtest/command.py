@@ -162,6 +162,10 @@ def _run(args: argparse.Namespace, loaded: tuple[Any, ...]) -> int:
         args.jobs = default_jobs()
     try:
         with interrupts():
+            if args.jobs > 1:
+                from ruleengine.backtest.parallel import start_workers_without_ctrl_c
+
+                start_workers_without_ctrl_c()  # first, while this is the only thread
             text = _run_to_out(args, loaded)
         sys.stdout.write(text)
         return EXIT_OK

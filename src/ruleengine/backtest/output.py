@@ -9,7 +9,7 @@ and the parent folders it created for `DIR`, and leaves an existing `DIR` as it 
 SIGTERM and SIGINT end a run the same way (`interrupts`): each raises `Interrupted` where the
 run is, so the staging folder is removed on the way out (the default SIGTERM ends the process
 on the spot). Creating, renaming and removing the staging folder hold a signal until they are
-done (`_held`), so an interrupt never leaves one half-made.
+done (`held_signals`), so an interrupt never leaves one half-made.
 
 `decisions.parquet` has one row per decision. Money is exact decimal text (`store_credit`,
 `discount_amount`), as in the result JSON, since a Parquet DECIMAL would need one scale for
@@ -64,7 +64,7 @@ class Interrupted(BaseException):
 
 
 class _Hold:
-    """Signals held while the staging folder is made, renamed or removed (`_held`)."""
+    """Signals held while the staging folder is made, renamed or removed (`held_signals`)."""
 
     depth = 0
     pending: int | None = None
@@ -80,8 +80,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 @contextmanager
-def _held() -> Iterator[None]:
-    """A signal that comes in the block is raised when the block is done."""
+def held_signals() -> Iterator[None]:
+    """A signal that comes in the block is raised (as `Interrupted`) when the block is done:
+    for work that an exception must not cut in two (making or removing a folder, starting
+    a worker process)."""
     _Hold.depth += 1
     try:
         yield
@@ -137,10 +139,10 @@ class Staging:
 
     def __enter__(self) -> Staging:
         try:
-            with _held():
+            with held_signals():
                 self._make()
         except BaseException:
-            with _held():
+            with held_signals():
                 self._remove()
             raise
         return self
@@ -164,7 +166,7 @@ class Staging:
         """Rename the staging folder to `out` (which may be an empty folder: rename replaces
         it at once); `out` written by something else meanwhile is left alone."""
         assert self.path is not None
-        with _held():
+        with held_signals():
             try:
                 self.path.rename(self.out)
             except OSError as error:
@@ -191,7 +193,7 @@ class Staging:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        with _held():
+        with held_signals():
             self._remove()
 
 
