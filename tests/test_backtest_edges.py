@@ -13,11 +13,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ruleengine.backtest.layout import Customer, Origin
 from test_backtest import (
     NOW,
     RULES,
@@ -371,3 +373,20 @@ def test_a_signal_that_duckdb_turns_into_its_own_error_is_still_an_interrupt() -
             raise RuntimeError("Query interrupted") from None
     assert (caught.value.signum, caught.value.name) == (signal.SIGTERM, "SIGTERM")
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_signal_stops_reading_the_source_at_once_with_jobs() -> None:
+    """With --jobs the pool takes each chunk with signals held (not to stop a worker
+    half-started), but reading the source (a DuckDB sort of a large history can take a
+    while) is stopped at once, not after it."""
+    from ruleengine.backtest.output import Interrupted, held_signals, interrupts
+    from ruleengine.backtest.parallel import _in_order
+
+    def source() -> Iterator[list[Customer]]:
+        signal.raise_signal(signal.SIGTERM)  # comes while the source is being read
+        yield [Customer("c1", {"customer": {"id": "c1"}, "activity": []}, Origin("h", 1))]
+
+    read = []
+    with pytest.raises(Interrupted), interrupts(), held_signals():
+        read.append(next(_in_order(source())))
+    assert read == []

@@ -94,6 +94,21 @@ def held_signals() -> Iterator[None]:
             raise Interrupted(signum)
 
 
+@contextmanager
+def released_signals() -> Iterator[None]:
+    """Inside `held_signals`, a block that a signal may stop at once (reading the source
+    while a chunk is taken: a DuckDB sort can take a while); one held before is raised
+    now."""
+    depth, _Hold.depth = _Hold.depth, 0
+    try:
+        if _Hold.pending is not None:
+            signum, _Hold.pending = _Hold.pending, None
+            raise Interrupted(signum)
+        yield
+    finally:
+        _Hold.depth = depth
+
+
 INTERRUPTS = (signal.SIGTERM, signal.SIGINT)
 
 

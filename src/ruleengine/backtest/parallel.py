@@ -34,7 +34,12 @@ from typing import cast
 
 from ruleengine.backtest.differ import Differ
 from ruleengine.backtest.layout import Customer, SourceError
-from ruleengine.backtest.output import DecisionColumns, DecisionWriter, held_signals
+from ruleengine.backtest.output import (
+    DecisionColumns,
+    DecisionWriter,
+    held_signals,
+    released_signals,
+)
 from ruleengine.backtest.tally import Tally
 from ruleengine.engine.batch import _worker_context as worker_context
 from ruleengine.engine.batch import ordered_map, source_of
@@ -152,9 +157,14 @@ def _evaluate_chunk(
 
 def _in_order(batches: Iterator[list[Customer]]) -> Iterator[Customer | SourceError]:
     """The source's customers one by one; a `SourceError` while reading ends the stream in
-    its place."""
+    its place. Signals, held while the pool takes a chunk (`evaluate_parallel`), are let
+    through while the source is read, which the pool does not take part in."""
     try:
-        for batch in batches:
+        while True:
+            with released_signals():
+                batch = next(batches, None)
+            if batch is None:
+                return
             yield from batch
     except SourceError as error:
         yield error
