@@ -148,11 +148,12 @@ def command_diff(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, loaded: tuple[Any, ...]) -> int:
-    """Open the source and `--out`, evaluate, render; every failure a message and a code."""
-    from ruleengine.backtest.output import DecisionWriter, OutputError, Staging, check_out
-    from ruleengine.backtest.sources import SourceError, open_source
+    """Open the source and `--out`, evaluate, render; every failure a message and a code.
+    SIGTERM and SIGINT stop the run like bad data does: nothing is left of `--out`, and the
+    exit code is 128 + the signal's number (143, 130)."""
+    from ruleengine.backtest.output import Interrupted, OutputError, interrupts
+    from ruleengine.backtest.sources import SourceError
 
-    out = Path(args.out) if args.out else None
     if args.jobs < 0:
         return _fail(f"--jobs must be 0 (one per CPU) or more, not {args.jobs}", EXIT_USAGE)
     if args.jobs == 0:
@@ -160,29 +161,48 @@ def _run(args: argparse.Namespace, loaded: tuple[Any, ...]) -> int:
 
         args.jobs = default_jobs()
     try:
-        if out is not None:
-            check_out(out)
-        source = open_source(Path(args.customers), _attributes(*loaded))
-        if out is None:
-            text, _ = _evaluate(args, loaded, source, None)
-            sys.stdout.write(text)
-            return EXIT_OK
-        with Staging(out) as staging:
-            writer = DecisionWriter(staging.path / "decisions.parquet")
-            try:
-                text, document = _evaluate(args, loaded, source, writer)
-            finally:
-                writer.close()
-            from ruleengine.backtest.report import render
+        with interrupts():
+            if args.jobs > 1:
+                from ruleengine.backtest.parallel import start_workers_without_ctrl_c
 
-            (staging.path / "report.json").write_text(render(document, "json"), "utf-8")
-            staging.commit()
+                start_workers_without_ctrl_c()  # first, while this is the only thread
+            text = _run_to_out(args, loaded)
         sys.stdout.write(text)
         return EXIT_OK
     except SourceError as error:
         return _fail(error.message, EXIT_USAGE if error.usage else EXIT_FINDINGS)
     except (OutputError, OSError) as error:
         return _fail(str(error), EXIT_USAGE)
+    except Interrupted as stop:
+        written = " (--out not written)" if args.out else ""
+        return _fail(f"interrupted by {stop.name}{written}", 128 + stop.signum)
+
+
+def _run_to_out(args: argparse.Namespace, loaded: tuple[Any, ...]) -> str:
+    """The report's text; with `--out`, its files written all or nothing."""
+    from ruleengine.backtest.output import DecisionWriter, Staging, check_out
+    from ruleengine.backtest.sources import open_source
+
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        check_out(out)
+    source = open_source(Path(args.customers), _attributes(*loaded))
+    if out is None:
+        return _evaluate(args, loaded, source, None)[0]
+    with Staging(out) as staging:
+        assert staging.path is not None
+        writer = DecisionWriter(staging.path / "decisions.parquet")
+        try:
+            text, document = _evaluate(args, loaded, source, writer)
+        except BaseException:
+            writer.abort()  # nothing buffered is written: the folder is removed
+            raise
+        writer.close()
+        from ruleengine.backtest.report import render
+
+        (staging.path / "report.json").write_text(render(document, "json"), "utf-8")
+        staging.commit()
+    return text
 
 
 def _evaluate(

@@ -1,6 +1,11 @@
 """Customers from JSON Lines (`*.jsonl`, `*.ndjson`): one snapshot per line, the `eval
 --snapshots` format, read lazily in file order. Pure Python: no extra needed (the table
-sources, which need DuckDB, are in `sources`)."""
+sources, which need DuckDB, are in `sources`).
+
+A customer appears once, as in the customers table (`sources.TableSource._check_keys`): a
+second line with the same id would be counted twice and is refused (RE650). The ids seen are
+kept in one set for the run, the one piece of memory that grows with the input; the line of
+the first occurrence is looked up again only when a duplicate is found."""
 
 from __future__ import annotations
 
@@ -29,18 +34,47 @@ class JsonLinesSource:
         return self.path.stat().st_size
 
     def batches(self, rows: int = BATCH_ROWS) -> Iterator[list[Customer]]:
+        """Customers in batches of `rows`. A line that cannot be read ends the stream in its
+        place: the customers before it come first, so a problem with one of them (found when
+        it is evaluated) is the one reported, the first in the file, with any --jobs."""
         batch: list[Customer] = []
+        seen: set[str] = set()  # every id so far: a customer twice would be counted twice
         # bytes that are not UTF-8 are kept as escapes and refused at their line (`_customer`)
         with self.path.open(encoding="utf-8", errors="surrogateescape") as stream:
             for number, line in enumerate(stream, start=1):
                 if not line.strip():
                     continue
-                batch.append(self._customer(line, number))
+                try:
+                    customer = self._customer(line, number)
+                    if customer.id in seen:
+                        raise self._duplicate(customer.id, number)
+                except SourceError:
+                    if batch:
+                        yield batch
+                    raise
+                seen.add(customer.id)
+                batch.append(customer)
                 if len(batch) >= rows:
                     yield batch
                     batch = []
         if batch:
             yield batch
+
+    def _duplicate(self, ident: str, number: int) -> SourceError:
+        """RE650 for the second line of customer `ident`, naming the line of the first (read
+        again, up to `number`: the ids are kept without their lines)."""
+        first = None
+        with self.path.open(encoding="utf-8", errors="surrogateescape") as stream:
+            for earlier, line in enumerate(stream, start=1):
+                if earlier >= number:
+                    break
+                if line.strip() and self._customer(line, earlier).id == ident:
+                    first = earlier
+                    break
+        return SourceError(
+            f"{self.name}:{number}: $.customer.id: error[RE650] customer `{ident}` appears "
+            f"more than once (first on line {first or '?'})"
+        )
 
     def _customer(self, line: str, number: int) -> Customer:
         where = f"{self.name}:{number}"

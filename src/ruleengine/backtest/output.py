@@ -3,7 +3,13 @@
 Everything is written into a staging folder beside `DIR` (same file system) and renamed to
 `DIR` at the end, so a run that fails (bad data halfway through, an interrupt) leaves nothing
 half-written where the results are expected. `DIR` must not exist, or be empty: results are
-never mixed with, or written over, older ones.
+never mixed with, or written over, older ones. A run that fails removes the staging folder
+and the parent folders it created for `DIR`, and leaves an existing `DIR` as it was.
+
+SIGTERM and SIGINT end a run the same way (`interrupts`): each raises `Interrupted` where the
+run is, so the staging folder is removed on the way out (the default SIGTERM ends the process
+on the spot). Creating, renaming and removing the staging folder hold a signal until they are
+done (`held_signals`), so an interrupt never leaves one half-made.
 
 `decisions.parquet` has one row per decision. Money is exact decimal text (`store_credit`,
 `discount_amount`), as in the result JSON, since a Parquet DECIMAL would need one scale for
@@ -12,11 +18,16 @@ every amount; `rewards` is the decision's rewards as JSON text; times are UTC ti
 
 from __future__ import annotations
 
+import contextlib
 import json
+import secrets
 import shutil
-import tempfile
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ruleengine.backtest.sources import BATCH_EXTRA, SourceError
@@ -41,23 +52,155 @@ def check_out(out: Path) -> None:
         raise OutputError(f"`{out}` exists and is not an empty folder; choose a new --out")
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT during a run (`interrupts`). A `BaseException`, as
+    `KeyboardInterrupt` is, so that no `except Exception` stops it and every `finally` and
+    `__exit__` on its way out runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+class _Hold:
+    """Signals held while the staging folder is made, renamed or removed (`held_signals`)."""
+
+    depth = 0
+    pending: int | None = None
+    received: int | None = None  # the signal of this run, if one came (`interrupts`)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _Hold.received = signum
+    if _Hold.depth:
+        _Hold.pending = signum
+        return
+    raise Interrupted(signum)
+
+
+@contextmanager
+def held_signals() -> Iterator[None]:
+    """A signal that comes in the block is raised (as `Interrupted`) when the block is done:
+    for work that an exception must not cut in two (making or removing a folder, starting
+    a worker process)."""
+    _Hold.depth += 1
+    try:
+        yield
+    finally:
+        _Hold.depth -= 1
+        if not _Hold.depth and _Hold.pending is not None:
+            signum, _Hold.pending = _Hold.pending, None
+            raise Interrupted(signum)
+
+
+@contextmanager
+def released_signals() -> Iterator[None]:
+    """Inside `held_signals`, a block that a signal may stop at once (reading the source
+    while a chunk is taken: a DuckDB sort can take a while); one held before is raised
+    now."""
+    depth, _Hold.depth = _Hold.depth, 0
+    try:
+        if _Hold.pending is not None:
+            signum, _Hold.pending = _Hold.pending, None
+            raise Interrupted(signum)
+        yield
+    finally:
+        _Hold.depth = depth
+
+
+INTERRUPTS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def interrupts() -> Iterator[None]:
+    """In the block, SIGTERM and SIGINT raise `Interrupted` (a signal the process ignores,
+    as a background job ignores SIGINT, stays ignored); the handlers before are restored
+    after. Signals reach only the main thread, so elsewhere this does nothing.
+
+    A library may turn the exception into its own: DuckDB's `execute` raises
+    `RuntimeError('Query interrupted')` in its place. Any error after a signal is the
+    signal's doing, so it leaves the block as `Interrupted`."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {signum: signal.getsignal(signum) for signum in INTERRUPTS}
+    _Hold.received = None
+    for signum, handler in before.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(signum, _interrupt)
+    try:
+        yield
+    except Exception as error:
+        if _Hold.received is not None:
+            raise Interrupted(_Hold.received) from error
+        raise
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
 class Staging:
-    """A staging folder that becomes `out` on `commit()`, or disappears."""
+    """A staging folder beside `out` that becomes `out` on `commit()`, or disappears, with
+    the parent folders it made, when the block ends without a commit."""
 
     def __init__(self, out: Path) -> None:
         check_out(out)
         self.out = out
-        parent = out.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-
-    def commit(self) -> None:
-        if self.out.exists():
-            self.out.rmdir()  # empty, checked at the start
-        self.path.rename(self.out)
+        self.parent = out.resolve().parent
+        self.path: Path | None = None
+        self.made: list[Path] = []  # the parents this run created, deepest first
+        self.committed = False
 
     def __enter__(self) -> Staging:
+        try:
+            with held_signals():
+                self._make()
+        except BaseException:
+            with held_signals():
+                self._remove()
+            raise
         return self
+
+    def _make(self) -> None:
+        folder = self.parent
+        while not folder.exists():
+            self.made.append(folder)
+            folder = folder.parent
+        self.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            path = self.parent / f".{self.out.name}.{secrets.token_hex(4)}"
+            try:
+                path.mkdir(mode=0o700)
+            except FileExistsError:  # another run's
+                continue
+            self.path = path  # signals are held: no moment where it exists unrecorded
+            return
+
+    def commit(self) -> None:
+        """Rename the staging folder to `out` (which may be an empty folder: rename replaces
+        it at once); `out` written by something else meanwhile is left alone."""
+        assert self.path is not None
+        with held_signals():
+            try:
+                self.path.rename(self.out)
+            except OSError as error:
+                raise OutputError(
+                    f"cannot write `{self.out}`: {error.strerror}; it was changed during the "
+                    "run, and is left as it is"
+                ) from None
+            self.committed = True
+
+    def _remove(self) -> None:
+        if self.committed:
+            return
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:  # something else was put there meanwhile: keep it
+                break
 
     def __exit__(
         self,
@@ -65,8 +208,8 @@ class Staging:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self.path.exists():
-            shutil.rmtree(self.path, ignore_errors=True)
+        with held_signals():
+            self._remove()
 
 
 def decision_schema() -> pa.Schema:
@@ -201,3 +344,9 @@ class DecisionWriter:
     def close(self) -> None:
         self.flush(last=True)
         self.writer.close()
+
+    def abort(self) -> None:
+        """Close the file without writing what is buffered: the run failed, and the staging
+        folder holding the file is removed."""
+        with contextlib.suppress(Exception):  # its error would hide the run's; it is deleted
+            self.writer.close()

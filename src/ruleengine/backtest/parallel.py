@@ -23,7 +23,10 @@ error `--jobs 1` stops at.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import datetime
 from functools import partial
@@ -31,8 +34,14 @@ from typing import cast
 
 from ruleengine.backtest.differ import Differ
 from ruleengine.backtest.layout import Customer, SourceError
-from ruleengine.backtest.output import DecisionColumns, DecisionWriter
+from ruleengine.backtest.output import (
+    DecisionColumns,
+    DecisionWriter,
+    held_signals,
+    released_signals,
+)
 from ruleengine.backtest.tally import Tally
+from ruleengine.engine.batch import _worker_context as worker_context
 from ruleengine.engine.batch import ordered_map, source_of
 from ruleengine.engine.decisions import EvaluationResult
 from ruleengine.engine.engine import Engine, compile_engine, engine_for_text
@@ -148,12 +157,51 @@ def _evaluate_chunk(
 
 def _in_order(batches: Iterator[list[Customer]]) -> Iterator[Customer | SourceError]:
     """The source's customers one by one; a `SourceError` while reading ends the stream in
-    its place."""
+    its place. Signals, held while the pool takes a chunk (`evaluate_parallel`), are let
+    through while the source is read, which the pool does not take part in."""
     try:
-        for batch in batches:
+        while True:
+            with released_signals():
+                batch = next(batches, None)
+            if batch is None:
+                return
             yield from batch
     except SourceError as error:
         yield error
+
+
+def start_workers_without_ctrl_c() -> None:
+    """Start the fork server the workers come from (`engine.batch`) with SIGINT ignored,
+    which it and its workers inherit (an ignored signal stays ignored across exec). Ctrl-C
+    reaches the whole process group: the server, stopped while it imported the engine, and
+    a worker stopped mid-chunk each printed a `KeyboardInterrupt` traceback. This process
+    alone takes it (`output.interrupts`) and shuts the pool down. Here SIGINT is blocked
+    while ignored, so one that comes meanwhile waits rather than being lost (a blocked
+    signal is kept pending, not ignored). The mask is this thread's: the command calls this
+    first, before DuckDB or pyarrow start threads that could take the signal and drop it.
+    A server already running is left as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set in the main thread
+    if not hasattr(signal, "pthread_sigmask") or "forkserver" not in (
+        multiprocessing.get_all_start_methods()
+    ):
+        return  # not on Linux or macOS: workers are spawned, not forked from a server
+    from multiprocessing import forkserver, resource_tracker
+
+    worker_context()  # the server's preload: workers start with the engine imported
+    # The resource tracker, which the server needs, unblocks SIGINT once it has started
+    # (Python 3.11-3.13): a SIGINT held then would meet SIG_IGN and be lost. Started
+    # first, it is left running when the server starts.
+    resource_tracker.ensure_running()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # this thread's mask, unchanged
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a SIGINT held meanwhile comes now
 
 
 def evaluate_parallel(
@@ -184,10 +232,18 @@ def evaluate_parallel(
         ),
     )
     try:
-        for parts in chunks:
+        while True:
+            # SIGTERM or SIGINT waits for the next chunk (tens of milliseconds): raised in
+            # the pool's code, it could stop a worker half-started, which then fails to
+            # start (with a traceback) after this process is gone
+            with held_signals():
+                parts = next(chunks, None)
+            if parts is None:
+                break
             for part in parts:
                 if isinstance(part, SourceError):
                     raise part
                 yield part
     finally:
-        chunks.close()  # stops the workers now, not when the generator is collected
+        with held_signals():
+            chunks.close()  # stops the workers now, not when the generator is collected

@@ -88,6 +88,12 @@ def find_tables(path: Path) -> TablePaths:
                     "and an activity table; see docs/batch.md)",
                     usage=True,
                 )
+            if len(present) > 1:  # picking one would silently leave the other's rows out
+                raise SourceError(
+                    f"`{path}` has both `{present[0]}` and `{present[1]}`: which one is the "
+                    f"{table} table is ambiguous; move one of them out of the folder",
+                    usage=True,
+                )
             found[table] = present[0]
         return TablePaths(str(found["customers"]), str(found["activity"]))
     if path.suffix in (".duckdb", ".db") and path.is_file():
@@ -245,14 +251,17 @@ class TableSource:
             raise SourceError(
                 f"`{self.tables.customers}` row {row[0]}, column `customer_id`: empty customer id"
             )
+        # the first second occurrence in row order, and the row of its first (as JSON Lines)
         row = self.connection.execute(
-            f"SELECT customer_id, max({_ROW}) FROM customers_rows GROUP BY customer_id "
-            "HAVING count(*) > 1 ORDER BY 2 LIMIT 1"
+            f"SELECT customer_id, {_ROW}, first FROM (SELECT customer_id, {_ROW}, "
+            f"min({_ROW}) OVER (PARTITION BY customer_id) AS first, row_number() OVER "
+            f"(PARTITION BY customer_id ORDER BY {_ROW}) AS n FROM customers_rows) "
+            f"WHERE n = 2 ORDER BY {_ROW} LIMIT 1"
         ).fetchone()
         if row is not None:
             raise SourceError(
-                f"`{self.tables.customers}` row {row[1]}, column `customer_id`: customer "
-                f"`{row[0]}` appears more than once"
+                f"`{self.tables.customers}` row {row[1]}, column `customer_id`: error[RE650] "
+                f"customer `{row[0]}` appears more than once (first at row {row[2]})"
             )
         row = self.connection.execute(
             f"SELECT a.{_ROW}, a.customer_id FROM activity_rows a ANTI JOIN customers_rows c "
@@ -493,18 +502,26 @@ def _quote(text: str) -> str:
 
 
 def _csv_header(where: str) -> list[str]:
-    """The column names on a CSV file's first line (RFC 4180, UTF-8)."""
+    """The column names on a CSV file's first line (RFC 4180, UTF-8; a byte order mark
+    before it, as Excel writes, is not part of the first name)."""
     import csv
 
     try:
-        with open(where, encoding="utf-8", newline="") as stream:
+        with open(where, encoding="utf-8-sig", newline="") as stream:
             header = next(csv.reader(stream), None)
     except UnicodeDecodeError:
         raise SourceError(f"`{where}` line 1: the file is not UTF-8 text") from None
     except csv.Error as error:
         raise SourceError(f"`{where}` line 1: not a CSV header: {error}") from None
-    if not header or not any(header):
+    if not header:
         raise SourceError(f"`{where}`: the file is empty; its first line must name the columns")
+    unnamed = [number for number, name in enumerate(header, start=1) if not name.strip()]
+    if unnamed:  # DuckDB would be handed a column without a name
+        raise SourceError(
+            f"`{where}` line 1: column {unnamed[0]} has no name (after "
+            + (f"`{header[unnamed[0] - 2]}`" if unnamed[0] > 1 else "nothing")
+            + "); every column needs one"
+        )
     if len(set(header)) != len(header):
         twice = next(name for name in header if header.count(name) > 1)
         raise SourceError(f"`{where}` line 1: column `{twice}` appears twice")

@@ -988,6 +988,19 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         ' {"type": "redemption", "id": "rd2", "coupon": "X1", ...}]',
         "Send each redemption once, with the coupon code it created.",
     ),
+    CodeInfo(
+        "RE650",
+        "duplicate-customer",
+        "error",
+        "A customer appears twice in a backtest's data",
+        "Two lines of a JSON Lines history, or two rows of a customers table, have the same "
+        "customer id. A backtest or diff would evaluate and count that customer twice, so "
+        "the run stops at the second occurrence, naming it and the first, and writes "
+        "nothing.",
+        '{"customer": {"id": "c1"}, "activity": []}\n{"customer": {"id": "c1"}, "activity": [...]}',
+        "Export each customer once, with all of its activity in one snapshot (or one "
+        "customers row and its activity rows).",
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}
