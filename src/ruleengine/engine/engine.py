@@ -65,11 +65,12 @@ class Engine:
         )
 
     def read_snapshot_text(
-        self, text: str, *, name: str = "<snapshot>", line: int | None = None
+        self, text: str | bytes, *, name: str = "<snapshot>", line: int | None = None
     ) -> Snapshot:
-        """Parse JSON text and validate it as a snapshot for this ruleset, within the engine's
-        limits (raises `SnapshotError`; JSON that does not parse is RE611 at its line and
-        column). `line` is the line of a file the text starts on, for JSON Lines."""
+        """Parse JSON text (or UTF-8 bytes) and validate it as a snapshot for this ruleset,
+        within the engine's limits (raises `SnapshotError`; JSON that does not parse, or bytes
+        that are not UTF-8, are RE611 at their line and column). `line` is the line of a file
+        the text starts on, for JSON Lines."""
         return read_snapshot_text(
             text,
             customer_type=self._customer_type,

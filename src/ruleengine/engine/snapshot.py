@@ -250,7 +250,7 @@ def snapshot_too_large(limits: Limits) -> SnapshotProblem:
 
 
 def read_snapshot_text(
-    text: str,
+    text: str | bytes,
     *,
     customer_type: RecordType,
     events: Mapping[str, Mapping[str, str]],
@@ -268,12 +268,15 @@ def read_snapshot_text(
     file) or nests too deeply for the parser (RE614), then whatever `read_snapshot` finds.
     `name` is the file; `line`, the line of the file the text starts on (JSON Lines), makes
     the error's name `name:line`. Numbers are read as `Decimal`, so amounts stay exact.
+    `text` may be UTF-8 bytes (anything else is RE611 at the first byte that is not).
     Problems are returned, never printed: the caller decides where they go.
     """
     where = name if line is None else f"{name}:{line}"
     limit = limits.max_snapshot_bytes
     if len(text) > limit:  # characters, at least as many bytes: refused before parsing
         raise SnapshotError([snapshot_too_large(limits)], where)
+    if not isinstance(text, str):
+        text = _utf8(text, where, line or 1)
     try:
         raw_customer, activity, granted = read_text(
             text, limits.max_json_depth, limits.max_activity
@@ -313,6 +316,24 @@ def read_snapshot_text(
         if problems:
             raise SnapshotError(problems, where)
     return _read(data, where, limits, customer_type, events, tiers, whole_tier_points, text)
+
+
+def _utf8(data: bytes, name: str, first_line: int) -> str:
+    """Snapshot bytes as text; RE611 at the line and column of the first byte not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[start : error.start].decode("utf-8")) + 1
+        problem = SnapshotProblem(
+            "RE611",
+            "$",
+            f"the snapshot is not UTF-8 text: byte 0x{data[error.start]:02X}",
+            "save the snapshot as UTF-8",
+            line=first_line + data.count(b"\n", 0, error.start),
+            column=column,
+        )
+        raise SnapshotError([problem], name) from None
 
 
 def _read_with_models(
