@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -112,18 +113,111 @@ def __getattr__(name: str) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class SnapshotReading:
+    """What a snapshot was read for: everything of a ruleset that changes how its data is
+    read (its customer `attributes`, custom `events`, `tiers`, and the limits). Two engines
+    whose readings are equal make the same `Snapshot` of the same data; `program` only names
+    the ruleset in messages."""
+
+    customer_type: RecordType
+    events: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    tiers: tuple[str, ...] | None
+    whole_tier_points: bool
+    limits: Limits
+    program: str = field(default="", compare=False)
+
+    @classmethod
+    def of(
+        cls,
+        customer_type: RecordType,
+        events: Mapping[str, Mapping[str, str]],
+        tiers: Sequence[str] | None,
+        whole_tier_points: bool,
+        limits: Limits,
+        program: str = "",
+    ) -> SnapshotReading:
+        declared = tuple(sorted((name, tuple(sorted(f.items()))) for name, f in events.items()))
+        return cls(
+            customer_type,
+            declared,
+            None if tiers is None else tuple(tiers),
+            whole_tier_points and tiers is not None,
+            limits,
+            program,
+        )
+
+    def differences(self, other: SnapshotReading) -> list[str]:
+        """What `other` reads differently, in words (`customer attributes`, ...)."""
+        names = [
+            ("customer attributes", self.customer_type != other.customer_type),
+            ("custom events", self.events != other.events),
+            (
+                "tiers",
+                (self.tiers, self.whole_tier_points) != (other.tiers, other.whole_tier_points),
+            ),
+            ("limits", self.limits != other.limits),
+        ]
+        return [name for name, differs in names if differs]
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """A validated snapshot: the customer as rules see them, and their activity.
 
     Made by `read_snapshot` (or `Engine.read_snapshot`) and read by the engine; passing one to
-    `Engine.evaluate` skips validating the same data again.
+    `Engine.evaluate` skips validating the same data again. It is read for one ruleset
+    (`reading`): an engine whose ruleset reads snapshots differently refuses it (RE670). The
+    `customer` record is read-only (a `MappingProxyType`): to change a customer, read their
+    data again.
     """
 
     customer_id: str
-    customer: dict[str, Any]  # the `customer` record, attributes included, runtime-typed
+    customer: Mapping[str, Any]  # the `customer` record, attributes included, runtime-typed
     activity: tuple[Activity, ...]  # in input order; timestamps in UTC
     granted: frozenset[str]  # decision keys the host has already carried out
     birthday_set_at: datetime | None  # for the birthday abuse guard
+    reading: SnapshotReading | None = None  # what it was read for (None: any ruleset's)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # A snapshot crosses to `evaluate_many`'s worker processes; a mapping proxy does not
+        # pickle, the record it shows does.
+        return _snapshot_of, (
+            self.customer_id,
+            dict(self.customer),
+            self.activity,
+            self.granted,
+            self.birthday_set_at,
+            self.reading,
+        )
+
+
+def _snapshot_of(
+    customer_id: str,
+    customer: dict[str, Any],
+    activity: tuple[Activity, ...],
+    granted: frozenset[str],
+    birthday_set_at: datetime | None,
+    reading: SnapshotReading | None,
+) -> Snapshot:
+    return Snapshot(
+        customer_id, MappingProxyType(customer), activity, granted, birthday_set_at, reading
+    )
+
+
+def read_for_another(snapshot: Snapshot, reading: SnapshotReading) -> SnapshotError:
+    """RE670: `snapshot` was read for a ruleset that reads snapshots unlike `reading`'s."""
+    assert snapshot.reading is not None
+    read_for = snapshot.reading.program
+    differences = " and ".join(snapshot.reading.differences(reading))
+    problem = SnapshotProblem(
+        "RE670",
+        "$",
+        f"this snapshot was read for ruleset `{read_for}`, whose {differences} differ from "
+        f"ruleset `{reading.program}`'s",
+        "read the data with the engine that evaluates it (`engine.read_snapshot(data)`), or "
+        "pass the data itself",
+    )
+    return SnapshotError([problem])
 
 
 def read_snapshot(
@@ -135,6 +229,7 @@ def read_snapshot(
     limits: Limits = DEFAULT_LIMITS,
     tiers: Sequence[str] | None = None,
     whole_tier_points: bool = False,
+    reading: SnapshotReading | None = None,
 ) -> Snapshot:
     """Validate JSON-like `data` against the snapshot contract and the ruleset's types.
 
@@ -149,7 +244,9 @@ def read_snapshot(
     pydantic models, which word every problem (or, for a lenient form they accept, give the
     validated data the reader then reads).
     """
-    return _read(data, name, limits, customer_type, events, tiers, whole_tier_points, None)
+    if reading is None:
+        reading = SnapshotReading.of(customer_type, events, tiers, whole_tier_points, limits)
+    return _read(data, name, limits, customer_type, events, tiers, whole_tier_points, None, reading)
 
 
 def _read(
@@ -161,6 +258,7 @@ def _read(
     tiers: Sequence[str] | None,
     whole_tier_points: bool,
     text: str | None,
+    reading: SnapshotReading,
 ) -> Snapshot:
     """`read_snapshot`; `text` is the JSON text `data` was read from, if any."""
     entries = data.get("activity") if isinstance(data, Mapping) else None
@@ -169,7 +267,15 @@ def _read(
         raise SnapshotError([_too_much_activity(len(entries), limits)], name)
     raw_customer, activity, granted = _read_parts(data, name, limits, text)
     return _snapshot(
-        raw_customer, activity, granted, customer_type, events, name, tiers, whole_tier_points
+        raw_customer,
+        activity,
+        granted,
+        customer_type,
+        events,
+        name,
+        tiers,
+        whole_tier_points,
+        reading,
     )
 
 
@@ -208,6 +314,7 @@ def _snapshot(
     name: str,
     tiers: Sequence[str] | None,
     whole_tier_points: bool,
+    reading: SnapshotReading,
 ) -> Snapshot:
     """The snapshot from what the reader gave, with the problems only a whole snapshot shows
     (attribute types, duplicate and blank ids, impossible refunds and coupons, tier activity,
@@ -236,10 +343,11 @@ def _snapshot(
         raise SnapshotError(problems, name)
     return Snapshot(
         raw_customer["id"],
-        customer,
+        MappingProxyType(customer),
         tuple(activity),
         frozenset(granted),
         raw_customer["birthday_set_at"],
+        reading,
     )
 
 
@@ -259,6 +367,7 @@ def read_snapshot_text(
     limits: Limits = DEFAULT_LIMITS,
     tiers: Sequence[str] | None = None,
     whole_tier_points: bool = False,
+    reading: SnapshotReading | None = None,
 ) -> Snapshot:
     """`read_snapshot` for JSON text: what the command line reads from `--snapshot FILE` and
     from each line of `--snapshots FILE.jsonl`.
@@ -272,6 +381,8 @@ def read_snapshot_text(
     Problems are returned, never printed: the caller decides where they go.
     """
     where = name if line is None else f"{name}:{line}"
+    if reading is None:
+        reading = SnapshotReading.of(customer_type, events, tiers, whole_tier_points, limits)
     limit = limits.max_snapshot_bytes
     if len(text) > limit:  # characters, at least as many bytes: refused before parsing
         raise SnapshotError([snapshot_too_large(limits)], where)
@@ -285,7 +396,15 @@ def read_snapshot_text(
         pass  # read as data below: custom events, event fields, or a problem to word
     else:
         return _snapshot(
-            raw_customer, activity, granted, customer_type, events, where, tiers, whole_tier_points
+            raw_customer,
+            activity,
+            granted,
+            customer_type,
+            events,
+            where,
+            tiers,
+            whole_tier_points,
+            reading,
         )
     try:
         data = loads_exact(text)
@@ -315,7 +434,9 @@ def read_snapshot_text(
         problems = list(surrogate_problems(data))
         if problems:
             raise SnapshotError(problems, where)
-    return _read(data, where, limits, customer_type, events, tiers, whole_tier_points, text)
+    return _read(
+        data, where, limits, customer_type, events, tiers, whole_tier_points, text, reading
+    )
 
 
 def _utf8(data: bytes, name: str, first_line: int) -> str:
