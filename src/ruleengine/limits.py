@@ -64,6 +64,18 @@ def is_bounded_decimal(value: Decimal) -> bool:
     return not value or value.adjusted() < AMOUNT_DIGITS
 
 
+def foreign_number_text(text: str) -> bool:
+    """Whether number text holds what Python's `Decimal` and `int` read but the JSON Schema's
+    pattern (ASCII digits) does not: `_` between digits (`1_000`), or digits other than 0-9
+    (Arabic-Indic, fullwidth). White space around the number is allowed, as in the schema."""
+    return "_" in text or not text.strip().isascii()
+
+
+def foreign_number_message(text: str) -> str:
+    """The words for `foreign_number_text` (RE610, `CoercionError`)."""
+    return f"`{text}` is not a number as JSON writes one: use the digits 0-9, without `_`"
+
+
 def json_depth(value: object, limit: int) -> int:
     """The nesting depth of JSON-like data, counted without recursion; stops past `limit`."""
     if not isinstance(value, dict | list | tuple):
