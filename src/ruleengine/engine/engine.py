@@ -21,11 +21,10 @@ from ruleengine.engine.evaluation import Evaluation, Prepared
 from ruleengine.engine.snapshot import (
     Snapshot,
     SnapshotError,
-    SnapshotReading,
-    read_for_another,
     read_snapshot,
     read_snapshot_text,
 )
+from ruleengine.engine.snapshot_reading import SnapshotReading, read_for_another
 from ruleengine.errors import UnknownRuleError
 from ruleengine.expr.runtime import check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
@@ -118,7 +117,7 @@ class Engine:
             return self.read_snapshot(snapshot)
         reading = snapshot.reading
         if reading is not self.reading and reading is not None and reading != self.reading:
-            raise read_for_another(snapshot, self.reading)
+            raise read_for_another(reading, self.reading)
         return snapshot
 
     def evaluate_sharing(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from ruleengine.engine.snapshot_json import (
     surrogate_problems,
 )
 from ruleengine.engine.snapshot_reader import RefusedError, read_data, read_text, suspect
+from ruleengine.engine.snapshot_reading import SnapshotReading, without_unread_fields
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, json_depth
@@ -113,54 +114,6 @@ def __getattr__(name: str) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class SnapshotReading:
-    """What a snapshot was read for: everything of a ruleset that changes how its data is
-    read (its customer `attributes`, custom `events`, `tiers`, and the limits). Two engines
-    whose readings are equal make the same `Snapshot` of the same data; `program` only names
-    the ruleset in messages."""
-
-    customer_type: RecordType
-    events: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
-    tiers: tuple[str, ...] | None
-    whole_tier_points: bool
-    limits: Limits
-    program: str = field(default="", compare=False)
-
-    @classmethod
-    def of(
-        cls,
-        customer_type: RecordType,
-        events: Mapping[str, Mapping[str, str]],
-        tiers: Sequence[str] | None,
-        whole_tier_points: bool,
-        limits: Limits,
-        program: str = "",
-    ) -> SnapshotReading:
-        declared = tuple(sorted((name, tuple(sorted(f.items()))) for name, f in events.items()))
-        return cls(
-            customer_type,
-            declared,
-            None if tiers is None else tuple(tiers),
-            whole_tier_points and tiers is not None,
-            limits,
-            program,
-        )
-
-    def differences(self, other: SnapshotReading) -> list[str]:
-        """What `other` reads differently, in words (`customer attributes`, ...)."""
-        names = [
-            ("customer attributes", self.customer_type != other.customer_type),
-            ("custom events", self.events != other.events),
-            (
-                "tiers",
-                (self.tiers, self.whole_tier_points) != (other.tiers, other.whole_tier_points),
-            ),
-            ("limits", self.limits != other.limits),
-        ]
-        return [name for name, differs in names if differs]
-
-
-@dataclass(frozen=True, slots=True)
 class Snapshot:
     """A validated snapshot: the customer as rules see them, and their activity.
 
@@ -202,22 +155,6 @@ def _snapshot_of(
     return Snapshot(
         customer_id, MappingProxyType(customer), activity, granted, birthday_set_at, reading
     )
-
-
-def read_for_another(snapshot: Snapshot, reading: SnapshotReading) -> SnapshotError:
-    """RE670: `snapshot` was read for a ruleset that reads snapshots unlike `reading`'s."""
-    assert snapshot.reading is not None
-    read_for = snapshot.reading.program
-    differences = " and ".join(snapshot.reading.differences(reading))
-    problem = SnapshotProblem(
-        "RE670",
-        "$",
-        f"this snapshot was read for ruleset `{read_for}`, whose {differences} differ from "
-        f"ruleset `{reading.program}`'s",
-        "read the data with the engine that evaluates it (`engine.read_snapshot(data)`), or "
-        "pass the data itself",
-    )
-    return SnapshotError([problem])
 
 
 def read_snapshot(
@@ -390,7 +327,7 @@ def read_snapshot_text(
         text = _utf8(text, where, line or 1)
     try:
         raw_customer, activity, granted = read_text(
-            text, limits.max_json_depth, limits.max_activity
+            text, limits.max_json_depth, limits.max_activity, reading.read
         )
     except RefusedError:
         pass  # read as data below: custom events, event fields, or a problem to word
@@ -406,8 +343,11 @@ def read_snapshot_text(
             whole_tier_points,
             reading,
         )
+    # Read as data: without the customer fields nobody declared (no memory per value of
+    # theirs); positions in problems are still the text's own.
+    unread = without_unread_fields(text, reading.read, limits.max_json_depth)
     try:
-        data = loads_exact(text)
+        data = loads_exact(text if unread is None else unread.decode())
     except LongIntegerError as error:  # before Python's own digit limit raises ValueError
         at_line, column = error.position(text, line or 1)
         problem = SnapshotProblem(
