@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import msgspec
 
@@ -28,20 +27,39 @@ from ruleengine.limits import AMOUNT_DIGITS, Limits
 from ruleengine.rules.vocabulary import CUSTOMER_FIELDS
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotReading:
+class SnapshotReading(msgspec.Struct, frozen=True, eq=False, gc=False):
     """What a snapshot was read for: everything of a ruleset that changes how its data is
     read (its customer `attributes`, custom `events`, `tiers`, and the limits). Two engines
     whose readings are equal make the same `Snapshot` of the same data; `program` only names
-    the ruleset in messages, and `read` (the customer fields read) follows from the rest."""
+    the ruleset in messages, and `read` (the customer fields read) follows from the rest, so
+    neither is compared. (A struct, not a dataclass: `ruleengine eval` makes no dataclass
+    but the public records, see tests/test_cli_startup.py.)"""
 
     customer_type: RecordType
     events: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     tiers: tuple[str, ...] | None
     whole_tier_points: bool
     limits: Limits
-    program: str = field(default="", compare=False)
-    read: frozenset[str] = field(default=frozenset(), compare=False)
+    program: str = ""
+    read: frozenset[str] = frozenset()
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.customer_type,
+            self.events,
+            self.tiers,
+            self.whole_tier_points,
+            self.limits,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SnapshotReading) and self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:  # msgspec's own would compare identity
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @classmethod
     def of(
