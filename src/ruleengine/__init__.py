@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CheckResult",
+    "CoercionError",
     "CompiledExpression",
     "Decision",
     "Diagnostic",
@@ -23,12 +24,17 @@ __all__ = [
     "EvaluationResult",
     "Explanation",
     "Limits",
+    "PointsHistory",
     "Progress",
+    "RewardGrant",
     "RuleEngineError",
     "RuleSet",
     "RuleSetError",
+    "RuntimeProblem",
     "Severity",
+    "Snapshot",
     "SnapshotError",
+    "SnapshotProblem",
     "UnknownRuleError",
     "__version__",
     "check_ruleset",
@@ -40,10 +46,19 @@ __all__ = [
 if TYPE_CHECKING:
     from ruleengine.api import compile_expression, declare_scope
     from ruleengine.diagnostics.diagnostic import Diagnostic, RuleSetError, Severity
-    from ruleengine.engine.decisions import Decision, EvaluationResult, Explanation, Progress
+    from ruleengine.engine.decisions import (
+        Decision,
+        EvaluationResult,
+        Explanation,
+        Progress,
+        RewardGrant,
+        RuntimeProblem,
+    )
     from ruleengine.engine.engine import Engine
-    from ruleengine.engine.snapshot import SnapshotError
+    from ruleengine.engine.points_history import PointsHistory
+    from ruleengine.engine.snapshot import Snapshot, SnapshotError, SnapshotProblem
     from ruleengine.errors import RuleEngineError, UnknownRuleError
+    from ruleengine.expr.coerce import CoercionError
     from ruleengine.limits import Limits
     from ruleengine.rules.ruleset import (
         CheckResult,
@@ -74,7 +89,13 @@ _LAZY = {
     "EvaluationResult": "ruleengine.engine.decisions",
     "Explanation": "ruleengine.engine.decisions",
     "Progress": "ruleengine.engine.decisions",
+    "RewardGrant": "ruleengine.engine.decisions",
+    "RuntimeProblem": "ruleengine.engine.decisions",
+    "PointsHistory": "ruleengine.engine.points_history",
+    "Snapshot": "ruleengine.engine.snapshot",
     "SnapshotError": "ruleengine.engine.snapshot",
+    "SnapshotProblem": "ruleengine.engine.snapshot",
+    "CoercionError": "ruleengine.expr.coerce",
 }
 
 

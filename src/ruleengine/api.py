@@ -94,6 +94,8 @@ class Expression:
                 self._checked[0] = (now, timezone)
             return fast(variables)
         ctx = EvalContext(now, zone_of(timezone))
+        if not isinstance(variables, Mapping):
+            raise not_a_mapping(variables, self.scope)
         values = self._view(variables)
         program = self._evaluate
         try:
@@ -108,6 +110,8 @@ class Expression:
         """JSON-like values -> the runtime values `bind`'s function takes (exact decimals,
         aware datetimes), every root of the scope checked whole against its types; raises
         `CoercionError`. `read` converts only what the expression reads."""
+        if not isinstance(variables, Mapping):
+            raise not_a_mapping(variables, self.scope)
         return {
             name: coerce(variables[name], root_type, (name,))
             for name, root_type in self.scope.roots.items()
@@ -118,6 +122,8 @@ class Expression:
         """The values the expression can read, converted from the host's data (as `convert`
         would convert them, with the same errors), and nothing else: every one of them,
         whichever branch would run, for `bind()` on converted data."""
+        if not isinstance(variables, Mapping):
+            raise not_a_mapping(variables, self.scope)
         return self._read(variables)
 
     def bind(
@@ -128,12 +134,12 @@ class Expression:
         With `convert=True` it takes the host's own data, as `evaluate` does, and converts
         only what the expression reads, when evaluation reaches it; without, it takes
         variables converted beforehand (`convert` or `read`) and does no conversion or checks
-        per call.
+        per call (given anything but a `dict` it fails as Python does on it).
         """
         zone = zone_of(timezone)
         ctx = EvalContext(now, zone)
         if convert:
-            slow = _composed(self._view, self._bound(ctx))
+            slow = _composed(self._view, self._bound(ctx), self.scope)
             generated = generate([self.checked], self.scope.roots, ctx, slow)
             return generated[0] if generated is not None else slow
         bound = self._bound(ctx)
@@ -235,6 +241,11 @@ def declare_scope(roots: Mapping[str, Declaration]) -> Scope:
     use: not an identifier, a keyword (`and`, `null`, ...), or a root named `item` (the
     element inside `any`/`all`).
     """
+    if not isinstance(roots, Mapping):
+        raise TypeError(
+            "declare_scope takes a mapping of root names to declarations "
+            f'(`{{"order": {{"subtotal": "money"}}}}`), got {type(roots).__name__}'
+        )
     for name in roots:
         if name == BOUND_NAME:
             raise ValueError(
@@ -247,7 +258,17 @@ def declare_scope(roots: Mapping[str, Declaration]) -> Scope:
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+# Declarations nest at most as deep as snapshot JSON may (`Limits.max_json_depth`): deeper
+# would overflow the recursion of this reader and of every checker pass over the types.
+MAX_DECLARATION_DEPTH = 64
+
+
 def _declared(declaration: Declaration, path: tuple[str, ...]) -> Type:
+    if len(path) > MAX_DECLARATION_DEPTH:
+        shown = ".".join(map(str, path[:3]))
+        raise ValueError(
+            f"`{shown}...`: declarations nest more than {MAX_DECLARATION_DEPTH} levels deep"
+        )
     where = ".".join(map(str, path))
     name = path[-1]
     element = name == BOUND_NAME and len(path) > 1  # a list's element, labelled `item`
@@ -354,7 +375,7 @@ class Conditions:
         zone = zone_of(timezone)
         ctx = EvalContext(now, zone)
         if convert:
-            slow = _composed(self._view, self._bound(ctx))
+            slow = _composed(self._view, self._bound(ctx), self.scope)
             checked = [e.checked for e in self.expressions]
             generated = generate(checked, self.scope.roots, ctx, slow, together=True)
             return generated[0] if generated is not None else slow
@@ -383,6 +404,8 @@ class Conditions:
             fast = self._host[0] = self._context_free()
         if fast is None:
             zone = zone_of(timezone)
+            if not isinstance(variables, Mapping):
+                raise not_a_mapping(variables, self.scope)
             result: list[Any] = self._bound(EvalContext(now, zone))(self._view(variables))
             return result
         check_now(now)
@@ -395,7 +418,7 @@ class Conditions:
         if not all(isinstance(p, Program) and not p.contextual for p in programs):
             return None
         # No condition reads the context, so any moment binds them to the same functions.
-        slow = _composed(self._view, self._bound(EvalContext(_ANY_MOMENT, UTC)))
+        slow = _composed(self._view, self._bound(EvalContext(_ANY_MOMENT, UTC)), self.scope)
         checked = [e.checked for e in self.expressions]
         generated = generate(checked, self.scope.roots, None, slow, together=True)
         return generated[0] if generated is not None else slow
@@ -442,6 +465,8 @@ def _host_function(
     source = program.checked.source
 
     def slow(variables: Mapping[str, Any]) -> Any:
+        if not isinstance(variables, Mapping):  # here, off the generated path, which falls back
+            raise not_a_mapping(variables, scope)
         try:
             return free(read(variables))
         except EvaluationError as error:
@@ -452,7 +477,23 @@ def _host_function(
 
 
 def _composed(
-    read: Reader, evaluate: Callable[[dict[str, Any]], Any]
+    read: Reader, evaluate: Callable[[dict[str, Any]], Any], scope: Scope
 ) -> Callable[[Mapping[str, Any]], Any]:
-    """`evaluate(read(variables))` as one function."""
-    return lambda variables: evaluate(read(variables))
+    """`evaluate(read(variables))` as one function (the generated code's fallback)."""
+
+    def composed(variables: Mapping[str, Any]) -> Any:
+        if not isinstance(variables, Mapping):
+            raise not_a_mapping(variables, scope)
+        return evaluate(read(variables))
+
+    return composed
+
+
+def not_a_mapping(variables: object, scope: Scope) -> TypeError:
+    """The error for variables that are not a mapping of root names to values."""
+    names = ", ".join(f"`{name}`" for name in list(scope.roots)[:5])
+    more = ", ..." if len(scope.roots) > 5 else ""
+    return TypeError(
+        f"expected a mapping of the scope's names ({names}{more}) to values, "
+        f"got {type(variables).__name__}"
+    )

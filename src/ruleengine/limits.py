@@ -9,7 +9,7 @@ can pass its own `Limits` to `load_ruleset`, `check_ruleset` and `Engine`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -64,24 +64,42 @@ def is_bounded_decimal(value: Decimal) -> bool:
     return not value or value.adjusted() < AMOUNT_DIGITS
 
 
+def foreign_number_text(text: str) -> bool:
+    """Whether number text holds what Python's `Decimal` and `int` read but the JSON Schema's
+    pattern (ASCII digits) does not: `_` between digits (`1_000`), or digits other than 0-9
+    (Arabic-Indic, fullwidth). White space around the number is allowed, as in the schema."""
+    return "_" in text or not text.strip().isascii()
+
+
+def foreign_number_message(text: str) -> str:
+    """The words for `foreign_number_text` (RE610, `CoercionError`)."""
+    return f"`{text}` is not a number as JSON writes one: use the digits 0-9, without `_`"
+
+
 def json_depth(value: object, limit: int) -> int:
-    """The nesting depth of JSON-like data, counted without recursion; stops past `limit`."""
+    """The nesting depth of JSON-like data, counted without recursion; stops past `limit`.
+
+    Depth first, one iterator per open level: memory in proportion to the depth (at most
+    `limit`), not to the width (a host's list of 11 million lists held as many pending
+    entries, ~700 MB, before).
+    """
     if not isinstance(value, dict | list | tuple):
         return 1
     deepest = 1
-    stack: list[tuple[object, int]] = [(value, 1)]
+    stack: list[Iterator[object]] = [iter(value.values() if isinstance(value, dict) else value)]
     while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return depth
-        children = item.values() if isinstance(item, dict) else item
-        assert isinstance(children, Iterable)
-        for child in children:
-            # Scalars are as deep as their container plus one; only containers are walked,
-            # which keeps the check cheap on snapshots made mostly of scalars.
+        depth = len(stack)  # of the container whose children are being read
+        for child in stack[-1]:
             if isinstance(child, dict | list | tuple):
-                stack.append((child, depth + 1))
-            elif depth + 1 > deepest:
+                if depth + 1 > limit:
+                    return depth + 1
+                stack.append(iter(child.values() if isinstance(child, dict) else child))
+                break
+            # Scalars are as deep as their container plus one.
+            if depth + 1 > deepest:
                 deepest = depth + 1
-        deepest = max(deepest, depth)
+        else:
+            stack.pop()
+            if depth > deepest:
+                deepest = depth
     return deepest

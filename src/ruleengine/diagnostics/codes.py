@@ -1001,6 +1001,21 @@ _ENTRIES: tuple[CodeInfo, ...] = (
         "Export each customer once, with all of its activity in one snapshot (or one "
         "customers row and its activity rows).",
     ),
+    CodeInfo(
+        "RE670",
+        "snapshot-read-for-another-ruleset",
+        "error",
+        "A snapshot read for another ruleset",
+        "A `Snapshot` (what `Engine.read_snapshot` returns) was given to an engine whose ruleset "
+        "reads snapshots differently: other customer `attributes`, custom `events`, `tiers` or "
+        "limits. The snapshot holds only what its own ruleset declared, checked by that "
+        "ruleset's types, so this engine's attributes would be missing (its rules would "
+        "silently not fire) and its checks (`customer.tier` with tiers, RE619) never made; the "
+        "snapshot is refused rather than evaluated wrongly.",
+        "snapshot = engine_a.read_snapshot(data)\nengine_b.evaluate(snapshot, now=now)",
+        "Read the data with the engine that evaluates it (`engine_b.read_snapshot(data)`), or "
+        "pass the data itself to `evaluate`.",
+    ),
 )
 
 CODES: dict[str, CodeInfo] = {entry.code: entry for entry in _ENTRIES}

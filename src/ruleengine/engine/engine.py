@@ -18,7 +18,13 @@ from ruleengine.engine.decisions import (
     Explanation,
 )
 from ruleengine.engine.evaluation import Evaluation, Prepared
-from ruleengine.engine.snapshot import Snapshot, SnapshotError, read_snapshot, read_snapshot_text
+from ruleengine.engine.snapshot import (
+    Snapshot,
+    SnapshotError,
+    read_snapshot,
+    read_snapshot_text,
+)
+from ruleengine.engine.snapshot_reading import SnapshotReading, read_for_another
 from ruleengine.errors import UnknownRuleError
 from ruleengine.expr.runtime import check_now
 from ruleengine.limits import DEFAULT_LIMITS, Limits
@@ -51,6 +57,15 @@ class Engine:
         self._tier_ids = self._prepared.tier_ids
         tiers = ruleset.model.tiers
         self._whole_tier_points = tiers is not None and tiers.basis is not TierBasis.AMOUNT_SPENT
+        # What its snapshots are read for: a `Snapshot` read for another reading is refused.
+        self.reading = SnapshotReading.of(
+            self._customer_type,
+            ruleset.model.events,
+            self._tier_ids if tiers else None,
+            self._whole_tier_points,
+            limits,
+            ruleset.program,
+        )
 
     def read_snapshot(self, data: Any, *, name: str = "<snapshot>") -> Snapshot:
         """Validate JSON-like data as a snapshot for this ruleset (raises `SnapshotError`)."""
@@ -62,14 +77,16 @@ class Engine:
             limits=self.limits,
             tiers=self._tier_ids if self.ruleset.model.tiers else None,
             whole_tier_points=self._whole_tier_points,
+            reading=self.reading,
         )
 
     def read_snapshot_text(
-        self, text: str, *, name: str = "<snapshot>", line: int | None = None
+        self, text: str | bytes, *, name: str = "<snapshot>", line: int | None = None
     ) -> Snapshot:
-        """Parse JSON text and validate it as a snapshot for this ruleset, within the engine's
-        limits (raises `SnapshotError`; JSON that does not parse is RE611 at its line and
-        column). `line` is the line of a file the text starts on, for JSON Lines."""
+        """Parse JSON text (or UTF-8 bytes) and validate it as a snapshot for this ruleset,
+        within the engine's limits (raises `SnapshotError`; JSON that does not parse, or bytes
+        that are not UTF-8, are RE611 at their line and column). `line` is the line of a file
+        the text starts on, for JSON Lines."""
         return read_snapshot_text(
             text,
             customer_type=self._customer_type,
@@ -79,6 +96,7 @@ class Engine:
             limits=self.limits,
             tiers=self._tier_ids if self.ruleset.model.tiers else None,
             whole_tier_points=self._whole_tier_points,
+            reading=self.reading,
         )
 
     def evaluate(
@@ -87,9 +105,20 @@ class Engine:
         """Decide what to grant now. `now` must be timezone-aware; `explain` adds the reasons
         for every rule and step to the result."""
         check_now(now)
-        if not isinstance(snapshot, Snapshot):
-            snapshot = self.read_snapshot(snapshot)
+        snapshot = self._own(snapshot)
         return Evaluation(self._prepared, snapshot, now).run(explain)
+
+    def _own(self, snapshot: Snapshot | Mapping[str, Any]) -> Snapshot:
+        """`snapshot` as this engine reads it: data is read (`read_snapshot`); a `Snapshot`
+        read for a ruleset that reads snapshots differently (other attributes, custom events,
+        tiers or limits) raises `SnapshotError` RE670, as its data was never checked against
+        this ruleset and may lack what its rules read."""
+        if not isinstance(snapshot, Snapshot):
+            return self.read_snapshot(snapshot)
+        reading = snapshot.reading
+        if reading is not self.reading and reading is not None and reading != self.reading:
+            raise read_for_another(reading, self.reading)
+        return snapshot
 
     def evaluate_sharing(
         self,
@@ -103,6 +132,7 @@ class Engine:
         (`ruleengine diff`): the first records in `trace` what the second may take, and the
         second takes from `reuse` what its pairing allows (`engine.reuse` says what and why)."""
         check_now(now)
+        snapshot = self._own(snapshot)
         return Evaluation(self._prepared, snapshot, now, trace=trace, reuse=reuse).run(False)
 
     def evaluate_many(
@@ -134,8 +164,7 @@ class Engine:
         from ruleengine.engine.tier_decisions import tier_entries
 
         check_now(now)
-        if not isinstance(snapshot, Snapshot):
-            snapshot = self.read_snapshot(snapshot)
+        snapshot = self._own(snapshot)
         evaluation = Evaluation(self._prepared, snapshot, now, entries=True)
         evaluation.run(False)
         ledger = evaluation.ledger
@@ -178,8 +207,7 @@ class Engine:
         ids = self.explainable_rules()
         if rule is not None and (not isinstance(rule, str) or rule not in ids):
             raise UnknownRuleError(rule, tuple(ids))
-        if not isinstance(snapshot, Snapshot):
-            snapshot = self.read_snapshot(snapshot)
+        snapshot = self._own(snapshot)
         result = self.evaluate(snapshot, now=now, explain=True)
         explained = [e for e in result.explanations if rule is None or e.rule == rule]
         said = {e.rule for e in explained}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +103,7 @@ class Prepared(msgspec.Struct, frozen=True):
             tuple(level.id for level in tiers.levels) if tiers else (),
         )
 
-    def tier_customers(self, customer: dict[str, Any]) -> list[dict[str, Any]]:
+    def tier_customers(self, customer: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The customer record at each tier level: what `customer.tier` reads then."""
         return [{**customer, "tier": level} for level in self.tier_ids]
 
@@ -344,7 +344,7 @@ class Evaluation:
 
     def customer_with_tier(
         self, replay: TierReplay | None
-    ) -> tuple[dict[str, Any], Callable[[datetime], dict[str, Any]] | None]:
+    ) -> tuple[Mapping[str, Any], Callable[[datetime], dict[str, Any]] | None]:
         """The customer record at `now`, and at any moment of the replay (None without
         tiers: the host's record throughout)."""
         customer = self.snapshot.customer

@@ -16,13 +16,10 @@ from ruleengine.engine.snapshot import Snapshot
 
 def reads_alike(old: Engine, new: Engine) -> bool:
     """Whether a snapshot validated by `old` is what `new` would make of the same data: a
-    snapshot depends only on the ruleset's attributes, custom events and limits, which a rule
-    change rarely touches, and validating costs about as much as evaluating."""
-    return (
-        old.ruleset.model.attributes == new.ruleset.model.attributes
-        and old.ruleset.model.events == new.ruleset.model.events
-        and old.limits == new.limits
-    )
+    snapshot depends only on the ruleset's attributes, custom events, tiers and limits
+    (`Engine.reading`), which a rule change rarely touches, and validating costs about as
+    much as evaluating. (`new` refuses a snapshot read for a reading unlike its own, RE670.)"""
+    return old.reading == new.reading
 
 
 class PairedEngines:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -30,6 +31,7 @@ from ruleengine.engine.snapshot_json import (
     surrogate_problems,
 )
 from ruleengine.engine.snapshot_reader import RefusedError, read_data, read_text, suspect
+from ruleengine.engine.snapshot_reading import SnapshotReading, without_unread_fields
 from ruleengine.expr.coerce import CoercionError, JsonPath, coerce, format_path
 from ruleengine.expr.types import RecordType, parse_type_name
 from ruleengine.limits import AMOUNT_DIGITS, DEFAULT_LIMITS, Limits, json_depth
@@ -116,14 +118,43 @@ class Snapshot:
     """A validated snapshot: the customer as rules see them, and their activity.
 
     Made by `read_snapshot` (or `Engine.read_snapshot`) and read by the engine; passing one to
-    `Engine.evaluate` skips validating the same data again.
+    `Engine.evaluate` skips validating the same data again. It is read for one ruleset
+    (`reading`): an engine whose ruleset reads snapshots differently refuses it (RE670). The
+    `customer` record is read-only (a `MappingProxyType`): to change a customer, read their
+    data again.
     """
 
     customer_id: str
-    customer: dict[str, Any]  # the `customer` record, attributes included, runtime-typed
+    customer: Mapping[str, Any]  # the `customer` record, attributes included, runtime-typed
     activity: tuple[Activity, ...]  # in input order; timestamps in UTC
     granted: frozenset[str]  # decision keys the host has already carried out
     birthday_set_at: datetime | None  # for the birthday abuse guard
+    reading: SnapshotReading | None = None  # what it was read for (None: any ruleset's)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # A snapshot crosses to `evaluate_many`'s worker processes; a mapping proxy does not
+        # pickle, the record it shows does.
+        return _snapshot_of, (
+            self.customer_id,
+            dict(self.customer),
+            self.activity,
+            self.granted,
+            self.birthday_set_at,
+            self.reading,
+        )
+
+
+def _snapshot_of(
+    customer_id: str,
+    customer: dict[str, Any],
+    activity: tuple[Activity, ...],
+    granted: frozenset[str],
+    birthday_set_at: datetime | None,
+    reading: SnapshotReading | None,
+) -> Snapshot:
+    return Snapshot(
+        customer_id, MappingProxyType(customer), activity, granted, birthday_set_at, reading
+    )
 
 
 def read_snapshot(
@@ -135,6 +166,7 @@ def read_snapshot(
     limits: Limits = DEFAULT_LIMITS,
     tiers: Sequence[str] | None = None,
     whole_tier_points: bool = False,
+    reading: SnapshotReading | None = None,
 ) -> Snapshot:
     """Validate JSON-like `data` against the snapshot contract and the ruleset's types.
 
@@ -149,7 +181,9 @@ def read_snapshot(
     pydantic models, which word every problem (or, for a lenient form they accept, give the
     validated data the reader then reads).
     """
-    return _read(data, name, limits, customer_type, events, tiers, whole_tier_points, None)
+    if reading is None:
+        reading = SnapshotReading.of(customer_type, events, tiers, whole_tier_points, limits)
+    return _read(data, name, limits, customer_type, events, tiers, whole_tier_points, None, reading)
 
 
 def _read(
@@ -161,6 +195,7 @@ def _read(
     tiers: Sequence[str] | None,
     whole_tier_points: bool,
     text: str | None,
+    reading: SnapshotReading,
 ) -> Snapshot:
     """`read_snapshot`; `text` is the JSON text `data` was read from, if any."""
     entries = data.get("activity") if isinstance(data, Mapping) else None
@@ -169,7 +204,15 @@ def _read(
         raise SnapshotError([_too_much_activity(len(entries), limits)], name)
     raw_customer, activity, granted = _read_parts(data, name, limits, text)
     return _snapshot(
-        raw_customer, activity, granted, customer_type, events, name, tiers, whole_tier_points
+        raw_customer,
+        activity,
+        granted,
+        customer_type,
+        events,
+        name,
+        tiers,
+        whole_tier_points,
+        reading,
     )
 
 
@@ -208,6 +251,7 @@ def _snapshot(
     name: str,
     tiers: Sequence[str] | None,
     whole_tier_points: bool,
+    reading: SnapshotReading,
 ) -> Snapshot:
     """The snapshot from what the reader gave, with the problems only a whole snapshot shows
     (attribute types, duplicate and blank ids, impossible refunds and coupons, tier activity,
@@ -236,10 +280,11 @@ def _snapshot(
         raise SnapshotError(problems, name)
     return Snapshot(
         raw_customer["id"],
-        customer,
+        MappingProxyType(customer),
         tuple(activity),
         frozenset(granted),
         raw_customer["birthday_set_at"],
+        reading,
     )
 
 
@@ -250,7 +295,7 @@ def snapshot_too_large(limits: Limits) -> SnapshotProblem:
 
 
 def read_snapshot_text(
-    text: str,
+    text: str | bytes,
     *,
     customer_type: RecordType,
     events: Mapping[str, Mapping[str, str]],
@@ -259,6 +304,7 @@ def read_snapshot_text(
     limits: Limits = DEFAULT_LIMITS,
     tiers: Sequence[str] | None = None,
     whole_tier_points: bool = False,
+    reading: SnapshotReading | None = None,
 ) -> Snapshot:
     """`read_snapshot` for JSON text: what the command line reads from `--snapshot FILE` and
     from each line of `--snapshots FILE.jsonl`.
@@ -268,24 +314,40 @@ def read_snapshot_text(
     file) or nests too deeply for the parser (RE614), then whatever `read_snapshot` finds.
     `name` is the file; `line`, the line of the file the text starts on (JSON Lines), makes
     the error's name `name:line`. Numbers are read as `Decimal`, so amounts stay exact.
+    `text` may be UTF-8 bytes (anything else is RE611 at the first byte that is not).
     Problems are returned, never printed: the caller decides where they go.
     """
     where = name if line is None else f"{name}:{line}"
+    if reading is None:
+        reading = SnapshotReading.of(customer_type, events, tiers, whole_tier_points, limits)
     limit = limits.max_snapshot_bytes
     if len(text) > limit:  # characters, at least as many bytes: refused before parsing
         raise SnapshotError([snapshot_too_large(limits)], where)
+    if not isinstance(text, str):
+        text = _utf8(text, where, line or 1)
     try:
         raw_customer, activity, granted = read_text(
-            text, limits.max_json_depth, limits.max_activity
+            text, limits.max_json_depth, limits.max_activity, reading.read
         )
     except RefusedError:
         pass  # read as data below: custom events, event fields, or a problem to word
     else:
         return _snapshot(
-            raw_customer, activity, granted, customer_type, events, where, tiers, whole_tier_points
+            raw_customer,
+            activity,
+            granted,
+            customer_type,
+            events,
+            where,
+            tiers,
+            whole_tier_points,
+            reading,
         )
+    # Read as data: without the customer fields nobody declared (no memory per value of
+    # theirs); positions in problems are still the text's own.
+    unread = without_unread_fields(text, reading.read, limits.max_json_depth)
     try:
-        data = loads_exact(text)
+        data = loads_exact(text if unread is None else unread.decode())
     except LongIntegerError as error:  # before Python's own digit limit raises ValueError
         at_line, column = error.position(text, line or 1)
         problem = SnapshotProblem(
@@ -312,7 +374,27 @@ def read_snapshot_text(
         problems = list(surrogate_problems(data))
         if problems:
             raise SnapshotError(problems, where)
-    return _read(data, where, limits, customer_type, events, tiers, whole_tier_points, text)
+    return _read(
+        data, where, limits, customer_type, events, tiers, whole_tier_points, text, reading
+    )
+
+
+def _utf8(data: bytes, name: str, first_line: int) -> str:
+    """Snapshot bytes as text; RE611 at the line and column of the first byte not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[start : error.start].decode("utf-8")) + 1
+        problem = SnapshotProblem(
+            "RE611",
+            "$",
+            f"the snapshot is not UTF-8 text: byte 0x{data[error.start]:02X}",
+            "save the snapshot as UTF-8",
+            line=first_line + data.count(b"\n", 0, error.start),
+            column=column,
+        )
+        raise SnapshotError([problem], name) from None
 
 
 def _read_with_models(

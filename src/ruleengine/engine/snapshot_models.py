@@ -29,7 +29,13 @@ from pydantic_core import PydanticCustomError
 
 from ruleengine.engine.activity import EVENT_TYPES
 from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
-from ruleengine.limits import AMOUNT_DIGITS, MAX_POINTS, is_bounded_decimal
+from ruleengine.limits import (
+    AMOUNT_DIGITS,
+    MAX_POINTS,
+    foreign_number_message,
+    foreign_number_text,
+    is_bounded_decimal,
+)
 
 
 def _bounded(amount: Decimal) -> Decimal:
@@ -45,6 +51,8 @@ def _amount_input(value: Any) -> Any:
     # pydantic's own words: "decimal input should be an integer, float, string or Decimal object".
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise PydanticCustomError("decimal_type", "an amount must be a number or a decimal string")
+    if isinstance(value, str) and foreign_number_text(value):  # beyond the schema's pattern
+        raise PydanticCustomError("decimal_parsing", foreign_number_message(value))
     return value
 
 
@@ -52,6 +60,8 @@ def _whole_input(value: Any) -> Any:
     # pydantic's lax mode reads `true` as 1 (a 1-point coupon); the JSON Schema says integer.
     if isinstance(value, bool):
         raise PydanticCustomError("int_type", "a boolean is not a number: write a whole number")
+    if isinstance(value, str) and foreign_number_text(value):  # pydantic reads `1_000`
+        raise PydanticCustomError("int_parsing", foreign_number_message(value))
     return value
 
 

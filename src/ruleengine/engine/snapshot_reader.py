@@ -25,6 +25,7 @@ compares this reader with the models on the corpora and on generated and mutated
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -49,6 +50,7 @@ from ruleengine.engine.activity import (
     moment,
     optional_moment,
 )
+from ruleengine.engine.snapshot_reading import skippable
 from ruleengine.limits import AMOUNT_DIGITS, json_depth
 
 # The deepest the fixed structure goes (snapshot, activity, an order, items, an item, its
@@ -62,6 +64,12 @@ _CUSTOM_TYPE = re.compile(r"custom:[a-z_][a-z0-9_]{0,63}")
 # alternatives costs ten times as much.
 _LONG_FRACTION = re.compile(rb"\.\d{7}")
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Number text `Decimal` reads but JSON does not write (`"1_000"`, `"١٢٣"`): the models refuse
+# it (RE610). An underscore between ASCII digits anywhere (an id like `2024_01` only takes
+# the thorough path), and, in text that is not ASCII, a digit other than 0-9.
+_UNDERSCORED = re.compile(rb"_(?<=[0-9]_)[0-9]")  # `_` first: a literal is searched ~10x faster
+_FOREIGN_DIGIT = re.compile(r"(?![0-9])\d")
+_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")  # `\u0661`: ASCII-only JSON escapes a digit
 _LONG = 10**AMOUNT_DIGITS  # an integer this large has more digits than JSON text may give
 
 Customer = dict[str, Any]
@@ -169,9 +177,18 @@ class _Text(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     granted: list[str] = []
 
 
+class _TextIn(_Text, forbid_unknown_fields=True, gc=False):
+    """`_Text` as decoded from JSON text: the customer is left as its text (`msgspec.Raw`,
+    a slice of it), so fields nobody declared are skipped, not built (`snapshot_reading`)."""
+
+    customer: msgspec.Raw  # type: ignore[assignment]  # the text of `_Text.customer`
+
+
 # Numbers with a fraction or an exponent outside the structs (the customer's attributes)
 # become the `Decimal` of their digits, as `snapshot_json.loads_exact` reads them.
-_TEXT = msgspec.json.Decoder(_Text, float_hook=Decimal)
+_TEXT = msgspec.json.Decoder(_TextIn, float_hook=Decimal)
+_VALUE = msgspec.json.Decoder(float_hook=Decimal)
+_FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 # The activity types that are structs, for a mapping's entries.
 _FIXED: dict[str, type[Activity]] = {
@@ -208,33 +225,68 @@ def suspect(text: str | bytes) -> bool:
     """Whether JSON `text` holds what msgspec reads differently from the models (then the
     text is read by `snapshot_json.loads_exact` and `read_data`, or by the models)."""
     if isinstance(text, str):
+        if not text.isascii() and _FOREIGN_DIGIT.search(text) is not None:
+            return True
         try:
             text = text.encode()
         except UnicodeEncodeError:  # a lone surrogate itself, not escaped
             return True
-    return _LONG_FRACTION.search(text) is not None or _ESCAPED_SURROGATE.search(text) is not None
+    elif not text.isascii() and _FOREIGN_DIGIT.search(text.decode(errors="replace")):
+        return True
+    return (
+        _LONG_FRACTION.search(text) is not None
+        or _ESCAPED_SURROGATE.search(text) is not None
+        or _UNDERSCORED.search(text) is not None
+        or _escapes_digit(text)
+    )
 
 
-def read_text(text: str | bytes, max_depth: int, max_activity: int) -> Read:
+def _escapes_digit(text: bytes) -> bool:
+    """Whether JSON `text` escapes a digit other than 0-9 (`\u0661`)."""
+    return any(
+        chr(int(found.group(1), 16)).isdecimal() and int(found.group(1), 16) > 0x7F
+        for found in _ESCAPE.finditer(text)
+    )
+
+
+def read_text(
+    text: str | bytes, max_depth: int, max_activity: int, read: Container[str] = ()
+) -> Read:
     """The customer, activity and granted keys of snapshot JSON `text`, decoded in one call;
     `RefusedError` for anything else, including what a mapping's reader could still accept
-    (a custom event, an event's own fields): the caller then reads the text as data."""
+    (a custom event, an event's own fields): the caller then reads the text as data. Of the
+    customer's fields, only the built-in ones and those in `read` (the ruleset's attributes)
+    are read; the others are skipped unread when `snapshot_reading.skippable`."""
     if max_depth < STRUCTURE_DEPTH or suspect(text):
         raise RefusedError
     try:
         snapshot = _TEXT.decode(text)
+        customer = _customer_text(snapshot.customer, read, max_depth)
     except (msgspec.MsgspecError, RecursionError, ArithmeticError):  # read again, and worded
         raise RefusedError from None
     if len(snapshot.activity) > max_activity:
         raise RefusedError  # the models' path words it (RE614), after the depth
-    customer, activity = _decoded(snapshot, max_depth, text=True)
-    return customer, activity, snapshot.granted
+    fields, activity = _decoded(customer, snapshot, max_depth, text=True)
+    return fields, activity, snapshot.granted
 
 
-def _decoded(snapshot: _Text, max_depth: int, text: bool) -> tuple[Customer, list[Activity]]:
+def _customer_text(text: msgspec.Raw, read: Container[str], max_depth: int) -> dict[str, Any]:
+    """The customer's fields that are read, decoded from its text; a field nobody declared is
+    skipped, or refused when it fails a check the data path makes (`skippable`)."""
+    customer: dict[str, Any] = {}
+    for key, value in _FIELDS.decode(text).items():
+        if key in _CUSTOMER_FIELDS or key in read:
+            customer[key] = _VALUE.decode(value)
+        elif not skippable(bytes(value), max_depth):
+            raise RefusedError  # read whole: the models word the problem
+    return customer
+
+
+def _decoded(
+    raw: dict[str, Any], snapshot: _Text, max_depth: int, text: bool
+) -> tuple[Customer, list[Activity]]:
     """The customer and activity of a decoded snapshot, its built-in events made `Event`s;
     from `text`, no integer longer than JSON text may give (`loads_exact` words it)."""
-    raw = snapshot.customer
     try:
         customer = _customer(raw, max_depth)
     except msgspec.ValidationError:
@@ -283,7 +335,8 @@ def read_data(data: Any, max_depth: int) -> Read:
         except msgspec.ValidationError:
             pass  # a custom event, an event's own fields, or a problem: entry by entry
         else:
-            return (*_decoded(snapshot, max_depth, text=False), snapshot.granted)
+            customer = snapshot.customer
+            return (*_decoded(customer, snapshot, max_depth, text=False), snapshot.granted)
     try:
         customer = _customer(data.get("customer"), max_depth)
         activity = [_entry(value, max_depth) for value in entries]

@@ -33,7 +33,12 @@ from ruleengine.expr.types import (
     Type,
 )
 from ruleengine.expr.values import Duration
-from ruleengine.limits import AMOUNT_DIGITS, is_bounded_decimal
+from ruleengine.limits import (
+    AMOUNT_DIGITS,
+    foreign_number_message,
+    foreign_number_text,
+    is_bounded_decimal,
+)
 
 JsonPath = tuple[str | int, ...]
 
@@ -138,6 +143,8 @@ def _decimal(value: Any, t: Type, path: JsonPath) -> Decimal:
         # own `repr`, numpy's `np.float64(2.5)`, is not a number's text)
         number = Decimal(float.__repr__(value))
     elif isinstance(value, str):
+        if foreign_number_text(value):  # `Decimal` reads `1_000` and `١٢٣`; JSON does not
+            raise CoercionError(path, foreign_number_message(value))
         try:
             number = Decimal(value.strip())
         except InvalidOperation:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 
 from ruleengine.engine.snapshot_json import (
@@ -22,6 +23,7 @@ from ruleengine.engine.snapshot_json import (
     may_hold_surrogates,
     surrogate_problems,
 )
+from ruleengine.engine.snapshot_reading import SnapshotReading, without_unread_fields
 from ruleengine.expr.runtime import SUPPORTED_YEARS, is_supported
 from ruleengine.limits import AMOUNT_DIGITS
 from ruleengine.service.problems import ProblemError
@@ -131,16 +133,20 @@ def _invalid(detail: str) -> ProblemError:
     return ProblemError(422, "invalid-request", "Invalid request", detail)
 
 
-def parse_json(body: bytes) -> Any:
-    """JSON text -> data with exact decimals; RE611/RE614 problems as the CLI words them."""
+def parse_json(body: bytes, reading: SnapshotReading | None = None) -> Any:
+    """JSON text -> data with exact decimals; RE611/RE614 problems as the CLI words them.
+    With the `reading` of the engine that will read its `snapshot`, the customer fields it
+    does not read are skipped without being built (`snapshot_reading`), as the CLI skips
+    them: 32 MiB of values nobody declared cost no memory per value."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise ProblemError(
             400, "invalid-json", "Invalid JSON", "the body is not UTF-8 text", code="RE611"
         ) from None
+    unread = None if reading is None else _without_unread_fields(body, reading)
     try:
-        return loads_exact(text)
+        return loads_exact(text if unread is None else unread.decode())
     except LongIntegerError as error:  # as `ruleengine eval` refuses it, before `int` would
         line, column = error.position(text)
         raise ProblemError(
@@ -162,6 +168,25 @@ def parse_json(body: bytes) -> Any:
         raise ProblemError(
             400, "invalid-json", "Invalid JSON", "the body is nested too deeply", code="RE614"
         ) from None
+
+
+_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _without_unread_fields(body: bytes, reading: SnapshotReading) -> bytes | None:
+    """The body with its snapshot's unread customer fields left out; None for none (or a
+    body that is no JSON object with a snapshot: `parse_json` words what is wrong)."""
+    try:
+        envelope = _OBJECT.decode(body)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    snapshot = envelope.get("snapshot")
+    if snapshot is None:
+        return None
+    kept = without_unread_fields(bytes(snapshot), reading.read, reading.limits.max_json_depth)
+    if kept is None:
+        return None
+    return msgspec.json.encode({**envelope, "snapshot": msgspec.Raw(kept)})
 
 
 def parse_now(value: Any) -> datetime:
@@ -187,10 +212,13 @@ def parse_now(value: Any) -> datetime:
     return moment
 
 
-def parse_evaluate_request(body: bytes, *, fields: frozenset[str]) -> EvaluateRequest:
+def parse_evaluate_request(
+    body: bytes, *, fields: frozenset[str], reading: SnapshotReading | None = None
+) -> EvaluateRequest:
     """The body of evaluate, explain or timeline: a JSON object with `snapshot`, `now` and
-    the optional ones of `fields`; anything else is a 422 problem."""
-    data = parse_json(body)
+    the optional ones of `fields`; anything else is a 422 problem. `reading` is that of the
+    engine that will read the snapshot (`parse_json`)."""
+    data = parse_json(body, reading)
     if not isinstance(data, dict):
         raise _invalid('the body must be a JSON object: {"snapshot": {...}, "now": "..."}')
     unknown = sorted(set(data) - fields)

@@ -197,7 +197,7 @@ def answer(registry: Registry, action: str, program: str, body: bytes) -> str:
     engine = engine_for(registry, program)
     call, fields = PROGRAM_CALLS[action]
     try:
-        return call(engine, parse_evaluate_request(body, fields=fields))
+        return call(engine, parse_evaluate_request(body, fields=fields, reading=engine.reading))
     except SnapshotError as error:
         raise snapshot_problem(error) from None
 
