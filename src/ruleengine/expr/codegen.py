@@ -125,6 +125,7 @@ VOCABULARY = frozenset(
         "get",
         "is_finite",
         "adjusted",
+        "isascii",
         "__class__",
         "list",
         "dict",

@@ -230,6 +230,11 @@ class SourceWriter:
             size = self.local("v")
             digits = AMOUNT_DIGITS
             self.emit(f"{indent}if {first}.__class__ is _str:")
+            # `Decimal` also reads `1_000` and other scripts' digits, which JSON numbers and
+            # `coerce` do not: such text goes to the slow path, which words the error
+            self.emit(
+                f"{indent}    if not {variable}.isascii() or '_' in {variable}: raise _DeclineError"
+            )
             self.emit(f"{indent}    {size} = len({variable})")
             self.emit(f"{indent}    {variable} = _D({variable})")
             self.emit(
