@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from datetime import date, datetime, timedelta
-from decimal import ROUND_FLOOR, Context, Decimal
+from decimal import Context, Decimal
 from typing import Literal, NamedTuple
 
 from ruleengine.limits import is_bounded_decimal
@@ -134,8 +134,11 @@ def share(points: int, refunded: Decimal, subtotal: Decimal) -> int:
     the rounding)."""
     if refunded >= subtotal:
         return points
-    exact = Decimal(points) * refunded / subtotal
-    return int(exact.to_integral_value(rounding=ROUND_FLOOR))
+    # in integers: exact whatever the calling thread's decimal context (its precision would
+    # round `points * refunded` first)
+    refunded_n, refunded_d = refunded.as_integer_ratio()
+    subtotal_n, subtotal_d = subtotal.as_integer_ratio()
+    return (points * refunded_n * subtotal_d) // (refunded_d * subtotal_n)
 
 
 class LimitSlots:

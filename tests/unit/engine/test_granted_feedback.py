@@ -4,13 +4,19 @@ host takes back what one final evaluation takes back, and a `limit` is never exc
 
 from __future__ import annotations
 
+import decimal
+import math
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ruleengine import load_ruleset
 from ruleengine.engine.engine import Engine
-from ruleengine.engine.granted_keys import TakenBack, reversal_key
+from ruleengine.engine.granted_keys import TakenBack, reversal_key, share
 
 ORDER_POINTS = Engine(
     load_ruleset(
@@ -389,3 +395,20 @@ earning:
     granted = ["monthly/v2", "yearly/v2"]
     result = evaluate(engine, [held, december, january], granted, "2027-01-02T00:00:00Z")
     assert [d["key"] for d in result["decisions"]] == ["monthly/v3", "yearly/v3"]
+
+
+@given(
+    st.integers(min_value=0, max_value=10**30),
+    st.decimals(min_value=0, max_value=10**9, places=4, allow_nan=False),
+    st.decimals(min_value="0.0001", max_value=10**9, places=4, allow_nan=False),
+)
+def test_a_refund_s_share_is_exact_whatever_the_thread_s_decimal_context(
+    points: int, refunded: Decimal, subtotal: Decimal
+) -> None:
+    expected = (
+        points
+        if refunded >= subtotal
+        else math.floor(Fraction(points) * Fraction(refunded) / Fraction(subtotal))
+    )
+    with decimal.localcontext(decimal.Context(prec=6)):  # a host's own settings
+        assert share(points, refunded, subtotal) == expected
