@@ -304,7 +304,8 @@ def expiry_words(model: RuleSetFile) -> str | None:
         )
     else:
         month, day = (int(part) for part in (expiry.on or "12-31").split("-"))
-        words = f"Points expire at the end of {day} {_MONTH_NAMES[month - 1]} each year."
+        leap = " (28 February in other years)" if (month, day) == (2, 29) else ""
+        words = f"Points expire at the end of {day} {_MONTH_NAMES[month - 1]}{leap} each year."
     ahead = [duration_words(str(w)) for w in expiry.warn_before]
     if len(ahead) == 1:
         words += f" A reminder comes {ahead[0]} before."

@@ -45,7 +45,7 @@ earning:
         ),
         (
             '{policy: fixed_date, on: "02-29"}',
-            "Points expire at the end of 29 February each year.",
+            "Points expire at the end of 29 February (28 February in other years) each year.",
         ),
         (
             "{policy: rolling, after: 52w}",
