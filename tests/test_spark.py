@@ -298,7 +298,7 @@ def test_spark_refuses_a_customer_twice_and_activity_without_a_customer(
     folder = write_tables(tmp_path / "t", history(3), "parquet")
     customers, activity = frames(spark, folder)
     text = (RULES / "acme.yaml").read_text(encoding="utf-8")
-    with pytest.raises(SourceError, match="appears more than once"):
+    with pytest.raises(SourceError, match=r"error\[RE650\] customer `.*` appears more than once"):
         evaluate_dataframe(customers.union(customers.limit(1)), activity, text, now=NOW)
     with pytest.raises(SourceError, match="is not in `customers`"):
         evaluate_dataframe(customers.limit(2), activity, text, now=NOW)

@@ -245,7 +245,8 @@ def _check_keys(customers: DataFrame, activity: DataFrame) -> None:
     twice = customers.groupBy("customer_id").count().where("count > 1").limit(1).collect()
     if twice:
         raise SourceError(
-            f"`customers`: customer `{twice[0]['customer_id']}` appears more than once"
+            f"`customers`, column `customer_id`: error[RE650] customer "
+            f"`{twice[0]['customer_id']}` appears more than once"
         )
     orphan = activity.join(customers, "customer_id", "left_anti").limit(1).collect()
     if orphan:
