@@ -107,9 +107,13 @@ def _earning(orders: list[Any], signups: list[Any], decide: Any) -> None:
                 full = refunded is None or refunded >= subtotal
                 back = points if full else int(points * min(refunded, subtotal) / subtotal)
                 if back > 0:
-                    decide(
-                        f"order-points/{ident}/reversal", (("points", -back),), refund, "reversed"
-                    )
+                    key = f"order-points/{ident}/reversal"
+                    if back < points:  # a partial reversal names the refund: `/reversal/60.00`
+                        amount = refunded.normalize()
+                        exact = amount.as_tuple().exponent
+                        assert isinstance(exact, int)
+                        key += "/" + (f"{amount:.2f}" if exact > -2 else format(amount, "f"))
+                    decide(key, (("points", -back),), refund, "reversed")
 
 
 def _third_order(orders: list[Any], decide: Any, progress: list[Progress]) -> None:

@@ -490,9 +490,10 @@ class EarningEvaluator:
         amount = None if target >= points else refunded_amount(order, now)
         award_key = f"{rule.id}/{key_part(key)}"
         plan = self.taken_back.reversal(award_key, points, target, amount, order.subtotal)
-        self.outcome.awards.append(
-            _points_decision(plan.ledger_key, rule, -plan.total, refunded_at, order.id, "reversed")
+        counted = _points_decision(
+            plan.ledger_key, rule, -plan.total, refunded_at, order.id, "reversed"
         )
+        self.outcome.awards.append(counted)
         taken, taken_key = plan.taken, plan.taken_key
         if not plan.points:
             if self.explaining and taken_key is not None:
@@ -503,9 +504,12 @@ class EarningEvaluator:
                 )
                 self.explain(rule.id, order.id, "already_granted", (text,))
             return
-        self.decisions.append(
-            _points_decision(plan.key, rule, -plan.points, refunded_at, order.id, "reversed")
-        )
+        if plan.key == plan.ledger_key and plan.points == plan.total:
+            self.decisions.append(counted)  # the whole reversal, decided now (most of them)
+        else:
+            self.decisions.append(
+                _points_decision(plan.key, rule, -plan.points, refunded_at, order.id, "reversed")
+            )
         if self.explaining:
             detail = f"{count(plan.points, 'point')} reversed: order {order.id} was refunded"
             if taken:

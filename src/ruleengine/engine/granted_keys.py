@@ -78,18 +78,20 @@ class TakenBack:
     ) -> Reversal:
         """The reversal of an award of `points` whose order's refund (`amount` in all, None:
         the whole order) takes back `target` of them, given what the host took back."""
+        key = reversal_key(award_key, amount)
+        if not self._granted:  # nothing carried out yet: most evaluations
+            return Reversal(key, target, key, target, 0, None, False)
         largest = self.largest(award_key)
         recorded = 0 if largest is None else share(points, largest[0], subtotal)
         # The ledger counts the refund known at `now`, as one final evaluation does, and never
         # less than the host's own reversals took (should the refund have gone down since).
-        total, ledger_key = target, reversal_key(award_key, amount)
+        total, ledger_key = target, key
         if largest is not None and recorded > target:
             total, ledger_key = recorded, largest[1]
         taken, taken_key = recorded, None if largest is None else largest[1]
         plain = self.fully(award_key)
         if plain is not None:
             taken, taken_key = points, plain
-        key = reversal_key(award_key, amount)
         legacy = plain is not None and target < points  # a plain key for a partial refund
         return Reversal(ledger_key, total, key, max(target - taken, 0), taken, taken_key, legacy)
 
