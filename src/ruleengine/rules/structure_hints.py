@@ -50,7 +50,7 @@ def whole_number_hint(value: Decimal) -> str:
     return f"whole numbers only: write `{low}` or `{low + 1}`"
 
 
-_MONTHS = [
+MONTHS = [  # English month names, for hints and the service's words
     "January",
     "February",
     "March",
@@ -84,7 +84,7 @@ def date_hint(text: str) -> str | None:
         return f"there is no month {found.group(2)}: months go from 01 to 12"
     last = calendar.monthrange(year, month)[1] if year else 31
     if not 1 <= day_of_month <= last:
-        return f"{_MONTHS[month - 1]} {year} has {last} days: there is no day {found.group(3)}"
+        return f"{MONTHS[month - 1]} {year} has {last} days: there is no day {found.group(3)}"
     written = date(year, month, day_of_month).isoformat() if year else None
     if written is not None and written != text:
         return f"write the date with dashes: `{written}`"

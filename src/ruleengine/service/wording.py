@@ -19,6 +19,7 @@ from ruleengine.rules.models import (
     TierBasis,
     Tiers,
 )
+from ruleengine.rules.structure_hints import MONTHS
 
 TRIGGERS = {
     "order": "Place an order",
@@ -281,12 +282,6 @@ def duration_words(text: str) -> str:
     return count(int(found.group(1)), _UNITS[found.group(2)])
 
 
-_MONTH_NAMES = (
-    *("January", "February", "March", "April", "May", "June"),
-    *("July", "August", "September", "October", "November", "December"),
-)
-
-
 def expiry_words(model: RuleSetFile) -> str | None:
     """When points expire, as a customer reads it; None when they never do."""
     expiry = model.points.expiry if model.points is not None else None
@@ -305,7 +300,7 @@ def expiry_words(model: RuleSetFile) -> str | None:
     else:
         month, day = (int(part) for part in (expiry.on or "12-31").split("-"))
         leap = " (28 February in other years)" if (month, day) == (2, 29) else ""
-        words = f"Points expire at the end of {day} {_MONTH_NAMES[month - 1]}{leap} each year."
+        words = f"Points expire at the end of {day} {MONTHS[month - 1]}{leap} each year."
     ahead = [duration_words(str(w)) for w in expiry.warn_before]
     if len(ahead) == 1:
         words += f" A reminder comes {ahead[0]} before."
