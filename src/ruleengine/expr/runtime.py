@@ -83,7 +83,7 @@ def parse_moment(text: str) -> datetime:
     return moment
 
 
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # a day as rule files write it
 
 
 def parse_day(text: str) -> date:
@@ -91,7 +91,7 @@ def parse_day(text: str) -> date:
     date values and the commands' `--today` read a day. (`date.fromisoformat` would also take
     the week date `2026-W48-2`, which has the same length, and `20261201`.) `ValueError` says
     what is wrong in words a diagnostic or a command line can show."""
-    if _DAY.fullmatch(text):
+    if DAY_TEXT.fullmatch(text):
         try:
             day = date.fromisoformat(text)
         except ValueError:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
 
-from ruleengine.expr.runtime import NOT_ZONES
+from ruleengine.expr.runtime import DAY_TEXT, NOT_ZONES
 from ruleengine.rules.structure_model import (
     AfterValidator,
     BeforeValidator,
@@ -59,15 +59,12 @@ def _version_number(value: object) -> object:
     return value
 
 
-_DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def _date_from_text(value: object) -> object:
     """Dates are written as text (`2026-01-01`); a number is not read as a Unix timestamp,
     nor a date and time (`2026-01-01T00:00:00Z`, which pydantic takes for its day) as a day."""
     if isinstance(value, int | Decimal):
         raise custom_error("date_type", "Input should be a valid date")
-    if isinstance(value, str) and not _DAY_TEXT.fullmatch(value):
+    if isinstance(value, str) and not DAY_TEXT.fullmatch(value):
         raise custom_error("date_parsing", "Input should be a date written YYYY-MM-DD")
     return value
 

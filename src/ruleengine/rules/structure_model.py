@@ -32,6 +32,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, TypeVar
 
+from ruleengine.expr.runtime import DAY_TEXT
+
 _MISSING: Any = object()
 ModelT = TypeVar("ModelT", bound="Model")
 
@@ -321,11 +323,8 @@ def _decimal(value: Any) -> Decimal:
     return number
 
 
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def _date(value: Any) -> date:
-    if type(value) is not str or not _DAY.fullmatch(value):
+    if type(value) is not str or not DAY_TEXT.fullmatch(value):
         raise _DeclinedError
     return date.fromisoformat(value)  # ValueError: not a day, pydantic words it
 
